@@ -1,0 +1,41 @@
+# ctpolicy: every build and test entry point. `make test` runs everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+PREFIX ?= /usr/local
+RELEASE_DIR := target/release
+LIB_SO := $(RELEASE_DIR)/libctpolicy.so
+LIB_A := $(RELEASE_DIR)/libctpolicy.a
+CLI := $(RELEASE_DIR)/ctpolicy
+
+.PHONY: all build test test-rust test-header test-c test-python test-go test-java header check-examples
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+## The main job: pre-flight the example requests on the built-in default policy.
+check-examples: build
+	$(CLI) check examples/requests.jsonl --summary || test $$? -eq 1
+
+header:
+	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked
+
+test: build test-rust test-c test-python test-go test-java
+	@echo "make test: every suite passed"
+
+test-rust:
+	$(CARGO) test --release --locked
+
+test-c: build
+	$(MAKE) -C tests/c test
+
+test-python: build
+	bash bindings/python/test.sh
+
+test-go: build
+	bash bindings/go/test.sh
+
+test-java: build
+	bash bindings/java/test.sh

@@ -1,0 +1,146 @@
+//! Failed calls: the status numbers of the C ABI and the error object of
+//! rules.md section 6, shared by every face.
+
+use std::fmt;
+
+use crate::json::{write_string, JsonError, JsonFault};
+
+/// Outcome of a call. The numbers are part of the ABI: they never change,
+/// and a retired number is never reused. 1–99 are faults of the call
+/// itself, 100–199 faults of what was passed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Status {
+    Ok = 0,
+    InvalidArgument = 1,
+    InvalidUtf8 = 2,
+    Panic = 3,
+    InvalidRequest = 100,
+    InvalidPolicy = 101,
+    TokenInvalid = 102,
+    TransitionRejected = 103,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Ok,
+        Status::InvalidArgument,
+        Status::InvalidUtf8,
+        Status::Panic,
+        Status::InvalidRequest,
+        Status::InvalidPolicy,
+        Status::TokenInvalid,
+        Status::TransitionRejected,
+    ];
+
+    /// The constant's name without `CTP_`, as used in error objects.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::InvalidArgument => "INVALID_ARGUMENT",
+            Status::InvalidUtf8 => "INVALID_UTF8",
+            Status::Panic => "PANIC",
+            Status::InvalidRequest => "INVALID_REQUEST",
+            Status::InvalidPolicy => "INVALID_POLICY",
+            Status::TokenInvalid => "TOKEN_INVALID",
+            Status::TransitionRejected => "TRANSITION_REJECTED",
+        }
+    }
+
+    pub fn from_u32(value: u32) -> Option<Status> {
+        Status::ALL.into_iter().find(|status| *status as u32 == value)
+    }
+}
+
+/// A call that could not decide. Hosts treat it as DENY (fail closed).
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Error {
+    pub status: Status,
+    /// A stable code, where there is one (`DUPLICATE_KEY`, `NOT_APPROVED`, …).
+    pub code: Option<&'static str>,
+    /// The detail of `TOKEN_MALFORMED` and `RECORD_INVALID`.
+    pub detail: Option<&'static str>,
+    /// For people; never holds a customer token or a piece of one.
+    pub message: String,
+    /// JSON Pointer of the fault, where there is one.
+    pub path: Option<String>,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.status.name())?;
+        if let Some(code) = self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(detail) = self.detail {
+            write!(f, " ({detail})")?;
+        }
+        if let Some(path) = &self.path {
+            write!(f, " at {}", if path.is_empty() { "the top level" } else { path })?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl Error {
+    pub fn new(status: Status, code: Option<&'static str>, message: impl Into<String>) -> Self {
+        Error { status, code, detail: None, message: message.into(), path: None }
+    }
+
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: &'static str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// An envelope fault of a request (rules.md section 1).
+    pub fn invalid_request(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::new(Status::InvalidRequest, Some(code), message).at(path)
+    }
+
+    /// A JSON fault found while reading an input; `status` is the status
+    /// that input's other faults get (invalid UTF-8 always has its own).
+    pub fn from_json(error: JsonError, status: Status, input: &str) -> Self {
+        let status = if error.fault == JsonFault::InvalidUtf8 { Status::InvalidUtf8 } else { status };
+        let code = (error.fault != JsonFault::InvalidUtf8).then(|| error.fault.code());
+        let message = format!("{input}: {}", error.message);
+        Error { status, code, detail: None, message, path: Some(error.pointer) }
+    }
+
+    /// `{"error": {"status": …, "code": …, "detail": …, "message": …, "path": …}}`,
+    /// keys without a value left out.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(96 + self.message.len());
+        out.push_str("{\"error\":{\"status\":\"");
+        out.push_str(self.status.name());
+        out.push('"');
+        if let Some(code) = self.code {
+            out.push_str(",\"code\":\"");
+            out.push_str(code);
+            out.push('"');
+        }
+        if let Some(detail) = self.detail {
+            out.push_str(",\"detail\":\"");
+            out.push_str(detail);
+            out.push('"');
+        }
+        out.push_str(",\"message\":");
+        write_string(&mut out, &self.message);
+        if let Some(path) = &self.path {
+            out.push_str(",\"path\":");
+            write_string(&mut out, path);
+        }
+        out.push_str("}}");
+        out
+    }
+}

@@ -1,0 +1,266 @@
+//! The token lifecycle (rules.md section 7): TOKENIZED creates an ACTIVE
+//! record, CHARGED moves `last_used_at`, REVOKED ends it for good.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Status};
+use crate::json::{self, member, JsonStr, Value};
+use crate::record::{self, payment_scope_of, string_array, PaymentScope, TokenState};
+use crate::timestamp;
+use crate::token::{classify, TokenError};
+
+/// The outcome of one lifecycle step.
+pub struct Transition {
+    /// `{"record": …, "changed": …}`; holds the token, so it is wiped on drop.
+    json: Zeroizing<String>,
+    changed: bool,
+}
+
+impl Transition {
+    /// Whether the record differs from the one given.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// `{"record": {...}, "changed": true|false}`. The record carries
+    /// `customer_token` verbatim: it is the partner's own stored data.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+/// Redacted: the record holds the customer token.
+impl fmt::Debug for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Transition {{ changed: {}, record: <redacted> }}", self.changed)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EventType {
+    Tokenized,
+    Charged,
+    Revoked,
+}
+
+fn rejected(code: &'static str, path: &str, message: &str) -> Error {
+    Error::new(Status::TransitionRejected, Some(code), message).at(path)
+}
+
+/// Applies `event_json` to the stored record (`None`, or the JSON text
+/// `null`, when there is none yet).
+pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
+    let record_root = match record_json {
+        Some(text) => json::parse(text).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
+        None => Value::Null,
+    };
+    let event_root = json::parse(event_json).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+
+    // Check 1: the record, when given, is valid.
+    let record = match &record_root {
+        Value::Null => None,
+        Value::Object(fields) => {
+            let valid = record::validate(fields).map_err(|fault| {
+                rejected("RECORD_INVALID", &json::pointer(&[fault.field]), fault.message)
+                    .with_detail(fault.detail.as_str())
+            })?;
+            Some((fields.as_slice(), valid.state))
+        }
+        _ => {
+            return Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD"));
+        }
+    };
+
+    // Check 2: the event's shape.
+    let event = event_root
+        .as_object()
+        .ok_or_else(|| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
+    let event_type = match member(event, "type").and_then(Value::as_str) {
+        Some("TOKENIZED") => EventType::Tokenized,
+        Some("CHARGED") => EventType::Charged,
+        Some("REVOKED") => EventType::Revoked,
+        _ => return Err(rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED or REVOKED")),
+    };
+    let at = member(event, "at")
+        .and_then(Value::as_str)
+        .filter(|text| timestamp::parse(text).is_some())
+        .ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
+    let revoked_by = match event_type {
+        EventType::Revoked => Some(
+            member(event, "by")
+                .and_then(Value::as_str)
+                .filter(|by| matches!(*by, "CUSTOMER" | "PARTNER" | "KLARNA"))
+                .ok_or_else(|| rejected("INVALID_EVENT", "/by", "event by must be CUSTOMER, PARTNER or KLARNA"))?,
+        ),
+        _ => None,
+    };
+
+    match (event_type, record) {
+        (EventType::Tokenized, Some(_)) => Err(rejected(
+            "INVALID_TRANSITION",
+            "/type",
+            "TOKENIZED needs no record: a token is created once",
+        )),
+        (EventType::Tokenized, None) => tokenized(event, at),
+        (_, None) => Err(rejected("RECORD_REQUIRED", "/type", "CHARGED and REVOKED need the stored record")),
+        (EventType::Charged, Some((_, TokenState::Revoked))) => {
+            Err(rejected("TOKEN_REVOKED", "/type", "a REVOKED token cannot be charged: REVOKED is final"))
+        }
+        (EventType::Charged, Some((fields, TokenState::Active))) => {
+            let newer = match member(fields, "last_used_at").and_then(Value::as_str) {
+                // The record is valid, so a stored last_used_at parses.
+                Some(previous) => timestamp::parse(at) > timestamp::parse(previous),
+                None => true,
+            };
+            Ok(if newer { updated(fields, &[("last_used_at", at)]) } else { unchanged(fields) })
+        }
+        (EventType::Revoked, Some((fields, TokenState::Revoked))) => Ok(unchanged(fields)),
+        (EventType::Revoked, Some((fields, TokenState::Active))) => {
+            let by = revoked_by.expect("checked with the event");
+            Ok(updated(fields, &[("state", "REVOKED"), ("revoked_at", at), ("revoked_by", by)]))
+        }
+    }
+}
+
+/// Check 3: a TOKENIZED event builds the first record from Klarna's response.
+fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition, Error> {
+    let response_invalid = |path: &str, message: &str| rejected("RESPONSE_INVALID", path, message);
+    let response = member(event, "response")
+        .filter(|r| matches!(r, Value::Object(_)))
+        .ok_or_else(|| response_invalid("/response", "response must be Klarna's customer_token_response object"))?;
+    if response.get("result").and_then(Value::as_str) != Some("APPROVED") {
+        return Err(rejected("NOT_APPROVED", "/response/result", "Klarna did not approve the tokenization"));
+    }
+    let granted = response
+        .get("customer_token")
+        .filter(|t| matches!(t, Value::Object(_)))
+        .ok_or_else(|| response_invalid("/response/customer_token", "response.customer_token must be an object"))?;
+    let token = granted.get("customer_token").and_then(Value::as_str).ok_or_else(|| {
+        response_invalid("/response/customer_token/customer_token", "the granted customer_token must be a string")
+    })?;
+    let scopes_value = granted.get("scopes");
+    let granted_scope = scopes_value
+        .and_then(string_array)
+        .and_then(|scopes| payment_scope_of(&scopes))
+        .ok_or_else(|| {
+            response_invalid(
+                "/response/customer_token/scopes",
+                "the granted scopes must be strings, without repeats, holding exactly one payment scope",
+            )
+        })?;
+    let reference = match granted.get("customer_token_reference") {
+        None => None,
+        Some(Value::String(text)) if record::is_reference_length(text.as_str()) => Some(text.as_str()),
+        Some(_) => {
+            return Err(response_invalid(
+                "/response/customer_token/customer_token_reference",
+                "the granted customer_token_reference must be a string of at most 255 characters",
+            ))
+        }
+    };
+    classify(token.as_bytes()).map_err(|error| {
+        let path = "/response/customer_token/customer_token";
+        match error {
+            TokenError::Malformed(detail) => {
+                rejected("TOKEN_MALFORMED", path, detail.explain()).with_detail(detail.as_str())
+            }
+            TokenError::WrongType => rejected("TOKEN_WRONG_TYPE", path, &error.to_string()),
+        }
+    })?;
+    if let Some(requested) = member(event, "requested").filter(|r| matches!(r, Value::Object(_))) {
+        let asked_other_scope = requested
+            .get("scopes")
+            .and_then(Value::as_array)
+            .is_some_and(|scopes| {
+                scopes
+                    .iter()
+                    .filter_map(|s| s.as_str().and_then(PaymentScope::from_str))
+                    .any(|scope| scope != granted_scope)
+            });
+        if asked_other_scope {
+            return Err(rejected(
+                "SCOPE_GRANT_MISMATCH",
+                "/requested/scopes",
+                "Klarna granted a different payment scope from the one requested",
+            ));
+        }
+        if let Some(asked) = requested.get("customer_token_reference") {
+            if asked.as_str().is_none() || asked.as_str() != reference {
+                return Err(rejected(
+                    "REFERENCE_MISMATCH",
+                    "/response/customer_token/customer_token_reference",
+                    "the returned customer_token_reference differs from the one requested",
+                ));
+            }
+        }
+    }
+
+    let mut out = Zeroizing::new(String::with_capacity(256 + token.len()));
+    out.push_str("{\"record\":{\"customer_token\":");
+    json::write_string(&mut out, token);
+    out.push_str(",\"scopes\":");
+    json::write_value(&mut out, scopes_value.expect("checked above"));
+    out.push_str(",\"state\":\"ACTIVE\",\"created_at\":");
+    json::write_string(&mut out, at);
+    let optional = [
+        ("customer_token_reference", reference),
+        ("customer_id", member(event, "customer_id").and_then(Value::as_str)),
+        ("subscription_id", member(event, "subscription_id").and_then(Value::as_str)),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            json::write_string(&mut out, value);
+        }
+    }
+    out.push_str("},\"changed\":true}");
+    Ok(Transition { json: out, changed: true })
+}
+
+fn unchanged(fields: &[(JsonStr<'_>, Value<'_>)]) -> Transition {
+    finish(fields, &[], false)
+}
+
+fn updated(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)]) -> Transition {
+    finish(fields, updates, true)
+}
+
+/// Writes the record with `updates` (string values) applied: existing keys
+/// keep their place, new keys follow in the order given, everything else is
+/// carried through byte for byte.
+fn finish(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)], changed: bool) -> Transition {
+    let mut out = Zeroizing::new(String::with_capacity(256));
+    out.push_str("{\"record\":{");
+    let mut first = true;
+    let mut separator = |out: &mut String| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+    };
+    for (key, value) in fields {
+        separator(&mut out);
+        json::write_string(&mut out, key.as_str());
+        out.push(':');
+        match updates.iter().find(|(name, _)| *name == key.as_str()) {
+            Some((_, new_value)) => json::write_string(&mut out, new_value),
+            None => json::write_value(&mut out, value),
+        }
+    }
+    for (name, new_value) in updates {
+        if !fields.iter().any(|(key, _)| key.as_str() == *name) {
+            separator(&mut out);
+            json::write_string(&mut out, name);
+            out.push(':');
+            json::write_string(&mut out, new_value);
+        }
+    }
+    out.push_str("},\"changed\":");
+    out.push_str(if changed { "true" } else { "false" });
+    out.push('}');
+    Transition { json: out, changed }
+}

@@ -1,0 +1,202 @@
+//! The token record the partner stored (rules.md section 3).
+
+use crate::json::{member, JsonStr, Value};
+use crate::timestamp::{self, Instant};
+
+pub const SCOPE_CUSTOMER_PRESENT: &str = "payment:customer_present";
+pub const SCOPE_CUSTOMER_NOT_PRESENT: &str = "payment:customer_not_present";
+pub const SCOPE_CUSTOMER_LOGIN: &str = "customer:login";
+
+/// The two payment scopes a token can hold exactly one of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentScope {
+    CustomerPresent,
+    CustomerNotPresent,
+}
+
+impl PaymentScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentScope::CustomerPresent => SCOPE_CUSTOMER_PRESENT,
+            PaymentScope::CustomerNotPresent => SCOPE_CUSTOMER_NOT_PRESENT,
+        }
+    }
+
+    pub fn from_str(text: &str) -> Option<Self> {
+        match text {
+            SCOPE_CUSTOMER_PRESENT => Some(PaymentScope::CustomerPresent),
+            SCOPE_CUSTOMER_NOT_PRESENT => Some(PaymentScope::CustomerNotPresent),
+            _ => None,
+        }
+    }
+
+    /// The scope a charge needs: present customers use the on-session scope.
+    pub fn required_for(customer_present: bool) -> Self {
+        if customer_present {
+            PaymentScope::CustomerPresent
+        } else {
+            PaymentScope::CustomerNotPresent
+        }
+    }
+}
+
+/// True for the three scopes Klarna documents.
+pub fn is_known_scope(scope: &str) -> bool {
+    matches!(scope, SCOPE_CUSTOMER_PRESENT | SCOPE_CUSTOMER_NOT_PRESENT | SCOPE_CUSTOMER_LOGIN)
+}
+
+/// Token lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Active,
+    Revoked,
+}
+
+/// Why a record is invalid, in precedence order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RecordDetail {
+    Field,
+    State,
+    Scopes,
+    Timestamp,
+}
+
+impl RecordDetail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordDetail::Field => "FIELD",
+            RecordDetail::State => "STATE",
+            RecordDetail::Scopes => "SCOPES",
+            RecordDetail::Timestamp => "TIMESTAMP",
+        }
+    }
+}
+
+/// An invalid record: the detail and the record field at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordFault {
+    pub detail: RecordDetail,
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+/// A record that passed section 3, with the parts the rules use.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidRecord<'v> {
+    pub state: TokenState,
+    pub scope: PaymentScope,
+    pub last_used_at: Option<Instant<'v>>,
+}
+
+const MAX_REFERENCE_CHARS: usize = 255;
+
+/// Why a scope list breaks the `SCOPES` rule (shared with the lifecycle's
+/// check of Klarna's response).
+pub fn payment_scope_of(scopes: &[&str]) -> Option<PaymentScope> {
+    if scopes.is_empty() {
+        return None;
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        if scopes[..i].contains(scope) {
+            return None;
+        }
+    }
+    let mut payment = scopes.iter().filter_map(|s| PaymentScope::from_str(s));
+    match (payment.next(), payment.next()) {
+        (Some(scope), None) => Some(scope),
+        _ => None,
+    }
+}
+
+/// The strings of a JSON array, or `None` when it is not an array of strings.
+pub fn string_array<'v>(value: &'v Value<'_>) -> Option<Vec<&'v str>> {
+    value.as_array()?.iter().map(Value::as_str).collect()
+}
+
+/// True for a string of at most 255 characters (Unicode scalar values).
+pub fn is_reference_length(text: &str) -> bool {
+    text.len() <= MAX_REFERENCE_CHARS || text.chars().count() <= MAX_REFERENCE_CHARS
+}
+
+/// Checks a stored record. `members` is the record object.
+pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidRecord<'v>, RecordFault> {
+    let field = |field: &'static str, message: &'static str| RecordFault { detail: RecordDetail::Field, field, message };
+    let get = |name| member(members, name);
+
+    if !matches!(get("customer_token"), Some(Value::String(_))) {
+        return Err(field("customer_token", "customer_token is required and must be a string"));
+    }
+    let scopes = get("scopes")
+        .and_then(string_array)
+        .ok_or_else(|| field("scopes", "scopes is required and must be an array of strings"))?;
+    let state = get("state")
+        .and_then(Value::as_str)
+        .ok_or_else(|| field("state", "state is required and must be a string"))?;
+    match get("customer_token_reference") {
+        None => {}
+        Some(Value::String(reference)) if is_reference_length(reference.as_str()) => {}
+        Some(_) => {
+            return Err(field(
+                "customer_token_reference",
+                "customer_token_reference must be a string of at most 255 characters",
+            ))
+        }
+    }
+    let mut timestamps: [(&'static str, Option<&str>); 3] =
+        [("created_at", None), ("last_used_at", None), ("revoked_at", None)];
+    for (name, text) in timestamps.iter_mut() {
+        match get(name) {
+            None => {}
+            Some(Value::String(s)) => *text = Some(s.as_str()),
+            Some(_) => return Err(field(*name, "timestamps must be RFC 3339 strings")),
+        }
+    }
+    match get("revoked_by").map(Value::as_str) {
+        None | Some(Some("CUSTOMER" | "PARTNER" | "KLARNA")) => {}
+        Some(_) => return Err(field("revoked_by", "revoked_by must be CUSTOMER, PARTNER or KLARNA")),
+    }
+    for name in ["customer_id", "subscription_id"] {
+        if matches!(get(name), Some(value) if value.as_str().is_none()) {
+            return Err(field(name, "customer_id and subscription_id must be strings"));
+        }
+    }
+
+    let state = match state {
+        "ACTIVE" => TokenState::Active,
+        "REVOKED" => TokenState::Revoked,
+        _ => {
+            return Err(RecordFault {
+                detail: RecordDetail::State,
+                field: "state",
+                message: "state must be ACTIVE or REVOKED",
+            })
+        }
+    };
+    let scope = payment_scope_of(&scopes).ok_or(RecordFault {
+        detail: RecordDetail::Scopes,
+        field: "scopes",
+        message: "scopes must be non-empty, without duplicates, and hold exactly one payment scope",
+    })?;
+    let mut last_used_at = None;
+    for (name, text) in timestamps {
+        if let Some(text) = text {
+            let instant = timestamp::parse(text).ok_or(RecordFault {
+                detail: RecordDetail::Timestamp,
+                field: name,
+                message: "timestamps must be RFC 3339",
+            })?;
+            if name == "last_used_at" {
+                last_used_at = Some(instant);
+            }
+        }
+    }
+    Ok(ValidRecord { state, scope, last_used_at })
+}
+
+/// Index of the first scope that is a string but not a known scope.
+pub fn first_unknown_scope(scopes: &Value<'_>) -> Option<usize> {
+    scopes
+        .as_array()?
+        .iter()
+        .position(|scope| matches!(scope.as_str(), Some(text) if !is_known_scope(text)))
+}

@@ -1,0 +1,67 @@
+//! Rules 801–804: the partner's own guardrails from its policy.
+
+use super::{Facts, Hit, Outcome};
+use crate::error::Error;
+
+pub(super) fn currency_not_allowed(facts: &Facts<'_, '_>) -> Outcome {
+    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency) else {
+        return Ok(None);
+    };
+    Ok((!allowed.contains(&currency))
+        .then(|| Hit::new("/body/currency", "the currency is not in the policy's allowed_currencies")))
+}
+
+pub(super) fn amount_limit_exceeded(facts: &Facts<'_, '_>) -> Outcome {
+    let (Some(amount), Some(currency)) = (facts.valid_amount, facts.valid_currency) else { return Ok(None) };
+    let Some(limit) = facts.policy.max_amount(facts.required_scope, currency) else { return Ok(None) };
+    Ok((amount > limit).then(|| {
+        Hit::new(
+            "/body/request_payment_transaction/amount",
+            "the amount is above the policy's max_amount for this scope and currency",
+        )
+    }))
+}
+
+fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
+    Error::invalid_request("NEEDED_BY_RULE", path, message)
+}
+
+pub(super) fn charge_too_soon(facts: &Facts<'_, '_>) -> Outcome {
+    let Some(interval) = facts.policy.min_charge_interval_seconds else { return Ok(None) };
+    if facts.request.customer_present {
+        return Ok(None);
+    }
+    let Some(last_used_at) = facts.valid_record().and_then(|record| record.last_used_at) else { return Ok(None) };
+    let now = facts.request.now.ok_or_else(|| {
+        needed_by_rule("/now", "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds")
+    })?;
+    Ok(now.is_before_offset(&last_used_at, interval).then(|| {
+        Hit::new(
+            "/token_record/last_used_at",
+            "the last charge with this token is more recent than the policy's min_charge_interval_seconds",
+        )
+    }))
+}
+
+pub(super) fn attempt_limit_exceeded(facts: &Facts<'_, '_>) -> Outcome {
+    let Some(limits) = facts.policy.max_attempts else { return Ok(None) };
+    if facts.request.customer_present {
+        return Ok(None);
+    }
+    let counters = facts.request.counters;
+    let checks = [
+        (limits.per_24h, counters.attempts_24h, "/counters/attempts_24h", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h", "the token has reached the policy's max_attempts per 24 hours"),
+        (limits.per_30d, counters.attempts_30d, "/counters/attempts_30d", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d", "the token has reached the policy's max_attempts per 30 days"),
+    ];
+    // Every needed counter is required before any is compared, so a
+    // missing one fails the call even when another cap is already hit.
+    for (limit, count, path, missing, _) in checks {
+        if limit.is_some() && count.is_none() {
+            return Err(needed_by_rule(path, missing));
+        }
+    }
+    Ok(checks.into_iter().find_map(|(limit, count, path, _, message)| match (limit, count) {
+        (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
+        _ => None,
+    }))
+}

@@ -1,0 +1,196 @@
+//! RFC 3339 timestamps exactly as rules.md section 0 defines them.
+//!
+//! Hand-written on purpose: the contract compares instants exactly with any
+//! number of fraction digits, refuses leap seconds and a space for `T`, and
+//! starts at year 0001. The common crates each differ on one of these
+//! (nanosecond truncation, `:60` accepted, lenient separators), and the
+//! grammar is small enough to state in full here.
+
+use std::cmp::Ordering;
+
+/// An instant: whole seconds since 1970-01-01T00:00:00Z plus the fraction
+/// digits as written, trailing zeros removed, so `.5` and `.50` compare equal
+/// and comparison needs no rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant<'a> {
+    seconds: i64,
+    fraction: &'a str,
+}
+
+impl Ord for Instant<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // With trailing zeros gone, fraction digit strings compare like
+        // numbers by plain lexicographic order ("05" < "5", "5" < "51").
+        self.seconds
+            .cmp(&other.seconds)
+            .then_with(|| self.fraction.cmp(other.fraction))
+    }
+}
+
+impl PartialOrd for Instant<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<'a> Instant<'a> {
+    pub fn seconds(&self) -> i64 {
+        self.seconds
+    }
+
+    /// True when `self` is strictly earlier than `earlier + interval_seconds`.
+    pub fn is_before_offset(&self, earlier: &Instant<'_>, interval_seconds: i64) -> bool {
+        // i128: a year-9999 timestamp plus an interval near i64::MAX must not
+        // overflow into a wrong answer.
+        let deadline = i128::from(earlier.seconds) + i128::from(interval_seconds);
+        match i128::from(self.seconds).cmp(&deadline) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => self.fraction < earlier.fraction,
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `None` when it is not
+/// an RFC 3339 timestamp in the contract's sense.
+pub fn parse(text: &str) -> Option<Instant<'_>> {
+    let b = text.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = b.get(range)?;
+        digits.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+    };
+    let year = number(0..4)?;
+    let month = number(5..7)?;
+    let day = number(8..10)?;
+    let hour = number(11..13)?;
+    let minute = number(14..16)?;
+    let second = number(17..19)?;
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if year < 1 || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut pos = 19;
+    let mut fraction = "";
+    if b[pos] == b'.' {
+        let start = pos + 1;
+        let end = start + b[start..].iter().take_while(|d| d.is_ascii_digit()).count();
+        if end == start {
+            return None;
+        }
+        fraction = text[start..end].trim_end_matches('0');
+        pos = end;
+    }
+    let offset_seconds = match b.get(pos)? {
+        b'Z' | b'z' if pos + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if pos + 6 == b.len() => {
+            if b[pos + 3] != b':' {
+                return None;
+            }
+            let offset_hour = number(pos + 1..pos + 3)?;
+            let offset_minute = number(pos + 4..pos + 6)?;
+            if offset_hour > 23 || offset_minute > 59 {
+                return None;
+            }
+            let magnitude = offset_hour * 3600 + offset_minute * 60;
+            if *sign == b'+' {
+                magnitude
+            } else {
+                -magnitude
+            }
+        }
+        _ => return None,
+    };
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(Instant { seconds: local - offset_seconds, fraction })
+}
+
+fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date
+/// (Howard Hinnant's days_from_civil algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12;
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_contract_grammar() {
+        for text in [
+            "2026-01-31T12:00:00Z",
+            "2026-01-31t12:00:00z",
+            "2024-02-29T23:59:59.123456789012+05:30",
+            "0001-01-01T00:00:00+23:59",
+            "9999-12-31T23:59:59.999-23:59",
+        ] {
+            assert!(parse(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_the_contract_refuses() {
+        for text in [
+            "2026-01-31 12:00:00Z",
+            "2026-01-31T12:00:60Z",
+            "2026-01-31T24:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "2026-01-31T12:00:00",
+            "2026-01-31T12:00:00.Z",
+            "2026-01-31T12:00:00+0100",
+            "2026-01-31T12:00:00+24:00",
+            "2026-1-31T12:00:00Z",
+            "2026-01-31T12:00:00Zjunk",
+            "２026-01-31T12:00:00Z",
+        ] {
+            assert!(parse(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn compares_as_instants_with_exact_fractions() {
+        let at = |t| parse(t).unwrap();
+        assert_eq!(at("2026-01-01T10:00:00+02:00"), at("2026-01-01T08:00:00Z"));
+        assert_eq!(at("2026-01-01T08:00:00.50Z"), at("2026-01-01T08:00:00.5Z"));
+        assert!(at("2026-01-01T08:00:00.05Z") < at("2026-01-01T08:00:00.5Z"));
+        assert!(at("2026-01-01T08:00:00.0000000000001Z") > at("2026-01-01T08:00:00Z"));
+        assert_eq!(at("1970-01-01T00:00:00Z").seconds(), 0);
+        assert_eq!(at("2000-03-01T00:00:00Z").seconds(), 951_868_800);
+    }
+
+    #[test]
+    fn interval_arithmetic_is_exact_and_cannot_overflow() {
+        let last = parse("2026-01-01T00:00:00.5Z").unwrap();
+        assert!(parse("2026-01-02T00:00:00.4Z").unwrap().is_before_offset(&last, 86_400));
+        assert!(!parse("2026-01-02T00:00:00.5Z").unwrap().is_before_offset(&last, 86_400));
+        let far = parse("9999-12-31T23:59:59Z").unwrap();
+        assert!(far.is_before_offset(&far, i64::MAX));
+    }
+}

@@ -1,0 +1,373 @@
+//! The customer token: its format (rules.md section 2), its fingerprint, and
+//! a type that keeps it out of every log.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+/// Longest header value Klarna accepts, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 1024;
+/// Longest token id, in characters (the id alphabet is ASCII).
+pub const MAX_ID_CHARS: usize = 255;
+
+/// A customer-token header value.
+///
+/// Neither `Debug` nor `Display` can print it: they print the fingerprint.
+/// An owned copy is overwritten with zeros when dropped.
+pub struct CustomerToken<'a> {
+    bytes: Cow<'a, [u8]>,
+}
+
+impl<'a> CustomerToken<'a> {
+    /// Wraps a value that someone else owns (no copy is made).
+    pub fn borrowed(bytes: &'a [u8]) -> Self {
+        CustomerToken { bytes: Cow::Borrowed(bytes) }
+    }
+
+    /// Takes ownership of a value; it is wiped when this is dropped.
+    pub fn owned(bytes: Vec<u8>) -> CustomerToken<'static> {
+        CustomerToken { bytes: Cow::Owned(bytes) }
+    }
+
+    /// The raw bytes. Deliberately named so that a leak is a visible choice.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// `"sha256:" +` lowercase hex of SHA-256 over the exact bytes.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.bytes)
+    }
+
+    /// Parses the format; see [`parse_token`].
+    pub fn parse(&self) -> Result<TokenInfo, TokenError> {
+        parse_token(&self.bytes)
+    }
+
+    /// Byte-for-byte equality in time that depends only on the lengths, so
+    /// a comparison against a stored token reveals nothing of its content.
+    pub fn constant_time_eq(&self, other: &[u8]) -> bool {
+        constant_time_eq(&self.bytes, other)
+    }
+}
+
+impl Drop for CustomerToken<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(bytes) = &mut self.bytes {
+            bytes.zeroize();
+        }
+    }
+}
+
+impl fmt::Debug for CustomerToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomerToken({})", self.fingerprint())
+    }
+}
+
+impl fmt::Display for CustomerToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.fingerprint())
+    }
+}
+
+/// Compares two byte strings without an early exit on the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // black_box keeps the optimiser from turning the fold into an early exit.
+    std::hint::black_box(difference) == 0
+}
+
+/// `"sha256:" +` lowercase hex of SHA-256 of `bytes`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    sha256_label(&Sha256::digest(bytes))
+}
+
+pub(crate) fn sha256_label(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in digest {
+        out.push(HEX[(byte >> 4) as usize] as char);
+        out.push(HEX[(byte & 0xF) as usize] as char);
+    }
+    out
+}
+
+/// Which of Klarna's two KRN shapes a token has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenForm {
+    /// `krn:customer-token:{region}:{id}`
+    Network,
+    /// `krn:partner:{region}:{env}:identity:customer-token:{id}`
+    Identity,
+}
+
+impl TokenForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenForm::Network => "network",
+            TokenForm::Identity => "identity",
+        }
+    }
+}
+
+/// The environment segment of the identity form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenEnvironment {
+    Live,
+    Test,
+}
+
+impl TokenEnvironment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEnvironment::Live => "live",
+            TokenEnvironment::Test => "test",
+        }
+    }
+}
+
+/// What may be reported about a well-formed token. It holds no piece of
+/// the token except the region, which the contract reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub form: TokenForm,
+    pub region: String,
+    pub environment: Option<TokenEnvironment>,
+    pub fingerprint: String,
+}
+
+impl TokenInfo {
+    /// Writes `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str("{\"form\":\"");
+        out.push_str(self.form.as_str());
+        out.push_str("\",\"region\":");
+        crate::json::write_string(out, &self.region);
+        out.push_str(",\"environment\":");
+        match self.environment {
+            Some(env) => {
+                out.push('"');
+                out.push_str(env.as_str());
+                out.push('"');
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"fingerprint\":\"");
+        out.push_str(&self.fingerprint);
+        out.push_str("\"}");
+    }
+}
+
+/// Why a value is not a customer token, in the order they are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MalformedDetail {
+    Empty,
+    TooLong,
+    InvalidCharacter,
+    NotAKrn,
+    BadStructure,
+    BadRegion,
+    BadId,
+}
+
+impl MalformedDetail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedDetail::Empty => "EMPTY",
+            MalformedDetail::TooLong => "TOO_LONG",
+            MalformedDetail::InvalidCharacter => "INVALID_CHARACTER",
+            MalformedDetail::NotAKrn => "NOT_A_KRN",
+            MalformedDetail::BadStructure => "BAD_STRUCTURE",
+            MalformedDetail::BadRegion => "BAD_REGION",
+            MalformedDetail::BadId => "BAD_ID",
+        }
+    }
+
+    /// A sentence for people; it never quotes the value.
+    pub fn explain(self) -> &'static str {
+        match self {
+            MalformedDetail::Empty => "the customer token is empty",
+            MalformedDetail::TooLong => "the customer token is longer than 1024 bytes",
+            MalformedDetail::InvalidCharacter => {
+                "the customer token holds a byte outside visible ASCII (space, control character or non-ASCII)"
+            }
+            MalformedDetail::NotAKrn => "the customer token does not start with krn:",
+            MalformedDetail::BadStructure => "the customer token has neither the network nor the identity KRN structure",
+            MalformedDetail::BadRegion => "the customer token's region is not two lowercase letters and one to three digits",
+            MalformedDetail::BadId => "the customer token's id is not 1 to 255 of A-Z a-z 0-9 . _ ~ -",
+        }
+    }
+}
+
+/// A header value that is not a usable customer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("{}", .0.explain())]
+    Malformed(MalformedDetail),
+    #[error("the value is a KRN but not a customer token (a network session token or a transaction id?)")]
+    WrongType,
+}
+
+impl TokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenError::Malformed(_) => "TOKEN_MALFORMED",
+            TokenError::WrongType => "TOKEN_WRONG_TYPE",
+        }
+    }
+
+    pub fn detail(self) -> Option<&'static str> {
+        match self {
+            TokenError::Malformed(detail) => Some(detail.as_str()),
+            TokenError::WrongType => None,
+        }
+    }
+}
+
+/// Checks the format of a header value (rules.md section 2) and, when it is
+/// a customer token, reports what may be logged about it.
+pub fn parse_token(bytes: &[u8]) -> Result<TokenInfo, TokenError> {
+    let (form, region, environment) = classify(bytes)?;
+    Ok(TokenInfo {
+        form,
+        region: region.to_owned(),
+        environment,
+        fingerprint: fingerprint(bytes),
+    })
+}
+
+/// The format check without the fingerprint, for callers that need only
+/// the verdict or the region.
+pub fn classify(bytes: &[u8]) -> Result<(TokenForm, &str, Option<TokenEnvironment>), TokenError> {
+    use MalformedDetail::*;
+    let malformed = TokenError::Malformed;
+    if bytes.is_empty() {
+        return Err(malformed(Empty));
+    }
+    if bytes.len() > MAX_TOKEN_BYTES {
+        return Err(malformed(TooLong));
+    }
+    if !bytes.iter().all(|b| (0x21..=0x7E).contains(b)) {
+        return Err(malformed(InvalidCharacter));
+    }
+    // Every byte is visible ASCII now, so the value is valid UTF-8.
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed(InvalidCharacter))?;
+    if !text.starts_with("krn:") {
+        return Err(malformed(NotAKrn));
+    }
+    let mut segments = [""; 8];
+    let mut count = 0;
+    for segment in text.split(':') {
+        if count == segments.len() {
+            count += 1;
+            break;
+        }
+        segments[count] = segment;
+        count += 1;
+    }
+    let has_customer_token_segment = if count > segments.len() {
+        text.split(':').any(|s| s == "customer-token")
+    } else {
+        segments[..count].contains(&"customer-token")
+    };
+    if !has_customer_token_segment {
+        return Err(TokenError::WrongType);
+    }
+    let (form, region, environment, id) = match (count, segments) {
+        (4, ["krn", "customer-token", region, id, ..]) => (TokenForm::Network, region, None, id),
+        (7, ["krn", "partner", region, env, "identity", "customer-token", id, _]) => {
+            let environment = match env {
+                "live" => TokenEnvironment::Live,
+                "test" => TokenEnvironment::Test,
+                _ => return Err(malformed(BadStructure)),
+            };
+            (TokenForm::Identity, region, Some(environment), id)
+        }
+        _ => return Err(malformed(BadStructure)),
+    };
+    if !is_region(region) {
+        return Err(malformed(BadRegion));
+    }
+    let id_is_valid = (1..=MAX_ID_CHARS).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'));
+    if !id_is_valid {
+        return Err(malformed(BadId));
+    }
+    Ok((form, region, environment))
+}
+
+/// Two lowercase ASCII letters followed by one to three ASCII digits.
+pub fn is_region(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (3..=5).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_lowercase)
+        && bytes[2..].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_show_only_the_fingerprint() {
+        let raw = b"krn:customer-token:eu1:secret-id-123";
+        let token = CustomerToken::borrowed(raw);
+        for text in [format!("{token:?}"), format!("{token}")] {
+            assert!(!text.contains("secret-id-123"), "{text}");
+            assert!(text.contains("sha256:"), "{text}");
+        }
+    }
+
+    #[test]
+    fn both_forms_parse() {
+        let network = parse_token(b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890").unwrap();
+        assert_eq!((network.form, network.region.as_str(), network.environment), (TokenForm::Network, "eu1", None));
+        let identity = parse_token(b"krn:partner:us1:live:identity:customer-token:vVQGmYzlfsQ16dko3jcwY5lV8hBgKs9a").unwrap();
+        assert_eq!(
+            (identity.form, identity.region.as_str(), identity.environment),
+            (TokenForm::Identity, "us1", Some(TokenEnvironment::Live))
+        );
+    }
+
+    #[test]
+    fn details_come_in_contract_order() {
+        let cases: [(&[u8], TokenError); 10] = [
+            (b"", TokenError::Malformed(MalformedDetail::Empty)),
+            (b"krn:customer-token:eu1:abc\n", TokenError::Malformed(MalformedDetail::InvalidCharacter)),
+            (b"urn:customer-token:eu1:abc", TokenError::Malformed(MalformedDetail::NotAKrn)),
+            (b"krn:", TokenError::WrongType),
+            (b"krn:payment:eu1:klarna-network-session-token:abc", TokenError::WrongType),
+            (b"krn:customer-token:eu1:abc:def", TokenError::Malformed(MalformedDetail::BadStructure)),
+            (b"krn:partner:us1:prod:identity:customer-token:abc", TokenError::Malformed(MalformedDetail::BadStructure)),
+            (b"krn:customer-token:EU1:abc", TokenError::Malformed(MalformedDetail::BadRegion)),
+            (b"krn:customer-token:eu1:", TokenError::Malformed(MalformedDetail::BadId)),
+            (b"krn:customer-token:eu1:a+b", TokenError::Malformed(MalformedDetail::BadId)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_token(input).unwrap_err(), expected, "{}", String::from_utf8_lossy(input));
+        }
+        let too_long = format!("krn:customer-token:eu1:{}", "a".repeat(1002));
+        assert_eq!(too_long.len(), 1025);
+        assert_eq!(parse_token(too_long.as_bytes()).unwrap_err(), TokenError::Malformed(MalformedDetail::TooLong));
+        let many_segments = format!("krn:{}customer-token", "x:".repeat(600));
+        assert_eq!(
+            parse_token(many_segments.as_bytes()).unwrap_err(),
+            TokenError::Malformed(MalformedDetail::BadStructure)
+        );
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_of_the_exact_bytes() {
+        assert_eq!(
+            fingerprint(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
