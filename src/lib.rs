@@ -16,6 +16,7 @@
 //! assert!(decision.allowed());
 //! ```
 
+pub mod cli;
 pub mod decision;
 pub mod error;
 pub mod ffi;

@@ -1,0 +1,332 @@
+//! Presentation for the `ctpolicy` command line: streaming lines, the
+//! terminal table, the summary, and the rule table in several formats.
+//! Decisions themselves come from the engine, unchanged.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Write};
+
+use crate::decision::{Decision, Engine};
+use crate::error::{Error, Status};
+use crate::json::{self, MAX_INPUT_BYTES};
+use crate::rules::{Rule, RULES};
+
+/// One input line, or the fact that it was over the size limit (its bytes
+/// are skipped, never held in memory).
+pub enum Line<'a> {
+    Text(&'a [u8]),
+    TooLong,
+}
+
+/// Reads `\n`-separated lines with memory bounded by the 1 MiB input limit,
+/// however long a line in the input is.
+pub struct LineReader<R> {
+    inner: R,
+    buffer: Vec<u8>,
+    pub line_number: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        LineReader { inner, buffer: Vec::with_capacity(4096), line_number: 0 }
+    }
+
+    /// The next line without its `\n`; blank lines are skipped when
+    /// `skip_blank` is set. `None` at the end of input.
+    pub fn next_line(&mut self, delimiter: u8, skip_blank: bool) -> io::Result<Option<Line<'_>>> {
+        loop {
+            self.buffer.clear();
+            let mut too_long = false;
+            let mut saw_any = false;
+            loop {
+                let available = self.inner.fill_buf()?;
+                if available.is_empty() {
+                    break;
+                }
+                saw_any = true;
+                let (chunk, found) = match available.iter().position(|&b| b == delimiter) {
+                    Some(i) => (&available[..i], Some(i)),
+                    None => (available, None),
+                };
+                if !too_long {
+                    if self.buffer.len() + chunk.len() > MAX_INPUT_BYTES {
+                        too_long = true;
+                        self.buffer.clear();
+                    } else {
+                        self.buffer.extend_from_slice(chunk);
+                    }
+                }
+                let consumed = found.map_or(chunk.len(), |i| i + 1);
+                self.inner.consume(consumed);
+                if found.is_some() {
+                    break;
+                }
+            }
+            if !saw_any {
+                return Ok(None);
+            }
+            self.line_number += 1;
+            if too_long {
+                return Ok(Some(Line::TooLong));
+            }
+            if skip_blank && self.buffer.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                continue;
+            }
+            return Ok(Some(Line::Text(&self.buffer)));
+        }
+    }
+}
+
+/// The error for a line over the input limit.
+pub fn line_too_long() -> Error {
+    Error::new(
+        Status::InvalidRequest,
+        Some("TOO_LARGE"),
+        format!("the line is longer than the limit of {MAX_INPUT_BYTES} bytes"),
+    )
+    .at("")
+}
+
+/// Counts per decision and per code, for `--summary`.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub allowed: u64,
+    pub denied: u64,
+    pub errors: u64,
+    pub violations: BTreeMap<(u16, &'static str), u64>,
+    pub warnings: BTreeMap<(u16, &'static str), u64>,
+    pub error_codes: BTreeMap<&'static str, u64>,
+}
+
+impl Summary {
+    fn count_decision(&mut self, decision: &Decision) {
+        if decision.allowed() {
+            self.allowed += 1;
+        } else {
+            self.denied += 1;
+        }
+        for finding in &decision.violations {
+            *self.violations.entry((finding.id(), finding.code())).or_default() += 1;
+        }
+        for finding in &decision.warnings {
+            *self.warnings.entry((finding.id(), finding.code())).or_default() += 1;
+        }
+    }
+
+    fn count_error(&mut self, error: &Error) {
+        self.errors += 1;
+        *self.error_codes.entry(error.code.unwrap_or(error.status.name())).or_default() += 1;
+    }
+
+    /// The summary as printed on stderr.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let total = self.allowed + self.denied + self.errors;
+        let _ = writeln!(
+            out,
+            "checked {total} requests: {} ALLOW, {} DENY, {} invalid",
+            self.allowed, self.denied, self.errors
+        );
+        for (title, counts) in [("violations", &self.violations), ("warnings", &self.warnings)] {
+            if !counts.is_empty() {
+                let _ = writeln!(out, "{title}:");
+                for ((id, code), count) in counts {
+                    let _ = writeln!(out, "  {id} {code:<36} {count}");
+                }
+            }
+        }
+        if !self.error_codes.is_empty() {
+            let _ = writeln!(out, "invalid lines:");
+            for (code, count) in &self.error_codes {
+                let _ = writeln!(out, "  {code:<40} {count}");
+            }
+        }
+        out
+    }
+}
+
+/// One `ctpolicy check` run over any number of inputs.
+pub struct CheckRun<'e> {
+    engine: &'e Engine,
+    table: bool,
+    progress: bool,
+    summary: Summary,
+    scratch: String,
+    rows: u64,
+}
+
+/// How often the progress line is refreshed on a terminal.
+const PROGRESS_EVERY: u64 = 50_000;
+
+impl<'e> CheckRun<'e> {
+    pub fn new(engine: &'e Engine, table: bool, progress: bool) -> Self {
+        CheckRun { engine, table, progress, summary: Summary::default(), scratch: String::with_capacity(1024), rows: 0 }
+    }
+
+    /// Decides every line of `reader`, writing one output line each, in
+    /// order; an invalid line yields its error object and the rest go on.
+    pub fn stream<R: BufRead>(&mut self, name: &str, mut reader: LineReader<R>, out: &mut impl Write) -> io::Result<()> {
+        if self.table && self.rows == 0 {
+            writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")?;
+        }
+        loop {
+            let line_number;
+            let result = {
+                let Some(line) = reader.next_line(b'\n', true)? else { break };
+                let result = match line {
+                    Line::Text(bytes) => self.engine.check_json(bytes),
+                    Line::TooLong => Err(line_too_long()),
+                };
+                line_number = reader.line_number;
+                result
+            };
+            self.rows += 1;
+            match result {
+                Ok(decision) => {
+                    self.summary.count_decision(&decision);
+                    if self.table {
+                        write_table_row(out, line_number, &decision)?;
+                    } else {
+                        self.scratch.clear();
+                        self.engine.write_decision(&decision, &mut self.scratch);
+                        self.scratch.push('\n');
+                        out.write_all(self.scratch.as_bytes())?;
+                    }
+                }
+                Err(error) => {
+                    self.summary.count_error(&error);
+                    eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                    if self.table {
+                        let what = error.code.unwrap_or(error.status.name());
+                        writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
+                    } else {
+                        writeln!(out, "{}", error.to_json())?;
+                    }
+                }
+            }
+            if self.progress && self.rows % PROGRESS_EVERY == 0 {
+                eprint!("\rctpolicy: {} requests checked…", self.rows);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> &Summary {
+        if self.progress && self.rows >= PROGRESS_EVERY {
+            eprintln!("\rctpolicy: {} requests checked.  ", self.rows);
+        }
+        &self.summary
+    }
+}
+
+fn codes(findings: &[crate::decision::Finding]) -> String {
+    if findings.is_empty() {
+        return "-".to_owned();
+    }
+    findings.iter().map(|f| f.code()).collect::<Vec<_>>().join(",")
+}
+
+fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::Result<()> {
+    let token = decision.token.as_ref().map_or("-".to_owned(), |t| format!("{}…", &t.fingerprint[..19]));
+    writeln!(
+        out,
+        "{line:<8} {:<8} {:<44} {:<30} {token}",
+        decision.verdict(),
+        codes(&decision.violations),
+        codes(&decision.warnings)
+    )
+}
+
+/// `ctpolicy rules`: an aligned text table.
+pub fn rules_text() -> String {
+    let mut out = format!("{:<4} {:<34} {:<8} {:<10} {}\n", "ID", "CODE", "SEVERITY", "ADJUSTABLE", "DESCRIPTION");
+    for rule in RULES {
+        let _ = writeln!(
+            out,
+            "{:<4} {:<34} {:<8} {:<10} {}",
+            rule.id,
+            rule.code,
+            rule.default_severity.as_str(),
+            if rule.adjustable { "yes" } else { "no" },
+            rule.description
+        );
+    }
+    out
+}
+
+/// `ctpolicy rules --format json`: an array of rule objects.
+pub fn rules_json() -> String {
+    let mut out = String::from("[\n");
+    for (i, rule) in RULES.iter().enumerate() {
+        let _ = write!(
+            out,
+            "  {{\"id\":{},\"code\":\"{}\",\"family\":\"{}\",\"severity\":\"{}\",\"adjustable\":{},\"description\":",
+            rule.id,
+            rule.code,
+            rule.family.as_str(),
+            rule.default_severity.as_str(),
+            rule.adjustable
+        );
+        json::write_string(&mut out, rule.description);
+        out.push_str(",\"example\":");
+        json::write_string(&mut out, rule.example);
+        out.push('}');
+        out.push_str(if i + 1 < RULES.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// `ctpolicy rules --format markdown`: the table in README.md and docs.
+pub fn rules_markdown() -> String {
+    let mut out = String::from("| id | code | family | severity | adjustable | when it fires |\n| --- | --- | --- | --- | --- | --- |\n");
+    for rule in RULES {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} |",
+            rule.id,
+            rule.code,
+            rule.family.as_str(),
+            rule.default_severity.as_str(),
+            if rule.adjustable { "yes" } else { "no" },
+            rule.description.replace('|', "\\|")
+        );
+    }
+    out
+}
+
+/// `ctpolicy explain`: one rule in words.
+pub fn explain(rule: &Rule) -> String {
+    format!(
+        "{id} {code}\n  family:     {family}\n  severity:   {severity} by default{adjustable}\n  fires when: {description}\n  example:    {example}\n",
+        id = rule.id,
+        code = rule.code,
+        family = rule.family.as_str(),
+        severity = rule.default_severity.as_str(),
+        adjustable = if rule.adjustable {
+            "; a policy may set it to deny, warn or off"
+        } else {
+            "; fixed (a policy cannot change it)"
+        },
+        description = rule.description,
+        example = rule.example,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_reported_without_being_kept() {
+        let mut input = vec![b'x'; MAX_INPUT_BYTES + 10];
+        input.extend_from_slice(b"\n{}\n\n  \nlast");
+        let mut reader = LineReader::new(io::Cursor::new(input));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::TooLong)));
+        assert!(reader.buffer.capacity() <= MAX_INPUT_BYTES * 2);
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::Text(b"{}"))));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::Text(b"last"))));
+        assert_eq!(reader.line_number, 5);
+        assert!(reader.next_line(b'\n', true).unwrap().is_none());
+    }
+}
