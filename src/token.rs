@@ -356,7 +356,7 @@ mod tests {
         let too_long = format!("krn:customer-token:eu1:{}", "a".repeat(1002));
         assert_eq!(too_long.len(), 1025);
         assert_eq!(parse_token(too_long.as_bytes()).unwrap_err(), TokenError::Malformed(MalformedDetail::TooLong));
-        let many_segments = format!("krn:{}customer-token", "x:".repeat(600));
+        let many_segments = format!("krn:{}customer-token", "x:".repeat(9));
         assert_eq!(
             parse_token(many_segments.as_bytes()).unwrap_err(),
             TokenError::Malformed(MalformedDetail::BadStructure)

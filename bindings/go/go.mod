@@ -1,0 +1,3 @@
+module ctpolicy.dev/ctpolicy/bindings/go
+
+go 1.24

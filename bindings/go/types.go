@@ -1,0 +1,127 @@
+package ctpolicy
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+)
+
+// Decision is the engine's answer to a pre-flight request (rules.md
+// section 6). A DENY is a Decision, not an error.
+type Decision struct {
+	// Allowed is true exactly when Decision is "ALLOW" (no violations).
+	Allowed bool `json:"-"`
+	// Decision is "ALLOW" or "DENY".
+	Decision string `json:"decision"`
+	// RequiredScope is "payment:customer_present" or
+	// "payment:customer_not_present".
+	RequiredScope string `json:"required_scope"`
+	// Violations are the deny hits, sorted by rule id; empty on ALLOW.
+	Violations []Violation `json:"violations"`
+	// Warnings are the warn hits, sorted by rule id.
+	Warnings []Violation `json:"warnings"`
+	// Token describes the customer-token header when it is a well-formed
+	// token; nil otherwise. It never holds the token itself.
+	Token *TokenInfo `json:"token"`
+	// Receipt says which engine and policy decided, for the audit log.
+	Receipt Receipt `json:"receipt"`
+	// Raw is the decision exactly as the library wrote it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Violation is one rule hit, in Decision.Violations or Decision.Warnings.
+type Violation struct {
+	ID       int    `json:"id"`       // rule id, e.g. 301
+	Code     string `json:"code"`     // e.g. CodeScopeMismatch
+	Severity string `json:"severity"` // effective severity: "deny" or "warn"
+	Message  string `json:"message"`  // for people; may change between versions
+	Path     string `json:"path"`     // JSON Pointer into the request
+	Detail   string `json:"detail,omitempty"` // rules 101 and 204 only, else ""
+}
+
+// Receipt identifies what made a decision.
+type Receipt struct {
+	EngineVersion string `json:"engine_version"`
+	PolicyDigest  string `json:"policy_digest"`
+	// DecisionID echoes the request's decision_id; "" when it had none.
+	DecisionID string `json:"decision_id"`
+}
+
+// TokenInfo describes a well-formed customer token: its form, region,
+// environment and fingerprint. It never holds the token, and prints only
+// these four fields.
+type TokenInfo struct {
+	Form        string `json:"form"`        // "network" or "identity"
+	Region      string `json:"region"`      // e.g. "eu1"
+	Environment string `json:"environment"` // "live" or "test" (identity form); "" for the network form
+	// Fingerprint is "sha256:" + hex of SHA-256 over the exact header
+	// bytes: stable across processes and languages, safe to log.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// String prints the four fields (there is no token in a TokenInfo to leak).
+func (t TokenInfo) String() string {
+	env := t.Environment
+	if env == "" {
+		env = "-"
+	}
+	return "TokenInfo{form=" + t.Form + " region=" + t.Region + " environment=" + env +
+		" fingerprint=" + t.Fingerprint + "}"
+}
+
+// GoString is String, so %#v cannot show more than String does.
+func (t TokenInfo) GoString() string { return t.String() }
+
+// Format makes every fmt verb print String.
+func (t TokenInfo) Format(f fmt.State, verb rune) { formatSafe(f, verb, t.String()) }
+
+// LogValue gives log/slog the same four fields.
+func (t TokenInfo) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("form", t.Form),
+		slog.String("region", t.Region),
+		slog.String("environment", t.Environment),
+		slog.String("fingerprint", t.Fingerprint),
+	)
+}
+
+// Transition is the result of ApplyEvent: the record to store, and whether
+// it changed.
+//
+// Record holds customer_token verbatim (it is the partner's own stored
+// data), so a Transition never prints it: String, GoString, Format and
+// LogValue show only Changed and the record's size. Write Record to your
+// store deliberately; do not log it.
+type Transition struct {
+	Record  json.RawMessage `json:"record"`
+	Changed bool            `json:"changed"`
+}
+
+// String redacts the record, which holds the customer token.
+func (t Transition) String() string {
+	return "Transition{changed=" + strconv.FormatBool(t.Changed) +
+		" record=<redacted, " + strconv.Itoa(len(t.Record)) + " bytes>}"
+}
+
+// GoString is String, so %#v cannot print the record.
+func (t Transition) GoString() string { return t.String() }
+
+// Format makes every fmt verb print String.
+func (t Transition) Format(f fmt.State, verb rune) { formatSafe(f, verb, t.String()) }
+
+// LogValue keeps the record out of log/slog output.
+func (t Transition) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("changed", t.Changed),
+		slog.String("record", "<redacted>"),
+	)
+}
+
+// formatSafe prints s for every verb (quoted for %q), never the fields.
+func formatSafe(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = f.Write([]byte(s))
+}

@@ -1,0 +1,269 @@
+"""The raw layer: ctypes declarations of ``include/ctpolicy.h`` and nothing more.
+
+Every function of the header is declared in :data:`SIGNATURES` with its
+``argtypes`` and ``restype`` (``tests/test_header.py`` parses the header and
+checks that none is missing or mistyped). The typed API in ``_engine.py``
+calls only the small helpers at the bottom of this file.
+
+Ownership rules kept here, so nobody above this layer has to think about them:
+
+* Inputs are ``(pointer, length)`` pairs. They are declared ``c_char_p`` so a
+  Python ``bytes`` object is passed by address without a copy; the library
+  only reads it during the call. ``None`` is ``NULL``.
+* Every buffer the library fills is a :class:`CtpBuf` out-parameter, copied
+  into Python ``bytes`` and then released with ``ctp_buf_free`` in a
+  ``finally`` block, whatever happens. ``c_char_p`` is never used for a
+  buffer the library hands over; it is used only for the static strings of
+  ``ctp_version``, ``ctp_status_name`` and ``ctp_reason_code``.
+* Engines are plain addresses (``int``); ``_handle.NativeHandle`` owns them.
+
+The library is found, in this order, through the ``CTPOLICY_LIB`` environment
+variable, the copy inside the installed package, and the repository's build
+output (``target/release``). Its ``ctp_abi_version()`` is checked at import.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+#: The ABI this binding is written against (``CTP_ABI_VERSION`` of the header).
+ABI_VERSION = 1
+
+#: Environment variable naming the library file to load.
+LIBRARY_ENV = "CTPOLICY_LIB"
+
+# Status values of the header (CTP_*). Stable: a retired number is never reused.
+OK = 0
+INVALID_ARGUMENT = 1
+INVALID_UTF8 = 2
+PANIC = 3
+INVALID_REQUEST = 100
+INVALID_POLICY = 101
+TOKEN_INVALID = 102
+TRANSITION_REJECTED = 103
+
+
+class LibraryLoadError(ImportError):
+    """The native library could not be found, loaded, or has the wrong ABI."""
+
+
+class CtpBuf(ctypes.Structure):
+    """``struct ctp_buf``: bytes owned by the library until ``ctp_buf_free``."""
+
+    _fields_ = [
+        ("ptr", ctypes.POINTER(ctypes.c_uint8)),
+        ("len", ctypes.c_size_t),
+    ]
+
+
+# The C types of the header, as ctypes sees them.
+_u32 = ctypes.c_uint32
+_size = ctypes.c_size_t
+_bytes_in = ctypes.c_char_p  # const uint8_t *: borrowed, read-only input
+_engine = ctypes.c_void_p  # (const) struct ctp_engine *
+_engine_out = ctypes.POINTER(ctypes.c_void_p)  # struct ctp_engine **
+_buf_out = ctypes.POINTER(CtpBuf)  # struct ctp_buf *
+_static_str = ctypes.c_char_p  # const char *, static: never freed
+
+#: name -> (restype, argtypes) for every function of include/ctpolicy.h.
+SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "ctp_engine_new": (_u32, [_bytes_in, _size, _engine_out, _buf_out]),
+    "ctp_engine_free": (None, [_engine]),
+    "ctp_check_json": (_u32, [_engine, _bytes_in, _size, _buf_out]),
+    "ctp_apply_event_json": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_token_parse": (_u32, [_bytes_in, _size, _buf_out]),
+    "ctp_buf_free": (None, [_buf_out]),
+    "ctp_version": (_static_str, []),
+    "ctp_abi_version": (_u32, []),
+    "ctp_status_name": (_static_str, [_u32]),
+    "ctp_reason_code": (_static_str, [_u32]),
+}
+
+
+def library_filename() -> str:
+    """The platform's file name of the shared library."""
+    if sys.platform == "darwin":
+        return "libctpolicy.dylib"
+    if sys.platform == "win32":
+        return "ctpolicy.dll"
+    return "libctpolicy.so"
+
+
+def candidate_paths() -> list[tuple[str, Optional[Path]]]:
+    """The places searched, in order, as (description, path or None)."""
+    name = library_filename()
+    here = Path(__file__).resolve().parent
+    env = os.environ.get(LIBRARY_ENV)
+    env_path: Optional[Path] = None
+    if env:
+        env_path = Path(env)
+        if env_path.is_dir():
+            env_path = env_path / name
+    return [
+        (f"${LIBRARY_ENV}", env_path),
+        ("the installed package", here / name),
+        # bindings/python/ctpolicy -> the repository root, then target/release
+        ("the repository build output", here.parents[2] / "target" / "release" / name),
+    ]
+
+
+def find_library() -> Path:
+    """The library to load, or :class:`LibraryLoadError` naming every place tried."""
+    candidates = candidate_paths()
+    tried = "\n".join(
+        f"  {i}. {what}: {path if path is not None else '(not set)'}"
+        for i, (what, path) in enumerate(candidates, 1)
+    )
+    env_path = candidates[0][1]
+    if env_path is not None:
+        # An explicit override that points nowhere is a configuration error;
+        # silently loading some other copy would hide it.
+        if env_path.is_file():
+            return env_path
+        raise LibraryLoadError(
+            f"{LIBRARY_ENV} is set but {env_path} is not a file. Places searched:\n{tried}"
+        )
+    for _, path in candidates[1:]:
+        if path is not None and path.is_file():
+            return path
+    raise LibraryLoadError(
+        f"ctpolicy: native library {library_filename()} not found. Places searched:\n"
+        f"{tried}\n"
+        f"Set {LIBRARY_ENV} to the library's path, install the ctpolicy wheel, "
+        "or run `cargo build --release` in the repository."
+    )
+
+
+def declare(lib: ctypes.CDLL) -> None:
+    """Sets argtypes and restype of every header function on ``lib``."""
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError as exc:
+            raise LibraryLoadError(
+                f"ctpolicy: the native library does not export {name}"
+            ) from exc
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def check_abi(found: int, path: object) -> None:
+    """Raises :class:`LibraryLoadError` unless ``found`` is :data:`ABI_VERSION`."""
+    if found != ABI_VERSION:
+        raise LibraryLoadError(
+            f"ctpolicy: {path} implements C ABI version {found}, but this Python "
+            f"binding needs version {ABI_VERSION}. Install a matching ctpolicy "
+            f"package or point {LIBRARY_ENV} at a matching library."
+        )
+
+
+def load(path: Path) -> ctypes.CDLL:
+    """Loads, declares and ABI-checks the library at ``path``."""
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise LibraryLoadError(f"ctpolicy: cannot load {path}: {exc}") from exc
+    declare(lib)
+    check_abi(int(lib.ctp_abi_version()), path)
+    return lib
+
+
+LIBRARY_PATH: Path = find_library()
+lib: ctypes.CDLL = load(LIBRARY_PATH)
+
+_ctp_engine_new = lib.ctp_engine_new
+_ctp_engine_free = lib.ctp_engine_free
+_ctp_check_json = lib.ctp_check_json
+_ctp_apply_event_json = lib.ctp_apply_event_json
+_ctp_token_parse = lib.ctp_token_parse
+_ctp_buf_free = lib.ctp_buf_free
+_string_at = ctypes.string_at
+_byref = ctypes.byref
+
+
+def _call_with_buf(fn: Callable[..., int], *args: object) -> tuple[int, bytes]:
+    """Calls ``fn(*args, &buf)`` and returns (status, a copy of buf), freeing buf."""
+    buf = CtpBuf()
+    try:
+        status = fn(*args, _byref(buf))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data
+
+
+def engine_new(policy: Optional[bytes]) -> tuple[int, int, bytes]:
+    """``ctp_engine_new``: (status, engine address or 0, error JSON or b"")."""
+    engine = ctypes.c_void_p()
+    err = CtpBuf()
+    try:
+        status = _ctp_engine_new(
+            policy, len(policy) if policy is not None else 0, _byref(engine), _byref(err)
+        )
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    if status != OK:
+        return status, 0, data
+    return status, int(engine.value or 0), data
+
+
+def engine_free(engine: int) -> None:
+    """``ctp_engine_free``; 0 is a no-op."""
+    _ctp_engine_free(engine)
+
+
+def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
+    """``ctp_check_json``: (status, decision JSON or error JSON)."""
+    buf = CtpBuf()
+    try:
+        status = _ctp_check_json(engine, request, len(request), _byref(buf))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data
+
+
+def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:
+    """``ctp_apply_event_json``: (status, transition JSON or error JSON)."""
+    return _call_with_buf(
+        _ctp_apply_event_json,
+        record,
+        len(record) if record is not None else 0,
+        event,
+        len(event),
+    )
+
+
+def token_parse(token: bytes) -> tuple[int, bytes]:
+    """``ctp_token_parse``: (status, TokenInfo JSON or error JSON)."""
+    return _call_with_buf(_ctp_token_parse, token, len(token))
+
+
+def version() -> str:
+    """``ctp_version``."""
+    raw: Optional[bytes] = lib.ctp_version()
+    return raw.decode("utf-8") if raw else ""
+
+
+def abi_version() -> int:
+    """``ctp_abi_version``."""
+    return int(lib.ctp_abi_version())
+
+
+def status_name(status: int) -> str:
+    """``ctp_status_name`` ("UNKNOWN" for a number the library does not define)."""
+    raw: Optional[bytes] = lib.ctp_status_name(status & 0xFFFFFFFF)
+    return raw.decode("utf-8") if raw else "UNKNOWN"
+
+
+def reason_code(rule_id: int) -> Optional[str]:
+    """``ctp_reason_code``: the code of a rule id, or None."""
+    if not 0 <= rule_id <= 0xFFFFFFFF:
+        return None
+    raw: Optional[bytes] = lib.ctp_reason_code(rule_id)
+    return raw.decode("utf-8") if raw else None
