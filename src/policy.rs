@@ -100,11 +100,11 @@ impl Policy {
                 return Err(invalid("WRONG_TYPE", path, format!("policy {key} must not be null; leave it out instead")));
             }
             match key {
-                "version" => {
-                    if value.as_integer() != Some(1) {
-                        return Err(invalid("INVALID_VALUE", path, "policy version must be the integer 1"));
-                    }
-                }
+                "version" => match value.as_integer() {
+                    Some(1) => {}
+                    Some(_) => return Err(invalid("INVALID_VALUE", path, "policy version must be the integer 1")),
+                    None => return Err(wrong_type(&path, "the integer 1", value)),
+                },
                 "allowed_regions" => {
                     let mut regions = Vec::new();
                     for (i, item) in array(value, &path)?.iter().enumerate() {

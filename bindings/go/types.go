@@ -32,11 +32,11 @@ type Decision struct {
 
 // Violation is one rule hit, in Decision.Violations or Decision.Warnings.
 type Violation struct {
-	ID       int    `json:"id"`       // rule id, e.g. 301
-	Code     string `json:"code"`     // e.g. CodeScopeMismatch
-	Severity string `json:"severity"` // effective severity: "deny" or "warn"
-	Message  string `json:"message"`  // for people; may change between versions
-	Path     string `json:"path"`     // JSON Pointer into the request
+	ID       int    `json:"id"`               // rule id, e.g. 301
+	Code     string `json:"code"`             // e.g. CodeScopeMismatch
+	Severity string `json:"severity"`         // effective severity: "deny" or "warn"
+	Message  string `json:"message"`          // for people; may change between versions
+	Path     string `json:"path"`             // JSON Pointer into the request
 	Detail   string `json:"detail,omitempty"` // rules 101 and 204 only, else ""
 }
 

@@ -1,0 +1,82 @@
+package dev.ctpolicy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The answer of a pre-flight check. A DENY is a decision, not an exception.
+ *
+ * @param allowed       {@code true} exactly when {@code decision} is {@code "ALLOW"}
+ * @param decision      {@code "ALLOW"} or {@code "DENY"}
+ * @param requiredScope the payment scope this charge needs, e.g. {@code "payment:customer_not_present"}
+ * @param violations    the {@code deny} hits, sorted by id (empty on ALLOW)
+ * @param warnings      the {@code warn} hits, sorted by id
+ * @param token         what the header's token says about itself, or null when the header is
+ *                      absent or not a well-formed token
+ * @param receipt       {@code engine_version}, {@code policy_digest}, {@code decision_id} (may be null)
+ * @param rawJson       the decision exactly as the engine returned it
+ */
+public record Decision(boolean allowed, String decision, String requiredScope, List<Violation> violations,
+        List<Violation> warnings, TokenInfo token, Map<String, Object> receipt, String rawJson) {
+
+    public Decision {
+        Objects.requireNonNull(decision, "decision");
+        violations = List.copyOf(violations);
+        warnings = List.copyOf(warnings);
+        Objects.requireNonNull(receipt, "receipt");
+        Objects.requireNonNull(rawJson, "rawJson");
+    }
+
+    /** Whether a {@code deny} hit of this rule is among the violations. */
+    public boolean hasViolation(ReasonCode reason) {
+        return has(violations, reason);
+    }
+
+    /** Whether a {@code warn} hit of this rule is among the warnings. */
+    public boolean hasWarning(ReasonCode reason) {
+        return has(warnings, reason);
+    }
+
+    private static boolean has(List<Violation> hits, ReasonCode reason) {
+        for (Violation v : hits) {
+            if (v.id() == reason.id()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The receipt's {@code policy_digest}. */
+    public String policyDigest() {
+        return (String) receipt.get("policy_digest");
+    }
+
+    /** The receipt's {@code decision_id}, echoed from the request, or null. */
+    public String decisionId() {
+        return (String) receipt.get("decision_id");
+    }
+
+    /** A short form: decision, scope, codes, fingerprint (never a token). */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Decision[").append(decision);
+        sb.append(", requiredScope=").append(requiredScope);
+        sb.append(", violations=").append(codes(violations));
+        sb.append(", warnings=").append(codes(warnings));
+        sb.append(", token=").append(token == null ? "null" : token.fingerprint());
+        sb.append(", decisionId=").append(decisionId());
+        return sb.append(']').toString();
+    }
+
+    private static String codes(List<Violation> hits) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < hits.size(); i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(hits.get(i).code());
+        }
+        return sb.append(']').toString();
+    }
+}

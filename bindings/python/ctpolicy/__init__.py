@@ -1,0 +1,52 @@
+"""ctpolicy: pre-flight policy checks for Klarna customer-token charges.
+
+A thin, typed binding (ctypes only) over the ctpolicy C library::
+
+    import ctpolicy
+
+    with ctpolicy.Engine({"allowed_regions": ["eu1"]}) as engine:
+        decision = engine.check(request)        # dict, str or bytes
+        if not decision.allowed:
+            print([v.code for v in decision.violations])
+
+The library is found through ``CTPOLICY_LIB``, else the copy inside this
+package, else the repository's ``target/release``. See README.md.
+"""
+
+from . import codes
+from ._engine import Engine, JsonInput, apply_event, library_version, parse_token
+from ._errors import (
+    EngineClosedError,
+    EngineError,
+    Error,
+    InvalidRequestError,
+    PolicyError,
+    TokenFormatError,
+    TransitionError,
+)
+from ._native import ABI_VERSION, LibraryLoadError
+from ._types import Decision, TokenInfo, Transition, Violation
+from ._version import __version__
+
+__all__ = [
+    "ABI_VERSION",
+    "Decision",
+    "Engine",
+    "EngineClosedError",
+    "EngineError",
+    "Error",
+    "InvalidRequestError",
+    "JsonInput",
+    "LibraryLoadError",
+    "PolicyError",
+    "TokenFormatError",
+    "TokenInfo",
+    "Transition",
+    "TransitionError",
+    "Violation",
+    "__version__",
+    "apply_event",
+    "codes",
+    "library_version",
+    "parse_token",
+]

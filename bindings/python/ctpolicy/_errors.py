@@ -1,0 +1,222 @@
+"""Exceptions: one class per way a call can fail to produce an answer.
+
+A DENY decision is never an exception. An exception means "could not decide":
+treat it as DENY (fail closed).
+
+=========================  ==================================================
+exception                  raised when
+=========================  ==================================================
+``InvalidRequestError``    ``Engine.check`` / ``apply_event``: the input is
+                           not an acceptable request, record or event
+                           (status ``INVALID_REQUEST``, or ``INVALID_UTF8``)
+``PolicyError``            ``Engine(policy)``: the policy did not load
+                           (``INVALID_POLICY``, or ``INVALID_UTF8``)
+``TokenFormatError``       ``parse_token``: not a customer token
+                           (``TOKEN_INVALID``, or ``INVALID_UTF8``)
+``TransitionError``        ``apply_event``: the lifecycle step is not allowed
+                           (``TRANSITION_REJECTED``)
+``EngineError``            the library caught a panic (``PANIC``), was called
+                           wrongly (``INVALID_ARGUMENT``), returned a status
+                           this binding does not know, or the engine is
+                           closed (code ``ENGINE_CLOSED``; also a
+                           ``ValueError``)
+=========================  ==================================================
+
+``INVALID_UTF8`` keeps its own ``status`` ("INVALID_UTF8") but is raised as the
+error class of the input it was found in, as listed above.
+
+Wrong Python types (a ``set`` in a request, a policy that is an ``int``) raise
+the same class as the engine would, made also a ``TypeError`` so both
+``except ctpolicy.InvalidRequestError`` and ``except TypeError`` catch it.
+Those errors have ``status`` "INVALID_ARGUMENT" and ``code`` "NOT_JSON".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from . import _native
+
+#: The ``code`` of an error raised before the library was called because a
+#: Python value could not be turned into JSON.
+NOT_JSON = "NOT_JSON"
+#: The ``code`` of the error raised when a closed engine is used.
+ENGINE_CLOSED = "ENGINE_CLOSED"
+
+
+class Error(Exception):
+    """Base class of every ctpolicy error.
+
+    Attributes mirror the engine's error object ``{"error": {...}}``:
+    ``status`` (e.g. "INVALID_REQUEST"), ``code``, ``path`` (a JSON Pointer),
+    ``detail`` and ``message``; each is ``None`` when the engine gave none.
+    ``status_number`` is the C status (``CTP_*``) and ``raw`` the error object
+    exactly as the engine returned it (``None`` for errors raised in Python).
+    None of them ever holds a token or any piece of one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str,
+        status_number: int,
+        code: Optional[str] = None,
+        path: Optional[str] = None,
+        detail: Optional[str] = None,
+        raw: Optional[dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.status_number = status_number
+        self.code = code
+        self.path = path
+        self.detail = detail
+        self.raw = raw
+
+    def __str__(self) -> str:
+        head = self.status
+        if self.code:
+            head += f" {self.code}"
+        if self.detail:
+            head += f" ({self.detail})"
+        if self.path is not None:
+            head += f" at {self.path or '/'}"
+        return f"{head}: {self.message}"
+
+    def __repr__(self) -> str:
+        name = getattr(type(self), "_public_name", type(self).__name__)
+        return (
+            f"{name}(status={self.status!r}, code={self.code!r}, "
+            f"detail={self.detail!r}, path={self.path!r}, message={self.message!r})"
+        )
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.message, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "status_number": self.status_number,
+            "code": self.code,
+            "path": self.path,
+            "detail": self.detail,
+            "raw": self.raw,
+        }
+
+
+def _rebuild(cls: type[Error], message: str, fields: dict[str, Any]) -> Error:
+    return cls(message, **fields)
+
+
+class InvalidRequestError(Error):
+    """The request, record or event is not acceptable input (an envelope fault)."""
+
+
+class PolicyError(Error):
+    """The policy did not load."""
+
+
+class TokenFormatError(Error):
+    """The value is not a well-formed customer token (``code`` TOKEN_MALFORMED
+    with a ``detail``, or TOKEN_WRONG_TYPE)."""
+
+
+class TransitionError(Error):
+    """The lifecycle step is not allowed (``code`` names why, see rules.md §7)."""
+
+
+class EngineError(Error):
+    """The library failed (panic, invalid argument, unknown status), or the
+    engine was used after ``close()``."""
+
+
+class EngineClosedError(EngineError, ValueError):
+    """A closed engine was used again (like I/O on a closed file)."""
+
+
+# Python-side type faults: the domain class, and a TypeError too.
+class _InvalidRequestTypeError(InvalidRequestError, TypeError):
+    _public_name = "InvalidRequestError"
+
+
+class _PolicyTypeError(PolicyError, TypeError):
+    _public_name = "PolicyError"
+
+
+class _TokenFormatTypeError(TokenFormatError, TypeError):
+    _public_name = "TokenFormatError"
+
+
+_TYPE_ERRORS: dict[type[Error], type[Error]] = {
+    InvalidRequestError: _InvalidRequestTypeError,
+    PolicyError: _PolicyTypeError,
+    TokenFormatError: _TokenFormatTypeError,
+}
+
+_BY_STATUS: dict[int, type[Error]] = {
+    _native.INVALID_REQUEST: InvalidRequestError,
+    _native.INVALID_POLICY: PolicyError,
+    _native.TOKEN_INVALID: TokenFormatError,
+    _native.TRANSITION_REJECTED: TransitionError,
+}
+
+
+def type_error(kind: type[Error], message: str) -> Error:
+    """An error of class ``kind`` (and ``TypeError``) for a value that is not JSON."""
+    cls = _TYPE_ERRORS.get(kind, kind)
+    return cls(
+        message,
+        status=_native.status_name(_native.INVALID_ARGUMENT),
+        status_number=_native.INVALID_ARGUMENT,
+        code=NOT_JSON,
+    )
+
+
+def closed_error(what: str) -> EngineClosedError:
+    return EngineClosedError(
+        f"{what} is closed",
+        status=_native.status_name(_native.INVALID_ARGUMENT),
+        status_number=_native.INVALID_ARGUMENT,
+        code=ENGINE_CLOSED,
+    )
+
+
+def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
+    """The exception for a non-OK ``status`` with the error JSON ``data``.
+
+    ``utf8_kind`` is the class raised for ``INVALID_UTF8``: the class of the
+    input that call takes (request, policy or token).
+    """
+    if status == _native.INVALID_UTF8:
+        cls = utf8_kind
+    else:
+        cls = _BY_STATUS.get(status, EngineError)
+    raw: Optional[dict[str, Any]] = None
+    body: dict[str, Any] = {}
+    try:
+        parsed = json.loads(data) if data else None
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            raw = parsed
+            body = parsed["error"]
+    except ValueError:
+        pass
+    name = _native.status_name(status)
+    message = body.get("message")
+    if not isinstance(message, str) or not message:
+        message = f"the library returned status {name} ({status})"
+    return cls(
+        message,
+        status=_str_or(body.get("status"), name),
+        status_number=status,
+        code=_str_or(body.get("code"), None),
+        path=_str_or(body.get("path"), None),
+        detail=_str_or(body.get("detail"), None),
+        raw=raw,
+    )
+
+
+def _str_or(value: Any, default: Optional[str]) -> Any:
+    return value if isinstance(value, str) else default

@@ -1,0 +1,150 @@
+"""The answers: frozen dataclasses built from the engine's JSON."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What a well-formed customer token says about itself; never the token."""
+
+    form: str
+    """``"network"`` or ``"identity"``."""
+    region: str
+    """e.g. ``"eu1"``."""
+    environment: Optional[str]
+    """``"live"`` or ``"test"`` for the identity form, else None."""
+    fingerprint: str
+    """``"sha256:" + hex`` of the exact header bytes: safe to log, joinable."""
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> TokenInfo:
+        return cls(
+            form=obj["form"],
+            region=obj["region"],
+            environment=obj.get("environment"),
+            fingerprint=obj["fingerprint"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One rule hit (under ``Decision.violations`` or ``Decision.warnings``)."""
+
+    id: int
+    """The rule id (e.g. 301); see :mod:`ctpolicy.codes`."""
+    code: str
+    """The reason code (e.g. ``"SCOPE_MISMATCH"``); never changes meaning."""
+    severity: str
+    """The effective severity: ``"deny"`` or ``"warn"``."""
+    message: str
+    """For people; may change between versions."""
+    path: Optional[str]
+    """JSON Pointer into the request."""
+    detail: Optional[str] = None
+    """Set on TOKEN_MALFORMED and RECORD_INVALID only."""
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Violation:
+        return cls(
+            id=obj["id"],
+            code=obj["code"],
+            severity=obj["severity"],
+            message=obj.get("message", ""),
+            path=obj.get("path"),
+            detail=obj.get("detail"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's answer to one pre-flight request. DENY is not an exception."""
+
+    allowed: bool
+    """True exactly when ``decision == "ALLOW"`` (no violations)."""
+    decision: str
+    """``"ALLOW"`` or ``"DENY"``."""
+    required_scope: Optional[str]
+    """The payment scope this charge needs."""
+    violations: tuple[Violation, ...]
+    """Hits of ``deny`` severity, sorted by id."""
+    warnings: tuple[Violation, ...]
+    """Hits of ``warn`` severity, sorted by id."""
+    token: Optional[TokenInfo]
+    """The header's token, when it is well-formed."""
+    receipt: dict[str, Any] = field(hash=False)
+    """``{"engine_version", "policy_digest", "decision_id"}``."""
+    raw: dict[str, Any] = field(hash=False, repr=False)
+    """The decision exactly as the engine returned it."""
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Decision:
+        token = obj.get("token")
+        return cls(
+            allowed=obj["decision"] == "ALLOW",
+            decision=obj["decision"],
+            required_scope=obj.get("required_scope"),
+            violations=tuple(Violation.from_json(v) for v in obj.get("violations", ())),
+            warnings=tuple(Violation.from_json(v) for v in obj.get("warnings", ())),
+            token=TokenInfo.from_json(token) if token is not None else None,
+            receipt=obj.get("receipt") or {},
+            raw=obj,
+        )
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of all violations, then of all warnings."""
+        return tuple(v.code for v in self.violations) + tuple(w.code for w in self.warnings)
+
+    @property
+    def policy_digest(self) -> Optional[str]:
+        """The digest of the policy that decided (from the receipt)."""
+        value = self.receipt.get("policy_digest")
+        return value if isinstance(value, str) else None
+
+    @property
+    def decision_id(self) -> Optional[str]:
+        """The request's ``decision_id``, echoed (from the receipt)."""
+        value = self.receipt.get("decision_id")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of one lifecycle step.
+
+    ``record`` is the partner's own stored data and holds ``customer_token``
+    verbatim, as it must; ``repr()``/``str()`` show its fingerprint instead.
+    """
+
+    record: dict[str, Any] = field(hash=False)
+    """The record to store (key order as rules.md/DECISIONS.md describe)."""
+    changed: bool
+    """False when the step left the record as it was (e.g. a repeated REVOKED)."""
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Transition:
+        return cls(record=obj["record"], changed=bool(obj["changed"]))
+
+    def __repr__(self) -> str:
+        return f"Transition(record={_redacted(self.record)!r}, changed={self.changed!r})"
+
+    __str__ = __repr__
+
+
+def _redacted(record: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(record)
+    if "customer_token" in shown:
+        shown["customer_token"] = redact(shown["customer_token"])
+    return shown
+
+
+def redact(token: Any) -> str:
+    """A printable stand-in for a token: its fingerprint, never its text."""
+    if isinstance(token, str):
+        data = token.encode("utf-8", "surrogatepass")
+        return f"<redacted sha256:{hashlib.sha256(data).hexdigest()}>"
+    return "<redacted>"
