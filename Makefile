@@ -8,7 +8,9 @@ LIB_SO := $(RELEASE_DIR)/libctpolicy.so
 LIB_A := $(RELEASE_DIR)/libctpolicy.a
 CLI := $(RELEASE_DIR)/ctpolicy
 
-.PHONY: all build test test-rust test-header test-c test-python test-go test-java header check-examples
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+.PHONY: all build install test test-rust test-header test-c test-python test-go test-java header check-examples
 
 all: build
 
@@ -18,6 +20,15 @@ build:
 ## The main job: pre-flight the example requests on the built-in default policy.
 check-examples: build
 	$(CLI) check examples/requests.jsonl --summary || test $$? -eq 1
+
+## Installs the libraries, the header and ctpolicy.pc under $(PREFIX).
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/ctpolicy.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ctpolicy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctpolicy.pc
 
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked

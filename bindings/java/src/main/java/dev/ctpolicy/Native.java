@@ -1,0 +1,417 @@
+package dev.ctpolicy;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The C ABI of include/ctpolicy.h, and nothing else: every downcall handle is built once,
+ * here, as a {@code static final} constant the JIT can inline, and every library buffer is
+ * released with {@code ctp_buf_free} in a {@code finally}.
+ *
+ * <p>Memory: each call opens a confined arena for its inputs and out-parameters and closes it
+ * before returning. Confined arenas are the cheapest kind (no cross-thread checks, freed
+ * deterministically) and nothing native outlives the call, because the library keeps no
+ * pointer of ours. Inputs are wiped before the arena closes, since a request holds a token.
+ */
+final class Native {
+    private Native() {
+    }
+
+    /** Status numbers of the C ABI. */
+    static final int CTP_OK = 0;
+    static final int CTP_INVALID_ARGUMENT = 1;
+    static final int CTP_INVALID_UTF8 = 2;
+    static final int CTP_PANIC = 3;
+    static final int CTP_INVALID_REQUEST = 100;
+    static final int CTP_INVALID_POLICY = 101;
+    static final int CTP_TOKEN_INVALID = 102;
+    static final int CTP_TRANSITION_REJECTED = 103;
+
+    /** The ABI this binding was written against (CTP_ABI_VERSION). */
+    static final int ABI_VERSION = 1;
+
+    /** {@code struct ctp_buf { uint8_t *ptr; size_t len; }} on a 64-bit platform. */
+    static final StructLayout CTP_BUF = MemoryLayout.structLayout(ADDRESS.withName("ptr"), JAVA_LONG.withName("len"));
+    private static final long BUF_PTR = 0;
+    private static final long BUF_LEN = 8;
+
+    private static final EngineException LOAD_FAILURE;
+    /** Where the library came from, for diagnostics. */
+    static final String LIBRARY_SOURCE;
+
+    static final MethodHandle ENGINE_NEW;
+    static final MethodHandle ENGINE_FREE;
+    static final MethodHandle CHECK_JSON;
+    static final MethodHandle APPLY_EVENT_JSON;
+    static final MethodHandle TOKEN_PARSE;
+    static final MethodHandle BUF_FREE;
+    static final MethodHandle VERSION;
+    static final MethodHandle ABI_VERSION_FN;
+    static final MethodHandle STATUS_NAME;
+    static final MethodHandle REASON_CODE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup lookup = null;
+        EngineException failure = null;
+        String source = "not loaded";
+        try {
+            if (linker.canonicalLayouts().get("size_t").byteSize() != 8) {
+                throw new IllegalStateException("this binding supports 64-bit platforms only");
+            }
+            NativeLoader.Location location = NativeLoader.locate();
+            lookup = SymbolLookup.libraryLookup(location.path(), Arena.global());
+            source = location.source() + " (" + location.path() + ")";
+            if (location.temporary()) {
+                // Once mapped the file is no longer needed; deleteOnExit covers a failed delete.
+                Files.deleteIfExists(location.path());
+            }
+        } catch (Throwable t) {
+            lookup = null;
+            failure = EngineException.unavailable(t.getMessage() == null ? t.toString() : t.getMessage(), t);
+        }
+
+        ENGINE_NEW = bind(linker, lookup, failure, "ctp_engine_new",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        ENGINE_FREE = bind(linker, lookup, failure, "ctp_engine_free", FunctionDescriptor.ofVoid(ADDRESS));
+        CHECK_JSON = bind(linker, lookup, failure, "ctp_check_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        APPLY_EVENT_JSON = bind(linker, lookup, failure, "ctp_apply_event_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        TOKEN_PARSE = bind(linker, lookup, failure, "ctp_token_parse",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+        BUF_FREE = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS));
+        VERSION = bind(linker, lookup, failure, "ctp_version", FunctionDescriptor.of(ADDRESS));
+        ABI_VERSION_FN = bind(linker, lookup, failure, "ctp_abi_version", FunctionDescriptor.of(JAVA_INT));
+        STATUS_NAME = bind(linker, lookup, failure, "ctp_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        REASON_CODE = bind(linker, lookup, failure, "ctp_reason_code", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+        if (failure == null) {
+            try {
+                int abi = (int) ABI_VERSION_FN.invokeExact();
+                if (abi != ABI_VERSION) {
+                    failure = EngineException.unavailable("libctpolicy from " + source + " implements ABI version "
+                            + Integer.toUnsignedString(abi) + ", but this binding needs ABI version " + ABI_VERSION
+                            + "; use a matching ctpolicy jar and library", null);
+                }
+            } catch (Throwable t) {
+                failure = EngineException.unavailable("ctp_abi_version failed: " + t, t);
+            }
+        }
+        LOAD_FAILURE = failure;
+        LIBRARY_SOURCE = source;
+    }
+
+    private static MethodHandle bind(Linker linker, SymbolLookup lookup, EngineException failure, String name,
+            FunctionDescriptor descriptor) {
+        if (lookup != null) {
+            var symbol = lookup.find(name);
+            if (symbol.isPresent()) {
+                return linker.downcallHandle(symbol.get(), descriptor);
+            }
+        }
+        // Not loaded: a handle of the same type that throws. ensureLoaded() normally reports
+        // the fault first, with a fresh stack trace.
+        MethodType type = descriptor.toMethodType();
+        EngineException why = failure != null ? failure
+                : EngineException.unavailable("libctpolicy has no symbol " + name, null);
+        MethodHandle thrower = MethodHandles.throwException(type.returnType(), EngineException.class).bindTo(why);
+        return MethodHandles.dropArguments(thrower, 0, type.parameterList());
+    }
+
+    /** Throws a fresh EngineException when the library could not be loaded. */
+    static void ensureLoaded() {
+        if (LOAD_FAILURE != null) {
+            throw EngineException.unavailable(LOAD_FAILURE.reason(), LOAD_FAILURE.getCause());
+        }
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    /** Which call failed decides the exception class for input faults. */
+    enum Call {
+        ENGINE_NEW, CHECK, APPLY_EVENT, TOKEN_PARSE
+    }
+
+    /** Builds an engine; returns its handle. */
+    static MemorySegment engineNew(byte[] policy) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, policy);
+            MemorySegment out = arena.allocate(ADDRESS);
+            MemorySegment error = arena.allocate(CTP_BUF);
+            int status;
+            byte[] errorBytes;
+            try {
+                status = (int) ENGINE_NEW.invokeExact(in, (long) length(policy), out, error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                errorBytes = take(error);
+                wipe(in);
+            }
+            if (status == CTP_OK) {
+                MemorySegment engine = out.get(ADDRESS, 0);
+                if (engine.equals(MemorySegment.NULL)) {
+                    throw EngineException.internal("ctp_engine_new returned CTP_OK without an engine", null);
+                }
+                return engine;
+            }
+            throw error(Call.ENGINE_NEW, status, errorBytes);
+        }
+    }
+
+    static void engineFree(MemorySegment engine) {
+        try {
+            ENGINE_FREE.invokeExact(engine);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** One pre-flight check: the decision JSON, or an exception. */
+    static String check(MemorySegment engine, byte[] request) {
+        int len = request.length;
+        try (Arena arena = Arena.ofConfined()) {
+            // One allocation for both: the out-buffer first (zeroed, so ctp_buf_free is a
+            // no-op if the call never fills it), then the request bytes.
+            MemorySegment block = arena.allocate(CTP_BUF.byteSize() + len, 8);
+            MemorySegment out = block.asSlice(0, CTP_BUF.byteSize());
+            MemorySegment in = MemorySegment.NULL;
+            if (len > 0) {
+                in = block.asSlice(CTP_BUF.byteSize(), len);
+                MemorySegment.copy(request, 0, in, JAVA_BYTE, 0, len);
+            }
+            int status;
+            byte[] result;
+            try {
+                status = (int) CHECK_JSON.invokeExact(engine, in, (long) len, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return okOrThrow(Call.CHECK, status, result);
+        }
+    }
+
+    static String applyEvent(byte[] record, byte[] event) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment recordIn = input(arena, record);
+            MemorySegment eventIn = input(arena, event);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) APPLY_EVENT_JSON.invokeExact(recordIn, (long) length(record), eventIn,
+                        (long) length(event), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(recordIn);
+                wipe(eventIn);
+            }
+            return okOrThrow(Call.APPLY_EVENT, status, result);
+        }
+    }
+
+    static String tokenParse(byte[] token) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, token);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) TOKEN_PARSE.invokeExact(in, (long) length(token), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return okOrThrow(Call.TOKEN_PARSE, status, result);
+        }
+    }
+
+    static String version() {
+        ensureLoaded();
+        try {
+            return staticString((MemorySegment) VERSION.invokeExact());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int abiVersion() {
+        ensureLoaded();
+        try {
+            return (int) ABI_VERSION_FN.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static String statusName(int status) {
+        ensureLoaded();
+        try {
+            return staticString((MemorySegment) STATUS_NAME.invokeExact(status));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static String reasonCode(int id) {
+        ensureLoaded();
+        try {
+            return staticString((MemorySegment) REASON_CODE.invokeExact(id));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
+    }
+
+    /** NULL for "no input" (null) and for the empty input, as the ABI allows both. */
+    private static MemorySegment input(Arena arena, byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return MemorySegment.NULL;
+        }
+        return arena.allocateFrom(JAVA_BYTE, bytes);
+    }
+
+    private static void wipe(MemorySegment segment) {
+        if (segment.byteSize() > 0) {
+            segment.fill((byte) 0);
+        }
+    }
+
+    /** Copies a library buffer into the heap and releases it, whatever happens. */
+    private static byte[] take(MemorySegment buf) {
+        try {
+            MemorySegment ptr = buf.get(ADDRESS, BUF_PTR);
+            long len = buf.get(JAVA_LONG, BUF_LEN);
+            if (ptr.equals(MemorySegment.NULL) || len <= 0) {
+                return null;
+            }
+            if (len > Integer.MAX_VALUE - 16) {
+                throw EngineException.internal("library buffer too large: " + len + " bytes", null);
+            }
+            return ptr.reinterpret(len).toArray(JAVA_BYTE);
+        } finally {
+            try {
+                BUF_FREE.invokeExact(buf);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+    }
+
+    private static String text(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        String s = new String(bytes, StandardCharsets.UTF_8);
+        Arrays.fill(bytes, (byte) 0);
+        return s;
+    }
+
+    private static String okOrThrow(Call call, int status, byte[] result) {
+        if (status == CTP_OK) {
+            String json = text(result);
+            if (json == null) {
+                throw EngineException.internal("the library returned CTP_OK with an empty buffer", null);
+            }
+            return json;
+        }
+        throw error(call, status, result);
+    }
+
+    private static String staticString(MemorySegment s) {
+        if (s.equals(MemorySegment.NULL)) {
+            return null;
+        }
+        return s.reinterpret(4096).getString(0, StandardCharsets.UTF_8);
+    }
+
+    static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw EngineException.internal("native call failed: " + t, t);
+    }
+
+    /** Turns a non-OK status and its error object into the matching exception. */
+    static CtPolicyException error(Call call, int status, byte[] errorBytes) {
+        String json = text(errorBytes);
+        String statusName = null;
+        String code = null;
+        String message = null;
+        String path = null;
+        String detail = null;
+        if (json != null) {
+            try {
+                if (Json.parse(json) instanceof Map<?, ?> root && root.get("error") instanceof Map<?, ?> e) {
+                    statusName = asString(e.get("status"));
+                    code = asString(e.get("code"));
+                    message = asString(e.get("message"));
+                    path = asString(e.get("path"));
+                    detail = asString(e.get("detail"));
+                }
+            } catch (IllegalArgumentException malformed) {
+                return EngineException.internal("status " + status + " with an unreadable error object: "
+                        + malformed.getMessage(), malformed);
+            }
+        }
+        if (statusName == null) {
+            statusName = statusName(status);
+        }
+        if (message == null) {
+            message = "the library returned status " + statusName + " without an error object";
+        }
+        CtPolicyException.Status s = new CtPolicyException.Status(status, statusName);
+        return switch (status) {
+            case CTP_INVALID_REQUEST -> new InvalidRequestException(s, code, message, path, detail, json);
+            case CTP_INVALID_POLICY -> new PolicyException(s, code, message, path, detail, json);
+            case CTP_TOKEN_INVALID -> new TokenFormatException(s, code, message, path, detail, json);
+            case CTP_TRANSITION_REJECTED -> new TransitionException(s, code, message, path, detail, json);
+            case CTP_INVALID_UTF8 -> switch (call) {
+                case ENGINE_NEW -> new PolicyException(s, code, message, path, detail, json);
+                case TOKEN_PARSE -> new TokenFormatException(s, code, message, path, detail, json);
+                case CHECK, APPLY_EVENT -> new InvalidRequestException(s, code, message, path, detail, json);
+            };
+            default -> new EngineException(s, code, message, path, detail, json, null);
+        };
+    }
+
+    private static String asString(Object o) {
+        return o instanceof String s ? s : null;
+    }
+}
