@@ -27,7 +27,8 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     engine (not Python) reports them, as ``INVALID_UTF8``. Mappings go
     through ``json.dumps``: key order and integers are kept; a value that is
     not JSON (a ``set``, ``NaN``, a circular reference) raises ``kind``,
-    which is then also a ``TypeError``.
+    which is then also a ``TypeError``; one nested too deeply for
+    ``json.dumps`` raises ``kind`` with code TOO_DEEP, as the engine would.
     """
     if isinstance(value, bytes):
         return value
@@ -40,6 +41,9 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
             text = _dumps(value if isinstance(value, dict) else dict(value))
         except (TypeError, ValueError) as exc:
             raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            # Far deeper than the 64 levels the engine accepts anyway.
+            raise _errors.too_deep(kind, what) from exc
         return text.encode("ascii")
     raise _errors.type_error(
         kind, f"{what} must be a dict, str or bytes, not {type(value).__name__}"

@@ -175,6 +175,18 @@ def type_error(kind: type[Error], message: str) -> Error:
     )
 
 
+def too_deep(kind: type[Error], what: str) -> Error:
+    """The error for a mapping too deep for ``json.dumps`` (the engine allows 64)."""
+    return kind(
+        f"{what} is nested too deeply to serialise (the engine accepts 64 levels)",
+        status=_native.status_name(
+            _native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST
+        ),
+        status_number=_native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST,
+        code="TOO_DEEP",
+    )
+
+
 def closed_error(what: str) -> EngineClosedError:
     return EngineClosedError(
         f"{what} is closed",

@@ -1,0 +1,75 @@
+package dev.ctpolicy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the typed values from the library's JSON. */
+final class DecisionReader {
+    private DecisionReader() {
+    }
+
+    static Decision read(String json) {
+        try {
+            Map<?, ?> root = (Map<?, ?>) Json.parse(json);
+            String decision = (String) root.get("decision");
+            if (!"ALLOW".equals(decision) && !"DENY".equals(decision)) {
+                throw new IllegalArgumentException("unknown decision " + decision);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> receipt = (Map<String, Object>) root.get("receipt");
+            return new Decision("ALLOW".equals(decision), decision, (String) root.get("required_scope"),
+                    hits(root.get("violations")), hits(root.get("warnings")), token(root.get("token")),
+                    receipt == null ? Map.of() : receipt, json);
+        } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+            throw EngineException.internal("unexpected decision JSON from the library: " + e.getMessage(), e);
+        }
+    }
+
+    static TokenInfo readToken(String json) {
+        try {
+            TokenInfo info = token(Json.parse(json));
+            if (info == null) {
+                throw new IllegalArgumentException("null token info");
+            }
+            return info;
+        } catch (ClassCastException | IllegalArgumentException e) {
+            throw EngineException.internal("unexpected token JSON from the library: " + e.getMessage(), e);
+        }
+    }
+
+    static Transition readTransition(String json) {
+        try {
+            Map<String, String> members = Json.memberTexts(json);
+            String record = members.get("record");
+            String changed = members.get("changed");
+            if (record == null || !("true".equals(changed) || "false".equals(changed))) {
+                throw new IllegalArgumentException("missing record or changed");
+            }
+            return new Transition(record, Boolean.parseBoolean(changed));
+        } catch (IllegalArgumentException e) {
+            throw EngineException.internal("unexpected transition JSON from the library: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Violation> hits(Object value) {
+        List<?> list = (List<?>) value;
+        List<Violation> out = new ArrayList<>(list.size());
+        for (Object o : list) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            out.add(new Violation(((Long) m.get("id")).intValue(), (String) m.get("code"),
+                    (String) m.get("severity"), (String) m.get("message"), (String) m.get("path"),
+                    (String) m.get("detail")));
+        }
+        return out;
+    }
+
+    private static TokenInfo token(Object value) {
+        if (value == null) {
+            return null;
+        }
+        Map<?, ?> m = (Map<?, ?>) value;
+        return new TokenInfo((String) m.get("form"), (String) m.get("region"), (String) m.get("environment"),
+                (String) m.get("fingerprint"));
+    }
+}

@@ -1,0 +1,175 @@
+package dev.ctpolicy;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A policy engine: one loaded policy, checking pre-flight requests.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.create(policyJson)) {   // null or "{}" for the default policy
+ *     Decision d = engine.check(requestJson);
+ *     if (!d.allowed()) { ... }
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> An engine is safe for concurrent use: the native engine is immutable and
+ * needs no lock, and this class only counts the calls in flight. {@link #close()} may be
+ * called at any time from any thread: it never waits, calls that already started finish
+ * normally, the native engine is freed when the last of them returns, and calls that start
+ * afterwards throw {@link EngineException} (code {@code ENGINE_CLOSED}).
+ *
+ * <p><b>Forgotten engines</b> are freed by a {@link Cleaner} once unreachable, but close
+ * them (try-with-resources): the cleaner runs only when the garbage collector gets to it.
+ *
+ * <p><b>Nulls.</b> Every method throws {@link NullPointerException} for a null argument,
+ * except {@link #create(String)}, where null means the default policy.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Handle handle;
+    private final Cleaner.Cleanable cleanable;
+
+    private Engine(MemorySegment pointer) {
+        this.handle = new Handle(pointer);
+        this.cleanable = CLEANER.register(this, handle);
+    }
+
+    /** An engine with the default policy (Klarna's rules only). */
+    public static Engine create() {
+        return new Engine(Native.engineNew(null));
+    }
+
+    /**
+     * An engine for a policy given as JSON text (rules.md section 5).
+     *
+     * @param policyJson the policy; {@code null} or {@code "{}"} for the default
+     * @throws PolicyException when the policy does not load (unknown field, wrong type, ...)
+     * @throws EngineException when the native library is unavailable
+     */
+    public static Engine create(String policyJson) {
+        return new Engine(Native.engineNew(policyJson == null ? null : Utf8.encode(policyJson)));
+    }
+
+    /** As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default. */
+    public static Engine create(byte[] policyJson) {
+        return new Engine(Native.engineNew(policyJson == null ? null : policyJson.clone()));
+    }
+
+    /**
+     * Checks one pre-flight request.
+     *
+     * @param requestJson the request as JSON text (rules.md section 1)
+     * @return the decision; a DENY is a decision, not an exception
+     * @throws InvalidRequestException on an envelope fault (not JSON, duplicate key, missing
+     *                                 {@code body}, ...): treat as DENY
+     * @throws EngineException         when the engine is closed or the library failed
+     * @throws NullPointerException    when {@code requestJson} is null
+     */
+    public Decision check(String requestJson) {
+        Objects.requireNonNull(requestJson, "requestJson");
+        return check(Utf8.encode(requestJson));
+    }
+
+    /**
+     * As {@link #check(String)}, from the exact bytes of the request (which must be UTF-8;
+     * other bytes fail with status {@code INVALID_UTF8}). The array is only read.
+     */
+    public Decision check(byte[] requestJson) {
+        Objects.requireNonNull(requestJson, "requestJson");
+        return DecisionReader.read(checkRaw(requestJson));
+    }
+
+    /** The decision JSON exactly as the engine returned it, without building a {@link Decision}. */
+    String checkRaw(byte[] requestJson) {
+        MemorySegment pointer = handle.acquire();
+        try {
+            return Native.check(pointer, requestJson);
+        } finally {
+            handle.release();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Whether {@link #close()} was called (or the engine was cleaned). */
+    public boolean isClosed() {
+        return handle.isClosed();
+    }
+
+    /** Frees the native engine once no call is in flight. Idempotent; never blocks. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        return "Engine[" + (isClosed() ? "closed" : "open") + "]";
+    }
+
+    /** Number of native engines freed in this JVM (for tests of the cleaner). */
+    static long freedCount() {
+        return Handle.FREED.get();
+    }
+
+    /**
+     * The native pointer and a count of calls in flight. Kept apart from {@link Engine} so the
+     * cleaner's action does not hold the engine reachable.
+     *
+     * <p>{@code state} packs a CLOSED bit and the number of calls in flight. The pointer is
+     * freed exactly once: by close when nothing is in flight, else by the last call to
+     * release, which sees the count fall to zero with CLOSED set.
+     */
+    private static final class Handle implements Runnable {
+        private static final long CLOSED = 1L << 62;
+        static final AtomicLong FREED = new AtomicLong();
+
+        private final MemorySegment pointer;
+        private final AtomicLong state = new AtomicLong();
+
+        Handle(MemorySegment pointer) {
+            this.pointer = pointer;
+        }
+
+        MemorySegment acquire() {
+            while (true) {
+                long s = state.get();
+                if ((s & CLOSED) != 0) {
+                    throw EngineException.closed();
+                }
+                if (state.compareAndSet(s, s + 1)) {
+                    return pointer;
+                }
+            }
+        }
+
+        void release() {
+            if (state.decrementAndGet() == CLOSED) {
+                free();
+            }
+        }
+
+        boolean isClosed() {
+            return (state.get() & CLOSED) != 0;
+        }
+
+        /** The cleaning action: called once, by close() or by the cleaner. */
+        @Override
+        public void run() {
+            long before = state.getAndUpdate(s -> s | CLOSED);
+            if (before == 0) {
+                free();
+            }
+        }
+
+        private void free() {
+            FREED.incrementAndGet();
+            Native.engineFree(pointer);
+        }
+    }
+}

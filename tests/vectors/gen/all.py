@@ -1,0 +1,13 @@
+"""Regenerates every vector file and the examples:  python3 tests/vectors/gen/all.py"""
+import sys
+
+sys.dont_write_bytecode = True
+
+import gen_check  # noqa: E402
+import gen_examples  # noqa: E402
+import gen_lifecycle  # noqa: E402
+import gen_policies  # noqa: E402
+import gen_tokens  # noqa: E402
+
+for mod in (gen_check, gen_tokens, gen_lifecycle, gen_policies, gen_examples):
+    mod.main()
