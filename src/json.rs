@@ -205,10 +205,10 @@ pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {
     let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0 };
     reader.skip_whitespace();
     let root = Path::Root;
-    let value = reader.value(1, &root)?;
+    let value = reader.value(1, &root).map_err(|e| *e)?;
     reader.skip_whitespace();
     if reader.pos != reader.bytes.len() {
-        return Err(reader.fail(JsonFault::Syntax, &root, "unexpected data after the JSON value"));
+        return Err(*reader.fail(JsonFault::Syntax, &root, "unexpected data after the JSON value"));
     }
     Ok(value)
 }
@@ -256,10 +256,36 @@ pub fn pointer(segments: &[&str]) -> String {
     out
 }
 
+/// Faults are boxed inside the reader so that the `Result` every step
+/// returns stays small; they are rare and only unboxed at the end.
+type Parsed<T> = Result<T, Box<JsonError>>;
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+}
+
+/// Advances past bytes that need no attention inside a string (anything but
+/// `"`, `\\` and control characters), eight at a time: strings are most of
+/// a request's bytes, so this is the parser's hottest loop.
+#[inline]
+fn skip_plain_string_bytes(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // A byte is "special" when it is '"' (0x22), '\\' (0x5C) or < 0x20.
+        let quote = word ^ (ONES * 0x22);
+        let backslash = word ^ (ONES * 0x5C);
+        let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        if (has_zero(quote) | has_zero(backslash) | below_space) != 0 {
+            break;
+        }
+        pos += 8;
+    }
+    pos
 }
 
 /// Objects larger than this are checked for duplicate keys by sorting
@@ -267,13 +293,14 @@ struct Reader<'a> {
 const PAIRWISE_DUPLICATE_CHECK_LIMIT: usize = 16;
 
 impl<'a> Reader<'a> {
-    fn fail(&self, fault: JsonFault, path: &Path<'_>, what: &str) -> JsonError {
-        JsonError {
+    #[cold]
+    fn fail(&self, fault: JsonFault, path: &Path<'_>, what: &str) -> Box<JsonError> {
+        Box::new(JsonError {
             fault,
             offset: self.pos,
             pointer: path.pointer(),
             message: format!("{what} at byte {}", self.pos),
-        }
+        })
     }
 
     fn skip_whitespace(&mut self) {
@@ -282,7 +309,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize, path: &Path<'_>) -> Result<Value<'a>, JsonError> {
+    fn value(&mut self, depth: usize, path: &Path<'_>) -> Parsed<Value<'a>> {
         if depth > MAX_DEPTH {
             return Err(self.fail(
                 JsonFault::TooDeep,
@@ -303,7 +330,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Value<'a>, path: &Path<'_>) -> Result<Value<'a>, JsonError> {
+    fn literal(&mut self, word: &str, value: Value<'a>, path: &Path<'_>) -> Parsed<Value<'a>> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -320,7 +347,7 @@ impl<'a> Reader<'a> {
         self.pos - start
     }
 
-    fn number(&mut self, path: &Path<'_>) -> Result<Value<'a>, JsonError> {
+    fn number(&mut self, path: &Path<'_>) -> Parsed<Value<'a>> {
         let start = self.pos;
         if self.bytes[self.pos] == b'-' {
             self.pos += 1;
@@ -363,7 +390,7 @@ impl<'a> Reader<'a> {
         Ok(Value::Number(Number { literal }))
     }
 
-    fn hex4(&mut self, path: &Path<'_>) -> Result<u32, JsonError> {
+    fn hex4(&mut self, path: &Path<'_>) -> Parsed<u32> {
         let digits = self
             .bytes
             .get(self.pos..self.pos + 4)
@@ -379,10 +406,11 @@ impl<'a> Reader<'a> {
         Ok(code)
     }
 
-    fn string(&mut self, path: &Path<'_>) -> Result<JsonStr<'a>, JsonError> {
+    fn string(&mut self, path: &Path<'_>) -> Parsed<JsonStr<'a>> {
         self.pos += 1; // opening quote
         let start = self.pos;
         // Fast path: no escapes, the string is a slice of the input.
+        self.pos = skip_plain_string_bytes(self.bytes, self.pos);
         loop {
             match self.bytes.get(self.pos) {
                 Some(b'"') => {
@@ -410,7 +438,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn escaped_string_tail(&mut self, out: &mut String, path: &Path<'_>) -> Result<(), JsonError> {
+    fn escaped_string_tail(&mut self, out: &mut String, path: &Path<'_>) -> Parsed<()> {
         loop {
             let run_start = self.pos;
             while let Some(&b) = self.bytes.get(self.pos) {
@@ -453,7 +481,7 @@ impl<'a> Reader<'a> {
 
     /// Decodes the `XXXX` after `\u`, pairing surrogates; a surrogate
     /// without its partner is not a Unicode scalar value and is refused.
-    fn unicode_escape(&mut self, path: &Path<'_>) -> Result<char, JsonError> {
+    fn unicode_escape(&mut self, path: &Path<'_>) -> Parsed<char> {
         let first = self.hex4(path)?;
         let code = match first {
             0xD800..=0xDBFF => {
@@ -475,14 +503,14 @@ impl<'a> Reader<'a> {
         char::from_u32(code).ok_or_else(|| self.fail(JsonFault::Syntax, path, "invalid \\u escape"))
     }
 
-    fn array(&mut self, depth: usize, path: &Path<'_>) -> Result<Value<'a>, JsonError> {
+    fn array(&mut self, depth: usize, path: &Path<'_>) -> Parsed<Value<'a>> {
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_whitespace();
         if self.bytes.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Ok(Value::Array(items));
+            return Ok(Value::Array(Vec::new()));
         }
+        let mut items = Vec::with_capacity(4);
         loop {
             let item_path = Path::Index(path, items.len());
             self.skip_whitespace();
@@ -499,14 +527,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize, path: &Path<'_>) -> Result<Value<'a>, JsonError> {
+    fn object(&mut self, depth: usize, path: &Path<'_>) -> Parsed<Value<'a>> {
         self.pos += 1;
-        let mut members: Vec<(JsonStr<'a>, Value<'a>)> = Vec::new();
         self.skip_whitespace();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Value::Object(members));
+            return Ok(Value::Object(Vec::new()));
         }
+        let mut members: Vec<(JsonStr<'a>, Value<'a>)> = Vec::with_capacity(8);
         loop {
             self.skip_whitespace();
             if self.bytes.get(self.pos) != Some(&b'"') {
@@ -549,7 +577,7 @@ impl<'a> Reader<'a> {
         &self,
         members: &[(JsonStr<'a>, Value<'a>)],
         path: &Path<'_>,
-    ) -> Result<(), JsonError> {
+    ) -> Parsed<()> {
         let mut keys: Vec<&str> = members.iter().map(|(key, _)| key.as_str()).collect();
         keys.sort_unstable();
         if let Some(pair) = keys.windows(2).find(|pair| pair[0] == pair[1]) {

@@ -176,13 +176,13 @@ fn parse_counters(value: &Value<'_>) -> Result<Counters, Error> {
         if count.is_null() {
             continue;
         }
-        let path = json::pointer(&["counters", key.as_str()]);
+        let path = || json::pointer(&["counters", key.as_str()]);
         match count.as_integer() {
             Some(n) if n >= 0 => *slot = Some(n),
             Some(_) => {
-                return Err(Error::invalid_request("INVALID_VALUE", path, "an attempt counter must not be negative"))
+                return Err(Error::invalid_request("INVALID_VALUE", path(), "an attempt counter must not be negative"))
             }
-            None => return Err(wrong_type(&path, "a non-negative integer", count)),
+            None => return Err(wrong_type(&path(), "a non-negative integer", count)),
         }
     }
     Ok(counters)

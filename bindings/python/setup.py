@@ -18,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:  # setuptools >= 70.1 ships bdist_wheel itself
@@ -68,6 +68,13 @@ class BuildPyWithLibrary(build_py):
         os.chmod(target, 0o755)
 
 
+class BinaryDistribution(Distribution):
+    """Says the package is not pure, so everything installs into platlib."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
 class PlatformWheel(bdist_wheel):
     """A wheel for this platform, for any Python 3: py3-none-<platform>."""
 
@@ -80,4 +87,7 @@ class PlatformWheel(bdist_wheel):
         return "py3", "none", platform
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel})
+setup(
+    distclass=BinaryDistribution,
+    cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel},
+)

@@ -22,7 +22,7 @@ LIB="${CTPOLICY_LIB:-$ROOT/target/release/libctpolicy.so}"
 [ -x "$ROOT/target/release/ctpolicy" ] || fail "CLI $ROOT/target/release/ctpolicy not found: run \`make build\` first"
 
 # The venv is reused while its stamp matches the pinned tool list.
-TOOLS="pytest>=7 mypy>=1.5 setuptools>=70.1 wheel>=0.40 build>=1.0"
+TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0"
 STAMP="$VENV/.ctpolicy-tools"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$TOOLS" ]; then
     echo "== creating venv $VENV"

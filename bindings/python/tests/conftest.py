@@ -1,16 +1,12 @@
-"""Fixtures shared by the tests."""
+"""Fixtures shared by the tests (pyproject.toml puts . and tests/ on sys.path)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import ctpolicy  # noqa: E402
+import ctpolicy
 
 
 @pytest.fixture

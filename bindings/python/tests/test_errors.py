@@ -212,7 +212,8 @@ def test_policy_severity_not_adjustable() -> None:
 
 def test_default_policy_forms_agree() -> None:
     digests = set()
-    for policy in (None, {}, "{}", b"{}"):
+    policies: list[ctpolicy.JsonInput | None] = [None, {}, "{}", b"{}"]
+    for policy in policies:
         with ctpolicy.Engine(policy) as e:
             digests.add(e.check({"customer_present": True, "body": {}}).policy_digest)
     assert len(digests) == 1

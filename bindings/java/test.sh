@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the Java binding's whole test suite (JUnit 5 through Maven Surefire).
+# Assumes `make build` already ran (target/release/libctpolicy.so and the ctpolicy CLI).
+# Needs a JDK >= 22 (the FFM API) and Maven; fails loudly when either is missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+die() {
+    echo "bindings/java/test.sh: ERROR: $*" >&2
+    exit 1
+}
+
+# The major version of a java binary, or nothing.
+java_major() {
+    local line
+    line="$("$1" -version 2>&1 | head -n 1)" || return 0
+    # openjdk version "25.0.3" 2026-04-21 / java version "1.8.0_402"
+    line="${line#*\"}"
+    line="${line%%\"*}"
+    case "$line" in
+        1.*) line="${line#1.}" ;;
+    esac
+    echo "${line%%[.+-]*}"
+}
+
+jdk_ok() {
+    [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+    local major
+    major="$(java_major "$1/bin/java")"
+    [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -ge 22 ]
+}
+
+jdk=""
+if [ -n "${JAVA_HOME:-}" ] && jdk_ok "$JAVA_HOME"; then
+    jdk="$JAVA_HOME"
+else
+    # Newest first, so the best JDK wins.
+    for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -Vr); do
+        candidate="${candidate%/}"
+        if jdk_ok "$candidate"; then
+            jdk="$candidate"
+            break
+        fi
+    done
+fi
+if [ -z "$jdk" ]; then
+    die "no JDK >= 22 found (checked JAVA_HOME='${JAVA_HOME:-}' and /usr/lib/jvm/*). The binding uses the
+Foreign Function & Memory API (java.lang.foreign), final in Java 22. Install a JDK >= 22 (e.g. Temurin 25)
+and set JAVA_HOME to it."
+fi
+export JAVA_HOME="$jdk"
+export PATH="$JAVA_HOME/bin:$PATH"
+major="$(java_major "$JAVA_HOME/bin/java")"
+echo "bindings/java: using JDK $major at $JAVA_HOME"
+
+if ! command -v mvn >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bindings/java: Maven is missing; installing it with apt-get"
+        apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q maven >/dev/null \
+            || die "could not install Maven with apt-get"
+    fi
+    command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not installed; install Maven >= 3.6.3"
+fi
+
+[ -f "$root/target/release/libctpolicy.so" ] \
+    || die "$root/target/release/libctpolicy.so is missing: run \`make build\` in $root first"
+[ -x "$root/target/release/ctpolicy" ] \
+    || die "$root/target/release/ctpolicy (the CLI) is missing: run \`make build\` in $root first"
+
+# Maven's own guava calls sun.misc.Unsafe, which JDK 24+ warns about; that is Maven's noise, not ours.
+if [ "$major" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
+
+rm -rf target/surefire-reports
+status=0
+mvn -q -B -Dstyle.color=never test || status=$?
+
+# Surefire's summary (quiet mode hides it), summed over the per-class reports.
+reports=(target/surefire-reports/*.txt)
+if [ ! -e "${reports[0]}" ]; then
+    die "Maven exited with status $status and no test ran (no surefire reports)"
+fi
+awk '
+    /Tests run:/ {
+        for (i = 1; i <= NF; i++) {
+            v = $(i + 1); gsub(/,/, "", v)
+            if ($i == "run:") run += v
+            if ($i == "Failures:") fail += v
+            if ($i == "Errors:") err += v
+            if ($i == "Skipped:") skip += v
+        }
+    }
+    END { printf "Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n", run, fail, err, skip }
+' "${reports[@]}"
+if [ "$status" -ne 0 ]; then
+    echo "bindings/java/test.sh: FAILED (mvn exit status $status); see $here/target/surefire-reports" >&2
+fi
+exit "$status"

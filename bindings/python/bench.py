@@ -1,0 +1,131 @@
+"""Per-call benchmark of the Python binding.
+
+    python bench.py                 # default: 21 batches of 20,000 calls each
+    python bench.py --calls 2000 --batches 5
+
+Each measurement runs ``--batches`` batches of ``--calls`` calls, timing each
+whole batch with ``time.perf_counter_ns``; a batch's ns/call is its time
+divided by its calls, and the figure reported is the median over batches
+(with the fastest and slowest batch beside it). Batching keeps the timer's
+own cost (tens of ns) out of the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ctpolicy  # noqa: E402
+from ctpolicy import _native  # noqa: E402
+
+TOKEN = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+
+# A subscription renewal: the partner charges a stored token, customer absent.
+RENEWAL: dict[str, Any] = {
+    "customer_present": False,
+    "headers": {
+        "Klarna-Customer-Token": TOKEN,
+        "Klarna-Idempotency-Key": "renew-8842-2024-06",
+    },
+    "body": {
+        "currency": "EUR",
+        "request_payment_transaction": {
+            "amount": 1299,
+            "payment_transaction_reference": "renewal-sub_8842-2024-06",
+        },
+    },
+    "token_record": {
+        "customer_token": TOKEN,
+        "scopes": ["payment:customer_not_present"],
+        "state": "ACTIVE",
+        "created_at": "2024-01-01T10:00:00Z",
+        "last_used_at": "2024-05-01T10:00:00Z",
+    },
+    "now": "2024-06-01T10:00:00Z",
+    "counters": {"attempts_24h": 0, "attempts_30d": 1},
+    "decision_id": "dec-8842-06",
+}
+POLICY: dict[str, Any] = {
+    "allowed_regions": ["eu1"],
+    "allowed_currencies": ["EUR", "SEK"],
+    "max_amount": {"payment:customer_not_present": {"EUR": 50000}},
+    "min_charge_interval_seconds": 86400,
+    "max_attempts": {"per_24h": 10, "per_30d": 35},
+}
+
+
+def measure(fn: Callable[[], object], calls: int, batches: int) -> dict[str, float]:
+    """Median, min and max ns/call over ``batches`` batches of ``calls`` calls."""
+    for _ in range(min(calls, 1000)):  # warm up
+        fn()
+    per_call: list[float] = []
+    loop = range(calls)
+    for _ in range(batches):
+        start = time.perf_counter_ns()
+        for _ in loop:
+            fn()
+        per_call.append((time.perf_counter_ns() - start) / calls)
+    return {
+        "median_ns": statistics.median(per_call),
+        "min_ns": min(per_call),
+        "max_ns": max(per_call),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=20_000, help="calls per batch")
+    parser.add_argument("--batches", type=int, default=21, help="batches per measurement")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+
+    request_bytes = json.dumps(RENEWAL, separators=(",", ":")).encode()
+    token_bytes = TOKEN.encode()
+    with ctpolicy.Engine(POLICY) as engine:
+        decision = engine.check(RENEWAL)
+        assert decision.allowed, decision  # the benchmark measures the ALLOW path
+        pointer = engine._borrow()
+        try:
+            cases: list[tuple[str, Callable[[], object]]] = [
+                ("Engine.check(dict)", lambda: engine.check(RENEWAL)),
+                ("Engine.check(bytes)", lambda: engine.check(request_bytes)),
+                ("Engine.check_raw(bytes)", lambda: engine.check_raw(request_bytes)),
+                ("raw ctp_check_json (no parsing)", lambda: _native.check_json(pointer, request_bytes)),
+                ("parse_token(str)", lambda: ctpolicy.parse_token(TOKEN)),
+                ("raw ctp_token_parse", lambda: _native.token_parse(token_bytes)),
+            ]
+            results = {name: measure(fn, args.calls, args.batches) for name, fn in cases}
+        finally:
+            engine._unborrow()
+
+    meta = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "library": ctpolicy.library_version(),
+        "request_bytes": len(request_bytes),
+        "calls_per_batch": args.calls,
+        "batches": args.batches,
+    }
+    if args.json:
+        print(json.dumps({"meta": meta, "results": results}, indent=1))
+        return 0
+    print(
+        f"Python {meta['python']} on {meta['machine']}, libctpolicy {meta['library']}, "
+        f"request {meta['request_bytes']} bytes, {args.batches} batches x {args.calls} calls"
+    )
+    print(f"{'call':34} {'median ns':>10} {'min ns':>10} {'max ns':>10}")
+    for name, r in results.items():
+        print(f"{name:34} {r['median_ns']:10.0f} {r['min_ns']:10.0f} {r['max_ns']:10.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
