@@ -10,7 +10,7 @@ CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: all build install test test-rust test-header test-c test-python test-go test-java header check-examples
+.PHONY: all build install docs test test-rust test-header test-c test-python test-go test-java header check-examples
 
 all: build
 
@@ -29,6 +29,10 @@ install: build
 	install -m 644 include/ctpolicy.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ctpolicy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctpolicy.pc
+
+## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
+docs: build
+	python3 docs/update_rule_tables.py $(CLI)
 
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked

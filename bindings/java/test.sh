@@ -77,7 +77,8 @@ fi
 
 rm -rf target/surefire-reports
 status=0
-mvn -q -B -Dstyle.color=never test || status=$?
+# Maven 3.8 prints colour resets even in batch mode; strip them.
+mvn -q -B test 2>&1 | sed -u $'s/\x1b\\[[0-9;]*m//g' || status=${PIPESTATUS[0]}
 
 # Surefire's summary (quiet mode hides it), summed over the per-class reports.
 reports=(target/surefire-reports/*.txt)

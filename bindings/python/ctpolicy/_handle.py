@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 from types import TracebackType
-from typing import Callable, Optional, TypeVar
+from typing import Callable, NoReturn, Optional, TypeVar
 
 from . import _errors
 
@@ -59,6 +59,16 @@ class NativeHandle:
             free_now = self._closed and self._borrows == 0
         if free_now:
             self._finalizer()
+
+    # A copy would share the pointer but not the ownership: use after free.
+    def __copy__(self) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be copied; share the same object")
+
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be copied; share the same object")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be pickled; build one in each process")
 
     def __enter__(self: _Self) -> _Self:
         if self._closed:

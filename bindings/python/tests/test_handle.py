@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import threading
 import weakref
 from typing import Any
@@ -124,3 +126,14 @@ def test_many_engines() -> None:
     for _ in range(200):
         with ctpolicy.Engine({"allowed_regions": ["eu1"]}) as engine:
             engine.check(REQUEST)
+
+
+def test_engine_cannot_be_copied_or_pickled() -> None:
+    with ctpolicy.Engine() as engine:
+        with pytest.raises(TypeError):
+            copy.copy(engine)
+        with pytest.raises(TypeError):
+            copy.deepcopy(engine)
+        with pytest.raises(TypeError):
+            pickle.dumps(engine)
+        assert engine.check(REQUEST).raw  # still usable

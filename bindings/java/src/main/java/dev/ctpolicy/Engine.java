@@ -48,7 +48,8 @@ public final class Engine implements AutoCloseable {
     /**
      * An engine for a policy given as JSON text (rules.md section 5).
      *
-     * @param policyJson the policy; {@code null} or {@code "{}"} for the default
+     * @param policyJson the policy; {@code null}, {@code ""} or {@code "{}"} for the default
+     *                   (an empty text is "no policy", as in the C ABI)
      * @throws PolicyException when the policy does not load (unknown field, wrong type, ...)
      * @throws EngineException when the native library is unavailable
      */

@@ -155,6 +155,19 @@ class EngineTest {
     }
 
     @Test
+    void noRawTokenInAnyToString() {
+        try (Engine engine = Engine.create()) {
+            for (String request : List.of(Samples.RENEWAL, Samples.RENEWAL_REVOKED, Samples.RENEWAL_WITH_STEP_UP)) {
+                Decision d = engine.check(request);
+                for (String text : List.of(d.toString(), d.rawJson(), String.valueOf(d.token()),
+                        d.violations().toString(), d.warnings().toString(), engine.toString())) {
+                    assertFalse(text.contains("a1b2c3d4"), text);
+                }
+            }
+        }
+    }
+
+    @Test
     void versions() {
         assertEquals("0.1.0", CtPolicy.libraryVersion());
         assertEquals(1, CtPolicy.abiVersion());

@@ -1,0 +1,35 @@
+"""The README's example runs as written, and bench.py runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from support import PACKAGE_ROOT
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    text = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert blocks, "README.md has no python example"
+    script = tmp_path / "renewal.py"
+    script.write_text(blocks[0], encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "pre-flight ALLOW token=sha256:" in proc.stderr
+    assert "Transition(record={'customer_token': '<redacted sha256:" in proc.stdout
+
+
+def test_bench_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(PACKAGE_ROOT / "bench.py"), "--calls", "50", "--batches", "3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"Engine.check(dict)"' in proc.stdout and '"parse_token(str)"' in proc.stdout
