@@ -1,11 +1,12 @@
 //! The engine and its answer (rules.md section 6).
 
 use crate::error::Error;
-use crate::json::{self, Value};
+use crate::facts::{Facts, TokenHeader};
+use crate::json;
 use crate::policy::Policy;
-use crate::record::{self, PaymentScope};
-use crate::request::{self, body_field, Request, CUSTOMER_TOKEN_HEADER};
-use crate::rules::{self, Facts, Hit, RecordStatus, Rule, Severity, TokenHeader, RULES};
+use crate::record::PaymentScope;
+use crate::request::{self, Request};
+use crate::rules::{Hit, Rule, Severity, RULES};
 use crate::token::{self, TokenInfo};
 
 /// The version every receipt reports.
@@ -91,32 +92,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Decides a parsed request: every rule is evaluated (none suppresses
-    /// another); `off` rules are skipped and need nothing.
+    /// Decides a parsed request.
     pub fn check(&self, request: &Request<'_>) -> Result<Decision, Error> {
-        let facts = facts(request, &self.policy);
+        let facts = Facts::from_request(request, &self.policy);
+        self.decide(&facts, request.decision_id)
+    }
+
+    /// Runs every rule over the facts: none suppresses another; `off`
+    /// rules are skipped and need nothing.
+    pub(crate) fn decide(&self, facts: &Facts<'_>, decision_id: Option<&str>) -> Result<Decision, Error> {
         let mut violations = Vec::new();
         let mut warnings = Vec::new();
-        for (index, rule) in RULES.iter().enumerate() {
-            let severity = self.policy.severity(index);
-            if severity == Severity::Off {
-                continue;
+        self.evaluate(facts, |rule, severity, hit| {
+            let finding = Finding { rule, severity, hit };
+            match severity {
+                Severity::Deny => violations.push(finding),
+                _ => warnings.push(finding),
             }
-            if let Some(hit) = (rule.check)(&facts)? {
-                let finding = Finding { rule, severity, hit };
-                match severity {
-                    Severity::Deny => violations.push(finding),
-                    Severity::Warn => warnings.push(finding),
-                    Severity::Off => unreachable!("skipped above"),
-                }
-            }
-        }
+        })?;
         let token = match &facts.token {
-            TokenHeader::Present { header, parsed: Ok((form, region, environment)) } => Some(TokenInfo {
+            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => Some(TokenInfo {
                 form: *form,
                 region: (*region).to_owned(),
                 environment: *environment,
-                fingerprint: token::fingerprint(header.value.as_bytes()),
+                fingerprint: token::fingerprint(value),
             }),
             _ => None,
         };
@@ -125,8 +124,27 @@ impl Engine {
             violations,
             warnings,
             token,
-            decision_id: request.decision_id.map(str::to_owned),
+            decision_id: decision_id.map(str::to_owned),
         })
+    }
+
+    /// Calls `on_hit` for every rule that fires, in id order, with its
+    /// effective severity (`deny` or `warn`).
+    pub(crate) fn evaluate(
+        &self,
+        facts: &Facts<'_>,
+        mut on_hit: impl FnMut(&'static Rule, Severity, Hit),
+    ) -> Result<(), Error> {
+        for (index, rule) in RULES.iter().enumerate() {
+            let severity = self.policy.severity(index);
+            if severity == Severity::Off {
+                continue;
+            }
+            if let Some(hit) = (rule.check)(facts)? {
+                on_hit(rule, severity, hit);
+            }
+        }
+        Ok(())
     }
 
     /// Writes the decision as the JSON object of rules.md section 6.
@@ -205,42 +223,6 @@ fn push_rule_id(out: &mut String, id: u16) {
         }
     }
     out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
-}
-
-/// Classifies the stored record once: absent, invalid (with why), or valid.
-fn record_status<'v>(token_record: Option<&'v [(json::JsonStr<'v>, Value<'v>)]>) -> RecordStatus<'v> {
-    match token_record {
-        None => RecordStatus::Absent,
-        Some(fields) => match record::validate(fields) {
-            Ok(valid) => RecordStatus::Valid(valid),
-            Err(fault) => RecordStatus::Invalid(fault),
-        },
-    }
-}
-
-/// Works out, once, everything several rules need.
-fn facts<'r, 'v>(request: &'r Request<'v>, policy: &'r Policy) -> Facts<'r, 'v> {
-    let token = match request.header(CUSTOMER_TOKEN_HEADER) {
-        None => TokenHeader::Absent,
-        Some(header) => TokenHeader::Present { header: *header, parsed: token::classify(header.value.as_bytes()) },
-    };
-    let body = request.body;
-    let request_customer_token = body_field(body, "request_customer_token");
-    let request_payment_transaction = body_field(body, "request_payment_transaction");
-    Facts {
-        request,
-        policy,
-        required_scope: PaymentScope::required_for(request.customer_present),
-        token,
-        record: record_status(request.token_record),
-        step_up_config: body_field(body, "step_up_config"),
-        request_customer_token,
-        request_payment_transaction,
-        supplementary_purchase_data: body_field(body, "supplementary_purchase_data"),
-        valid_currency: rules::valid_currency(body_field(body, "currency")),
-        valid_amount: rules::valid_amount(request_payment_transaction.filter(|v| matches!(v, Value::Object(_)))),
-        tokenization_scope: request_customer_token.and_then(rules::requested_scope),
-    }
 }
 
 #[cfg(test)]

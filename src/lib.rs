@@ -19,6 +19,7 @@
 pub mod cli;
 pub mod decision;
 pub mod error;
+pub mod facts;
 pub mod ffi;
 pub mod json;
 pub mod lifecycle;

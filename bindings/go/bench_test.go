@@ -65,3 +65,20 @@ func BenchmarkNewEngine(b *testing.B) {
 		_ = e.Close()
 	}
 }
+
+// BenchmarkDecodeDecision: the Go side of Check alone (decoding the
+// library's decision JSON into Decision and copying Raw), to split the cost
+// of Check between the binding and the library.
+func BenchmarkDecodeDecision(b *testing.B) {
+	d, err := newTestEngine(b, "").Check(renewalRequest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := []byte(d.Raw)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeDecision(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -28,38 +28,26 @@ from ctpolicy import _native  # noqa: E402
 
 TOKEN = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 
-# A subscription renewal: the partner charges a stored token, customer absent.
-RENEWAL: dict[str, Any] = {
-    "customer_present": False,
-    "headers": {
-        "Klarna-Customer-Token": TOKEN,
-        "Klarna-Idempotency-Key": "renew-8842-2024-06",
-    },
-    "body": {
-        "currency": "EUR",
-        "request_payment_transaction": {
-            "amount": 1299,
-            "payment_transaction_reference": "renewal-sub_8842-2024-06",
-        },
-    },
-    "token_record": {
-        "customer_token": TOKEN,
-        "scopes": ["payment:customer_not_present"],
-        "state": "ACTIVE",
-        "created_at": "2024-01-01T10:00:00Z",
-        "last_used_at": "2024-05-01T10:00:00Z",
-    },
-    "now": "2024-06-01T10:00:00Z",
-    "counters": {"attempts_24h": 0, "attempts_30d": 1},
-    "decision_id": "dec-8842-06",
-}
-POLICY: dict[str, Any] = {
-    "allowed_regions": ["eu1"],
-    "allowed_currencies": ["EUR", "SEK"],
-    "max_amount": {"payment:customer_not_present": {"EUR": 50000}},
-    "min_charge_interval_seconds": 86400,
-    "max_attempts": {"per_24h": 10, "per_30d": 35},
-}
+# The shared benchmark fixtures of the Rust benches (benches/fixtures.rs),
+# byte for byte, so the languages' numbers compare: a 600-byte subscription
+# renewal (the partner charges a stored token, customer absent) and the strict
+# policy. tests/test_readme.py checks they still match.
+RENEWAL_TEXT = (
+    '{"customer_present":false,"headers":{"Klarna-Customer-Token":"krn:customer-token:eu1:'
+    'a1b2c3d4-e5f6-7890-abcd-ef1234567890","Klarna-Idempotency-Key":"renewal-2026-11-sub-000042"},'
+    '"token_record":{"customer_token":"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890",'
+    '"scopes":["payment:customer_not_present"],"state":"ACTIVE","created_at":"2026-01-15T09:30:00Z",'
+    '"last_used_at":"2026-10-25T10:00:00Z"},"now":"2026-11-25T10:00:00Z",'
+    '"counters":{"attempts_24h":0,"attempts_30d":1},"body":{"currency":"EUR",'
+    '"request_payment_transaction":{"amount":1299,"payment_transaction_reference":"sub-42-2026-11"}}}'
+)
+STRICT_POLICY_TEXT = (
+    '{"version":1,"allowed_regions":["eu1"],"allowed_currencies":["EUR","SEK"],'
+    '"max_amount":{"payment:customer_not_present":{"EUR":50000}},"min_charge_interval_seconds":86400,'
+    '"max_attempts":{"per_24h":10,"per_30d":35},"require_token_reference":true}'
+)
+RENEWAL: dict[str, Any] = json.loads(RENEWAL_TEXT)
+POLICY: dict[str, Any] = json.loads(STRICT_POLICY_TEXT)
 
 
 def measure(fn: Callable[[], object], calls: int, batches: int) -> dict[str, float]:
@@ -87,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
 
-    request_bytes = json.dumps(RENEWAL, separators=(",", ":")).encode()
+    request_bytes = RENEWAL_TEXT.encode()
+    assert json.dumps(RENEWAL, separators=(",", ":")).encode() == request_bytes
     token_bytes = TOKEN.encode()
     with ctpolicy.Engine(POLICY) as engine:
         decision = engine.check(RENEWAL)

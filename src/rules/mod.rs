@@ -6,11 +6,7 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::json::Value;
-use crate::policy::Policy;
-use crate::record::{PaymentScope, RecordFault, ValidRecord};
-use crate::request::{Header, Request};
-use crate::token::{TokenEnvironment, TokenError, TokenForm};
+pub use crate::facts::Facts;
 
 mod headers;
 mod partner;
@@ -21,8 +17,6 @@ mod token;
 mod tokenization;
 mod transaction;
 
-pub(crate) use tokenization::requested_scope;
-pub(crate) use transaction::{valid_amount, valid_currency};
 
 /// What a hit does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +109,7 @@ pub struct Rule {
     pub description: &'static str,
     /// A request fragment that makes it fire.
     pub example: &'static str,
-    pub check: fn(&Facts<'_, '_>) -> Outcome,
+    pub check: fn(&Facts<'_>) -> Outcome,
 }
 
 impl std::fmt::Debug for Rule {
@@ -272,55 +266,3 @@ pub fn index_of(rule: &Rule) -> usize {
     RULES.iter().position(|r| r.id == rule.id).expect("rule comes from RULES")
 }
 
-/// The state of the customer-token header.
-pub enum TokenHeader<'v> {
-    Absent,
-    /// Present; `Ok` when it is a well-formed customer token.
-    Present {
-        header: Header<'v>,
-        parsed: Result<(TokenForm, &'v str, Option<TokenEnvironment>), TokenError>,
-    },
-}
-
-/// The state of the stored record.
-pub enum RecordStatus<'v> {
-    Absent,
-    Invalid(RecordFault),
-    Valid(ValidRecord<'v>),
-}
-
-/// Everything the rules look at, worked out once per request.
-pub struct Facts<'r, 'v> {
-    pub request: &'r Request<'v>,
-    pub policy: &'r Policy,
-    pub required_scope: PaymentScope,
-    pub token: TokenHeader<'v>,
-    pub record: RecordStatus<'v>,
-    pub step_up_config: Option<&'v Value<'v>>,
-    pub request_customer_token: Option<&'v Value<'v>>,
-    pub request_payment_transaction: Option<&'v Value<'v>>,
-    pub supplementary_purchase_data: Option<&'v Value<'v>>,
-    /// The currency, uppercased, when it passes rule 601.
-    pub valid_currency: Option<[u8; 3]>,
-    /// The amount when it passes rule 602.
-    pub valid_amount: Option<i64>,
-    /// The requested payment scope when the tokenization scopes pass 503.
-    pub tokenization_scope: Option<PaymentScope>,
-}
-
-impl Facts<'_, '_> {
-    pub fn header_present(&self) -> bool {
-        matches!(self.token, TokenHeader::Present { .. })
-    }
-
-    pub fn record_present(&self) -> bool {
-        !matches!(self.record, RecordStatus::Absent)
-    }
-
-    pub fn valid_record(&self) -> Option<&ValidRecord<'_>> {
-        match &self.record {
-            RecordStatus::Valid(record) => Some(record),
-            _ => None,
-        }
-    }
-}

@@ -3,7 +3,7 @@
 use super::{Facts, Hit, Outcome};
 use crate::error::Error;
 
-pub(super) fn currency_not_allowed(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn currency_not_allowed(facts: &Facts<'_>) -> Outcome {
     let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency) else {
         return Ok(None);
     };
@@ -11,8 +11,9 @@ pub(super) fn currency_not_allowed(facts: &Facts<'_, '_>) -> Outcome {
         .then(|| Hit::new("/body/currency", "the currency is not in the policy's allowed_currencies")))
 }
 
-pub(super) fn amount_limit_exceeded(facts: &Facts<'_, '_>) -> Outcome {
-    let (Some(amount), Some(currency)) = (facts.valid_amount, facts.valid_currency) else { return Ok(None) };
+pub(super) fn amount_limit_exceeded(facts: &Facts<'_>) -> Outcome {
+    let amount = facts.payment.as_ref().and_then(|payment| payment.valid_amount);
+    let (Some(amount), Some(currency)) = (amount, facts.valid_currency) else { return Ok(None) };
     let Some(limit) = facts.policy.max_amount(facts.required_scope, currency) else { return Ok(None) };
     Ok((amount > limit).then(|| {
         Hit::new(
@@ -26,13 +27,13 @@ fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
     Error::invalid_request("NEEDED_BY_RULE", path, message)
 }
 
-pub(super) fn charge_too_soon(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
     let Some(interval) = facts.policy.min_charge_interval_seconds else { return Ok(None) };
-    if facts.request.customer_present {
+    if facts.customer_present {
         return Ok(None);
     }
     let Some(last_used_at) = facts.valid_record().and_then(|record| record.last_used_at) else { return Ok(None) };
-    let now = facts.request.now.ok_or_else(|| {
+    let now = facts.now.ok_or_else(|| {
         needed_by_rule("/now", "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds")
     })?;
     Ok(now.is_before_offset(&last_used_at, interval).then(|| {
@@ -43,12 +44,12 @@ pub(super) fn charge_too_soon(facts: &Facts<'_, '_>) -> Outcome {
     }))
 }
 
-pub(super) fn attempt_limit_exceeded(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
     let Some(limits) = facts.policy.max_attempts else { return Ok(None) };
-    if facts.request.customer_present {
+    if facts.customer_present {
         return Ok(None);
     }
-    let counters = facts.request.counters;
+    let counters = facts.counters;
     let checks = [
         (limits.per_24h, counters.attempts_24h, "/counters/attempts_24h", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h", "the token has reached the policy's max_attempts per 24 hours"),
         (limits.per_30d, counters.attempts_30d, "/counters/attempts_30d", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d", "the token has reached the policy's max_attempts per 30 days"),

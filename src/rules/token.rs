@@ -1,6 +1,7 @@
 //! Rules 101–105: the customer-token header itself.
 
-use super::{Facts, Hit, Outcome, TokenHeader};
+use super::{Facts, Hit, Outcome};
+use crate::facts::TokenHeader;
 use crate::json;
 use crate::token::TokenError;
 
@@ -11,10 +12,10 @@ pub(super) fn header_path(name: &str) -> String {
     json::pointer(&["headers", name])
 }
 
-pub(super) fn malformed(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn malformed(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.token {
-        TokenHeader::Present { header, parsed: Err(TokenError::Malformed(detail)) } => Some(Hit {
-            path: header_path(header.name).into(),
+        TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => Some(Hit {
+            path: header_path(name).into(),
             detail: Some(detail.as_str()),
             message: detail.explain().into(),
         }),
@@ -22,38 +23,35 @@ pub(super) fn malformed(facts: &Facts<'_, '_>) -> Outcome {
     })
 }
 
-pub(super) fn wrong_type(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn wrong_type(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.token {
-        TokenHeader::Present { header, parsed: Err(TokenError::WrongType) } => Some(Hit::new(
-            header_path(header.name),
+        TokenHeader::Present { name, parsed: Err(TokenError::WrongType), .. } => Some(Hit::new(
+            header_path(name),
             "the Klarna-Customer-Token header holds a KRN that is not a customer token (a network session token or a transaction id?)",
         )),
         _ => None,
     })
 }
 
-pub(super) fn region_not_allowed(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn region_not_allowed(facts: &Facts<'_>) -> Outcome {
     let Some(allowed) = &facts.policy.allowed_regions else { return Ok(None) };
     Ok(match &facts.token {
-        TokenHeader::Present { header, parsed: Ok((_, region, _)) } if !allowed.iter().any(|a| a == region) => {
-            Some(Hit::new(header_path(header.name), "the token's region is not in the policy's allowed_regions"))
+        TokenHeader::Present { name, parsed: Ok((_, region, _)), .. } if !allowed.iter().any(|a| a == region) => {
+            Some(Hit::new(header_path(name), "the token's region is not in the policy's allowed_regions"))
         }
         _ => None,
     })
 }
 
-pub(super) fn header_missing(facts: &Facts<'_, '_>) -> Outcome {
+pub(super) fn header_missing(facts: &Facts<'_>) -> Outcome {
     Ok((facts.record_present() && !facts.header_present()).then(|| {
         Hit::new(MISSING_HEADER_PATH, "a token_record is sent but the Klarna-Customer-Token header is absent")
     }))
 }
 
-pub(super) fn required(facts: &Facts<'_, '_>) -> Outcome {
-    Ok((!facts.request.customer_present && !facts.header_present()).then(|| {
-        Hit::new(
-            MISSING_HEADER_PATH,
-            "a charge without the customer present needs the Klarna-Customer-Token header",
-        )
+pub(super) fn required(facts: &Facts<'_>) -> Outcome {
+    Ok((!facts.customer_present && !facts.header_present()).then(|| {
+        Hit::new(MISSING_HEADER_PATH, "a charge without the customer present needs the Klarna-Customer-Token header")
     }))
 }
 

@@ -16,7 +16,12 @@ from ._types import Decision, TokenInfo, Transition
 JsonInput = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
 
 _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
-_loads = json.loads
+_decode = json.JSONDecoder().decode
+
+
+def _loads(data: bytes) -> Any:
+    return _decode(data.decode("utf-8"))
+
 _OK = _native.OK
 
 

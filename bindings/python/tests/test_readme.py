@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import PACKAGE_ROOT
+from support import PACKAGE_ROOT, REPO_ROOT
 
 
 def test_readme_example_runs(tmp_path: Path) -> None:
@@ -33,3 +33,12 @@ def test_bench_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert '"Engine.check(dict)"' in proc.stdout and '"parse_token(str)"' in proc.stdout
+
+
+def test_bench_uses_the_shared_fixtures() -> None:
+    import bench
+
+    fixtures = (REPO_ROOT / "benches" / "fixtures.rs").read_text(encoding="utf-8")
+    found = dict(re.findall(r'pub const (\w+): &str = r#"(.*?)"#;', fixtures, re.DOTALL))
+    assert found["RENEWAL"] == bench.RENEWAL_TEXT
+    assert found["STRICT_POLICY"] == bench.STRICT_POLICY_TEXT

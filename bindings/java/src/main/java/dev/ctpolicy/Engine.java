@@ -59,7 +59,7 @@ public final class Engine implements AutoCloseable {
 
     /** As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default. */
     public static Engine create(byte[] policyJson) {
-        return new Engine(Native.engineNew(policyJson == null ? null : policyJson.clone()));
+        return new Engine(Native.engineNew(policyJson));
     }
 
     /**
