@@ -56,6 +56,53 @@
 // Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
 #define CTP_ABI_VERSION 1
 
+// `ctp_charge.flags`: the customer is present (on-session).
+#define CTP_CHARGE_CUSTOMER_PRESENT 1
+
+// `ctp_charge.flags`: the Klarna-Customer-Token header is sent (`token`).
+#define CTP_CHARGE_HAS_TOKEN 2
+
+// `ctp_charge.flags`: the Klarna-Idempotency-Key header is sent (`idempotency_key`).
+#define CTP_CHARGE_HAS_IDEMPOTENCY_KEY 4
+
+// `ctp_charge.flags`: a well-formed `step_up_config` is sent.
+#define CTP_CHARGE_STEP_UP 8
+
+// `ctp_charge.flags`: `now_ms` is set.
+#define CTP_CHARGE_HAS_NOW 16
+
+// `ctp_charge.flags`: the record has `last_used_at_ms`.
+#define CTP_CHARGE_HAS_LAST_USED_AT 32
+
+// `ctp_charge.flags`: `attempts_24h` is set.
+#define CTP_CHARGE_HAS_ATTEMPTS_24H 64
+
+// `ctp_charge.flags`: `attempts_30d` is set.
+#define CTP_CHARGE_HAS_ATTEMPTS_30D 128
+
+// `ctp_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
+#define CTP_CHARGE_WANT_FINGERPRINT 256
+
+// `ctp_charge.record_state`: no record is stored.
+#define CTP_RECORD_NONE 0
+
+// `ctp_charge.record_state`: the record is ACTIVE.
+#define CTP_RECORD_ACTIVE 1
+
+// `ctp_charge.record_state`: the record is REVOKED.
+#define CTP_RECORD_REVOKED 2
+
+
+
+
+
+
+
+
+
+// Room for rule ids in a `ctp_verdict` list (there are 34 rules today).
+#define CTP_MAX_RULES 64
+
 // An engine bound to one policy. Opaque; immutable once built; safe to
 // share between threads without locks.
 typedef struct ctp_engine ctp_engine;
@@ -67,6 +114,64 @@ typedef struct ctp_buf {
   // Number of bytes at `ptr`.
   size_t len;
 } ctp_buf;
+
+// A token charge in typed form, for `ctp_check`. Zero-initialise it, then
+// set the fields and `flags` bits that apply; unset optional fields are
+// ignored unless their flag is set.
+typedef struct ctp_charge {
+  // The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
+  const uint8_t *token;
+  size_t token_len;
+  // The stored record's customer_token (when `record_state` is not NONE).
+  const uint8_t *record_token;
+  size_t record_token_len;
+  // The Klarna-Idempotency-Key value (with `CTP_CHARGE_HAS_IDEMPOTENCY_KEY`).
+  const uint8_t *idempotency_key;
+  size_t idempotency_key_len;
+  // `CTP_CHARGE_*` bits; an unknown bit is `CTP_INVALID_ARGUMENT`.
+  uint32_t flags;
+  // `CTP_RECORD_NONE`, `CTP_RECORD_ACTIVE` or `CTP_RECORD_REVOKED`.
+  uint32_t record_state;
+  // `CTP_SCOPE_*` bits of the stored record.
+  uint32_t record_scopes;
+  // ISO 4217 code as sent (three bytes, not NUL-terminated).
+  uint8_t currency[3];
+  // Amount in minor units.
+  int64_t amount;
+  // Time of the charge, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_NOW`).
+  int64_t now_ms;
+  // The record's last use, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_LAST_USED_AT`).
+  int64_t last_used_at_ms;
+  // Earlier attempts in 24 hours (`CTP_CHARGE_HAS_ATTEMPTS_24H`), not negative.
+  int64_t attempts_24h;
+  // Earlier attempts in 30 days (`CTP_CHARGE_HAS_ATTEMPTS_30D`), not negative.
+  int64_t attempts_30d;
+} ctp_charge;
+
+// The answer of `ctp_check`.
+typedef struct ctp_verdict {
+  // 1 for ALLOW, 0 for DENY.
+  uint32_t allowed;
+  // Number of ids in `violations`.
+  uint32_t violation_count;
+  // Number of ids in `warnings`.
+  uint32_t warning_count;
+  // 1 when `fingerprint` holds SHA-256 of the token.
+  uint32_t has_fingerprint;
+  // Rule ids of `deny` hits, ascending (`ctp_reason_code` names them).
+  uint16_t violations[64];
+  // Rule ids of `warn` hits, ascending.
+  uint16_t warnings[64];
+  // Raw SHA-256 of the token (the decision's fingerprint is "sha256:" + hex).
+  uint8_t fingerprint[32];
+} ctp_verdict;
+
+// Counts of a `ctp_check_batch` run.
+typedef struct ctp_batch_counts {
+  uint64_t allowed;
+  uint64_t denied;
+  uint64_t invalid;
+} ctp_batch_counts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -152,6 +257,40 @@ const char *ctp_status_name(uint32_t status);
 // The reason code of a rule id (301 → "SCOPE_MISMATCH"), or NULL for an
 // unknown id. Static; do not free.
 const char *ctp_reason_code(uint32_t id);
+
+// The typed fast path: decides a token charge without JSON.
+//
+// - `engine`: from `ctp_engine_new`; shareable between threads.
+// - `charge`: must not be NULL; its pointers are only read during the call.
+// - `out`: must not be NULL; written only on `CTP_OK`.
+//
+// Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
+// (NULL pointers, an unknown flag, state or scope bit, a timestamp outside
+// years 0001–9999), `CTP_INVALID_REQUEST` (a negative counter, or a policy
+// rule needs `now` or a counter the charge lacks: `ctp_check_json` says
+// which) or `CTP_PANIC`. It evaluates the rules its fields can express;
+// docs/ABI.md lists them. It never allocates unless a rule fires with a
+// header-name path, and never builds JSON.
+uint32_t ctp_check(const struct ctp_engine *engine,
+                   const struct ctp_charge *charge,
+                   struct ctp_verdict *out);
+
+// The batch path: JSON Lines in, JSON Lines out, in one call.
+//
+// - `requests`/`len`: pre-flight requests, one a line (`\n`); blank lines
+//   are skipped, as by `ctpolicy check`.
+// - `out_jsonl`: must not be NULL. Receives one line per request, in
+//   order: the decision, or `{"error": {...}}` for a line that could not
+//   be decided (the rest go on). Release it with `ctp_buf_free`.
+// - `counts`: may be NULL; receives how many lines were ALLOW, DENY, invalid.
+//
+// Returns `CTP_OK` when every line was handled (whatever each answer),
+// `CTP_INVALID_ARGUMENT` or `CTP_PANIC`.
+uint32_t ctp_check_batch(const struct ctp_engine *engine,
+                         const uint8_t *requests,
+                         size_t len,
+                         struct ctp_buf *out_jsonl,
+                         struct ctp_batch_counts *counts);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
-use crate::decision::{Decision, Engine};
+use crate::decision::{Decision, Engine, LineOutcome};
 use crate::error::{Error, Status};
 use crate::json::{self, MAX_INPUT_BYTES};
 use crate::rules::{Rule, RULES};
@@ -31,9 +31,9 @@ impl<R: BufRead> LineReader<R> {
         LineReader { inner, buffer: Vec::with_capacity(4096), line_number: 0 }
     }
 
-    /// The next line without its `\n`; blank lines are skipped when
-    /// `skip_blank` is set. `None` at the end of input.
-    pub fn next_line(&mut self, delimiter: u8, skip_blank: bool) -> io::Result<Option<Line<'_>>> {
+    /// The next line without its `\n`, with its 1-based line number; blank
+    /// lines are skipped when `skip_blank` is set. `None` at the end of input.
+    pub fn next_line(&mut self, delimiter: u8, skip_blank: bool) -> io::Result<Option<(u64, Line<'_>)>> {
         loop {
             self.buffer.clear();
             let mut too_long = false;
@@ -67,12 +67,12 @@ impl<R: BufRead> LineReader<R> {
             }
             self.line_number += 1;
             if too_long {
-                return Ok(Some(Line::TooLong));
+                return Ok(Some((self.line_number, Line::TooLong)));
             }
             if skip_blank && self.buffer.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
                 continue;
             }
-            return Ok(Some(Line::Text(&self.buffer)));
+            return Ok(Some((self.line_number, Line::Text(&self.buffer))));
         }
     }
 }
@@ -170,45 +170,57 @@ impl<'e> CheckRun<'e> {
             writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")?;
         }
         loop {
-            let line_number;
-            let result = {
-                let Some(line) = reader.next_line(b'\n', true)? else { break };
-                let result = match line {
-                    Line::Text(bytes) => self.engine.check_json(bytes),
-                    Line::TooLong => Err(line_too_long()),
+            let Some((line_number, line)) = reader.next_line(b'\n', true)? else { break };
+            if !self.table {
+                // The batch routine writes the decision or the error object.
+                self.scratch.clear();
+                let outcome = match line {
+                    Line::Text(bytes) => self.engine.check_line_into(bytes, &mut self.scratch),
+                    Line::TooLong => {
+                        let error = line_too_long();
+                        self.scratch.push_str(&error.to_json());
+                        self.scratch.push('\n');
+                        LineOutcome::Invalid(error)
+                    }
                 };
-                line_number = reader.line_number;
-                result
+                out.write_all(self.scratch.as_bytes())?;
+                self.rows += 1;
+                match outcome {
+                    LineOutcome::Decided(decision) => self.summary.count_decision(&decision),
+                    LineOutcome::Invalid(error) => {
+                        eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                        self.summary.count_error(&error);
+                    }
+                }
+                self.show_progress();
+                continue;
+            }
+            let result = match line {
+                Line::Text(bytes) => self.engine.check_json(bytes),
+                Line::TooLong => Err(line_too_long()),
             };
             self.rows += 1;
             match result {
                 Ok(decision) => {
                     self.summary.count_decision(&decision);
-                    if self.table {
-                        write_table_row(out, line_number, &decision)?;
-                    } else {
-                        self.scratch.clear();
-                        self.engine.write_decision(&decision, &mut self.scratch);
-                        self.scratch.push('\n');
-                        out.write_all(self.scratch.as_bytes())?;
-                    }
+                    write_table_row(out, line_number, &decision)?;
                 }
                 Err(error) => {
                     self.summary.count_error(&error);
                     eprintln!("ctpolicy: {name}:{line_number}: {error}");
-                    if self.table {
-                        let what = error.code.unwrap_or(error.status.name());
-                        writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
-                    } else {
-                        writeln!(out, "{}", error.to_json())?;
-                    }
+                    let what = error.code.unwrap_or(error.status.name());
+                    writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
                 }
             }
-            if self.progress && self.rows % PROGRESS_EVERY == 0 {
-                eprint!("\rctpolicy: {} requests checked…", self.rows);
-            }
+            self.show_progress();
         }
         Ok(())
+    }
+
+    fn show_progress(&self) {
+        if self.progress && self.rows % PROGRESS_EVERY == 0 {
+            eprint!("\rctpolicy: {} requests checked…", self.rows);
+        }
     }
 
     pub fn finish(&mut self) -> &Summary {
@@ -322,10 +334,10 @@ mod tests {
         let mut input = vec![b'x'; MAX_INPUT_BYTES + 10];
         input.extend_from_slice(b"\n{}\n\n  \nlast");
         let mut reader = LineReader::new(io::Cursor::new(input));
-        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::TooLong)));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((1, Line::TooLong))));
         assert!(reader.buffer.capacity() <= MAX_INPUT_BYTES * 2);
-        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::Text(b"{}"))));
-        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some(Line::Text(b"last"))));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((2, Line::Text(b"{}")))));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((5, Line::Text(b"last")))));
         assert_eq!(reader.line_number, 5);
         assert!(reader.next_line(b'\n', true).unwrap().is_none());
     }

@@ -57,6 +57,21 @@ impl Decision {
     }
 }
 
+/// What became of one JSON Lines line.
+#[derive(Debug)]
+pub enum LineOutcome {
+    Decided(Decision),
+    Invalid(Error),
+}
+
+/// How many lines of a batch were ALLOW, DENY and invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub allowed: u64,
+    pub denied: u64,
+    pub invalid: u64,
+}
+
 /// An immutable, thread-safe pre-flight checker bound to one policy.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
@@ -90,6 +105,41 @@ impl Engine {
         out.clear();
         self.write_decision(&decision, out);
         Ok(())
+    }
+
+    /// Decides one JSON Lines line, appending the decision JSON (or the
+    /// error object) and a newline to `out`: the one routine behind
+    /// `ctp_check_batch` and `ctpolicy check`.
+    pub fn check_line_into(&self, line: &[u8], out: &mut String) -> LineOutcome {
+        let outcome = match self.check_json(line) {
+            Ok(decision) => {
+                self.write_decision(&decision, out);
+                LineOutcome::Decided(decision)
+            }
+            Err(error) => {
+                out.push_str(&error.to_json());
+                LineOutcome::Invalid(error)
+            }
+        };
+        out.push('\n');
+        outcome
+    }
+
+    /// Decides every line of a JSON Lines text (blank lines skipped) into
+    /// `out`, one output line per request, in order.
+    pub fn check_batch(&self, input: &[u8], out: &mut String) -> BatchCounts {
+        let mut counts = BatchCounts::default();
+        for line in input.split(|&b| b == b'\n') {
+            if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                continue;
+            }
+            match self.check_line_into(line, out) {
+                LineOutcome::Decided(decision) if decision.allowed() => counts.allowed += 1,
+                LineOutcome::Decided(_) => counts.denied += 1,
+                LineOutcome::Invalid(_) => counts.invalid += 1,
+            }
+        }
+        counts
     }
 
     /// Decides a parsed request.

@@ -16,6 +16,7 @@
 //! assert!(decision.allowed());
 //! ```
 
+pub mod charge;
 pub mod cli;
 pub mod decision;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod rules;
 pub mod timestamp;
 pub mod token;
 
+pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
 pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
 pub use error::{Error, Status};
 pub use lifecycle::{apply_event, Transition};

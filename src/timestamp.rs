@@ -38,6 +38,15 @@ impl<'a> Instant<'a> {
         self.seconds
     }
 
+    /// The instant `ms` milliseconds after the Unix epoch; the fraction
+    /// digits are written into `digits`, which the instant borrows.
+    pub fn from_unix_millis(ms: i64, digits: &'a mut [u8; 3]) -> Instant<'a> {
+        let millis = ms.rem_euclid(1000) as u16;
+        *digits = [b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8];
+        let text = std::str::from_utf8(digits).expect("ASCII digits");
+        Instant { seconds: ms.div_euclid(1000), fraction: text.trim_end_matches('0') }
+    }
+
     /// True when `self` is strictly earlier than `earlier + interval_seconds`.
     pub fn is_before_offset(&self, earlier: &Instant<'_>, interval_seconds: i64) -> bool {
         // i128: a year-9999 timestamp plus an interval near i64::MAX must not
@@ -183,6 +192,20 @@ mod tests {
         assert!(at("2026-01-01T08:00:00.0000000000001Z") > at("2026-01-01T08:00:00Z"));
         assert_eq!(at("1970-01-01T00:00:00Z").seconds(), 0);
         assert_eq!(at("2000-03-01T00:00:00Z").seconds(), 951_868_800);
+    }
+
+    #[test]
+    fn millisecond_instants_equal_their_rfc3339_spelling() {
+        let cases = [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_500, "1970-01-01T00:00:01.5Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (1_764_064_800_120, "2025-11-25T10:00:00.12Z"),
+        ];
+        for (ms, text) in cases {
+            let mut digits = [0; 3];
+            assert_eq!(Instant::from_unix_millis(ms, &mut digits), parse(text).unwrap(), "{ms}");
+        }
     }
 
     #[test]

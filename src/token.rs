@@ -85,7 +85,12 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// `"sha256:" +` lowercase hex of SHA-256 of `bytes`.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    sha256_label(&Sha256::digest(bytes))
+    sha256_label(&sha256(bytes))
+}
+
+/// The raw SHA-256 of `bytes` (the fingerprint without its label).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
 }
 
 pub(crate) fn sha256_label(digest: &[u8]) -> String {

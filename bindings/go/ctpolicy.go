@@ -21,6 +21,7 @@ import "C"
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -53,7 +54,7 @@ func LinkMode() string { return linkMode }
 // ReasonCode is the code of a rule id (301 gives "SCOPE_MISMATCH"), from the
 // library's own rule table; ok is false for an id that is not a rule.
 func ReasonCode(id int) (code string, ok bool) {
-	if id < 0 || id > 0xFFFFFFFF {
+	if id < 0 || uint64(id) > math.MaxUint32 {
 		return "", false
 	}
 	p := C.ctp_reason_code(C.uint32_t(id))

@@ -163,7 +163,7 @@ fn token() -> io::Result<u8> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut reader = LineReader::new(io::stdin().lock());
     let mut any_invalid = false;
-    while let Some(line) = reader.next_line(b'\n', false)? {
+    while let Some((_, line)) = reader.next_line(b'\n', false)? {
         let result = match line {
             cli::Line::Text(bytes) => ctpolicy::ffi::parse_token_json(bytes),
             cli::Line::TooLong => Err(cli::line_too_long()),

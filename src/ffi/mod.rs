@@ -23,6 +23,9 @@ use crate::decision::Engine;
 use crate::error::{Error, Status};
 use crate::{lifecycle, rules, token};
 
+mod fast;
+pub use fast::*;
+
 /// Success.
 pub const CTP_OK: u32 = 0;
 /// A required pointer was NULL, or NULL was passed with a non-zero length.

@@ -1,0 +1,210 @@
+//! The typed fast path: a token charge given as fields instead of JSON.
+//!
+//! It covers what a token charge can say without a JSON body: the token,
+//! the stored record (state, scopes, token, last use), customer presence,
+//! step-up, the idempotency key, amount and currency, the time and the
+//! attempt counters. It builds the same [`Facts`] as the JSON path and runs
+//! the same rules, so on every request it can represent it gives the same
+//! answer (a property test in tests/properties.rs holds it to that).
+//!
+//! What it cannot express never fires here: the tokenization rules
+//! (501–508, no `request_customer_token`), 403 (step-up is a flag, so it is
+//! well-formed), 603 (no transaction reference), 604/605 (a charge always
+//! has a transaction) and 703 (no header map). 204 fires only as `SCOPES`
+//! (the other record faults cannot be written in typed form).
+
+use crate::decision::Engine;
+use crate::error::Error;
+use crate::facts::{Facts, IdempotencyKey, Payment, RecordFacts, Reference, TokenHeader};
+use crate::record::{PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
+use crate::request::{Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
+use crate::rules::{Severity, RULES};
+use crate::timestamp::Instant;
+use crate::token;
+
+/// Scopes of a stored record, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeSet(pub u32);
+
+impl ScopeSet {
+    pub const CUSTOMER_PRESENT: u32 = 1;
+    pub const CUSTOMER_NOT_PRESENT: u32 = 2;
+    pub const CUSTOMER_LOGIN: u32 = 4;
+    /// At least one scope ctpolicy does not know (rule 205).
+    pub const UNKNOWN: u32 = 8;
+    pub const ALL: u32 = 15;
+
+    fn has(self, bit: u32) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// The single payment scope, or `None` when there are none or both.
+    fn payment_scope(self) -> Option<PaymentScope> {
+        match (self.has(Self::CUSTOMER_PRESENT), self.has(Self::CUSTOMER_NOT_PRESENT)) {
+            (true, false) => Some(PaymentScope::CustomerPresent),
+            (false, true) => Some(PaymentScope::CustomerNotPresent),
+            _ => None,
+        }
+    }
+}
+
+/// What the partner stored for the token.
+#[derive(Clone, Copy)]
+pub struct StoredRecord<'a> {
+    pub customer_token: &'a [u8],
+    pub state: TokenState,
+    pub scopes: ScopeSet,
+    /// Milliseconds since the Unix epoch.
+    pub last_used_at_ms: Option<i64>,
+}
+
+/// A token charge in typed form. Redacted in `Debug`: it holds the token.
+#[derive(Clone, Copy)]
+pub struct Charge<'a> {
+    pub customer_present: bool,
+    /// The `Klarna-Customer-Token` header value; `None` when not sent.
+    pub token: Option<&'a [u8]>,
+    /// The `Klarna-Idempotency-Key` header value; `None` when not sent.
+    pub idempotency_key: Option<&'a [u8]>,
+    /// `step_up_config` is sent (a well-formed one).
+    pub step_up: bool,
+    /// Minor units.
+    pub amount: i64,
+    /// As sent; checked for three ASCII letters.
+    pub currency: [u8; 3],
+    pub record: Option<StoredRecord<'a>>,
+    /// The time of the charge, milliseconds since the Unix epoch.
+    pub now_ms: Option<i64>,
+    pub attempts_24h: Option<i64>,
+    pub attempts_30d: Option<i64>,
+}
+
+impl std::fmt::Debug for Charge<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Charge")
+            .field("customer_present", &self.customer_present)
+            .field("token", &self.token.map(|_| "<redacted>"))
+            .field("amount", &self.amount)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rules as bits by their position in `RULES` (34 rules fit in a u64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RuleSet(pub u64);
+
+impl RuleSet {
+    fn insert(&mut self, index: usize) {
+        self.0 |= 1 << index;
+    }
+
+    /// The rule ids in the set, ascending.
+    pub fn ids(self) -> impl Iterator<Item = u16> {
+        RULES.iter().enumerate().filter(move |(i, _)| self.0 & (1 << i) != 0).map(|(_, rule)| rule.id)
+    }
+}
+
+/// The fast path's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub violations: RuleSet,
+    pub warnings: RuleSet,
+    /// SHA-256 of the token, when asked for and the token is well-formed.
+    pub fingerprint: Option<[u8; 32]>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.violations.0 == 0
+    }
+}
+
+/// Earliest and latest instants an RFC 3339 timestamp can write
+/// (0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z), in milliseconds.
+pub const MIN_TIMESTAMP_MS: i64 = -62_135_596_800_000;
+pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
+/// Why a charge cannot be checked at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeError {
+    /// A timestamp outside years 0001–9999.
+    TimestampOutOfRange,
+    /// A partner rule needs a field the charge lacks (NEEDED_BY_RULE).
+    Undecidable(Error),
+}
+
+fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
+    if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
+        return Err(ChargeError::TimestampOutOfRange);
+    }
+    Ok(Instant::from_unix_millis(ms, digits))
+}
+
+impl Engine {
+    /// Decides a typed token charge: the same rules as [`Engine::check_json`]
+    /// over the same facts, without JSON, messages or paths.
+    pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
+        let mut now_digits = [0u8; 3];
+        let mut last_used_digits = [0u8; 3];
+        let now = charge.now_ms.map(|ms| instant(ms, &mut now_digits)).transpose()?;
+        let record = match &charge.record {
+            None => RecordFacts::Absent,
+            Some(stored) => {
+                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits)).transpose()?;
+                let status = match stored.scopes.payment_scope() {
+                    Some(scope) => Ok(ValidRecord { state: stored.state, scope, last_used_at }),
+                    None => Err(RecordFault {
+                        detail: RecordDetail::Scopes,
+                        field: "scopes",
+                        message: "scopes must hold exactly one payment scope",
+                    }),
+                };
+                RecordFacts::Present {
+                    customer_token: Some(stored.customer_token),
+                    status,
+                    first_unknown_scope: stored.scopes.has(ScopeSet::UNKNOWN).then_some(0),
+                }
+            }
+        };
+        let facts = Facts {
+            policy: self.policy(),
+            customer_present: charge.customer_present,
+            required_scope: PaymentScope::required_for(charge.customer_present),
+            token: match charge.token {
+                None => TokenHeader::Absent,
+                Some(value) => TokenHeader::Present { name: CUSTOMER_TOKEN_HEADER, value, parsed: token::classify(value) },
+            },
+            record,
+            step_up: charge.step_up.then_some(None),
+            tokenization: None,
+            payment: Some(Payment {
+                is_object: true,
+                valid_amount: crate::facts::valid_amount(charge.amount),
+                reference: Reference::Absent,
+            }),
+            valid_currency: crate::facts::valid_currency(Some(&charge.currency)),
+            idempotency_key: charge.idempotency_key.map(|key| IdempotencyKey {
+                name: IDEMPOTENCY_KEY_HEADER,
+                valid: crate::facts::is_valid_idempotency_key(key),
+            }),
+            duplicate_header: None,
+            now,
+            counters: Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d },
+        };
+        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
+        self.evaluate(&facts, |rule, severity, _hit| {
+            let index = crate::rules::index_of(rule);
+            match severity {
+                Severity::Deny => verdict.violations.insert(index),
+                _ => verdict.warnings.insert(index),
+            }
+        })
+        .map_err(ChargeError::Undecidable)?;
+        if want_fingerprint {
+            if let TokenHeader::Present { value, parsed: Ok(_), .. } = facts.token {
+                verdict.fingerprint = Some(token::sha256(value));
+            }
+        }
+        Ok(verdict)
+    }
+}
