@@ -37,7 +37,7 @@ jdk=""
 if [ -n "${JAVA_HOME:-}" ] && jdk_ok "$JAVA_HOME"; then
     jdk="$JAVA_HOME"
 else
-    # Newest first, so the best JDK wins.
+    # The first JDK >= 22 in reverse version order of the folder names.
     for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -Vr); do
         candidate="${candidate%/}"
         if jdk_ok "$candidate"; then

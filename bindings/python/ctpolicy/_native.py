@@ -47,6 +47,35 @@ TOKEN_INVALID = 102
 TRANSITION_REJECTED = 103
 
 
+# ``ctp_charge.flags`` bits (CTP_CHARGE_*).
+CHARGE_CUSTOMER_PRESENT = 1
+CHARGE_HAS_TOKEN = 2
+CHARGE_HAS_IDEMPOTENCY_KEY = 4
+CHARGE_STEP_UP = 8
+CHARGE_HAS_NOW = 16
+CHARGE_HAS_LAST_USED_AT = 32
+CHARGE_HAS_ATTEMPTS_24H = 64
+CHARGE_HAS_ATTEMPTS_30D = 128
+CHARGE_WANT_FINGERPRINT = 256
+
+# ``ctp_charge.record_state`` values (CTP_RECORD_*).
+RECORD_NONE = 0
+RECORD_ACTIVE = 1
+RECORD_REVOKED = 2
+
+# ``ctp_charge.record_scopes`` bits (CTP_SCOPE_*). The library defines them
+# (src/ffi/fast.rs, ``ScopeSet`` in src/charge.rs) but the generated header
+# of ABI 1 lacks their #defines; tests/test_header.py checks these values
+# against the header when it has them, else against the Rust source.
+SCOPE_CUSTOMER_PRESENT = 1
+SCOPE_CUSTOMER_NOT_PRESENT = 2
+SCOPE_CUSTOMER_LOGIN = 4
+SCOPE_UNKNOWN = 8
+
+#: Room for rule ids in a ``ctp_verdict`` list (CTP_MAX_RULES).
+MAX_RULES = 64
+
+
 class LibraryLoadError(ImportError):
     """The native library could not be found, loaded, or has the wrong ABI."""
 
@@ -57,6 +86,57 @@ class CtpBuf(ctypes.Structure):
     _fields_ = [
         ("ptr", ctypes.POINTER(ctypes.c_uint8)),
         ("len", ctypes.c_size_t),
+    ]
+
+
+class CtpCharge(ctypes.Structure):
+    """``struct ctp_charge``: a token charge in typed form, for ``ctp_check``.
+
+    The pointer fields are ``c_char_p``: assigning a ``bytes`` object stores
+    its address (no copy) and keeps a reference to it in the structure, so it
+    lives as long as the structure does.
+    """
+
+    _fields_ = [
+        ("token", ctypes.c_char_p),
+        ("token_len", ctypes.c_size_t),
+        ("record_token", ctypes.c_char_p),
+        ("record_token_len", ctypes.c_size_t),
+        ("idempotency_key", ctypes.c_char_p),
+        ("idempotency_key_len", ctypes.c_size_t),
+        ("flags", ctypes.c_uint32),
+        ("record_state", ctypes.c_uint32),
+        ("record_scopes", ctypes.c_uint32),
+        ("currency", ctypes.c_uint8 * 3),
+        ("amount", ctypes.c_int64),
+        ("now_ms", ctypes.c_int64),
+        ("last_used_at_ms", ctypes.c_int64),
+        ("attempts_24h", ctypes.c_int64),
+        ("attempts_30d", ctypes.c_int64),
+    ]
+
+
+class CtpVerdict(ctypes.Structure):
+    """``struct ctp_verdict``: the answer of ``ctp_check``."""
+
+    _fields_ = [
+        ("allowed", ctypes.c_uint32),
+        ("violation_count", ctypes.c_uint32),
+        ("warning_count", ctypes.c_uint32),
+        ("has_fingerprint", ctypes.c_uint32),
+        ("violations", ctypes.c_uint16 * MAX_RULES),
+        ("warnings", ctypes.c_uint16 * MAX_RULES),
+        ("fingerprint", ctypes.c_uint8 * 32),
+    ]
+
+
+class CtpBatchCounts(ctypes.Structure):
+    """``struct ctp_batch_counts``: the counts of a ``ctp_check_batch`` run."""
+
+    _fields_ = [
+        ("allowed", ctypes.c_uint64),
+        ("denied", ctypes.c_uint64),
+        ("invalid", ctypes.c_uint64),
     ]
 
 
@@ -81,6 +161,11 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ctp_abi_version": (_u32, []),
     "ctp_status_name": (_static_str, [_u32]),
     "ctp_reason_code": (_static_str, [_u32]),
+    "ctp_check": (_u32, [_engine, ctypes.POINTER(CtpCharge), ctypes.POINTER(CtpVerdict)]),
+    "ctp_check_batch": (
+        _u32,
+        [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(CtpBatchCounts)],
+    ),
 }
 
 
@@ -181,6 +266,8 @@ _ctp_check_json = lib.ctp_check_json
 _ctp_apply_event_json = lib.ctp_apply_event_json
 _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
+_ctp_check = lib.ctp_check
+_ctp_check_batch = lib.ctp_check_batch
 _string_at = ctypes.string_at
 _byref = ctypes.byref
 
@@ -226,6 +313,24 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     finally:
         _ctp_buf_free(_byref(buf))
     return status, data
+
+
+def check_charge(engine: int, charge: CtpCharge, verdict: CtpVerdict) -> int:
+    """``ctp_check``: the status; ``verdict`` is written only on :data:`OK`."""
+    status: int = _ctp_check(engine, _byref(charge), _byref(verdict))
+    return status
+
+
+def check_batch(engine: int, requests: bytes) -> tuple[int, bytes, CtpBatchCounts]:
+    """``ctp_check_batch``: (status, JSON Lines out or error JSON, counts)."""
+    buf = CtpBuf()
+    counts = CtpBatchCounts()
+    try:
+        status = _ctp_check_batch(engine, requests, len(requests), _byref(buf), _byref(counts))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data, counts
 
 
 def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:
