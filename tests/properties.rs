@@ -367,9 +367,22 @@ fn one_engine_sixteen_threads_one_million_checks() {
     // single-threaded answer for the same request.
     let engine = std::sync::Arc::new(Engine::from_policy_json(POLICIES[1].as_bytes()).unwrap());
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let requests: Vec<String> = (0..64)
+    let renewal = ChargeCase {
+        policy: 1,
+        customer_present: false,
+        token: 1,
+        record: Some((false, ScopeSet::CUSTOMER_NOT_PRESENT, true, None)),
+        key: Some("renewal-42"),
+        step_up: false,
+        amount: 1299,
+        currency: "EUR",
+        now: None,
+        attempts: (None, None),
+    };
+    let mut requests: Vec<String> = (0..63)
         .map(|_| equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string())
         .collect();
+    requests.push(equivalent_json(&renewal).to_string());
     let expected: Vec<String> = requests
         .iter()
         .map(|request| {

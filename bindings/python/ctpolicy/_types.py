@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
+
+from .codes import RULE_CODES
+
+if TYPE_CHECKING:
+    from ._errors import Error
+
+#: A point in time for the typed fast path: an aware ``datetime``, or
+#: milliseconds since the Unix epoch as an ``int``.
+Timestamp = Union[datetime, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +159,117 @@ def redact(token: Any) -> str:
         data = token.encode("utf-8", "surrogatepass")
         return f"<redacted sha256:{hashlib.sha256(data).hexdigest()}>"
     return "<redacted>"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """The partner's stored record of a token, for :meth:`Engine.check_charge`.
+
+    ``scopes`` are read as a set: ``"payment:customer_present"``,
+    ``"payment:customer_not_present"`` and ``"customer:login"`` map to their
+    ``CTP_SCOPE_*`` bits and any other string to ``CTP_SCOPE_UNKNOWN``
+    (rule 205, UNKNOWN_SCOPE). ``last_used_at`` is an aware ``datetime`` or
+    milliseconds since the Unix epoch. ``repr()`` shows the token's
+    fingerprint, never the token.
+    """
+
+    customer_token: str
+    state: Literal["ACTIVE", "REVOKED"]
+    scopes: Sequence[str]
+    last_used_at: Optional[Timestamp] = None
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredRecord(customer_token={redact(self.customer_token)!r}, state={self.state!r}, "
+            f"scopes={self.scopes!r}, last_used_at={self.last_used_at!r})"
+        )
+
+    __str__ = __repr__
+
+
+def _code_of(rule_id: int) -> str:
+    code = RULE_CODES.get(rule_id)
+    return code if code is not None else f"RULE_{rule_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer of :meth:`Engine.check_charge`: the typed fast path's
+    ALLOW or DENY, as rule ids. DENY is not an exception."""
+
+    allowed: bool
+    """True exactly when there are no violations."""
+    violations: tuple[int, ...]
+    """Rule ids of ``deny`` hits, ascending (``codes.RULE_CODES`` names them)."""
+    warnings: tuple[int, ...]
+    """Rule ids of ``warn`` hits, ascending."""
+    fingerprint: Optional[str] = None
+    """``"sha256:" + hex`` of the token when asked for and the token is
+    well-formed (the JSON path's ``Decision.token.fingerprint``), else None."""
+
+    @property
+    def decision(self) -> str:
+        """``"ALLOW"`` or ``"DENY"``."""
+        return "ALLOW" if self.allowed else "DENY"
+
+    @property
+    def violation_codes(self) -> tuple[str, ...]:
+        """The reason codes of the violations."""
+        return tuple(_code_of(i) for i in self.violations)
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        """The reason codes of the warnings."""
+        return tuple(_code_of(i) for i in self.warnings)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of all violations, then of all warnings (as ``Decision.codes``)."""
+        return self.violation_codes + self.warning_codes
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult(Sequence[Union[Decision, "Error"]]):
+    """The answer of :meth:`Engine.check_many`: one result per request, in order.
+
+    Each result is the request's :class:`Decision`, or, for a request that
+    could not be decided, the exception :meth:`Engine.check` would have
+    raised (an :class:`InvalidRequestError`), returned rather than raised.
+    It is a sequence of those results (``len``, indexing, iteration), with
+    the counts beside them.
+    """
+
+    results: tuple[Union[Decision, Error], ...]
+    allowed: int
+    """How many requests were ALLOW."""
+    denied: int
+    """How many requests were DENY."""
+    invalid: int
+    """How many requests could not be decided (the errors among ``results``)."""
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        """The decisions alone, in order."""
+        return tuple(r for r in self.results if isinstance(r, Decision))
+
+    @property
+    def errors(self) -> tuple[Error, ...]:
+        """The errors alone, in order."""
+        return tuple(r for r in self.results if not isinstance(r, Decision))
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @overload
+    def __getitem__(self, index: int) -> Union[Decision, Error]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Union[Decision, Error], ...]: ...
+
+    def __getitem__(
+        self, index: Union[int, slice]
+    ) -> Union[Decision, Error, tuple[Union[Decision, Error], ...]]:
+        return self.results[index]
+
+    def __iter__(self) -> Iterator[Union[Decision, Error]]:
+        return iter(self.results)
