@@ -153,6 +153,12 @@ func (e *Engine) Check(requestJSON []byte) (*Decision, error) {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	return e.checkLocked(requestJSON)
+}
+
+// checkLocked is Check for a caller that holds e.mu for reading and has
+// seen that e.handle is not nil.
+func (e *Engine) checkLocked(requestJSON []byte) (*Decision, error) {
 	if e.handle == nil {
 		return nil, closedError()
 	}
@@ -168,9 +174,6 @@ func (e *Engine) Check(requestJSON []byte) (*Decision, error) {
 	}
 	return decodeDecision(view)
 }
-
-// A typed fast path, Check of a charge given as a Go struct (ctp_check in a
-// later ABI), will sit beside Check as CheckCharge; Decision stays the same.
 
 func decodeDecision(view []byte) (*Decision, error) {
 	d := new(Decision)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from . import _errors, _native
 from ._errors import Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._handle import NativeHandle
-from ._types import Decision, TokenInfo, Transition
+from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
 #: as ``str`` or UTF-8 ``bytes`` (passed to the engine exactly as given).
@@ -92,11 +93,388 @@ class Engine(NativeHandle):
         result: dict[str, Any] = _loads(out)
         return result
 
-    # A typed fast path (``check_charge`` over the C ABI's ``ctp_check``
-    # struct) will sit beside ``check`` once the ABI has it.
+    def check_charge(
+        self,
+        *,
+        customer_present: bool,
+        token: Optional[str],
+        amount: int,
+        currency: str,
+        idempotency_key: Optional[str] = None,
+        step_up: bool = False,
+        record: Optional[StoredRecord] = None,
+        now: Optional[Timestamp] = None,
+        attempts_24h: Optional[int] = None,
+        attempts_30d: Optional[int] = None,
+        fingerprint: bool = False,
+    ) -> Verdict:
+        """The typed fast path (``ctp_check``): decides a token charge given
+        as fields, with no JSON either way.
+
+        It gives the violation and warning ids :meth:`check` gives for the
+        equivalent request (:func:`charge_request` builds it). ``token`` and
+        ``idempotency_key`` are the header values, None when the header is
+        not sent; ``step_up`` means a well-formed ``step_up_config`` is sent;
+        ``amount`` is in minor units; ``currency`` as sent (anything but three
+        ASCII letters is CURRENCY_INVALID, as in JSON); ``now`` and
+        ``record.last_used_at`` are aware datetimes (truncated to the
+        millisecond) or ints of milliseconds since the Unix epoch;
+        ``attempts_*`` are the counters, None when unknown. With
+        ``fingerprint=True`` the verdict carries the token's fingerprint.
+
+        Raises :class:`InvalidRequestError` when the charge cannot be
+        decided: code NEEDED_BY_RULE when a policy rule needs ``now`` or a
+        counter that is None, INVALID_VALUE for a negative counter (both
+        with the message and path :meth:`check` gives); also a
+        ``ValueError`` (status INVALID_ARGUMENT) for a value no request can
+        hold (a timestamp outside years 0001-9999, a naive datetime, an
+        amount or counter beyond 64 bits, an unknown record state), and a
+        ``TypeError`` for an argument of the wrong type.
+        """
+        charge = _native.CtpCharge()
+        flags = _native.CHARGE_WANT_FINGERPRINT if fingerprint else 0
+        if customer_present:
+            flags |= _CUSTOMER_PRESENT
+        if token is not None:
+            data = _text(token, "token", "/headers/Klarna-Customer-Token")
+            charge.token = data
+            charge.token_len = len(data)
+            flags |= _HAS_TOKEN
+        if idempotency_key is not None:
+            data = _text(idempotency_key, "idempotency_key", "/headers/Klarna-Idempotency-Key")
+            charge.idempotency_key = data
+            charge.idempotency_key_len = len(data)
+            flags |= _HAS_IDEMPOTENCY_KEY
+        if step_up:
+            flags |= _STEP_UP
+        if record is not None:
+            if not isinstance(record, StoredRecord):
+                raise _wrong_type("record", "a StoredRecord", record, "/token_record")
+            data = _text(record.customer_token, "record.customer_token", "/token_record/customer_token")
+            charge.record_token = data
+            charge.record_token_len = len(data)
+            state = _STATES.get(record.state) if isinstance(record.state, str) else None
+            if state is None:
+                raise _invalid_value(
+                    f"record.state must be 'ACTIVE' or 'REVOKED', not {record.state!r}",
+                    "/token_record/state",
+                )
+            charge.record_state = state
+            charge.record_scopes = _scope_bits(record.scopes)
+            if record.last_used_at is not None:
+                charge.last_used_at_ms = _millis(
+                    record.last_used_at, "record.last_used_at", "/token_record/last_used_at"
+                )
+                flags |= _HAS_LAST_USED_AT
+        if type(currency) is not str:
+            raise _wrong_type("currency", "a str", currency, "/body/currency")
+        cur = currency.encode("utf-8", "surrogatepass")
+        # Not three bytes: no request's currency is valid then, and three
+        # non-letters give the engine exactly that fact (CURRENCY_INVALID).
+        charge.currency[:] = cur if len(cur) == 3 else b"\0\0\0"
+        if type(amount) is not int:
+            raise _wrong_type("amount", "an int", amount, "/body/request_payment_transaction/amount")
+        # Beyond 64 bits: out of 1..2147483647 (AMOUNT_INVALID) either way.
+        charge.amount = amount if _I64_MIN <= amount <= _I64_MAX else 0
+        if now is not None:
+            charge.now_ms = _millis(now, "now", "/now")
+            flags |= _HAS_NOW
+        if attempts_24h is not None:
+            charge.attempts_24h = _counter(attempts_24h, "attempts_24h")
+            flags |= _HAS_ATTEMPTS_24H
+        if attempts_30d is not None:
+            charge.attempts_30d = _counter(attempts_30d, "attempts_30d")
+            flags |= _HAS_ATTEMPTS_30D
+        charge.flags = flags
+
+        verdict = _native.CtpVerdict()
+        pointer = self._borrow()
+        try:
+            status = _check_charge(pointer, charge, verdict)
+        finally:
+            self._unborrow()
+        if status == _OK:
+            return Verdict(
+                allowed=bool(verdict.allowed),
+                violations=tuple(verdict.violations[: verdict.violation_count]),
+                warnings=tuple(verdict.warnings[: verdict.warning_count]),
+                fingerprint="sha256:" + bytes(verdict.fingerprint).hex()
+                if verdict.has_fingerprint
+                else None,
+            )
+        if status == _native.INVALID_REQUEST:
+            raise self._undecidable(
+                customer_present=customer_present,
+                token=token,
+                amount=amount,
+                currency=currency,
+                idempotency_key=idempotency_key,
+                step_up=step_up,
+                record=record,
+                now=now,
+                attempts_24h=attempts_24h,
+                attempts_30d=attempts_30d,
+            )
+        if status == _native.INVALID_ARGUMENT:
+            # Flags, state and scopes are set above from checked values, so
+            # what the library refused is a timestamp.
+            raise _invalid_value(
+                "a timestamp (now or record.last_used_at) is outside years 0001-9999", None
+            )
+        raise _errors.from_status(status, b"", InvalidRequestError)
+
+    def _undecidable(self, **charge: Any) -> Error:
+        """The error for a charge ``ctp_check`` found undecidable
+        (``CTP_INVALID_REQUEST``): the one :meth:`check` gives for the
+        equivalent request, which has the code, message and path."""
+        try:
+            request = charge_request(**charge)
+            pointer = self._borrow()
+            try:
+                status, out = _native.check_json(pointer, to_json_bytes(request, "request", InvalidRequestError))
+            finally:
+                self._unborrow()
+            if status == _native.INVALID_REQUEST:
+                return _errors.from_status(status, out, InvalidRequestError)
+        except (Error, ValueError, OverflowError):
+            pass
+        negative = [n for n in ("attempts_24h", "attempts_30d") if (charge[n] or 0) < 0]
+        if negative:
+            return InvalidRequestError(
+                f"counters.{negative[0]} must not be negative",
+                status=_native.status_name(_native.INVALID_REQUEST),
+                status_number=_native.INVALID_REQUEST,
+                code="INVALID_VALUE",
+                path=f"/counters/{negative[0]}",
+            )
+        return InvalidRequestError(
+            "a policy rule needs now or a counter this charge does not give",
+            status=_native.status_name(_native.INVALID_REQUEST),
+            status_number=_native.INVALID_REQUEST,
+            code="NEEDED_BY_RULE",
+        )
+
+    def check_many(self, requests: Iterable[JsonInput]) -> BatchResult:
+        """Decides many pre-flight requests in one native call (``ctp_check_batch``).
+
+        Returns a :class:`BatchResult`: one result per request, in order,
+        each the :class:`Decision` :meth:`check` would return or the
+        :class:`InvalidRequestError` it would raise (returned, not raised),
+        with the ALLOW, DENY and invalid counts. Dicts are serialised as by
+        :meth:`check`; ``str``/``bytes`` are sent as given. The batch is JSON
+        Lines, so a ``str``/``bytes`` request that holds a raw line break
+        (pretty-printed JSON) or is blank is decided on its own by
+        ``ctp_check_json`` instead, giving the same answer. A value that is
+        not JSON (a ``set``) raises at once, as :meth:`check` would.
+        """
+        items = [to_json_bytes(r, "request", InvalidRequestError) for r in requests]
+        batched: list[bytes] = []
+        alone: dict[int, bytes] = {}
+        for index, data in enumerate(items):
+            if b"\n" in data or not data.strip(b" \t\r"):
+                alone[index] = data
+            else:
+                batched.append(data)
+        pointer = self._borrow()
+        try:
+            counts = None
+            lines: list[bytes] = []
+            if batched:
+                status, out, counts = _native.check_batch(pointer, b"\n".join(batched))
+                if status != _OK:
+                    raise _errors.from_status(status, out, InvalidRequestError)
+                lines = out.split(b"\n")
+                if lines and lines[-1] == b"":
+                    lines.pop()
+                if len(lines) != len(batched):
+                    raise _errors.EngineError(
+                        f"ctp_check_batch answered {len(lines)} lines for {len(batched)} requests",
+                        status=_native.status_name(_native.PANIC),
+                        status_number=_native.PANIC,
+                    )
+            single = {i: _native.check_json(pointer, data) for i, data in alone.items()}
+        finally:
+            self._unborrow()
+
+        results: list[Union[Decision, Error]] = []
+        allowed = denied = invalid = 0
+        it = iter(lines)
+        for index in range(len(items)):
+            if index in single:
+                status, out = single[index]
+                if status != _OK:
+                    results.append(_errors.from_status(status, out, InvalidRequestError))
+                    invalid += 1
+                    continue
+                obj = _loads(out)
+            else:
+                obj = _loads(next(it))
+                if "error" in obj and "decision" not in obj:
+                    results.append(_errors.from_error_object(obj, InvalidRequestError))
+                    invalid += 1
+                    continue
+            decision = Decision.from_json(obj)
+            results.append(decision)
+            if decision.allowed:
+                allowed += 1
+            else:
+                denied += 1
+        if counts is not None and not alone:
+            # Nothing was decided apart: the library's counts must agree.
+            assert (counts.allowed, counts.denied, counts.invalid) == (allowed, denied, invalid)
+        return BatchResult(tuple(results), allowed, denied, invalid)
 
     def __repr__(self) -> str:
         return f"<ctpolicy.Engine {'closed' if self.closed else 'open'}>"
+
+
+_CUSTOMER_PRESENT = _native.CHARGE_CUSTOMER_PRESENT
+_HAS_TOKEN = _native.CHARGE_HAS_TOKEN
+_HAS_IDEMPOTENCY_KEY = _native.CHARGE_HAS_IDEMPOTENCY_KEY
+_STEP_UP = _native.CHARGE_STEP_UP
+_HAS_NOW = _native.CHARGE_HAS_NOW
+_HAS_LAST_USED_AT = _native.CHARGE_HAS_LAST_USED_AT
+_HAS_ATTEMPTS_24H = _native.CHARGE_HAS_ATTEMPTS_24H
+_HAS_ATTEMPTS_30D = _native.CHARGE_HAS_ATTEMPTS_30D
+_check_charge = _native.check_charge
+_I64_MIN = -(2**63)
+_I64_MAX = 2**63 - 1
+_STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
+
+#: Scope string -> ``CTP_SCOPE_*`` bit; any other string is ``CTP_SCOPE_UNKNOWN``.
+SCOPE_BITS: dict[str, int] = {
+    "payment:customer_present": _native.SCOPE_CUSTOMER_PRESENT,
+    "payment:customer_not_present": _native.SCOPE_CUSTOMER_NOT_PRESENT,
+    "customer:login": _native.SCOPE_CUSTOMER_LOGIN,
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def _wrong_type(name: str, wanted: str, value: object, path: Optional[str]) -> Error:
+    err = _errors.type_error(InvalidRequestError, f"{name} must be {wanted}, not {type(value).__name__}")
+    err.code = "WRONG_TYPE"
+    err.path = path
+    return err
+
+
+def _invalid_value(message: str, path: Optional[str]) -> Error:
+    return _errors.value_error(InvalidRequestError, message, path)
+
+
+def _text(value: object, name: str, path: str) -> bytes:
+    """UTF-8 of a ``str`` field; a lone surrogate is INVALID_UTF8, as in JSON."""
+    if type(value) is not str:
+        raise _wrong_type(name, "a str", value, path)
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(
+            f"{name} is not valid Unicode (it holds a lone surrogate)",
+            status=_native.status_name(_native.INVALID_UTF8),
+            status_number=_native.INVALID_UTF8,
+            path=path,
+        ) from None
+
+
+def _scope_bits(scopes: object) -> int:
+    if isinstance(scopes, (str, bytes)) or not isinstance(scopes, Iterable):
+        raise _wrong_type("record.scopes", "a sequence of str", scopes, "/token_record/scopes")
+    bits = 0
+    for scope in scopes:
+        if type(scope) is not str:
+            raise _wrong_type("a scope", "a str", scope, "/token_record/scopes")
+        bits |= SCOPE_BITS.get(scope, _native.SCOPE_UNKNOWN)
+    return bits
+
+
+def _millis(value: object, name: str, path: str) -> int:
+    """Milliseconds since the Unix epoch of an aware datetime or an int."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise _invalid_value(f"{name} is a naive datetime; give it a tzinfo (e.g. UTC)", path)
+        return (value - _EPOCH) // _ONE_MS
+    if type(value) is not int:
+        raise _wrong_type(name, "a datetime or an int (milliseconds)", value, path)
+    if not _I64_MIN <= value <= _I64_MAX:
+        raise _invalid_value(f"{name} is outside years 0001-9999", path)
+    return value
+
+
+def _counter(value: object, name: str) -> int:
+    if type(value) is not int:
+        raise _wrong_type(name, "an int", value, f"/counters/{name}")
+    if not _I64_MIN <= value <= _I64_MAX:
+        raise _invalid_value(f"counters.{name} does not fit in 64 bits", f"/counters/{name}")
+    return value
+
+
+def _rfc3339(value: Timestamp, name: str) -> str:
+    ms = _millis(value, name, "")
+    try:
+        at = _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        raise _invalid_value(f"{name} is outside years 0001-9999", None) from None
+    return (
+        f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:"
+        f"{at.second:02d}.{at.microsecond // 1000:03d}Z"
+    )
+
+
+def charge_request(
+    *,
+    customer_present: bool,
+    token: Optional[str],
+    amount: int,
+    currency: str,
+    idempotency_key: Optional[str] = None,
+    step_up: bool = False,
+    record: Optional[StoredRecord] = None,
+    now: Optional[Timestamp] = None,
+    attempts_24h: Optional[int] = None,
+    attempts_30d: Optional[int] = None,
+) -> dict[str, Any]:
+    """The pre-flight request (a dict for :meth:`Engine.check`) equivalent to
+    these :meth:`Engine.check_charge` arguments, as docs/ABI.md defines it.
+
+    ``Engine.check(charge_request(**kw))`` has the violation and warning ids
+    of ``Engine.check_charge(**kw)``. Timestamps become RFC 3339 in UTC with
+    milliseconds; scopes are written once each, in the order
+    customer_present, customer_not_present, customer:login, then the first
+    unknown one. The dict holds the token: it is a request, not a log line.
+    """
+    headers: dict[str, Any] = {}
+    if token is not None:
+        headers["Klarna-Customer-Token"] = token
+    if idempotency_key is not None:
+        headers["Klarna-Idempotency-Key"] = idempotency_key
+    request: dict[str, Any] = {"customer_present": customer_present}
+    if headers:
+        request["headers"] = headers
+    if step_up:
+        request["step_up_config"] = {}
+    request["body"] = {"currency": currency, "request_payment_transaction": {"amount": amount}}
+    if record is not None:
+        scopes = [s for s in SCOPE_BITS if s in record.scopes]
+        unknown = [s for s in record.scopes if s not in SCOPE_BITS]
+        stored: dict[str, Any] = {
+            "customer_token": record.customer_token,
+            "state": record.state,
+            "scopes": scopes + unknown[:1],
+        }
+        if record.last_used_at is not None:
+            stored["last_used_at"] = _rfc3339(record.last_used_at, "record.last_used_at")
+        request["token_record"] = stored
+    if now is not None:
+        request["now"] = _rfc3339(now, "now")
+    counters = {
+        name: value
+        for name, value in (("attempts_24h", attempts_24h), ("attempts_30d", attempts_30d))
+        if value is not None
+    }
+    if counters:
+        request["counters"] = counters
+    return request
 
 
 def parse_token(token: Union[str, bytes]) -> TokenInfo:
