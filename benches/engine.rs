@@ -7,7 +7,8 @@ use std::ptr;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use ctpolicy::ffi::{self, ctp_buf};
-use ctpolicy::Engine;
+use ctpolicy::record::TokenState;
+use ctpolicy::{Charge, Engine, ScopeSet, StoredRecord};
 
 #[path = "fixtures.rs"]
 mod fixtures;
@@ -20,8 +21,11 @@ fn json_path(c: &mut Criterion) {
     group.bench_function("parse", |b| b.iter(|| ctpolicy::json::parse(black_box(RENEWAL.as_bytes())).unwrap()));
     group.bench_function("check_json_decision", |b| b.iter(|| engine.check_json(black_box(RENEWAL.as_bytes())).unwrap()));
     let mut out = String::new();
-    group.bench_function("check_json_to_string", |b| {
-        b.iter(|| engine.check_json_to(black_box(RENEWAL.as_bytes()), &mut out).unwrap())
+    group.bench_function("check_json_into_string", |b| {
+        b.iter(|| {
+            out.clear();
+            engine.check_json_into(black_box(RENEWAL.as_bytes()), &mut out).unwrap()
+        })
     });
     let mut handle = ptr::null_mut();
     let status = unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
@@ -33,6 +37,64 @@ fn json_path(c: &mut Criterion) {
             ffi::ctp_buf_free(&mut buf);
             status
         })
+    });
+    unsafe { ffi::ctp_engine_free(handle) };
+    group.finish();
+}
+
+fn typed_path(c: &mut Criterion) {
+    let engine = Engine::from_policy_json(STRICT_POLICY.as_bytes()).unwrap();
+    let token = b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+    let charge = Charge {
+        customer_present: false,
+        token: Some(token),
+        idempotency_key: Some(b"renewal-2026-11-sub-000042"),
+        step_up: false,
+        amount: 1299,
+        currency: *b"EUR",
+        record: Some(StoredRecord {
+            customer_token: token,
+            state: TokenState::Active,
+            scopes: ScopeSet(ScopeSet::CUSTOMER_NOT_PRESENT),
+            last_used_at_ms: Some(1_761_386_400_000),
+        }),
+        now_ms: Some(1_764_064_800_000),
+        attempts_24h: Some(0),
+        attempts_30d: Some(1),
+    };
+    assert!(engine.check_charge(&charge, false).unwrap().allowed());
+    let mut group = c.benchmark_group("typed");
+    group.bench_function("check_charge", |b| b.iter(|| engine.check_charge(black_box(&charge), false).unwrap()));
+    group.bench_function("check_charge_with_fingerprint", |b| {
+        b.iter(|| engine.check_charge(black_box(&charge), true).unwrap())
+    });
+    let mut handle = ptr::null_mut();
+    unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
+    let c_charge = ffi::ctp_charge {
+        token: token.as_ptr(),
+        token_len: token.len(),
+        record_token: token.as_ptr(),
+        record_token_len: token.len(),
+        idempotency_key: b"renewal-2026-11-sub-000042".as_ptr(),
+        idempotency_key_len: 26,
+        flags: ffi::CTP_CHARGE_HAS_TOKEN
+            | ffi::CTP_CHARGE_HAS_IDEMPOTENCY_KEY
+            | ffi::CTP_CHARGE_HAS_NOW
+            | ffi::CTP_CHARGE_HAS_LAST_USED_AT
+            | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
+            | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D,
+        record_state: ffi::CTP_RECORD_ACTIVE,
+        record_scopes: ffi::CTP_SCOPE_CUSTOMER_NOT_PRESENT,
+        currency: *b"EUR",
+        amount: 1299,
+        now_ms: 1_764_064_800_000,
+        last_used_at_ms: 1_761_386_400_000,
+        attempts_24h: 0,
+        attempts_30d: 1,
+    };
+    let mut verdict = std::mem::MaybeUninit::<ffi::ctp_verdict>::uninit();
+    group.bench_function("ctp_check", |b| {
+        b.iter(|| unsafe { ffi::ctp_check(handle, black_box(&c_charge), verdict.as_mut_ptr()) })
     });
     unsafe { ffi::ctp_engine_free(handle) };
     group.finish();
@@ -56,16 +118,25 @@ fn batch(c: &mut Criterion) {
     group.throughput(Throughput::Elements(lines as u64));
     group.sample_size(20);
     let mut out = String::new();
-    group.bench_function("check_jsonl_10k", |b| {
+    group.bench_function("check_batch_10k", |b| {
         b.iter(|| {
             out.clear();
-            for line in input.lines() {
-                engine.check_json_to(line.as_bytes(), &mut out).unwrap();
-            }
+            engine.check_batch(black_box(input.as_bytes()), &mut out)
         })
     });
+    let mut handle = ptr::null_mut();
+    unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
+    group.bench_function("ctp_check_batch_10k", |b| {
+        b.iter(|| unsafe {
+            let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
+            let status = ffi::ctp_check_batch(handle, input.as_ptr(), input.len(), &mut buf, ptr::null_mut());
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    unsafe { ffi::ctp_engine_free(handle) };
     group.finish();
 }
 
-criterion_group!(benches, json_path, token_and_lifecycle, batch);
+criterion_group!(benches, json_path, typed_path, token_and_lifecycle, batch);
 criterion_main!(benches);

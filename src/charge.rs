@@ -94,7 +94,7 @@ impl std::fmt::Debug for Charge<'_> {
 pub struct RuleSet(pub u64);
 
 impl RuleSet {
-    fn insert(&mut self, index: usize) {
+    pub(crate) fn insert(&mut self, index: usize) {
         self.0 |= 1 << index;
     }
 
@@ -192,8 +192,7 @@ impl Engine {
             counters: Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d },
         };
         let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
-        self.evaluate(&facts, |rule, severity, _hit| {
-            let index = crate::rules::index_of(rule);
+        self.evaluate(&facts, |index, severity, _hit| {
             match severity {
                 Severity::Deny => verdict.violations.insert(index),
                 _ => verdict.warnings.insert(index),

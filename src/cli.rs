@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
-use crate::decision::{Decision, Engine, LineOutcome};
+use crate::charge::RuleSet;
+use crate::decision::{Decision, Engine, LineOutcome, Outcome};
 use crate::error::{Error, Status};
 use crate::json::{self, MAX_INPUT_BYTES};
 use crate::rules::{Rule, RULES};
@@ -100,16 +101,28 @@ pub struct Summary {
 
 impl Summary {
     fn count_decision(&mut self, decision: &Decision) {
-        if decision.allowed() {
+        let ids = |findings: &[crate::decision::Finding]| {
+            let mut set = RuleSet::default();
+            for finding in findings {
+                set.insert(crate::rules::index_of(finding.rule));
+            }
+            set
+        };
+        self.count(&Outcome { violations: ids(&decision.violations), warnings: ids(&decision.warnings) });
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
+        if outcome.allowed() {
             self.allowed += 1;
         } else {
             self.denied += 1;
         }
-        for finding in &decision.violations {
-            *self.violations.entry((finding.id(), finding.code())).or_default() += 1;
-        }
-        for finding in &decision.warnings {
-            *self.warnings.entry((finding.id(), finding.code())).or_default() += 1;
+        for (set, counts) in [(outcome.violations, &mut self.violations), (outcome.warnings, &mut self.warnings)] {
+            for (index, rule) in RULES.iter().enumerate() {
+                if set.0 & (1 << index) != 0 {
+                    *counts.entry((rule.id, rule.code)).or_default() += 1;
+                }
+            }
         }
     }
 
@@ -186,7 +199,7 @@ impl<'e> CheckRun<'e> {
                 out.write_all(self.scratch.as_bytes())?;
                 self.rows += 1;
                 match outcome {
-                    LineOutcome::Decided(decision) => self.summary.count_decision(&decision),
+                    LineOutcome::Decided(outcome) => self.summary.count(&outcome),
                     LineOutcome::Invalid(error) => {
                         eprintln!("ctpolicy: {name}:{line_number}: {error}");
                         self.summary.count_error(&error);

@@ -1,5 +1,6 @@
 //! The engine and its answer (rules.md section 6).
 
+use crate::charge::RuleSet;
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
 use crate::json;
@@ -7,7 +8,7 @@ use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
 use crate::rules::{Hit, Rule, Severity, RULES};
-use crate::token::{self, TokenInfo};
+use crate::token::{self, TokenEnvironment, TokenForm, TokenInfo};
 
 /// The version every receipt reports.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -49,18 +50,36 @@ impl Decision {
     }
 
     pub fn verdict(&self) -> &'static str {
-        if self.allowed() {
-            "ALLOW"
-        } else {
-            "DENY"
-        }
+        verdict(self.allowed())
+    }
+}
+
+fn verdict(allowed: bool) -> &'static str {
+    if allowed {
+        "ALLOW"
+    } else {
+        "DENY"
+    }
+}
+
+/// The rules that fired on a request, by effective severity: what a caller
+/// that only counts needs (the batch path, the CLI's summary).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub violations: RuleSet,
+    pub warnings: RuleSet,
+}
+
+impl Outcome {
+    pub fn allowed(&self) -> bool {
+        self.violations.0 == 0
     }
 }
 
 /// What became of one JSON Lines line.
 #[derive(Debug)]
 pub enum LineOutcome {
-    Decided(Decision),
+    Decided(Outcome),
     Invalid(Error),
 }
 
@@ -71,6 +90,9 @@ pub struct BatchCounts {
     pub denied: u64,
     pub invalid: u64,
 }
+
+/// A hit as collected during evaluation: rule position, severity, hit.
+type Collected = (usize, Severity, Hit);
 
 /// An immutable, thread-safe pre-flight checker bound to one policy.
 #[derive(Debug, Clone, Default)]
@@ -99,24 +121,73 @@ impl Engine {
         self.check(&request)
     }
 
-    /// Decides, and writes the decision JSON into `out` (cleared first).
-    pub fn check_json_to(&self, request_json: &[u8], out: &mut String) -> Result<(), Error> {
-        let decision = self.check_json(request_json)?;
-        out.clear();
-        self.write_decision(&decision, out);
-        Ok(())
+    /// Decides a parsed request.
+    pub fn check(&self, request: &Request<'_>) -> Result<Decision, Error> {
+        let facts = Facts::from_request(request, &self.policy);
+        let hits = self.collect(&facts)?;
+        let (violations, warnings): (Vec<Finding>, Vec<Finding>) = hits
+            .into_iter()
+            .map(|(index, severity, hit)| Finding { rule: &RULES[index], severity, hit })
+            .partition(|finding| finding.severity == Severity::Deny);
+        let token = match &facts.token {
+            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => Some(TokenInfo {
+                form: *form,
+                region: (*region).to_owned(),
+                environment: *environment,
+                fingerprint: token::fingerprint(value),
+            }),
+            _ => None,
+        };
+        Ok(Decision {
+            required_scope: facts.required_scope,
+            violations,
+            warnings,
+            token,
+            decision_id: request.decision_id.map(str::to_owned),
+        })
+    }
+
+    /// The fast JSON path: decides and appends the decision JSON to `out`
+    /// without building an owned [`Decision`] (no allocation on ALLOW
+    /// beyond the parse). Byte for byte what [`Engine::write_decision`]
+    /// writes for the same request.
+    pub fn check_json_into(&self, request_json: &[u8], out: &mut String) -> Result<Outcome, Error> {
+        let root = request::parse_json(request_json)?;
+        let request = request::from_value(&root)?;
+        let facts = Facts::from_request(&request, &self.policy);
+        let hits = self.collect(&facts)?;
+        let mut outcome = Outcome::default();
+        for (index, severity, _) in &hits {
+            match severity {
+                Severity::Deny => outcome.violations.insert(*index),
+                _ => outcome.warnings.insert(*index),
+            }
+        }
+        let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
+        let token = match &facts.token {
+            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => {
+                Some((*form, *region, *environment, write_fingerprint(value, &mut fingerprint)))
+            }
+            _ => None,
+        };
+        let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
+        self.write_parts(
+            out,
+            DecisionParts { allowed: outcome.allowed(), required_scope: facts.required_scope, token, decision_id: request.decision_id },
+            findings,
+        );
+        Ok(outcome)
     }
 
     /// Decides one JSON Lines line, appending the decision JSON (or the
     /// error object) and a newline to `out`: the one routine behind
     /// `ctp_check_batch` and `ctpolicy check`.
     pub fn check_line_into(&self, line: &[u8], out: &mut String) -> LineOutcome {
-        let outcome = match self.check_json(line) {
-            Ok(decision) => {
-                self.write_decision(&decision, out);
-                LineOutcome::Decided(decision)
-            }
+        let start = out.len();
+        let outcome = match self.check_json_into(line, out) {
+            Ok(outcome) => LineOutcome::Decided(outcome),
             Err(error) => {
+                out.truncate(start);
                 out.push_str(&error.to_json());
                 LineOutcome::Invalid(error)
             }
@@ -134,7 +205,7 @@ impl Engine {
                 continue;
             }
             match self.check_line_into(line, out) {
-                LineOutcome::Decided(decision) if decision.allowed() => counts.allowed += 1,
+                LineOutcome::Decided(outcome) if outcome.allowed() => counts.allowed += 1,
                 LineOutcome::Decided(_) => counts.denied += 1,
                 LineOutcome::Invalid(_) => counts.invalid += 1,
             }
@@ -142,87 +213,39 @@ impl Engine {
         counts
     }
 
-    /// Decides a parsed request.
-    pub fn check(&self, request: &Request<'_>) -> Result<Decision, Error> {
-        let facts = Facts::from_request(request, &self.policy);
-        self.decide(&facts, request.decision_id)
-    }
-
-    /// Runs every rule over the facts: none suppresses another; `off`
-    /// rules are skipped and need nothing.
-    pub(crate) fn decide(&self, facts: &Facts<'_>, decision_id: Option<&str>) -> Result<Decision, Error> {
-        let mut violations = Vec::new();
-        let mut warnings = Vec::new();
-        self.evaluate(facts, |rule, severity, hit| {
-            let finding = Finding { rule, severity, hit };
-            match severity {
-                Severity::Deny => violations.push(finding),
-                _ => warnings.push(finding),
-            }
-        })?;
-        let token = match &facts.token {
-            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => Some(TokenInfo {
-                form: *form,
-                region: (*region).to_owned(),
-                environment: *environment,
-                fingerprint: token::fingerprint(value),
-            }),
-            _ => None,
-        };
-        Ok(Decision {
-            required_scope: facts.required_scope,
-            violations,
-            warnings,
-            token,
-            decision_id: decision_id.map(str::to_owned),
-        })
+    /// Every hit, in id order. The vector allocates only when a rule fires.
+    fn collect(&self, facts: &Facts<'_>) -> Result<Vec<Collected>, Error> {
+        let mut hits = Vec::new();
+        self.evaluate(facts, |index, severity, hit| hits.push((index, severity, hit)))?;
+        Ok(hits)
     }
 
     /// Calls `on_hit` for every rule that fires, in id order, with its
-    /// effective severity (`deny` or `warn`).
-    pub(crate) fn evaluate(
-        &self,
-        facts: &Facts<'_>,
-        mut on_hit: impl FnMut(&'static Rule, Severity, Hit),
-    ) -> Result<(), Error> {
-        for (index, rule) in RULES.iter().enumerate() {
-            let severity = self.policy.severity(index);
-            if severity == Severity::Off {
-                continue;
-            }
-            if let Some(hit) = (rule.check)(facts)? {
-                on_hit(rule, severity, hit);
-            }
-        }
-        Ok(())
+    /// effective severity (`deny` or `warn`); `off` rules are skipped and
+    /// need nothing. None suppresses another.
+    #[inline]
+    pub(crate) fn evaluate(&self, facts: &Facts<'_>, on_hit: impl FnMut(usize, Severity, Hit)) -> Result<(), Error> {
+        crate::rules::evaluate_all(facts, self.policy.severities(), on_hit)
     }
 
     /// Writes the decision as the JSON object of rules.md section 6.
     pub fn write_decision(&self, decision: &Decision, out: &mut String) {
-        out.reserve(256 + 160 * (decision.violations.len() + decision.warnings.len()));
-        out.push_str("{\"decision\":\"");
-        out.push_str(decision.verdict());
-        out.push_str("\",\"required_scope\":\"");
-        out.push_str(decision.required_scope.as_str());
-        out.push_str("\",\"violations\":");
-        write_findings(out, &decision.violations);
-        out.push_str(",\"warnings\":");
-        write_findings(out, &decision.warnings);
-        out.push_str(",\"token\":");
-        match &decision.token {
-            Some(info) => info.write_json(out),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"receipt\":{\"engine_version\":\"");
-        out.push_str(ENGINE_VERSION);
-        out.push_str("\",\"policy_digest\":\"");
-        out.push_str(self.policy.digest());
-        out.push_str("\",\"decision_id\":");
-        match &decision.decision_id {
-            Some(id) => json::write_string(out, id),
-            None => out.push_str("null"),
-        }
-        out.push_str("}}");
+        let token = decision.token.as_ref().map(|t| (t.form, t.region.as_str(), t.environment, t.fingerprint.as_str()));
+        let findings = decision
+            .violations
+            .iter()
+            .chain(&decision.warnings)
+            .map(|finding| (finding.rule, finding.severity, &finding.hit));
+        self.write_parts(
+            out,
+            DecisionParts {
+                allowed: decision.allowed(),
+                required_scope: decision.required_scope,
+                token,
+                decision_id: decision.decision_id.as_deref(),
+            },
+            findings,
+        );
     }
 
     /// The decision JSON as a new string.
@@ -231,25 +254,83 @@ impl Engine {
         self.write_decision(decision, &mut out);
         out
     }
+
+    /// The one writer of decision JSON, for owned decisions and the fast
+    /// path alike. `findings` are in id order; they are split by severity.
+    fn write_parts<'h>(
+        &self,
+        out: &mut String,
+        parts: DecisionParts<'_>,
+        findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+    ) {
+        out.reserve(384);
+        out.push_str("{\"decision\":\"");
+        out.push_str(verdict(parts.allowed));
+        out.push_str("\",\"required_scope\":\"");
+        out.push_str(parts.required_scope.as_str());
+        out.push_str("\",\"violations\":");
+        write_findings(out, findings.clone().filter(|(_, severity, _)| *severity == Severity::Deny));
+        out.push_str(",\"warnings\":");
+        write_findings(out, findings.filter(|(_, severity, _)| *severity != Severity::Deny));
+        out.push_str(",\"token\":");
+        match parts.token {
+            Some((form, region, environment, fingerprint)) => {
+                TokenInfo::write_parts(out, form, region, environment, fingerprint)
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"receipt\":{\"engine_version\":\"");
+        out.push_str(ENGINE_VERSION);
+        out.push_str("\",\"policy_digest\":\"");
+        out.push_str(self.policy.digest());
+        out.push_str("\",\"decision_id\":");
+        match parts.decision_id {
+            Some(id) => json::write_string(out, id),
+            None => out.push_str("null"),
+        }
+        out.push_str("}}");
+    }
 }
 
-fn write_findings(out: &mut String, findings: &[Finding]) {
+/// The scalar parts of a decision, borrowed from wherever they live.
+struct DecisionParts<'a> {
+    allowed: bool,
+    required_scope: PaymentScope,
+    token: Option<(TokenForm, &'a str, Option<TokenEnvironment>, &'a str)>,
+    decision_id: Option<&'a str>,
+}
+
+/// `"sha256:"` and 64 hex digits.
+const FINGERPRINT_LABEL_LEN: usize = 71;
+
+/// Writes the fingerprint label into a stack buffer (no allocation).
+fn write_fingerprint<'b>(token: &[u8], buffer: &'b mut [u8; FINGERPRINT_LABEL_LEN]) -> &'b str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buffer[..7].copy_from_slice(b"sha256:");
+    for (i, byte) in token::sha256(token).iter().enumerate() {
+        buffer[7 + 2 * i] = HEX[(byte >> 4) as usize];
+        buffer[8 + 2 * i] = HEX[(byte & 0xF) as usize];
+    }
+    std::str::from_utf8(buffer).expect("ASCII")
+}
+
+fn write_findings<'h>(out: &mut String, findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)>) {
     out.push('[');
-    for (i, finding) in findings.iter().enumerate() {
+    for (i, (rule, severity, hit)) in findings.enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"id\":");
-        push_rule_id(out, finding.rule.id);
+        push_rule_id(out, rule.id);
         out.push_str(",\"code\":\"");
-        out.push_str(finding.rule.code);
+        out.push_str(rule.code);
         out.push_str("\",\"severity\":\"");
-        out.push_str(finding.severity.as_str());
+        out.push_str(severity.as_str());
         out.push_str("\",\"message\":");
-        json::write_string(out, &finding.hit.message);
+        json::write_string(out, &hit.message);
         out.push_str(",\"path\":");
-        json::write_string(out, &finding.hit.path);
-        if let Some(detail) = finding.hit.detail {
+        json::write_string(out, &hit.path);
+        if let Some(detail) = hit.detail {
             out.push_str(",\"detail\":\"");
             out.push_str(detail);
             out.push('"');
@@ -281,6 +362,22 @@ mod tests {
     fn engine_is_shareable_between_threads() {
         fn shareable<T: Send + Sync>() {}
         shareable::<super::Engine>();
+    }
+
+    #[test]
+    fn the_fast_writer_matches_the_owned_decision_writer() {
+        let engine = super::Engine::from_policy_json(br#"{"allowed_regions":["eu1"],"severity":{"IDEMPOTENCY_KEY_MISSING":"deny"}}"#).unwrap();
+        let requests: [&[u8]; 3] = [
+            br#"{"customer_present":true,"headers":{"Klarna-Customer-Token":"krn:customer-token:us1:abc"},"body":{"currency":"eur"},"decision_id":"d\n1"}"#,
+            br#"{"customer_present":false,"headers":{"Klarna-Customer-Token":"krn:customer-token:eu1:abc","Klarna-Idempotency-Key":"k"},"token_record":{"customer_token":"krn:customer-token:eu1:abc","scopes":["payment:customer_not_present"],"state":"ACTIVE"},"body":{"currency":"EUR","request_payment_transaction":{"amount":5}}}"#,
+            br#"{"customer_present":false,"body":{}}"#,
+        ];
+        for request in requests {
+            let mut fast = String::new();
+            engine.check_json_into(request, &mut fast).unwrap();
+            let owned = engine.decision_json(&engine.check_json(request).unwrap());
+            assert_eq!(fast, owned);
+        }
     }
 
     #[test]

@@ -216,6 +216,11 @@ impl Policy {
         self.severities[index]
     }
 
+    /// Every rule's effective severity, by position in `RULES`.
+    pub fn severities(&self) -> &[Severity] {
+        &self.severities
+    }
+
     /// The cap for this scope and (uppercase) currency, when set.
     pub fn max_amount(&self, scope: PaymentScope, currency: [u8; 3]) -> Option<i64> {
         self.max_amount[scope_index(scope)]

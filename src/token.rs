@@ -78,9 +78,37 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    let (a_words, a_tail) = a.split_at(a.len() / 8 * 8);
+    let (b_words, b_tail) = b.split_at(a_words.len());
+    let mut difference = a_words
+        .chunks_exact(8)
+        .zip(b_words.chunks_exact(8))
+        .fold(0u64, |acc, (x, y)| acc | (word(x) ^ word(y)));
+    difference |= a_tail.iter().zip(b_tail).fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
     // black_box keeps the optimiser from turning the fold into an early exit.
     std::hint::black_box(difference) == 0
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("eight bytes"))
+}
+
+/// Every byte in `0x21..=0x7E` (visible ASCII), eight bytes at a time.
+pub fn is_visible_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    let mut bad = 0u64;
+    for chunk in chunks {
+        let x = word(chunk);
+        // High bit of a lane set when the byte is below 0x21 (for bytes
+        // under 0x80), or when it is 0x7F or above.
+        let below = x.wrapping_sub(ONES * 0x21) & !x;
+        let above = ((x & !HIGHS) + ONES) | x;
+        bad |= (below | above) & HIGHS;
+    }
+    bad == 0 && tail.iter().all(|b| (0x21..=0x7E).contains(b))
 }
 
 /// `"sha256:" +` lowercase hex of SHA-256 of `bytes`.
@@ -151,12 +179,23 @@ pub struct TokenInfo {
 impl TokenInfo {
     /// Writes `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
     pub fn write_json(&self, out: &mut String) {
+        TokenInfo::write_parts(out, self.form, &self.region, self.environment, &self.fingerprint);
+    }
+
+    /// The same object from borrowed parts (the decision's fast path).
+    pub fn write_parts(
+        out: &mut String,
+        form: TokenForm,
+        region: &str,
+        environment: Option<TokenEnvironment>,
+        fingerprint: &str,
+    ) {
         out.push_str("{\"form\":\"");
-        out.push_str(self.form.as_str());
+        out.push_str(form.as_str());
         out.push_str("\",\"region\":");
-        crate::json::write_string(out, &self.region);
+        crate::json::write_string(out, region);
         out.push_str(",\"environment\":");
-        match self.environment {
+        match environment {
             Some(env) => {
                 out.push('"');
                 out.push_str(env.as_str());
@@ -165,7 +204,7 @@ impl TokenInfo {
             None => out.push_str("null"),
         }
         out.push_str(",\"fingerprint\":\"");
-        out.push_str(&self.fingerprint);
+        out.push_str(fingerprint);
         out.push_str("\"}");
     }
 }
@@ -259,49 +298,46 @@ pub fn classify(bytes: &[u8]) -> Result<(TokenForm, &str, Option<TokenEnvironmen
     if bytes.len() > MAX_TOKEN_BYTES {
         return Err(malformed(TooLong));
     }
-    if !bytes.iter().all(|b| (0x21..=0x7E).contains(b)) {
+    if !is_visible_ascii(bytes) {
         return Err(malformed(InvalidCharacter));
     }
-    // Every byte is visible ASCII now, so the value is valid UTF-8.
-    let text = std::str::from_utf8(bytes).map_err(|_| malformed(InvalidCharacter))?;
-    if !text.starts_with("krn:") {
+    if !bytes.starts_with(b"krn:") {
         return Err(malformed(NotAKrn));
     }
-    let mut segments = [""; 8];
+    // Split on ':' by hand: the value is checked on every charge, and at
+    // most eight segments matter (more is never a valid structure).
+    let mut segments: [&[u8]; 8] = [&[]; 8];
     let mut count = 0;
-    for segment in text.split(':') {
-        if count == segments.len() {
-            count += 1;
-            break;
+    let mut has_customer_token_segment = false;
+    for segment in bytes.split(|&b| b == b':') {
+        has_customer_token_segment |= segment == b"customer-token";
+        if count < segments.len() {
+            segments[count] = segment;
         }
-        segments[count] = segment;
         count += 1;
     }
-    let has_customer_token_segment = if count > segments.len() {
-        text.split(':').any(|s| s == "customer-token")
-    } else {
-        segments[..count].contains(&"customer-token")
-    };
     if !has_customer_token_segment {
         return Err(TokenError::WrongType);
     }
-    let (form, region, environment, id) = match (count, segments) {
-        (4, ["krn", "customer-token", region, id, ..]) => (TokenForm::Network, region, None, id),
-        (7, ["krn", "partner", region, env, "identity", "customer-token", id, _]) => {
+    let (form, region, environment, id): (_, &[u8], _, &[u8]) = match (count, segments) {
+        (4, [b"krn", b"customer-token", region, id, ..]) => (TokenForm::Network, region, None, id),
+        (7, [b"krn", b"partner", region, env, b"identity", b"customer-token", id, _]) => {
             let environment = match env {
-                "live" => TokenEnvironment::Live,
-                "test" => TokenEnvironment::Test,
+                b"live" => TokenEnvironment::Live,
+                b"test" => TokenEnvironment::Test,
                 _ => return Err(malformed(BadStructure)),
             };
             (TokenForm::Identity, region, Some(environment), id)
         }
         _ => return Err(malformed(BadStructure)),
     };
+    // Every byte is visible ASCII here, so the region is valid UTF-8.
+    let region = std::str::from_utf8(region).map_err(|_| malformed(BadRegion))?;
     if !is_region(region) {
         return Err(malformed(BadRegion));
     }
     let id_is_valid = (1..=MAX_ID_CHARS).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'));
+        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'));
     if !id_is_valid {
         return Err(malformed(BadId));
     }
@@ -366,6 +402,21 @@ mod tests {
             parse_token(many_segments.as_bytes()).unwrap_err(),
             TokenError::Malformed(MalformedDetail::BadStructure)
         );
+    }
+
+    #[test]
+    fn word_at_a_time_checks_match_the_plain_ones() {
+        for byte in 0..=255u8 {
+            for position in 0..17 {
+                let mut text = vec![b'a'; 17];
+                text[position] = byte;
+                assert_eq!(is_visible_ascii(&text), (0x21..=0x7E).contains(&byte), "{byte:#x} at {position}");
+                let mut other = text.clone();
+                other[position] ^= 1;
+                assert!(!constant_time_eq(&text, &other));
+                assert!(constant_time_eq(&text, &text.clone()));
+            }
+        }
     }
 
     #[test]

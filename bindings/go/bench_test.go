@@ -1,6 +1,9 @@
 package ctpolicy
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 // BenchmarkCheck: one Check of a ~600-byte subscription renewal on the
 // default policy (a call into the library, the decision's JSON decoded into
@@ -79,6 +82,82 @@ func BenchmarkDecodeDecision(b *testing.B) {
 	for b.Loop() {
 		if _, err := decodeDecision(raw); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckCharge: one CheckCharge of RENEWAL (benches/fixtures.rs)
+// as a typed charge, on a policy with interval and attempt limits; the
+// typed fast path, no JSON either way.
+func BenchmarkCheckCharge(b *testing.B) {
+	for _, fp := range []bool{false, true} {
+		name := "no-fingerprint"
+		if fp {
+			name = "fingerprint"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newTestEngine(b, `{"allowed_regions":["eu1"],"min_charge_interval_seconds":86400,"max_attempts":{"per_24h":10,"per_30d":35}}`)
+			c := renewalCharge()
+			c.WantFingerprint = fp
+			b.ReportAllocs()
+			for b.Loop() {
+				v, err := e.CheckCharge(&c)
+				if err != nil || !v.Allowed || v.HasFingerprint != fp {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheckChargeParallel: CheckCharge on one engine shared by
+// GOMAXPROCS goroutines.
+func BenchmarkCheckChargeParallel(b *testing.B) {
+	e := newTestEngine(b, "")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c := renewalCharge()
+		for pb.Next() {
+			if _, err := e.CheckCharge(&c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCheckRenewalFixture: Check of the same RENEWAL as JSON, for
+// comparison with CheckCharge and CheckBatch.
+func BenchmarkCheckRenewalFixture(b *testing.B) {
+	e := newTestEngine(b, "")
+	request := []byte(renewalFixture)
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, err := e.Check(request); err != nil || !d.Allowed {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckBatch: one CheckBatch of 10,000 RENEWAL lines; ns/op is
+// reported per request (the whole call divided by 10,000).
+func BenchmarkCheckBatch(b *testing.B) {
+	const n = 10000
+	e := newTestEngine(b, "")
+	input := bytes.Repeat([]byte(renewalFixture+"\n"), n)
+	b.SetBytes(int64(len(renewalFixture) + 1))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%n == 0 {
+			remaining := b.N - i
+			k := n
+			if remaining < n {
+				k = remaining
+			}
+			out, counts, err := e.CheckBatch(input[:k*(len(renewalFixture)+1)])
+			if err != nil || counts.Allowed != uint64(k) || len(out) == 0 {
+				b.Fatal(err, counts)
+			}
 		}
 	}
 }

@@ -472,17 +472,17 @@ func chargeRequestJSON(c *Charge) (request []byte, ok bool) {
 			return nil, false
 		}
 	}
-	b = append(b, '}')
-	if c.StepUp {
-		b = append(b, `,"step_up_config":{}`...)
-	}
-	b = append(b, `,"body":{"currency":`...)
+	b = append(b, `},"body":{"currency":`...)
 	if b, ok = appendJSONString(b, c.Currency); !ok {
 		return nil, false
 	}
 	b = append(b, `,"request_payment_transaction":{"amount":`...)
 	b = strconv.AppendInt(b, c.Amount, 10)
-	b = append(b, `}}`...)
+	b = append(b, '}')
+	if c.StepUp {
+		b = append(b, `,"step_up_config":{}`...)
+	}
+	b = append(b, '}')
 	if r := c.Record; r != nil {
 		b = append(b, `,"token_record":{"customer_token":`...)
 		if b, ok = appendJSONString(b, r.CustomerToken); !ok {

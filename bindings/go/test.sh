@@ -39,7 +39,7 @@ step "go vet (static and dynamic builds)"
 "$GO" vet ./...
 "$GO" vet -tags ctpolicy_dynamic ./...
 
-step "go test -race (static link: vectors, CLI identity, lifecycle, errors, concurrency, examples)"
+step "go test -race (static link: vectors, CLI identity, CheckCharge/CheckBatch vs Check, lifecycle, errors, concurrency, examples)"
 "$GO" test -race -count=1 ./...
 
 step "go test -tags ctpolicy_dynamic (libctpolicy.so)"
@@ -50,6 +50,9 @@ GOEXPERIMENT=cgocheck2 "$GO" test -count=1 ./...
 
 step "fuzz: FuzzCheck for 10s"
 "$GO" test -run '^$' -fuzz='^FuzzCheck$' -fuzztime=10s .
+
+step "fuzz: FuzzCheckCharge for 10s"
+"$GO" test -run '^$' -fuzz='^FuzzCheckCharge$' -fuzztime=10s .
 
 echo
 echo "bindings/go: all tests passed ($version, $("$GO" env GOOS)/$("$GO" env GOARCH))"

@@ -18,6 +18,7 @@ import platform
 import statistics
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +50,39 @@ STRICT_POLICY_TEXT = (
 RENEWAL: dict[str, Any] = json.loads(RENEWAL_TEXT)
 POLICY: dict[str, Any] = json.loads(STRICT_POLICY_TEXT)
 
+# The same renewal as typed fields, for Engine.check_charge (the typed path
+# has no transaction reference or created_at: it does not read them).
+RENEWAL_CHARGE: dict[str, Any] = {
+    "customer_present": False,
+    "token": TOKEN,
+    "idempotency_key": "renewal-2026-11-sub-000042",
+    "amount": 1299,
+    "currency": "EUR",
+    "record": ctpolicy.StoredRecord(
+        TOKEN, "ACTIVE", ["payment:customer_not_present"], datetime(2026, 10, 25, 10, tzinfo=timezone.utc)
+    ),
+    "now": datetime(2026, 11, 25, 10, tzinfo=timezone.utc),
+    "attempts_24h": 0,
+    "attempts_30d": 1,
+}
+#: Renewals per check_many call.
+BATCH_SIZE = 10_000
+
+
+def measure_batch(fn: Callable[[], object], size: int, batches: int) -> dict[str, float]:
+    """Like :func:`measure` for one call deciding ``size`` requests: ns per request."""
+    fn()  # warm up
+    per_request: list[float] = []
+    for _ in range(batches):
+        start = time.perf_counter_ns()
+        fn()
+        per_request.append((time.perf_counter_ns() - start) / size)
+    return {
+        "median_ns": statistics.median(per_request),
+        "min_ns": min(per_request),
+        "max_ns": max(per_request),
+    }
+
 
 def measure(fn: Callable[[], object], calls: int, batches: int) -> dict[str, float]:
     """Median, min and max ns/call over ``batches`` batches of ``calls`` calls."""
@@ -72,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=20_000, help="calls per batch")
     parser.add_argument("--batches", type=int, default=21, help="batches per measurement")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="renewals per check_many call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
 
@@ -81,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     with ctpolicy.Engine(POLICY) as engine:
         decision = engine.check(RENEWAL)
         assert decision.allowed, decision  # the benchmark measures the ALLOW path
+        verdict = engine.check_charge(**RENEWAL_CHARGE, fingerprint=True)
+        assert verdict.allowed and verdict.fingerprint == decision.token.fingerprint, verdict  # type: ignore[union-attr]
+        dicts = [RENEWAL] * args.batch_size
+        lines = [request_bytes] * args.batch_size
+        assert engine.check_many(dicts[:10]).allowed == 10
+        one_batch = b"\n".join(lines)
         pointer = engine._borrow()
         try:
             cases: list[tuple[str, Callable[[], object]]] = [
@@ -88,10 +129,24 @@ def main(argv: list[str] | None = None) -> int:
                 ("Engine.check(bytes)", lambda: engine.check(request_bytes)),
                 ("Engine.check_raw(bytes)", lambda: engine.check_raw(request_bytes)),
                 ("raw ctp_check_json (no parsing)", lambda: _native.check_json(pointer, request_bytes)),
+                ("Engine.check_charge", lambda: engine.check_charge(**RENEWAL_CHARGE)),
+                (
+                    "Engine.check_charge(fingerprint)",
+                    lambda: engine.check_charge(**RENEWAL_CHARGE, fingerprint=True),
+                ),
                 ("parse_token(str)", lambda: ctpolicy.parse_token(TOKEN)),
                 ("raw ctp_token_parse", lambda: _native.token_parse(token_bytes)),
             ]
             results = {name: measure(fn, args.calls, args.batches) for name, fn in cases}
+            per_request: list[tuple[str, Callable[[], object]]] = [
+                ("Engine.check_many(dicts)", lambda: engine.check_many(dicts)),
+                ("Engine.check_many(bytes)", lambda: engine.check_many(lines)),
+                ("raw ctp_check_batch (no parsing)", lambda: _native.check_batch(pointer, one_batch)),
+            ]
+            batch_results = {
+                f"{name}, per request": measure_batch(fn, args.batch_size, args.batches)
+                for name, fn in per_request
+            }
         finally:
             engine._unborrow()
 
@@ -102,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         "request_bytes": len(request_bytes),
         "calls_per_batch": args.calls,
         "batches": args.batches,
+        "check_many_batch_size": args.batch_size,
     }
+    results.update(batch_results)
     if args.json:
         print(json.dumps({"meta": meta, "results": results}, indent=1))
         return 0
@@ -110,9 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {meta['python']} on {meta['machine']}, libctpolicy {meta['library']}, "
         f"request {meta['request_bytes']} bytes, {args.batches} batches x {args.calls} calls"
     )
-    print(f"{'call':34} {'median ns':>10} {'min ns':>10} {'max ns':>10}")
+    print(f"check_many: {args.batches} calls of {args.batch_size} renewals each, ns per request")
+    print(f"{'call':48} {'median ns':>10} {'min ns':>10} {'max ns':>10}")
     for name, r in results.items():
-        print(f"{name:34} {r['median_ns']:10.0f} {r['min_ns']:10.0f} {r['max_ns']:10.0f}")
+        print(f"{name:48} {r['median_ns']:10.0f} {r['min_ns']:10.0f} {r['max_ns']:10.0f}")
     return 0
 
 

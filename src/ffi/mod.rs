@@ -214,7 +214,7 @@ pub unsafe extern "C" fn ctp_check_json(
             let engine = engine.as_ref().ok_or_else(|| invalid_argument("engine"))?;
             let request = input(request_json, len).map_err(|_| null_with_length("request_json"))?;
             let mut out = String::new();
-            engine.engine.check_json_to(request, &mut out)?;
+            engine.engine.check_json_into(request, &mut out)?;
             Ok(out)
         })();
         deliver(out_json, result)

@@ -141,6 +141,30 @@ macro_rules! rule_table {
             example: $example,
             check: $check,
         }, )* ];
+
+        /// Runs every rule whose severity in `severities` (by position in
+        /// `RULES`) is not `off`, in id order, calling `on_hit` for each hit.
+        /// Generated from the same rows as `RULES`, with direct calls so the
+        /// compiler can inline each check (the typed path depends on it).
+        #[inline]
+        pub(crate) fn evaluate_all(
+            facts: &Facts<'_>,
+            severities: &[Severity],
+            mut on_hit: impl FnMut(usize, Severity, Hit),
+        ) -> Result<(), Error> {
+            let mut index = 0;
+            $(
+                let severity = severities[index];
+                if severity != Severity::Off {
+                    if let Some(hit) = $check(facts)? {
+                        on_hit(index, severity, hit);
+                    }
+                }
+                index += 1;
+            )*
+            debug_assert_eq!(index, RULES.len());
+            Ok(())
+        }
     };
     (@adjustable adjustable) => { true };
     (@adjustable fixed) => { false };
@@ -264,5 +288,19 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 /// Position of a rule in [`RULES`], for per-rule arrays such as severities.
 pub fn index_of(rule: &Rule) -> usize {
     RULES.iter().position(|r| r.id == rule.id).expect("rule comes from RULES")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_unique_and_fits_a_rule_set() {
+        assert!(RULES.windows(2).all(|pair| pair[0].id < pair[1].id));
+        assert!(RULES.len() <= 64, "RuleSet and ctp_verdict hold at most 64 rules");
+        for rule in RULES {
+            assert_eq!(rule.adjustable, rule.default_severity == Severity::Warn || rule.id >= 800, "{}", rule.code);
+        }
+    }
 }
 

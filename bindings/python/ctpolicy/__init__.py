@@ -8,13 +8,22 @@ A thin, typed binding (ctypes only) over the ctpolicy C library::
         decision = engine.check(request)        # dict, str or bytes
         if not decision.allowed:
             print([v.code for v in decision.violations])
+        verdict = engine.check_charge(customer_present=False, token=token,
+                                      amount=1299, currency="EUR", ...)
 
 The library is found through ``CTPOLICY_LIB``, else the copy inside this
 package, else the repository's ``target/release``. See README.md.
 """
 
 from . import codes
-from ._engine import Engine, JsonInput, apply_event, library_version, parse_token
+from ._engine import (
+    Engine,
+    JsonInput,
+    apply_event,
+    charge_request,
+    library_version,
+    parse_token,
+)
 from ._errors import (
     EngineClosedError,
     EngineError,
@@ -25,11 +34,21 @@ from ._errors import (
     TransitionError,
 )
 from ._native import ABI_VERSION, LibraryLoadError
-from ._types import Decision, TokenInfo, Transition, Violation
+from ._types import (
+    BatchResult,
+    Decision,
+    StoredRecord,
+    Timestamp,
+    TokenInfo,
+    Transition,
+    Verdict,
+    Violation,
+)
 from ._version import __version__
 
 __all__ = [
     "ABI_VERSION",
+    "BatchResult",
     "Decision",
     "Engine",
     "EngineClosedError",
@@ -39,13 +58,17 @@ __all__ = [
     "JsonInput",
     "LibraryLoadError",
     "PolicyError",
+    "StoredRecord",
+    "Timestamp",
     "TokenFormatError",
     "TokenInfo",
     "Transition",
     "TransitionError",
+    "Verdict",
     "Violation",
     "__version__",
     "apply_event",
+    "charge_request",
     "codes",
     "library_version",
     "parse_token",

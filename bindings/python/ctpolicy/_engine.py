@@ -131,61 +131,78 @@ class Engine(NativeHandle):
         amount or counter beyond 64 bits, an unknown record state), and a
         ``TypeError`` for an argument of the wrong type.
         """
-        charge = _native.CtpCharge()
-        flags = _native.CHARGE_WANT_FINGERPRINT if fingerprint else 0
-        if customer_present:
-            flags |= _CUSTOMER_PRESENT
-        if token is not None:
-            data = _text(token, "token", "/headers/Klarna-Customer-Token")
-            charge.token = data
-            charge.token_len = len(data)
-            flags |= _HAS_TOKEN
-        if idempotency_key is not None:
-            data = _text(idempotency_key, "idempotency_key", "/headers/Klarna-Idempotency-Key")
-            charge.idempotency_key = data
-            charge.idempotency_key_len = len(data)
-            flags |= _HAS_IDEMPOTENCY_KEY
-        if step_up:
-            flags |= _STEP_UP
-        if record is not None:
-            if not isinstance(record, StoredRecord):
-                raise _wrong_type("record", "a StoredRecord", record, "/token_record")
-            data = _text(record.customer_token, "record.customer_token", "/token_record/customer_token")
-            charge.record_token = data
-            charge.record_token_len = len(data)
-            state = _STATES.get(record.state) if isinstance(record.state, str) else None
-            if state is None:
-                raise _invalid_value(
-                    f"record.state must be 'ACTIVE' or 'REVOKED', not {record.state!r}",
-                    "/token_record/state",
+        try:
+            charge = _native.CtpCharge()
+            flags = _native.CHARGE_WANT_FINGERPRINT if fingerprint else 0
+            if customer_present:
+                flags |= _CUSTOMER_PRESENT
+            if token is not None:
+                data = token.encode() if type(token) is str else _text(token, "token", _TOKEN_PATH)
+                charge.token = data
+                charge.token_len = len(data)
+                flags |= _HAS_TOKEN
+            if idempotency_key is not None:
+                data = (
+                    idempotency_key.encode()
+                    if type(idempotency_key) is str
+                    else _text(idempotency_key, "idempotency_key", _KEY_PATH)
                 )
-            charge.record_state = state
-            charge.record_scopes = _scope_bits(record.scopes)
-            if record.last_used_at is not None:
-                charge.last_used_at_ms = _millis(
-                    record.last_used_at, "record.last_used_at", "/token_record/last_used_at"
-                )
-                flags |= _HAS_LAST_USED_AT
-        if type(currency) is not str:
-            raise _wrong_type("currency", "a str", currency, "/body/currency")
-        cur = currency.encode("utf-8", "surrogatepass")
-        # Not three bytes: no request's currency is valid then, and three
-        # non-letters give the engine exactly that fact (CURRENCY_INVALID).
-        charge.currency[:] = cur if len(cur) == 3 else b"\0\0\0"
-        if type(amount) is not int:
-            raise _wrong_type("amount", "an int", amount, "/body/request_payment_transaction/amount")
-        # Beyond 64 bits: out of 1..2147483647 (AMOUNT_INVALID) either way.
-        charge.amount = amount if _I64_MIN <= amount <= _I64_MAX else 0
-        if now is not None:
-            charge.now_ms = _millis(now, "now", "/now")
-            flags |= _HAS_NOW
-        if attempts_24h is not None:
-            charge.attempts_24h = _counter(attempts_24h, "attempts_24h")
-            flags |= _HAS_ATTEMPTS_24H
-        if attempts_30d is not None:
-            charge.attempts_30d = _counter(attempts_30d, "attempts_30d")
-            flags |= _HAS_ATTEMPTS_30D
-        charge.flags = flags
+                charge.idempotency_key = data
+                charge.idempotency_key_len = len(data)
+                flags |= _HAS_IDEMPOTENCY_KEY
+            if step_up:
+                flags |= _STEP_UP
+            if record is not None:
+                if not isinstance(record, StoredRecord):
+                    raise _wrong_type("record", "a StoredRecord", record, "/token_record")
+                data = _text(record.customer_token, "record.customer_token", "/token_record/customer_token")
+                charge.record_token = data
+                charge.record_token_len = len(data)
+                state = _STATES.get(record.state) if isinstance(record.state, str) else None
+                if state is None:
+                    raise _invalid_value(
+                        f"record.state must be 'ACTIVE' or 'REVOKED', not {record.state!r}",
+                        "/token_record/state",
+                    )
+                charge.record_state = state
+                charge.record_scopes = _scope_bits(record.scopes)
+                if record.last_used_at is not None:
+                    charge.last_used_at_ms = _millis(
+                        record.last_used_at, "record.last_used_at", "/token_record/last_used_at"
+                    )
+                    flags |= _HAS_LAST_USED_AT
+            cur = currency.encode() if type(currency) is str else _text(currency, "currency", "/body/currency")
+            # Not three bytes: no request's currency is valid then, and three
+            # non-letters give the engine exactly that fact (CURRENCY_INVALID).
+            charge.currency[:] = cur if len(cur) == 3 else b"\0\0\0"
+            if type(amount) is not int:
+                raise _wrong_type("amount", "an int", amount, "/body/request_payment_transaction/amount")
+            # Beyond 64 bits: out of 1..2147483647 (AMOUNT_INVALID) either way.
+            charge.amount = amount if _I64_MIN <= amount <= _I64_MAX else 0
+            if now is not None:
+                charge.now_ms = _millis(now, "now", "/now")
+                flags |= _HAS_NOW
+            if attempts_24h is not None:
+                charge.attempts_24h = _counter(attempts_24h, "attempts_24h")
+                flags |= _HAS_ATTEMPTS_24H
+            if attempts_30d is not None:
+                charge.attempts_30d = _counter(attempts_30d, "attempts_30d")
+                flags |= _HAS_ATTEMPTS_30D
+            charge.flags = flags
+        except UnicodeEncodeError:
+            # check() would refuse the request: give its error.
+            raise self._undecidable(
+                customer_present=customer_present,
+                token=token,
+                amount=amount,
+                currency=currency,
+                idempotency_key=idempotency_key,
+                step_up=step_up,
+                record=record,
+                now=now,
+                attempts_24h=attempts_24h,
+                attempts_30d=attempts_30d,
+            ) from None
 
         verdict = _native.CtpVerdict()
         pointer = self._borrow()
@@ -218,9 +235,10 @@ class Engine(NativeHandle):
         if status == _native.INVALID_ARGUMENT:
             # Flags, state and scopes are set above from checked values, so
             # what the library refused is a timestamp.
-            raise _invalid_value(
-                "a timestamp (now or record.last_used_at) is outside years 0001-9999", None
-            )
+            name, path = "now", "/now"
+            if flags & _HAS_LAST_USED_AT and not _MIN_MS <= charge.last_used_at_ms <= _MAX_MS:
+                name, path = "record.last_used_at", "/token_record/last_used_at"
+            raise _invalid_value(f"{name} is outside years 0001-9999", path)
         raise _errors.from_status(status, b"", InvalidRequestError)
 
     def _undecidable(self, **charge: Any) -> Error:
@@ -234,10 +252,19 @@ class Engine(NativeHandle):
                 status, out = _native.check_json(pointer, to_json_bytes(request, "request", InvalidRequestError))
             finally:
                 self._unborrow()
-            if status == _native.INVALID_REQUEST:
+            if status != _OK:
                 return _errors.from_status(status, out, InvalidRequestError)
         except (Error, ValueError, OverflowError):
             pass
+        if any(_has_lone_surrogate(charge[n]) for n in ("token", "idempotency_key", "currency")) or (
+            charge["record"] is not None and _has_lone_surrogate(charge["record"].customer_token)
+        ):
+            return InvalidRequestError(
+                "a text field holds a lone surrogate (no UTF-8 form)",
+                status=_native.status_name(_native.INVALID_REQUEST),
+                status_number=_native.INVALID_REQUEST,
+                code="UNPAIRED_SURROGATE",
+            )
         negative = [n for n in ("attempts_24h", "attempts_30d") if (charge[n] or 0) < 0]
         if negative:
             return InvalidRequestError(
@@ -337,8 +364,13 @@ _HAS_LAST_USED_AT = _native.CHARGE_HAS_LAST_USED_AT
 _HAS_ATTEMPTS_24H = _native.CHARGE_HAS_ATTEMPTS_24H
 _HAS_ATTEMPTS_30D = _native.CHARGE_HAS_ATTEMPTS_30D
 _check_charge = _native.check_charge
+_TOKEN_PATH = "/headers/Klarna-Customer-Token"
+_KEY_PATH = "/headers/Klarna-Idempotency-Key"
 _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
+# 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, the range ctp_check takes.
+_MIN_MS = -62_135_596_800_000
+_MAX_MS = 253_402_300_799_999
 _STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
 
 #: Scope string -> ``CTP_SCOPE_*`` bit; any other string is ``CTP_SCOPE_UNKNOWN``.
@@ -363,18 +395,14 @@ def _invalid_value(message: str, path: Optional[str]) -> Error:
 
 
 def _text(value: object, name: str, path: str) -> bytes:
-    """UTF-8 of a ``str`` field; a lone surrogate is INVALID_UTF8, as in JSON."""
+    """UTF-8 of a ``str`` field (``UnicodeEncodeError`` for a lone surrogate)."""
     if type(value) is not str:
         raise _wrong_type(name, "a str", value, path)
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidRequestError(
-            f"{name} is not valid Unicode (it holds a lone surrogate)",
-            status=_native.status_name(_native.INVALID_UTF8),
-            status_number=_native.INVALID_UTF8,
-            path=path,
-        ) from None
+    return value.encode("utf-8")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    return isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value)
 
 
 def _scope_bits(scopes: object) -> int:
@@ -451,9 +479,10 @@ def charge_request(
     request: dict[str, Any] = {"customer_present": customer_present}
     if headers:
         request["headers"] = headers
+    body: dict[str, Any] = {"currency": currency, "request_payment_transaction": {"amount": amount}}
     if step_up:
-        request["step_up_config"] = {}
-    request["body"] = {"currency": currency, "request_payment_transaction": {"amount": amount}}
+        body["step_up_config"] = {}
+    request["body"] = body
     if record is not None:
         scopes = [s for s in SCOPE_BITS if s in record.scopes]
         unknown = [s for s in record.scopes if s not in SCOPE_BITS]

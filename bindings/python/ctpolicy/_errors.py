@@ -6,9 +6,13 @@ treat it as DENY (fail closed).
 =========================  ==================================================
 exception                  raised when
 =========================  ==================================================
-``InvalidRequestError``    ``Engine.check`` / ``apply_event``: the input is
-                           not an acceptable request, record or event
-                           (status ``INVALID_REQUEST``, or ``INVALID_UTF8``)
+``InvalidRequestError``    ``Engine.check`` / ``check_charge`` /
+                           ``apply_event``: the input is not an acceptable
+                           request, record or event (status
+                           ``INVALID_REQUEST``, or ``INVALID_UTF8``); a
+                           ``check_charge`` argument no request can hold
+                           (status ``INVALID_ARGUMENT``, also a
+                           ``ValueError``). ``check_many`` returns these.
 ``PolicyError``            ``Engine(policy)``: the policy did not load
                            (``INVALID_POLICY``, or ``INVALID_UTF8``)
 ``TokenFormatError``       ``parse_token``: not a customer token
@@ -142,6 +146,10 @@ class _InvalidRequestTypeError(InvalidRequestError, TypeError):
     _public_name = "InvalidRequestError"
 
 
+class _InvalidRequestValueError(InvalidRequestError, ValueError):
+    _public_name = "InvalidRequestError"
+
+
 class _PolicyTypeError(PolicyError, TypeError):
     _public_name = "PolicyError"
 
@@ -172,6 +180,18 @@ def type_error(kind: type[Error], message: str) -> Error:
         status=_native.status_name(_native.INVALID_ARGUMENT),
         status_number=_native.INVALID_ARGUMENT,
         code=NOT_JSON,
+    )
+
+
+def value_error(kind: type[InvalidRequestError], message: str, path: Optional[str]) -> Error:
+    """An :class:`InvalidRequestError` (and ``ValueError``) for a typed
+    argument no request can hold; status INVALID_ARGUMENT, code INVALID_VALUE."""
+    return _InvalidRequestValueError(
+        message,
+        status=_native.status_name(_native.INVALID_ARGUMENT),
+        status_number=_native.INVALID_ARGUMENT,
+        code="INVALID_VALUE",
+        path=path,
     )
 
 
@@ -215,6 +235,38 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
             body = parsed["error"]
     except ValueError:
         pass
+    return _build(cls, status, body, raw)
+
+
+_STATUS_NUMBERS: dict[str, int] = {
+    name: number
+    for number, name in (
+        (n, _native.status_name(n))
+        for n in (
+            _native.INVALID_ARGUMENT,
+            _native.INVALID_UTF8,
+            _native.PANIC,
+            _native.INVALID_REQUEST,
+            _native.INVALID_POLICY,
+            _native.TOKEN_INVALID,
+            _native.TRANSITION_REJECTED,
+        )
+    )
+}
+
+
+def from_error_object(obj: dict[str, Any], utf8_kind: type[Error]) -> Error:
+    """The exception for an error object ``{"error": {...}}`` given without a
+    C status (a line of ``ctp_check_batch``); the status comes from its text."""
+    body = obj.get("error")
+    if not isinstance(body, dict):
+        body = {}
+    status = _STATUS_NUMBERS.get(body.get("status", ""), _native.PANIC)
+    cls = utf8_kind if status == _native.INVALID_UTF8 else _BY_STATUS.get(status, EngineError)
+    return _build(cls, status, body, obj)
+
+
+def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[dict[str, Any]]) -> Error:
     name = _native.status_name(status)
     message = body.get("message")
     if not isinstance(message, str) or not message:

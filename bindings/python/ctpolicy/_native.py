@@ -16,6 +16,9 @@ Ownership rules kept here, so nobody above this layer has to think about them:
   buffer the library hands over; it is used only for the static strings of
   ``ctp_version``, ``ctp_status_name`` and ``ctp_reason_code``.
 * Engines are plain addresses (``int``); ``_handle.NativeHandle`` owns them.
+* ``ctp_check`` takes a :class:`CtpCharge` whose ``c_char_p`` fields point
+  into ``bytes`` objects the structure itself keeps alive, and fills a
+  :class:`CtpVerdict` owned by Python (nothing to free).
 
 The library is found, in this order, through the ``CTPOLICY_LIB`` environment
 variable, the copy inside the installed package, and the repository's build

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
@@ -165,7 +165,7 @@ def redact(token: Any) -> str:
 class StoredRecord:
     """The partner's stored record of a token, for :meth:`Engine.check_charge`.
 
-    ``scopes`` are read as a set: ``"payment:customer_present"``,
+    ``scopes`` (a list, tuple or set of str) are read as a set: ``"payment:customer_present"``,
     ``"payment:customer_not_present"`` and ``"customer:login"`` map to their
     ``CTP_SCOPE_*`` bits and any other string to ``CTP_SCOPE_UNKNOWN``
     (rule 205, UNKNOWN_SCOPE). ``last_used_at`` is an aware ``datetime`` or
@@ -175,7 +175,7 @@ class StoredRecord:
 
     customer_token: str
     state: Literal["ACTIVE", "REVOKED"]
-    scopes: Sequence[str]
+    scopes: Collection[str]
     last_used_at: Optional[Timestamp] = None
 
     def __repr__(self) -> str:

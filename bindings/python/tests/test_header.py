@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import ctypes
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ctpolicy import _native
 from support import REPO_ROOT
@@ -23,6 +28,29 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_engine *": ctypes.c_void_p,
     "struct ctp_engine **": ctypes.POINTER(ctypes.c_void_p),
     "struct ctp_buf *": ctypes.POINTER(_native.CtpBuf),
+    "const struct ctp_charge *": ctypes.POINTER(_native.CtpCharge),
+    "struct ctp_verdict *": ctypes.POINTER(_native.CtpVerdict),
+    "struct ctp_batch_counts *": ctypes.POINTER(_native.CtpBatchCounts),
+}
+
+# C field type -> the ctypes type a structure field must have.
+FIELD_CTYPES: dict[str, Any] = {
+    "uint8_t *": ctypes.POINTER(ctypes.c_uint8),
+    "const uint8_t *": ctypes.c_char_p,  # borrowed input, as for parameters
+    "size_t": ctypes.c_size_t,
+    "uint32_t": ctypes.c_uint32,
+    "int64_t": ctypes.c_int64,
+    "uint64_t": ctypes.c_uint64,
+    "uint8_t": ctypes.c_uint8,
+    "uint16_t": ctypes.c_uint16,
+}
+
+#: The header's structures and the raw layer's classes for them.
+STRUCTS: dict[str, type[ctypes.Structure]] = {
+    "ctp_buf": _native.CtpBuf,
+    "ctp_charge": _native.CtpCharge,
+    "ctp_verdict": _native.CtpVerdict,
+    "ctp_batch_counts": _native.CtpBatchCounts,
 }
 
 DECLARATION = re.compile(
@@ -111,3 +139,84 @@ def test_status_constants_match_header() -> None:
     statuses = {k: v for k, v in defined.items() if not k.startswith(("VERSION_", "ABI_"))}
     for name, number in statuses.items():
         assert getattr(_native, name) == number, f"CTP_{name} not in _native"
+
+
+def header_structs() -> dict[str, list[tuple[str, str, int | None]]]:
+    """struct name -> [(field, C type, array length or None)], in order."""
+    text = _strip_comments(HEADER.read_text(encoding="utf-8"))
+    found: dict[str, list[tuple[str, str, int | None]]] = {}
+    for m in re.finditer(r"typedef struct (\w+) \{(.*?)\} \1;", text, re.DOTALL):
+        fields = []
+        for decl in m.group(2).split(";"):
+            decl = decl.strip()
+            if not decl:
+                continue
+            fm = re.match(r"^(.*?[\s\*])(\w+)(?:\[(\w+)\])?$", decl, re.DOTALL)
+            assert fm, f"cannot read field {decl!r} of {m.group(1)}"
+            length = fm.group(3)
+            fields.append((fm.group(2), _norm(fm.group(1)), int(length) if length is not None else None))
+        found[m.group(1)] = fields
+    return found
+
+
+def test_every_struct_has_the_header_layout() -> None:
+    structs = header_structs()
+    assert set(structs) == set(STRUCTS), f"header structs {set(structs)} != raw layer {set(STRUCTS)}"
+    for name, fields in structs.items():
+        cls = STRUCTS[name]
+        ours = cls._fields_
+        assert [f[0] for f in ours] == [f[0] for f in fields], f"{name}: field names/order"
+        for (field, c_type, length), declared in zip(fields, ours):
+            got: Any = declared[1]
+            want = FIELD_CTYPES[c_type]
+            if length is not None:
+                assert issubclass(got, ctypes.Array), f"{name}.{field} is not an array"
+                assert got._length_ == length, f"{name}.{field}: length {got._length_} != {length}"
+                assert got._type_ is want, f"{name}.{field}: element {got._type_} for {c_type!r}"
+            else:
+                assert got is want, f"{name}.{field}: {got} for {c_type!r}"
+
+
+def test_struct_offsets_match_the_c_compiler(tmp_path: Path) -> None:
+    """sizeof and every offsetof, as a C compiler lays the header out."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler")
+    lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "ctpolicy.h"', "int main(void) {"]
+    for name, fields in header_structs().items():
+        lines.append(f'printf("{name} %zu\\n", sizeof(struct {name}));')
+        for field, _, _ in fields:
+            lines.append(f'printf("{name}.{field} %zu\\n", offsetof(struct {name}, {field}));')
+    lines += ["return 0;", "}"]
+    source = tmp_path / "layout.c"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    exe = tmp_path / "layout"
+    subprocess.run([cc, "-I", str(HEADER.parent), "-o", str(exe), str(source)], check=True, timeout=60)
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=30).stdout
+    measured = dict(line.rsplit(" ", 1) for line in out.splitlines())
+    for name, cls in STRUCTS.items():
+        assert int(measured[name]) == ctypes.sizeof(cls), f"sizeof(struct {name})"
+        for declared in cls._fields_:
+            field = declared[0]
+            offset = getattr(cls, field).offset
+            assert int(measured[f"{name}.{field}"]) == offset, f"offsetof({name}, {field})"
+
+
+def test_scope_bits_match_the_library() -> None:
+    """CTP_SCOPE_*: from the header when it has them; the generated header of
+    ABI 1 lacks them, so then from the Rust source that defines them."""
+    text = HEADER.read_text(encoding="utf-8")
+    defined = {m.group(1): int(m.group(2)) for m in re.finditer(r"#define CTP_SCOPE_(\w+) (\d+)", text)}
+    if not defined:
+        source = (REPO_ROOT / "src" / "charge.rs").read_text(encoding="utf-8")
+        block = source[source.index("impl ScopeSet") :]
+        defined = {
+            m.group(1): int(m.group(2)) for m in re.finditer(r"pub const (\w+): u32 = (\d+);", block)
+        }
+        defined.pop("ALL")
+    assert defined == {
+        "CUSTOMER_PRESENT": _native.SCOPE_CUSTOMER_PRESENT,
+        "CUSTOMER_NOT_PRESENT": _native.SCOPE_CUSTOMER_NOT_PRESENT,
+        "CUSTOMER_LOGIN": _native.SCOPE_CUSTOMER_LOGIN,
+        "UNKNOWN": _native.SCOPE_UNKNOWN,
+    }

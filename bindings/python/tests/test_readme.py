@@ -26,13 +26,14 @@ def test_readme_example_runs(tmp_path: Path) -> None:
 
 def test_bench_runs() -> None:
     proc = subprocess.run(
-        [sys.executable, str(PACKAGE_ROOT / "bench.py"), "--calls", "50", "--batches", "3", "--json"],
+        [sys.executable, str(PACKAGE_ROOT / "bench.py"), "--calls", "50", "--batches", "3", "--batch-size", "100", "--json"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert '"Engine.check(dict)"' in proc.stdout and '"parse_token(str)"' in proc.stdout
+    assert '"Engine.check_charge"' in proc.stdout and '"Engine.check_many(dicts), per request"' in proc.stdout
 
 
 def test_bench_uses_the_shared_fixtures() -> None:
@@ -42,3 +43,17 @@ def test_bench_uses_the_shared_fixtures() -> None:
     found = dict(re.findall(r'pub const (\w+): &str = r#"(.*?)"#;', fixtures, re.DOTALL))
     assert found["RENEWAL"] == bench.RENEWAL_TEXT
     assert found["STRICT_POLICY"] == bench.STRICT_POLICY_TEXT
+
+
+def test_readme_fast_path_example_runs(tmp_path: Path) -> None:
+    text = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    fast = [b for b in blocks if "check_charge(" in b and "check_many(" in b]
+    assert fast, "README.md has no check_charge/check_many example"
+    script = tmp_path / "fast.py"
+    script.write_text(fast[0], encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Verdict(allowed=True, violations=(), warnings=(), fingerprint='sha256:" in proc.stdout
+    assert "1 0 1\n" in proc.stdout and "not decided: MISSING_FIELD" in proc.stdout

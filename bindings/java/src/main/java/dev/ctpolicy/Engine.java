@@ -3,6 +3,7 @@ package dev.ctpolicy;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,6 +92,66 @@ public final class Engine implements AutoCloseable {
         MemorySegment pointer = handle.acquire();
         try {
             return Native.check(pointer, requestJson);
+        } finally {
+            handle.release();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The typed fast path ({@code ctp_check}): decides a token charge given as fields, without
+     * JSON. Its violation and warning ids are those {@link #check(String)} gives for the
+     * equivalent JSON request (see {@link Charge}); rules that need a JSON body (tokenization,
+     * transaction reference, header map, malformed step-up) never fire here.
+     *
+     * @return the verdict; a DENY is a verdict, not an exception
+     * @throws InvalidRequestException  when the engine cannot decide: a policy rule needs
+     *                                  {@code now} or a counter the charge lacks (code
+     *                                  {@code NEEDED_BY_RULE}), or a counter is negative (code
+     *                                  {@code INVALID_VALUE}). Code, path and message are those
+     *                                  {@link #check(String)} gives for the equivalent request:
+     *                                  treat as DENY
+     * @throws IllegalArgumentException when the library refuses a field as an invalid argument
+     *                                  ({@code CTP_INVALID_ARGUMENT}); {@link Charge} already
+     *                                  rejects the known cases (timestamps outside years 0001–9999)
+     * @throws EngineException          when the engine is closed or the library failed
+     * @throws NullPointerException     when {@code charge} is null
+     */
+    public Verdict checkCharge(Charge charge) {
+        Objects.requireNonNull(charge, "charge");
+        MemorySegment pointer = handle.acquire();
+        try {
+            return FastPath.check(pointer, charge);
+        } finally {
+            handle.release();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The batch path ({@code ctp_check_batch}): checks many requests in one native call.
+     * Result {@code i} is for request {@code i}: a {@link CheckResult.Decided} with the same
+     * {@link Decision} as {@link #check(String)} (same {@code rawJson}), or a
+     * {@link CheckResult.Failed} holding the exception {@code check} would have thrown. A bad
+     * request never stops the others.
+     *
+     * <p>The requests travel as JSON Lines. A request with a raw line feed (legal JSON
+     * whitespace, though never needed), or one that is blank (which the batch would skip), is
+     * checked on its own with {@code ctp_check_json} instead, so every request gets exactly
+     * the answer {@code check} gives.
+     *
+     * @return one result per request, in order (immutable)
+     * @throws EngineException      when the engine is closed or the library failed as a whole
+     * @throws NullPointerException when the list or one of its elements is null
+     */
+    public List<CheckResult> checkMany(List<String> requests) {
+        List<String> copy = List.copyOf(requests); // null checks, and a stable snapshot
+        if (copy.isEmpty()) {
+            return List.of();
+        }
+        MemorySegment pointer = handle.acquire();
+        try {
+            return FastPath.checkMany(pointer, copy);
         } finally {
             handle.release();
             Reference.reachabilityFence(this);

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -52,6 +53,86 @@ final class Native {
     private static final long BUF_PTR = 0;
     private static final long BUF_LEN = 8;
 
+    /**
+     * {@code struct ctp_charge} (104 bytes, align 8). {@code currency[3]} at 60 is followed by one
+     * byte of padding so {@code amount} lands on 64; LayoutTest compares every offset with gcc.
+     */
+    static final StructLayout CTP_CHARGE = MemoryLayout.structLayout(
+            ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
+            ADDRESS.withName("record_token"), JAVA_LONG.withName("record_token_len"),
+            ADDRESS.withName("idempotency_key"), JAVA_LONG.withName("idempotency_key_len"),
+            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"), JAVA_INT.withName("record_scopes"),
+            MemoryLayout.sequenceLayout(3, JAVA_BYTE).withName("currency"), MemoryLayout.paddingLayout(1),
+            JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
+            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
+
+    /** {@code struct ctp_verdict} (304 bytes, align 4). */
+    static final StructLayout CTP_VERDICT = MemoryLayout.structLayout(
+            JAVA_INT.withName("allowed"), JAVA_INT.withName("violation_count"), JAVA_INT.withName("warning_count"),
+            JAVA_INT.withName("has_fingerprint"),
+            MemoryLayout.sequenceLayout(Native.CTP_MAX_RULES, JAVA_SHORT).withName("violations"),
+            MemoryLayout.sequenceLayout(Native.CTP_MAX_RULES, JAVA_SHORT).withName("warnings"),
+            MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("fingerprint"));
+
+    /** {@code struct ctp_batch_counts} (24 bytes). */
+    static final StructLayout CTP_BATCH_COUNTS = MemoryLayout.structLayout(
+            JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
+
+    /** CTP_MAX_RULES: room for rule ids in each verdict list. */
+    static final int CTP_MAX_RULES = 64;
+
+    /** {@code ctp_charge.flags} bits. */
+    static final int CHARGE_CUSTOMER_PRESENT = 1;
+    static final int CHARGE_HAS_TOKEN = 2;
+    static final int CHARGE_HAS_IDEMPOTENCY_KEY = 4;
+    static final int CHARGE_STEP_UP = 8;
+    static final int CHARGE_HAS_NOW = 16;
+    static final int CHARGE_HAS_LAST_USED_AT = 32;
+    static final int CHARGE_HAS_ATTEMPTS_24H = 64;
+    static final int CHARGE_HAS_ATTEMPTS_30D = 128;
+    static final int CHARGE_WANT_FINGERPRINT = 256;
+
+    /** {@code ctp_charge.record_state} values. */
+    static final int RECORD_NONE = 0;
+    static final int RECORD_ACTIVE = 1;
+    static final int RECORD_REVOKED = 2;
+
+    /** {@code ctp_charge.record_scopes} bits (CTP_SCOPE_*, src/ffi/fast.rs). */
+    static final int SCOPE_CUSTOMER_PRESENT = 1;
+    static final int SCOPE_CUSTOMER_NOT_PRESENT = 2;
+    static final int SCOPE_CUSTOMER_LOGIN = 4;
+    static final int SCOPE_UNKNOWN = 8;
+
+    static final long CH_TOKEN = offset(CTP_CHARGE, "token");
+    static final long CH_TOKEN_LEN = offset(CTP_CHARGE, "token_len");
+    static final long CH_RECORD_TOKEN = offset(CTP_CHARGE, "record_token");
+    static final long CH_RECORD_TOKEN_LEN = offset(CTP_CHARGE, "record_token_len");
+    static final long CH_KEY = offset(CTP_CHARGE, "idempotency_key");
+    static final long CH_KEY_LEN = offset(CTP_CHARGE, "idempotency_key_len");
+    static final long CH_FLAGS = offset(CTP_CHARGE, "flags");
+    static final long CH_RECORD_STATE = offset(CTP_CHARGE, "record_state");
+    static final long CH_RECORD_SCOPES = offset(CTP_CHARGE, "record_scopes");
+    static final long CH_CURRENCY = offset(CTP_CHARGE, "currency");
+    static final long CH_AMOUNT = offset(CTP_CHARGE, "amount");
+    static final long CH_NOW = offset(CTP_CHARGE, "now_ms");
+    static final long CH_LAST_USED_AT = offset(CTP_CHARGE, "last_used_at_ms");
+    static final long CH_ATTEMPTS_24H = offset(CTP_CHARGE, "attempts_24h");
+    static final long CH_ATTEMPTS_30D = offset(CTP_CHARGE, "attempts_30d");
+    static final long V_ALLOWED = offset(CTP_VERDICT, "allowed");
+    static final long V_VIOLATION_COUNT = offset(CTP_VERDICT, "violation_count");
+    static final long V_WARNING_COUNT = offset(CTP_VERDICT, "warning_count");
+    static final long V_HAS_FINGERPRINT = offset(CTP_VERDICT, "has_fingerprint");
+    static final long V_VIOLATIONS = offset(CTP_VERDICT, "violations");
+    static final long V_WARNINGS = offset(CTP_VERDICT, "warnings");
+    static final long V_FINGERPRINT = offset(CTP_VERDICT, "fingerprint");
+    static final long BC_ALLOWED = offset(CTP_BATCH_COUNTS, "allowed");
+    static final long BC_DENIED = offset(CTP_BATCH_COUNTS, "denied");
+    static final long BC_INVALID = offset(CTP_BATCH_COUNTS, "invalid");
+
+    private static long offset(StructLayout layout, String field) {
+        return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
     private static final EngineException LOAD_FAILURE;
     /** Where the library came from, for diagnostics. */
     static final String LIBRARY_SOURCE;
@@ -66,6 +147,8 @@ final class Native {
     static final MethodHandle ABI_VERSION_FN;
     static final MethodHandle STATUS_NAME;
     static final MethodHandle REASON_CODE;
+    static final MethodHandle CHECK;
+    static final MethodHandle CHECK_BATCH;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -102,6 +185,9 @@ final class Native {
         ABI_VERSION_FN = bind(linker, lookup, failure, "ctp_abi_version", FunctionDescriptor.of(JAVA_INT));
         STATUS_NAME = bind(linker, lookup, failure, "ctp_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         REASON_CODE = bind(linker, lookup, failure, "ctp_reason_code", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        CHECK = bind(linker, lookup, failure, "ctp_check", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        CHECK_BATCH = bind(linker, lookup, failure, "ctp_check_batch",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
 
         if (failure == null) {
             try {
@@ -304,14 +390,14 @@ final class Native {
         return arena.allocateFrom(JAVA_BYTE, bytes);
     }
 
-    private static void wipe(MemorySegment segment) {
+    static void wipe(MemorySegment segment) {
         if (segment.byteSize() > 0) {
             segment.fill((byte) 0);
         }
     }
 
     /** Copies a library buffer into the heap and releases it, whatever happens. */
-    private static byte[] take(MemorySegment buf) {
+    static byte[] take(MemorySegment buf) {
         try {
             MemorySegment ptr = buf.get(ADDRESS, BUF_PTR);
             long len = buf.get(JAVA_LONG, BUF_LEN);
@@ -408,6 +494,21 @@ final class Native {
                 case CHECK, APPLY_EVENT -> new InvalidRequestException(s, code, message, path, detail, json);
             };
             default -> new EngineException(s, code, message, path, detail, json, null);
+        };
+    }
+
+    /** The status number of a name in an error object (the batch path gives names only). */
+    static int statusNumber(String name) {
+        return switch (name == null ? "" : name) {
+            case "OK" -> CTP_OK;
+            case "INVALID_ARGUMENT" -> CTP_INVALID_ARGUMENT;
+            case "INVALID_UTF8" -> CTP_INVALID_UTF8;
+            case "PANIC" -> CTP_PANIC;
+            case "INVALID_REQUEST" -> CTP_INVALID_REQUEST;
+            case "INVALID_POLICY" -> CTP_INVALID_POLICY;
+            case "TOKEN_INVALID" -> CTP_TOKEN_INVALID;
+            case "TRANSITION_REJECTED" -> CTP_TRANSITION_REJECTED;
+            default -> EngineException.BINDING_STATUS;
         };
     }
 

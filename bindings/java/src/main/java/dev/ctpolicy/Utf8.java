@@ -25,7 +25,7 @@ final class Utf8 {
         return fast;
     }
 
-    private static boolean hasUnpairedSurrogate(String s) {
+    static boolean hasUnpairedSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {

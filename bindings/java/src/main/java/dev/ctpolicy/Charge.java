@@ -1,0 +1,175 @@
+package dev.ctpolicy;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A token charge in typed form, for {@link Engine#checkCharge(Charge)} (the C ABI's
+ * {@code ctp_charge}). Immutable; build one with {@link #builder()}.
+ *
+ * <p>It says what this JSON request says (docs/ABI.md, "The typed fast path"):
+ * {@code customer_present}; the {@code Klarna-Customer-Token} header when {@code token} is not
+ * null; the {@code Klarna-Idempotency-Key} header when {@code idempotencyKey} is not null;
+ * {@code body.step_up_config: {}} when {@code stepUp}; {@code body.currency} and
+ * {@code body.request_payment_transaction: {"amount": amount}}; {@code token_record} when
+ * {@code record} is not null; {@code now}; and {@code counters} for the counters that are
+ * not null.
+ *
+ * @param customerPresent whether the customer is present (on-session)
+ * @param token           the {@code Klarna-Customer-Token} header value, or null when the header
+ *                        is not sent. A secret: {@link #toString()} never prints it
+ * @param idempotencyKey  the {@code Klarna-Idempotency-Key} header value, or null when not sent
+ *                        (an empty or malformed key is sent as is: rule 702)
+ * @param stepUp          a well-formed {@code step_up_config} is sent
+ * @param amount          minor units (the engine judges the range: rule 602)
+ * @param currency        the ISO 4217 code as sent: exactly three ASCII characters (the engine
+ *                        judges whether they are three letters: rule 601, e.g. {@code "eur"})
+ * @param record          the stored record, or null when none is stored
+ * @param now             the time of the charge, or null; milliseconds are kept (finer digits
+ *                        are truncated), years 0001–9999
+ * @param attempts24h     earlier attempts in 24 hours, or null (a negative count is an
+ *                        envelope fault: {@link InvalidRequestException} {@code INVALID_VALUE})
+ * @param attempts30d     earlier attempts in 30 days, or null (likewise)
+ * @param wantFingerprint fill {@link Verdict#fingerprint()} (one SHA-256 more per call)
+ */
+public record Charge(boolean customerPresent, String token, String idempotencyKey, boolean stepUp, long amount,
+        String currency, StoredRecord record, Instant now, Long attempts24h, Long attempts30d,
+        boolean wantFingerprint) {
+
+    /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, the range the engine accepts. */
+    static final Instant MIN_TIMESTAMP = Instant.ofEpochMilli(-62_135_596_800_000L);
+    static final Instant MAX_TIMESTAMP = Instant.ofEpochMilli(253_402_300_799_999L);
+
+    /**
+     * @throws NullPointerException     when {@code currency} is null
+     * @throws IllegalArgumentException when {@code currency} is not three ASCII characters, a
+     *                                  string has an unpaired surrogate (it could not be sent as
+     *                                  UTF-8), or {@code now} is outside years 0001–9999
+     */
+    public Charge {
+        Objects.requireNonNull(currency, "currency");
+        if (currency.length() != 3 || currency.charAt(0) > 0x7F || currency.charAt(1) > 0x7F
+                || currency.charAt(2) > 0x7F) {
+            throw new IllegalArgumentException("currency must be exactly three ASCII characters");
+        }
+        requireValidText(token, "token");
+        requireValidText(idempotencyKey, "idempotencyKey");
+        requireTimestamp(now, "now");
+    }
+
+    static void requireValidText(String s, String what) {
+        if (s != null && Utf8.hasUnpairedSurrogate(s)) {
+            throw new IllegalArgumentException(what + " holds an unpaired surrogate (not valid Unicode)");
+        }
+    }
+
+    static void requireTimestamp(Instant t, String what) {
+        if (t != null && (t.isBefore(MIN_TIMESTAMP) || t.isAfter(MAX_TIMESTAMP))) {
+            throw new IllegalArgumentException(what + " must be within years 0001-9999");
+        }
+    }
+
+    /** A builder: not present, no token, no key, no step-up, amount 0, no record; set the currency. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this charge's values. */
+    public Builder toBuilder() {
+        return new Builder().customerPresent(customerPresent).token(token).idempotencyKey(idempotencyKey)
+                .stepUp(stepUp).amount(amount).currency(currency).record(record).now(now)
+                .attempts24h(attempts24h).attempts30d(attempts30d).wantFingerprint(wantFingerprint);
+    }
+
+    /** Never prints the token (only whether one is sent) nor the stored record's token. */
+    @Override
+    public String toString() {
+        return "Charge[customerPresent=" + customerPresent + ", token=" + (token == null ? "absent" : "<redacted>")
+                + ", idempotencyKey=" + (idempotencyKey == null ? "absent" : "<" + idempotencyKey.length() + " chars>")
+                + ", stepUp=" + stepUp + ", amount=" + amount + ", currency=" + currency + ", record=" + record
+                + ", now=" + now + ", attempts24h=" + attempts24h + ", attempts30d=" + attempts30d
+                + ", wantFingerprint=" + wantFingerprint + "]";
+    }
+
+    /** Builds a {@link Charge}; not thread-safe. */
+    public static final class Builder {
+        private boolean customerPresent;
+        private String token;
+        private String idempotencyKey;
+        private boolean stepUp;
+        private long amount;
+        private String currency;
+        private StoredRecord record;
+        private Instant now;
+        private Long attempts24h;
+        private Long attempts30d;
+        private boolean wantFingerprint;
+
+        private Builder() {
+        }
+
+        public Builder customerPresent(boolean customerPresent) {
+            this.customerPresent = customerPresent;
+            return this;
+        }
+
+        /** The header value; null means the header is not sent. */
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        /** The key; null means the header is not sent. */
+        public Builder idempotencyKey(String idempotencyKey) {
+            this.idempotencyKey = idempotencyKey;
+            return this;
+        }
+
+        public Builder stepUp(boolean stepUp) {
+            this.stepUp = stepUp;
+            return this;
+        }
+
+        public Builder amount(long amount) {
+            this.amount = amount;
+            return this;
+        }
+
+        public Builder currency(String currency) {
+            this.currency = currency;
+            return this;
+        }
+
+        /** The stored record; null means none is stored. */
+        public Builder record(StoredRecord record) {
+            this.record = record;
+            return this;
+        }
+
+        public Builder now(Instant now) {
+            this.now = now;
+            return this;
+        }
+
+        public Builder attempts24h(Long attempts24h) {
+            this.attempts24h = attempts24h;
+            return this;
+        }
+
+        public Builder attempts30d(Long attempts30d) {
+            this.attempts30d = attempts30d;
+            return this;
+        }
+
+        public Builder wantFingerprint(boolean wantFingerprint) {
+            this.wantFingerprint = wantFingerprint;
+            return this;
+        }
+
+        /** @throws NullPointerException when no currency was set; see {@link Charge#Charge} */
+        public Charge build() {
+            return new Charge(customerPresent, token, idempotencyKey, stepUp, amount, currency, record, now,
+                    attempts24h, attempts30d, wantFingerprint);
+        }
+    }
+}

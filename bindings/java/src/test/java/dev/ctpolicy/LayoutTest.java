@@ -1,0 +1,118 @@
+package dev.ctpolicy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The StructLayouts of Native match include/ctpolicy.h: against sizes and offsets verified
+ * once with gcc (always), and against a C helper compiled with gcc now (when gcc exists).
+ */
+class LayoutTest {
+    private static final Map<String, List<String>> FIELDS = Map.of(
+            "ctp_charge", List.of("token", "token_len", "record_token", "record_token_len", "idempotency_key",
+                    "idempotency_key_len", "flags", "record_state", "record_scopes", "currency", "amount", "now_ms",
+                    "last_used_at_ms", "attempts_24h", "attempts_30d"),
+            "ctp_verdict", List.of("allowed", "violation_count", "warning_count", "has_fingerprint", "violations",
+                    "warnings", "fingerprint"),
+            "ctp_batch_counts", List.of("allowed", "denied", "invalid"));
+
+    private static StructLayout layout(String struct) {
+        return switch (struct) {
+            case "ctp_charge" -> Native.CTP_CHARGE;
+            case "ctp_verdict" -> Native.CTP_VERDICT;
+            default -> Native.CTP_BATCH_COUNTS;
+        };
+    }
+
+    private static long offset(String struct, String field) {
+        return layout(struct).byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
+    @Test
+    void knownSizesAndOffsets() {
+        // Printed by gcc (x86_64) from include/ctpolicy.h when this binding was written.
+        assertEquals(104, Native.CTP_CHARGE.byteSize());
+        assertEquals(8, Native.CTP_CHARGE.byteAlignment());
+        assertEquals(304, Native.CTP_VERDICT.byteSize());
+        assertEquals(4, Native.CTP_VERDICT.byteAlignment());
+        assertEquals(24, Native.CTP_BATCH_COUNTS.byteSize());
+        long[] charge = {0, 8, 16, 24, 32, 40, 48, 52, 56, 60, 64, 72, 80, 88, 96};
+        for (int i = 0; i < charge.length; i++) {
+            assertEquals(charge[i], offset("ctp_charge", FIELDS.get("ctp_charge").get(i)), FIELDS.get("ctp_charge").get(i));
+        }
+        long[] verdict = {0, 4, 8, 12, 16, 144, 272};
+        for (int i = 0; i < verdict.length; i++) {
+            assertEquals(verdict[i], offset("ctp_verdict", FIELDS.get("ctp_verdict").get(i)));
+        }
+        assertEquals(16, offset("ctp_batch_counts", "invalid"));
+        assertEquals(Native.CH_AMOUNT, 64);
+        assertEquals(Native.V_FINGERPRINT, 272);
+    }
+
+    private static String gcc() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            Path p = Path.of(dir, "gcc");
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return null;
+    }
+
+    private static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + command[0]);
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+        return out;
+    }
+
+    @Test
+    void matchesGcc(@TempDir Path dir) throws Exception {
+        String gcc = gcc();
+        if (gcc == null) {
+            System.err.println("LayoutTest: gcc not found; only the recorded layout was checked");
+            return;
+        }
+        StringBuilder c = new StringBuilder("#include <stdio.h>\n#include <stddef.h>\n#include \"ctpolicy.h\"\n"
+                + "int main(void) {\n");
+        for (var e : FIELDS.entrySet()) {
+            String s = e.getKey();
+            c.append("printf(\"").append(s).append(" sizeof %zu\\n\", sizeof(").append(s).append("));\n");
+            c.append("printf(\"").append(s).append(" alignof %zu\\n\", _Alignof(").append(s).append("));\n");
+            for (String f : e.getValue()) {
+                c.append("printf(\"").append(s).append(' ').append(f).append(" %zu\\n\", offsetof(").append(s)
+                        .append(", ").append(f).append("));\n");
+            }
+        }
+        c.append("return 0;\n}\n");
+        Files.writeString(dir.resolve("layout.c"), c);
+        run(dir, gcc, "-std=c11", "-I", TestSupport.REPO_ROOT.resolve("include").toString(), "layout.c", "-o", "layout");
+        Map<String, Long> printed = new HashMap<>();
+        for (String line : run(dir, dir.resolve("layout").toString()).split("\n")) {
+            String[] parts = line.trim().split(" ");
+            printed.put(parts[0] + " " + parts[1], Long.parseLong(parts[2]));
+        }
+        for (var e : FIELDS.entrySet()) {
+            String s = e.getKey();
+            assertEquals(printed.get(s + " sizeof"), layout(s).byteSize(), s + " size");
+            assertEquals(printed.get(s + " alignof"), layout(s).byteAlignment(), s + " alignment");
+            for (String f : e.getValue()) {
+                assertEquals(printed.get(s + " " + f), offset(s, f), s + "." + f);
+            }
+        }
+    }
+}

@@ -1,0 +1,518 @@
+"""The typed fast path, Engine.check_charge (ctp_check): it agrees with
+Engine.check on the equivalent JSON request (docs/ABI.md, "The typed fast
+path"), on hand-picked and on randomly generated charges, and maps errors."""
+
+from __future__ import annotations
+
+import ctypes
+import random
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional, Union
+
+import pytest
+
+import ctpolicy
+from ctpolicy import StoredRecord, _native
+from support import load_vectors
+
+UTC = timezone.utc
+TOKEN = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+OTHER = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567891"
+US = "krn:customer-token:us1:0f8fad5b-d9cb-469f-a165-70867728950e"
+IDENTITY = "krn:partner:eu1:test:identity:customer-token:Zq3Lk8sPd0Xw2mN7aB4cE9fG1hJ6"
+WRONG_TYPE = "krn:payment:eu1:transaction:6dfc8bd9-6f0e-4a3b-b2c1-0c9f2a7d1e55"
+MALFORMED = [
+    "",
+    " ",
+    TOKEN + " ",
+    TOKEN + "\n",
+    "krn:customer-token:EU1:a1b2c3d4",
+    "krn:customer-token:eu1:åäö",
+    "Bearer " + TOKEN,
+    "krn:customer-token:eu1:" + "a" * 1100,
+]
+TOKENS: list[Optional[str]] = [TOKEN, OTHER, US, IDENTITY, WRONG_TYPE, None, *MALFORMED]
+CP = "payment:customer_present"
+CNP = "payment:customer_not_present"
+LOGIN = "customer:login"
+SCOPE_POOL = [CP, CNP, LOGIN, "payment:later", ""]
+BASE = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+BASE_MS = int(BASE.timestamp()) * 1000
+
+POLICIES: dict[str, Any] = load_vectors("check")["policies"]
+
+Kw = dict[str, Any]
+
+
+# The equivalent JSON request, written here independently of
+# ctpolicy.charge_request, from docs/ABI.md's mapping.
+def _stamp(value: Union[datetime, int]) -> str:
+    if isinstance(value, int):
+        value = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=value)
+    value = value.astimezone(UTC)
+    value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def equivalent_json(kw: Kw) -> dict[str, Any]:
+    request: dict[str, Any] = {"customer_present": kw["customer_present"]}
+    headers = {}
+    if kw.get("token") is not None:
+        headers["Klarna-Customer-Token"] = kw["token"]
+    if kw.get("idempotency_key") is not None:
+        headers["Klarna-Idempotency-Key"] = kw["idempotency_key"]
+    if headers:
+        request["headers"] = headers
+    request["body"] = {"currency": kw["currency"], "request_payment_transaction": {"amount": kw["amount"]}}
+    if kw.get("step_up"):
+        request["body"]["step_up_config"] = {}
+    record: Optional[StoredRecord] = kw.get("record")
+    if record is not None:
+        order = [CP, CNP, LOGIN]
+        scopes = [s for s in order if s in record.scopes]
+        scopes += [s for s in record.scopes if s not in order][:1]
+        stored: dict[str, Any] = {"customer_token": record.customer_token, "state": record.state, "scopes": scopes}
+        if record.last_used_at is not None:
+            stored["last_used_at"] = _stamp(record.last_used_at)
+        request["token_record"] = stored
+    if kw.get("now") is not None:
+        request["now"] = _stamp(kw["now"])
+    counters = {k: kw[k] for k in ("attempts_24h", "attempts_30d") if kw.get(k) is not None}
+    if counters:
+        request["counters"] = counters
+    return request
+
+
+def agree(engine: ctpolicy.Engine, kw: Kw, label: str) -> Optional[ctpolicy.Verdict]:
+    """check_charge(**kw) and check(equivalent JSON): same ids, or same error."""
+    request = equivalent_json(kw)
+    assert ctpolicy.charge_request(**kw) == request, label
+    try:
+        decision = engine.check(request)
+    except ctpolicy.InvalidRequestError as expected:
+        with pytest.raises(ctpolicy.InvalidRequestError) as info:
+            engine.check_charge(**kw)
+        got = info.value
+        assert (got.status, got.code, got.path, got.message) == (
+            expected.status,
+            expected.code,
+            expected.path,
+            expected.message,
+        ), f"{label}: {got!r} != {expected!r}"
+        return None
+    verdict = engine.check_charge(**kw, fingerprint=True)
+    assert verdict.violations == tuple(v.id for v in decision.violations), (
+        f"{label}: violations {verdict.violations} != {[v.id for v in decision.violations]}\n{request}"
+    )
+    assert verdict.warnings == tuple(w.id for w in decision.warnings), (
+        f"{label}: warnings {verdict.warnings} != {[w.id for w in decision.warnings]}\n{request}"
+    )
+    assert verdict.allowed == decision.allowed and verdict.decision == decision.decision, label
+    assert verdict.codes == decision.codes, label
+    expected_fp = decision.token.fingerprint if decision.token else None
+    assert verdict.fingerprint == expected_fp, label
+    assert engine.check_charge(**kw).fingerprint is None
+    return verdict
+
+
+@pytest.fixture(scope="module")
+def engines() -> Iterator[dict[str, ctpolicy.Engine]]:
+    built = {name: ctpolicy.Engine(policy) for name, policy in POLICIES.items()}
+    yield built
+    for e in built.values():
+        e.close()
+
+
+def renewal(**changes: Any) -> Kw:
+    kw: Kw = {
+        "customer_present": False,
+        "token": TOKEN,
+        "idempotency_key": "renewal-2026-11-sub-000042",
+        "amount": 1299,
+        "currency": "EUR",
+        "record": StoredRecord(TOKEN, "ACTIVE", [CNP], BASE - timedelta(days=31)),
+        "now": BASE,
+        "attempts_24h": 0,
+        "attempts_30d": 1,
+    }
+    kw.update(changes)
+    return kw
+
+
+HAND_PICKED: list[tuple[str, Kw]] = [
+    ("renewal", renewal()),
+    ("no record", renewal(record=None)),
+    ("no token", renewal(token=None)),
+    ("present with token", renewal(customer_present=True)),
+    ("present, cp record", renewal(customer_present=True, record=StoredRecord(TOKEN, "ACTIVE", [CP]))),
+    ("present, step-up", renewal(customer_present=True, step_up=True)),
+    ("absent, step-up", renewal(step_up=True)),
+    ("revoked", renewal(record=StoredRecord(TOKEN, "REVOKED", [CNP]))),
+    ("mismatched record", renewal(record=StoredRecord(OTHER, "ACTIVE", [CNP]))),
+    ("both scopes", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CP, CNP]))),
+    ("no scopes", renewal(record=StoredRecord(TOKEN, "ACTIVE", []))),
+    ("login only", renewal(record=StoredRecord(TOKEN, "ACTIVE", [LOGIN]))),
+    ("unknown scope", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP, "payment:later"]))),
+    ("empty scope", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP, ""]))),
+    ("duplicate scope", renewal(record=StoredRecord(TOKEN, "ACTIVE", (CNP,)))),
+    ("wrong type token", renewal(token=WRONG_TYPE)),
+    ("us token", renewal(token=US, record=StoredRecord(US, "ACTIVE", [CNP]))),
+    ("identity token", renewal(token=IDENTITY, record=StoredRecord(IDENTITY, "ACTIVE", [CNP]))),
+    ("amount 0", renewal(amount=0)),
+    ("amount -1", renewal(amount=-1)),
+    ("amount max", renewal(amount=2147483647)),
+    ("amount max+1", renewal(amount=2147483648)),
+    ("amount i64 max", renewal(amount=2**63 - 1)),
+    ("amount i64 min", renewal(amount=-(2**63))),
+    ("amount 2**70", renewal(amount=2**70)),
+    ("amount -2**70", renewal(amount=-(2**70))),
+    ("eur", renewal(currency="eur")),
+    ("EU1", renewal(currency="EU1")),
+    ("EURO", renewal(currency="EURO")),
+    ("empty currency", renewal(currency="")),
+    ("euro sign", renewal(currency="€")),
+    ("ÅÄÖ", renewal(currency="ÅÄÖ")),
+    ("SEK", renewal(currency="SEK")),
+    ("USD", renewal(currency="USD")),
+    ("no idempotency key", renewal(idempotency_key=None)),
+    ("empty idempotency key", renewal(idempotency_key="")),
+    ("idempotency key with space", renewal(idempotency_key="renewal 42")),
+    ("idempotency key non-ascii", renewal(idempotency_key="ключ")),
+    ("idempotency key 255", renewal(idempotency_key="k" * 255)),
+    ("idempotency key 256", renewal(idempotency_key="k" * 256)),
+    ("no now", renewal(now=None)),
+    ("no counters", renewal(attempts_24h=None, attempts_30d=None)),
+    ("no last use", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP]))),
+    ("too soon", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP], BASE - timedelta(hours=1)))),
+    ("exactly a day", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP], BASE - timedelta(days=1)))),
+    (
+        "a day less 1 ms",
+        renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP], BASE_MS - 86_400_000 + 1)),
+    ),
+    ("ms timestamps", renewal(now=BASE_MS + 7, record=StoredRecord(TOKEN, "ACTIVE", [CNP], BASE_MS - 86_400_000 + 8))),
+    ("µs truncated", renewal(now=BASE + timedelta(microseconds=999))),
+    ("offset tz", renewal(now=BASE.astimezone(timezone(timedelta(hours=-5))))),
+    ("last use in the future", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP], BASE + timedelta(days=3)))),
+    ("year 1", renewal(now=datetime(1, 1, 1, tzinfo=UTC))),
+    ("year 9999", renewal(now=datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))),
+    ("before 1970", renewal(now=-1, record=StoredRecord(TOKEN, "ACTIVE", [CNP], -86_400_001))),
+    ("attempts at limit", renewal(attempts_24h=10, attempts_30d=35)),
+    ("attempts over", renewal(attempts_24h=11, attempts_30d=36)),
+    ("attempts huge", renewal(attempts_24h=2**63 - 1, attempts_30d=2**63 - 1)),
+    ("negative 24h", renewal(attempts_24h=-1)),
+    ("negative 30d", renewal(attempts_30d=-5)),
+    ("only 24h", renewal(attempts_30d=None)),
+    ("only 30d", renewal(attempts_24h=None)),
+    ("nothing", {"customer_present": True, "token": None, "amount": 0, "currency": ""}),
+]
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+@pytest.mark.parametrize("label,kw", HAND_PICKED, ids=[c[0] for c in HAND_PICKED])
+def test_hand_picked_charges_agree_with_check(
+    engines: dict[str, ctpolicy.Engine], policy: str, label: str, kw: Kw
+) -> None:
+    agree(engines[policy], kw, f"{label} / {policy}")
+
+
+def random_charge(rng: random.Random) -> Kw:
+    """A charge whose every field is, with probability ``good``, the value of
+    a clean charge (so ALLOW happens), else drawn from a pool of edge cases."""
+    good = rng.choice([0.95, 0.8, 0.5, 0.0])
+
+    def pick(clean: Any, pool: list[Any]) -> Any:
+        return clean if rng.random() < good else rng.choice(pool)
+
+    def stamp(at: datetime) -> Union[datetime, int]:
+        if rng.random() < 0.5:
+            return at
+        return int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+
+    present = rng.random() < 0.5
+    token = pick(rng.choice([TOKEN, TOKEN, US, IDENTITY]), TOKENS)
+    now = BASE + timedelta(milliseconds=rng.randrange(-10**6, 10**6))
+    record = None
+    if rng.random() < 0.85:
+        same = token if token is not None else TOKEN
+        record_token = pick(same, [same, OTHER, WRONG_TYPE, "", TOKEN + " ", US])
+        scopes = pick([CP if present else CNP], [rng.sample(SCOPE_POOL, rng.randrange(0, 4)) for _ in range(3)])
+        if rng.random() < 0.2:
+            scopes = [*scopes, rng.choice(SCOPE_POOL)]
+        gap = pick(10**7, [0, 1, 3599, 3600, 3601, 86399, 86400, 86401, 10**6, -60])
+        last_used = now - timedelta(seconds=gap, milliseconds=rng.choice([0, 0, 1, -1, 500]))
+        record = StoredRecord(
+            record_token,
+            pick("ACTIVE", ["REVOKED"]),
+            scopes,
+            stamp(last_used) if rng.random() < 0.7 else None,
+        )
+    return {
+        "customer_present": present,
+        "token": token,
+        "idempotency_key": pick("renewal-1", [None, "", "k 1", "x" * 255, "x" * 256, "ключ", "a"]),
+        "step_up": pick(present, [True, False]),
+        "amount": pick(
+            rng.choice([1, 1299, 50000]),
+            [0, -1, 50001, 100000, 100001, 2147483647, 2147483648, 2**40, 2**70],
+        ),
+        "currency": pick(rng.choice(["EUR", "SEK"]), ["eur", "sek", "USD", "EU1", "EURO", "", "€", "E"]),
+        "record": record,
+        "now": pick(stamp(now), [None]),
+        "attempts_24h": pick(rng.choice([0, 2]), [None, 3, 4, 10, 11, -1]),
+        "attempts_30d": pick(rng.choice([0, 14]), [None, 15, 16, 35, 36, -1]),
+    }
+
+
+RANDOM_CASES = 400
+
+
+def test_random_charges_agree_with_check(engines: dict[str, ctpolicy.Engine]) -> None:
+    rng = random.Random(20261125)
+    names = sorted(POLICIES)
+    outcomes: dict[str, int] = {"allow": 0, "deny": 0, "error": 0}
+    seen_ids: set[int] = set()
+    for i in range(RANDOM_CASES):
+        kw = random_charge(rng)
+        for policy in rng.sample(names, 3):
+            verdict = agree(engines[policy], kw, f"random case {i} / {policy}")
+            if verdict is None:
+                outcomes["error"] += 1
+            else:
+                outcomes["allow" if verdict.allowed else "deny"] += 1
+                seen_ids.update(verdict.violations + verdict.warnings)
+    # the generator reaches every kind of answer, and most typed-path rules
+    assert all(n > 50 for n in outcomes.values()), outcomes
+    typed_rules = {101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 301, 401, 402, 601, 602, 701, 702, 801, 802, 803, 804}
+    assert seen_ids == typed_rules, f"never hit: {sorted(typed_rules - seen_ids)}; off the typed path: {sorted(seen_ids - typed_rules)}"
+
+
+def test_verdict_shape(engine: ctpolicy.Engine) -> None:
+    v = engine.check_charge(**renewal(), fingerprint=True)
+    assert v == ctpolicy.Verdict(True, (), (), ctpolicy.parse_token(TOKEN).fingerprint)
+    assert v.decision == "ALLOW" and v.codes == ()
+    with pytest.raises(AttributeError):
+        v.allowed = False  # type: ignore[misc]
+    d = engine.check_charge(**renewal(idempotency_key=None, record=StoredRecord(TOKEN, "REVOKED", [CP])))
+    assert d.violations == (203, 301) and d.warnings == (701,)
+    assert d.violation_codes == ("TOKEN_REVOKED", "SCOPE_MISMATCH")
+    assert d.codes == ("TOKEN_REVOKED", "SCOPE_MISMATCH", "IDEMPOTENCY_KEY_MISSING")
+    assert not d.allowed and d.decision == "DENY" and d.fingerprint is None
+    # a malformed token has no fingerprint even when asked
+    assert engine.check_charge(**renewal(token="nope"), fingerprint=True).fingerprint is None
+    assert hash(v) == hash(ctpolicy.Verdict(True, (), (), v.fingerprint))
+
+
+def test_scopes_may_be_any_iterable(engine: ctpolicy.Engine) -> None:
+    for scopes in ([CNP], (CNP,), frozenset([CNP]), {CNP: 1}.keys()):
+        assert engine.check_charge(**renewal(record=StoredRecord(TOKEN, "ACTIVE", scopes))).allowed
+
+
+def _error(engine: ctpolicy.Engine, **changes: Any) -> ctpolicy.Error:
+    with pytest.raises(ctpolicy.Error) as info:
+        engine.check_charge(**renewal(**changes))
+    return info.value
+
+
+def test_needed_by_rule() -> None:
+    with ctpolicy.Engine({"min_charge_interval_seconds": 60, "max_attempts": {"per_30d": 5}}) as engine:
+        err = _error(engine, now=None)
+        assert isinstance(err, ctpolicy.InvalidRequestError)
+        assert (err.status, err.status_number, err.code, err.path) == (
+            "INVALID_REQUEST",
+            _native.INVALID_REQUEST,
+            "NEEDED_BY_RULE",
+            "/now",
+        )
+        assert "CHARGE_TOO_SOON" in err.message
+        err = _error(engine, attempts_30d=None)
+        assert (err.code, err.path) == ("NEEDED_BY_RULE", "/counters/attempts_30d")
+        err = _error(engine, attempts_24h=-1)
+        assert (err.status, err.code, err.path) == ("INVALID_REQUEST", "INVALID_VALUE", "/counters/attempts_24h")
+        # rules that are off need nothing
+    with ctpolicy.Engine({"min_charge_interval_seconds": 60, "severity": {"CHARGE_TOO_SOON": "off"}}) as engine:
+        assert engine.check_charge(**renewal(now=None)).allowed
+
+
+def test_negative_counter_with_a_timestamp_out_of_range() -> None:
+    # ctp_check refuses the counter first; the binding still says which fault.
+    with ctpolicy.Engine() as engine:
+        err = _error(engine, attempts_24h=-1, now=2**62)
+        assert (err.status, err.code, err.path) == ("INVALID_REQUEST", "INVALID_VALUE", "/counters/attempts_24h")
+
+
+@pytest.mark.parametrize(
+    "changes,path",
+    [
+        ({"now": 2**62}, "/now"),
+        ({"now": -62_135_596_800_001}, "/now"),
+        ({"now": 253_402_300_800_000}, "/now"),
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], 253_402_300_800_000)}, "/token_record/last_used_at"),
+        ({"now": 2**63}, "/now"),
+        ({"now": datetime(2026, 1, 1)}, "/now"),
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], datetime(2026, 1, 1))}, "/token_record/last_used_at"),
+        ({"record": StoredRecord(TOKEN, "PAUSED", [CNP])}, "/token_record/state"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "active", [CNP])}, "/token_record/state"),  # type: ignore[arg-type]
+        ({"attempts_24h": 2**63}, "/counters/attempts_24h"),
+        ({"attempts_30d": -(2**63) - 1}, "/counters/attempts_30d"),
+    ],
+)
+def test_values_no_request_can_hold(engine: ctpolicy.Engine, changes: Kw, path: str) -> None:
+    err = _error(engine, **changes)
+    assert isinstance(err, ctpolicy.InvalidRequestError) and isinstance(err, ValueError)
+    assert (err.status, err.status_number, err.code, err.path) == (
+        "INVALID_ARGUMENT",
+        _native.INVALID_ARGUMENT,
+        "INVALID_VALUE",
+        path,
+    )
+    assert repr(err).startswith("InvalidRequestError(")
+
+
+def test_range_edges_are_accepted(engine: ctpolicy.Engine) -> None:
+    for ms in (-62_135_596_800_000, 253_402_300_799_999):
+        engine.check_charge(**renewal(now=ms, record=StoredRecord(TOKEN, "ACTIVE", [CNP], ms)))
+
+
+@pytest.mark.parametrize(
+    "changes,path",
+    [
+        ({"token": b"krn:customer-token:eu1:a"}, "/headers/Klarna-Customer-Token"),
+        ({"token": 42}, "/headers/Klarna-Customer-Token"),
+        ({"idempotency_key": 1}, "/headers/Klarna-Idempotency-Key"),
+        ({"amount": 12.5}, "/body/request_payment_transaction/amount"),
+        ({"amount": True}, "/body/request_payment_transaction/amount"),
+        ({"amount": "1299"}, "/body/request_payment_transaction/amount"),
+        ({"currency": b"EUR"}, "/body/currency"),
+        ({"currency": None}, "/body/currency"),
+        ({"record": {"customer_token": TOKEN}}, "/token_record"),
+        ({"record": StoredRecord(None, "ACTIVE", [CNP])}, "/token_record/customer_token"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", CNP)}, "/token_record/scopes"),
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP, 7])}, "/token_record/scopes"),  # type: ignore[list-item]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", None)}, "/token_record/scopes"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], "2026-01-01T00:00:00Z")}, "/token_record/last_used_at"),  # type: ignore[arg-type]
+        ({"now": 1.5}, "/now"),
+        ({"now": "2026-11-25T10:00:00Z"}, "/now"),
+        ({"attempts_24h": 1.0}, "/counters/attempts_24h"),
+        ({"attempts_30d": False}, "/counters/attempts_30d"),
+    ],
+)
+def test_wrong_types(engine: ctpolicy.Engine, changes: Kw, path: str) -> None:
+    err = _error(engine, **changes)
+    assert isinstance(err, ctpolicy.InvalidRequestError) and isinstance(err, TypeError)
+    assert (err.status, err.code, err.path) == ("INVALID_ARGUMENT", "WRONG_TYPE", path)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"token": TOKEN + "\ud800"},
+        {"idempotency_key": "\udfff"},
+        {"currency": "E\ud800"},
+        {"record": StoredRecord("\udc00" + TOKEN, "ACTIVE", [CNP])},
+    ],
+)
+def test_lone_surrogate_fails_as_in_check(engine: ctpolicy.Engine, changes: Kw) -> None:
+    # A str with a lone surrogate has no UTF-8: check(dict) refuses it, and so does check_charge.
+    agree(engine, renewal(**changes), "lone surrogate")
+    assert _error(engine, **changes).code == "UNPAIRED_SURROGATE"
+
+
+def test_closed_engine() -> None:
+    engine = ctpolicy.Engine()
+    engine.close()
+    with pytest.raises(ctpolicy.EngineClosedError):
+        engine.check_charge(**renewal())
+
+
+def test_raw_ctp_check_refuses_what_the_header_says() -> None:
+    """CTP_INVALID_ARGUMENT from the library itself (the binding never sends these)."""
+    with ctpolicy.Engine() as engine:
+        pointer = engine._borrow()
+        try:
+            token = TOKEN.encode()
+
+            def status(**fields: Any) -> int:
+                charge = _native.CtpCharge()
+                charge.currency[:] = b"EUR"
+                charge.amount = 1
+                for name, value in fields.items():
+                    setattr(charge, name, value)
+                verdict = _native.CtpVerdict()
+                verdict.allowed = 7
+                result = _native.check_charge(pointer, charge, verdict)
+                if result != _native.OK:
+                    assert verdict.allowed == 7  # written only on CTP_OK
+                return result
+
+            assert status() == _native.OK
+            assert status(flags=512) == _native.INVALID_ARGUMENT
+            assert status(record_state=3, record_token=token, record_token_len=len(token)) == _native.INVALID_ARGUMENT
+            assert status(record_state=1, record_token=token, record_token_len=len(token), record_scopes=16) == (
+                _native.INVALID_ARGUMENT
+            )
+            assert status(flags=_native.CHARGE_HAS_TOKEN, token_len=5) == _native.INVALID_ARGUMENT
+            assert status(flags=_native.CHARGE_HAS_NOW, now_ms=-(2**63)) == _native.INVALID_ARGUMENT
+            assert status(flags=_native.CHARGE_HAS_ATTEMPTS_24H, attempts_24h=-1) == _native.INVALID_REQUEST
+            # NULL pointers
+            verdict = _native.CtpVerdict()
+            assert _native.lib.ctp_check(pointer, None, ctypes.byref(verdict)) == _native.INVALID_ARGUMENT
+            assert _native.lib.ctp_check(pointer, ctypes.byref(_native.CtpCharge()), None) == _native.INVALID_ARGUMENT
+            assert _native.lib.ctp_check(None, ctypes.byref(_native.CtpCharge()), ctypes.byref(verdict)) == (
+                _native.INVALID_ARGUMENT
+            )
+        finally:
+            engine._unborrow()
+
+
+def test_threads_share_one_engine() -> None:
+    errors: list[BaseException] = []
+    with ctpolicy.Engine(POLICIES["strict"]) as engine:
+        expected = engine.check_charge(**renewal(), fingerprint=True)
+
+        def work() -> None:
+            try:
+                for _ in range(2000):
+                    assert engine.check_charge(**renewal(), fingerprint=True) == expected
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+
+
+def test_no_token_in_any_text() -> None:
+    secret = "SeCrEt" + "0f8fad5bd9cb469fa16570867728950e"
+    token = f"krn:customer-token:eu1:{secret}"
+    seen: list[str] = []
+    with ctpolicy.Engine({"min_charge_interval_seconds": 60}) as engine:
+        record = StoredRecord(token, "ACTIVE", [CNP, "x"], BASE_MS)
+        seen += [repr(record), str(record)]
+        for kw in (
+            renewal(token=token, record=record),
+            renewal(token=token + " ", record=StoredRecord(token + "!", "REVOKED", [CP], BASE)),
+            renewal(token=token, record=record, now=None),
+            renewal(token=token, record=record, now=2**62),
+            renewal(token=token + "\ud800", record=record),
+            renewal(token=token, record=StoredRecord(token, "GONE", [CNP])),  # type: ignore[arg-type]
+            renewal(token=token, record=StoredRecord(token, "ACTIVE", [CNP], datetime(2026, 1, 1))),
+            renewal(token=[token], record=record),
+        ):
+            try:
+                result: object = engine.check_charge(**kw, fingerprint=True)
+            except ctpolicy.Error as err:
+                result = err
+                seen += [str(err), err.message, repr(err.raw), *map(str, err.args)]
+            seen += [repr(result), str(result)]
+        batch = engine.check_many(
+            [equivalent_json(renewal(token=token, record=record)), equivalent_json(renewal(token=token, now=None)), "{"]
+        )
+        seen += [repr(batch), str(batch)]
+    assert any("sha256:" in text for text in seen)  # fingerprints are shown instead
+    leaks = [text for text in seen if secret in text]
+    assert not leaks, leaks[0][:300]

@@ -1,0 +1,361 @@
+//! The C ABI, called as C would call it. The first input byte picks the
+//! entry point (and, for some, the engine or a NULL/0 variant); the rest is
+//! its input.
+//!
+//! | byte % 6 | call |
+//! | 0 | `ctp_engine_new` on the bytes, then `ctp_check_json` of a fixed request and `ctp_engine_free` |
+//! | 1 | `ctp_check_json` (default or strict engine) |
+//! | 2 | `ctp_check_batch` |
+//! | 3 | `ctp_apply_event_json` (record up to the first 0xFF, event after; no 0xFF: NULL/0 record) |
+//! | 4 | `ctp_token_parse` |
+//! | 5 | `ctp_check` with a `ctp_charge` sliced out of the bytes |
+//!
+//! Asserts: no call returns `CTP_PANIC` (3) (libfuzzer-sys also aborts on
+//! any panic, even one the ABI's guard would catch); each status is one the
+//! header documents for that call; every output buffer holds valid JSON
+//! (JSON Lines for the batch) and is released with `ctp_buf_free`, which
+//! leaves it NULL/0 (LeakSanitizer reports a buffer never freed);
+//! `ctp_check_json` and `ctp_token_parse` write exactly what the Rust API
+//! writes; a one-line batch equals `ctp_check_json` plus "\n", and the
+//! counts match the lines; a `ctp_check` verdict is consistent (allowed iff
+//! no violations, ids ascending and known, a fingerprint only when asked
+//! for, equal to SHA-256 of the token).
+#![no_main]
+
+use std::ptr;
+use std::sync::OnceLock;
+
+use ctpolicy::ffi::*;
+use ctpolicy::Engine;
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+use common::*;
+
+const STRICT_POLICY: &[u8] = include_bytes!("../../examples/policies/strict-partner.json");
+const SAMPLE_REQUEST: &[u8] = br#"{"customer_present": false, "headers": {"Klarna-Customer-Token": "krn:customer-token:eu1:a1b2", "Klarna-Idempotency-Key": "k-1"}, "token_record": {"customer_token": "krn:customer-token:eu1:a1b2", "scopes": ["payment:customer_not_present"], "state": "ACTIVE"}, "body": {"currency": "EUR", "request_payment_transaction": {"amount": 1299, "payment_transaction_reference": "r-1"}}}"#;
+
+struct Engines {
+    c: [*mut ctp_engine; 2],
+    rust: [Engine; 2],
+}
+// The engines are immutable and thread-safe (docs/ABI.md); the fuzzer runs one thread anyway.
+unsafe impl Send for Engines {}
+unsafe impl Sync for Engines {}
+
+fn engines() -> &'static Engines {
+    static ENGINES: OnceLock<Engines> = OnceLock::new();
+    ENGINES.get_or_init(|| unsafe {
+        let mut default = ptr::null_mut();
+        assert_eq!(ctp_engine_new(ptr::null(), 0, &mut default, ptr::null_mut()), CTP_OK);
+        let mut strict = ptr::null_mut();
+        assert_eq!(ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut strict, ptr::null_mut()), CTP_OK);
+        Engines {
+            c: [default, strict],
+            rust: [Engine::default(), Engine::from_policy_json(STRICT_POLICY).unwrap()],
+        }
+    })
+}
+
+/// `(ptr, len)` of an input, NULL/0 for the empty one (as C callers may pass).
+fn raw(bytes: &[u8]) -> (*const u8, usize) {
+    if bytes.is_empty() {
+        (ptr::null(), 0)
+    } else {
+        (bytes.as_ptr(), bytes.len())
+    }
+}
+
+fn empty_buf() -> ctp_buf {
+    ctp_buf { ptr: ptr::null_mut(), len: 0 }
+}
+
+/// Copies a buffer's text out and frees it; the buffer must be NULL/0 after.
+unsafe fn take(buf: &mut ctp_buf) -> String {
+    let bytes = if buf.ptr.is_null() {
+        assert_eq!(buf.len, 0, "NULL buffer with a length");
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(buf.ptr, buf.len).to_vec()
+    };
+    ctp_buf_free(buf);
+    assert!(buf.ptr.is_null() && buf.len == 0, "ctp_buf_free left the buffer set");
+    String::from_utf8(bytes).expect("the ABI wrote a buffer that is not UTF-8")
+}
+
+fn no_panic(call: &str, status: u32) {
+    assert_ne!(status, CTP_PANIC, "{call} returned CTP_PANIC");
+}
+
+/// A little reader over the fuzz bytes; zeros once they run out.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let n = n.min(self.0.len());
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        head
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1).first().copied().unwrap_or(0)
+    }
+    fn u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        let got = self.take(4);
+        b[..got.len()].copy_from_slice(got);
+        u32::from_le_bytes(b)
+    }
+    fn i64(&mut self) -> i64 {
+        let mut b = [0u8; 8];
+        let got = self.take(8);
+        b[..got.len()].copy_from_slice(got);
+        i64::from_le_bytes(b)
+    }
+    /// A length-prefixed byte string (length byte, then that many bytes).
+    fn string(&mut self) -> &'a [u8] {
+        let n = self.u8() as usize;
+        self.take(n)
+    }
+}
+
+unsafe fn engine_new(policy: &[u8], selector: u8) {
+    let (p, n) = raw(policy);
+    let mut engine: *mut ctp_engine = ptr::null_mut();
+    let mut error = empty_buf();
+    let error_out: *mut ctp_buf = if selector & 0x80 != 0 { ptr::null_mut() } else { &mut error };
+    let status = ctp_engine_new(p, n, &mut engine, error_out);
+    no_panic("ctp_engine_new", status);
+    let text = take(&mut error);
+    match status {
+        CTP_OK => {
+            assert!(!engine.is_null());
+            assert!(text.is_empty(), "error JSON on success");
+            let rust = Engine::from_policy_json(policy).expect("ABI loaded a policy Rust rejects");
+            let mut out = empty_buf();
+            let status = ctp_check_json(engine, SAMPLE_REQUEST.as_ptr(), SAMPLE_REQUEST.len(), &mut out);
+            no_panic("ctp_check_json", status);
+            let answer = take(&mut out);
+            let mut expected = String::new();
+            // A policy may need `now`, which the sample lacks: then both fail alike.
+            let expected = match rust.check_json_into(SAMPLE_REQUEST, &mut expected) {
+                Ok(_) => (CTP_OK, expected),
+                Err(error) => (error.status as u32, error.to_json()),
+            };
+            assert_eq!((status, answer), expected, "the new engine differs from Engine::from_policy_json");
+            ctp_engine_free(engine);
+        }
+        CTP_INVALID_UTF8 | CTP_INVALID_POLICY => {
+            assert!(engine.is_null(), "engine written on failure");
+            if error_out.is_null() {
+                assert!(text.is_empty());
+            } else {
+                check_error_json("ctp_engine_new", &text);
+            }
+        }
+        other => panic!("ctp_engine_new returned {other}"),
+    }
+}
+
+unsafe fn check_json(request: &[u8], selector: u8) {
+    let which = usize::from(selector & 0x40 != 0);
+    let (p, n) = raw(request);
+    let mut out = empty_buf();
+    let status = ctp_check_json(engines().c[which], p, n, &mut out);
+    no_panic("ctp_check_json", status);
+    let text = take(&mut out);
+    let expected = {
+        let mut s = String::new();
+        match engines().rust[which].check_json_into(request, &mut s) {
+            Ok(_) => (CTP_OK, s),
+            Err(error) => (error.status as u32, error.to_json()),
+        }
+    };
+    assert_eq!((status, &text), (expected.0, &expected.1), "ctp_check_json differs from Engine::check_json_into");
+    match status {
+        CTP_OK => {
+            must_parse("ctp_check_json", &text);
+        }
+        CTP_INVALID_UTF8 | CTP_INVALID_REQUEST => {
+            check_error_json("ctp_check_json", &text);
+        }
+        other => panic!("ctp_check_json returned {other}"),
+    }
+}
+
+unsafe fn check_batch(requests: &[u8], selector: u8) {
+    let which = usize::from(selector & 0x40 != 0);
+    let (p, n) = raw(requests);
+    let mut out = empty_buf();
+    let mut counts = ctp_batch_counts { allowed: 7, denied: 7, invalid: 7 };
+    let counts_out: *mut ctp_batch_counts = if selector & 0x80 != 0 { ptr::null_mut() } else { &mut counts };
+    let status = ctp_check_batch(engines().c[which], p, n, &mut out, counts_out);
+    no_panic("ctp_check_batch", status);
+    assert_eq!(status, CTP_OK, "ctp_check_batch returned {status}");
+    let text = take(&mut out);
+    let lines: Vec<&[u8]> = requests
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')))
+        .collect();
+    let out_lines: Vec<&str> = text.split_terminator('\n').collect();
+    assert_eq!(out_lines.len(), lines.len(), "one output line per request");
+    assert!(text.is_empty() || text.ends_with('\n'));
+    let (mut allowed, mut denied, mut invalid) = (0u64, 0u64, 0u64);
+    for line in &out_lines {
+        let value = must_parse("ctp_check_batch line", line);
+        match value.get("decision").and_then(|d| d.as_str()) {
+            Some("ALLOW") => allowed += 1,
+            Some("DENY") => denied += 1,
+            _ => {
+                check_error_json("ctp_check_batch line", line);
+                invalid += 1;
+            }
+        }
+    }
+    if !counts_out.is_null() {
+        assert_eq!((counts.allowed, counts.denied, counts.invalid), (allowed, denied, invalid), "batch counts");
+    }
+    if lines.len() == 1 && !requests.contains(&b'\n') {
+        let mut single = empty_buf();
+        ctp_check_json(engines().c[which], p, n, &mut single);
+        let single = take(&mut single);
+        assert_eq!(text, format!("{single}\n"), "a one-line batch differs from ctp_check_json");
+    }
+}
+
+unsafe fn apply_event(data: &[u8]) {
+    let (record, event) = match data.iter().position(|&b| b == 0xFF) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (&data[..0], data),
+    };
+    let (rp, rn) = raw(record);
+    let (ep, en) = raw(event);
+    let mut out = empty_buf();
+    let status = ctp_apply_event_json(rp, rn, ep, en, &mut out);
+    no_panic("ctp_apply_event_json", status);
+    let text = take(&mut out);
+    let expected = match ctpolicy::apply_event((!record.is_empty()).then_some(record), event) {
+        Ok(transition) => (CTP_OK, transition.json().to_owned()),
+        Err(error) => (error.status as u32, error.to_json()),
+    };
+    assert_eq!((status, &text), (expected.0, &expected.1), "ctp_apply_event_json differs from apply_event");
+    match status {
+        CTP_OK => {
+            must_parse("ctp_apply_event_json", &text);
+        }
+        CTP_INVALID_UTF8 | CTP_INVALID_REQUEST | CTP_TRANSITION_REJECTED => {
+            check_error_json("ctp_apply_event_json", &text);
+        }
+        other => panic!("ctp_apply_event_json returned {other}"),
+    }
+}
+
+unsafe fn token_parse(token: &[u8]) {
+    let (p, n) = raw(token);
+    let mut out = empty_buf();
+    let status = ctp_token_parse(p, n, &mut out);
+    no_panic("ctp_token_parse", status);
+    let text = take(&mut out);
+    let expected = match parse_token_json(token) {
+        Ok(json) => (CTP_OK, json),
+        Err(error) => (error.status as u32, error.to_json()),
+    };
+    assert_eq!((status, &text), (expected.0, &expected.1), "ctp_token_parse differs from parse_token_json");
+    match status {
+        CTP_OK => {
+            must_parse("ctp_token_parse", &text);
+        }
+        CTP_INVALID_UTF8 | CTP_TOKEN_INVALID => {
+            check_error_json("ctp_token_parse", &text);
+        }
+        other => panic!("ctp_token_parse returned {other}"),
+    }
+}
+
+unsafe fn check_typed(data: &[u8], selector: u8) {
+    let which = usize::from(selector & 0x40 != 0);
+    let mut bytes = Bytes(data);
+    let flags_raw = bytes.u32();
+    // Mostly known flags; an unknown bit now and then.
+    let flags = if flags_raw & 0x8000_0000 != 0 { flags_raw } else { flags_raw & 511 };
+    let record_state = u32::from(bytes.u8() % 4);
+    let scope_raw = bytes.u8();
+    let record_scopes = if scope_raw & 0x80 != 0 { u32::from(scope_raw) } else { u32::from(scope_raw & 15) };
+    let currency: [u8; 3] = [bytes.u8(), bytes.u8(), bytes.u8()];
+    let amount = bytes.i64();
+    let now_ms = bytes.i64();
+    let last_used_at_ms = bytes.i64();
+    let attempts_24h = bytes.i64();
+    let attempts_30d = bytes.i64();
+    let token = bytes.string();
+    // Record token: the same as the header, or its own bytes.
+    let same_token = bytes.u8() & 1 == 0;
+    let record_token = if same_token { token } else { bytes.string() };
+    let key = bytes.take(data.len());
+    let (token_ptr, token_len) = raw(token);
+    let (record_ptr, record_len) = raw(record_token);
+    let (key_ptr, key_len) = raw(key);
+    let charge = ctp_charge {
+        token: token_ptr,
+        token_len,
+        record_token: record_ptr,
+        record_token_len: record_len,
+        idempotency_key: key_ptr,
+        idempotency_key_len: key_len,
+        flags,
+        record_state,
+        record_scopes,
+        currency,
+        amount,
+        now_ms,
+        last_used_at_ms,
+        attempts_24h,
+        attempts_30d,
+    };
+    let mut verdict = std::mem::MaybeUninit::<ctp_verdict>::zeroed();
+    let status = ctp_check(engines().c[which], &charge, verdict.as_mut_ptr());
+    no_panic("ctp_check", status);
+    if flags & !511 != 0 || record_state > 2 || record_scopes & !15 != 0 {
+        assert_eq!(status, CTP_INVALID_ARGUMENT, "ctp_check accepted an unknown flag, state or scope bit");
+    }
+    match status {
+        CTP_OK => {
+            let verdict = verdict.assume_init();
+            let violations = &verdict.violations[..verdict.violation_count as usize];
+            let warnings = &verdict.warnings[..verdict.warning_count as usize];
+            assert_eq!(verdict.allowed, u32::from(violations.is_empty()), "allowed but violations (or not)");
+            for list in [violations, warnings] {
+                assert!(list.windows(2).all(|w| w[0] < w[1]), "ids not ascending: {list:?}");
+                for &id in list {
+                    assert!(!ctp_reason_code(u32::from(id)).is_null(), "unknown rule id {id}");
+                }
+            }
+            if verdict.has_fingerprint != 0 {
+                assert!(flags & CTP_CHARGE_WANT_FINGERPRINT != 0, "a fingerprint nobody asked for");
+                assert!(flags & CTP_CHARGE_HAS_TOKEN != 0, "a fingerprint without a token");
+                let hex: String = verdict.fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+                let label = format!("sha256:{hex}");
+                assert_eq!(label, sha256_label(token), "fingerprint is not SHA-256 of the token");
+            } else {
+                assert_eq!(verdict.has_fingerprint, 0);
+            }
+        }
+        CTP_INVALID_ARGUMENT | CTP_INVALID_REQUEST => {}
+        other => panic!("ctp_check returned {other}"),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    unsafe {
+        match selector % 6 {
+            0 => engine_new(rest, selector),
+            1 => check_json(rest, selector),
+            2 => check_batch(rest, selector),
+            3 => apply_event(rest),
+            4 => token_parse(rest),
+            _ => check_typed(rest, selector),
+        }
+    }
+});

@@ -1,0 +1,57 @@
+//! `ctpolicy::Policy::from_json` on arbitrary bytes.
+//!
+//! Asserts:
+//! - two loads of the same bytes agree: both load with the same digest, or
+//!   both fail with the same error JSON; `Engine::from_policy_json` agrees;
+//! - a digest is `"sha256:" +` 64 lowercase hex digits; empty input has
+//!   the digest of `{}`;
+//! - a failure's error JSON parses with status INVALID_POLICY or INVALID_UTF8;
+//! - a policy that loads is JSON serde_json accepts, and the same policy
+//!   re-serialised by serde_json (compact and pretty: other white space,
+//!   key order and string escapes) loads with the same digest, since the
+//!   digest is over canonical JSON.
+#![no_main]
+
+use ctpolicy::{Engine, Policy};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+#[path = "common.rs"]
+mod common;
+use common::*;
+
+fuzz_target!(|data: &[u8]| {
+    let first = Policy::from_json(data);
+    let second = Policy::from_json(data);
+    let engine = Engine::from_policy_json(data);
+    match (&first, &second, &engine) {
+        (Ok(p1), Ok(p2), Ok(engine)) => {
+            let digest = p1.digest();
+            assert!(is_fingerprint(digest), "digest {digest:?}");
+            assert_eq!(digest, p2.digest(), "two loads, two digests");
+            assert_eq!(digest, engine.policy().digest(), "Engine::from_policy_json differs");
+            if data.is_empty() {
+                assert_eq!(digest, Policy::from_json(b"{}").unwrap().digest());
+                return;
+            }
+            let value: Value = match serde_json::from_slice(data) {
+                Ok(value) => value,
+                Err(error) => panic!("a policy loaded from text serde_json rejects ({error})"),
+            };
+            for text in [serde_json::to_vec(&value).unwrap(), serde_json::to_vec_pretty(&value).unwrap()] {
+                match Policy::from_json(&text) {
+                    Ok(again) => assert_eq!(again.digest(), digest, "re-serialised policy, other digest"),
+                    Err(error) => panic!("the re-serialised policy does not load: {}", error.to_json()),
+                }
+            }
+        }
+        (Err(e1), Err(e2), Err(e3)) => {
+            let text = e1.to_json();
+            assert_eq!(text, e2.to_json(), "two loads, two errors");
+            assert_eq!(text, e3.to_json(), "Engine::from_policy_json differs");
+            let value = check_error_json("policy error", &text);
+            assert!(matches!(value["error"]["status"].as_str(), Some("INVALID_POLICY" | "INVALID_UTF8")), "{text}");
+        }
+        _ => panic!("loads of the same bytes disagree"),
+    }
+});
