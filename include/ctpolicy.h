@@ -92,13 +92,17 @@
 // `ctp_charge.record_state`: the record is REVOKED.
 #define CTP_RECORD_REVOKED 2
 
+// `ctp_charge.record_scopes`: payment:customer_present.
+#define CTP_SCOPE_CUSTOMER_PRESENT 1
 
+// `ctp_charge.record_scopes`: payment:customer_not_present.
+#define CTP_SCOPE_CUSTOMER_NOT_PRESENT 2
 
+// `ctp_charge.record_scopes`: customer:login.
+#define CTP_SCOPE_CUSTOMER_LOGIN 4
 
-
-
-
-
+// `ctp_charge.record_scopes`: at least one scope ctpolicy does not know.
+#define CTP_SCOPE_UNKNOWN 8
 
 // Room for rule ids in a `ctp_verdict` list (there are 34 rules today).
 #define CTP_MAX_RULES 64

@@ -34,13 +34,13 @@ pub const CTP_RECORD_ACTIVE: u32 = 1;
 pub const CTP_RECORD_REVOKED: u32 = 2;
 
 /// `ctp_charge.record_scopes`: payment:customer_present.
-pub const CTP_SCOPE_CUSTOMER_PRESENT: u32 = ScopeSet::CUSTOMER_PRESENT;
+pub const CTP_SCOPE_CUSTOMER_PRESENT: u32 = 1;
 /// `ctp_charge.record_scopes`: payment:customer_not_present.
-pub const CTP_SCOPE_CUSTOMER_NOT_PRESENT: u32 = ScopeSet::CUSTOMER_NOT_PRESENT;
+pub const CTP_SCOPE_CUSTOMER_NOT_PRESENT: u32 = 2;
 /// `ctp_charge.record_scopes`: customer:login.
-pub const CTP_SCOPE_CUSTOMER_LOGIN: u32 = ScopeSet::CUSTOMER_LOGIN;
+pub const CTP_SCOPE_CUSTOMER_LOGIN: u32 = 4;
 /// `ctp_charge.record_scopes`: at least one scope ctpolicy does not know.
-pub const CTP_SCOPE_UNKNOWN: u32 = ScopeSet::UNKNOWN;
+pub const CTP_SCOPE_UNKNOWN: u32 = 8;
 
 /// Room for rule ids in a `ctp_verdict` list (there are 34 rules today).
 pub const CTP_MAX_RULES: usize = 64;
@@ -116,6 +116,7 @@ fn optional<'a>(flags: u32, flag: u32, ptr: *const u8, len: usize, what: &str) -
 /// Reads a `ctp_charge`; every pointer it names is only borrowed.
 unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
     let flags = charge.flags;
+    // The CTP_SCOPE_* bits are ScopeSet's bits (a unit test holds them equal).
     if flags & !KNOWN_FLAGS != 0 || charge.record_scopes & !ScopeSet::ALL != 0 {
         return Err(CTP_INVALID_ARGUMENT);
     }
@@ -246,4 +247,19 @@ pub unsafe extern "C" fn ctp_check_batch(
         })();
         deliver(out_jsonl, result)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_bits_are_the_core_scope_set_bits() {
+        assert_eq!(CTP_SCOPE_CUSTOMER_PRESENT, ScopeSet::CUSTOMER_PRESENT);
+        assert_eq!(CTP_SCOPE_CUSTOMER_NOT_PRESENT, ScopeSet::CUSTOMER_NOT_PRESENT);
+        assert_eq!(CTP_SCOPE_CUSTOMER_LOGIN, ScopeSet::CUSTOMER_LOGIN);
+        assert_eq!(CTP_SCOPE_UNKNOWN, ScopeSet::UNKNOWN);
+        assert_eq!(CTP_SCOPE_CUSTOMER_PRESENT | CTP_SCOPE_CUSTOMER_NOT_PRESENT | CTP_SCOPE_CUSTOMER_LOGIN | CTP_SCOPE_UNKNOWN, ScopeSet::ALL);
+        assert!(crate::rules::RULES.len() <= CTP_MAX_RULES);
+    }
 }

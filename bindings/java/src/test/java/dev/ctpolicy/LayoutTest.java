@@ -98,6 +98,29 @@ class LayoutTest {
                         .append(", ").append(f).append("));\n");
             }
         }
+        Map<String, Integer> constants = new java.util.LinkedHashMap<>();
+        constants.put("CTP_CHARGE_CUSTOMER_PRESENT", Native.CHARGE_CUSTOMER_PRESENT);
+        constants.put("CTP_CHARGE_HAS_TOKEN", Native.CHARGE_HAS_TOKEN);
+        constants.put("CTP_CHARGE_HAS_IDEMPOTENCY_KEY", Native.CHARGE_HAS_IDEMPOTENCY_KEY);
+        constants.put("CTP_CHARGE_STEP_UP", Native.CHARGE_STEP_UP);
+        constants.put("CTP_CHARGE_HAS_NOW", Native.CHARGE_HAS_NOW);
+        constants.put("CTP_CHARGE_HAS_LAST_USED_AT", Native.CHARGE_HAS_LAST_USED_AT);
+        constants.put("CTP_CHARGE_HAS_ATTEMPTS_24H", Native.CHARGE_HAS_ATTEMPTS_24H);
+        constants.put("CTP_CHARGE_HAS_ATTEMPTS_30D", Native.CHARGE_HAS_ATTEMPTS_30D);
+        constants.put("CTP_CHARGE_WANT_FINGERPRINT", Native.CHARGE_WANT_FINGERPRINT);
+        constants.put("CTP_RECORD_NONE", Native.RECORD_NONE);
+        constants.put("CTP_RECORD_ACTIVE", Native.RECORD_ACTIVE);
+        constants.put("CTP_RECORD_REVOKED", Native.RECORD_REVOKED);
+        constants.put("CTP_SCOPE_CUSTOMER_PRESENT", Native.SCOPE_CUSTOMER_PRESENT);
+        constants.put("CTP_SCOPE_CUSTOMER_NOT_PRESENT", Native.SCOPE_CUSTOMER_NOT_PRESENT);
+        constants.put("CTP_SCOPE_CUSTOMER_LOGIN", Native.SCOPE_CUSTOMER_LOGIN);
+        constants.put("CTP_SCOPE_UNKNOWN", Native.SCOPE_UNKNOWN);
+        constants.put("CTP_MAX_RULES", Native.CTP_MAX_RULES);
+        for (String name : constants.keySet()) {
+            // #ifdef: an older header may lack a define; then it is simply not compared.
+            c.append("#ifdef ").append(name).append("\nprintf(\"const ").append(name).append(" %d\\n\", (int)")
+                    .append(name).append(");\n#endif\n");
+        }
         c.append("return 0;\n}\n");
         Files.writeString(dir.resolve("layout.c"), c);
         run(dir, gcc, "-std=c11", "-I", TestSupport.REPO_ROOT.resolve("include").toString(), "layout.c", "-o", "layout");
@@ -106,6 +129,13 @@ class LayoutTest {
             String[] parts = line.trim().split(" ");
             printed.put(parts[0] + " " + parts[1], Long.parseLong(parts[2]));
         }
+        for (var e : constants.entrySet()) {
+            Long value = printed.get("const " + e.getKey());
+            if (value != null) {
+                assertEquals(value.longValue(), e.getValue().longValue(), e.getKey());
+            }
+        }
+        assertTrue(printed.containsKey("const CTP_CHARGE_WANT_FINGERPRINT"), "flag defines printed");
         for (var e : FIELDS.entrySet()) {
             String s = e.getKey();
             assertEquals(printed.get(s + " sizeof"), layout(s).byteSize(), s + " size");
