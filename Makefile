@@ -10,7 +10,7 @@ CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: all build install docs test test-rust test-header test-c test-python test-go test-java header check-examples
+.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust
 
 all: build
 
@@ -37,7 +37,7 @@ docs: build
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked
 
-test: build test-rust test-c test-python test-go test-java
+test: build test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
 
 test-rust:
@@ -54,3 +54,20 @@ test-go: build
 
 test-java: build
 	bash bindings/java/test.sh
+
+## A short run of every fuzz target (the long runs are `make fuzz`).
+fuzz-smoke:
+	bash fuzz/run.sh smoke
+
+## 10,000,000 executions of every fuzz target, recorded in fuzz/RESULTS.md.
+fuzz:
+	bash fuzz/run.sh long
+
+## The Rust test suite under AddressSanitizer (nightly flags on stable).
+asan-rust:
+	RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan \
+		$(CARGO) test --locked --target x86_64-unknown-linux-gnu --lib --tests
+
+## Every benchmark; writes docs/BENCHMARKS.md and docs/benchmarks.svg.
+bench: build
+	python3 benches/report.py

@@ -4,6 +4,8 @@
 #   fuzz/run.sh smoke [TARGET...]         each target briefly (20,000 runs or 15 s)
 #   fuzz/run.sh long [RUNS] [TARGET...]   each target for RUNS executions (default 10,000,000)
 #
+# FUZZ_MAX_TIME=SECONDS caps each long run's time as well (libFuzzer
+# -max_total_time); RESULTS.md then shows how many executions were done.
 # Builds once, runs the targets one at a time (one libFuzzer process, under
 # `nice -n 19`), prints libFuzzer's final stats per target and appends a
 # line per target to fuzz/RESULTS.md. Exits 1 at the first finding (crash,
@@ -22,7 +24,7 @@ export CARGO_TERM_COLOR=never
 CARGO_FUZZ_FLAGS=(--release --debug-assertions --sanitizer address)
 
 usage() {
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -45,6 +47,10 @@ case "$mode" in
             shift
         fi
         libfuzzer_limits=(-runs=$runs)
+        if [[ -n ${FUZZ_MAX_TIME:-} ]]; then
+            libfuzzer_limits+=(-max_total_time="$FUZZ_MAX_TIME")
+            mode="long (cap ${FUZZ_MAX_TIME}s)"
+        fi
         ;;
     *) usage ;;
 esac
@@ -65,10 +71,9 @@ echo "== $(cargo fuzz --version), $(rustc --version)"
 cd "$ROOT"
 python3 "$FUZZ_DIR/seed_corpora.py"
 
-echo "== building ${targets[*]} (cargo fuzz build ${CARGO_FUZZ_FLAGS[*]})"
-for target in "${targets[@]}"; do
-    cargo fuzz build "${CARGO_FUZZ_FLAGS[@]}" "$target" || die "FAILED to build fuzz target $target"
-done
+echo "== building the fuzz targets once (cargo fuzz build ${CARGO_FUZZ_FLAGS[*]})"
+cargo fuzz build "${CARGO_FUZZ_FLAGS[@]}" || die "FAILED to build the fuzz targets"
+
 
 # libFuzzer takes one dictionary: KRN pieces for tokens, JSON and KRN for the rest.
 mkdir -p "$FUZZ_DIR/target" "$FUZZ_DIR/artifacts/logs"
@@ -103,7 +108,7 @@ for target in "${targets[@]}"; do
     [[ $target == token_parse ]] && dict="$FUZZ_DIR/dict/krn.dict"
     artifacts="$FUZZ_DIR/artifacts/$target"
     mkdir -p "$artifacts"
-    log="$FUZZ_DIR/artifacts/logs/$target-$mode-$(date -u +%Y%m%dT%H%M%SZ).log"
+    log="$FUZZ_DIR/artifacts/logs/$target-${mode%% *}-$(date -u +%Y%m%dT%H%M%SZ).log"
     before=$(ls "$artifacts" | sort)
     echo "== $target: $mode, ${libfuzzer_limits[*]} (log: ${log#"$ROOT"/})"
     start=$(date +%s)
@@ -119,7 +124,7 @@ for target in "${targets[@]}"; do
     corpus=$(find "$FUZZ_DIR/corpus/$target" -type f | wc -l)
     new_artifacts=$(comm -13 <(echo "$before") <(ls "$artifacts" | sort) | sed '/^$/d')
     # libFuzzer's final stats lines.
-    grep -E '^#[0-9]+ +DONE|^Done [0-9]+ runs|^stat::' "$log" || true
+    grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs|^stat::' "$log" || true
     if [[ $rc -eq 0 && -z $new_artifacts ]]; then
         findings=none
     else

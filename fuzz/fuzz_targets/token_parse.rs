@@ -169,10 +169,11 @@ fuzz_target!(|data: &[u8]| {
             Some(at) => &data[at + 1..],
             None => data,
         };
-        if segment.len() >= 8 && !contains(&reference.vocabulary, segment) {
+        if segment.len() >= 8 {
             for text in outputs(data) {
+                // A hit is a finding unless the segment is also in the input-independent text.
                 assert!(
-                    !contains(mask(&text).as_bytes(), segment),
+                    !contains(mask(&text).as_bytes(), segment) || contains(&reference.vocabulary, segment),
                     "output quotes the input's last segment: {text:?}"
                 );
             }

@@ -92,12 +92,88 @@ fn print_medians() {
     }
 }
 
+/// `name version` pairs of the crates this bench links, read from the
+/// committed Cargo.lock.
+fn locked_version(name: &str) -> Option<String> {
+    let lock = include_str!("../Cargo.lock");
+    let needle = format!("name = \"{name}\"\nversion = \"");
+    let start = lock.find(&needle)? + needle.len();
+    let end = start + lock[start..].find('"')?;
+    Some(lock[start..end].to_string())
+}
+
+fn rustc_version() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("-V")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Writes the machine-readable summary (see README.md) to `path`.
+fn write_results(path: &str) {
+    let mut engines = serde_json::Map::new();
+    let mut parse_only = serde_json::Map::new();
+    for id in DECIDE {
+        engines.insert(id.to_string(), median_ns(id).map(|v| (v * 10.0).round() / 10.0).into());
+    }
+    for id in PARSE_ONLY {
+        parse_only.insert(id.to_string(), median_ns(id).map(|v| (v * 10.0).round() / 10.0).into());
+    }
+    let ratio = |num: &str, den: &str| -> serde_json::Value {
+        match (median_ns(num), median_ns(den)) {
+            (Some(n), Some(d)) => ((n / d * 100.0).round() / 100.0).into(),
+            _ => serde_json::Value::Null,
+        }
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let results = serde_json::json!({
+        "unit": "ns per request, median (criterion)",
+        "input": "benches/fixtures.rs RENEWAL, parsed from JSON text inside the timed loop",
+        "input_bytes": RENEWAL.len(),
+        "engines": engines,
+        "parse_only": parse_only,
+        "ratios": {
+            "cedar_vs_ctp_check_json": ratio(DECIDE[3], DECIDE[0]),
+            "regorus_vs_ctp_check_json": ratio(DECIDE[4], DECIDE[0]),
+            "cedar_vs_check_json": ratio(DECIDE[3], DECIDE[1]),
+            "regorus_vs_check_json": ratio(DECIDE[4], DECIDE[1]),
+        },
+        "versions": {
+            "ctpolicy": ctpolicy::ENGINE_VERSION,
+            "cedar-policy": locked_version("cedar-policy"),
+            "regorus": locked_version("regorus"),
+            "criterion": locked_version("criterion"),
+            "rustc": rustc_version(),
+        },
+        "cpu": cpu_model(),
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "criterion_args": args,
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&results).unwrap() + "\n").expect("write results");
+    println!("wrote {path}");
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
     c.final_summary();
-    // `cargo test --benches` runs the bench in test mode: no estimates then.
-    if std::env::args().any(|a| a == "--bench") {
+    // `--test` (and `cargo test --benches`) run each bench once: no estimates.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list") {
         print_medians();
+        if let Some(path) = std::env::var("COMPARE_RESULTS").ok().filter(|p| !p.is_empty()) {
+            write_results(&path);
+        }
     }
 }

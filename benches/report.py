@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""`make bench`: runs every benchmark and writes docs/BENCHMARKS.md and the
+chart docs/benchmarks.svg from what it measured on this machine.
+
+Parts (each can be skipped with --skip NAME): rust (criterion, benches/engine.rs),
+compare (ctpolicy beside Cedar and regorus, benches/compare), memory (RSS of
+`ctpolicy check` over 100,000 and 10,000,000 requests), python, go, java
+(the bindings' per-call benchmarks).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = ROOT / "target" / "release" / "ctpolicy"
+
+
+def run(cmd, cwd=ROOT, env=None, check=True):
+    print("+", " ".join(str(c) for c in cmd), file=sys.stderr, flush=True)
+    done = subprocess.run([str(c) for c in cmd], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"benchmark command failed: {' '.join(str(c) for c in cmd)}")
+    return done.stdout + done.stderr
+
+
+def machine():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    versions = {
+        "rustc": run(["rustc", "--version"]).strip(),
+        "go": run(["go", "version"], check=False).strip(),
+        "python": platform.python_version(),
+    }
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), **versions}
+
+
+def rust_benches(seconds):
+    run(["cargo", "bench", "--locked", "--bench", "engine", "--", "--warm-up-time", "2", "--measurement-time", str(seconds)])
+    results = {}
+    for estimates in (ROOT / "target" / "criterion").glob("*/*/new/estimates.json"):
+        group, name = estimates.parts[-4], estimates.parts[-3]
+        data = json.loads(estimates.read_text())
+        results[f"{group}/{name}"] = data["median"]["point_estimate"]
+    return results
+
+
+def compare_bench():
+    manifest = ROOT / "benches" / "compare" / "Cargo.toml"
+    if not manifest.exists():
+        return None
+    out = run(["bash", str(ROOT / "benches" / "compare" / "run.sh")], check=False) if (ROOT / "benches/compare/run.sh").exists() else ""
+    results = ROOT / "benches" / "compare" / "results.json"
+    if not results.exists():
+        sys.stderr.write(out[-3000:])
+        return None
+    return json.loads(results.read_text())
+
+
+def max_rss_kib(lines):
+    """Streams `lines` copies of the renewal through `ctpolicy check` and
+    returns its peak RSS (KiB) and the wall time."""
+    fixture = (ROOT / "benches" / "fixtures.rs").read_text()
+    renewal = re.search(r'RENEWAL: &str = r#"(.*?)"#;', fixture, re.S).group(1).encode() + b"\n"
+    chunk = renewal * 10_000
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%M", str(CLI), "check", "--format", "jsonl"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    for _ in range(lines // 10_000):
+        proc.stdin.write(chunk)
+    proc.stdin.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait()
+    elapsed = time.perf_counter() - start
+    return int(stderr.strip().splitlines()[-1]), elapsed
+
+
+def python_bench():
+    out = run(["bash", "-c", "source .venv/bin/activate 2>/dev/null || true; python3 bench.py --json --batches 11"], cwd=ROOT / "bindings" / "python")
+    start = out.find("{")
+    return json.loads(out[start:out.rfind("}") + 1])
+
+
+def go_bench():
+    out = run(["go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "3"], cwd=ROOT / "bindings" / "go", env={"GOTOOLCHAIN": "local"})
+    results = {}
+    for line in out.splitlines():
+        match = re.match(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
+        if match:
+            results.setdefault(match.group(1), []).append(float(match.group(2)))
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def java_bench():
+    jdk = next((p for p in sorted(Path("/usr/lib/jvm").glob("*")) if (p / "bin" / "java").exists() and "25" in p.name), None)
+    env = {"JAVA_HOME": str(jdk)} if jdk else {}
+    out = run(["mvn", "-q", "-B", "-Pbench", "-DskipTests", "compile", "exec:exec"], cwd=ROOT / "bindings" / "java", env=env, check=False)
+    results = {}
+    for line in out.splitlines():
+        match = re.match(r"^(\S+)\s+(?:\S+\s+)*?avgt\s+\d+\s+([\d.]+)\s+(?:±\s+[\d.]+\s+)?(\S+)", line)
+        if match:
+            value, unit = float(match.group(2)), match.group(3)
+            scale = {"ns/op": 1, "us/op": 1e3, "ms/op": 1e6}.get(unit, 1)
+            results[match.group(1)] = value * scale
+    return results
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "n/a"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def svg_chart(bars, path):
+    """Horizontal bars on a log scale, one per (label, ns)."""
+    import math
+    bars = [(label, ns) for label, ns in bars if ns]
+    width, left, row = 860, 330, 26
+    height = 50 + row * len(bars)
+    lo, hi = math.log10(min(ns for _, ns in bars) / 2), math.log10(max(ns for _, ns in bars) * 2)
+    scale = lambda ns: left + (math.log10(ns) - lo) / (hi - lo) * (width - left - 90)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">Time per decision (log scale, lower is better)</text>',
+    ]
+    for i, (label, ns) in enumerate(bars):
+        y = 35 + i * row
+        color = "#2a7ae2" if label.startswith("ctpolicy") else "#999999"
+        parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{label}</text>')
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{max(scale(ns) - left, 1):.1f}" height="{row - 8}" fill="{color}"/>')
+        parts.append(f'<text x="{scale(ns) + 6:.1f}" y="{y + 15}">{fmt_ns(ns)}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip", action="append", default=[])
+    parser.add_argument("--seconds", type=int, default=5, help="criterion measurement time per bench")
+    parser.add_argument("--memory-lines", type=int, default=10_000_000)
+    args = parser.parse_args()
+
+    report = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "commit": run(["git", "rev-parse", "--short", "HEAD"]).strip()}
+    if "rust" not in args.skip:
+        report["rust"] = rust_benches(args.seconds)
+    if "compare" not in args.skip:
+        report["compare"] = compare_bench()
+    if "memory" not in args.skip:
+        small = max_rss_kib(100_000)
+        large = max_rss_kib(args.memory_lines)
+        report["memory"] = {"100000": small, str(args.memory_lines): large}
+    for name, function in [("python", python_bench), ("go", go_bench), ("java", java_bench)]:
+        if name not in args.skip:
+            try:
+                report[name] = function()
+            except SystemExit as error:
+                report[name] = {"error": str(error)}
+    (ROOT / "target" / "bench-report.json").write_text(json.dumps(report, indent=1))
+    write_markdown(report, args)
+
+
+def write_markdown(report, args):
+    rust = report.get("rust", {})
+    compare = report.get("compare") or {}
+    m = report["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (benches/report.py) from one run on this machine; "
+        "do not edit by hand. Medians; the chart is docs/benchmarks.svg.",
+        "",
+        f"- date: {report['date']}, commit {report['commit']}",
+        f"- machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}",
+        f"- toolchains: {m['rustc']}; {m['go']}; Python {m['python']}",
+        "- request: the 604-byte subscription renewal of benches/fixtures.rs (a token charge "
+        "with its stored record, counters and `now`), strict partner policy; every decision "
+        "includes the token's SHA-256 fingerprint unless said otherwise.",
+        "",
+        "## Rust core and C ABI (criterion)",
+        "",
+        "| benchmark | median |",
+        "| --- | ---: |",
+    ]
+    for name in sorted(rust):
+        lines.append(f"| `{name}` | {fmt_ns(rust[name])} |")
+    batch = rust.get("batch/ctp_check_batch_10k")
+    typed = rust.get("typed/ctp_check")
+    json_path = rust.get("json/ctp_check_json")
+    lines += ["", "## Targets", "", "| target | measured | met |", "| --- | --- | --- |"]
+    cedar = compare.get("cedar_ns") if isinstance(compare, dict) else None
+    if json_path:
+        ratio = f"{cedar / json_path:.1f}× faster than Cedar" if cedar else "Cedar not measured"
+        lines.append(f"| JSON path ≥ 10× faster than Cedar | `ctp_check_json` {fmt_ns(json_path)}; {ratio} | {'yes' if cedar and cedar / json_path >= 10 else 'no'} |")
+    if typed:
+        lines.append(f"| typed path ≤ 100 ns (no fingerprint) | `ctp_check` {fmt_ns(typed)} | {'yes' if typed <= 100 else 'no'} |")
+    if batch:
+        per_second = 10_000 / (batch / 1e9)
+        lines.append(f"| batch ≥ 1,000,000 requests/s/core | `ctp_check_batch` {per_second:,.0f} requests/s on one core | {'yes' if per_second >= 1e6 else 'no'} |")
+    memory = report.get("memory")
+    if memory:
+        (small_rss, small_time), (large_rss, large_time) = memory["100000"], memory[str(args.memory_lines)]
+        flat = large_rss <= small_rss * 1.1 + 1024
+        lines.append(f"| memory flat over {args.memory_lines:,} checks | peak RSS {small_rss:,} KiB after 100,000, {large_rss:,} KiB after {args.memory_lines:,} ({large_time:.0f} s) | {'yes' if flat else 'no'} |")
+    if compare:
+        lines += ["", "## Beside Cedar and regorus (same rules, same JSON, same process)", "",
+                  "See benches/compare/README.md for what each engine evaluates.", "", "```json", json.dumps(compare, indent=1), "```"]
+    for name in ["python", "go", "java"]:
+        data = report.get(name)
+        if data:
+            lines += ["", f"## {name.capitalize()} binding", "", "```json", json.dumps(data, indent=1), "```"]
+    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+    bars = [
+        ("ctpolicy typed ctp_check", typed),
+        ("ctpolicy batch, per request", batch / 10_000 if batch else None),
+        ("ctpolicy ctp_check_json", json_path),
+    ]
+    if isinstance(compare, dict):
+        bars += [("Cedar (same rules)", compare.get("cedar_ns")), ("regorus (same rules)", compare.get("regorus_ns"))]
+    svg_chart(bars, ROOT / "docs" / "benchmarks.svg")
+    print("wrote docs/BENCHMARKS.md and docs/benchmarks.svg", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
