@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instant<'a> {
     seconds: i64,
-    fraction: &'a str,
+    fraction: &'a [u8],
 }
 
 impl Ord for Instant<'_> {
@@ -43,8 +43,8 @@ impl<'a> Instant<'a> {
     pub fn from_unix_millis(ms: i64, digits: &'a mut [u8; 3]) -> Instant<'a> {
         let millis = ms.rem_euclid(1000) as u16;
         *digits = [b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8];
-        let text = std::str::from_utf8(digits).expect("ASCII digits");
-        Instant { seconds: ms.div_euclid(1000), fraction: text.trim_end_matches('0') }
+        let significant = digits.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1);
+        Instant { seconds: ms.div_euclid(1000), fraction: &digits[..significant] }
     }
 
     /// True when `self` is strictly earlier than `earlier + interval_seconds`.
@@ -87,14 +87,14 @@ pub fn parse(text: &str) -> Option<Instant<'_>> {
         return None;
     }
     let mut pos = 19;
-    let mut fraction = "";
+    let mut fraction: &[u8] = &[];
     if b[pos] == b'.' {
         let start = pos + 1;
         let end = start + b[start..].iter().take_while(|d| d.is_ascii_digit()).count();
         if end == start {
             return None;
         }
-        fraction = text[start..end].trim_end_matches('0');
+        fraction = text[start..end].trim_end_matches('0').as_bytes();
         pos = end;
     }
     let offset_seconds = match b.get(pos)? {

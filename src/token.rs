@@ -298,58 +298,117 @@ pub fn classify(bytes: &[u8]) -> Result<(TokenForm, &str, Option<TokenEnvironmen
     if bytes.len() > MAX_TOKEN_BYTES {
         return Err(malformed(TooLong));
     }
-    if !is_visible_ascii(bytes) {
+    // One pass finds the ':' positions and checks every byte is visible
+    // ASCII, eight bytes at a time: this runs on every charge.
+    let mut colons = [0usize; 8];
+    let mut count = 0;
+    if !scan_visible_ascii_and_colons(bytes, &mut colons, &mut count) {
         return Err(malformed(InvalidCharacter));
     }
     if !bytes.starts_with(b"krn:") {
         return Err(malformed(NotAKrn));
     }
-    // Split on ':' by hand: the value is checked on every charge, and at
-    // most eight segments matter (more is never a valid structure).
-    let mut segments: [&[u8]; 8] = [&[]; 8];
-    let mut count = 0;
-    let mut has_customer_token_segment = false;
-    for segment in bytes.split(|&b| b == b':') {
-        has_customer_token_segment |= segment == b"customer-token";
-        if count < segments.len() {
-            segments[count] = segment;
-        }
-        count += 1;
-    }
+    // Segment i runs from after colon i-1 to colon i; `count` colons make
+    // count + 1 segments. More than eight segments never form a valid KRN,
+    // but still need the wrong-type check over all of them.
+    let segment = |i: usize| -> &[u8] {
+        let start = if i == 0 { 0 } else { colons[i - 1] + 1 };
+        let end = if i < count { colons[i] } else { bytes.len() };
+        &bytes[start..end]
+    };
+    let segments = count + 1;
+    let has_customer_token_segment = if count <= colons.len() {
+        (0..segments).any(|i| segment(i) == b"customer-token")
+    } else {
+        bytes.split(|&b| b == b':').any(|s| s == b"customer-token")
+    };
     if !has_customer_token_segment {
         return Err(TokenError::WrongType);
     }
-    let (form, region, environment, id): (_, &[u8], _, &[u8]) = match (count, segments) {
-        (4, [b"krn", b"customer-token", region, id, ..]) => (TokenForm::Network, region, None, id),
-        (7, [b"krn", b"partner", region, env, b"identity", b"customer-token", id, _]) => {
-            let environment = match env {
+    let (form, region, environment, id) = match segments {
+        4 if segment(1) == b"customer-token" => (TokenForm::Network, segment(2), None, segment(3)),
+        7 if segment(1) == b"partner" && segment(4) == b"identity" && segment(5) == b"customer-token" => {
+            let environment = match segment(3) {
                 b"live" => TokenEnvironment::Live,
                 b"test" => TokenEnvironment::Test,
                 _ => return Err(malformed(BadStructure)),
             };
-            (TokenForm::Identity, region, Some(environment), id)
+            (TokenForm::Identity, segment(2), Some(environment), segment(6))
         }
         _ => return Err(malformed(BadStructure)),
     };
-    // Every byte is visible ASCII here, so the region is valid UTF-8.
-    let region = std::str::from_utf8(region).map_err(|_| malformed(BadRegion))?;
-    if !is_region(region) {
+    if !is_region_bytes(region) {
         return Err(malformed(BadRegion));
     }
-    let id_is_valid = (1..=MAX_ID_CHARS).contains(&id.len())
-        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'));
-    if !id_is_valid {
+    if !((1..=MAX_ID_CHARS).contains(&id.len()) && id.iter().all(|&b| ID_BYTES[b as usize])) {
         return Err(malformed(BadId));
     }
+    // A region is five ASCII bytes at most, so this cannot fail.
+    let region = std::str::from_utf8(region).map_err(|_| malformed(BadRegion))?;
     Ok((form, region, environment))
 }
 
 /// Two lowercase ASCII letters followed by one to three ASCII digits.
 pub fn is_region(text: &str) -> bool {
-    let bytes = text.as_bytes();
+    is_region_bytes(text.as_bytes())
+}
+
+fn is_region_bytes(bytes: &[u8]) -> bool {
     (3..=5).contains(&bytes.len())
         && bytes[..2].iter().all(u8::is_ascii_lowercase)
         && bytes[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// The id alphabet `A–Z a–z 0–9 . _ ~ -` as a lookup table.
+static ID_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'~' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
+/// Checks that every byte is visible ASCII (`0x21..=0x7E`) and records the
+/// positions of the first eight ':' bytes in `colons` (`count` is the total
+/// number of ':' bytes). Eight bytes at a time.
+fn scan_visible_ascii_and_colons(bytes: &[u8], colons: &mut [usize; 8], count: &mut usize) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut record = |position: usize| {
+        if *count < colons.len() {
+            colons[*count] = position;
+        }
+        *count += 1;
+    };
+    let mut offset = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let x = word(chunk);
+        let below = x.wrapping_sub(ONES * 0x21) & !x;
+        let above = ((x & !HIGHS) + ONES) | x;
+        if (below | above) & HIGHS != 0 {
+            return false;
+        }
+        // Visible ASCII only here, so the zero-byte test is exact.
+        let y = x ^ (ONES * u64::from(b':'));
+        let mut colon_lanes = y.wrapping_sub(ONES) & !y & HIGHS;
+        while colon_lanes != 0 {
+            record(offset + (colon_lanes.trailing_zeros() / 8) as usize);
+            colon_lanes &= colon_lanes - 1;
+        }
+        offset += 8;
+    }
+    for (i, &b) in bytes[offset..].iter().enumerate() {
+        if !(0x21..=0x7E).contains(&b) {
+            return false;
+        }
+        if b == b':' {
+            record(offset + i);
+        }
+    }
+    true
 }
 
 #[cfg(test)]
