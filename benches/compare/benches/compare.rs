@@ -26,6 +26,7 @@ pub const DECIDE: &[&str] = &[
     "regorus_eval_rule",
 ];
 pub const PARSE_ONLY: &[&str] = &["parse_only_ctpolicy", "parse_only_cedar_context", "parse_only_regorus_value"];
+pub const EVAL_ONLY: &[&str] = &["eval_only_ctpolicy", "eval_only_cedar", "eval_only_regorus"];
 
 fn benches(c: &mut Criterion) {
     // Every engine must answer every case right before anything is timed.
@@ -56,6 +57,31 @@ fn benches(c: &mut Criterion) {
         b.iter(|| cedar_policy::Context::from_json_str(black_box(RENEWAL), None).unwrap())
     });
     g.bench_function(PARSE_ONLY[2], |b| b.iter(|| regorus::Value::from_json_str(black_box(RENEWAL)).unwrap()));
+
+    // And the deciding alone, on input parsed once outside the loop.
+    let root = ctpolicy::request::parse_json(RENEWAL.as_bytes()).unwrap();
+    let parsed = ctpolicy::request::from_value(&root).unwrap();
+    g.bench_function(EVAL_ONLY[0], |b| b.iter(|| rust.check(black_box(&parsed)).unwrap()));
+    let context = cedar_policy::Context::from_json_str(RENEWAL, None).unwrap();
+    let request = cedar_policy::Request::new(
+        cedar.principal.clone(),
+        cedar.action.clone(),
+        cedar.resource.clone(),
+        context,
+        None,
+    )
+    .unwrap();
+    let entities = cedar_policy::Entities::empty();
+    g.bench_function(EVAL_ONLY[1], |b| {
+        b.iter(|| cedar.authorizer.is_authorized(black_box(&request), &cedar.policies, &entities).decision())
+    });
+    let input = regorus::Value::from_json_str(RENEWAL).unwrap();
+    g.bench_function(EVAL_ONLY[2], |b| {
+        b.iter(|| {
+            rego.set_input(black_box(input.clone()));
+            rego.eval_rule(ctpolicy_compare::REGO_RULE.to_string()).unwrap()
+        })
+    });
     g.finish();
 }
 
@@ -81,7 +107,7 @@ fn median_ns(id: &str) -> Option<f64> {
 fn print_medians() {
     let base = median_ns(DECIDE[0]);
     println!("\nmedians (ns per request, the ~600-byte RENEWAL JSON text):");
-    for id in DECIDE.iter().chain(PARSE_ONLY) {
+    for id in DECIDE.iter().chain(PARSE_ONLY).chain(EVAL_ONLY) {
         match median_ns(id) {
             Some(ns) => {
                 let ratio = base.map(|b| format!("  ({:.1}x ctp_check_json)", ns / b)).unwrap_or_default();
@@ -130,6 +156,10 @@ fn write_results(path: &str) {
     for id in PARSE_ONLY {
         parse_only.insert(id.to_string(), median_ns(id).map(|v| (v * 10.0).round() / 10.0).into());
     }
+    let mut eval_only = serde_json::Map::new();
+    for id in EVAL_ONLY {
+        eval_only.insert(id.to_string(), median_ns(id).map(|v| (v * 10.0).round() / 10.0).into());
+    }
     let ratio = |num: &str, den: &str| -> serde_json::Value {
         match (median_ns(num), median_ns(den)) {
             (Some(n), Some(d)) => ((n / d * 100.0).round() / 100.0).into(),
@@ -143,6 +173,7 @@ fn write_results(path: &str) {
         "input_bytes": RENEWAL.len(),
         "engines": engines,
         "parse_only": parse_only,
+        "eval_only": eval_only,
         "ratios": {
             "cedar_vs_ctp_check_json": ratio(DECIDE[3], DECIDE[0]),
             "regorus_vs_ctp_check_json": ratio(DECIDE[4], DECIDE[0]),
