@@ -7,8 +7,9 @@
 # FUZZ_MAX_TIME=SECONDS caps each long run's time as well (libFuzzer
 # -max_total_time); RESULTS.md then shows how many executions were done.
 # Builds once, runs the targets one at a time (one libFuzzer process, under
-# `nice -n 19`), prints libFuzzer's final stats per target and appends a
-# line per target to fuzz/RESULTS.md. Exits 1 at the first finding (crash,
+# `nice -n 19`), prints libFuzzer's final stats per target; a long run
+# also appends a line per target to fuzz/RESULTS.md (a smoke run does not,
+# so `make test` leaves the tree clean). Exits 1 at the first finding (crash,
 # leak, timeout, OOM: the reproducer stays in fuzz/artifacts/<target>/),
 # 2 when cargo-fuzz cannot be found or installed or the build fails.
 # Works on stable Rust: RUSTC_BOOTSTRAP=1 lets cargo-fuzz use -Zsanitizer.
@@ -138,9 +139,11 @@ for target in "${targets[@]}"; do
             echo "!! replay: RUSTC_BOOTSTRAP=1 cargo fuzz run ${CARGO_FUZZ_FLAGS[*]} $target fuzz/artifacts/$target/$file" >&2
         done
     fi
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-        "$(date -u '+%Y-%m-%d %H:%M')" "$commit" "$mode" "$target" "${executions:-?}" "$seconds" \
-        "${exec_per_s:-?}" "$corpus" "$findings" >> "$results"
+    if [[ $mode != smoke ]]; then
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+            "$(date -u '+%Y-%m-%d %H:%M')" "$commit" "$mode" "$target" "${executions:-?}" "$seconds" \
+            "${exec_per_s:-?}" "$corpus" "$findings" >> "$results"
+    fi
     echo "== $target: ${executions:-?} executions in ${seconds}s (${exec_per_s:-?} exec/s), corpus $corpus, findings: $findings"
     if [[ $status -ne 0 ]]; then
         echo "fuzz/run.sh: stopped at the first finding (log: ${log#"$ROOT"/})" >&2
