@@ -45,7 +45,7 @@ impl<R: BufRead> LineReader<R> {
                     break;
                 }
                 saw_any = true;
-                let (chunk, found) = match available.iter().position(|&b| b == delimiter) {
+                let (chunk, found) = match memchr::memchr(delimiter, available) {
                     Some(i) => (&available[..i], Some(i)),
                     None => (available, None),
                 };

@@ -200,7 +200,7 @@ impl Engine {
     /// `out`, one output line per request, in order.
     pub fn check_batch(&self, input: &[u8], out: &mut String) -> BatchCounts {
         let mut counts = BatchCounts::default();
-        for line in input.split(|&b| b == b'\n') {
+        for line in lines(input) {
             if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
                 continue;
             }
@@ -354,6 +354,25 @@ fn push_rule_id(out: &mut String, id: u16) {
         }
     }
     out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+}
+
+/// The lines of a JSON Lines text, without their `\n`; the newline search is
+/// SIMD (memchr), which matters when a batch is millions of short lines.
+fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(input);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr(b'\n', text) {
+            Some(end) => {
+                rest = Some(&text[end + 1..]);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
