@@ -183,6 +183,11 @@ fn reference(value: Option<&Value<'_>>) -> Reference {
         None => Reference::Absent,
         Some(value) => {
             let valid = value.as_str().is_some_and(|text| {
+                // Printable ASCII (the usual reference) is settled bytewise;
+                // anything else is counted and checked as characters.
+                if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+                    return !text.is_empty() && text.len() <= MAX_REFERENCE_CHARS;
+                }
                 !text.is_empty()
                     && (text.len() <= MAX_REFERENCE_CHARS || text.chars().count() <= MAX_REFERENCE_CHARS)
                     && !text.chars().any(char::is_control)
