@@ -98,9 +98,18 @@ impl RuleSet {
         self.0 |= 1 << index;
     }
 
-    /// The rule ids in the set, ascending.
+    /// The rule ids in the set, ascending (`RULES` is in id order), visiting
+    /// only the set bits.
     pub fn ids(self) -> impl Iterator<Item = u16> {
-        RULES.iter().enumerate().filter(move |(i, _)| self.0 & (1 << i) != 0).map(|(_, rule)| rule.id)
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let index = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(RULES[index].id)
+        })
     }
 }
 
