@@ -5,13 +5,19 @@
 //! last), the nesting limit is 64 with the pointer of the fault, `100.0`,
 //! `1e2` and `-0` must be told apart from integers, numbers carried through a
 //! lifecycle step must come back byte for byte, and every fault must name its
-//! JSON Pointer. Reading into a borrowed tree in one pass also keeps the hot
-//! path free of per-string allocations: a string without escapes is a slice
-//! of the input.
+//! JSON Pointer.
+//!
+//! The tree is read in one pass into an [`Arena`] (a bump allocator): a
+//! string without escapes is a slice of the input, every object and array
+//! a slice of the arena, and nothing is freed value by value. The hot path
+//! reuses one arena per thread ([`with_arena`]), so a check allocates
+//! nothing once the thread is warm.
 
-use std::borrow::Cow;
+use std::cell::{Cell, RefCell, RefMut};
 use std::fmt;
+use std::mem::MaybeUninit;
 
+use bumpalo::Bump;
 use zeroize::Zeroize;
 
 /// Largest input the engine reads: 1 MiB (rules.md section 1).
@@ -19,22 +25,23 @@ pub const MAX_INPUT_BYTES: usize = 1_048_576;
 /// Deepest level a value may sit at; the top-level value is level 1.
 pub const MAX_DEPTH: usize = 64;
 
-/// A parsed JSON value borrowing from the input where it can.
+/// A parsed JSON value, borrowing from the input and from the arena it was
+/// read into.
 ///
 /// `repr(u64)` puts every payload at an 8-byte offset: with the default
 /// layout `Bool` packs its byte right after the tag, every payload starts
 /// at offset 1, and moving a parsed value out of a call (unaligned loads
 /// over the callee's aligned stores) defeats store-to-load forwarding,
 /// which profiling showed as a fifth of the parse time.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[repr(u64)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
     Number(Number<'a>),
     String(JsonStr<'a>),
-    Array(Vec<Value<'a>>),
-    Object(Vec<(JsonStr<'a>, Value<'a>)>),
+    Array(&'a [Value<'a>]),
+    Object(&'a [(JsonStr<'a>, Value<'a>)]),
 }
 
 /// Deliberately opaque: a value may hold a customer token.
@@ -75,21 +82,105 @@ impl<'a> Number<'a> {
 }
 
 /// A decoded JSON string: a slice of the input when it had no escapes,
-/// otherwise an owned copy that is wiped when dropped (it may be a token).
-#[derive(Clone, PartialEq, Eq)]
-pub struct JsonStr<'a>(Cow<'a, str>);
+/// otherwise a copy in the arena, which is wiped before the arena's memory
+/// is reused or freed (it may be a token).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct JsonStr<'a>(&'a str);
 
 impl<'a> JsonStr<'a> {
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'a str {
+        self.0
     }
 }
 
-impl Drop for JsonStr<'_> {
-    fn drop(&mut self) {
-        if let Cow::Owned(owned) = &mut self.0 {
-            owned.zeroize();
+/// Where a parsed tree lives: one bump allocator per parse (or per thread,
+/// through [`with_arena`]). Strings decoded from escapes are written here,
+/// so an arena that holds one is wiped before it is reset or dropped.
+pub struct Arena {
+    bump: Bump,
+    holds_decoded_text: Cell<bool>,
+}
+
+/// An arena that grew beyond this while reading one input is not kept for
+/// the next: a thread keeps at most this much between calls.
+const ARENA_KEEP_BYTES: usize = 4 << 20;
+
+impl Arena {
+    pub fn new() -> Arena {
+        Arena { bump: Bump::new(), holds_decoded_text: Cell::new(false) }
+    }
+
+    /// A vector in the arena, for typed parts read from its values.
+    pub fn vec_with_capacity<T>(&self, capacity: usize) -> bumpalo::collections::Vec<'_, T> {
+        bumpalo::collections::Vec::with_capacity_in(capacity, &self.bump)
+    }
+
+    /// Zeroizes everything allocated so far when a decoded string may be
+    /// among it (escapes are rare, so this is rarely more than a flag test).
+    fn wipe(&mut self) {
+        if !self.holds_decoded_text.replace(false) {
+            return;
         }
+        // SAFETY: `&mut self` means no value read into this arena is still
+        // borrowed; each raw chunk is memory the bump allocator handed out
+        // and still owns, written here as (possibly uninitialised) bytes.
+        unsafe {
+            for (ptr, len) in self.bump.iter_allocated_chunks_raw() {
+                std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<u8>>(), len).zeroize();
+            }
+        }
+    }
+
+    /// Makes the arena ready for the next input: wiped, emptied, and
+    /// released entirely when one input made it large.
+    fn recycle(&mut self) {
+        self.wipe();
+        if self.bump.allocated_bytes() > ARENA_KEEP_BYTES {
+            self.bump = Bump::new();
+        } else {
+            self.bump.reset();
+        }
+    }
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena::new()
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+thread_local! {
+    static THREAD_ARENA: RefCell<Arena> = RefCell::new(Arena::new());
+}
+
+/// Resets the thread's arena when the call that borrowed it ends, panicking
+/// or not.
+struct Recycle<'c>(RefMut<'c, Arena>);
+
+impl Drop for Recycle<'_> {
+    fn drop(&mut self) {
+        self.0.recycle();
+    }
+}
+
+/// Runs `f` with this thread's arena, recycled afterwards; a nested call
+/// (or one during thread teardown) gets a fresh arena instead.
+pub fn with_arena<R>(f: impl FnOnce(&Arena) -> R) -> R {
+    let mut f = Some(f);
+    let reused = THREAD_ARENA.try_with(|cell| {
+        let arena = Recycle(cell.try_borrow_mut().ok()?);
+        let f = f.take().expect("called once");
+        Some(f(&arena.0))
+    });
+    match reused {
+        Ok(Some(result)) => result,
+        _ => (f.take().expect("not called yet"))(&Arena::new()),
     }
 }
 
@@ -190,8 +281,9 @@ pub struct JsonError {
     pub message: String,
 }
 
-/// Parses `input` strictly: UTF-8, size, depth, duplicate keys, surrogates.
-pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {
+/// Parses `input` strictly (UTF-8, size, depth, duplicate keys, surrogates)
+/// into `arena`.
+pub fn parse<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, JsonError> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(JsonError {
             fault: JsonFault::TooLarge,
@@ -209,7 +301,7 @@ pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {
         pointer: String::new(),
         message: format!("input is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
     })?;
-    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0 };
+    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, arena };
     reader.skip_whitespace();
     let root = Path::Root;
     let mut value = Value::Null;
@@ -272,6 +364,7 @@ struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    arena: &'a Arena,
 }
 
 /// Advances past bytes that need no attention inside a string (anything but
@@ -444,7 +537,7 @@ impl<'a> Reader<'a> {
                 Some(b'"') => {
                     let slice = &self.text[start..self.pos];
                     self.pos += 1;
-                    return Ok(JsonStr(Cow::Borrowed(slice)));
+                    return Ok(JsonStr(slice));
                 }
                 Some(b'\\') => break,
                 Some(0x00..=0x1F) => {
@@ -461,19 +554,16 @@ impl<'a> Reader<'a> {
     /// an owned copy (kept out of line; escapes are rare in requests).
     #[inline(never)]
     fn escaped_string(&mut self, start: usize, path: &Path<'_>) -> Parsed<JsonStr<'a>> {
-        let mut owned = String::with_capacity(self.pos - start + 16);
-        owned.push_str(&self.text[start..self.pos]);
-        let result = self.escaped_string_tail(&mut owned, path);
-        match result {
-            Ok(()) => Ok(JsonStr(Cow::Owned(owned))),
-            Err(error) => {
-                owned.zeroize();
-                Err(error)
-            }
-        }
+        // Set before the first byte is copied: the arena is wiped even when
+        // decoding fails half-way.
+        self.arena.holds_decoded_text.set(true);
+        let mut decoded = bumpalo::collections::String::with_capacity_in(self.pos - start + 16, &self.arena.bump);
+        decoded.push_str(&self.text[start..self.pos]);
+        self.escaped_string_tail(&mut decoded, path)?;
+        Ok(JsonStr(decoded.into_bump_str()))
     }
 
-    fn escaped_string_tail(&mut self, out: &mut String, path: &Path<'_>) -> Parsed<()> {
+    fn escaped_string_tail(&mut self, out: &mut bumpalo::collections::String<'a>, path: &Path<'_>) -> Parsed<()> {
         loop {
             let run_start = self.pos;
             while let Some(&b) = self.bytes.get(self.pos) {
@@ -538,14 +628,14 @@ impl<'a> Reader<'a> {
         char::from_u32(code).ok_or_else(|| self.fail(JsonFault::Syntax, path, "invalid \\u escape"))
     }
 
-    fn array(&mut self, depth: usize, path: &Path<'_>) -> Parsed<Vec<Value<'a>>> {
+    fn array(&mut self, depth: usize, path: &Path<'_>) -> Parsed<&'a [Value<'a>]> {
         self.pos += 1;
         self.skip_whitespace();
         if self.bytes.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Ok(Vec::new());
+            return Ok(&[]);
         }
-        let mut items = Vec::with_capacity(4);
+        let mut items = bumpalo::collections::Vec::with_capacity_in(4, &self.arena.bump);
         loop {
             let item_path = Path::Index(path, items.len());
             self.skip_whitespace();
@@ -557,21 +647,21 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(items);
+                    return Ok(items.into_bump_slice());
                 }
                 _ => return Err(self.fail(JsonFault::Syntax, path, "expected ',' or ']' in an array")),
             }
         }
     }
 
-    fn object(&mut self, depth: usize, path: &Path<'_>) -> Parsed<Vec<(JsonStr<'a>, Value<'a>)>> {
+    fn object(&mut self, depth: usize, path: &Path<'_>) -> Parsed<&'a [(JsonStr<'a>, Value<'a>)]> {
         self.pos += 1;
         self.skip_whitespace();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Vec::new());
+            return Ok(&[]);
         }
-        let mut members: Vec<(JsonStr<'a>, Value<'a>)> = Vec::with_capacity(8);
+        let mut members = bumpalo::collections::Vec::with_capacity_in(8, &self.arena.bump);
         loop {
             self.skip_whitespace();
             if self.bytes.get(self.pos) != Some(&b'"') {
@@ -579,7 +669,7 @@ impl<'a> Reader<'a> {
             }
             let key = self.string(path)?;
             if members.len() < PAIRWISE_DUPLICATE_CHECK_LIMIT
-                && members.iter().any(|(seen, _)| seen.as_str() == key.as_str())
+                && members.iter().any(|(seen, _): &(JsonStr<'a>, Value<'a>)| seen.as_str() == key.as_str())
             {
                 let key_path = Path::Key(path, key.as_str());
                 return Err(self.fail(JsonFault::DuplicateKey, &key_path, "duplicate key"));
@@ -604,7 +694,7 @@ impl<'a> Reader<'a> {
                     if members.len() > PAIRWISE_DUPLICATE_CHECK_LIMIT {
                         self.check_large_object_keys(&members, path)?;
                     }
-                    return Ok(members);
+                    return Ok(members.into_bump_slice());
                 }
                 _ => return Err(self.fail(JsonFault::Syntax, path, "expected ',' or '}' in an object")),
             }
@@ -729,6 +819,14 @@ pub fn write_canonical(out: &mut String, value: &Value<'_>) {
 mod tests {
     use super::*;
 
+    /// `parse` with an arena (and input) that live as long as the test
+    /// binary: leaked on purpose, a few bytes per assertion.
+    fn parse(input: &[u8]) -> Result<Value<'static>, JsonError> {
+        let arena: &'static Arena = Box::leak(Box::new(Arena::new()));
+        let input: &'static [u8] = Box::leak(input.to_vec().into_boxed_slice());
+        super::parse(input, arena)
+    }
+
     fn fault(input: &str) -> (JsonFault, String) {
         let error = parse(input.as_bytes()).unwrap_err();
         (error.fault, error.pointer)
@@ -820,5 +918,50 @@ mod tests {
         let mut canonical = String::new();
         write_canonical(&mut canonical, &value);
         assert!(canonical.starts_with("{\"a\":{\"y\":true,\"z\":null},\"b\""));
+    }
+
+    fn arena_bytes(arena: &Arena) -> Vec<u8> {
+        // SAFETY: test only; the chunks are read as bytes after a wipe, or
+        // after a parse that wrote every byte it allocated for strings.
+        unsafe {
+            arena
+                .bump
+                .iter_allocated_chunks_raw()
+                .flat_map(|(ptr, len)| std::slice::from_raw_parts(ptr, len).to_vec())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn decoded_strings_are_wiped_from_the_arena() {
+        // The escape makes the parser decode the id into the arena.
+        let input = br#"{"t":"krn:customer-token:eu1:s\u0065cret-id-42"}"#;
+        let mut arena = Arena::new();
+        let value = super::parse(input, &arena).unwrap();
+        assert_eq!(value.get("t").and_then(Value::as_str), Some("krn:customer-token:eu1:secret-id-42"));
+        let needle = b"secret-id-42";
+        assert!(arena_bytes(&arena).windows(needle.len()).any(|w| w == needle), "decoded into the arena");
+        arena.wipe();
+        assert!(arena_bytes(&arena).iter().all(|&b| b == 0), "wiped");
+        assert!(!arena.holds_decoded_text.get());
+    }
+
+    #[test]
+    fn the_thread_arena_is_recycled_and_a_nested_call_gets_its_own() {
+        let input = br#"{"a":"x\ny","b":[1,2,3]}"#;
+        with_arena(|outer| {
+            let value = super::parse(input, outer).unwrap();
+            with_arena(|inner| {
+                assert!(!std::ptr::eq(outer, inner), "a nested call must not share the arena in use");
+                assert!(super::parse(input, inner).is_ok());
+            });
+            assert_eq!(value.get("a").and_then(Value::as_str), Some("x\ny"));
+        });
+        // Recycled: wiped and empty again.
+        THREAD_ARENA.with(|cell| {
+            let arena = cell.borrow();
+            assert!(!arena.holds_decoded_text.get());
+            assert!(arena_bytes(&arena).is_empty());
+        });
     }
 }

@@ -52,11 +52,12 @@ fn rejected(code: &'static str, path: &str, message: &str) -> Error {
 /// Applies `event_json` to the stored record (`None`, or the JSON text
 /// `null`, when there is none yet).
 pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
+    let arena = json::Arena::new();
     let record_root = match record_json {
-        Some(text) => json::parse(text).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
+        Some(text) => json::parse(text, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
         None => Value::Null,
     };
-    let event_root = json::parse(event_json).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+    let event_root = json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
 
     // Check 1: the record, when given, is valid.
     let record = match &record_root {
@@ -66,7 +67,7 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
                 rejected("RECORD_INVALID", &json::pointer(&[fault.field]), fault.message)
                     .with_detail(fault.detail.as_str())
             })?;
-            Some((fields.as_slice(), valid.state))
+            Some((*fields, valid.state))
         }
         _ => {
             return Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD"));

@@ -76,7 +76,8 @@ impl Policy {
         if input.is_empty() {
             return Policy::from_json(b"{}");
         }
-        let root = json::parse(input).map_err(|e| Error::from_json(e, Status::InvalidPolicy, "policy"))?;
+        let arena = json::Arena::new();
+        let root = json::parse(input, &arena).map_err(|e| Error::from_json(e, Status::InvalidPolicy, "policy"))?;
         Policy::from_value(&root)
     }
 

@@ -2,7 +2,7 @@
 //! strictly, into typed parts. Rules never see raw JSON text.
 
 use crate::error::{Error, Status};
-use crate::json::{self, member, JsonStr, Value};
+use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::timestamp::{self, Instant};
 
 /// Longest `decision_id`, in characters.
@@ -29,7 +29,7 @@ pub struct Counters {
 /// A request that passed the envelope checks.
 pub struct Request<'v> {
     pub customer_present: bool,
-    pub headers: Vec<Header<'v>>,
+    pub headers: &'v [Header<'v>],
     /// The whole body: rules read the parts they check.
     pub body: &'v Value<'v>,
     /// The stored record object, when one was sent.
@@ -46,9 +46,9 @@ impl<'v> Request<'v> {
     }
 }
 
-/// Parses and checks the envelope of a pre-flight request.
-pub fn parse_json(input: &[u8]) -> Result<Value<'_>, Error> {
-    json::parse(input).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
+/// Reads a pre-flight request's JSON into `arena`.
+pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Error> {
+    json::parse(input, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
 }
 
 fn wrong_type(path: &str, expected: &str, found: &Value<'_>) -> Error {
@@ -68,10 +68,11 @@ fn describe(path: &str) -> String {
 }
 
 /// Checks the envelope of a parsed request and yields its typed parts.
-pub fn from_value<'v>(root: &'v Value<'v>) -> Result<Request<'v>, Error> {
+/// Its header list is kept in `arena`.
+pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'v>, Error> {
     let members = root.as_object().ok_or_else(|| wrong_type("", "a JSON object", root))?;
     let mut customer_present = None;
-    let mut headers = Vec::new();
+    let mut headers: &[Header<'v>] = &[];
     let mut body = None;
     let mut token_record = None;
     let mut now = None;
@@ -88,13 +89,13 @@ pub fn from_value<'v>(root: &'v Value<'v>) -> Result<Request<'v>, Error> {
                 Value::Bool(flag) => customer_present = Some(*flag),
                 other => return Err(wrong_type("/customer_present", "a boolean", other)),
             },
-            "headers" => headers = parse_headers(value)?,
+            "headers" => headers = parse_headers(value, arena)?,
             "body" => match value {
                 Value::Object(_) => body = Some(value),
                 other => return Err(wrong_type("/body", "an object", other)),
             },
             "token_record" => match value {
-                Value::Object(fields) => token_record = Some(fields.as_slice()),
+                Value::Object(fields) => token_record = Some(*fields),
                 other => return Err(wrong_type("/token_record", "an object", other)),
             },
             "now" => {
@@ -138,9 +139,9 @@ fn is_envelope_field(key: &str) -> bool {
     )
 }
 
-fn parse_headers<'v>(value: &'v Value<'v>) -> Result<Vec<Header<'v>>, Error> {
+fn parse_headers<'v>(value: &'v Value<'v>, arena: &'v Arena) -> Result<&'v [Header<'v>], Error> {
     let members = value.as_object().ok_or_else(|| wrong_type("/headers", "an object", value))?;
-    let mut headers = Vec::with_capacity(members.len());
+    let mut headers = arena.vec_with_capacity(members.len());
     for (name, value) in members {
         match value {
             Value::Null => {} // not sent
@@ -155,7 +156,7 @@ fn parse_headers<'v>(value: &'v Value<'v>) -> Result<Vec<Header<'v>>, Error> {
             }
         }
     }
-    Ok(headers)
+    Ok(headers.into_bump_slice())
 }
 
 fn parse_counters(value: &Value<'_>) -> Result<Counters, Error> {

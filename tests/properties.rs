@@ -342,7 +342,8 @@ proptest! {
     #[test]
     fn the_json_reader_agrees_with_serde_json(value in json_value()) {
         let text = value.to_string();
-        let ours = ctpolicy::json::parse(text.as_bytes()).expect("serde_json's output is valid JSON without duplicates");
+        let arena = ctpolicy::json::Arena::new();
+        let ours = ctpolicy::json::parse(text.as_bytes(), &arena).expect("serde_json's output is valid JSON without duplicates");
         let mut written = String::new();
         ctpolicy::json::write_value(&mut written, &ours);
         let reread: Value = serde_json::from_str(&written).unwrap();
@@ -351,7 +352,8 @@ proptest! {
 
     #[test]
     fn what_the_json_reader_accepts_serde_json_accepts(text in "[\\[\\]{}\",:0-9a-z.eE+\\- \\\\]{0,24}") {
-        if let Ok(ours) = ctpolicy::json::parse(text.as_bytes()) {
+        let arena = ctpolicy::json::Arena::new();
+        if let Ok(ours) = ctpolicy::json::parse(text.as_bytes(), &arena) {
             let theirs: Result<Value, _> = serde_json::from_str(&text);
             prop_assert!(theirs.is_ok(), "we accepted {:?} but serde_json did not", text);
             let mut written = String::new();
