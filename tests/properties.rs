@@ -4,8 +4,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::{json, Map, Value};
 
-use ctpolicy::{apply_event, Charge, Engine, ScopeSet, StoredRecord};
 use ctpolicy::record::TokenState;
+use ctpolicy::{apply_event, Charge, Engine, ScopeSet, StoredRecord};
 
 const POLICIES: &[&str] = &[
     "{}",
@@ -15,7 +15,10 @@ const POLICIES: &[&str] = &[
 ];
 
 fn engines() -> Vec<Engine> {
-    POLICIES.iter().map(|p| Engine::from_policy_json(p.as_bytes()).unwrap()).collect()
+    POLICIES
+        .iter()
+        .map(|p| Engine::from_policy_json(p.as_bytes()).unwrap())
+        .collect()
 }
 
 /// A token id unlikely to appear anywhere by chance.
@@ -26,10 +29,14 @@ fn tokens() -> Vec<Option<String>> {
         None,
         Some(format!("krn:customer-token:eu1:{SECRET_ID}")),
         Some(format!("krn:customer-token:us1:{SECRET_ID}")),
-        Some(format!("krn:partner:eu1:test:identity:customer-token:{SECRET_ID}")),
+        Some(format!(
+            "krn:partner:eu1:test:identity:customer-token:{SECRET_ID}"
+        )),
         Some(format!("krn:customer-token:EU1:{SECRET_ID}")),
         Some(format!("krn:customer-token:eu1:{SECRET_ID} ")),
-        Some(format!("krn:payment:eu1:klarna-network-session-token:{SECRET_ID}")),
+        Some(format!(
+            "krn:payment:eu1:klarna-network-session-token:{SECRET_ID}"
+        )),
         Some(String::new()),
         Some(format!("{SECRET_ID}-not-a-krn")),
     ]
@@ -77,26 +84,64 @@ fn charge_case() -> impl Strategy<Value = ChargeCase> {
         0..POLICIES.len(),
         any::<bool>(),
         0..tokens().len(),
-        proptest::option::of((any::<bool>(), 0u32..16, any::<bool>(), proptest::option::of(-200_000_000i64..100_000_000))),
-        proptest::option::of(prop::sample::select(vec!["renewal-42", "", "has space", "k"])),
+        proptest::option::of((
+            any::<bool>(),
+            0u32..16,
+            any::<bool>(),
+            proptest::option::of(-200_000_000i64..100_000_000),
+        )),
+        proptest::option::of(prop::sample::select(vec![
+            "renewal-42",
+            "",
+            "has space",
+            "k",
+        ])),
         any::<bool>(),
-        prop::sample::select(vec![1i64, 1299, 49_999, 50_000, 50_001, 0, -5, 2_147_483_647, 2_147_483_648]),
+        prop::sample::select(vec![
+            1i64,
+            1299,
+            49_999,
+            50_000,
+            50_001,
+            0,
+            -5,
+            2_147_483_647,
+            2_147_483_648,
+        ]),
         prop::sample::select(vec!["EUR", "eur", "SEK", "USD", "EU1", "E R"]),
         proptest::option::of(-100_000_000i64..100_000_000),
-        (proptest::option::of(0i64..12), proptest::option::of(0i64..40)),
+        (
+            proptest::option::of(0i64..12),
+            proptest::option::of(0i64..40),
+        ),
     )
-        .prop_map(move |(policy, customer_present, token, record, key, step_up, amount, currency, now, attempts)| ChargeCase {
-            policy,
-            customer_present,
-            token,
-            record: record.map(|(revoked, scopes, same, last)| (revoked, scopes, same, last.map(|d| base_ms + d))),
-            key,
-            step_up,
-            amount,
-            currency,
-            now: now.map(|d| base_ms + d),
-            attempts,
-        })
+        .prop_map(
+            move |(
+                policy,
+                customer_present,
+                token,
+                record,
+                key,
+                step_up,
+                amount,
+                currency,
+                now,
+                attempts,
+            )| ChargeCase {
+                policy,
+                customer_present,
+                token,
+                record: record.map(|(revoked, scopes, same, last)| {
+                    (revoked, scopes, same, last.map(|d| base_ms + d))
+                }),
+                key,
+                step_up,
+                amount,
+                currency,
+                now: now.map(|d| base_ms + d),
+                attempts,
+            },
+        )
 }
 
 const OTHER_TOKEN: &str = "krn:customer-token:eu1:some-other-token";
@@ -113,7 +158,10 @@ fn equivalent_json(case: &ChargeCase) -> Value {
     }
     let mut body = Map::new();
     body.insert("currency".into(), json!(case.currency));
-    body.insert("request_payment_transaction".into(), json!({"amount": case.amount}));
+    body.insert(
+        "request_payment_transaction".into(),
+        json!({"amount": case.amount}),
+    );
     if case.step_up {
         body.insert("step_up_config".into(), json!({}));
     }
@@ -122,11 +170,18 @@ fn equivalent_json(case: &ChargeCase) -> Value {
     request.insert("headers".into(), Value::Object(headers));
     request.insert("body".into(), Value::Object(body));
     if let Some((revoked, scopes, same, last)) = case.record {
-        let stored = if same { tokens[case.token].clone().unwrap_or_default() } else { OTHER_TOKEN.to_owned() };
+        let stored = if same {
+            tokens[case.token].clone().unwrap_or_default()
+        } else {
+            OTHER_TOKEN.to_owned()
+        };
         let mut names = Vec::new();
         for (bit, name) in [
             (ScopeSet::CUSTOMER_PRESENT, "payment:customer_present"),
-            (ScopeSet::CUSTOMER_NOT_PRESENT, "payment:customer_not_present"),
+            (
+                ScopeSet::CUSTOMER_NOT_PRESENT,
+                "payment:customer_not_present",
+            ),
             (ScopeSet::CUSTOMER_LOGIN, "customer:login"),
             (ScopeSet::UNKNOWN, "payment:something_new"),
         ] {
@@ -157,7 +212,11 @@ fn equivalent_json(case: &ChargeCase) -> Value {
 }
 
 fn ids(list: &Value) -> Vec<u64> {
-    list.as_array().unwrap().iter().map(|v| v["id"].as_u64().unwrap()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_u64().unwrap())
+        .collect()
 }
 
 /// Reverses the key order of every object except `headers` (whose order
@@ -169,7 +228,12 @@ fn reversed(value: &Value, key: &str) -> Value {
             if key != "headers" {
                 entries.reverse();
             }
-            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), reversed(v, k))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), reversed(v, k)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| reversed(v, "")).collect()),
         other => other.clone(),
@@ -195,7 +259,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -382,7 +447,9 @@ fn one_engine_sixteen_threads_one_million_checks() {
         attempts: (None, None),
     };
     let mut requests: Vec<String> = (0..63)
-        .map(|_| equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string())
+        .map(|_| {
+            equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string()
+        })
         .collect();
     requests.push(equivalent_json(&renewal).to_string());
     let expected: Vec<String> = requests
@@ -393,7 +460,10 @@ fn one_engine_sixteen_threads_one_million_checks() {
             out
         })
         .collect();
-    assert!(expected.iter().any(|e| e.contains("\"ALLOW\"")) && expected.iter().any(|e| e.contains("\"DENY\"")));
+    assert!(
+        expected.iter().any(|e| e.contains("\"ALLOW\""))
+            && expected.iter().any(|e| e.contains("\"DENY\""))
+    );
     let per_thread = 1_000_000 / 16;
     let threads: Vec<_> = (0..16)
         .map(|t| {
@@ -412,5 +482,8 @@ fn one_engine_sixteen_threads_one_million_checks() {
         })
         .collect();
     let mismatches: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    assert_eq!(mismatches, 0, "answers under 16 threads differ from the single-threaded ones");
+    assert_eq!(
+        mismatches, 0,
+        "answers under 16 threads differ from the single-threaded ones"
+    );
 }

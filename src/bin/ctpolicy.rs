@@ -12,7 +12,11 @@ use ctpolicy::cli::{self, LineReader, Summary};
 use ctpolicy::{rules, Engine};
 
 #[derive(Parser)]
-#[command(name = "ctpolicy", version, about = "Pre-flight policy checks for Klarna customer-token charges")]
+#[command(
+    name = "ctpolicy",
+    version,
+    about = "Pre-flight policy checks for Klarna customer-token charges"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,7 +84,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { policy, summary, format, files } => check(policy.as_deref(), summary, format, &files),
+        Command::Check {
+            policy,
+            summary,
+            format,
+            files,
+        } => check(policy.as_deref(), summary, format, &files),
         Command::Token => token(),
         Command::Apply { record, event } => apply(record.as_deref(), &event),
         Command::Rules { format } => print_rules(format),
@@ -100,7 +109,12 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
-fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
+fn check(
+    policy: Option<&Path>,
+    summary: bool,
+    format: Format,
+    files: &[PathBuf],
+) -> io::Result<u8> {
     let stdout = io::stdout();
     let table = match format {
         Format::Auto => stdout.is_terminal(),
@@ -136,7 +150,11 @@ fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]
             match File::open(path) {
                 Ok(file) => {
                     let name = path.display().to_string();
-                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), &mut out)?;
+                    run.stream(
+                        &name,
+                        LineReader::new(BufReader::with_capacity(1 << 16, file)),
+                        &mut out,
+                    )?;
                 }
                 Err(error) => {
                     eprintln!("ctpolicy: {}: {error}", path.display());
@@ -222,4 +240,3 @@ fn explain(name: &str) -> io::Result<u8> {
         }
     }
 }
-

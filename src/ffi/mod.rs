@@ -50,7 +50,8 @@ pub const CTP_VERSION_MINOR: u32 = 1;
 /// Library version, patch part.
 pub const CTP_VERSION_PATCH: u32 = 0;
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons.
-pub const CTP_VERSION_NUMBER: u32 = CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH;
+pub const CTP_VERSION_NUMBER: u32 =
+    CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH;
 /// Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
 pub const CTP_ABI_VERSION: u32 = 1;
 
@@ -115,7 +116,10 @@ fn into_buf(text: String) -> ctp_buf {
     let mut boxed = text.into_bytes().into_boxed_slice();
     let len = boxed.len();
     if len == 0 {
-        return ctp_buf { ptr: ptr::null_mut(), len: 0 };
+        return ctp_buf {
+            ptr: ptr::null_mut(),
+            len: 0,
+        };
     }
     let ptr = boxed.as_mut_ptr();
     std::mem::forget(boxed);
@@ -140,7 +144,11 @@ fn invalid_argument(what: &str) -> Error {
 }
 
 fn null_with_length(what: &str) -> Error {
-    Error::new(Status::InvalidArgument, None, format!("{what} is NULL with a non-zero length"))
+    Error::new(
+        Status::InvalidArgument,
+        None,
+        format!("{what} is NULL with a non-zero length"),
+    )
 }
 
 /// Builds an engine from policy JSON.
@@ -246,7 +254,8 @@ pub unsafe extern "C" fn ctp_apply_event_json(
             return CTP_INVALID_ARGUMENT;
         }
         let result = (|| {
-            let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+            let record =
+                input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
             let event = input(event_json, event_len).map_err(|_| null_with_length("event_json"))?;
             let record = (!record.is_empty()).then_some(record);
             lifecycle::apply_event(record, event).map(|transition| transition.json().to_owned())
@@ -263,7 +272,11 @@ pub unsafe extern "C" fn ctp_apply_event_json(
 ///   error JSON (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its
 ///   `detail`, or `TOKEN_WRONG_TYPE`). Never contains the token.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_token_parse(token_ptr: *const u8, len: usize, out_json: *mut ctp_buf) -> u32 {
+pub unsafe extern "C" fn ctp_token_parse(
+    token_ptr: *const u8,
+    len: usize,
+    out_json: *mut ctp_buf,
+) -> u32 {
     guard(CTP_PANIC, || {
         if out_json.is_null() {
             return CTP_INVALID_ARGUMENT;
@@ -282,7 +295,10 @@ pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
         return Err(Error::new(
             Status::InvalidUtf8,
             None,
-            format!("token: input is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
+            format!(
+                "token: input is not UTF-8 (invalid byte at offset {})",
+                error.valid_up_to()
+            ),
         ));
     }
     match token::parse_token(bytes) {
@@ -292,7 +308,8 @@ pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
             Ok(out)
         }
         Err(error) => {
-            let mut failure = Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
+            let mut failure =
+                Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
             failure.detail = error.detail();
             Err(failure)
         }

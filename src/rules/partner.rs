@@ -4,17 +4,29 @@ use super::{Facts, Hit, Outcome};
 use crate::error::Error;
 
 pub(super) fn currency_not_allowed(facts: &Facts<'_>) -> Outcome {
-    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency) else {
+    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency)
+    else {
         return Ok(None);
     };
-    Ok((!allowed.contains(&currency))
-        .then(|| Hit::new("/body/currency", "the currency is not in the policy's allowed_currencies")))
+    Ok((!allowed.contains(&currency)).then(|| {
+        Hit::new(
+            "/body/currency",
+            "the currency is not in the policy's allowed_currencies",
+        )
+    }))
 }
 
 pub(super) fn amount_limit_exceeded(facts: &Facts<'_>) -> Outcome {
-    let amount = facts.payment.as_ref().and_then(|payment| payment.valid_amount);
-    let (Some(amount), Some(currency)) = (amount, facts.valid_currency) else { return Ok(None) };
-    let Some(limit) = facts.policy.max_amount(facts.required_scope, currency) else { return Ok(None) };
+    let amount = facts
+        .payment
+        .as_ref()
+        .and_then(|payment| payment.valid_amount);
+    let (Some(amount), Some(currency)) = (amount, facts.valid_currency) else {
+        return Ok(None);
+    };
+    let Some(limit) = facts.policy.max_amount(facts.required_scope, currency) else {
+        return Ok(None);
+    };
     Ok((amount > limit).then(|| {
         Hit::new(
             "/body/request_payment_transaction/amount",
@@ -28,13 +40,20 @@ fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
 }
 
 pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
-    let Some(interval) = facts.policy.min_charge_interval_seconds else { return Ok(None) };
+    let Some(interval) = facts.policy.min_charge_interval_seconds else {
+        return Ok(None);
+    };
     if facts.customer_present {
         return Ok(None);
     }
-    let Some(last_used_at) = facts.valid_record().and_then(|record| record.last_used_at) else { return Ok(None) };
+    let Some(last_used_at) = facts.valid_record().and_then(|record| record.last_used_at) else {
+        return Ok(None);
+    };
     let now = facts.now.ok_or_else(|| {
-        needed_by_rule("/now", "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds")
+        needed_by_rule(
+            "/now",
+            "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds",
+        )
     })?;
     Ok(now.is_before_offset(&last_used_at, interval).then(|| {
         Hit::new(
@@ -45,7 +64,9 @@ pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
 }
 
 pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
-    let Some(limits) = facts.policy.max_attempts else { return Ok(None) };
+    let Some(limits) = facts.policy.max_attempts else {
+        return Ok(None);
+    };
     if facts.customer_present {
         return Ok(None);
     }
@@ -61,8 +82,10 @@ pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
             return Err(needed_by_rule(path, missing));
         }
     }
-    Ok(checks.into_iter().find_map(|(limit, count, path, _, message)| match (limit, count) {
-        (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
-        _ => None,
-    }))
+    Ok(checks
+        .into_iter()
+        .find_map(|(limit, count, path, _, message)| match (limit, count) {
+            (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
+            _ => None,
+        }))
 }

@@ -6,8 +6,14 @@ use crate::facts::StepUpFault;
 const PATH: &str = "/body/step_up_config";
 
 pub(super) fn not_allowed(facts: &Facts<'_>) -> Outcome {
-    Ok((!facts.customer_present && facts.step_up.is_some())
-        .then(|| Hit::new(PATH, "step_up_config must not be sent when the customer is not present")))
+    Ok(
+        (!facts.customer_present && facts.step_up.is_some()).then(|| {
+            Hit::new(
+                PATH,
+                "step_up_config must not be sent when the customer is not present",
+            )
+        }),
+    )
 }
 
 pub(super) fn recommended(facts: &Facts<'_>) -> Outcome {
