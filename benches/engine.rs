@@ -21,9 +21,7 @@ fn json_path(c: &mut Criterion) {
     // The check path's parse: into the thread's reused arena.
     group.bench_function("parse", |b| {
         b.iter(|| {
-            ctpolicy::json::with_arena(|arena| {
-                ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()
-            })
+            ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok())
         })
     });
     group.bench_function("check_json_decision", |b| {
@@ -33,27 +31,16 @@ fn json_path(c: &mut Criterion) {
     group.bench_function("check_json_into_string", |b| {
         b.iter(|| {
             out.clear();
-            engine
-                .check_json_into(black_box(RENEWAL.as_bytes()), &mut out)
-                .unwrap()
+            engine.check_json_into(black_box(RENEWAL.as_bytes()), &mut out).unwrap()
         })
     });
     let mut handle = ptr::null_mut();
-    let status = unsafe {
-        ffi::ctp_engine_new(
-            STRICT_POLICY.as_ptr(),
-            STRICT_POLICY.len(),
-            &mut handle,
-            ptr::null_mut(),
-        )
-    };
+    let status =
+        unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
     assert_eq!(status, ffi::CTP_OK);
     group.bench_function("ctp_check_json", |b| {
         b.iter(|| unsafe {
-            let mut buf = ctp_buf {
-                ptr: ptr::null_mut(),
-                len: 0,
-            };
+            let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
             let status = ffi::ctp_check_json(handle, RENEWAL.as_ptr(), RENEWAL.len(), &mut buf);
             ffi::ctp_buf_free(&mut buf);
             status
@@ -85,21 +72,12 @@ fn typed_path(c: &mut Criterion) {
     };
     assert!(engine.check_charge(&charge, false).unwrap().allowed());
     let mut group = c.benchmark_group("typed");
-    group.bench_function("check_charge", |b| {
-        b.iter(|| engine.check_charge(black_box(&charge), false).unwrap())
-    });
+    group.bench_function("check_charge", |b| b.iter(|| engine.check_charge(black_box(&charge), false).unwrap()));
     group.bench_function("check_charge_with_fingerprint", |b| {
         b.iter(|| engine.check_charge(black_box(&charge), true).unwrap())
     });
     let mut handle = ptr::null_mut();
-    unsafe {
-        ffi::ctp_engine_new(
-            STRICT_POLICY.as_ptr(),
-            STRICT_POLICY.len(),
-            &mut handle,
-            ptr::null_mut(),
-        )
-    };
+    unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
     let c_charge = ffi::ctp_charge {
         token: token.as_ptr(),
         token_len: token.len(),
@@ -132,9 +110,7 @@ fn typed_path(c: &mut Criterion) {
 
 fn token_and_lifecycle(c: &mut Criterion) {
     let token = b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
-    c.bench_function("token/parse_with_fingerprint", |b| {
-        b.iter(|| ctpolicy::parse_token(black_box(token)).unwrap())
-    });
+    c.bench_function("token/parse_with_fingerprint", |b| b.iter(|| ctpolicy::parse_token(black_box(token)).unwrap()));
     let record = br#"{"customer_token":"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890","scopes":["payment:customer_not_present"],"state":"ACTIVE","created_at":"2026-01-15T09:30:00Z","last_used_at":"2026-10-25T10:00:00Z"}"#;
     let event = br#"{"type":"CHARGED","at":"2026-11-25T10:00:00Z"}"#;
     c.bench_function("lifecycle/apply_event_charged", |b| {
@@ -145,10 +121,7 @@ fn token_and_lifecycle(c: &mut Criterion) {
 fn batch(c: &mut Criterion) {
     let engine = Engine::from_policy_json(STRICT_POLICY.as_bytes()).unwrap();
     let lines = 10_000;
-    let input: String = std::iter::repeat(RENEWAL)
-        .take(lines)
-        .map(|r| format!("{r}\n"))
-        .collect();
+    let input: String = std::iter::repeat(RENEWAL).take(lines).map(|r| format!("{r}\n")).collect();
     let mut group = c.benchmark_group("batch");
     group.throughput(Throughput::Elements(lines as u64));
     group.sample_size(20);
@@ -160,27 +133,11 @@ fn batch(c: &mut Criterion) {
         })
     });
     let mut handle = ptr::null_mut();
-    unsafe {
-        ffi::ctp_engine_new(
-            STRICT_POLICY.as_ptr(),
-            STRICT_POLICY.len(),
-            &mut handle,
-            ptr::null_mut(),
-        )
-    };
+    unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
     group.bench_function("ctp_check_batch_10k", |b| {
         b.iter(|| unsafe {
-            let mut buf = ctp_buf {
-                ptr: ptr::null_mut(),
-                len: 0,
-            };
-            let status = ffi::ctp_check_batch(
-                handle,
-                input.as_ptr(),
-                input.len(),
-                &mut buf,
-                ptr::null_mut(),
-            );
+            let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
+            let status = ffi::ctp_check_batch(handle, input.as_ptr(), input.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         })

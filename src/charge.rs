@@ -40,10 +40,7 @@ impl ScopeSet {
 
     /// The single payment scope, or `None` when there are none or both.
     fn payment_scope(self) -> Option<PaymentScope> {
-        match (
-            self.has(Self::CUSTOMER_PRESENT),
-            self.has(Self::CUSTOMER_NOT_PRESENT),
-        ) {
+        match (self.has(Self::CUSTOMER_PRESENT), self.has(Self::CUSTOMER_NOT_PRESENT)) {
             (true, false) => Some(PaymentScope::CustomerPresent),
             (false, true) => Some(PaymentScope::CustomerNotPresent),
             _ => None,
@@ -155,30 +152,16 @@ fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
 impl Engine {
     /// Decides a typed token charge: the same rules as [`Engine::check_json`]
     /// over the same facts, without JSON, messages or paths.
-    pub fn check_charge(
-        &self,
-        charge: &Charge<'_>,
-        want_fingerprint: bool,
-    ) -> Result<Verdict, ChargeError> {
+    pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
         let mut now_digits = [0u8; 3];
         let mut last_used_digits = [0u8; 3];
-        let now = charge
-            .now_ms
-            .map(|ms| instant(ms, &mut now_digits))
-            .transpose()?;
+        let now = charge.now_ms.map(|ms| instant(ms, &mut now_digits)).transpose()?;
         let record = match &charge.record {
             None => RecordFacts::Absent,
             Some(stored) => {
-                let last_used_at = stored
-                    .last_used_at_ms
-                    .map(|ms| instant(ms, &mut last_used_digits))
-                    .transpose()?;
+                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits)).transpose()?;
                 let status = match stored.scopes.payment_scope() {
-                    Some(scope) => Ok(ValidRecord {
-                        state: stored.state,
-                        scope,
-                        last_used_at,
-                    }),
+                    Some(scope) => Ok(ValidRecord { state: stored.state, scope, last_used_at }),
                     None => Err(RecordFault {
                         detail: RecordDetail::Scopes,
                         field: "scopes",
@@ -198,11 +181,9 @@ impl Engine {
             required_scope: PaymentScope::required_for(charge.customer_present),
             token: match charge.token {
                 None => TokenHeader::Absent,
-                Some(value) => TokenHeader::Present {
-                    name: CUSTOMER_TOKEN_HEADER,
-                    value,
-                    parsed: token::classify(value),
-                },
+                Some(value) => {
+                    TokenHeader::Present { name: CUSTOMER_TOKEN_HEADER, value, parsed: token::classify(value) }
+                }
             },
             record,
             step_up: charge.step_up.then_some(None),
@@ -219,28 +200,16 @@ impl Engine {
             }),
             duplicate_header: None,
             now,
-            counters: Counters {
-                attempts_24h: charge.attempts_24h,
-                attempts_30d: charge.attempts_30d,
-            },
+            counters: Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d },
         };
-        let mut verdict = Verdict {
-            violations: RuleSet::default(),
-            warnings: RuleSet::default(),
-            fingerprint: None,
-        };
+        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
         self.evaluate(&facts, |index, severity, _hit| match severity {
             Severity::Deny => verdict.violations.insert(index),
             _ => verdict.warnings.insert(index),
         })
         .map_err(ChargeError::Undecidable)?;
         if want_fingerprint {
-            if let TokenHeader::Present {
-                value,
-                parsed: Ok(_),
-                ..
-            } = facts.token
-            {
+            if let TokenHeader::Present { value, parsed: Ok(_), .. } = facts.token {
                 verdict.fingerprint = Some(token::sha256(value));
             }
         }

@@ -29,20 +29,12 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
-        LineReader {
-            inner,
-            buffer: Vec::with_capacity(4096),
-            line_number: 0,
-        }
+        LineReader { inner, buffer: Vec::with_capacity(4096), line_number: 0 }
     }
 
     /// The next line without its `\n`, with its 1-based line number; blank
     /// lines are skipped when `skip_blank` is set. `None` at the end of input.
-    pub fn next_line(
-        &mut self,
-        delimiter: u8,
-        skip_blank: bool,
-    ) -> io::Result<Option<(u64, Line<'_>)>> {
+    pub fn next_line(&mut self, delimiter: u8, skip_blank: bool) -> io::Result<Option<(u64, Line<'_>)>> {
         loop {
             self.buffer.clear();
             let mut too_long = false;
@@ -78,12 +70,7 @@ impl<R: BufRead> LineReader<R> {
             if too_long {
                 return Ok(Some((self.line_number, Line::TooLong)));
             }
-            if skip_blank
-                && self
-                    .buffer
-                    .iter()
-                    .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
-            {
+            if skip_blank && self.buffer.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
                 continue;
             }
             return Ok(Some((self.line_number, Line::Text(&self.buffer))));
@@ -121,10 +108,7 @@ impl Summary {
             }
             set
         };
-        self.count(&Outcome {
-            violations: ids(&decision.violations),
-            warnings: ids(&decision.warnings),
-        });
+        self.count(&Outcome { violations: ids(&decision.violations), warnings: ids(&decision.warnings) });
     }
 
     fn count(&mut self, outcome: &Outcome) {
@@ -133,10 +117,7 @@ impl Summary {
         } else {
             self.denied += 1;
         }
-        for (set, counts) in [
-            (outcome.violations, &mut self.violations),
-            (outcome.warnings, &mut self.warnings),
-        ] {
+        for (set, counts) in [(outcome.violations, &mut self.violations), (outcome.warnings, &mut self.warnings)] {
             for (index, rule) in RULES.iter().enumerate() {
                 if set.0 & (1 << index) != 0 {
                     *counts.entry((rule.id, rule.code)).or_default() += 1;
@@ -147,10 +128,7 @@ impl Summary {
 
     fn count_error(&mut self, error: &Error) {
         self.errors += 1;
-        *self
-            .error_codes
-            .entry(error.code.unwrap_or(error.status.name()))
-            .or_default() += 1;
+        *self.error_codes.entry(error.code.unwrap_or(error.status.name())).or_default() += 1;
     }
 
     /// The summary as printed on stderr.
@@ -162,10 +140,7 @@ impl Summary {
             "checked {total} requests: {} ALLOW, {} DENY, {} invalid",
             self.allowed, self.denied, self.errors
         );
-        for (title, counts) in [
-            ("violations", &self.violations),
-            ("warnings", &self.warnings),
-        ] {
+        for (title, counts) in [("violations", &self.violations), ("warnings", &self.warnings)] {
             if !counts.is_empty() {
                 let _ = writeln!(out, "{title}:");
                 for ((id, code), count) in counts {
@@ -198,14 +173,7 @@ const PROGRESS_EVERY: u64 = 50_000;
 
 impl<'e> CheckRun<'e> {
     pub fn new(engine: &'e Engine, table: bool, progress: bool) -> Self {
-        CheckRun {
-            engine,
-            table,
-            progress,
-            summary: Summary::default(),
-            scratch: String::with_capacity(1024),
-            rows: 0,
-        }
+        CheckRun { engine, table, progress, summary: Summary::default(), scratch: String::with_capacity(1024), rows: 0 }
     }
 
     /// Decides every line of `reader`, writing one output line each, in
@@ -217,11 +185,7 @@ impl<'e> CheckRun<'e> {
         out: &mut impl Write,
     ) -> io::Result<()> {
         if self.table && self.rows == 0 {
-            writeln!(
-                out,
-                "{:<8} {:<8} {:<44} {:<30} TOKEN",
-                "LINE", "RESULT", "VIOLATIONS", "WARNINGS"
-            )?;
+            writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")?;
         }
         loop {
             let Some((line_number, line)) = reader.next_line(b'\n', true)? else {
@@ -291,18 +255,11 @@ fn codes(findings: &[crate::decision::Finding]) -> String {
     if findings.is_empty() {
         return "-".to_owned();
     }
-    findings
-        .iter()
-        .map(|f| f.code())
-        .collect::<Vec<_>>()
-        .join(",")
+    findings.iter().map(|f| f.code()).collect::<Vec<_>>().join(",")
 }
 
 fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::Result<()> {
-    let token = decision
-        .token
-        .as_ref()
-        .map_or("-".to_owned(), |t| format!("{}…", &t.fingerprint[..19]));
+    let token = decision.token.as_ref().map_or("-".to_owned(), |t| format!("{}…", &t.fingerprint[..19]));
     writeln!(
         out,
         "{line:<8} {:<8} {:<44} {:<30} {token}",
@@ -314,10 +271,7 @@ fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::
 
 /// `ctpolicy rules`: an aligned text table.
 pub fn rules_text() -> String {
-    let mut out = format!(
-        "{:<4} {:<34} {:<8} {:<10} {}\n",
-        "ID", "CODE", "SEVERITY", "ADJUSTABLE", "DESCRIPTION"
-    );
+    let mut out = format!("{:<4} {:<34} {:<8} {:<10} {}\n", "ID", "CODE", "SEVERITY", "ADJUSTABLE", "DESCRIPTION");
     for rule in RULES {
         let _ = writeln!(
             out,
@@ -357,7 +311,9 @@ pub fn rules_json() -> String {
 
 /// `ctpolicy rules --format markdown`: the table in README.md and docs.
 pub fn rules_markdown() -> String {
-    let mut out = String::from("| id | code | family | severity | adjustable | when it fires |\n| --- | --- | --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| id | code | family | severity | adjustable | when it fires |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
     for rule in RULES {
         let _ = writeln!(
             out,
@@ -400,19 +356,10 @@ mod tests {
         let mut input = vec![b'x'; MAX_INPUT_BYTES + 10];
         input.extend_from_slice(b"\n{}\n\n  \nlast");
         let mut reader = LineReader::new(io::Cursor::new(input));
-        assert!(matches!(
-            reader.next_line(b'\n', true).unwrap(),
-            Some((1, Line::TooLong))
-        ));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((1, Line::TooLong))));
         assert!(reader.buffer.capacity() <= MAX_INPUT_BYTES * 2);
-        assert!(matches!(
-            reader.next_line(b'\n', true).unwrap(),
-            Some((2, Line::Text(b"{}")))
-        ));
-        assert!(matches!(
-            reader.next_line(b'\n', true).unwrap(),
-            Some((5, Line::Text(b"last")))
-        ));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((2, Line::Text(b"{}")))));
+        assert!(matches!(reader.next_line(b'\n', true).unwrap(), Some((5, Line::Text(b"last")))));
         assert_eq!(reader.line_number, 5);
         assert!(reader.next_line(b'\n', true).unwrap().is_none());
     }

@@ -129,18 +129,10 @@ impl Engine {
         let hits = self.collect(&facts)?;
         let (violations, warnings): (Vec<Finding>, Vec<Finding>) = hits
             .into_iter()
-            .map(|(index, severity, hit)| Finding {
-                rule: &RULES[index],
-                severity,
-                hit,
-            })
+            .map(|(index, severity, hit)| Finding { rule: &RULES[index], severity, hit })
             .partition(|finding| finding.severity == Severity::Deny);
         let token = match &facts.token {
-            TokenHeader::Present {
-                value,
-                parsed: Ok((form, region, environment)),
-                ..
-            } => Some(TokenInfo {
+            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => Some(TokenInfo {
                 form: *form,
                 region: (*region).to_owned(),
                 environment: *environment,
@@ -165,12 +157,7 @@ impl Engine {
         json::with_arena(|arena| self.check_json_into_arena(request_json, arena, out))
     }
 
-    fn check_json_into_arena(
-        &self,
-        request_json: &[u8],
-        arena: &Arena,
-        out: &mut String,
-    ) -> Result<Outcome, Error> {
+    fn check_json_into_arena(&self, request_json: &[u8], arena: &Arena, out: &mut String) -> Result<Outcome, Error> {
         let root = request::parse_json(request_json, arena)?;
         let request = request::from_value(&root, arena)?;
         let facts = Facts::from_request(&request, &self.policy);
@@ -184,21 +171,12 @@ impl Engine {
         }
         let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
         let token = match &facts.token {
-            TokenHeader::Present {
-                value,
-                parsed: Ok((form, region, environment)),
-                ..
-            } => Some((
-                *form,
-                *region,
-                *environment,
-                write_fingerprint(value, &mut fingerprint),
-            )),
+            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => {
+                Some((*form, *region, *environment, write_fingerprint(value, &mut fingerprint)))
+            }
             _ => None,
         };
-        let findings = hits
-            .iter()
-            .map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
+        let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
         self.write_parts(
             out,
             DecisionParts {
@@ -249,9 +227,7 @@ impl Engine {
     /// Every hit, in id order. The vector allocates only when a rule fires.
     fn collect(&self, facts: &Facts<'_>) -> Result<Vec<Collected>, Error> {
         let mut hits = Vec::new();
-        self.evaluate(facts, |index, severity, hit| {
-            hits.push((index, severity, hit))
-        })?;
+        self.evaluate(facts, |index, severity, hit| hits.push((index, severity, hit)))?;
         Ok(hits)
     }
 
@@ -259,24 +235,13 @@ impl Engine {
     /// effective severity (`deny` or `warn`); `off` rules are skipped and
     /// need nothing. None suppresses another.
     #[inline]
-    pub(crate) fn evaluate(
-        &self,
-        facts: &Facts<'_>,
-        on_hit: impl FnMut(usize, Severity, Hit),
-    ) -> Result<(), Error> {
+    pub(crate) fn evaluate(&self, facts: &Facts<'_>, on_hit: impl FnMut(usize, Severity, Hit)) -> Result<(), Error> {
         crate::rules::evaluate_all(facts, self.policy.severities(), on_hit)
     }
 
     /// Writes the decision as the JSON object of rules.md section 6.
     pub fn write_decision(&self, decision: &Decision, out: &mut String) {
-        let token = decision.token.as_ref().map(|t| {
-            (
-                t.form,
-                t.region.as_str(),
-                t.environment,
-                t.fingerprint.as_str(),
-            )
-        });
+        let token = decision.token.as_ref().map(|t| (t.form, t.region.as_str(), t.environment, t.fingerprint.as_str()));
         let findings = decision
             .violations
             .iter()
@@ -315,17 +280,9 @@ impl Engine {
         out.push_str("\",\"required_scope\":\"");
         out.push_str(parts.required_scope.as_str());
         out.push_str("\",\"violations\":");
-        write_findings(
-            out,
-            findings
-                .clone()
-                .filter(|(_, severity, _)| *severity == Severity::Deny),
-        );
+        write_findings(out, findings.clone().filter(|(_, severity, _)| *severity == Severity::Deny));
         out.push_str(",\"warnings\":");
-        write_findings(
-            out,
-            findings.filter(|(_, severity, _)| *severity != Severity::Deny),
-        );
+        write_findings(out, findings.filter(|(_, severity, _)| *severity != Severity::Deny));
         out.push_str(",\"token\":");
         match parts.token {
             Some((form, region, environment, fingerprint)) => {
@@ -368,10 +325,7 @@ fn write_fingerprint<'b>(token: &[u8], buffer: &'b mut [u8; FINGERPRINT_LABEL_LE
     std::str::from_utf8(buffer).expect("ASCII")
 }
 
-fn write_findings<'h>(
-    out: &mut String,
-    findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)>,
-) {
+fn write_findings<'h>(out: &mut String, findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)>) {
     out.push('[');
     for (i, (rule, severity, hit)) in findings.enumerate() {
         if i > 0 {

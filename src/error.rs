@@ -48,9 +48,7 @@ impl Status {
     }
 
     pub fn from_u32(value: u32) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|status| *status as u32 == value)
+        Status::ALL.into_iter().find(|status| *status as u32 == value)
     }
 }
 
@@ -84,15 +82,7 @@ impl fmt::Display for Error {
             write!(f, " ({detail})")?;
         }
         if let Some(path) = &self.path {
-            write!(
-                f,
-                " at {}",
-                if path.is_empty() {
-                    "the top level"
-                } else {
-                    path
-                }
-            )?;
+            write!(f, " at {}", if path.is_empty() { "the top level" } else { path })?;
         }
         write!(f, ": {}", self.message)
     }
@@ -100,13 +90,7 @@ impl fmt::Display for Error {
 
 impl Error {
     pub fn new(status: Status, code: Option<&'static str>, message: impl Into<String>) -> Self {
-        Error {
-            status,
-            code,
-            detail: None,
-            message: message.into(),
-            path: None,
-        }
+        Error { status, code, detail: None, message: message.into(), path: None }
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Self {
@@ -120,31 +104,17 @@ impl Error {
     }
 
     /// An envelope fault of a request (rules.md section 1).
-    pub fn invalid_request(
-        code: &'static str,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn invalid_request(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::new(Status::InvalidRequest, Some(code), message).at(path)
     }
 
     /// A JSON fault found while reading an input; `status` is the status
     /// that input's other faults get (invalid UTF-8 always has its own).
     pub fn from_json(error: JsonError, status: Status, input: &str) -> Self {
-        let status = if error.fault == JsonFault::InvalidUtf8 {
-            Status::InvalidUtf8
-        } else {
-            status
-        };
+        let status = if error.fault == JsonFault::InvalidUtf8 { Status::InvalidUtf8 } else { status };
         let code = (error.fault != JsonFault::InvalidUtf8).then(|| error.fault.code());
         let message = format!("{input}: {}", error.message);
-        Error {
-            status,
-            code,
-            detail: None,
-            message,
-            path: Some(error.pointer),
-        }
+        Error { status, code, detail: None, message, path: Some(error.pointer) }
     }
 
     /// `{"error": {"status": …, "code": …, "detail": …, "message": …, "path": …}}`,

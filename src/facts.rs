@@ -8,12 +8,8 @@
 
 use crate::json::{member, JsonStr, Value};
 use crate::policy::Policy;
-use crate::record::{
-    self, is_known_scope, payment_scope_of, string_array, PaymentScope, RecordFault, ValidRecord,
-};
-use crate::request::{
-    body_field, Counters, Request, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER,
-};
+use crate::record::{self, is_known_scope, payment_scope_of, string_array, PaymentScope, RecordFault, ValidRecord};
+use crate::request::{body_field, Counters, Request, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::timestamp::Instant;
 use crate::token::{self, TokenEnvironment, TokenError, TokenForm};
 
@@ -117,9 +113,7 @@ impl<'a> Facts<'a> {
 
     pub fn valid_record(&self) -> Option<&ValidRecord<'a>> {
         match &self.record {
-            RecordFacts::Present {
-                status: Ok(record), ..
-            } => Some(record),
+            RecordFacts::Present { status: Ok(record), .. } => Some(record),
             _ => None,
         }
     }
@@ -136,21 +130,15 @@ impl<'a> Facts<'a> {
         };
         let body = request.body;
         let supplementary = body_field(body, "supplementary_purchase_data");
-        let idempotency_key = request
-            .header(IDEMPOTENCY_KEY_HEADER)
-            .map(|header| IdempotencyKey {
-                name: header.name,
-                valid: is_valid_idempotency_key(header.value.as_bytes()),
-            });
+        let idempotency_key = request.header(IDEMPOTENCY_KEY_HEADER).map(|header| IdempotencyKey {
+            name: header.name,
+            valid: is_valid_idempotency_key(header.value.as_bytes()),
+        });
         let headers = &request.headers;
         let duplicate_header = headers
             .iter()
             .enumerate()
-            .find(|(i, header)| {
-                headers[..*i]
-                    .iter()
-                    .any(|earlier| earlier.name.eq_ignore_ascii_case(header.name))
-            })
+            .find(|(i, header)| headers[..*i].iter().any(|earlier| earlier.name.eq_ignore_ascii_case(header.name)))
             .map(|(_, header)| header.name);
         Facts {
             policy,
@@ -162,11 +150,7 @@ impl<'a> Facts<'a> {
             tokenization: body_field(body, "request_customer_token")
                 .map(|requested| tokenization(requested, supplementary)),
             payment: body_field(body, "request_payment_transaction").map(payment),
-            valid_currency: valid_currency(
-                body_field(body, "currency")
-                    .and_then(Value::as_str)
-                    .map(str::as_bytes),
-            ),
+            valid_currency: valid_currency(body_field(body, "currency").and_then(Value::as_str).map(str::as_bytes)),
             idempotency_key,
             duplicate_header,
             now: request.now,
@@ -181,25 +165,18 @@ pub const MAX_AMOUNT_MINOR_UNITS: i64 = 2_147_483_647;
 
 /// 1 to 255 bytes of visible ASCII (rule 702).
 pub fn is_valid_idempotency_key(key: &[u8]) -> bool {
-    !key.is_empty()
-        && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES
-        && key.iter().all(|b| (0x21..=0x7E).contains(b))
+    !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES && key.iter().all(|b| (0x21..=0x7E).contains(b))
 }
 
 /// The currency, uppercased, when it is exactly three ASCII letters.
 pub fn valid_currency(currency: Option<&[u8]>) -> Option<[u8; 3]> {
     let bytes: [u8; 3] = currency?.try_into().ok()?;
-    bytes
-        .iter()
-        .all(u8::is_ascii_alphabetic)
-        .then(|| bytes.map(|b| b.to_ascii_uppercase()))
+    bytes.iter().all(u8::is_ascii_alphabetic).then(|| bytes.map(|b| b.to_ascii_uppercase()))
 }
 
 /// An amount in minor units within 1..=2147483647.
 pub fn valid_amount(amount: i64) -> Option<i64> {
-    (1..=MAX_AMOUNT_MINOR_UNITS)
-        .contains(&amount)
-        .then_some(amount)
+    (1..=MAX_AMOUNT_MINOR_UNITS).contains(&amount).then_some(amount)
 }
 
 fn reference(value: Option<&Value<'_>>) -> Reference {
@@ -213,8 +190,7 @@ fn reference(value: Option<&Value<'_>>) -> Reference {
                     return !text.is_empty() && text.len() <= MAX_REFERENCE_CHARS;
                 }
                 !text.is_empty()
-                    && (text.len() <= MAX_REFERENCE_CHARS
-                        || text.chars().count() <= MAX_REFERENCE_CHARS)
+                    && (text.len() <= MAX_REFERENCE_CHARS || text.chars().count() <= MAX_REFERENCE_CHARS)
                     && !text.chars().any(char::is_control)
             });
             if valid {
@@ -231,9 +207,7 @@ fn record_facts<'a>(token_record: Option<&'a [(JsonStr<'a>, Value<'a>)]>) -> Rec
         return RecordFacts::Absent;
     };
     RecordFacts::Present {
-        customer_token: member(fields, "customer_token")
-            .and_then(Value::as_str)
-            .map(str::as_bytes),
+        customer_token: member(fields, "customer_token").and_then(Value::as_str).map(str::as_bytes),
         status: record::validate(fields),
         first_unknown_scope: member(fields, "scopes").and_then(record::first_unknown_scope),
     }
@@ -248,24 +222,19 @@ fn step_up_fault(config: &Value<'_>) -> Option<StepUpFault> {
         return Some(StepUpFault::InteractionNotAnObject);
     }
     match interaction.get("return_url") {
-        Some(url) if !url.as_str().is_some_and(|u| u.starts_with("https://")) => {
-            Some(StepUpFault::ReturnUrlNotHttps)
-        }
+        Some(url) if !url.as_str().is_some_and(|u| u.starts_with("https://")) => Some(StepUpFault::ReturnUrlNotHttps),
         _ => None,
     }
 }
 
 fn tokenization(requested: &Value<'_>, supplementary: Option<&Value<'_>>) -> Tokenization {
-    let scope = requested
-        .get("scopes")
-        .and_then(string_array)
-        .and_then(|scopes| {
-            if scopes.iter().all(|scope| is_known_scope(scope)) {
-                payment_scope_of(&scopes)
-            } else {
-                None
-            }
-        });
+    let scope = requested.get("scopes").and_then(string_array).and_then(|scopes| {
+        if scopes.iter().all(|scope| is_known_scope(scope)) {
+            payment_scope_of(&scopes)
+        } else {
+            None
+        }
+    });
     Tokenization {
         is_object: matches!(requested, Value::Object(_)),
         scope,
@@ -283,10 +252,7 @@ fn tokenization(requested: &Value<'_>, supplementary: Option<&Value<'_>>) -> Tok
 fn payment(transaction: &Value<'_>) -> Payment {
     Payment {
         is_object: matches!(transaction, Value::Object(_)),
-        valid_amount: transaction
-            .get("amount")
-            .and_then(Value::as_integer)
-            .and_then(valid_amount),
+        valid_amount: transaction.get("amount").and_then(Value::as_integer).and_then(valid_amount),
         reference: reference(transaction.get("payment_transaction_reference")),
     }
 }

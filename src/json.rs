@@ -107,10 +107,7 @@ const ARENA_KEEP_BYTES: usize = 4 << 20;
 
 impl Arena {
     pub fn new() -> Arena {
-        Arena {
-            bump: Bump::new(),
-            holds_decoded_text: Cell::new(false),
-        }
+        Arena { bump: Bump::new(), holds_decoded_text: Cell::new(false) }
     }
 
     /// A vector in the arena, for typed parts read from its values.
@@ -241,11 +238,7 @@ impl<'a> Value<'a> {
 
 /// Looks up `key` among object members, `null` counting as absent.
 pub fn member<'v, 'a>(members: &'v [(JsonStr<'a>, Value<'a>)], key: &str) -> Option<&'v Value<'a>> {
-    members
-        .iter()
-        .find(|(name, _)| name.as_str() == key)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_null())
+    members.iter().find(|(name, _)| name.as_str() == key).map(|(_, value)| value).filter(|value| !value.is_null())
 }
 
 /// Why a text is not acceptable JSON for the engine.
@@ -292,38 +285,23 @@ pub fn parse<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, JsonErr
             fault: JsonFault::TooLarge,
             offset: MAX_INPUT_BYTES,
             pointer: String::new(),
-            message: format!(
-                "input is {} bytes, more than the limit of {MAX_INPUT_BYTES}",
-                input.len()
-            ),
+            message: format!("input is {} bytes, more than the limit of {MAX_INPUT_BYTES}", input.len()),
         });
     }
     let text = std::str::from_utf8(input).map_err(|e| JsonError {
         fault: JsonFault::InvalidUtf8,
         offset: e.valid_up_to(),
         pointer: String::new(),
-        message: format!(
-            "input is not UTF-8 (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
+        message: format!("input is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
     })?;
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        arena,
-    };
+    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, arena };
     reader.skip_whitespace();
     let root = Path::Root;
     let mut value = Value::Null;
     reader.value_into(1, &root, &mut value).map_err(|e| *e)?;
     reader.skip_whitespace();
     if reader.pos != reader.bytes.len() {
-        return Err(*reader.fail(
-            JsonFault::Syntax,
-            &root,
-            "unexpected data after the JSON value",
-        ));
+        return Err(*reader.fail(JsonFault::Syntax, &root, "unexpected data after the JSON value"));
     }
     Ok(value)
 }
@@ -445,11 +423,7 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn value_into(&mut self, depth: usize, path: &Path<'_>, slot: &mut Value<'a>) -> Parsed<()> {
         if depth > MAX_DEPTH {
-            return Err(self.fail(
-                JsonFault::TooDeep,
-                path,
-                &format!("value nested deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(self.fail(JsonFault::TooDeep, path, &format!("value nested deeper than {MAX_DEPTH} levels")));
         }
         *slot = match self.bytes.get(self.pos) {
             Some(b'{') => Value::Object(self.object(depth, path)?),
@@ -532,9 +506,8 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.fail(JsonFault::Syntax, path, "truncated \\u escape"))?;
         let mut code = 0u32;
         for &digit in digits {
-            let nibble = (digit as char)
-                .to_digit(16)
-                .ok_or_else(|| self.fail(JsonFault::Syntax, path, "invalid \\u escape"))?;
+            let nibble =
+                (digit as char).to_digit(16).ok_or_else(|| self.fail(JsonFault::Syntax, path, "invalid \\u escape"))?;
             code = code * 16 + nibble;
         }
         self.pos += 4;
@@ -556,11 +529,7 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'\\') => break,
                 Some(0x00..=0x1F) => {
-                    return Err(self.fail(
-                        JsonFault::Syntax,
-                        path,
-                        "control character inside a string",
-                    ))
+                    return Err(self.fail(JsonFault::Syntax, path, "control character inside a string"))
                 }
                 Some(_) => self.pos += 1,
                 None => return Err(self.fail(JsonFault::Syntax, path, "unterminated string")),
@@ -576,18 +545,13 @@ impl<'a> Reader<'a> {
         // Set before the first byte is copied: the arena is wiped even when
         // decoding fails half-way.
         self.arena.holds_decoded_text.set(true);
-        let mut decoded =
-            bumpalo::collections::String::with_capacity_in(self.pos - start + 16, &self.arena.bump);
+        let mut decoded = bumpalo::collections::String::with_capacity_in(self.pos - start + 16, &self.arena.bump);
         decoded.push_str(&self.text[start..self.pos]);
         self.escaped_string_tail(&mut decoded, path)?;
         Ok(JsonStr(decoded.into_bump_str()))
     }
 
-    fn escaped_string_tail(
-        &mut self,
-        out: &mut bumpalo::collections::String<'a>,
-        path: &Path<'_>,
-    ) -> Parsed<()> {
+    fn escaped_string_tail(&mut self, out: &mut bumpalo::collections::String<'a>, path: &Path<'_>) -> Parsed<()> {
         loop {
             let run_start = self.pos;
             while let Some(&b) = self.bytes.get(self.pos) {
@@ -622,13 +586,7 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                Some(_) => {
-                    return Err(self.fail(
-                        JsonFault::Syntax,
-                        path,
-                        "control character inside a string",
-                    ))
-                }
+                Some(_) => return Err(self.fail(JsonFault::Syntax, path, "control character inside a string")),
                 None => return Err(self.fail(JsonFault::Syntax, path, "unterminated string")),
             }
         }
@@ -641,30 +599,16 @@ impl<'a> Reader<'a> {
         let code = match first {
             0xD800..=0xDBFF => {
                 if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                    return Err(self.fail(
-                        JsonFault::UnpairedSurrogate,
-                        path,
-                        "unpaired surrogate escape",
-                    ));
+                    return Err(self.fail(JsonFault::UnpairedSurrogate, path, "unpaired surrogate escape"));
                 }
                 self.pos += 2;
                 let second = self.hex4(path)?;
                 if !(0xDC00..=0xDFFF).contains(&second) {
-                    return Err(self.fail(
-                        JsonFault::UnpairedSurrogate,
-                        path,
-                        "unpaired surrogate escape",
-                    ));
+                    return Err(self.fail(JsonFault::UnpairedSurrogate, path, "unpaired surrogate escape"));
                 }
                 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             }
-            0xDC00..=0xDFFF => {
-                return Err(self.fail(
-                    JsonFault::UnpairedSurrogate,
-                    path,
-                    "unpaired surrogate escape",
-                ))
-            }
+            0xDC00..=0xDFFF => return Err(self.fail(JsonFault::UnpairedSurrogate, path, "unpaired surrogate escape")),
             other => other,
         };
         char::from_u32(code).ok_or_else(|| self.fail(JsonFault::Syntax, path, "invalid \\u escape"))
@@ -691,13 +635,7 @@ impl<'a> Reader<'a> {
                     self.pos += 1;
                     return Ok(items.into_bump_slice());
                 }
-                _ => {
-                    return Err(self.fail(
-                        JsonFault::Syntax,
-                        path,
-                        "expected ',' or ']' in an array",
-                    ))
-                }
+                _ => return Err(self.fail(JsonFault::Syntax, path, "expected ',' or ']' in an array")),
             }
         }
     }
@@ -713,17 +651,11 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_whitespace();
             if self.bytes.get(self.pos) != Some(&b'"') {
-                return Err(self.fail(
-                    JsonFault::Syntax,
-                    path,
-                    "expected a string key in an object",
-                ));
+                return Err(self.fail(JsonFault::Syntax, path, "expected a string key in an object"));
             }
             let key = self.string(path)?;
             if members.len() < PAIRWISE_DUPLICATE_CHECK_LIMIT
-                && members
-                    .iter()
-                    .any(|(seen, _): &(JsonStr<'a>, Value<'a>)| seen.as_str() == key.as_str())
+                && members.iter().any(|(seen, _): &(JsonStr<'a>, Value<'a>)| seen.as_str() == key.as_str())
             {
                 let key_path = Path::Key(path, key.as_str());
                 return Err(self.fail(JsonFault::DuplicateKey, &key_path, "duplicate key"));
@@ -750,22 +682,12 @@ impl<'a> Reader<'a> {
                     }
                     return Ok(members.into_bump_slice());
                 }
-                _ => {
-                    return Err(self.fail(
-                        JsonFault::Syntax,
-                        path,
-                        "expected ',' or '}' in an object",
-                    ))
-                }
+                _ => return Err(self.fail(JsonFault::Syntax, path, "expected ',' or '}' in an object")),
             }
         }
     }
 
-    fn check_large_object_keys(
-        &self,
-        members: &[(JsonStr<'a>, Value<'a>)],
-        path: &Path<'_>,
-    ) -> Parsed<()> {
+    fn check_large_object_keys(&self, members: &[(JsonStr<'a>, Value<'a>)], path: &Path<'_>) -> Parsed<()> {
         let mut keys: Vec<&str> = members.iter().map(|(key, _)| key.as_str()).collect();
         keys.sort_unstable();
         if let Some(pair) = keys.windows(2).find(|pair| pair[0] == pair[1]) {
@@ -830,10 +752,7 @@ pub fn write_value(out: &mut String, value: &Value<'_>) {
 }
 
 /// Writes an object from `(key, value)` pairs in the order given.
-pub fn write_members<'v, 'a: 'v>(
-    out: &mut String,
-    members: impl Iterator<Item = (&'v str, &'v Value<'a>)>,
-) {
+pub fn write_members<'v, 'a: 'v>(out: &mut String, members: impl Iterator<Item = (&'v str, &'v Value<'a>)>) {
     out.push('{');
     for (i, (key, value)) in members.enumerate() {
         if i > 0 {
@@ -916,11 +835,7 @@ mod tests {
             ("123456789012345678901234567890", None),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                read(text.as_bytes(), |value| value.unwrap().as_integer()),
-                expected,
-                "{text}"
-            );
+            assert_eq!(read(text.as_bytes(), |value| value.unwrap().as_integer()), expected, "{text}");
         }
     }
 
@@ -933,27 +848,16 @@ mod tests {
 
     #[test]
     fn malformed_numbers_are_syntax_errors() {
-        for text in [
-            "01", "1.", ".5", "-", "1e", "+1", "0x10", "NaN", "Infinity", "1.e5",
-        ] {
+        for text in ["01", "1.", ".5", "-", "1e", "+1", "0x10", "NaN", "Infinity", "1.e5"] {
             assert_eq!(fault(text).0, JsonFault::Syntax, "{text}");
         }
     }
 
     #[test]
     fn duplicate_keys_are_found_after_unescaping_and_at_any_depth() {
-        assert_eq!(
-            fault(r#"{"a":1,"a":2}"#),
-            (JsonFault::DuplicateKey, "/a".into())
-        );
-        assert_eq!(
-            fault(r#"{"a":1,"\u0061":2}"#),
-            (JsonFault::DuplicateKey, "/a".into())
-        );
-        assert_eq!(
-            fault(r#"{"x":[{"b":1},{"k/~":1,"k/~":2}]}"#),
-            (JsonFault::DuplicateKey, "/x/1/k~1~0".into())
-        );
+        assert_eq!(fault(r#"{"a":1,"a":2}"#), (JsonFault::DuplicateKey, "/a".into()));
+        assert_eq!(fault(r#"{"a":1,"\u0061":2}"#), (JsonFault::DuplicateKey, "/a".into()));
+        assert_eq!(fault(r#"{"x":[{"b":1},{"k/~":1,"k/~":2}]}"#), (JsonFault::DuplicateKey, "/x/1/k~1~0".into()));
         let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
         let large = format!("{{{},\"k7\":0}}", many.join(","));
         assert_eq!(fault(&large), (JsonFault::DuplicateKey, "/k7".into()));
@@ -963,9 +867,7 @@ mod tests {
 
     #[test]
     fn depth_counts_every_value_and_stops_at_sixty_four() {
-        let nested = |levels: usize, inner: &str| {
-            format!("{}{inner}{}", "[".repeat(levels), "]".repeat(levels))
-        };
+        let nested = |levels: usize, inner: &str| format!("{}{inner}{}", "[".repeat(levels), "]".repeat(levels));
         assert!(accepts(nested(64, "").as_bytes()));
         assert!(accepts(nested(63, "1").as_bytes()));
         assert_eq!(fault(&nested(64, "1")).0, JsonFault::TooDeep);
@@ -979,10 +881,7 @@ mod tests {
         assert_eq!(fault(r#""\udc00""#).0, JsonFault::UnpairedSurrogate);
         assert_eq!(fault(r#""\ud800\u0041""#).0, JsonFault::UnpairedSurrogate);
         assert_eq!(
-            read(br#""\ud83d\ude00""#, |value| value
-                .unwrap()
-                .as_str()
-                .map(str::to_owned)),
+            read(br#""\ud83d\ude00""#, |value| value.unwrap().as_str().map(str::to_owned)),
             Some("\u{1F600}".to_owned())
         );
     }
@@ -992,16 +891,7 @@ mod tests {
         assert_eq!(error(b"\"\xff\"").fault, JsonFault::InvalidUtf8);
         let big = vec![b' '; MAX_INPUT_BYTES + 1];
         assert_eq!(error(&big).fault, JsonFault::TooLarge);
-        for text in [
-            "",
-            " ",
-            "{} x",
-            "{\"a\":1,}",
-            "[1,]",
-            "\"a\nb\"",
-            "{'a':1}",
-            "tru",
-        ] {
+        for text in ["", " ", "{} x", "{\"a\":1,}", "[1,]", "\"a\nb\"", "{'a':1}", "tru"] {
             assert_eq!(fault(text).0, JsonFault::Syntax, "{text:?}");
         }
     }
@@ -1013,10 +903,7 @@ mod tests {
         let value = parse(text.as_bytes(), &arena).unwrap();
         let mut out = String::new();
         write_value(&mut out, &value);
-        assert_eq!(
-            out,
-            "{\"b\":[1.50,-0,1E+2,\"\u{e9}\\n\\\"x\\\"\"],\"a\":{\"z\":null,\"y\":true}}"
-        );
+        assert_eq!(out, "{\"b\":[1.50,-0,1E+2,\"\u{e9}\\n\\\"x\\\"\"],\"a\":{\"z\":null,\"y\":true}}");
         let mut canonical = String::new();
         write_canonical(&mut canonical, &value);
         assert!(canonical.starts_with("{\"a\":{\"y\":true,\"z\":null},\"b\""));
@@ -1040,17 +927,9 @@ mod tests {
         let input = br#"{"t":"krn:customer-token:eu1:s\u0065cret-id-42"}"#;
         let mut arena = Arena::new();
         let value = parse(input, &arena).unwrap();
-        assert_eq!(
-            value.get("t").and_then(Value::as_str),
-            Some("krn:customer-token:eu1:secret-id-42")
-        );
+        assert_eq!(value.get("t").and_then(Value::as_str), Some("krn:customer-token:eu1:secret-id-42"));
         let needle = b"secret-id-42";
-        assert!(
-            arena_bytes(&arena)
-                .windows(needle.len())
-                .any(|w| w == needle),
-            "decoded into the arena"
-        );
+        assert!(arena_bytes(&arena).windows(needle.len()).any(|w| w == needle), "decoded into the arena");
         arena.wipe();
         assert!(arena_bytes(&arena).iter().all(|&b| b == 0), "wiped");
         assert!(!arena.holds_decoded_text.get());
@@ -1062,10 +941,7 @@ mod tests {
         with_arena(|outer| {
             let value = parse(input, outer).unwrap();
             with_arena(|inner| {
-                assert!(
-                    !std::ptr::eq(outer, inner),
-                    "a nested call must not share the arena in use"
-                );
+                assert!(!std::ptr::eq(outer, inner), "a nested call must not share the arena in use");
                 assert!(parse(input, inner).is_ok());
             });
             assert_eq!(value.get("a").and_then(Value::as_str), Some("x\ny"));

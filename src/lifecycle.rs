@@ -34,11 +34,7 @@ impl Transition {
 /// Redacted: the record holds the customer token.
 impl fmt::Debug for Transition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Transition {{ changed: {}, record: <redacted> }}",
-            self.changed
-        )
+        write!(f, "Transition {{ changed: {}, record: <redacted> }}", self.changed)
     }
 }
 
@@ -58,113 +54,71 @@ fn rejected(code: &'static str, path: &str, message: &str) -> Error {
 pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
     let arena = json::Arena::new();
     let record_root = match record_json {
-        Some(text) => json::parse(text, &arena)
-            .map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
+        Some(text) => json::parse(text, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
         None => Value::Null,
     };
-    let event_root = json::parse(event_json, &arena)
-        .map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+    let event_root =
+        json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
 
     // Check 1: the record, when given, is valid.
     let record = match &record_root {
         Value::Null => None,
         Value::Object(fields) => {
             let valid = record::validate(fields).map_err(|fault| {
-                rejected(
-                    "RECORD_INVALID",
-                    &json::pointer(&[fault.field]),
-                    fault.message,
-                )
-                .with_detail(fault.detail.as_str())
+                rejected("RECORD_INVALID", &json::pointer(&[fault.field]), fault.message)
+                    .with_detail(fault.detail.as_str())
             })?;
             Some((*fields, valid.state))
         }
         _ => {
-            return Err(
-                rejected("RECORD_INVALID", "", "the record must be a JSON object")
-                    .with_detail("FIELD"),
-            );
+            return Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD"));
         }
     };
 
     // Check 2: the event's shape.
-    let event = event_root
-        .as_object()
-        .ok_or_else(|| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
+    let event =
+        event_root.as_object().ok_or_else(|| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
     let event_type = match member(event, "type").and_then(Value::as_str) {
         Some("TOKENIZED") => EventType::Tokenized,
         Some("CHARGED") => EventType::Charged,
         Some("REVOKED") => EventType::Revoked,
-        _ => {
-            return Err(rejected(
-                "INVALID_EVENT",
-                "/type",
-                "event type must be TOKENIZED, CHARGED or REVOKED",
-            ))
-        }
+        _ => return Err(rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED or REVOKED")),
     };
     let at = member(event, "at")
         .and_then(Value::as_str)
         .filter(|text| timestamp::parse(text).is_some())
-        .ok_or_else(|| {
-            rejected(
-                "INVALID_EVENT",
-                "/at",
-                "event at must be an RFC 3339 timestamp",
-            )
-        })?;
+        .ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
     let revoked_by = match event_type {
         EventType::Revoked => Some(
             member(event, "by")
                 .and_then(Value::as_str)
                 .filter(|by| matches!(*by, "CUSTOMER" | "PARTNER" | "KLARNA"))
-                .ok_or_else(|| {
-                    rejected(
-                        "INVALID_EVENT",
-                        "/by",
-                        "event by must be CUSTOMER, PARTNER or KLARNA",
-                    )
-                })?,
+                .ok_or_else(|| rejected("INVALID_EVENT", "/by", "event by must be CUSTOMER, PARTNER or KLARNA"))?,
         ),
         _ => None,
     };
 
     match (event_type, record) {
-        (EventType::Tokenized, Some(_)) => Err(rejected(
-            "INVALID_TRANSITION",
-            "/type",
-            "TOKENIZED needs no record: a token is created once",
-        )),
+        (EventType::Tokenized, Some(_)) => {
+            Err(rejected("INVALID_TRANSITION", "/type", "TOKENIZED needs no record: a token is created once"))
+        }
         (EventType::Tokenized, None) => tokenized(event, at),
-        (_, None) => Err(rejected(
-            "RECORD_REQUIRED",
-            "/type",
-            "CHARGED and REVOKED need the stored record",
-        )),
-        (EventType::Charged, Some((_, TokenState::Revoked))) => Err(rejected(
-            "TOKEN_REVOKED",
-            "/type",
-            "a REVOKED token cannot be charged: REVOKED is final",
-        )),
+        (_, None) => Err(rejected("RECORD_REQUIRED", "/type", "CHARGED and REVOKED need the stored record")),
+        (EventType::Charged, Some((_, TokenState::Revoked))) => {
+            Err(rejected("TOKEN_REVOKED", "/type", "a REVOKED token cannot be charged: REVOKED is final"))
+        }
         (EventType::Charged, Some((fields, TokenState::Active))) => {
             let newer = match member(fields, "last_used_at").and_then(Value::as_str) {
                 // The record is valid, so a stored last_used_at parses.
                 Some(previous) => timestamp::parse(at) > timestamp::parse(previous),
                 None => true,
             };
-            Ok(if newer {
-                updated(fields, &[("last_used_at", at)])
-            } else {
-                unchanged(fields)
-            })
+            Ok(if newer { updated(fields, &[("last_used_at", at)]) } else { unchanged(fields) })
         }
         (EventType::Revoked, Some((fields, TokenState::Revoked))) => Ok(unchanged(fields)),
         (EventType::Revoked, Some((fields, TokenState::Active))) => {
             let by = revoked_by.expect("checked with the event");
-            Ok(updated(
-                fields,
-                &[("state", "REVOKED"), ("revoked_at", at), ("revoked_by", by)],
-            ))
+            Ok(updated(fields, &[("state", "REVOKED"), ("revoked_at", at), ("revoked_by", by)]))
         }
     }
 }
@@ -174,58 +128,35 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
     let response_invalid = |path: &str, message: &str| rejected("RESPONSE_INVALID", path, message);
     let response = member(event, "response")
         .filter(|r| matches!(r, Value::Object(_)))
-        .ok_or_else(|| {
-            response_invalid(
-                "/response",
-                "response must be Klarna's customer_token_response object",
-            )
-        })?;
+        .ok_or_else(|| response_invalid("/response", "response must be Klarna's customer_token_response object"))?;
     if response.get("result").and_then(Value::as_str) != Some("APPROVED") {
-        return Err(rejected(
-            "NOT_APPROVED",
-            "/response/result",
-            "Klarna did not approve the tokenization",
-        ));
+        return Err(rejected("NOT_APPROVED", "/response/result", "Klarna did not approve the tokenization"));
     }
     let granted = response
         .get("customer_token")
         .filter(|t| matches!(t, Value::Object(_)))
-        .ok_or_else(|| {
-            response_invalid(
-                "/response/customer_token",
-                "response.customer_token must be an object",
-            )
-        })?;
-    let token = granted
-        .get("customer_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            response_invalid(
-                "/response/customer_token/customer_token",
-                "the granted customer_token must be a string",
-            )
-        })?;
+        .ok_or_else(|| response_invalid("/response/customer_token", "response.customer_token must be an object"))?;
+    let token = granted.get("customer_token").and_then(Value::as_str).ok_or_else(|| {
+        response_invalid("/response/customer_token/customer_token", "the granted customer_token must be a string")
+    })?;
     let scopes_value = granted.get("scopes");
-    let granted_scope = scopes_value
-        .and_then(string_array)
-        .and_then(|scopes| payment_scope_of(&scopes))
-        .ok_or_else(|| {
+    let granted_scope =
+        scopes_value.and_then(string_array).and_then(|scopes| payment_scope_of(&scopes)).ok_or_else(|| {
             response_invalid(
                 "/response/customer_token/scopes",
                 "the granted scopes must be strings, without repeats, holding exactly one payment scope",
             )
         })?;
-    let reference =
-        match granted.get("customer_token_reference") {
-            None => None,
-            Some(Value::String(text)) if record::is_reference_length(text.as_str()) => {
-                Some(text.as_str())
-            }
-            Some(_) => return Err(response_invalid(
+    let reference = match granted.get("customer_token_reference") {
+        None => None,
+        Some(Value::String(text)) if record::is_reference_length(text.as_str()) => Some(text.as_str()),
+        Some(_) => {
+            return Err(response_invalid(
                 "/response/customer_token/customer_token_reference",
                 "the granted customer_token_reference must be a string of at most 255 characters",
-            )),
-        };
+            ))
+        }
+    };
     classify(token.as_bytes()).map_err(|error| {
         let path = "/response/customer_token/customer_token";
         match error {
@@ -236,15 +167,12 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
         }
     })?;
     if let Some(requested) = member(event, "requested").filter(|r| matches!(r, Value::Object(_))) {
-        let asked_other_scope = requested
-            .get("scopes")
-            .and_then(Value::as_array)
-            .is_some_and(|scopes| {
-                scopes
-                    .iter()
-                    .filter_map(|s| s.as_str().and_then(PaymentScope::from_str))
-                    .any(|scope| scope != granted_scope)
-            });
+        let asked_other_scope = requested.get("scopes").and_then(Value::as_array).is_some_and(|scopes| {
+            scopes
+                .iter()
+                .filter_map(|s| s.as_str().and_then(PaymentScope::from_str))
+                .any(|scope| scope != granted_scope)
+        });
         if asked_other_scope {
             return Err(rejected(
                 "SCOPE_GRANT_MISMATCH",
@@ -272,14 +200,8 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
     json::write_string(&mut out, at);
     let optional = [
         ("customer_token_reference", reference),
-        (
-            "customer_id",
-            member(event, "customer_id").and_then(Value::as_str),
-        ),
-        (
-            "subscription_id",
-            member(event, "subscription_id").and_then(Value::as_str),
-        ),
+        ("customer_id", member(event, "customer_id").and_then(Value::as_str)),
+        ("subscription_id", member(event, "subscription_id").and_then(Value::as_str)),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -290,10 +212,7 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
         }
     }
     out.push_str("},\"changed\":true}");
-    Ok(Transition {
-        json: out,
-        changed: true,
-    })
+    Ok(Transition { json: out, changed: true })
 }
 
 fn unchanged(fields: &[(JsonStr<'_>, Value<'_>)]) -> Transition {
@@ -307,11 +226,7 @@ fn updated(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)]) -> Tra
 /// Writes the record with `updates` (string values) applied: existing keys
 /// keep their place, new keys follow in the order given, everything else is
 /// carried through byte for byte.
-fn finish(
-    fields: &[(JsonStr<'_>, Value<'_>)],
-    updates: &[(&str, &str)],
-    changed: bool,
-) -> Transition {
+fn finish(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)], changed: bool) -> Transition {
     let mut out = Zeroizing::new(String::with_capacity(256));
     out.push_str("{\"record\":{");
     let mut first = true;

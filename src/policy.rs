@@ -43,52 +43,30 @@ fn invalid(code: &'static str, path: impl Into<String>, message: impl Into<Strin
 }
 
 fn wrong_type(path: &str, expected: &str, found: &Value<'_>) -> Error {
-    invalid(
-        "WRONG_TYPE",
-        path,
-        format!(
-            "policy {path} must be {expected}, found {}",
-            found.type_name()
-        ),
-    )
+    invalid("WRONG_TYPE", path, format!("policy {path} must be {expected}, found {}", found.type_name()))
 }
 
 fn positive_integer(value: &Value<'_>, path: &str) -> Result<i64, Error> {
     match value.as_integer() {
         Some(n) if n > 0 => Ok(n),
-        Some(_) => Err(invalid(
-            "INVALID_VALUE",
-            path,
-            format!("policy {path} must be a positive integer"),
-        )),
+        Some(_) => Err(invalid("INVALID_VALUE", path, format!("policy {path} must be a positive integer"))),
         None => Err(wrong_type(path, "a positive integer", value)),
     }
 }
 
-fn object<'v, 'a>(
-    value: &'v Value<'a>,
-    path: &str,
-) -> Result<&'v [(json::JsonStr<'a>, Value<'a>)], Error> {
-    value
-        .as_object()
-        .ok_or_else(|| wrong_type(path, "an object", value))
+fn object<'v, 'a>(value: &'v Value<'a>, path: &str) -> Result<&'v [(json::JsonStr<'a>, Value<'a>)], Error> {
+    value.as_object().ok_or_else(|| wrong_type(path, "an object", value))
 }
 
 fn array<'v, 'a>(value: &'v Value<'a>, path: &str) -> Result<&'v [Value<'a>], Error> {
-    value
-        .as_array()
-        .ok_or_else(|| wrong_type(path, "an array", value))
+    value.as_array().ok_or_else(|| wrong_type(path, "an array", value))
 }
 
 fn currency_code(text: &str, path: &str) -> Result<[u8; 3], Error> {
     let bytes: Option<[u8; 3]> = text.as_bytes().try_into().ok();
     match bytes {
         Some(code) if code.iter().all(u8::is_ascii_uppercase) => Ok(code),
-        _ => Err(invalid(
-            "INVALID_VALUE",
-            path,
-            format!("policy {path} must be three uppercase ASCII letters"),
-        )),
+        _ => Err(invalid("INVALID_VALUE", path, format!("policy {path} must be three uppercase ASCII letters"))),
     }
 }
 
@@ -99,14 +77,12 @@ impl Policy {
             return Policy::from_json(b"{}");
         }
         let arena = json::Arena::new();
-        let root = json::parse(input, &arena)
-            .map_err(|e| Error::from_json(e, Status::InvalidPolicy, "policy"))?;
+        let root = json::parse(input, &arena).map_err(|e| Error::from_json(e, Status::InvalidPolicy, "policy"))?;
         Policy::from_value(&root)
     }
 
     fn from_value(root: &Value<'_>) -> Result<Policy, Error> {
-        let members = object(root, "")
-            .map_err(|_| invalid("WRONG_TYPE", "", "the policy must be a JSON object"))?;
+        let members = object(root, "").map_err(|_| invalid("WRONG_TYPE", "", "the policy must be a JSON object"))?;
         let mut policy = Policy {
             allowed_regions: None,
             allowed_currencies: None,
@@ -130,22 +106,14 @@ impl Policy {
             match key {
                 "version" => match value.as_integer() {
                     Some(1) => {}
-                    Some(_) => {
-                        return Err(invalid(
-                            "INVALID_VALUE",
-                            path,
-                            "policy version must be the integer 1",
-                        ))
-                    }
+                    Some(_) => return Err(invalid("INVALID_VALUE", path, "policy version must be the integer 1")),
                     None => return Err(wrong_type(&path, "the integer 1", value)),
                 },
                 "allowed_regions" => {
                     let mut regions = Vec::new();
                     for (i, item) in array(value, &path)?.iter().enumerate() {
                         let item_path = format!("{path}/{i}");
-                        let region = item
-                            .as_str()
-                            .ok_or_else(|| wrong_type(&item_path, "a string", item))?;
+                        let region = item.as_str().ok_or_else(|| wrong_type(&item_path, "a string", item))?;
                         if !is_region(region) {
                             return Err(invalid(
                                 "INVALID_VALUE",
@@ -161,9 +129,7 @@ impl Policy {
                     let mut currencies = Vec::new();
                     for (i, item) in array(value, &path)?.iter().enumerate() {
                         let item_path = format!("{path}/{i}");
-                        let text = item
-                            .as_str()
-                            .ok_or_else(|| wrong_type(&item_path, "a string", item))?;
+                        let text = item.as_str().ok_or_else(|| wrong_type(&item_path, "a string", item))?;
                         currencies.push(currency_code(text, &item_path)?);
                     }
                     policy.allowed_currencies = Some(currencies);
@@ -179,8 +145,7 @@ impl Policy {
                             )
                         })?;
                         for (currency, cap) in object(caps, &scope_path)? {
-                            let cap_path =
-                                json::pointer(&[key, scope_key.as_str(), currency.as_str()]);
+                            let cap_path = json::pointer(&[key, scope_key.as_str(), currency.as_str()]);
                             let code = currency_code(currency.as_str(), &cap_path)?;
                             let cap = positive_integer(cap, &cap_path)?;
                             policy.max_amount[scope_index(scope)].push((code, cap));
@@ -191,10 +156,7 @@ impl Policy {
                     policy.min_charge_interval_seconds = Some(positive_integer(value, &path)?);
                 }
                 "max_attempts" => {
-                    let mut limits = MaxAttempts {
-                        per_24h: None,
-                        per_30d: None,
-                    };
+                    let mut limits = MaxAttempts { per_24h: None, per_30d: None };
                     for (window, cap) in object(value, &path)? {
                         let cap_path = json::pointer(&[key, window.as_str()]);
                         let slot = match window.as_str() {
@@ -209,11 +171,7 @@ impl Policy {
                             }
                         };
                         if cap.is_null() {
-                            return Err(invalid(
-                                "WRONG_TYPE",
-                                cap_path,
-                                "max_attempts values must not be null",
-                            ));
+                            return Err(invalid("WRONG_TYPE", cap_path, "max_attempts values must not be null"));
                         }
                         *slot = Some(positive_integer(cap, &cap_path)?);
                     }
@@ -227,11 +185,7 @@ impl Policy {
                     for (code, severity) in object(value, &path)? {
                         let code_path = json::pointer(&[key, code.as_str()]);
                         let rule = rules::by_code(code.as_str()).ok_or_else(|| {
-                            invalid(
-                                "UNKNOWN_RULE",
-                                &code_path,
-                                "severity names a rule code that does not exist",
-                            )
+                            invalid("UNKNOWN_RULE", &code_path, "severity names a rule code that does not exist")
                         })?;
                         if !rule.adjustable {
                             return Err(invalid(
@@ -240,26 +194,19 @@ impl Policy {
                                 "only the warn rules (205, 402, 701) and the 8xx rules may be adjusted",
                             ));
                         }
-                        let text = severity
-                            .as_str()
-                            .ok_or_else(|| wrong_type(&code_path, "a string", severity))?;
-                        let severity = Severity::parse(text).ok_or_else(|| {
-                            invalid(
-                                "INVALID_VALUE",
-                                &code_path,
-                                "a severity is deny, warn or off",
-                            )
-                        })?;
+                        let text = severity.as_str().ok_or_else(|| wrong_type(&code_path, "a string", severity))?;
+                        let severity = Severity::parse(text)
+                            .ok_or_else(|| invalid("INVALID_VALUE", &code_path, "a severity is deny, warn or off"))?;
                         policy.severities[rules::index_of(rule)] = severity;
                     }
                 }
-                _ => return Err(invalid(
-                    "UNKNOWN_FIELD",
-                    path,
-                    format!(
-                        "unknown policy field {key:?} (a typo would silently weaken the policy)"
-                    ),
-                )),
+                _ => {
+                    return Err(invalid(
+                        "UNKNOWN_FIELD",
+                        path,
+                        format!("unknown policy field {key:?} (a typo would silently weaken the policy)"),
+                    ))
+                }
             }
         }
         let mut canonical = String::new();
@@ -285,10 +232,7 @@ impl Policy {
 
     /// The cap for this scope and (uppercase) currency, when set.
     pub fn max_amount(&self, scope: PaymentScope, currency: [u8; 3]) -> Option<i64> {
-        self.max_amount[scope_index(scope)]
-            .iter()
-            .find(|(code, _)| *code == currency)
-            .map(|(_, cap)| *cap)
+        self.max_amount[scope_index(scope)].iter().find(|(code, _)| *code == currency).map(|(_, cap)| *cap)
     }
 }
 

@@ -42,10 +42,7 @@ impl PaymentScope {
 
 /// True for the three scopes Klarna documents.
 pub fn is_known_scope(scope: &str) -> bool {
-    matches!(
-        scope,
-        SCOPE_CUSTOMER_PRESENT | SCOPE_CUSTOMER_NOT_PRESENT | SCOPE_CUSTOMER_LOGIN
-    )
+    matches!(scope, SCOPE_CUSTOMER_PRESENT | SCOPE_CUSTOMER_NOT_PRESENT | SCOPE_CUSTOMER_LOGIN)
 }
 
 /// Token lifecycle state.
@@ -122,31 +119,19 @@ pub fn is_reference_length(text: &str) -> bool {
 }
 
 /// Checks a stored record. `members` is the record object.
-pub fn validate<'v>(
-    members: &'v [(JsonStr<'_>, Value<'_>)],
-) -> Result<ValidRecord<'v>, RecordFault> {
-    let field = |field: &'static str, message: &'static str| RecordFault {
-        detail: RecordDetail::Field,
-        field,
-        message,
-    };
+pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidRecord<'v>, RecordFault> {
+    let field =
+        |field: &'static str, message: &'static str| RecordFault { detail: RecordDetail::Field, field, message };
     let get = |name| member(members, name);
 
     if !matches!(get("customer_token"), Some(Value::String(_))) {
-        return Err(field(
-            "customer_token",
-            "customer_token is required and must be a string",
-        ));
+        return Err(field("customer_token", "customer_token is required and must be a string"));
     }
-    let scopes = get("scopes").and_then(string_array).ok_or_else(|| {
-        field(
-            "scopes",
-            "scopes is required and must be an array of strings",
-        )
-    })?;
-    let state = get("state")
-        .and_then(Value::as_str)
-        .ok_or_else(|| field("state", "state is required and must be a string"))?;
+    let scopes = get("scopes")
+        .and_then(string_array)
+        .ok_or_else(|| field("scopes", "scopes is required and must be an array of strings"))?;
+    let state =
+        get("state").and_then(Value::as_str).ok_or_else(|| field("state", "state is required and must be a string"))?;
     match get("customer_token_reference") {
         None => {}
         Some(Value::String(reference)) if is_reference_length(reference.as_str()) => {}
@@ -157,11 +142,8 @@ pub fn validate<'v>(
             ))
         }
     }
-    let mut timestamps: [(&'static str, Option<&str>); 3] = [
-        ("created_at", None),
-        ("last_used_at", None),
-        ("revoked_at", None),
-    ];
+    let mut timestamps: [(&'static str, Option<&str>); 3] =
+        [("created_at", None), ("last_used_at", None), ("revoked_at", None)];
     for (name, text) in timestamps.iter_mut() {
         match get(name) {
             None => {}
@@ -171,19 +153,11 @@ pub fn validate<'v>(
     }
     match get("revoked_by").map(Value::as_str) {
         None | Some(Some("CUSTOMER" | "PARTNER" | "KLARNA")) => {}
-        Some(_) => {
-            return Err(field(
-                "revoked_by",
-                "revoked_by must be CUSTOMER, PARTNER or KLARNA",
-            ))
-        }
+        Some(_) => return Err(field("revoked_by", "revoked_by must be CUSTOMER, PARTNER or KLARNA")),
     }
     for name in ["customer_id", "subscription_id"] {
         if matches!(get(name), Some(value) if value.as_str().is_none()) {
-            return Err(field(
-                name,
-                "customer_id and subscription_id must be strings",
-            ));
+            return Err(field(name, "customer_id and subscription_id must be strings"));
         }
     }
 
@@ -216,17 +190,10 @@ pub fn validate<'v>(
             }
         }
     }
-    Ok(ValidRecord {
-        state,
-        scope,
-        last_used_at,
-    })
+    Ok(ValidRecord { state, scope, last_used_at })
 }
 
 /// Index of the first scope that is a string but not a known scope.
 pub fn first_unknown_scope(scopes: &Value<'_>) -> Option<usize> {
-    scopes
-        .as_array()?
-        .iter()
-        .position(|scope| matches!(scope.as_str(), Some(text) if !is_known_scope(text)))
+    scopes.as_array()?.iter().position(|scope| matches!(scope.as_str(), Some(text) if !is_known_scope(text)))
 }

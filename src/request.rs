@@ -42,9 +42,7 @@ pub struct Request<'v> {
 impl<'v> Request<'v> {
     /// The first header whose name equals `name` ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&Header<'v>> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -57,11 +55,7 @@ fn wrong_type(path: &str, expected: &str, found: &Value<'_>) -> Error {
     Error::invalid_request(
         "WRONG_TYPE",
         path,
-        format!(
-            "{} must be {expected}, found {}",
-            describe(path),
-            found.type_name()
-        ),
+        format!("{} must be {expected}, found {}", describe(path), found.type_name()),
     )
 }
 
@@ -76,9 +70,7 @@ fn describe(path: &str) -> String {
 /// Checks the envelope of a parsed request and yields its typed parts.
 /// Its header list is kept in `arena`.
 pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'v>, Error> {
-    let members = root
-        .as_object()
-        .ok_or_else(|| wrong_type("", "a JSON object", root))?;
+    let members = root.as_object().ok_or_else(|| wrong_type("", "a JSON object", root))?;
     let mut customer_present = None;
     let mut headers: &[Header<'v>] = &[];
     let mut body = None;
@@ -134,59 +126,29 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         }
     }
     let customer_present = customer_present.ok_or_else(|| {
-        Error::invalid_request(
-            "MISSING_FIELD",
-            "/customer_present",
-            "customer_present is required (true or false)",
-        )
+        Error::invalid_request("MISSING_FIELD", "/customer_present", "customer_present is required (true or false)")
     })?;
-    let body =
-        body.ok_or_else(|| Error::invalid_request("MISSING_FIELD", "/body", "body is required"))?;
-    Ok(Request {
-        customer_present,
-        headers,
-        body,
-        token_record,
-        now,
-        counters,
-        decision_id,
-    })
+    let body = body.ok_or_else(|| Error::invalid_request("MISSING_FIELD", "/body", "body is required"))?;
+    Ok(Request { customer_present, headers, body, token_record, now, counters, decision_id })
 }
 
 fn is_envelope_field(key: &str) -> bool {
-    matches!(
-        key,
-        "customer_present"
-            | "headers"
-            | "body"
-            | "token_record"
-            | "now"
-            | "counters"
-            | "decision_id"
-    )
+    matches!(key, "customer_present" | "headers" | "body" | "token_record" | "now" | "counters" | "decision_id")
 }
 
 fn parse_headers<'v>(value: &'v Value<'v>, arena: &'v Arena) -> Result<&'v [Header<'v>], Error> {
-    let members = value
-        .as_object()
-        .ok_or_else(|| wrong_type("/headers", "an object", value))?;
+    let members = value.as_object().ok_or_else(|| wrong_type("/headers", "an object", value))?;
     let mut headers = arena.vec_with_capacity(members.len());
     for (name, value) in members {
         match value {
             Value::Null => {} // not sent
-            Value::String(text) => headers.push(Header {
-                name: name.as_str(),
-                value: text.as_str(),
-            }),
+            Value::String(text) => headers.push(Header { name: name.as_str(), value: text.as_str() }),
             other => {
                 let path = json::pointer(&["headers", name.as_str()]);
                 return Err(Error::invalid_request(
                     "WRONG_TYPE",
                     path,
-                    format!(
-                        "a header value must be a string, found {}",
-                        other.type_name()
-                    ),
+                    format!("a header value must be a string, found {}", other.type_name()),
                 ));
             }
         }
@@ -195,9 +157,7 @@ fn parse_headers<'v>(value: &'v Value<'v>, arena: &'v Arena) -> Result<&'v [Head
 }
 
 fn parse_counters(value: &Value<'_>) -> Result<Counters, Error> {
-    let members = value
-        .as_object()
-        .ok_or_else(|| wrong_type("/counters", "an object", value))?;
+    let members = value.as_object().ok_or_else(|| wrong_type("/counters", "an object", value))?;
     let mut counters = Counters::default();
     for (key, count) in members {
         let slot = match key.as_str() {
@@ -218,11 +178,7 @@ fn parse_counters(value: &Value<'_>) -> Result<Counters, Error> {
         match count.as_integer() {
             Some(n) if n >= 0 => *slot = Some(n),
             Some(_) => {
-                return Err(Error::invalid_request(
-                    "INVALID_VALUE",
-                    path(),
-                    "an attempt counter must not be negative",
-                ))
+                return Err(Error::invalid_request("INVALID_VALUE", path(), "an attempt counter must not be negative"))
             }
             None => return Err(wrong_type(&path(), "a non-negative integer", count)),
         }

@@ -21,9 +21,7 @@ impl Ord for Instant<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         // With trailing zeros gone, fraction digit strings compare like
         // numbers by plain lexicographic order ("05" < "5", "5" < "51").
-        self.seconds
-            .cmp(&other.seconds)
-            .then_with(|| self.fraction.cmp(other.fraction))
+        self.seconds.cmp(&other.seconds).then_with(|| self.fraction.cmp(other.fraction))
     }
 }
 
@@ -42,19 +40,9 @@ impl<'a> Instant<'a> {
     /// digits are written into `digits`, which the instant borrows.
     pub fn from_unix_millis(ms: i64, digits: &'a mut [u8; 3]) -> Instant<'a> {
         let millis = ms.rem_euclid(1000) as u16;
-        *digits = [
-            b'0' + (millis / 100) as u8,
-            b'0' + (millis / 10 % 10) as u8,
-            b'0' + (millis % 10) as u8,
-        ];
-        let significant = digits
-            .iter()
-            .rposition(|&d| d != b'0')
-            .map_or(0, |last| last + 1);
-        Instant {
-            seconds: ms.div_euclid(1000),
-            fraction: &digits[..significant],
-        }
+        *digits = [b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8];
+        let significant = digits.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1);
+        Instant { seconds: ms.div_euclid(1000), fraction: &digits[..significant] }
     }
 
     /// True when `self` is strictly earlier than `earlier + interval_seconds`.
@@ -79,9 +67,7 @@ pub fn parse(text: &str) -> Option<Instant<'_>> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let digits = b.get(range)?;
-        digits.iter().try_fold(0i64, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
-        })
+        digits.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
     };
     let year = number(0..4)?;
     let month = number(5..7)?;
@@ -89,12 +75,7 @@ pub fn parse(text: &str) -> Option<Instant<'_>> {
     let hour = number(11..13)?;
     let minute = number(14..16)?;
     let second = number(17..19)?;
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
         return None;
     }
     if year < 1 || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
@@ -135,10 +116,7 @@ pub fn parse(text: &str) -> Option<Instant<'_>> {
         _ => return None,
     };
     let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(Instant {
-        seconds: local - offset_seconds,
-        fraction,
-    })
+    Some(Instant { seconds: local - offset_seconds, fraction })
 }
 
 fn is_leap_year(year: i64) -> bool {
@@ -224,23 +202,15 @@ mod tests {
         ];
         for (ms, text) in cases {
             let mut digits = [0; 3];
-            assert_eq!(
-                Instant::from_unix_millis(ms, &mut digits),
-                parse(text).unwrap(),
-                "{ms}"
-            );
+            assert_eq!(Instant::from_unix_millis(ms, &mut digits), parse(text).unwrap(), "{ms}");
         }
     }
 
     #[test]
     fn interval_arithmetic_is_exact_and_cannot_overflow() {
         let last = parse("2026-01-01T00:00:00.5Z").unwrap();
-        assert!(parse("2026-01-02T00:00:00.4Z")
-            .unwrap()
-            .is_before_offset(&last, 86_400));
-        assert!(!parse("2026-01-02T00:00:00.5Z")
-            .unwrap()
-            .is_before_offset(&last, 86_400));
+        assert!(parse("2026-01-02T00:00:00.4Z").unwrap().is_before_offset(&last, 86_400));
+        assert!(!parse("2026-01-02T00:00:00.5Z").unwrap().is_before_offset(&last, 86_400));
         let far = parse("9999-12-31T23:59:59Z").unwrap();
         assert!(far.is_before_offset(&far, i64::MAX));
     }

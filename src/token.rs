@@ -23,16 +23,12 @@ pub struct CustomerToken<'a> {
 impl<'a> CustomerToken<'a> {
     /// Wraps a value that someone else owns (no copy is made).
     pub fn borrowed(bytes: &'a [u8]) -> Self {
-        CustomerToken {
-            bytes: Cow::Borrowed(bytes),
-        }
+        CustomerToken { bytes: Cow::Borrowed(bytes) }
     }
 
     /// Takes ownership of a value; it is wiped when this is dropped.
     pub fn owned(bytes: Vec<u8>) -> CustomerToken<'static> {
-        CustomerToken {
-            bytes: Cow::Owned(bytes),
-        }
+        CustomerToken { bytes: Cow::Owned(bytes) }
     }
 
     /// The raw bytes. Deliberately named so that a leak is a visible choice.
@@ -84,14 +80,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     let (a_words, a_tail) = a.split_at(a.len() / 8 * 8);
     let (b_words, b_tail) = b.split_at(a_words.len());
-    let mut difference = a_words
-        .chunks_exact(8)
-        .zip(b_words.chunks_exact(8))
-        .fold(0u64, |acc, (x, y)| acc | (word(x) ^ word(y)));
-    difference |= a_tail
-        .iter()
-        .zip(b_tail)
-        .fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
+    let mut difference =
+        a_words.chunks_exact(8).zip(b_words.chunks_exact(8)).fold(0u64, |acc, (x, y)| acc | (word(x) ^ word(y)));
+    difference |= a_tail.iter().zip(b_tail).fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
     // black_box keeps the optimiser from turning the fold into an early exit.
     std::hint::black_box(difference) == 0
 }
@@ -186,13 +177,7 @@ pub struct TokenInfo {
 impl TokenInfo {
     /// Writes `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
     pub fn write_json(&self, out: &mut String) {
-        TokenInfo::write_parts(
-            out,
-            self.form,
-            &self.region,
-            self.environment,
-            &self.fingerprint,
-        );
+        TokenInfo::write_parts(out, self.form, &self.region, self.environment, &self.fingerprint);
     }
 
     /// The same object from borrowed parts (the decision's fast path).
@@ -256,8 +241,12 @@ impl MalformedDetail {
                 "the customer token holds a byte outside visible ASCII (space, control character or non-ASCII)"
             }
             MalformedDetail::NotAKrn => "the customer token does not start with krn:",
-            MalformedDetail::BadStructure => "the customer token has neither the network nor the identity KRN structure",
-            MalformedDetail::BadRegion => "the customer token's region is not two lowercase letters and one to three digits",
+            MalformedDetail::BadStructure => {
+                "the customer token has neither the network nor the identity KRN structure"
+            }
+            MalformedDetail::BadRegion => {
+                "the customer token's region is not two lowercase letters and one to three digits"
+            }
             MalformedDetail::BadId => "the customer token's id is not 1 to 255 of A-Z a-z 0-9 . _ ~ -",
         }
     }
@@ -292,12 +281,7 @@ impl TokenError {
 /// a customer token, reports what may be logged about it.
 pub fn parse_token(bytes: &[u8]) -> Result<TokenInfo, TokenError> {
     let (form, region, environment) = classify(bytes)?;
-    Ok(TokenInfo {
-        form,
-        region: region.to_owned(),
-        environment,
-        fingerprint: fingerprint(bytes),
-    })
+    Ok(TokenInfo { form, region: region.to_owned(), environment, fingerprint: fingerprint(bytes) })
 }
 
 /// The format check without the fingerprint, for callers that need only
@@ -340,21 +324,13 @@ pub fn classify(bytes: &[u8]) -> Result<(TokenForm, &str, Option<TokenEnvironmen
     }
     let (form, region, environment, id) = match segments {
         4 if segment(1) == b"customer-token" => (TokenForm::Network, segment(2), None, segment(3)),
-        7 if segment(1) == b"partner"
-            && segment(4) == b"identity"
-            && segment(5) == b"customer-token" =>
-        {
+        7 if segment(1) == b"partner" && segment(4) == b"identity" && segment(5) == b"customer-token" => {
             let environment = match segment(3) {
                 b"live" => TokenEnvironment::Live,
                 b"test" => TokenEnvironment::Test,
                 _ => return Err(malformed(BadStructure)),
             };
-            (
-                TokenForm::Identity,
-                segment(2),
-                Some(environment),
-                segment(6),
-            )
+            (TokenForm::Identity, segment(2), Some(environment), segment(6))
         }
         _ => return Err(malformed(BadStructure)),
     };
@@ -448,22 +424,12 @@ mod tests {
 
     #[test]
     fn both_forms_parse() {
-        let network =
-            parse_token(b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890").unwrap();
+        let network = parse_token(b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890").unwrap();
+        assert_eq!((network.form, network.region.as_str(), network.environment), (TokenForm::Network, "eu1", None));
+        let identity =
+            parse_token(b"krn:partner:us1:live:identity:customer-token:vVQGmYzlfsQ16dko3jcwY5lV8hBgKs9a").unwrap();
         assert_eq!(
-            (network.form, network.region.as_str(), network.environment),
-            (TokenForm::Network, "eu1", None)
-        );
-        let identity = parse_token(
-            b"krn:partner:us1:live:identity:customer-token:vVQGmYzlfsQ16dko3jcwY5lV8hBgKs9a",
-        )
-        .unwrap();
-        assert_eq!(
-            (
-                identity.form,
-                identity.region.as_str(),
-                identity.environment
-            ),
+            (identity.form, identity.region.as_str(), identity.environment),
             (TokenForm::Identity, "us1", Some(TokenEnvironment::Live))
         );
     }
@@ -472,54 +438,22 @@ mod tests {
     fn details_come_in_contract_order() {
         let cases: [(&[u8], TokenError); 10] = [
             (b"", TokenError::Malformed(MalformedDetail::Empty)),
-            (
-                b"krn:customer-token:eu1:abc\n",
-                TokenError::Malformed(MalformedDetail::InvalidCharacter),
-            ),
-            (
-                b"urn:customer-token:eu1:abc",
-                TokenError::Malformed(MalformedDetail::NotAKrn),
-            ),
+            (b"krn:customer-token:eu1:abc\n", TokenError::Malformed(MalformedDetail::InvalidCharacter)),
+            (b"urn:customer-token:eu1:abc", TokenError::Malformed(MalformedDetail::NotAKrn)),
             (b"krn:", TokenError::WrongType),
-            (
-                b"krn:payment:eu1:klarna-network-session-token:abc",
-                TokenError::WrongType,
-            ),
-            (
-                b"krn:customer-token:eu1:abc:def",
-                TokenError::Malformed(MalformedDetail::BadStructure),
-            ),
-            (
-                b"krn:partner:us1:prod:identity:customer-token:abc",
-                TokenError::Malformed(MalformedDetail::BadStructure),
-            ),
-            (
-                b"krn:customer-token:EU1:abc",
-                TokenError::Malformed(MalformedDetail::BadRegion),
-            ),
-            (
-                b"krn:customer-token:eu1:",
-                TokenError::Malformed(MalformedDetail::BadId),
-            ),
-            (
-                b"krn:customer-token:eu1:a+b",
-                TokenError::Malformed(MalformedDetail::BadId),
-            ),
+            (b"krn:payment:eu1:klarna-network-session-token:abc", TokenError::WrongType),
+            (b"krn:customer-token:eu1:abc:def", TokenError::Malformed(MalformedDetail::BadStructure)),
+            (b"krn:partner:us1:prod:identity:customer-token:abc", TokenError::Malformed(MalformedDetail::BadStructure)),
+            (b"krn:customer-token:EU1:abc", TokenError::Malformed(MalformedDetail::BadRegion)),
+            (b"krn:customer-token:eu1:", TokenError::Malformed(MalformedDetail::BadId)),
+            (b"krn:customer-token:eu1:a+b", TokenError::Malformed(MalformedDetail::BadId)),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                parse_token(input).unwrap_err(),
-                expected,
-                "{}",
-                String::from_utf8_lossy(input)
-            );
+            assert_eq!(parse_token(input).unwrap_err(), expected, "{}", String::from_utf8_lossy(input));
         }
         let too_long = format!("krn:customer-token:eu1:{}", "a".repeat(1002));
         assert_eq!(too_long.len(), 1025);
-        assert_eq!(
-            parse_token(too_long.as_bytes()).unwrap_err(),
-            TokenError::Malformed(MalformedDetail::TooLong)
-        );
+        assert_eq!(parse_token(too_long.as_bytes()).unwrap_err(), TokenError::Malformed(MalformedDetail::TooLong));
         let many_segments = format!("krn:{}customer-token", "x:".repeat(9));
         assert_eq!(
             parse_token(many_segments.as_bytes()).unwrap_err(),
@@ -533,11 +467,7 @@ mod tests {
             for position in 0..17 {
                 let mut text = vec![b'a'; 17];
                 text[position] = byte;
-                assert_eq!(
-                    is_visible_ascii(&text),
-                    (0x21..=0x7E).contains(&byte),
-                    "{byte:#x} at {position}"
-                );
+                assert_eq!(is_visible_ascii(&text), (0x21..=0x7E).contains(&byte), "{byte:#x} at {position}");
                 let mut other = text.clone();
                 other[position] ^= 1;
                 assert!(!constant_time_eq(&text, &other));
@@ -548,9 +478,6 @@ mod tests {
 
     #[test]
     fn fingerprint_is_sha256_of_the_exact_bytes() {
-        assert_eq!(
-            fingerprint(b"abc"),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(fingerprint(b"abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -10,8 +10,7 @@ fn read(relative: &str) -> String {
 
 #[test]
 fn committed_header_matches_a_fresh_generation() {
-    let fresh = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/ctpolicy.h"))
-        .expect("build.rs writes the header");
+    let fresh = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/ctpolicy.h")).expect("build.rs writes the header");
     let committed = read("include/ctpolicy.h");
     assert!(
         fresh == committed,
@@ -41,16 +40,9 @@ fn exports() -> Vec<(String, String)> {
         let mut rest = source.as_str();
         while let Some(at) = rest.find("extern \"C\" fn ") {
             rest = &rest[at + "extern \"C\" fn ".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
             let body_start = rest.find('{').expect("a body");
-            let body: String = rest[body_start..]
-                .lines()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let body: String = rest[body_start..].lines().take(3).collect::<Vec<_>>().join("\n");
             found.push((name, body));
         }
     }
@@ -61,17 +53,12 @@ fn exports() -> Vec<(String, String)> {
 fn every_export_in_the_header_runs_behind_the_panic_guard() {
     let exports = exports();
     let header = header_functions();
-    assert!(
-        header.len() >= 10,
-        "the header declares the ABI: {header:?}"
-    );
+    assert!(header.len() >= 10, "the header declares the ABI: {header:?}");
     for name in &header {
         let (_, body) = exports
             .iter()
             .find(|(export, _)| export == name)
-            .unwrap_or_else(|| {
-                panic!("{name} is in the header but not an extern \"C\" fn in src/ffi")
-            });
+            .unwrap_or_else(|| panic!("{name} is in the header but not an extern \"C\" fn in src/ffi"));
         let first_statement = body.lines().nth(1).unwrap_or("").trim();
         assert!(
             first_statement.starts_with("guard("),
@@ -79,13 +66,7 @@ fn every_export_in_the_header_runs_behind_the_panic_guard() {
         );
     }
     for (name, _) in &exports {
-        assert!(
-            name.starts_with("ctp_"),
-            "export {name} lacks the ctp_ prefix"
-        );
-        assert!(
-            header.contains(name),
-            "export {name} is missing from the header"
-        );
+        assert!(name.starts_with("ctp_"), "export {name} lacks the ctp_ prefix");
+        assert!(header.contains(name), "export {name} is missing from the header");
     }
 }

@@ -51,23 +51,12 @@ fn renewal(amount: &str) -> String {
 
 #[test]
 fn check_examples_decides_every_line_in_order() {
-    let output = run(
-        &["check", "--format", "jsonl", "examples/requests.jsonl"],
-        b"",
-    );
+    let output = run(&["check", "--format", "jsonl", "examples/requests.jsonl"], b"");
     let requests = std::fs::read_to_string(root("examples/requests.jsonl")).unwrap();
     let decisions = json_lines(&output);
-    assert_eq!(
-        decisions.len(),
-        requests.lines().filter(|l| !l.trim().is_empty()).count()
-    );
-    assert!(decisions
-        .iter()
-        .all(|d| d["decision"] == "ALLOW" || d["decision"] == "DENY"));
-    assert!(
-        decisions.iter().any(|d| d["decision"] == "ALLOW")
-            && decisions.iter().any(|d| d["decision"] == "DENY")
-    );
+    assert_eq!(decisions.len(), requests.lines().filter(|l| !l.trim().is_empty()).count());
+    assert!(decisions.iter().all(|d| d["decision"] == "ALLOW" || d["decision"] == "DENY"));
+    assert!(decisions.iter().any(|d| d["decision"] == "ALLOW") && decisions.iter().any(|d| d["decision"] == "DENY"));
     assert_eq!(output.status.code(), Some(1), "some example is DENY");
 }
 
@@ -75,20 +64,11 @@ fn check_examples_decides_every_line_in_order() {
 fn exit_codes_follow_the_worst_line() {
     let allow = renewal("1000");
     let deny = renewal("49.99");
-    let ok = run(
-        &["check", "--format", "jsonl"],
-        format!("{allow}\n").as_bytes(),
-    );
+    let ok = run(&["check", "--format", "jsonl"], format!("{allow}\n").as_bytes());
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
-    let denied = run(
-        &["check", "--format", "jsonl"],
-        format!("{allow}\n{deny}\n").as_bytes(),
-    );
+    let denied = run(&["check", "--format", "jsonl"], format!("{allow}\n{deny}\n").as_bytes());
     assert_eq!(denied.status.code(), Some(1));
-    let invalid = run(
-        &["check", "--format", "jsonl"],
-        format!("{allow}\nnot json\n{deny}\n").as_bytes(),
-    );
+    let invalid = run(&["check", "--format", "jsonl"], format!("{allow}\nnot json\n{deny}\n").as_bytes());
     assert_eq!(invalid.status.code(), Some(2));
     let lines = json_lines(&invalid);
     assert_eq!(lines.len(), 3, "a bad line does not stop the run");
@@ -96,11 +76,7 @@ fn exit_codes_follow_the_worst_line() {
     assert_eq!(lines[1]["error"]["status"], "INVALID_REQUEST");
     assert_eq!(lines[1]["error"]["code"], "JSON_SYNTAX");
     assert_eq!(lines[2]["violations"][0]["code"], "AMOUNT_INVALID");
-    assert!(
-        text(&invalid.stderr).contains("<stdin>:2:"),
-        "stderr names the line: {}",
-        text(&invalid.stderr)
-    );
+    assert!(text(&invalid.stderr).contains("<stdin>:2:"), "stderr names the line: {}", text(&invalid.stderr));
 }
 
 #[test]
@@ -112,16 +88,7 @@ fn unreadable_file_and_bad_policy_exit_two() {
     let dir = tempdir("policy");
     let policy = dir.join("typo.json");
     std::fs::write(&policy, r#"{"allowed_regoins": ["eu1"]}"#).unwrap();
-    let bad = run(
-        &[
-            "check",
-            "--format",
-            "jsonl",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-        renewal("1").as_bytes(),
-    );
+    let bad = run(&["check", "--format", "jsonl", "--policy", policy.to_str().unwrap()], renewal("1").as_bytes());
     assert_eq!(bad.status.code(), Some(2));
     let error = &json_lines(&bad)[0]["error"];
     assert_eq!(error["status"], "INVALID_POLICY");
@@ -143,37 +110,19 @@ fn strict_policy_and_summary() {
         b"",
     );
     let decisions = json_lines(&output);
-    let decided = decisions
-        .iter()
-        .find(|d| d.get("receipt").is_some())
-        .expect("some request is decided");
-    let strict_digest = decided["receipt"]["policy_digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_ne!(
-        strict_digest,
-        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-    );
+    let decided = decisions.iter().find(|d| d.get("receipt").is_some()).expect("some request is decided");
+    let strict_digest = decided["receipt"]["policy_digest"].as_str().unwrap().to_owned();
+    assert_ne!(strict_digest, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
     let stderr = text(&output.stderr);
-    assert!(
-        stderr.contains("checked ") && stderr.contains("DENY"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("checked ") && stderr.contains("DENY"), "{stderr}");
 }
 
 #[test]
 fn table_format_is_readable() {
-    let output = run(
-        &["check", "--format", "table"],
-        format!("{}\n", renewal("1000")).as_bytes(),
-    );
+    let output = run(&["check", "--format", "table"], format!("{}\n", renewal("1000")).as_bytes());
     let table = text(&output.stdout);
     assert!(table.starts_with("LINE"), "{table}");
-    assert!(
-        table.contains("ALLOW") && table.contains("sha256:"),
-        "{table}"
-    );
+    assert!(table.contains("ALLOW") && table.contains("sha256:"), "{table}");
 }
 
 #[test]
@@ -185,103 +134,53 @@ fn no_output_ever_holds_a_raw_token() {
     }
     input.push_str(&format!("{{\"customer_present\":true,\"headers\":{{\"Klarna-Customer-Token\":\"krn:customer-token:EU1:{TOKEN_ID}\"}},\"body\":{{}}}}\n"));
     for format in ["jsonl", "table"] {
-        let output = run(
-            &["check", "--summary", "--format", format],
-            input.as_bytes(),
-        );
+        let output = run(&["check", "--summary", "--format", format], input.as_bytes());
         for stream in [&output.stdout, &output.stderr] {
-            assert!(
-                !text(stream).contains(TOKEN_ID),
-                "{format}: {}",
-                text(stream)
-            );
+            assert!(!text(stream).contains(TOKEN_ID), "{format}: {}", text(stream));
         }
     }
-    let tokens = format!("krn:customer-token:eu1:{TOKEN_ID}\nkrn:customer-token:eu1:{TOKEN_ID} \nkrn:payment:eu1:{TOKEN_ID}\n");
+    let tokens =
+        format!("krn:customer-token:eu1:{TOKEN_ID}\nkrn:customer-token:eu1:{TOKEN_ID} \nkrn:payment:eu1:{TOKEN_ID}\n");
     let output = run(&["token"], tokens.as_bytes());
     assert!(!text(&output.stdout).contains(TOKEN_ID) && !text(&output.stderr).contains(TOKEN_ID));
 }
 
 #[test]
 fn token_reads_stdin_one_a_line() {
-    let output = run(
-        &["token"],
-        std::fs::read(root("examples/tokens.txt"))
-            .unwrap()
-            .as_slice(),
-    );
+    let output = run(&["token"], std::fs::read(root("examples/tokens.txt")).unwrap().as_slice());
     let lines = json_lines(&output);
-    let count = std::fs::read_to_string(root("examples/tokens.txt"))
-        .unwrap()
-        .lines()
-        .count();
+    let count = std::fs::read_to_string(root("examples/tokens.txt")).unwrap().lines().count();
     assert_eq!(lines.len(), count);
     assert!(lines.iter().any(|l| l["fingerprint"].is_string()));
-    assert!(lines
-        .iter()
-        .any(|l| l["error"]["code"] == "TOKEN_MALFORMED"));
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "some example token is malformed"
-    );
-    let good = run(
-        &["token"],
-        b"krn:partner:us1:live:identity:customer-token:vVQGmYzlfsQ16dko3jcwY5lV8hBgKs9a\n",
-    );
+    assert!(lines.iter().any(|l| l["error"]["code"] == "TOKEN_MALFORMED"));
+    assert_eq!(output.status.code(), Some(1), "some example token is malformed");
+    let good = run(&["token"], b"krn:partner:us1:live:identity:customer-token:vVQGmYzlfsQ16dko3jcwY5lV8hBgKs9a\n");
     assert_eq!(good.status.code(), Some(0));
     let info = &json_lines(&good)[0];
-    assert_eq!(
-        (info["form"].as_str(), info["environment"].as_str()),
-        (Some("identity"), Some("live"))
-    );
+    assert_eq!((info["form"].as_str(), info["environment"].as_str()), (Some("identity"), Some("live")));
     let windows = run(&["token"], b"krn:customer-token:eu1:abc\r\n");
-    assert_eq!(
-        json_lines(&windows)[0]["error"]["detail"],
-        "INVALID_CHARACTER"
-    );
+    assert_eq!(json_lines(&windows)[0]["error"]["detail"], "INVALID_CHARACTER");
 }
 
 #[test]
 fn apply_walks_the_lifecycle() {
     let dir = tempdir("apply");
     let tokenized = run(&["apply", "--event", "examples/events/tokenized.json"], b"");
-    assert_eq!(
-        tokenized.status.code(),
-        Some(0),
-        "{}",
-        text(&tokenized.stdout)
-    );
+    assert_eq!(tokenized.status.code(), Some(0), "{}", text(&tokenized.stdout));
     let created = &json_lines(&tokenized)[0];
     assert_eq!(created["changed"], true);
     assert_eq!(created["record"]["state"], "ACTIVE");
     let record_path = dir.join("record.json");
     std::fs::write(&record_path, created["record"].to_string()).unwrap();
 
-    let revoked = run(
-        &[
-            "apply",
-            "--record",
-            record_path.to_str().unwrap(),
-            "--event",
-            "examples/events/revoked.json",
-        ],
-        b"",
-    );
+    let revoked =
+        run(&["apply", "--record", record_path.to_str().unwrap(), "--event", "examples/events/revoked.json"], b"");
     let revoked_record = &json_lines(&revoked)[0]["record"];
     assert_eq!(revoked_record["state"], "REVOKED");
     std::fs::write(&record_path, revoked_record.to_string()).unwrap();
 
-    let charged = run(
-        &[
-            "apply",
-            "--record",
-            record_path.to_str().unwrap(),
-            "--event",
-            "examples/events/charged.json",
-        ],
-        b"",
-    );
+    let charged =
+        run(&["apply", "--record", record_path.to_str().unwrap(), "--event", "examples/events/charged.json"], b"");
     assert_eq!(charged.status.code(), Some(2));
     let error = &json_lines(&charged)[0]["error"];
     assert_eq!(
@@ -298,8 +197,7 @@ fn rules_and_explain_come_from_the_table() {
     for rule in ctpolicy::RULES {
         assert!(listing.contains(rule.code));
     }
-    let as_json: serde_json::Value =
-        serde_json::from_slice(&run(&["rules", "--format", "json"], b"").stdout).unwrap();
+    let as_json: serde_json::Value = serde_json::from_slice(&run(&["rules", "--format", "json"], b"").stdout).unwrap();
     assert_eq!(as_json.as_array().unwrap().len(), ctpolicy::RULES.len());
     let by_id = text(&run(&["explain", "301"], b"").stdout);
     let by_code = text(&run(&["explain", "scope_mismatch"], b"").stdout);
@@ -327,11 +225,7 @@ fn memory_stays_flat_on_a_large_stream() {
     let line = format!("{}\n", renewal("1000"));
     let lines = 300_000;
     let mut child = Command::new("/usr/bin/env")
-        .args([
-            "bash",
-            "-c",
-            &format!("command time -f %M {BIN} check --format jsonl >/dev/null"),
-        ])
+        .args(["bash", "-c", &format!("command time -f %M {BIN} check --format jsonl >/dev/null")])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -347,18 +241,8 @@ fn memory_stays_flat_on_a_large_stream() {
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap();
     let stderr = text(&output.stderr);
-    let max_rss_kib: u64 = stderr
-        .trim()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("{stderr}"));
-    assert!(
-        max_rss_kib < 30_000,
-        "max RSS {max_rss_kib} KiB for {lines} lines: the stream is being held"
-    );
+    let max_rss_kib: u64 = stderr.trim().lines().last().unwrap().trim().parse().unwrap_or_else(|_| panic!("{stderr}"));
+    assert!(max_rss_kib < 30_000, "max RSS {max_rss_kib} KiB for {lines} lines: the stream is being held");
 }
 
 fn tempdir(name: &str) -> PathBuf {

@@ -15,10 +15,7 @@ const POLICIES: &[&str] = &[
 ];
 
 fn engines() -> Vec<Engine> {
-    POLICIES
-        .iter()
-        .map(|p| Engine::from_policy_json(p.as_bytes()).unwrap())
-        .collect()
+    POLICIES.iter().map(|p| Engine::from_policy_json(p.as_bytes()).unwrap()).collect()
 }
 
 /// A token id unlikely to appear anywhere by chance.
@@ -29,14 +26,10 @@ fn tokens() -> Vec<Option<String>> {
         None,
         Some(format!("krn:customer-token:eu1:{SECRET_ID}")),
         Some(format!("krn:customer-token:us1:{SECRET_ID}")),
-        Some(format!(
-            "krn:partner:eu1:test:identity:customer-token:{SECRET_ID}"
-        )),
+        Some(format!("krn:partner:eu1:test:identity:customer-token:{SECRET_ID}")),
         Some(format!("krn:customer-token:EU1:{SECRET_ID}")),
         Some(format!("krn:customer-token:eu1:{SECRET_ID} ")),
-        Some(format!(
-            "krn:payment:eu1:klarna-network-session-token:{SECRET_ID}"
-        )),
+        Some(format!("krn:payment:eu1:klarna-network-session-token:{SECRET_ID}")),
         Some(String::new()),
         Some(format!("{SECRET_ID}-not-a-krn")),
     ]
@@ -90,56 +83,28 @@ fn charge_case() -> impl Strategy<Value = ChargeCase> {
             any::<bool>(),
             proptest::option::of(-200_000_000i64..100_000_000),
         )),
-        proptest::option::of(prop::sample::select(vec![
-            "renewal-42",
-            "",
-            "has space",
-            "k",
-        ])),
+        proptest::option::of(prop::sample::select(vec!["renewal-42", "", "has space", "k"])),
         any::<bool>(),
-        prop::sample::select(vec![
-            1i64,
-            1299,
-            49_999,
-            50_000,
-            50_001,
-            0,
-            -5,
-            2_147_483_647,
-            2_147_483_648,
-        ]),
+        prop::sample::select(vec![1i64, 1299, 49_999, 50_000, 50_001, 0, -5, 2_147_483_647, 2_147_483_648]),
         prop::sample::select(vec!["EUR", "eur", "SEK", "USD", "EU1", "E R"]),
         proptest::option::of(-100_000_000i64..100_000_000),
-        (
-            proptest::option::of(0i64..12),
-            proptest::option::of(0i64..40),
-        ),
+        (proptest::option::of(0i64..12), proptest::option::of(0i64..40)),
     )
         .prop_map(
-            move |(
-                policy,
-                customer_present,
-                token,
-                record,
-                key,
-                step_up,
-                amount,
-                currency,
-                now,
-                attempts,
-            )| ChargeCase {
-                policy,
-                customer_present,
-                token,
-                record: record.map(|(revoked, scopes, same, last)| {
-                    (revoked, scopes, same, last.map(|d| base_ms + d))
-                }),
-                key,
-                step_up,
-                amount,
-                currency,
-                now: now.map(|d| base_ms + d),
-                attempts,
+            move |(policy, customer_present, token, record, key, step_up, amount, currency, now, attempts)| {
+                ChargeCase {
+                    policy,
+                    customer_present,
+                    token,
+                    record: record
+                        .map(|(revoked, scopes, same, last)| (revoked, scopes, same, last.map(|d| base_ms + d))),
+                    key,
+                    step_up,
+                    amount,
+                    currency,
+                    now: now.map(|d| base_ms + d),
+                    attempts,
+                }
             },
         )
 }
@@ -158,10 +123,7 @@ fn equivalent_json(case: &ChargeCase) -> Value {
     }
     let mut body = Map::new();
     body.insert("currency".into(), json!(case.currency));
-    body.insert(
-        "request_payment_transaction".into(),
-        json!({"amount": case.amount}),
-    );
+    body.insert("request_payment_transaction".into(), json!({"amount": case.amount}));
     if case.step_up {
         body.insert("step_up_config".into(), json!({}));
     }
@@ -170,18 +132,11 @@ fn equivalent_json(case: &ChargeCase) -> Value {
     request.insert("headers".into(), Value::Object(headers));
     request.insert("body".into(), Value::Object(body));
     if let Some((revoked, scopes, same, last)) = case.record {
-        let stored = if same {
-            tokens[case.token].clone().unwrap_or_default()
-        } else {
-            OTHER_TOKEN.to_owned()
-        };
+        let stored = if same { tokens[case.token].clone().unwrap_or_default() } else { OTHER_TOKEN.to_owned() };
         let mut names = Vec::new();
         for (bit, name) in [
             (ScopeSet::CUSTOMER_PRESENT, "payment:customer_present"),
-            (
-                ScopeSet::CUSTOMER_NOT_PRESENT,
-                "payment:customer_not_present",
-            ),
+            (ScopeSet::CUSTOMER_NOT_PRESENT, "payment:customer_not_present"),
             (ScopeSet::CUSTOMER_LOGIN, "customer:login"),
             (ScopeSet::UNKNOWN, "payment:something_new"),
         ] {
@@ -189,7 +144,8 @@ fn equivalent_json(case: &ChargeCase) -> Value {
                 names.push(name);
             }
         }
-        let mut record = json!({"customer_token": stored, "scopes": names, "state": if revoked { "REVOKED" } else { "ACTIVE" }});
+        let mut record =
+            json!({"customer_token": stored, "scopes": names, "state": if revoked { "REVOKED" } else { "ACTIVE" }});
         if let Some(last) = last {
             record["last_used_at"] = json!(timestamp(last));
         }
@@ -212,11 +168,7 @@ fn equivalent_json(case: &ChargeCase) -> Value {
 }
 
 fn ids(list: &Value) -> Vec<u64> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_u64().unwrap())
-        .collect()
+    list.as_array().unwrap().iter().map(|v| v["id"].as_u64().unwrap()).collect()
 }
 
 /// Reverses the key order of every object except `headers` (whose order
@@ -228,12 +180,7 @@ fn reversed(value: &Value, key: &str) -> Value {
             if key != "headers" {
                 entries.reverse();
             }
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), reversed(v, k)))
-                    .collect(),
-            )
+            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), reversed(v, k))).collect())
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| reversed(v, "")).collect()),
         other => other.clone(),
@@ -446,11 +393,8 @@ fn one_engine_sixteen_threads_one_million_checks() {
         now: None,
         attempts: (None, None),
     };
-    let mut requests: Vec<String> = (0..63)
-        .map(|_| {
-            equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string()
-        })
-        .collect();
+    let mut requests: Vec<String> =
+        (0..63).map(|_| equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string()).collect();
     requests.push(equivalent_json(&renewal).to_string());
     let expected: Vec<String> = requests
         .iter()
@@ -460,10 +404,7 @@ fn one_engine_sixteen_threads_one_million_checks() {
             out
         })
         .collect();
-    assert!(
-        expected.iter().any(|e| e.contains("\"ALLOW\""))
-            && expected.iter().any(|e| e.contains("\"DENY\""))
-    );
+    assert!(expected.iter().any(|e| e.contains("\"ALLOW\"")) && expected.iter().any(|e| e.contains("\"DENY\"")));
     let per_thread = 1_000_000 / 16;
     let threads: Vec<_> = (0..16)
         .map(|t| {
@@ -482,8 +423,5 @@ fn one_engine_sixteen_threads_one_million_checks() {
         })
         .collect();
     let mismatches: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    assert_eq!(
-        mismatches, 0,
-        "answers under 16 threads differ from the single-threaded ones"
-    );
+    assert_eq!(mismatches, 0, "answers under 16 threads differ from the single-threaded ones");
 }

@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 use ctpolicy::{apply_event, Engine, Policy};
 
 fn load(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -27,14 +25,9 @@ fn input(case: &Value, field: &str) -> Option<Vec<u8>> {
         return Some(text.as_bytes().to_vec());
     }
     if let Some(encoded) = case.get(format!("{field}_base64")).and_then(Value::as_str) {
-        return Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .expect("valid base64"),
-        );
+        return Some(base64::engine::general_purpose::STANDARD.decode(encoded).expect("valid base64"));
     }
-    case.get(field)
-        .map(|value| serde_json::to_vec(value).expect("serializable"))
+    case.get(field).map(|value| serde_json::to_vec(value).expect("serializable"))
 }
 
 /// Compares an engine answer (decision or error, as JSON) with an expectation
@@ -48,10 +41,7 @@ fn compare(expect: &Value, actual: &Value) -> Vec<String> {
         for key in ["status", "code", "detail", "path"] {
             if let Some(want) = expected_error.get(key) {
                 if error.get(key) != Some(want) {
-                    problems.push(format!(
-                        "error.{key}: want {want}, got {:?}",
-                        error.get(key)
-                    ));
+                    problems.push(format!("error.{key}: want {want}, got {:?}", error.get(key)));
                 }
             }
         }
@@ -69,10 +59,7 @@ fn compare(expect: &Value, actual: &Value) -> Vec<String> {
     }
     if let Some(want) = expect.get("decision_id") {
         if actual["receipt"].get("decision_id") != Some(want) {
-            problems.push(format!(
-                "decision_id: want {want}, got {}",
-                actual["receipt"]["decision_id"]
-            ));
+            problems.push(format!("decision_id: want {want}, got {}", actual["receipt"]["decision_id"]));
         }
     }
     for list in ["violations", "warnings"] {
@@ -80,29 +67,17 @@ fn compare(expect: &Value, actual: &Value) -> Vec<String> {
             continue;
         };
         let got = actual[list].as_array().cloned().unwrap_or_default();
-        let codes = |items: &[Value]| {
-            items
-                .iter()
-                .map(|v| v["code"].as_str().unwrap_or("?").to_owned())
-                .collect::<Vec<_>>()
-        };
+        let codes =
+            |items: &[Value]| items.iter().map(|v| v["code"].as_str().unwrap_or("?").to_owned()).collect::<Vec<_>>();
         if codes(wanted) != codes(&got) {
-            problems.push(format!(
-                "{list}: want {:?}, got {:?}",
-                codes(wanted),
-                codes(&got)
-            ));
+            problems.push(format!("{list}: want {:?}, got {:?}", codes(wanted), codes(&got)));
             continue;
         }
         for (want, have) in wanted.iter().zip(&got) {
             for key in ["id", "severity", "path", "detail"] {
                 if let Some(w) = want.get(key) {
                     if have.get(key) != Some(w) {
-                        problems.push(format!(
-                            "{list} {}: {key} want {w}, got {:?}",
-                            want["code"],
-                            have.get(key)
-                        ));
+                        problems.push(format!("{list} {}: {key} want {w}, got {:?}", want["code"], have.get(key)));
                     }
                 }
             }
@@ -115,16 +90,8 @@ fn report(kind: &str, failures: &[String], total: usize) {
     for failure in failures {
         eprintln!("FAIL {failure}");
     }
-    println!(
-        "{kind} vectors: {} passed, {} failed",
-        total - failures.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {total} {kind} vectors failed",
-        failures.len()
-    );
+    println!("{kind} vectors: {} passed, {} failed", total - failures.len(), failures.len());
+    assert!(failures.is_empty(), "{} of {total} {kind} vectors failed", failures.len());
     assert!(total > 0, "no {kind} vectors ran");
 }
 
@@ -140,17 +107,11 @@ fn check_vectors() {
     let mut failures = Vec::new();
     for case in cases(&file) {
         let name = case["name"].as_str().expect("a name");
-        let policy = case
-            .get("policy")
-            .and_then(Value::as_str)
-            .unwrap_or("default");
-        let engine = engines
-            .get(policy)
-            .unwrap_or_else(|| panic!("{name}: no policy {policy}"));
+        let policy = case.get("policy").and_then(Value::as_str).unwrap_or("default");
+        let engine = engines.get(policy).unwrap_or_else(|| panic!("{name}: no policy {policy}"));
         let request = input(case, "request").unwrap_or_else(|| panic!("{name}: no request"));
         let actual: Value = match engine.check_json(&request) {
-            Ok(decision) => serde_json::from_str(&engine.decision_json(&decision))
-                .expect("decision JSON parses"),
+            Ok(decision) => serde_json::from_str(&engine.decision_json(&decision)).expect("decision JSON parses"),
             Err(error) => serde_json::from_str(&error.to_json()).expect("error JSON parses"),
         };
         let problems = compare(&case["expect"], &actual);

@@ -12,11 +12,7 @@ use ctpolicy::cli::{self, LineReader, Summary};
 use ctpolicy::{rules, Engine};
 
 #[derive(Parser)]
-#[command(
-    name = "ctpolicy",
-    version,
-    about = "Pre-flight policy checks for Klarna customer-token charges"
-)]
+#[command(name = "ctpolicy", version, about = "Pre-flight policy checks for Klarna customer-token charges")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -84,12 +80,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check {
-            policy,
-            summary,
-            format,
-            files,
-        } => check(policy.as_deref(), summary, format, &files),
+        Command::Check { policy, summary, format, files } => check(policy.as_deref(), summary, format, &files),
         Command::Token => token(),
         Command::Apply { record, event } => apply(record.as_deref(), &event),
         Command::Rules { format } => print_rules(format),
@@ -109,12 +100,7 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
-fn check(
-    policy: Option<&Path>,
-    summary: bool,
-    format: Format,
-    files: &[PathBuf],
-) -> io::Result<u8> {
+fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
     let stdout = io::stdout();
     let table = match format {
         Format::Auto => stdout.is_terminal(),
@@ -150,11 +136,7 @@ fn check(
             match File::open(path) {
                 Ok(file) => {
                     let name = path.display().to_string();
-                    run.stream(
-                        &name,
-                        LineReader::new(BufReader::with_capacity(1 << 16, file)),
-                        &mut out,
-                    )?;
+                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), &mut out)?;
                 }
                 Err(error) => {
                     eprintln!("ctpolicy: {}: {error}", path.display());
@@ -224,11 +206,7 @@ fn print_rules(format: RulesFormat) -> io::Result<u8> {
 }
 
 fn explain(name: &str) -> io::Result<u8> {
-    let rule = name
-        .parse::<u32>()
-        .ok()
-        .and_then(rules::by_id)
-        .or_else(|| rules::by_code(&name.to_ascii_uppercase()));
+    let rule = name.parse::<u32>().ok().and_then(rules::by_id).or_else(|| rules::by_code(&name.to_ascii_uppercase()));
     match rule {
         Some(rule) => {
             print!("{}", cli::explain(rule));

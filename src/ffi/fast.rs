@@ -108,19 +108,11 @@ pub struct ctp_batch_counts {
     pub invalid: u64,
 }
 
-fn optional<'a>(
-    flags: u32,
-    flag: u32,
-    ptr: *const u8,
-    len: usize,
-    what: &str,
-) -> Result<Option<&'a [u8]>, Error> {
+fn optional<'a>(flags: u32, flag: u32, ptr: *const u8, len: usize, what: &str) -> Result<Option<&'a [u8]>, Error> {
     if flags & flag == 0 {
         return Ok(None);
     }
-    unsafe { input(ptr, len) }
-        .map(Some)
-        .map_err(|_| null_with_length(what))
+    unsafe { input(ptr, len) }.map(Some).map_err(|_| null_with_length(what))
 }
 
 /// Reads a `ctp_charge`; every pointer it names is only borrowed.
@@ -131,22 +123,11 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
         return Err(CTP_INVALID_ARGUMENT);
     }
     let has = |flag: u32| flags & flag != 0;
-    let token = optional(
-        flags,
-        CTP_CHARGE_HAS_TOKEN,
-        charge.token,
-        charge.token_len,
-        "token",
-    )
-    .map_err(|_| CTP_INVALID_ARGUMENT)?;
-    let idempotency_key = optional(
-        flags,
-        CTP_CHARGE_HAS_IDEMPOTENCY_KEY,
-        charge.idempotency_key,
-        charge.idempotency_key_len,
-        "key",
-    )
-    .map_err(|_| CTP_INVALID_ARGUMENT)?;
+    let token = optional(flags, CTP_CHARGE_HAS_TOKEN, charge.token, charge.token_len, "token")
+        .map_err(|_| CTP_INVALID_ARGUMENT)?;
+    let idempotency_key =
+        optional(flags, CTP_CHARGE_HAS_IDEMPOTENCY_KEY, charge.idempotency_key, charge.idempotency_key_len, "key")
+            .map_err(|_| CTP_INVALID_ARGUMENT)?;
     let state = match charge.record_state {
         CTP_RECORD_NONE => None,
         CTP_RECORD_ACTIVE => Some(TokenState::Active),
@@ -156,8 +137,7 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
     let record = match state {
         None => None,
         Some(state) => Some(StoredRecord {
-            customer_token: input(charge.record_token, charge.record_token_len)
-                .map_err(|_| CTP_INVALID_ARGUMENT)?,
+            customer_token: input(charge.record_token, charge.record_token_len).map_err(|_| CTP_INVALID_ARGUMENT)?,
             state,
             scopes: ScopeSet(charge.record_scopes),
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
@@ -197,11 +177,7 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
 /// docs/ABI.md lists them. It never allocates unless a rule fires with a
 /// header-name path, and never builds JSON.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_check(
-    engine: *const ctp_engine,
-    charge: *const ctp_charge,
-    out: *mut ctp_verdict,
-) -> u32 {
+pub unsafe extern "C" fn ctp_check(engine: *const ctp_engine, charge: *const ctp_charge, out: *mut ctp_verdict) -> u32 {
     guard(CTP_PANIC, || {
         let (Some(engine), Some(charge)) = (engine.as_ref(), charge.as_ref()) else {
             return CTP_INVALID_ARGUMENT;
@@ -293,11 +269,7 @@ pub unsafe extern "C" fn ctp_check_batch(
                 (out, totals)
             });
             if let Some(counts) = counts.as_mut() {
-                *counts = ctp_batch_counts {
-                    allowed: totals.allowed,
-                    denied: totals.denied,
-                    invalid: totals.invalid,
-                };
+                *counts = ctp_batch_counts { allowed: totals.allowed, denied: totals.denied, invalid: totals.invalid };
             }
             Ok(out)
         })();
@@ -312,17 +284,11 @@ mod tests {
     #[test]
     fn scope_bits_are_the_core_scope_set_bits() {
         assert_eq!(CTP_SCOPE_CUSTOMER_PRESENT, ScopeSet::CUSTOMER_PRESENT);
-        assert_eq!(
-            CTP_SCOPE_CUSTOMER_NOT_PRESENT,
-            ScopeSet::CUSTOMER_NOT_PRESENT
-        );
+        assert_eq!(CTP_SCOPE_CUSTOMER_NOT_PRESENT, ScopeSet::CUSTOMER_NOT_PRESENT);
         assert_eq!(CTP_SCOPE_CUSTOMER_LOGIN, ScopeSet::CUSTOMER_LOGIN);
         assert_eq!(CTP_SCOPE_UNKNOWN, ScopeSet::UNKNOWN);
         assert_eq!(
-            CTP_SCOPE_CUSTOMER_PRESENT
-                | CTP_SCOPE_CUSTOMER_NOT_PRESENT
-                | CTP_SCOPE_CUSTOMER_LOGIN
-                | CTP_SCOPE_UNKNOWN,
+            CTP_SCOPE_CUSTOMER_PRESENT | CTP_SCOPE_CUSTOMER_NOT_PRESENT | CTP_SCOPE_CUSTOMER_LOGIN | CTP_SCOPE_UNKNOWN,
             ScopeSet::ALL
         );
         assert!(crate::rules::RULES.len() <= CTP_MAX_RULES);

@@ -50,8 +50,7 @@ pub const CTP_VERSION_MINOR: u32 = 1;
 /// Library version, patch part.
 pub const CTP_VERSION_PATCH: u32 = 0;
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons.
-pub const CTP_VERSION_NUMBER: u32 =
-    CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH;
+pub const CTP_VERSION_NUMBER: u32 = CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH;
 /// Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
 pub const CTP_ABI_VERSION: u32 = 1;
 
@@ -116,10 +115,7 @@ fn into_buf(text: String) -> ctp_buf {
     let mut boxed = text.into_bytes().into_boxed_slice();
     let len = boxed.len();
     if len == 0 {
-        return ctp_buf {
-            ptr: ptr::null_mut(),
-            len: 0,
-        };
+        return ctp_buf { ptr: ptr::null_mut(), len: 0 };
     }
     let ptr = boxed.as_mut_ptr();
     std::mem::forget(boxed);
@@ -144,11 +140,7 @@ fn invalid_argument(what: &str) -> Error {
 }
 
 fn null_with_length(what: &str) -> Error {
-    Error::new(
-        Status::InvalidArgument,
-        None,
-        format!("{what} is NULL with a non-zero length"),
-    )
+    Error::new(Status::InvalidArgument, None, format!("{what} is NULL with a non-zero length"))
 }
 
 /// Builds an engine from policy JSON.
@@ -254,8 +246,7 @@ pub unsafe extern "C" fn ctp_apply_event_json(
             return CTP_INVALID_ARGUMENT;
         }
         let result = (|| {
-            let record =
-                input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+            let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
             let event = input(event_json, event_len).map_err(|_| null_with_length("event_json"))?;
             let record = (!record.is_empty()).then_some(record);
             lifecycle::apply_event(record, event).map(|transition| transition.json().to_owned())
@@ -272,11 +263,7 @@ pub unsafe extern "C" fn ctp_apply_event_json(
 ///   error JSON (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its
 ///   `detail`, or `TOKEN_WRONG_TYPE`). Never contains the token.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_token_parse(
-    token_ptr: *const u8,
-    len: usize,
-    out_json: *mut ctp_buf,
-) -> u32 {
+pub unsafe extern "C" fn ctp_token_parse(token_ptr: *const u8, len: usize, out_json: *mut ctp_buf) -> u32 {
     guard(CTP_PANIC, || {
         if out_json.is_null() {
             return CTP_INVALID_ARGUMENT;
@@ -295,10 +282,7 @@ pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
         return Err(Error::new(
             Status::InvalidUtf8,
             None,
-            format!(
-                "token: input is not UTF-8 (invalid byte at offset {})",
-                error.valid_up_to()
-            ),
+            format!("token: input is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
         ));
     }
     match token::parse_token(bytes) {
@@ -308,8 +292,7 @@ pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
             Ok(out)
         }
         Err(error) => {
-            let mut failure =
-                Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
+            let mut failure = Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
             failure.detail = error.detail();
             Err(failure)
         }
@@ -351,12 +334,11 @@ pub extern "C" fn ctp_version() -> *const c_char {
     guard(c"unknown".as_ptr(), || VERSION_C.as_ptr())
 }
 
-const VERSION_C: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-) {
-    Ok(text) => text,
-    Err(_) => panic!("version has no NUL"),
-};
+const VERSION_C: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(text) => text,
+        Err(_) => panic!("version has no NUL"),
+    };
 
 /// The ABI version this library implements (`CTP_ABI_VERSION` of its header).
 #[no_mangle]
@@ -402,15 +384,9 @@ fn rule_code_c(code: &str) -> *const c_char {
     use std::sync::OnceLock;
     static CODES: OnceLock<Vec<std::ffi::CString>> = OnceLock::new();
     let codes = CODES.get_or_init(|| {
-        rules::RULES
-            .iter()
-            .map(|rule| std::ffi::CString::new(rule.code).expect("codes have no NUL"))
-            .collect()
+        rules::RULES.iter().map(|rule| std::ffi::CString::new(rule.code).expect("codes have no NUL")).collect()
     });
-    codes
-        .iter()
-        .find(|c| c.to_bytes() == code.as_bytes())
-        .map_or(ptr::null(), |c| c.as_ptr())
+    codes.iter().find(|c| c.to_bytes() == code.as_bytes()).map_or(ptr::null(), |c| c.as_ptr())
 }
 
 #[cfg(test)]

@@ -10,10 +10,7 @@ const RENEWAL: &[u8] = br#"{"customer_present": false,
   "body": {"currency": "EUR", "request_payment_transaction": {"amount": 1000, "payment_transaction_reference": "r-1"}}}"#;
 
 fn empty_buf() -> ctp_buf {
-    ctp_buf {
-        ptr: ptr::null_mut(),
-        len: 0,
-    }
+    ctp_buf { ptr: ptr::null_mut(), len: 0 }
 }
 
 /// Takes the text out of a library buffer and frees it.
@@ -24,17 +21,13 @@ fn take(mut buf: ctp_buf) -> String {
         String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
     };
     unsafe { ctp_buf_free(&mut buf) };
-    assert!(
-        buf.ptr.is_null() && buf.len == 0,
-        "ctp_buf_free resets the buffer"
-    );
+    assert!(buf.ptr.is_null() && buf.len == 0, "ctp_buf_free resets the buffer");
     text
 }
 
 fn new_engine(policy: &[u8]) -> *mut ctp_engine {
     let mut engine = ptr::null_mut();
-    let status =
-        unsafe { ctp_engine_new(policy.as_ptr(), policy.len(), &mut engine, ptr::null_mut()) };
+    let status = unsafe { ctp_engine_new(policy.as_ptr(), policy.len(), &mut engine, ptr::null_mut()) };
     assert_eq!(status, CTP_OK);
     engine
 }
@@ -64,30 +57,16 @@ fn status_constants_match_the_core_statuses() {
         assert_eq!(name.to_str().unwrap(), status.name());
     }
     for unknown in [4, 99, 104, u32::MAX] {
-        assert_eq!(
-            unsafe { CStr::from_ptr(ctp_status_name(unknown)) }
-                .to_str()
-                .unwrap(),
-            "UNKNOWN"
-        );
+        assert_eq!(unsafe { CStr::from_ptr(ctp_status_name(unknown)) }.to_str().unwrap(), "UNKNOWN");
     }
 }
 
 #[test]
 fn version_macros_match_the_crate_version() {
     let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(
-        format!("{CTP_VERSION_MAJOR}.{CTP_VERSION_MINOR}.{CTP_VERSION_PATCH}"),
-        version
-    );
-    assert_eq!(
-        CTP_VERSION_NUMBER,
-        CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH
-    );
-    assert_eq!(
-        unsafe { CStr::from_ptr(ctp_version()) }.to_str().unwrap(),
-        version
-    );
+    assert_eq!(format!("{CTP_VERSION_MAJOR}.{CTP_VERSION_MINOR}.{CTP_VERSION_PATCH}"), version);
+    assert_eq!(CTP_VERSION_NUMBER, CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH);
+    assert_eq!(unsafe { CStr::from_ptr(ctp_version()) }.to_str().unwrap(), version);
     assert_eq!(ctp_abi_version(), CTP_ABI_VERSION);
 }
 
@@ -97,9 +76,7 @@ fn reason_codes_come_from_the_rule_table() {
         let code = ctp_reason_code(u32::from(rule.id));
         assert_eq!(unsafe { CStr::from_ptr(code) }.to_str().unwrap(), rule.code);
     }
-    let known = (0..1000)
-        .filter(|id| !ctp_reason_code(*id).is_null())
-        .count();
+    let known = (0..1000).filter(|id| !ctp_reason_code(*id).is_null()).count();
     assert_eq!(known, crate::rules::RULES.len());
     assert!(ctp_reason_code(u32::MAX).is_null());
 }
@@ -111,35 +88,14 @@ fn every_export_turns_a_panic_into_its_fallback() {
     let mut out = empty_buf();
     let mut handle = ptr::null_mut();
     let results = [
-        ("ctp_engine_new", unsafe {
-            ctp_engine_new(ptr::null(), 0, &mut handle, &mut out)
-        }),
-        ("ctp_check_json", unsafe {
-            ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out)
-        }),
-        ("ctp_apply_event_json", unsafe {
-            ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out)
-        }),
-        ("ctp_token_parse", unsafe {
-            ctp_token_parse(b"krn:".as_ptr(), 4, &mut out)
-        }),
-        (
-            "ctp_abi_version",
-            if ctp_abi_version() == 0 {
-                CTP_PANIC
-            } else {
-                CTP_OK
-            },
-        ),
+        ("ctp_engine_new", unsafe { ctp_engine_new(ptr::null(), 0, &mut handle, &mut out) }),
+        ("ctp_check_json", unsafe { ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out) }),
+        ("ctp_apply_event_json", unsafe { ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out) }),
+        ("ctp_token_parse", unsafe { ctp_token_parse(b"krn:".as_ptr(), 4, &mut out) }),
+        ("ctp_abi_version", if ctp_abi_version() == 0 { CTP_PANIC } else { CTP_OK }),
     ];
-    let version = unsafe { CStr::from_ptr(ctp_version()) }
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let status_name = unsafe { CStr::from_ptr(ctp_status_name(CTP_OK)) }
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let version = unsafe { CStr::from_ptr(ctp_version()) }.to_str().unwrap().to_owned();
+    let status_name = unsafe { CStr::from_ptr(ctp_status_name(CTP_OK)) }.to_str().unwrap().to_owned();
     let reason = ctp_reason_code(301);
     // The void exports must swallow the panic too: reaching the next line
     // proves they did not unwind into the caller.
@@ -148,18 +104,12 @@ fn every_export_turns_a_panic_into_its_fallback() {
     panic_injection::arm(false);
 
     for (name, status) in results {
-        assert_eq!(
-            status, CTP_PANIC,
-            "{name} must return CTP_PANIC when its body panics"
-        );
+        assert_eq!(status, CTP_PANIC, "{name} must return CTP_PANIC when its body panics");
     }
     assert_eq!(version, "unknown");
     assert_eq!(status_name, "UNKNOWN");
     assert!(reason.is_null());
-    assert!(
-        handle.is_null() && out.ptr.is_null(),
-        "nothing is written when a call panics"
-    );
+    assert!(handle.is_null() && out.ptr.is_null(), "nothing is written when a call panics");
     unsafe { ctp_engine_free(engine) };
 }
 
@@ -168,36 +118,18 @@ fn null_arguments_are_invalid_not_undefined() {
     let engine = new_engine(b"");
     let mut out = empty_buf();
     unsafe {
-        assert_eq!(
-            ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), ptr::null_mut()),
-            CTP_INVALID_ARGUMENT
-        );
-        assert_eq!(
-            ctp_check_json(ptr::null(), RENEWAL.as_ptr(), RENEWAL.len(), &mut out),
-            CTP_INVALID_ARGUMENT
-        );
+        assert_eq!(ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), ptr::null_mut()), CTP_INVALID_ARGUMENT);
+        assert_eq!(ctp_check_json(ptr::null(), RENEWAL.as_ptr(), RENEWAL.len(), &mut out), CTP_INVALID_ARGUMENT);
         assert!(take(out).contains("\"status\":\"INVALID_ARGUMENT\""));
         let mut out = empty_buf();
-        assert_eq!(
-            ctp_check_json(engine, ptr::null(), 5, &mut out),
-            CTP_INVALID_ARGUMENT
-        );
+        assert_eq!(ctp_check_json(engine, ptr::null(), 5, &mut out), CTP_INVALID_ARGUMENT);
         assert!(take(out).contains("NULL with a non-zero length"));
         let mut out = empty_buf();
-        assert_eq!(
-            ctp_token_parse(ptr::null(), 1, &mut out),
-            CTP_INVALID_ARGUMENT
-        );
+        assert_eq!(ctp_token_parse(ptr::null(), 1, &mut out), CTP_INVALID_ARGUMENT);
         take(out);
-        assert_eq!(
-            ctp_engine_new(ptr::null(), 0, ptr::null_mut(), ptr::null_mut()),
-            CTP_INVALID_ARGUMENT
-        );
+        assert_eq!(ctp_engine_new(ptr::null(), 0, ptr::null_mut(), ptr::null_mut()), CTP_INVALID_ARGUMENT);
         let mut out = empty_buf();
-        assert_eq!(
-            ctp_apply_event_json(ptr::null(), 3, b"{}".as_ptr(), 2, &mut out),
-            CTP_INVALID_ARGUMENT
-        );
+        assert_eq!(ctp_apply_event_json(ptr::null(), 3, b"{}".as_ptr(), 2, &mut out), CTP_INVALID_ARGUMENT);
         take(out);
         ctp_buf_free(ptr::null_mut());
         ctp_engine_free(ptr::null_mut());
@@ -227,20 +159,9 @@ fn engine_out_parameter_is_written_only_on_success() {
     assert_eq!(status, CTP_INVALID_POLICY);
     assert_eq!(engine, sentinel, "out must be untouched on failure");
     let text = take(error);
-    assert!(
-        text.contains("\"code\":\"UNKNOWN_FIELD\"")
-            && text.contains("\"path\":\"/allowed_region\""),
-        "{text}"
-    );
+    assert!(text.contains("\"code\":\"UNKNOWN_FIELD\"") && text.contains("\"path\":\"/allowed_region\""), "{text}");
     let bad_utf8 = b"{\"version\": \"\xff\"}";
-    let status = unsafe {
-        ctp_engine_new(
-            bad_utf8.as_ptr(),
-            bad_utf8.len(),
-            &mut engine,
-            ptr::null_mut(),
-        )
-    };
+    let status = unsafe { ctp_engine_new(bad_utf8.as_ptr(), bad_utf8.len(), &mut engine, ptr::null_mut()) };
     assert_eq!(status, CTP_INVALID_UTF8);
     assert_eq!(engine, sentinel);
 }
@@ -251,31 +172,16 @@ fn bad_input_gets_a_status_and_an_error_object() {
     let too_large = vec![b' '; 1_048_577];
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let cases: [(&[u8], u32, &str); 5] = [
-        (
-            b"{\"customer_present\": tr",
-            CTP_INVALID_REQUEST,
-            "JSON_SYNTAX",
-        ),
-        (
-            b"{\"customer_present\": true, \"body\": {\"a\": \"\xc3\x28\"}}",
-            CTP_INVALID_UTF8,
-            "INVALID_UTF8",
-        ),
+        (b"{\"customer_present\": tr", CTP_INVALID_REQUEST, "JSON_SYNTAX"),
+        (b"{\"customer_present\": true, \"body\": {\"a\": \"\xc3\x28\"}}", CTP_INVALID_UTF8, "INVALID_UTF8"),
         (&too_large, CTP_INVALID_REQUEST, "TOO_LARGE"),
         (deep.as_bytes(), CTP_INVALID_REQUEST, "TOO_DEEP"),
-        (
-            b"{\"customer_present\": true, \"body\": {}}\0",
-            CTP_INVALID_REQUEST,
-            "JSON_SYNTAX",
-        ),
+        (b"{\"customer_present\": true, \"body\": {}}\0", CTP_INVALID_REQUEST, "JSON_SYNTAX"),
     ];
     for (request, want_status, want) in cases {
         let (status, text) = check(engine, request);
         assert_eq!(status, want_status, "{text}");
-        assert!(
-            text.starts_with("{\"error\":") && text.contains(want),
-            "{text}"
-        );
+        assert!(text.starts_with("{\"error\":") && text.contains(want), "{text}");
     }
     unsafe { ctp_engine_free(engine) };
 }
@@ -286,10 +192,7 @@ fn a_deny_is_ok_with_a_decision() {
     let request = br#"{"customer_present": false, "body": {"currency": "EUR"}}"#;
     let (status, text) = check(engine, request);
     assert_eq!(status, CTP_OK);
-    assert!(
-        text.contains("\"decision\":\"DENY\"") && text.contains("TOKEN_REQUIRED"),
-        "{text}"
-    );
+    assert!(text.contains("\"decision\":\"DENY\"") && text.contains("TOKEN_REQUIRED"), "{text}");
     unsafe { ctp_engine_free(engine) };
 }
 
@@ -322,10 +225,7 @@ fn token_parse_reports_the_detail_and_never_the_token() {
     let status = unsafe { ctp_token_parse(token.as_ptr(), token.len(), &mut out) };
     assert_eq!(status, CTP_TOKEN_INVALID);
     let text = take(out);
-    assert!(
-        text.contains("\"code\":\"TOKEN_MALFORMED\"") && text.contains("\"detail\":\"BAD_REGION\""),
-        "{text}"
-    );
+    assert!(text.contains("\"code\":\"TOKEN_MALFORMED\"") && text.contains("\"detail\":\"BAD_REGION\""), "{text}");
     assert!(!text.contains("very-secret-id"), "{text}");
 }
 
@@ -334,26 +234,15 @@ fn apply_event_round_trip() {
     let event = br#"{"type": "REVOKED", "at": "2026-11-01T00:00:00Z", "by": "CUSTOMER"}"#;
     let record = br#"{"customer_token": "krn:customer-token:eu1:abc", "scopes": ["payment:customer_present"], "state": "ACTIVE", "x": 1.50}"#;
     let mut out = empty_buf();
-    let status = unsafe {
-        ctp_apply_event_json(
-            record.as_ptr(),
-            record.len(),
-            event.as_ptr(),
-            event.len(),
-            &mut out,
-        )
-    };
+    let status = unsafe { ctp_apply_event_json(record.as_ptr(), record.len(), event.as_ptr(), event.len(), &mut out) };
     assert_eq!(status, CTP_OK);
     let text = take(out);
     assert!(
-        text.contains("\"state\":\"REVOKED\"")
-            && text.contains("\"x\":1.50")
-            && text.ends_with("\"changed\":true}"),
+        text.contains("\"state\":\"REVOKED\"") && text.contains("\"x\":1.50") && text.ends_with("\"changed\":true}"),
         "{text}"
     );
     let mut out = empty_buf();
-    let status =
-        unsafe { ctp_apply_event_json(ptr::null(), 0, event.as_ptr(), event.len(), &mut out) };
+    let status = unsafe { ctp_apply_event_json(ptr::null(), 0, event.as_ptr(), event.len(), &mut out) };
     assert_eq!(status, CTP_TRANSITION_REJECTED);
     assert!(take(out).contains("RECORD_REQUIRED"));
 }

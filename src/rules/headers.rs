@@ -17,19 +17,11 @@ pub(super) fn idempotency_key_invalid(facts: &Facts<'_>) -> Outcome {
         .idempotency_key
         .as_ref()
         .filter(|key| !key.valid)
-        .map(|key| {
-            Hit::new(
-                header_path(key.name),
-                "Klarna-Idempotency-Key must be 1 to 255 bytes of visible ASCII",
-            )
-        }))
+        .map(|key| Hit::new(header_path(key.name), "Klarna-Idempotency-Key must be 1 to 255 bytes of visible ASCII")))
 }
 
 pub(super) fn duplicate(facts: &Facts<'_>) -> Outcome {
     Ok(facts.duplicate_header.map(|name| {
-        Hit::new(
-            header_path(name),
-            "two header names differ only in case; which one is sent is undefined",
-        )
+        Hit::new(header_path(name), "two header names differ only in case; which one is sent is undefined")
     }))
 }

@@ -88,11 +88,7 @@ pub struct Hit {
 
 impl Hit {
     pub fn new(path: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Hit {
-            path: path.into(),
-            detail: None,
-            message: message.into(),
-        }
+        Hit { path: path.into(), detail: None, message: message.into() }
     }
 }
 
@@ -290,10 +286,7 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 
 /// Position of a rule in [`RULES`], for per-rule arrays such as severities.
 pub fn index_of(rule: &Rule) -> usize {
-    RULES
-        .iter()
-        .position(|r| r.id == rule.id)
-        .expect("rule comes from RULES")
+    RULES.iter().position(|r| r.id == rule.id).expect("rule comes from RULES")
 }
 
 #[cfg(test)]
@@ -303,17 +296,9 @@ mod tests {
     #[test]
     fn the_table_is_sorted_unique_and_fits_a_rule_set() {
         assert!(RULES.windows(2).all(|pair| pair[0].id < pair[1].id));
-        assert!(
-            RULES.len() <= 64,
-            "RuleSet and ctp_verdict hold at most 64 rules"
-        );
+        assert!(RULES.len() <= 64, "RuleSet and ctp_verdict hold at most 64 rules");
         for rule in RULES {
-            assert_eq!(
-                rule.adjustable,
-                rule.default_severity == Severity::Warn || rule.id >= 800,
-                "{}",
-                rule.code
-            );
+            assert_eq!(rule.adjustable, rule.default_severity == Severity::Warn || rule.id >= 800, "{}", rule.code);
         }
     }
 }

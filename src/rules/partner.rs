@@ -4,23 +4,15 @@ use super::{Facts, Hit, Outcome};
 use crate::error::Error;
 
 pub(super) fn currency_not_allowed(facts: &Facts<'_>) -> Outcome {
-    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency)
-    else {
+    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency) else {
         return Ok(None);
     };
-    Ok((!allowed.contains(&currency)).then(|| {
-        Hit::new(
-            "/body/currency",
-            "the currency is not in the policy's allowed_currencies",
-        )
-    }))
+    Ok((!allowed.contains(&currency))
+        .then(|| Hit::new("/body/currency", "the currency is not in the policy's allowed_currencies")))
 }
 
 pub(super) fn amount_limit_exceeded(facts: &Facts<'_>) -> Outcome {
-    let amount = facts
-        .payment
-        .as_ref()
-        .and_then(|payment| payment.valid_amount);
+    let amount = facts.payment.as_ref().and_then(|payment| payment.valid_amount);
     let (Some(amount), Some(currency)) = (amount, facts.valid_currency) else {
         return Ok(None);
     };
@@ -50,10 +42,7 @@ pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
         return Ok(None);
     };
     let now = facts.now.ok_or_else(|| {
-        needed_by_rule(
-            "/now",
-            "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds",
-        )
+        needed_by_rule("/now", "rule 803 CHARGE_TOO_SOON needs now: the policy sets min_charge_interval_seconds")
     })?;
     Ok(now.is_before_offset(&last_used_at, interval).then(|| {
         Hit::new(
@@ -72,8 +61,20 @@ pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
     }
     let counters = facts.counters;
     let checks = [
-        (limits.per_24h, counters.attempts_24h, "/counters/attempts_24h", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h", "the token has reached the policy's max_attempts per 24 hours"),
-        (limits.per_30d, counters.attempts_30d, "/counters/attempts_30d", "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d", "the token has reached the policy's max_attempts per 30 days"),
+        (
+            limits.per_24h,
+            counters.attempts_24h,
+            "/counters/attempts_24h",
+            "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h",
+            "the token has reached the policy's max_attempts per 24 hours",
+        ),
+        (
+            limits.per_30d,
+            counters.attempts_30d,
+            "/counters/attempts_30d",
+            "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d",
+            "the token has reached the policy's max_attempts per 30 days",
+        ),
     ];
     // Every needed counter is required before any is compared, so a
     // missing one fails the call even when another cap is already hit.
@@ -82,10 +83,8 @@ pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
             return Err(needed_by_rule(path, missing));
         }
     }
-    Ok(checks
-        .into_iter()
-        .find_map(|(limit, count, path, _, message)| match (limit, count) {
-            (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
-            _ => None,
-        }))
+    Ok(checks.into_iter().find_map(|(limit, count, path, _, message)| match (limit, count) {
+        (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
+        _ => None,
+    }))
 }

@@ -7,24 +7,14 @@ use crate::record::TokenState;
 use crate::token::constant_time_eq;
 
 pub(super) fn missing(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (facts.header_present() && !facts.record_present()).then(|| {
-            Hit::new(
-                "/token_record",
-                "the token is sent but no token_record: its scope and state cannot be checked",
-            )
-        }),
-    )
+    Ok((facts.header_present() && !facts.record_present()).then(|| {
+        Hit::new("/token_record", "the token is sent but no token_record: its scope and state cannot be checked")
+    }))
 }
 
 pub(super) fn token_mismatch(facts: &Facts<'_>) -> Outcome {
-    let (
-        TokenHeader::Present { value, .. },
-        RecordFacts::Present {
-            customer_token: Some(stored),
-            ..
-        },
-    ) = (&facts.token, &facts.record)
+    let (TokenHeader::Present { value, .. }, RecordFacts::Present { customer_token: Some(stored), .. }) =
+        (&facts.token, &facts.record)
     else {
         return Ok(None);
     };
@@ -40,19 +30,12 @@ pub(super) fn revoked(facts: &Facts<'_>) -> Outcome {
     Ok(facts
         .valid_record()
         .filter(|record| record.state == TokenState::Revoked)
-        .map(|_| {
-            Hit::new(
-                "/token_record/state",
-                "the token is REVOKED; a revoked token cannot be charged",
-            )
-        }))
+        .map(|_| Hit::new("/token_record/state", "the token is REVOKED; a revoked token cannot be charged")))
 }
 
 pub(super) fn invalid(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.record {
-        RecordFacts::Present {
-            status: Err(fault), ..
-        } => Some(Hit {
+        RecordFacts::Present { status: Err(fault), .. } => Some(Hit {
             path: json::pointer(&["token_record", fault.field]).into(),
             detail: Some(fault.detail.as_str()),
             message: fault.message.into(),
@@ -63,10 +46,7 @@ pub(super) fn invalid(facts: &Facts<'_>) -> Outcome {
 
 pub(super) fn unknown_scope(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.record {
-        RecordFacts::Present {
-            first_unknown_scope: Some(index),
-            ..
-        } => Some(Hit::new(
+        RecordFacts::Present { first_unknown_scope: Some(index), .. } => Some(Hit::new(
             format!("/token_record/scopes/{index}"),
             "the record holds a scope ctpolicy does not know; it is ignored",
         )),

@@ -6,20 +6,13 @@ use crate::facts::StepUpFault;
 const PATH: &str = "/body/step_up_config";
 
 pub(super) fn not_allowed(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (!facts.customer_present && facts.step_up.is_some()).then(|| {
-            Hit::new(
-                PATH,
-                "step_up_config must not be sent when the customer is not present",
-            )
-        }),
-    )
+    Ok((!facts.customer_present && facts.step_up.is_some())
+        .then(|| Hit::new(PATH, "step_up_config must not be sent when the customer is not present")))
 }
 
 pub(super) fn recommended(facts: &Facts<'_>) -> Outcome {
-    Ok((facts.customer_present && facts.header_present() && facts.step_up.is_none()).then(|| {
-        Hit::new(PATH, "without step_up_config Klarna can only decline when it needs to verify the customer")
-    }))
+    Ok((facts.customer_present && facts.header_present() && facts.step_up.is_none())
+        .then(|| Hit::new(PATH, "without step_up_config Klarna can only decline when it needs to verify the customer")))
 }
 
 pub(super) fn config_invalid(facts: &Facts<'_>) -> Outcome {

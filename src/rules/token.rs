@@ -14,11 +14,7 @@ pub(super) fn header_path(name: &str) -> String {
 
 pub(super) fn malformed(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.token {
-        TokenHeader::Present {
-            name,
-            parsed: Err(TokenError::Malformed(detail)),
-            ..
-        } => Some(Hit {
+        TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => Some(Hit {
             path: header_path(name).into(),
             detail: Some(detail.as_str()),
             message: detail.explain().into(),
@@ -42,47 +38,29 @@ pub(super) fn region_not_allowed(facts: &Facts<'_>) -> Outcome {
         return Ok(None);
     };
     Ok(match &facts.token {
-        TokenHeader::Present {
-            name,
-            parsed: Ok((_, region, _)),
-            ..
-        } if !allowed.iter().any(|a| a == region) => Some(Hit::new(
-            header_path(name),
-            "the token's region is not in the policy's allowed_regions",
-        )),
+        TokenHeader::Present { name, parsed: Ok((_, region, _)), .. } if !allowed.iter().any(|a| a == region) => {
+            Some(Hit::new(header_path(name), "the token's region is not in the policy's allowed_regions"))
+        }
         _ => None,
     })
 }
 
 pub(super) fn header_missing(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (facts.record_present() && !facts.header_present()).then(|| {
-            Hit::new(
-                MISSING_HEADER_PATH,
-                "a token_record is sent but the Klarna-Customer-Token header is absent",
-            )
-        }),
-    )
+    Ok((facts.record_present() && !facts.header_present()).then(|| {
+        Hit::new(MISSING_HEADER_PATH, "a token_record is sent but the Klarna-Customer-Token header is absent")
+    }))
 }
 
 pub(super) fn required(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (!facts.customer_present && !facts.header_present()).then(|| {
-            Hit::new(
-                MISSING_HEADER_PATH,
-                "a charge without the customer present needs the Klarna-Customer-Token header",
-            )
-        }),
-    )
+    Ok((!facts.customer_present && !facts.header_present()).then(|| {
+        Hit::new(MISSING_HEADER_PATH, "a charge without the customer present needs the Klarna-Customer-Token header")
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_missing_header_path_names_the_contract_header() {
-        assert_eq!(
-            super::MISSING_HEADER_PATH,
-            super::header_path(crate::request::CUSTOMER_TOKEN_HEADER)
-        );
+        assert_eq!(super::MISSING_HEADER_PATH, super::header_path(crate::request::CUSTOMER_TOKEN_HEADER));
     }
 }

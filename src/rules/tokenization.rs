@@ -9,25 +9,13 @@ const SCOPES_PATH: &str = "/body/request_customer_token/scopes";
 const REFERENCE_PATH: &str = "/body/request_customer_token/customer_token_reference";
 
 pub(super) fn customer_not_present(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (facts.tokenization.is_some() && !facts.customer_present).then(|| {
-            Hit::new(
-                PATH,
-                "a token can only be created while the customer is present to consent",
-            )
-        }),
-    )
+    Ok((facts.tokenization.is_some() && !facts.customer_present)
+        .then(|| Hit::new(PATH, "a token can only be created while the customer is present to consent")))
 }
 
 pub(super) fn step_up_missing(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (facts.tokenization.is_some() && facts.step_up.is_none()).then(|| {
-            Hit::new(
-                "/body/step_up_config",
-                "tokenization always goes through step-up: send step_up_config",
-            )
-        }),
-    )
+    Ok((facts.tokenization.is_some() && facts.step_up.is_none())
+        .then(|| Hit::new("/body/step_up_config", "tokenization always goes through step-up: send step_up_config")))
 }
 
 pub(super) fn scopes_invalid(facts: &Facts<'_>) -> Outcome {
@@ -56,30 +44,24 @@ pub(super) fn subscriptions_required(facts: &Facts<'_>) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
-    Ok(
-        (requested.scope == Some(PaymentScope::CustomerNotPresent) && !requested.has_subscriptions)
-            .then(|| {
-                Hit::new(
+    Ok((requested.scope == Some(PaymentScope::CustomerNotPresent) && !requested.has_subscriptions).then(|| {
+        Hit::new(
             "/body/supplementary_purchase_data/subscriptions",
             "a payment:customer_not_present token needs supplementary_purchase_data.subscriptions",
         )
-            }),
-    )
+    }))
 }
 
 pub(super) fn ondemand_service_required(facts: &Facts<'_>) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
-    Ok(
-        (requested.scope == Some(PaymentScope::CustomerPresent) && !requested.has_ondemand_service)
-            .then(|| {
-                Hit::new(
+    Ok((requested.scope == Some(PaymentScope::CustomerPresent) && !requested.has_ondemand_service).then(|| {
+        Hit::new(
             "/body/supplementary_purchase_data/ondemand_service",
             "a payment:customer_present token needs supplementary_purchase_data.ondemand_service",
         )
-            }),
-    )
+    }))
 }
 
 pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
@@ -87,10 +69,7 @@ pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
         return Ok(None);
     };
     Ok((requested.reference == Reference::Invalid).then(|| {
-        Hit::new(
-            REFERENCE_PATH,
-            "customer_token_reference must be 1 to 255 characters without control characters",
-        )
+        Hit::new(REFERENCE_PATH, "customer_token_reference must be 1 to 255 characters without control characters")
     }))
 }
 

@@ -4,12 +4,10 @@ use super::{Facts, Hit, Outcome};
 use crate::facts::Reference;
 
 pub(super) fn currency_invalid(facts: &Facts<'_>) -> Outcome {
-    Ok(facts.valid_currency.is_none().then(|| {
-        Hit::new(
-            "/body/currency",
-            "currency must be a three-letter ISO 4217 code",
-        )
-    }))
+    Ok(facts
+        .valid_currency
+        .is_none()
+        .then(|| Hit::new("/body/currency", "currency must be a three-letter ISO 4217 code")))
 }
 
 pub(super) fn amount_invalid(facts: &Facts<'_>) -> Outcome {
@@ -26,10 +24,7 @@ pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
         return Ok(None);
     };
     Ok(if !payment.is_object {
-        Some(Hit::new(
-            "/body/request_payment_transaction",
-            "request_payment_transaction must be an object",
-        ))
+        Some(Hit::new("/body/request_payment_transaction", "request_payment_transaction must be an object"))
     } else if payment.reference == Reference::Invalid {
         Some(Hit::new(
             "/body/request_payment_transaction/payment_transaction_reference",
@@ -41,23 +36,13 @@ pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
 }
 
 pub(super) fn payment_missing(facts: &Facts<'_>) -> Outcome {
-    Ok(
-        (facts.header_present() && facts.payment.is_none()).then(|| {
-            Hit::new(
-                "/body/request_payment_transaction",
-                "a token charge needs request_payment_transaction",
-            )
-        }),
-    )
+    Ok((facts.header_present() && facts.payment.is_none())
+        .then(|| Hit::new("/body/request_payment_transaction", "a token charge needs request_payment_transaction")))
 }
 
 pub(super) fn nothing_requested(facts: &Facts<'_>) -> Outcome {
-    let asks_for_something =
-        facts.header_present() || facts.payment.is_some() || facts.tokenization.is_some();
+    let asks_for_something = facts.header_present() || facts.payment.is_some() || facts.tokenization.is_some();
     Ok((!asks_for_something).then(|| {
-        Hit::new(
-            "/body",
-            "the call has no token, no request_payment_transaction and no request_customer_token",
-        )
+        Hit::new("/body", "the call has no token, no request_payment_transaction and no request_customer_token")
     }))
 }
