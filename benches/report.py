@@ -47,9 +47,12 @@ def machine():
 
 
 def rust_benches(seconds):
+    started = time.time()
     run(["cargo", "bench", "--locked", "--bench", "engine", "--", "--warm-up-time", "2", "--measurement-time", str(seconds)])
     results = {}
     for estimates in (ROOT / "target" / "criterion").glob("*/*/new/estimates.json"):
+        if estimates.stat().st_mtime < started:
+            continue  # a benchmark of an earlier run that no longer exists
         group, name = estimates.parts[-4], estimates.parts[-3]
         data = json.loads(estimates.read_text())
         results[f"{group}/{name}"] = data["median"]["point_estimate"]
@@ -60,11 +63,12 @@ def compare_bench():
     manifest = ROOT / "benches" / "compare" / "Cargo.toml"
     if not manifest.exists():
         return None
-    out = run(["bash", str(ROOT / "benches" / "compare" / "report.sh")], check=False)
     results = ROOT / "benches" / "compare" / "results.json"
+    # A failed run must not leave the previous run's numbers in the report.
+    results.unlink(missing_ok=True)
+    run(["bash", str(ROOT / "benches" / "compare" / "report.sh")])
     if not results.exists():
-        sys.stderr.write(out[-3000:])
-        return None
+        raise SystemExit("the comparison bench wrote no results.json")
     return json.loads(results.read_text())
 
 
