@@ -37,6 +37,9 @@ fuzz_target!(|data: &[u8]| {
         (Ok(t1), Ok(t2)) => {
             assert_eq!(t1.json(), t2.json(), "two calls, two records");
             assert_eq!(t1.changed(), t2.changed());
+            if record.is_some_and(has_serde_json_reserved_key) {
+                return; // the record's keys come back verbatim; serde_json cannot read this one
+            }
             let out = must_parse("transition", t1.json());
             let object = out.as_object().expect("transition is an object");
             assert_eq!(object.len(), 2, "{:?}", t1.json());

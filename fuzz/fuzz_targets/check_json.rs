@@ -129,7 +129,7 @@ fn answer(engine: &Engine, data: &[u8]) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(data, arena).is_ok()) {
+    if ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(data, arena).is_ok()) && !has_serde_json_reserved_key(data) {
         if let Err(error) = serde_json::from_slice::<Value>(data) {
             panic!("ctpolicy's JSON reader accepted text serde_json rejects ({error})");
         }
