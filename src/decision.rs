@@ -3,7 +3,7 @@
 use crate::charge::RuleSet;
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
-use crate::json::{self, Arena};
+use crate::json;
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
@@ -116,11 +116,7 @@ impl Engine {
 
     /// Decides a pre-flight request given as JSON.
     pub fn check_json(&self, request_json: &[u8]) -> Result<Decision, Error> {
-        json::with_arena(|arena| {
-            let root = request::parse_json(request_json, arena)?;
-            let request = request::from_value(&root, arena)?;
-            self.check(&request)
-        })
+        request::with_request(request_json, |request| self.check(request))
     }
 
     /// Decides a parsed request.
@@ -154,13 +150,11 @@ impl Engine {
     /// beyond the parse). Byte for byte what [`Engine::write_decision`]
     /// writes for the same request.
     pub fn check_json_into(&self, request_json: &[u8], out: &mut String) -> Result<Outcome, Error> {
-        json::with_arena(|arena| self.check_json_into_arena(request_json, arena, out))
+        request::with_request(request_json, |request| self.decide_into(request, out))
     }
 
-    fn check_json_into_arena(&self, request_json: &[u8], arena: &Arena, out: &mut String) -> Result<Outcome, Error> {
-        let root = request::parse_json(request_json, arena)?;
-        let request = request::from_value(&root, arena)?;
-        let facts = Facts::from_request(&request, &self.policy);
+    fn decide_into(&self, request: &Request<'_>, out: &mut String) -> Result<Outcome, Error> {
+        let facts = Facts::from_request(request, &self.policy);
         let hits = self.collect(&facts)?;
         let mut outcome = Outcome::default();
         for (index, severity, _) in &hits {

@@ -539,7 +539,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of a string that has an escape at `self.pos`: decoded into
-    /// an owned copy (kept out of line; escapes are rare in requests).
+    /// a copy in the arena (kept out of line; escapes are rare in requests).
     #[inline(never)]
     fn escaped_string(&mut self, start: usize, path: &Path<'_>) -> Parsed<JsonStr<'a>> {
         // Set before the first byte is copied: the arena is wiped even when

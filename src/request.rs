@@ -46,6 +46,15 @@ impl<'v> Request<'v> {
     }
 }
 
+/// Reads and checks a pre-flight request in the thread's arena and hands it
+/// to `decide`: the one way the JSON paths get a [`Request`].
+pub fn with_request<R>(input: &[u8], decide: impl FnOnce(&Request<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    json::with_arena(|arena| {
+        let root = parse_json(input, arena)?;
+        decide(&from_value(&root, arena)?)
+    })
+}
+
 /// Reads a pre-flight request's JSON into `arena`.
 pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Error> {
     json::parse(input, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))

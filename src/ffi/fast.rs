@@ -257,17 +257,23 @@ pub unsafe extern "C" fn ctp_check_batch(
         let result = (|| {
             let engine = engine.as_ref().ok_or_else(|| invalid_argument("engine"))?;
             let requests = input(requests, len).map_err(|_| null_with_length("requests"))?;
-            let (out, totals) = BATCH_SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
+            let decide = |scratch: &mut String| {
                 scratch.clear();
-                let totals = engine.engine.check_batch(requests, &mut scratch);
+                let totals = engine.engine.check_batch(requests, scratch);
                 // The caller's copy is allocated at its exact size.
                 let out = String::from(scratch.as_str());
                 if scratch.capacity() > BATCH_SCRATCH_KEEP_BYTES {
                     *scratch = String::new();
                 }
                 (out, totals)
-            });
+            };
+            // As with the parse arena: a call during thread teardown, or
+            // one nested in another, gets a fresh buffer instead of a panic.
+            let (out, totals) = BATCH_SCRATCH
+                .try_with(|cell| cell.try_borrow_mut().ok().map(|mut scratch| decide(&mut scratch)))
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| decide(&mut String::new()));
             if let Some(counts) = counts.as_mut() {
                 *counts = ctp_batch_counts { allowed: totals.allowed, denied: totals.denied, invalid: totals.invalid };
             }
