@@ -129,7 +129,9 @@ fn answer(engine: &Engine, data: &[u8]) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(data, arena).is_ok()) && !has_serde_json_reserved_key(data) {
+    if ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(data, arena).is_ok())
+        && !has_serde_json_reserved_key(data)
+    {
         if let Err(error) = serde_json::from_slice::<Value>(data) {
             panic!("ctpolicy's JSON reader accepted text serde_json rejects ({error})");
         }
@@ -147,7 +149,11 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(text, engine.decision_json(d2), "two calls, two decisions");
                 let outcome = into_result.expect("check_json decided, check_json_into did not");
                 assert_eq!(outcome.allowed(), d1.allowed());
-                assert_eq!(via_into.strip_prefix("earlier text"), Some(text.as_str()), "check_json_into differs from check_json");
+                assert_eq!(
+                    via_into.strip_prefix("earlier text"),
+                    Some(text.as_str()),
+                    "check_json_into differs from check_json"
+                );
                 let value = must_parse("decision", &text);
                 let decision = value.get("decision").and_then(Value::as_str);
                 let violations = value.get("violations").and_then(Value::as_array).expect("violations array");

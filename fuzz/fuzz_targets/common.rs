@@ -87,7 +87,14 @@ pub fn check_error_json(what: &str, text: &str) -> serde_json::Value {
     assert!(
         matches!(
             status,
-            Some("INVALID_ARGUMENT" | "INVALID_UTF8" | "INVALID_REQUEST" | "INVALID_POLICY" | "TOKEN_INVALID" | "TRANSITION_REJECTED")
+            Some(
+                "INVALID_ARGUMENT"
+                    | "INVALID_UTF8"
+                    | "INVALID_REQUEST"
+                    | "INVALID_POLICY"
+                    | "TOKEN_INVALID"
+                    | "TRANSITION_REJECTED"
+            )
         ),
         "{what}: bad status in {text:?}"
     );
@@ -113,9 +120,9 @@ pub fn is_id_byte(b: u8) -> bool {
 pub fn has_serde_json_reserved_key(data: &[u8]) -> bool {
     fn walk(value: &ctpolicy::json::Value<'_>) -> bool {
         match value {
-            ctpolicy::json::Value::Object(members) => members
-                .iter()
-                .any(|(key, value)| key.as_str().starts_with("$serde_json::private::") || walk(value)),
+            ctpolicy::json::Value::Object(members) => {
+                members.iter().any(|(key, value)| key.as_str().starts_with("$serde_json::private::") || walk(value))
+            }
             ctpolicy::json::Value::Array(items) => items.iter().any(walk),
             _ => false,
         }

@@ -51,10 +51,7 @@ fn engines() -> &'static Engines {
         assert_eq!(ctp_engine_new(ptr::null(), 0, &mut default, ptr::null_mut()), CTP_OK);
         let mut strict = ptr::null_mut();
         assert_eq!(ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut strict, ptr::null_mut()), CTP_OK);
-        Engines {
-            c: [default, strict],
-            rust: [Engine::default(), Engine::from_policy_json(STRICT_POLICY).unwrap()],
-        }
+        Engines { c: [default, strict], rust: [Engine::default(), Engine::from_policy_json(STRICT_POLICY).unwrap()] }
     })
 }
 
