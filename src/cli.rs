@@ -187,10 +187,7 @@ impl<'e> CheckRun<'e> {
         if self.table && self.rows == 0 {
             writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")?;
         }
-        loop {
-            let Some((line_number, line)) = reader.next_line(b'\n', true)? else {
-                break;
-            };
+        while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
             if !self.table {
                 // The batch routine writes the decision or the error object.
                 self.scratch.clear();

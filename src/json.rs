@@ -554,6 +554,9 @@ impl<'a> Reader<'a> {
     fn escaped_string_tail(&mut self, out: &mut bumpalo::collections::String<'a>, path: &Path<'_>) -> Parsed<()> {
         loop {
             let run_start = self.pos;
+            // Eight bytes at a time up to the next escape, quote or control
+            // byte, then byte by byte over a tail shorter than eight.
+            self.pos = skip_plain_string_bytes(self.bytes, self.pos);
             while let Some(&b) = self.bytes.get(self.pos) {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
@@ -812,7 +815,7 @@ mod tests {
     }
 
     fn error(input: &[u8]) -> JsonError {
-        read(input, |result| result.err().expect("a fault"))
+        read(input, |result| result.expect_err("a fault"))
     }
 
     fn fault(input: &str) -> (JsonFault, String) {
@@ -884,6 +887,30 @@ mod tests {
             read(br#""\ud83d\ude00""#, |value| value.unwrap().as_str().map(str::to_owned)),
             Some("\u{1F600}".to_owned())
         );
+    }
+
+    /// The word-at-a-time scan runs before and after escapes: put an escape
+    /// and a control byte at every offset around an eight-byte boundary and
+    /// hold the result to serde_json.
+    #[test]
+    fn escapes_and_control_bytes_are_found_at_every_offset() {
+        for before in 0..20 {
+            for after in 0..20 {
+                for escape in [r"\n", r"\u00e9", r#"\""#, r"\ud83d\ude00", "\u{1}"] {
+                    let text = format!("\"{}{escape}{}{escape}!\"", "a".repeat(before), "é".repeat(after));
+                    let ours = read(text.as_bytes(), |value| value.ok().and_then(|v| v.as_str().map(str::to_owned)));
+                    let theirs = serde_json::from_str::<String>(&text).ok();
+                    assert_eq!(ours, theirs, "{text:?}");
+                    assert_eq!(ours.is_some(), !escape.starts_with('\u{1}'), "{text:?}");
+                }
+                let mut bytes = format!("\"{}\\t{}\"", "a".repeat(before), "b".repeat(after)).into_bytes();
+                let control_at = 1 + before + 2 + after / 2;
+                if control_at < bytes.len() - 1 {
+                    bytes[control_at] = b'\n';
+                    assert_eq!(error(&bytes).fault, JsonFault::Syntax, "{:?}", String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
     }
 
     #[test]

@@ -168,10 +168,7 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
     })?;
     if let Some(requested) = member(event, "requested").filter(|r| matches!(r, Value::Object(_))) {
         let asked_other_scope = requested.get("scopes").and_then(Value::as_array).is_some_and(|scopes| {
-            scopes
-                .iter()
-                .filter_map(|s| s.as_str().and_then(PaymentScope::from_str))
-                .any(|scope| scope != granted_scope)
+            scopes.iter().filter_map(|s| s.as_str().and_then(PaymentScope::parse)).any(|scope| scope != granted_scope)
         });
         if asked_other_scope {
             return Err(rejected(

@@ -137,7 +137,7 @@ impl Policy {
                 "max_amount" => {
                     for (scope_key, caps) in object(value, &path)? {
                         let scope_path = json::pointer(&[key, scope_key.as_str()]);
-                        let scope = PaymentScope::from_str(scope_key.as_str()).ok_or_else(|| {
+                        let scope = PaymentScope::parse(scope_key.as_str()).ok_or_else(|| {
                             invalid(
                                 "UNKNOWN_FIELD",
                                 &scope_path,

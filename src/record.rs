@@ -22,7 +22,7 @@ impl PaymentScope {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             SCOPE_CUSTOMER_PRESENT => Some(PaymentScope::CustomerPresent),
             SCOPE_CUSTOMER_NOT_PRESENT => Some(PaymentScope::CustomerNotPresent),
@@ -101,7 +101,7 @@ pub fn payment_scope_of(scopes: &[&str]) -> Option<PaymentScope> {
             return None;
         }
     }
-    let mut payment = scopes.iter().filter_map(|s| PaymentScope::from_str(s));
+    let mut payment = scopes.iter().filter_map(|s| PaymentScope::parse(s));
     match (payment.next(), payment.next()) {
         (Some(scope), None) => Some(scope),
         _ => None,
@@ -148,7 +148,7 @@ pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidReco
         match get(name) {
             None => {}
             Some(Value::String(s)) => *text = Some(s.as_str()),
-            Some(_) => return Err(field(*name, "timestamps must be RFC 3339 strings")),
+            Some(_) => return Err(field(name, "timestamps must be RFC 3339 strings")),
         }
     }
     match get("revoked_by").map(Value::as_str) {

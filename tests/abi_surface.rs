@@ -26,7 +26,7 @@ fn header_functions() -> Vec<String> {
         .filter(|line| !line.starts_with("//") && !line.starts_with('#') && line.contains('('))
         .filter_map(|line| {
             let before_paren = &line[..line.find('(')?];
-            let name = before_paren.rsplit(|c: char| c == ' ' || c == '*').next()?;
+            let name = before_paren.rsplit([' ', '*']).next()?;
             name.starts_with("ctp_").then(|| name.to_owned())
         })
         .collect()
