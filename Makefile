@@ -10,7 +10,7 @@ CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust
+.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
 
 all: build
 
@@ -37,8 +37,13 @@ docs: build
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked
 
-test: build test-rust test-c test-python test-go test-java fuzz-smoke
+test: build lint test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
+
+## The Rust sources as rustfmt.toml lays them out, and no clippy warning.
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 test-rust:
 	$(CARGO) test --release --locked
