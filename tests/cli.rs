@@ -250,3 +250,59 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Runs the binary with a directory as its standard input: every read of it
+/// fails with "Is a directory".
+fn run_with_directory_stdin(args: &[&str], dir: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::fs::File::open(dir).expect("a directory opens for reading on Linux"))
+        .output()
+        .expect("the ctpolicy binary runs")
+}
+
+#[test]
+fn every_file_error_names_the_file() {
+    let dir = tempdir("file-errors");
+    let dir_name = dir.to_str().unwrap();
+    let missing = dir.join("missing.json");
+    let missing_name = missing.to_str().unwrap();
+    let requests = dir.join("requests.jsonl");
+    std::fs::write(&requests, renewal("1") + "\n").unwrap();
+    let event = dir.join("event.json");
+    std::fs::write(&event, r#"{"type": "TOKENIZED"}"#).unwrap();
+
+    // `check` on a directory, between two readable files: the directory is
+    // named, the files around it are still decided, the exit is 2.
+    let output =
+        run(&["check", "--format", "jsonl", requests.to_str().unwrap(), dir_name, requests.to_str().unwrap()], b"");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("ctpolicy: {dir_name}: Is a directory")), "{stderr}");
+    assert_eq!(json_lines(&output).len(), 2, "both readable files decided");
+
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", missing_name], missing_name),
+        (&["check", "--policy", dir_name], dir_name),
+        (&["check", "--policy", missing_name], missing_name),
+        (&["apply", "--event", dir_name], dir_name),
+        (&["apply", "--record", missing_name, "--event", event.to_str().unwrap()], missing_name),
+    ];
+    for (args, named) in cases {
+        let output = run(args, renewal("1").as_bytes());
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{args:?} does not name {named}: {stderr}");
+    }
+    let apply = text(&run(&["apply", "--event", dir_name], b"").stderr);
+    assert!(apply.contains(&format!("cannot read the event: {dir_name}: Is a directory")), "{apply}");
+
+    // Standard input is named too, for `check` and for `token`.
+    for args in [&["check", "--format", "jsonl"][..], &["token"][..]] {
+        let output = run_with_directory_stdin(args, &dir);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("ctpolicy: <stdin>: Is a directory"), "{args:?}: {stderr}");
+    }
+}

@@ -1,8 +1,9 @@
 //! The `ctpolicy` command line: a thin edge over the library for operators
 //! and batch pre-flight runs. All policy logic lives in the library.
 
+use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -96,8 +97,68 @@ fn main() -> ExitCode {
     }
 }
 
+/// The name errors give standard input.
+const STDIN: &str = "<stdin>";
+
 fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| FileError::wrap(&path.display().to_string(), e))
+}
+
+/// An error reading an input, with the name of the input it is about (a
+/// path, or `<stdin>`): "Is a directory" alone does not say which of five
+/// files was one. Kept as the source of the `io::Error` so `check` can tell
+/// a bad input (report it, go on with the next file) from a failed write.
+#[derive(Debug)]
+struct FileError {
+    name: String,
+    source: io::Error,
+}
+
+impl FileError {
+    fn wrap(name: &str, source: io::Error) -> io::Error {
+        io::Error::new(source.kind(), FileError { name: name.to_owned(), source })
+    }
+
+    fn is_file_error(error: &io::Error) -> bool {
+        error.get_ref().is_some_and(|inner| inner.is::<FileError>())
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.source)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// A reader whose errors name what it reads.
+struct NamedReader<R> {
+    name: String,
+    inner: R,
+}
+
+impl<R> NamedReader<R> {
+    fn new(name: &str, inner: R) -> Self {
+        NamedReader { name: name.to_owned(), inner }
+    }
+}
+
+impl<R: Read> Read for NamedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| FileError::wrap(&self.name, e))
+    }
+}
+
+impl<R: BufRead> BufRead for NamedReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let name = &self.name;
+        self.inner.fill_buf().map_err(|e| FileError::wrap(name, e))
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+    }
 }
 
 fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
@@ -130,18 +191,30 @@ fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]
     let mut run = cli::CheckRun::new(&engine, table, io::stderr().is_terminal());
     let mut unreadable = false;
     if files.is_empty() {
-        run.stream("<stdin>", LineReader::new(io::stdin().lock()), &mut out)?;
+        let stdin = NamedReader::new(STDIN, io::stdin().lock());
+        if let Err(error) = run.stream(STDIN, LineReader::new(stdin), &mut out) {
+            if !FileError::is_file_error(&error) {
+                return Err(error);
+            }
+            eprintln!("ctpolicy: {error}");
+            unreadable = true;
+        }
     } else {
         for path in files {
-            match File::open(path) {
-                Ok(file) => {
-                    let name = path.display().to_string();
-                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), &mut out)?;
-                }
-                Err(error) => {
-                    eprintln!("ctpolicy: {}: {error}", path.display());
+            let name = path.display().to_string();
+            let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
+                let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
+                run.stream(&name, LineReader::new(reader), &mut out)
+            });
+            match streamed {
+                Ok(()) => {}
+                // An unreadable input (missing, a directory, an I/O error
+                // halfway) is reported by name; the other files still run.
+                Err(error) if FileError::is_file_error(&error) => {
+                    eprintln!("ctpolicy: {error}");
                     unreadable = true;
                 }
+                Err(error) => return Err(error),
             }
         }
     }
@@ -161,7 +234,7 @@ fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]
 
 fn token() -> io::Result<u8> {
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut reader = LineReader::new(io::stdin().lock());
+    let mut reader = LineReader::new(NamedReader::new(STDIN, io::stdin().lock()));
     let mut any_invalid = false;
     while let Some((_, line)) = reader.next_line(b'\n', false)? {
         let result = match line {
@@ -181,8 +254,8 @@ fn token() -> io::Result<u8> {
 }
 
 fn apply(record: Option<&Path>, event: &Path) -> io::Result<u8> {
-    let record = record.map(read_file).transpose()?;
-    let event = read_file(event)?;
+    let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
+    let event = read_file(event).map_err(|e| context("cannot read the event", e))?;
     match ctpolicy::apply_event(record.as_deref(), &event) {
         Ok(transition) => {
             println!("{}", transition.json());
@@ -193,6 +266,11 @@ fn apply(record: Option<&Path>, event: &Path) -> io::Result<u8> {
             Ok(2)
         }
     }
+}
+
+/// `what: error`, keeping the error's kind.
+fn context(what: &str, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("{what}: {error}"))
 }
 
 fn print_rules(format: RulesFormat) -> io::Result<u8> {
