@@ -9,26 +9,101 @@ LIB_A := $(RELEASE_DIR)/libctpolicy.a
 CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+# The ABI version is the SONAME's number: libctpolicy.so.$(ABI).
+ABI := $(shell sed -n 's/^pub const CTP_ABI_VERSION: u32 = \([0-9]*\);/\1/p' src/ffi/mod.rs)
+SONAME := libctpolicy.so.$(ABI)
+# What Rust's standard library needs beside libctpolicy.a
+# (`cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs`).
+NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# The same for `cc -static` (no libgcc_s.a exists; the driver adds libgcc_eh).
+STATIC_LIBS := -lutil -lrt -lpthread -lm -ldl -lc
+# Stripped artifacts (lib/, bin/) and their debug symbols (debug/), laid out
+# once for `make install`, `make install-debug` and `make dist-c`.
+STAGE := build/stage
+DIST := dist
+DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 
-.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
+.PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
 
 all: build
 
 build:
 	$(CARGO) build --release --locked
+	ln -sf libctpolicy.so $(RELEASE_DIR)/$(SONAME)
 
 ## The main job: pre-flight the example requests on the built-in default policy.
 check-examples: build
 	$(CLI) check examples/requests.jsonl --summary || test $$? -eq 1
 
-## Installs the libraries, the header and ctpolicy.pc under $(PREFIX).
-install: build
+## Stripped copies of the build output in $(STAGE), their debug symbols
+## apart in $(STAGE)/debug (each stripped file names its .debug file in a
+## .gnu_debuglink section, which gdb follows to lib/.debug/ and bin/.debug/).
+stage: build
+	rm -rf $(STAGE)
+	install -d $(STAGE)/lib $(STAGE)/bin $(STAGE)/debug/lib $(STAGE)/debug/bin
+	objcopy --only-keep-debug $(LIB_SO) $(STAGE)/debug/lib/$(SONAME).debug
+	objcopy --strip-all --add-gnu-debuglink=$(STAGE)/debug/lib/$(SONAME).debug $(LIB_SO) $(STAGE)/lib/$(SONAME)
+	objcopy --only-keep-debug $(CLI) $(STAGE)/debug/bin/ctpolicy.debug
+	objcopy --strip-all --add-gnu-debuglink=$(STAGE)/debug/bin/ctpolicy.debug $(CLI) $(STAGE)/bin/ctpolicy
+	# The archive keeps its symbol table (linkers need it); the DWARF goes, and
+	# so does the LLVM bitcode the precompiled standard library carries
+	# (.llvmbc, only read by cross-language LTO). The unstripped archive is
+	# the debug copy.
+	strip --strip-debug --remove-section=.llvmbc --remove-section=.llvmcmd -o $(STAGE)/lib/libctpolicy.a $(LIB_A)
+	cp $(LIB_A) $(STAGE)/debug/lib/libctpolicy.a
+	chmod 755 $(STAGE)/lib/$(SONAME) $(STAGE)/bin/ctpolicy
+	chmod 644 $(STAGE)/lib/libctpolicy.a $(STAGE)/debug/lib/*
+
+# ctpolicy.pc and ctpolicy-static.pc with $(1) as their prefix, into $(2).
+define write_pc
+	sed -e 's|@PREFIX@|$(1)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' ctpolicy.pc.in > $(2)/ctpolicy.pc
+	sed -e 's|@PREFIX@|$(1)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(NATIVE_LIBS)|' ctpolicy-static.pc.in > $(2)/ctpolicy-static.pc
+endef
+
+## Installs the stripped libraries ($(SONAME) with the libctpolicy.so link,
+## libctpolicy.a), the header, the CLI, ctpolicy.pc and ctpolicy-static.pc
+## under $(PREFIX). `make install-debug` adds the debug symbols.
+install: stage
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(STAGE)/lib/libctpolicy.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(STAGE)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/
+	ln -sfn $(SONAME) $(DESTDIR)$(PREFIX)/lib/libctpolicy.so
 	install -m 644 include/ctpolicy.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ctpolicy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctpolicy.pc
+	install -m 755 $(STAGE)/bin/ctpolicy $(DESTDIR)$(PREFIX)/bin/
+	$(call write_pc,$(PREFIX),$(DESTDIR)$(PREFIX)/lib/pkgconfig)
+
+## The debug symbols of an installed tree: where gdb looks for them
+## (lib/.debug, bin/.debug), plus the unstripped archive in lib/debug/.
+install-debug: stage
+	install -d $(DESTDIR)$(PREFIX)/lib/.debug $(DESTDIR)$(PREFIX)/bin/.debug $(DESTDIR)$(PREFIX)/lib/debug
+	install -m 644 $(STAGE)/debug/lib/$(SONAME).debug $(DESTDIR)$(PREFIX)/lib/.debug/
+	install -m 644 $(STAGE)/debug/bin/ctpolicy.debug $(DESTDIR)$(PREFIX)/bin/.debug/
+	install -m 644 $(STAGE)/debug/lib/libctpolicy.a $(DESTDIR)$(PREFIX)/lib/debug/
+
+## Every artifact in $(DIST)/, with SHA256SUMS over all of them.
+## dist-python and dist-java are the Python and Java packaging targets
+## (bindings/python, bindings/java); dist-c is the C tarball below.
+dist: dist-c dist-python dist-java
+	cd $(DIST) && rm -f SHA256SUMS && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
+	@echo "dist: $$(wc -l < $(DIST)/SHA256SUMS) artifacts in $(DIST)/, sums in $(DIST)/SHA256SUMS"
+
+## $(DIST)/$(DIST_NAME).tar.gz: the stripped libraries, header, CLI,
+## relocatable pkg-config files and LICENSE, unpacked as a PREFIX; its debug
+## symbols in $(DIST_NAME)-debug.tar.gz.
+dist-c: stage
+	rm -rf build/dist-c && install -d build/dist-c/$(DIST_NAME)/lib/pkgconfig build/dist-c/$(DIST_NAME)/include build/dist-c/$(DIST_NAME)/bin $(DIST)
+	cp -P $(STAGE)/lib/libctpolicy.a $(STAGE)/lib/$(SONAME) build/dist-c/$(DIST_NAME)/lib/
+	ln -s $(SONAME) build/dist-c/$(DIST_NAME)/lib/libctpolicy.so
+	cp include/ctpolicy.h build/dist-c/$(DIST_NAME)/include/
+	cp $(STAGE)/bin/ctpolicy build/dist-c/$(DIST_NAME)/bin/
+	cp LICENSE build/dist-c/$(DIST_NAME)/
+	$(call write_pc,$${pcfiledir}/../..,build/dist-c/$(DIST_NAME)/lib/pkgconfig)
+	install -d build/dist-c/$(DIST_NAME)-debug/lib/.debug build/dist-c/$(DIST_NAME)-debug/bin/.debug
+	cp $(STAGE)/debug/lib/$(SONAME).debug build/dist-c/$(DIST_NAME)-debug/lib/.debug/
+	cp $(STAGE)/debug/bin/ctpolicy.debug build/dist-c/$(DIST_NAME)-debug/bin/.debug/
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C build/dist-c -czf $(DIST)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C build/dist-c -czf $(DIST)/$(DIST_NAME)-debug.tar.gz $(DIST_NAME)-debug
+	@echo "dist-c: $(DIST)/$(DIST_NAME).tar.gz $$(du -h $(DIST)/$(DIST_NAME).tar.gz | cut -f1)"
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build

@@ -4,6 +4,12 @@
 //! the committed `include/ctpolicy.h`, so a changed export without a
 //! regenerated header fails `make test`. `make header` (which sets
 //! CTPOLICY_WRITE_HEADER=1) writes the committed copy.
+//!
+//! It also gives the shared library its SONAME, `libctpolicy.so.<abi>`
+//! (`CTP_ABI_VERSION` of src/ffi/mod.rs): a program linked against it then
+//! asks the loader for the ABI it was built for, and a library with another
+//! ABI can be installed beside it. `make build` adds the
+//! `libctpolicy.so.<abi>` link beside cargo's `libctpolicy.so`.
 
 use std::env;
 use std::path::PathBuf;
@@ -23,7 +29,25 @@ fn main() {
         .generate()
         .expect("cbindgen could not generate the header");
     bindings.write_to_file(out_dir.join("ctpolicy.h"));
+
+    let abi = abi_version(&crate_dir.join("src/ffi/mod.rs"));
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let elf = env::var("CARGO_CFG_TARGET_FAMILY").is_ok_and(|f| f == "unix")
+        && !matches!(target_os.as_str(), "macos" | "ios");
+    if elf {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libctpolicy.so.{abi}");
+    }
     if env::var_os("CTPOLICY_WRITE_HEADER").is_some() {
         bindings.write_to_file(crate_dir.join("include/ctpolicy.h"));
     }
+}
+
+/// `CTP_ABI_VERSION` as src/ffi/mod.rs defines it: one source for the
+/// header constant, `ctp_abi_version()` and the SONAME.
+fn abi_version(ffi_mod: &std::path::Path) -> u32 {
+    let source = std::fs::read_to_string(ffi_mod).expect("src/ffi/mod.rs is readable");
+    source
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("pub const CTP_ABI_VERSION: u32 = ")?.strip_suffix(';')?.parse().ok())
+        .expect("src/ffi/mod.rs defines `pub const CTP_ABI_VERSION: u32 = N;`")
 }
