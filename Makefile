@@ -22,6 +22,9 @@ STATIC_LIBS := -lutil -lrt -lpthread -lm -ldl -lc
 STAGE := build/stage
 DIST := dist
 DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
+# What `make dist` must find in $(DIST)/ before it writes SHA256SUMS.
+DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
+	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
 
@@ -84,6 +87,11 @@ install-debug: stage
 ## dist-python and dist-java are the Python and Java packaging targets
 ## (bindings/python, bindings/java); dist-c is the C tarball below.
 dist: dist-c dist-python dist-java
+	@missing=""; \
+	 for artifact in $(DIST_ARTIFACTS); do \
+	   compgen -G "$(DIST)/$$artifact" >/dev/null || missing="$$missing $$artifact"; \
+	 done; \
+	 if [ -n "$$missing" ]; then echo "make dist: missing in $(DIST)/:$$missing (dist-c, dist-python and dist-java each write theirs)" >&2; exit 1; fi
 	cd $(DIST) && rm -f SHA256SUMS && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
 	@echo "dist: $$(wc -l < $(DIST)/SHA256SUMS) artifacts in $(DIST)/, sums in $(DIST)/SHA256SUMS"
 

@@ -4,8 +4,11 @@
 //
 // The binding is a thin cgo layer over the C ABI of include/ctpolicy.h; all
 // logic lives in the Rust library, so Go, Python, Java and the CLI return
-// the same decisions for the same input. By default libctpolicy.a is linked
-// statically; build with -tags ctpolicy_dynamic to link libctpolicy.so.
+// the same decisions for the same input. By default libctpolicy.a of the
+// checkout is linked statically; -tags ctpolicy_dynamic links the checkout's
+// libctpolicy.so, and -tags ctpolicy_pkgconfig an installed library found
+// by pkg-config (the header's and the library's search paths are set in
+// link_*.go).
 //
 // Every function returns either a result or an *Error, never both. A DENY
 // decision is a result (Decision.Allowed is false), not an error; an error
@@ -13,7 +16,6 @@
 package ctpolicy
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
 #include "ctpolicy.h"
 */
 import "C"
@@ -47,8 +49,8 @@ func LibraryVersion() string { return C.GoString(C.ctp_version()) }
 // ABIVersion is the ABI version of the linked library (CTP_ABI_VERSION).
 func ABIVersion() int { return int(C.ctp_abi_version()) }
 
-// LinkMode is "static" (the default build) or "dynamic"
-// (-tags ctpolicy_dynamic).
+// LinkMode is "static" (the default build), "dynamic"
+// (-tags ctpolicy_dynamic) or "pkg-config" (-tags ctpolicy_pkgconfig).
 func LinkMode() string { return linkMode }
 
 // ReasonCode is the code of a rule id (301 gives "SCOPE_MISMATCH"), from the

@@ -49,7 +49,7 @@ func TestVersions(t *testing.T) {
 	if abiError != nil {
 		t.Errorf("abiError = %v", abiError)
 	}
-	if LinkMode() != "static" && LinkMode() != "dynamic" {
+	if LinkMode() != "static" && LinkMode() != "dynamic" && LinkMode() != "pkg-config" {
 		t.Errorf("LinkMode() = %q", LinkMode())
 	}
 	d, err := newTestEngine(t, "").Check(renewalRequest)

@@ -37,12 +37,14 @@ func Example() {
 	case err != nil:
 		panic(err)
 	case !decision.Allowed:
-		fmt.Printf("DENY %s token=%s\n", decision.Receipt.DecisionID, decision.Token.Fingerprint)
+		// Fingerprint() is "" when the header held no well-formed token
+		// (no header, a session token, a malformed one): never nil.
+		fmt.Printf("DENY %s token=%s\n", decision.Receipt.DecisionID, decision.Fingerprint())
 		for _, v := range decision.Violations {
 			fmt.Printf("  %d %s at %s\n", v.ID, v.Code, v.Path)
 		}
 	default:
-		fmt.Printf("ALLOW %s token=%s\n", decision.Receipt.DecisionID, decision.Token.Fingerprint)
+		fmt.Printf("ALLOW %s token=%s\n", decision.Receipt.DecisionID, decision.Fingerprint())
 		// ... send authorizePayment here.
 	}
 	// Output:

@@ -1,13 +1,23 @@
-//go:build ctpolicy_dynamic
+//go:build ctpolicy_dynamic && !ctpolicy_pkgconfig
 
 package ctpolicy
 
-// With -tags ctpolicy_dynamic the binary loads libctpolicy.so at run time,
-// found through the rpath below (the repository's build output) or through
-// LD_LIBRARY_PATH / the system library path after `make install`.
+// With -tags ctpolicy_dynamic the binary loads libctpolicy.so.1 (the
+// SONAME) from the checkout's target/release at run time, found through the
+// rpath below, or through LD_LIBRARY_PATH. For an installed library use
+// -tags ctpolicy_pkgconfig (link_pkgconfig.go).
+//
+// As in link_static.go, the preamble refuses to build, with a message that
+// says what to do, when `make build` has not run yet.
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../../include -I${SRCDIR}/../../target/release
 #cgo LDFLAGS: -L${SRCDIR}/../../target/release -Wl,-rpath,${SRCDIR}/../../target/release -lctpolicy
+#if !__has_include(<ctpolicy.h>)
+#error "ctpolicy: include/ctpolicy.h is not two folders above this package: this build needs the ctpolicy checkout; for an installed library build with -tags ctpolicy_pkgconfig"
+#elif !__has_include(<libctpolicy.so.1>)
+#error "ctpolicy: target/release/libctpolicy.so.1 is missing: run 'make build' at the root of the ctpolicy checkout first, or build with -tags ctpolicy_pkgconfig against an installed library (make install)"
+#endif
 */
 import "C"
 

@@ -24,20 +24,85 @@ minor=$(echo "$version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
 cc=$("$GO" env CC)
 command -v "${cc%% *}" >/dev/null 2>&1 || fail "no C compiler ('$cc') for cgo: install gcc"
 
+here=$(pwd)
 root=../..
-for f in "$root/target/release/libctpolicy.a" "$root/target/release/libctpolicy.so" "$root/target/release/ctpolicy" "$root/include/ctpolicy.h"; do
+for f in "$root/target/release/libctpolicy.a" "$root/target/release/libctpolicy.so" "$root/target/release/libctpolicy.so.1" "$root/target/release/ctpolicy" "$root/include/ctpolicy.h"; do
   [ -e "$f" ] || fail "$f is missing: run 'make build' (cargo build --release --locked) first"
 done
 
 step() { echo; echo "== $*"; }
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/ctpolicy-go.XXXXXX")
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# Builds outside the repository must not reach the network: this module has
+# no dependencies, and a replace or go.work points at a folder.
+export GOPROXY=off
+
 step "gofmt"
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || fail "not gofmt-formatted: $unformatted"
 
-step "go vet (static and dynamic builds)"
+step "go vet (static, dynamic and pkg-config builds)"
 "$GO" vet ./...
 "$GO" vet -tags ctpolicy_dynamic ./...
+# (vet of the pkg-config build needs an installed ctpolicy.pc: below.)
+
+step "example programs: examples/allow (ALLOW renewal), examples/deny (three DENYs with a nil Token)"
+for example in allow deny; do
+  "$GO" build -o "$work/$example" "./examples/$example"
+  "$work/$example" > "$work/$example.out" || fail "examples/$example exited $?: $(cat "$work/$example.out")"
+  diff -u "examples/$example/expected_output.txt" "$work/$example.out" || fail "examples/$example printed something other than its expected_output.txt"
+done
+
+step "before 'make build': go build itself says to run it (static and dynamic builds)"
+fresh=$work/fresh-checkout
+mkdir -p "$fresh/bindings" "$fresh/include"
+cp -r . "$fresh/bindings/go"
+cp "$root/include/ctpolicy.h" "$fresh/include/"
+for tags in "" ctpolicy_dynamic; do
+  if (cd "$fresh/bindings/go" && "$GO" build -tags "$tags" . 2> "$work/build.err"); then
+    fail "go build -tags '$tags' succeeded in a checkout without target/release"
+  fi
+  grep -q "is missing: run 'make build' at the root of the ctpolicy checkout first, or build with -tags ctpolicy_pkgconfig" "$work/build.err" \
+    || fail "go build -tags '$tags' without the library did not say to run make build: $(cat "$work/build.err")"
+done
+
+# A module of someone else's, outside the repository, that runs
+# examples/deny's main.go against this module.
+consumer() {
+  local dir=$1
+  mkdir -p "$dir"
+  cp examples/deny/main.go "$dir/"
+  printf 'module example.com/consumer\n\ngo 1.24\n' > "$dir/go.mod"
+}
+
+step "another module uses this one through a replace directive"
+consumer "$work/replace"
+printf 'require ctpolicy.dev/ctpolicy/bindings/go v0.0.0\n\nreplace ctpolicy.dev/ctpolicy/bindings/go => %s\n' "$here" >> "$work/replace/go.mod"
+(cd "$work/replace" && "$GO" run .) > "$work/replace.out" || fail "the replace consumer failed: $(cat "$work/replace.out")"
+diff -u examples/deny/expected_output.txt "$work/replace.out" || fail "the replace consumer printed something else"
+
+step "another module uses this one through a go.work"
+consumer "$work/workspace/app"
+printf 'go 1.24\n\nuse (\n\t./app\n\t%s\n)\n' "$here" > "$work/workspace/go.work"
+(cd "$work/workspace/app" && "$GO" run .) > "$work/workspace.out" || fail "the go.work consumer failed: $(cat "$work/workspace.out")"
+diff -u examples/deny/expected_output.txt "$work/workspace.out" || fail "the go.work consumer printed something else"
+
+step "installed library: make install PREFIX=..., -tags ctpolicy_pkgconfig, module copied outside the checkout"
+prefix=$work/prefix
+make -C "$root" --no-print-directory install PREFIX="$prefix" > /dev/null
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+"$GO" vet -tags ctpolicy_pkgconfig .
+# A copy with no checkout around it, as in a vendor folder or a Docker build.
+cp -r . "$work/ctpolicy-go"
+consumer "$work/installed"
+printf 'require ctpolicy.dev/ctpolicy/bindings/go v0.0.0\n\nreplace ctpolicy.dev/ctpolicy/bindings/go => %s\n' "$work/ctpolicy-go" >> "$work/installed/go.mod"
+(cd "$work/installed" && CGO_LDFLAGS="-Wl,-rpath,$prefix/lib" "$GO" build -tags ctpolicy_pkgconfig -o "$work/installed/app" .)
+grep -q "NEEDED.*\[libctpolicy.so.1\]" <<<"$(readelf -d "$work/installed/app")" || fail "the pkg-config build does not link libctpolicy.so.1"
+grep -q "libctpolicy.so.1 => $prefix/lib/libctpolicy.so.1" <<<"$(ldd "$work/installed/app")" || fail "the pkg-config build does not load the installed library: $(ldd "$work/installed/app")"
+"$work/installed/app" > "$work/installed.out" || fail "the pkg-config build failed: $(cat "$work/installed.out")"
+diff -u examples/deny/expected_output.txt "$work/installed.out" || fail "the pkg-config build printed something else"
+unset PKG_CONFIG_PATH
 
 step "go test -race (static link: vectors, CLI identity, CheckCharge/CheckBatch vs Check, lifecycle, errors, concurrency, examples)"
 "$GO" test -race -count=1 ./...

@@ -30,6 +30,19 @@ type Decision struct {
 	Raw json.RawMessage `json:"-"`
 }
 
+// Fingerprint is the fingerprint of the request's customer token
+// ("sha256:" + hex, safe to log), or "" when the decision has none: no
+// Klarna-Customer-Token header, a malformed token, a network session token
+// or another KRN in its place (exactly the DENYs the engine is for), or a
+// nil Decision. Read it instead of d.Token.Fingerprint, which panics on a
+// nil Token.
+func (d *Decision) Fingerprint() string {
+	if d == nil || d.Token == nil {
+		return ""
+	}
+	return d.Token.Fingerprint
+}
+
 // Violation is one rule hit, in Decision.Violations or Decision.Warnings.
 type Violation struct {
 	ID       int    `json:"id"`               // rule id, e.g. 301

@@ -109,4 +109,24 @@ allows ./app-static
 allows ./app-full-static
 if ./app-rpath > out.txt 2>&1; then fail "app-rpath ran without its shared library: the test proves nothing"; fi
 
-echo "install: all passed (SONAME $soname, stripped, debug symbols, dynamic rpath/LD_LIBRARY_PATH, static, fully static)"
+step "make dist-c: the tarball unpacked anywhere is a PREFIX (its .pc files locate themselves)"
+make -C "$root" --no-print-directory dist-c DIST="$work/dist" >/dev/null
+mkdir -p "$work/unpacked"
+tar -xzf "$work"/dist/ctpolicy-*-linux.tar.gz -C "$work/unpacked"
+tree=$(echo "$work"/unpacked/ctpolicy-*-linux)
+for f in lib/$soname lib/libctpolicy.a include/ctpolicy.h bin/ctpolicy LICENSE lib/pkgconfig/ctpolicy.pc lib/pkgconfig/ctpolicy-static.pc; do
+  [ -e "$tree/$f" ] || fail "the dist tarball has no $f"
+done
+[ "$(readlink "$tree/lib/libctpolicy.so")" = "$soname" ] || fail "the dist tarball has no libctpolicy.so link"
+export PKG_CONFIG_PATH=$tree/lib/pkgconfig
+# shellcheck disable=SC2046
+cc "${CFLAGS[@]}" app.c -o app-dist $(pkg-config --cflags --libs ctpolicy) -Wl,-rpath,"$(pkg-config --variable=libdir ctpolicy)"
+grep -q "$soname => $tree/.*$soname " <<<"$(ldd app-dist)" || fail "app-dist does not load the unpacked library: $(ldd app-dist)"
+allows ./app-dist
+# shellcheck disable=SC2046
+cc "${CFLAGS[@]}" app.c -o app-dist-static $(pkg-config --cflags --libs ctpolicy-static)
+! needs_libctpolicy app-dist-static || fail "app-dist-static needs libctpolicy at run time"
+allows ./app-dist-static
+grep -q "lib/.debug/$soname.debug" <<<"$(tar -tzf "$work"/dist/ctpolicy-*-linux-debug.tar.gz)" || fail "the debug tarball lacks $soname.debug"
+
+echo "install: all passed (SONAME $soname, stripped, debug symbols, dynamic rpath/LD_LIBRARY_PATH, static, fully static, dist tarball)"
