@@ -18,9 +18,14 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 # The same for `cc -static` (no libgcc_s.a exists; the driver adds libgcc_eh).
 STATIC_LIBS := -lutil -lrt -lpthread -lm -ldl -lc
 # Stripped artifacts (lib/, bin/) and their debug symbols (debug/), laid out
-# once for `make install`, `make install-debug` and `make dist-c`.
+# once for `make install`, `make install-debug` and `make dist-c`. Tests
+# pass their own STAGE and DIST_WORK, so that parallel installs never share
+# a folder.
 STAGE := build/stage
 DIST := dist
+DIST_WORK := build/dist-c
+# Reproducible tarballs: every file dated at the last commit.
+DIST_MTIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 # What `make dist` must find in $(DIST)/ before it writes SHA256SUMS.
 DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
@@ -99,18 +104,18 @@ dist: dist-c dist-python dist-java
 ## relocatable pkg-config files and LICENSE, unpacked as a PREFIX; its debug
 ## symbols in $(DIST_NAME)-debug.tar.gz.
 dist-c: stage
-	rm -rf build/dist-c && install -d build/dist-c/$(DIST_NAME)/lib/pkgconfig build/dist-c/$(DIST_NAME)/include build/dist-c/$(DIST_NAME)/bin $(DIST)
-	cp -P $(STAGE)/lib/libctpolicy.a $(STAGE)/lib/$(SONAME) build/dist-c/$(DIST_NAME)/lib/
-	ln -s $(SONAME) build/dist-c/$(DIST_NAME)/lib/libctpolicy.so
-	cp include/ctpolicy.h build/dist-c/$(DIST_NAME)/include/
-	cp $(STAGE)/bin/ctpolicy build/dist-c/$(DIST_NAME)/bin/
-	cp LICENSE build/dist-c/$(DIST_NAME)/
-	$(call write_pc,$${pcfiledir}/../..,build/dist-c/$(DIST_NAME)/lib/pkgconfig)
-	install -d build/dist-c/$(DIST_NAME)-debug/lib/.debug build/dist-c/$(DIST_NAME)-debug/bin/.debug
-	cp $(STAGE)/debug/lib/$(SONAME).debug build/dist-c/$(DIST_NAME)-debug/lib/.debug/
-	cp $(STAGE)/debug/bin/ctpolicy.debug build/dist-c/$(DIST_NAME)-debug/bin/.debug/
-	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C build/dist-c -czf $(DIST)/$(DIST_NAME).tar.gz $(DIST_NAME)
-	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C build/dist-c -czf $(DIST)/$(DIST_NAME)-debug.tar.gz $(DIST_NAME)-debug
+	rm -rf $(DIST_WORK) && install -d $(DIST_WORK)/$(DIST_NAME)/lib/pkgconfig $(DIST_WORK)/$(DIST_NAME)/include $(DIST_WORK)/$(DIST_NAME)/bin $(DIST)
+	cp -P $(STAGE)/lib/libctpolicy.a $(STAGE)/lib/$(SONAME) $(DIST_WORK)/$(DIST_NAME)/lib/
+	ln -s $(SONAME) $(DIST_WORK)/$(DIST_NAME)/lib/libctpolicy.so
+	cp include/ctpolicy.h $(DIST_WORK)/$(DIST_NAME)/include/
+	cp $(STAGE)/bin/ctpolicy $(DIST_WORK)/$(DIST_NAME)/bin/
+	cp LICENSE $(DIST_WORK)/$(DIST_NAME)/
+	$(call write_pc,$${pcfiledir}/../..,$(DIST_WORK)/$(DIST_NAME)/lib/pkgconfig)
+	install -d $(DIST_WORK)/$(DIST_NAME)-debug/lib/.debug $(DIST_WORK)/$(DIST_NAME)-debug/bin/.debug
+	cp $(STAGE)/debug/lib/$(SONAME).debug $(DIST_WORK)/$(DIST_NAME)-debug/lib/.debug/
+	cp $(STAGE)/debug/bin/ctpolicy.debug $(DIST_WORK)/$(DIST_NAME)-debug/bin/.debug/
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(DIST_MTIME) -C $(DIST_WORK) -czf $(DIST)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(DIST_MTIME) -C $(DIST_WORK) -czf $(DIST)/$(DIST_NAME)-debug.tar.gz $(DIST_NAME)-debug
 	@echo "dist-c: $(DIST)/$(DIST_NAME).tar.gz $$(du -h $(DIST)/$(DIST_NAME).tar.gz | cut -f1)"
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.

@@ -1,7 +1,7 @@
 package ctpolicy
 
 /*
-#include "ctpolicy.h"
+#include "ctpolicy_go.h"
 
 // ctpgo_check_batch returns the counts by value, so that no Go pointer to
 // them is handed to C.

@@ -1,7 +1,7 @@
 package ctpolicy
 
 /*
-#include "ctpolicy.h"
+#include "ctpolicy_go.h"
 
 // The result of ctpgo_check, returned by value so that the verdict is
 // never a Go pointer handed to C (which would move it to the heap).

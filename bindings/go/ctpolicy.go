@@ -16,7 +16,7 @@
 package ctpolicy
 
 /*
-#include "ctpolicy.h"
+#include "ctpolicy_go.h"
 */
 import "C"
 

@@ -13,9 +13,7 @@ package ctpolicy
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include -I${SRCDIR}/../../target/release
 #cgo LDFLAGS: -L${SRCDIR}/../../target/release -Wl,-rpath,${SRCDIR}/../../target/release -lctpolicy
-#if !__has_include(<ctpolicy.h>)
-#error "ctpolicy: include/ctpolicy.h is not two folders above this package: this build needs the ctpolicy checkout; for an installed library build with -tags ctpolicy_pkgconfig"
-#elif !__has_include(<libctpolicy.so.1>)
+#if !__has_include(<libctpolicy.so.1>)
 #error "ctpolicy: target/release/libctpolicy.so.1 is missing: run 'make build' at the root of the ctpolicy checkout first, or build with -tags ctpolicy_pkgconfig against an installed library (make install)"
 #endif
 */

@@ -24,9 +24,7 @@ package ctpolicy
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include -I${SRCDIR}/../../target/release
 #cgo LDFLAGS: ${SRCDIR}/../../target/release/libctpolicy.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#if !__has_include(<ctpolicy.h>)
-#error "ctpolicy: include/ctpolicy.h is not two folders above this package: this default build needs the ctpolicy checkout; for an installed library build with -tags ctpolicy_pkgconfig"
-#elif !__has_include(<libctpolicy.a>)
+#if !__has_include(<libctpolicy.a>)
 #error "ctpolicy: target/release/libctpolicy.a is missing: run 'make build' at the root of the ctpolicy checkout first, or build with -tags ctpolicy_pkgconfig against an installed library (make install)"
 #endif
 */

@@ -67,6 +67,14 @@ for tags in "" ctpolicy_dynamic; do
     || fail "go build -tags '$tags' without the library did not say to run make build: $(cat "$work/build.err")"
 done
 
+step "outside a checkout without the pkg-config tag: go build itself says what to do"
+cp -r . "$work/lonely-copy"
+if (cd "$work/lonely-copy" && "$GO" build . 2> "$work/build.err"); then
+  fail "go build succeeded in a copy without the checkout around it"
+fi
+grep -q "ctpolicy: ctpolicy.h not found.*build with -tags ctpolicy_pkgconfig" "$work/build.err" \
+  || fail "go build outside the checkout did not point to ctpolicy_pkgconfig: $(cat "$work/build.err")"
+
 # A module of someone else's, outside the repository, that runs
 # examples/deny's main.go against this module.
 consumer() {
@@ -90,7 +98,7 @@ diff -u examples/deny/expected_output.txt "$work/workspace.out" || fail "the go.
 
 step "installed library: make install PREFIX=..., -tags ctpolicy_pkgconfig, module copied outside the checkout"
 prefix=$work/prefix
-make -C "$root" --no-print-directory install PREFIX="$prefix" > /dev/null
+make -C "$root" --no-print-directory install PREFIX="$prefix" STAGE="$work/stage" > /dev/null
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 "$GO" vet -tags ctpolicy_pkgconfig .
 # A copy with no checkout around it, as in a vendor folder or a Docker build.

@@ -28,7 +28,7 @@ abi=$(sed -n 's/^pub const CTP_ABI_VERSION: u32 = \([0-9]*\);/\1/p' "$root/src/f
 soname=libctpolicy.so.$abi
 
 step "make install PREFIX=$prefix"
-make -C "$root" --no-print-directory install PREFIX="$prefix" >/dev/null
+make -C "$root" --no-print-directory install PREFIX="$prefix" STAGE="$work/stage" >/dev/null
 for f in "$lib/$soname" "$lib/libctpolicy.a" "$prefix/include/ctpolicy.h" "$prefix/bin/ctpolicy" \
          "$lib/pkgconfig/ctpolicy.pc" "$lib/pkgconfig/ctpolicy-static.pc"; do
   [ -f "$f" ] && [ ! -L "$f" ] || fail "$f is not installed as a file"
@@ -53,7 +53,7 @@ grep -q '^ctpolicy ' <<<"$("$prefix/bin/ctpolicy" --version)" || fail "the insta
 echo "sizes (bytes): $soname $(stat -c %s "$lib/$soname"), libctpolicy.a $(stat -c %s "$lib/libctpolicy.a"), ctpolicy $(stat -c %s "$prefix/bin/ctpolicy")"
 
 step "make install-debug: the symbols gdb finds (same build id)"
-make -C "$root" --no-print-directory install-debug PREFIX="$prefix" >/dev/null
+make -C "$root" --no-print-directory install-debug PREFIX="$prefix" STAGE="$work/stage" >/dev/null
 build_id() { readelf -n "$1" 2>/dev/null | sed -n 's/.*Build ID: //p'; }
 for pair in "$lib/$soname:$lib/.debug/$soname.debug" "$prefix/bin/ctpolicy:$prefix/bin/.debug/ctpolicy.debug"; do
   stripped=${pair%%:*} debug=${pair#*:}
@@ -110,7 +110,7 @@ allows ./app-full-static
 if ./app-rpath > out.txt 2>&1; then fail "app-rpath ran without its shared library: the test proves nothing"; fi
 
 step "make dist-c: the tarball unpacked anywhere is a PREFIX (its .pc files locate themselves)"
-make -C "$root" --no-print-directory dist-c DIST="$work/dist" >/dev/null
+make -C "$root" --no-print-directory dist-c DIST="$work/dist" STAGE="$work/stage" DIST_WORK="$work/dist-work" >/dev/null
 mkdir -p "$work/unpacked"
 tar -xzf "$work"/dist/ctpolicy-*-linux.tar.gz -C "$work/unpacked"
 tree=$(echo "$work"/unpacked/ctpolicy-*-linux)
