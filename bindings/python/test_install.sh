@@ -14,7 +14,8 @@
 #
 # Called by test.sh. The cargo build of the crate in the copy is its cost
 # (about a minute and a half per build): the dependencies are reused from
-# $ROOT/target/python-install (a cargo target dir kept between runs) unless
+# $ROOT/target/clean-copy (a cargo target dir kept between runs,
+# shared with the Java install test) unless
 # CTPOLICY_FRESH_BUILD=1, which builds everything from nothing inside the
 # copy, as a real fresh clone does.
 set -euo pipefail
@@ -43,7 +44,7 @@ if [ "${CTPOLICY_FRESH_BUILD:-0}" = 1 ]; then
     unset CARGO_TARGET_DIR
     echo "== fresh build: cargo builds everything inside the copy"
 else
-    export CARGO_TARGET_DIR="$ROOT/target/python-install"
+    export CARGO_TARGET_DIR="$ROOT/target/clean-copy"
 fi
 
 decide='
