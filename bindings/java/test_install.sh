@@ -84,10 +84,16 @@ grep -qx 'native/linux-x86_64/libctpolicy.so' <<<"$jar_listing" || fail "the jar
 grep -qx 'META-INF/LICENSE' <<<"$jar_listing" || fail "the jar has no META-INF/LICENSE"
 zip_cat "$installed/ctpolicy-$version.jar" META-INF/LICENSE | cmp -s - "$root/LICENSE" || fail "the jar's LICENSE is not the repository's"
 zip_cat "$installed/ctpolicy-$version.jar" native/linux-x86_64/libctpolicy.so > "$work/lib.so"
-if readelf -S --wide "$work/lib.so" | grep -qE '\.debug_|\.symtab'; then fail "the jar's library is not stripped"; fi
-readelf --dyn-syms --wide "$work/lib.so" | grep -q ' ctp_check_json$' || fail "the jar's stripped library lost its exports"
-zip_list "$installed/ctpolicy-$version-sources.jar" | grep -qx 'dev/ctpolicy/Engine.java' || fail "the sources jar lacks Engine.java"
-zip_list "$installed/ctpolicy-$version-javadoc.jar" | grep -qx 'dev/ctpolicy/Decision.html' || fail "the javadoc jar lacks Decision.html"
+sections="$(readelf -S --wide "$work/lib.so")"
+dyn_syms="$(readelf --dyn-syms --wide "$work/lib.so")"
+if grep -qE '\.debug_|\.symtab' <<<"$sections"; then fail "the jar's library is not stripped"; fi
+grep -q ' ctp_check_json$' <<<"$dyn_syms" || fail "the jar's stripped library lost its exports"
+# (Listings go through variables: with pipefail, grep -q closing a pipe early would fail it.)
+sources_listing="$(zip_list "$installed/ctpolicy-$version-sources.jar")"
+javadoc_listing="$(zip_list "$installed/ctpolicy-$version-javadoc.jar")"
+grep -qx 'dev/ctpolicy/Engine.java' <<<"$sources_listing" || fail "the sources jar lacks Engine.java"
+grep -qx 'META-INF/LICENSE' <<<"$sources_listing" || fail "the sources jar lacks META-INF/LICENSE"
+grep -qE '(^|/)dev/ctpolicy/Decision.html$' <<<"$javadoc_listing" || fail "the javadoc jar lacks Decision.html"
 echo "   $installed: jar (stripped library $(stat -c %s "$work/lib.so") bytes, LICENSE), sources, javadoc"
 
 echo "== 3. a project outside the repository uses the installed artifact"

@@ -101,10 +101,12 @@ CTPOLICY_PY_TOOLS_VENV="$TOOLS_VENV" bash "$CLONE/bindings/python/package.sh" "$
 sdist=("$WORK"/dist/ctpolicy-*.tar.gz)
 wheel=("$WORK"/dist/ctpolicy-*.whl)
 [ -f "${sdist[0]}" ] && [ -f "${wheel[0]}" ] || fail "package.sh did not write an sdist and a wheel"
+# (Listings go through variables: with pipefail, grep -q closing a pipe early would fail it.)
+sdist_listing="$(tar -tzf "${sdist[0]}")"
 for f in Cargo.toml Cargo.lock build.rs cbindgen.toml src/lib.rs src/ffi/mod.rs include/ctpolicy.h; do
-    tar -tzf "${sdist[0]}" | grep -qx "ctpolicy-[0-9.]*/rust/$f" || fail "the sdist lacks rust/$f"
+    grep -qx "ctpolicy-[0-9.]*/rust/$f" <<<"$sdist_listing" || fail "the sdist lacks rust/$f"
 done
-tar -tzf "${sdist[0]}" | grep -q '/LICENSE$' || fail "the sdist lacks LICENSE"
+grep -qx 'ctpolicy-[0-9.]*/LICENSE' <<<"$sdist_listing" || fail "the sdist lacks LICENSE"
 show="$(PATH="$TOOLS_VENV/bin:$PATH" auditwheel show "${wheel[0]}" 2>&1 | tr '\n' ' ')"
 tag="$(sed -n 's/.*following platform tag: "\([^"]*\)".*/\1/p' <<<"$show")"
 [[ "$tag" == manylinux_2_* ]] || fail "auditwheel show names no manylinux tag: $show"
@@ -127,8 +129,8 @@ with zipfile.ZipFile(wheel) as zf:
 EOF
 sections="$(readelf -S --wide "$WORK/lib.so")"
 if grep -qE '\.debug_|\.symtab' <<<"$sections"; then fail "the wheel's libctpolicy.so is not stripped"; fi
-readelf --dyn-syms --wide "$WORK/lib.so" | grep -q ' ctp_check_json$' \
-    || fail "the stripped library lost its exports"
+dyn_syms="$(readelf --dyn-syms --wide "$WORK/lib.so")"
+grep -q ' ctp_check_json$' <<<"$dyn_syms" || fail "the stripped library lost its exports"
 echo "   wheel holds LICENSE and a stripped libctpolicy.so ($(stat -c %s "$WORK/lib.so") bytes)"
 "$PYTHON" -m venv "$WORK/venv2"
 "$WORK/venv2/bin/python" -m pip install --quiet --no-index "${wheel[0]}" || fail "the repaired wheel does not install"
