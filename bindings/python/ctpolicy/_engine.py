@@ -37,13 +37,34 @@ def _json_default(value: object) -> object:
 _dumps = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default
 ).encode
+# The same without the circular-reference bookkeeping (~10 % of the cost of a
+# request): a cycle then ends in RecursionError, and the error path re-runs
+# _dumps to tell a cycle from a structure that is merely too deep.
+_dumps_fast = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default, check_circular=False
+).encode
 _decode = json.JSONDecoder().decode
 
 
 def _loads(data: bytes) -> Any:
     return _decode(data.decode("utf-8"))
 
+
 _OK = _native.OK
+
+
+def _dumps_or_error(value: dict[str, Any], what: str, kind: type[Error]) -> bytes:
+    """``value`` serialised with the circular-reference check, or the error saying why not."""
+    try:
+        text = _dumps(value)
+    except _NaiveDatetimeError as exc:
+        raise _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None) from exc
+    except (TypeError, ValueError) as exc:
+        raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Far deeper than the 64 levels the engine accepts anyway.
+        raise _errors.too_deep(kind, what) from exc
+    return text.encode("ascii")
 
 
 def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
@@ -56,6 +77,11 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     which is then also a ``TypeError``; one nested too deeply for
     ``json.dumps`` raises ``kind`` with code TOO_DEEP, as the engine would.
     """
+    if type(value) is dict:  # the common case first: no ABC isinstance on the way
+        try:
+            return _dumps_fast(value).encode("ascii")
+        except (TypeError, ValueError, RecursionError):
+            return _dumps_or_error(value, what, kind)
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -63,16 +89,7 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, Mapping):
-        try:
-            text = _dumps(value if isinstance(value, dict) else dict(value))
-        except _NaiveDatetimeError as exc:
-            raise _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None) from exc
-        except (TypeError, ValueError) as exc:
-            raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
-        except RecursionError as exc:
-            # Far deeper than the 64 levels the engine accepts anyway.
-            raise _errors.too_deep(kind, what) from exc
-        return text.encode("ascii")
+        return _dumps_or_error(value if isinstance(value, dict) else dict(value), what, kind)
     raise _errors.type_error(
         kind, f"{what} must be a dict, str or bytes, not {type(value).__name__}"
     )

@@ -127,11 +127,12 @@ class Decision:
         else:  # not the engine's own layout: decode it all now
             return cls.from_json(_decode(data.decode("utf-8")))
         self = object.__new__(cls)
-        _set = object.__setattr__
-        _set(self, "allowed", allowed)
-        _set(self, "decision", "ALLOW" if allowed else "DENY")
-        _set(self, "_data", data)
-        _set(self, "_fields", None)
+        # The slots' own setters: past the frozen __setattr__, and cheaper
+        # than object.__setattr__ by name (this runs once per check).
+        _SET_ALLOWED(self, allowed)
+        _SET_DECISION(self, "ALLOW" if allowed else "DENY")
+        _SET_DATA(self, data)
+        _SET_FIELDS(self, None)
         return self
 
     def _load(self) -> tuple[Any, ...]:
@@ -223,6 +224,13 @@ class Decision:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Decision, (self.allowed, self.decision, *self._load()))
+
+
+_SLOTS: dict[str, Any] = dict(vars(Decision))
+_SET_ALLOWED = _SLOTS["allowed"].__set__
+_SET_DECISION = _SLOTS["decision"].__set__
+_SET_DATA = _SLOTS["_data"].__set__
+_SET_FIELDS = _SLOTS["_fields"].__set__
 
 
 def _decoded_fields(obj: dict[str, Any]) -> tuple[Any, ...]:
