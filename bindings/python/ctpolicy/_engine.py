@@ -14,16 +14,57 @@ from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, T
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
 #: as ``str`` or UTF-8 ``bytes`` (passed to the engine exactly as given).
+#: In a mapping, an aware ``datetime`` is written as RFC 3339 (UTC, milliseconds).
 JsonInput = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
 
-_dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+
+class _NaiveDatetimeError(ValueError):
+    """A naive datetime in a request dict: no instant to send."""
+
+
+def _json_default(value: object) -> object:
+    """What ``json.dumps`` writes for a value it does not know: an aware
+    ``datetime`` (e.g. ``now``, ``token_record.last_used_at``) becomes
+    RFC 3339 in UTC with milliseconds, as :meth:`Engine.check_charge` reads
+    it; anything else is not JSON."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise _NaiveDatetimeError(f"{value.isoformat()} is a naive datetime; give it a tzinfo (e.g. UTC)")
+        return _rfc3339(value, "a datetime")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_dumps = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default
+).encode
+# The same without the circular-reference bookkeeping (~10 % of the cost of a
+# request): a cycle then ends in RecursionError, and the error path re-runs
+# _dumps to tell a cycle from a structure that is merely too deep.
+_dumps_fast = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default, check_circular=False
+).encode
 _decode = json.JSONDecoder().decode
 
 
 def _loads(data: bytes) -> Any:
     return _decode(data.decode("utf-8"))
 
+
 _OK = _native.OK
+
+
+def _dumps_or_error(value: dict[str, Any], what: str, kind: type[Error]) -> bytes:
+    """``value`` serialised with the circular-reference check, or the error saying why not."""
+    try:
+        text = _dumps(value)
+    except _NaiveDatetimeError as exc:
+        raise _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None) from exc
+    except (TypeError, ValueError) as exc:
+        raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Far deeper than the 64 levels the engine accepts anyway.
+        raise _errors.too_deep(kind, what) from exc
+    return text.encode("ascii")
 
 
 def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
@@ -36,6 +77,11 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     which is then also a ``TypeError``; one nested too deeply for
     ``json.dumps`` raises ``kind`` with code TOO_DEEP, as the engine would.
     """
+    if type(value) is dict:  # the common case first: no ABC isinstance on the way
+        try:
+            return _dumps_fast(value).encode("ascii")
+        except (TypeError, ValueError, RecursionError):
+            return _dumps_or_error(value, what, kind)
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -43,14 +89,7 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, Mapping):
-        try:
-            text = _dumps(value if isinstance(value, dict) else dict(value))
-        except (TypeError, ValueError) as exc:
-            raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
-        except RecursionError as exc:
-            # Far deeper than the 64 levels the engine accepts anyway.
-            raise _errors.too_deep(kind, what) from exc
-        return text.encode("ascii")
+        return _dumps_or_error(value if isinstance(value, dict) else dict(value), what, kind)
     raise _errors.type_error(
         kind, f"{what} must be a dict, str or bytes, not {type(value).__name__}"
     )
@@ -78,7 +117,15 @@ class Engine(NativeHandle):
         :class:`InvalidRequestError` when the request is not acceptable (an
         envelope fault): treat that as DENY.
         """
-        return Decision.from_json(self.check_raw(request))
+        data = to_json_bytes(request, "request", InvalidRequestError)
+        pointer = self._borrow()
+        try:
+            status, out = _check_json(pointer, data)
+        finally:
+            self._unborrow()
+        if status != _OK:
+            raise _errors.from_status(status, out, InvalidRequestError)
+        return _decision_of(out)
 
     def check_raw(self, request: JsonInput) -> dict[str, Any]:
         """Like :meth:`check`, returning the decision JSON as a dict."""
@@ -333,14 +380,18 @@ class Engine(NativeHandle):
                     results.append(_errors.from_status(status, out, InvalidRequestError))
                     invalid += 1
                     continue
-                obj = _loads(out)
+                decision = _decision_of(out)
             else:
-                obj = _loads(next(it))
-                if "error" in obj and "decision" not in obj:
-                    results.append(_errors.from_error_object(obj, InvalidRequestError))
-                    invalid += 1
-                    continue
-            decision = Decision.from_json(obj)
+                line = next(it)
+                if not line.startswith(b'{"decision":'):
+                    obj = _loads(line)
+                    if "error" in obj and "decision" not in obj:
+                        results.append(_errors.from_error_object(obj, InvalidRequestError))
+                        invalid += 1
+                        continue
+                    decision = Decision.from_json(obj)
+                else:
+                    decision = _decision_of(line)
             results.append(decision)
             if decision.allowed:
                 allowed += 1
@@ -364,6 +415,8 @@ _HAS_LAST_USED_AT = _native.CHARGE_HAS_LAST_USED_AT
 _HAS_ATTEMPTS_24H = _native.CHARGE_HAS_ATTEMPTS_24H
 _HAS_ATTEMPTS_30D = _native.CHARGE_HAS_ATTEMPTS_30D
 _check_charge = _native.check_charge
+_check_json = _native.check_json
+_decision_of = Decision.from_bytes
 _TOKEN_PATH = "/headers/Klarna-Customer-Token"
 _KEY_PATH = "/headers/Klarna-Idempotency-Key"
 _I64_MIN = -(2**63)

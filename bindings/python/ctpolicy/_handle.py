@@ -46,17 +46,24 @@ class NativeHandle:
         if not busy:
             self._finalizer()
 
+    # acquire/release rather than ``with``: these run twice per call, and the
+    # bodies cannot raise while the lock is held.
     def _borrow(self) -> int:
-        with self._lock:
-            if self._closed:
-                raise _errors.closed_error(type(self).__name__)
-            self._borrows += 1
-            return self._pointer
+        lock = self._lock
+        lock.acquire()
+        if self._closed:
+            lock.release()
+            raise _errors.closed_error(type(self).__name__)
+        self._borrows += 1
+        lock.release()
+        return self._pointer
 
     def _unborrow(self) -> None:
-        with self._lock:
-            self._borrows -= 1
-            free_now = self._closed and self._borrows == 0
+        lock = self._lock
+        lock.acquire()
+        self._borrows -= 1
+        free_now = self._closed and self._borrows == 0
+        lock.release()
         if free_now:
             self._finalizer()
 

@@ -21,8 +21,9 @@ Ownership rules kept here, so nobody above this layer has to think about them:
   :class:`CtpVerdict` owned by Python (nothing to free).
 
 The library is found, in this order, through the ``CTPOLICY_LIB`` environment
-variable, the copy inside the installed package, and the repository's build
-output (``target/release``). Its ``ctp_abi_version()`` is checked at import.
+variable, the copy inside the installed package, and, only when the package
+is run from ``bindings/python`` of a checkout, the repository's build output
+(``target/release``). Its ``ctp_abi_version()`` is checked at import.
 """
 
 from __future__ import annotations
@@ -191,12 +192,24 @@ def candidate_paths() -> list[tuple[str, Optional[Path]]]:
         env_path = Path(env)
         if env_path.is_dir():
             env_path = env_path / name
-    return [
+    places: list[tuple[str, Optional[Path]]] = [
         (f"${LIBRARY_ENV}", env_path),
         ("the installed package", here / name),
-        # bindings/python/ctpolicy -> the repository root, then target/release
-        ("the repository build output", here.parents[2] / "target" / "release" / name),
     ]
+    checkout = repository_root(here)
+    if checkout is not None:
+        places.append(("the repository build output", checkout / "target" / "release" / name))
+    return places
+
+
+def repository_root(package_dir: Path) -> Optional[Path]:
+    """The checkout's root when the package is run from ``bindings/python``
+    of a ctpolicy checkout (its build output is a place to look), else None:
+    an installed package has no repository around it."""
+    root = package_dir.parents[2] if len(package_dir.parents) > 2 else None
+    if root is None or package_dir.parent.name != "python" or package_dir.parents[1].name != "bindings":
+        return None
+    return root if (root / "Cargo.toml").is_file() else None
 
 
 def find_library() -> Path:
@@ -221,8 +234,12 @@ def find_library() -> Path:
     raise LibraryLoadError(
         f"ctpolicy: native library {library_filename()} not found. Places searched:\n"
         f"{tried}\n"
-        f"Set {LIBRARY_ENV} to the library's path, install the ctpolicy wheel, "
-        "or run `cargo build --release` in the repository."
+        + (
+            f"Set {LIBRARY_ENV} to the library's path, or run `make build` in the repository."
+            if len(candidates) > 2
+            else f"The installed package has lost its library: reinstall ctpolicy "
+            f"(pip install --force-reinstall ctpolicy), or set {LIBRARY_ENV} to the library's path."
+        )
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
@@ -70,40 +71,114 @@ class Violation:
         )
 
 
-@dataclass(frozen=True, slots=True)
+_ALLOW_PREFIX = b'{"decision":"ALLOW",'
+_DENY_PREFIX = b'{"decision":"DENY",'
+_decode = json.JSONDecoder().decode
+
+
 class Decision:
-    """The engine's answer to one pre-flight request. DENY is not an exception."""
+    """The engine's answer to one pre-flight request. DENY is not an exception.
+
+    A frozen value: ``allowed`` and ``decision`` are read from the front of
+    the engine's JSON at once; the other fields are decoded from it the
+    first time one of them is read (most callers only branch on
+    ``allowed``). Two decisions are equal when all eight fields are; the
+    hash leaves out ``receipt`` and ``raw``.
+    """
+
+    __slots__ = ("allowed", "decision", "_data", "_fields")
 
     allowed: bool
     """True exactly when ``decision == "ALLOW"`` (no violations)."""
     decision: str
     """``"ALLOW"`` or ``"DENY"``."""
-    required_scope: Optional[str]
-    """The payment scope this charge needs."""
-    violations: tuple[Violation, ...]
-    """Hits of ``deny`` severity, sorted by id."""
-    warnings: tuple[Violation, ...]
-    """Hits of ``warn`` severity, sorted by id."""
-    token: Optional[TokenInfo]
-    """The header's token, when it is well-formed."""
-    receipt: dict[str, Any] = field(hash=False)
-    """``{"engine_version", "policy_digest", "decision_id"}``."""
-    raw: dict[str, Any] = field(hash=False, repr=False)
-    """The decision exactly as the engine returned it."""
+    _data: Optional[bytes]
+    _fields: Optional[tuple[Any, ...]]
+
+    def __init__(
+        self,
+        allowed: bool,
+        decision: str,
+        required_scope: Optional[str],
+        violations: tuple[Violation, ...],
+        warnings: tuple[Violation, ...],
+        token: Optional[TokenInfo],
+        receipt: dict[str, Any],
+        raw: dict[str, Any],
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "allowed", allowed)
+        _set(self, "decision", decision)
+        _set(self, "_data", None)
+        _set(self, "_fields", (required_scope, violations, warnings, token, receipt, raw))
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Decision:
-        token = obj.get("token")
-        return cls(
-            allowed=obj["decision"] == "ALLOW",
-            decision=obj["decision"],
-            required_scope=obj.get("required_scope"),
-            violations=tuple(Violation.from_json(v) for v in obj.get("violations", ())),
-            warnings=tuple(Violation.from_json(v) for v in obj.get("warnings", ())),
-            token=TokenInfo.from_json(token) if token is not None else None,
-            receipt=obj.get("receipt") or {},
-            raw=obj,
-        )
+        """The decision of a decoded decision JSON object, every field decoded now."""
+        return cls(obj["decision"] == "ALLOW", obj["decision"], *_decoded_fields(obj))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Decision:
+        """The decision of the engine's decision JSON, decoded when first read."""
+        if data.startswith(_ALLOW_PREFIX):
+            allowed = True
+        elif data.startswith(_DENY_PREFIX):
+            allowed = False
+        else:  # not the engine's own layout: decode it all now
+            return cls.from_json(_decode(data.decode("utf-8")))
+        self = object.__new__(cls)
+        # The slots' own setters: past the frozen __setattr__, and cheaper
+        # than object.__setattr__ by name (this runs once per check).
+        _SET_ALLOWED(self, allowed)
+        _SET_DECISION(self, "ALLOW" if allowed else "DENY")
+        _SET_DATA(self, data)
+        _SET_FIELDS(self, None)
+        return self
+
+    def _load(self) -> tuple[Any, ...]:
+        fields = self._fields
+        if fields is None:
+            # Two threads may both decode: each writes an equal tuple.
+            assert self._data is not None
+            fields = _decoded_fields(_decode(self._data.decode("utf-8")))
+            object.__setattr__(self, "_fields", fields)
+        return fields
+
+    @property
+    def required_scope(self) -> Optional[str]:
+        """The payment scope this charge needs."""
+        value: Optional[str] = self._load()[0]
+        return value
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """Hits of ``deny`` severity, sorted by id."""
+        value: tuple[Violation, ...] = self._load()[1]
+        return value
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        """Hits of ``warn`` severity, sorted by id."""
+        value: tuple[Violation, ...] = self._load()[2]
+        return value
+
+    @property
+    def token(self) -> Optional[TokenInfo]:
+        """The header's token, when it is well-formed."""
+        value: Optional[TokenInfo] = self._load()[3]
+        return value
+
+    @property
+    def receipt(self) -> dict[str, Any]:
+        """``{"engine_version", "policy_digest", "decision_id"}``."""
+        value: dict[str, Any] = self._load()[4]
+        return value
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The decision exactly as the engine returned it."""
+        value: dict[str, Any] = self._load()[5]
+        return value
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -121,6 +196,54 @@ class Decision:
         """The request's ``decision_id``, echoed (from the receipt)."""
         value = self.receipt.get("decision_id")
         return value if isinstance(value, str) else None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _compared(self) -> tuple[Any, ...]:
+        return (self.allowed, self.decision, *self._load())
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Decision)
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash((self.allowed, self.decision, *self._load()[:4]))
+
+    def __repr__(self) -> str:
+        scope, violations, warnings, token, receipt, _ = self._load()
+        return (
+            f"Decision(allowed={self.allowed!r}, decision={self.decision!r}, required_scope={scope!r}, "
+            f"violations={violations!r}, warnings={warnings!r}, token={token!r}, receipt={receipt!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Decision, (self.allowed, self.decision, *self._load()))
+
+
+_SLOTS: dict[str, Any] = dict(vars(Decision))
+_SET_ALLOWED = _SLOTS["allowed"].__set__
+_SET_DECISION = _SLOTS["decision"].__set__
+_SET_DATA = _SLOTS["_data"].__set__
+_SET_FIELDS = _SLOTS["_fields"].__set__
+
+
+def _decoded_fields(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """required_scope, violations, warnings, token, receipt, raw of a decision object."""
+    token = obj.get("token")
+    return (
+        obj.get("required_scope"),
+        tuple(Violation.from_json(v) for v in obj.get("violations", ())),
+        tuple(Violation.from_json(v) for v in obj.get("warnings", ())),
+        TokenInfo.from_json(token) if token is not None else None,
+        obj.get("receipt") or {},
+        obj,
+    )
 
 
 @dataclass(frozen=True, slots=True)

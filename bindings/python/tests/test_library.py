@@ -64,9 +64,18 @@ def test_package_copy_is_found(tmp_path: Path) -> None:
     assert proc.stdout.splitlines()[0] == str(packaged)
 
 
+def _checkout_copy(tmp_path: Path) -> Path:
+    """The package's Python files at bindings/python of a (bare) checkout."""
+    repo = tmp_path / "repo"
+    root = repo / "bindings" / "python"
+    shutil.copytree(PACKAGE_ROOT / "ctpolicy", root / "ctpolicy", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    (repo / "Cargo.toml").write_text('[package]\nname = "ctpolicy"\n')
+    return root
+
+
 def test_repository_build_output_is_found(tmp_path: Path) -> None:
-    root = _bare_copy(tmp_path)
-    repo_lib = tmp_path / "a" / "target" / "release" / _native.library_filename()
+    root = _checkout_copy(tmp_path)
+    repo_lib = tmp_path / "repo" / "target" / "release" / _native.library_filename()
     repo_lib.parent.mkdir(parents=True)
     shutil.copyfile(RELEASE / _native.library_filename(), repo_lib)
     proc = _import_in_subprocess(None, root, tmp_path)
@@ -74,7 +83,21 @@ def test_repository_build_output_is_found(tmp_path: Path) -> None:
     assert Path(proc.stdout.splitlines()[0]) == repo_lib.resolve()
 
 
-def test_not_found_names_all_three_places(tmp_path: Path) -> None:
+def test_not_found_in_a_checkout_names_three_places(tmp_path: Path) -> None:
+    root = _checkout_copy(tmp_path)
+    proc = _import_in_subprocess(None, root, tmp_path)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert "LibraryLoadError" in err and "not found" in err
+    assert "$CTPOLICY_LIB: (not set)" in err
+    assert f"the installed package: {root / 'ctpolicy' / _native.library_filename()}" in err
+    assert "the repository build output: " + str(tmp_path / "repo" / "target" / "release") in err
+    assert "run `make build` in the repository" in err
+
+
+def test_not_found_when_installed_names_no_repository(tmp_path: Path) -> None:
+    # An installed package (site-packages/ctpolicy) has no checkout around it:
+    # the error names the two places that exist for it and says to reinstall.
     root = _bare_copy(tmp_path)
     proc = _import_in_subprocess(None, root, tmp_path)
     assert proc.returncode != 0
@@ -82,7 +105,8 @@ def test_not_found_names_all_three_places(tmp_path: Path) -> None:
     assert "LibraryLoadError" in err and "not found" in err
     assert "$CTPOLICY_LIB: (not set)" in err
     assert f"the installed package: {root / 'ctpolicy' / _native.library_filename()}" in err
-    assert "the repository build output: " + str(tmp_path / "a" / "target" / "release") in err
+    assert "repository" not in err and "target" not in err
+    assert "reinstall ctpolicy" in err
 
 
 def test_abi_mismatch_is_a_clear_error() -> None:

@@ -1,5 +1,6 @@
-"""The wheel: built from this folder, carrying the library, tagged
-py3-none-<platform>, installed into a fresh venv without the network."""
+"""The wheel: built from this folder with a given library ($CTPOLICY_LIB), carrying
+it stripped and LICENSE, tagged py3-none-<platform>, installed into a fresh venv
+without the network. (test_install.sh builds it from a clean copy with cargo.)"""
 
 from __future__ import annotations
 
@@ -66,13 +67,21 @@ def test_wheel_installs_into_fresh_venv(tmp_path: Path) -> None:
     assert wheel.name == f"ctpolicy-{ctpolicy.__version__}-py3-none-{platform}.whl"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        info = zf.getinfo(f"ctpolicy/{_native.library_filename()}")
-        assert info.file_size == (RELEASE / _native.library_filename()).stat().st_size
+        library = tmp_path / _native.library_filename()
+        library.write_bytes(zf.read(f"ctpolicy/{_native.library_filename()}"))
+        license_text = zf.read(f"ctpolicy-{ctpolicy.__version__}.dist-info/licenses/LICENSE").decode()
         wheel_meta = zf.read(f"ctpolicy-{ctpolicy.__version__}.dist-info/WHEEL").decode()
     assert "ctpolicy/py.typed" in names and "ctpolicy/_native.py" in names
     assert "Root-Is-Purelib: false" in wheel_meta
     assert f"Tag: py3-none-{platform}" in wheel_meta
     assert not any(n.startswith("tests/") for n in names)
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    # The packaged copy is CTPOLICY_LIB's, stripped: no debug info, no static
+    # symbol table, the exports still there.
+    sections = _run(["readelf", "-S", "--wide", str(library)]).stdout
+    assert ".debug_info" not in sections and ".symtab" not in sections, sections
+    assert " ctp_check_json\n" in _run(["readelf", "--dyn-syms", "--wide", str(library)]).stdout + "\n"
+    assert library.stat().st_size < (RELEASE / _native.library_filename()).stat().st_size
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])

@@ -1,5 +1,6 @@
 package dev.ctpolicy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,26 +58,36 @@ public record Decision(boolean allowed, String decision, String requiredScope, L
         return (String) receipt.get("decision_id");
     }
 
+    /**
+     * The reason codes of the violations, in order, e.g. {@code ["TOKEN_REVOKED"]}; empty on ALLOW.
+     * As {@link Verdict#codes()} gives them for the typed fast path.
+     */
+    public List<String> codes() {
+        return codesOf(violations);
+    }
+
+    /** The reason codes of the warnings, in order, as {@link Verdict#warningCodes()}. */
+    public List<String> warningCodes() {
+        return codesOf(warnings);
+    }
+
+    private static List<String> codesOf(List<Violation> hits) {
+        List<String> codes = new ArrayList<>(hits.size());
+        for (Violation v : hits) {
+            codes.add(v.code());
+        }
+        return List.copyOf(codes);
+    }
+
     /** A short form: decision, scope, codes, fingerprint (never a token). */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Decision[").append(decision);
         sb.append(", requiredScope=").append(requiredScope);
-        sb.append(", violations=").append(codes(violations));
-        sb.append(", warnings=").append(codes(warnings));
+        sb.append(", violations=").append(codes());
+        sb.append(", warnings=").append(warningCodes());
         sb.append(", token=").append(token == null ? "null" : token.fingerprint());
         sb.append(", decisionId=").append(decisionId());
-        return sb.append(']').toString();
-    }
-
-    private static String codes(List<Violation> hits) {
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < hits.size(); i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            sb.append(hits.get(i).code());
-        }
         return sb.append(']').toString();
     }
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the Java artifacts into OUT_DIR (default: dist/ at the repository
+# root): ctpolicy-<v>.jar (with the stripped native library and LICENSE),
+# ctpolicy-<v>-sources.jar and ctpolicy-<v>-javadoc.jar. `make dist-java`.
+#
+#   bash bindings/java/package.sh [OUT_DIR]
+#
+# Uses JAVA_HOME when it is a JDK >= 22, else the newest such JDK under
+# /usr/lib/jvm. Runs `mvn package -DskipTests` (the tests are `make test`'s).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="${1:-$root/dist}"
+
+die() { echo "bindings/java/package.sh: ERROR: $*" >&2; exit 1; }
+
+java_major() {
+    local line
+    line="$("$1" -version 2>&1 | head -n 1)" || return 0
+    line="${line#*\"}"
+    line="${line%%\"*}"
+    case "$line" in 1.*) line="${line#1.}" ;; esac
+    echo "${line%%[.+-]*}"
+}
+jdk_ok() {
+    [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+    local major
+    major="$(java_major "$1/bin/java")"
+    [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -ge 22 ]
+}
+jdk=""
+if [ -n "${JAVA_HOME:-}" ] && jdk_ok "$JAVA_HOME"; then
+    jdk="$JAVA_HOME"
+else
+    for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -Vr); do
+        candidate="${candidate%/}"
+        if jdk_ok "$candidate"; then jdk="$candidate"; break; fi
+    done
+fi
+[ -n "$jdk" ] || die "no JDK >= 22 found (JAVA_HOME='${JAVA_HOME:-}', /usr/lib/jvm/*); install one (e.g. Temurin 25)"
+export JAVA_HOME="$jdk" PATH="$jdk/bin:$PATH"
+command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not installed"
+if [ "$(java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
+
+version="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$here/pom.xml" | head -1)"
+(cd "$here" && mvn -B -q package -DskipTests 2>&1 | sed -u $'s/\x1b\\[[0-9;]*m//g') || die "mvn package failed"
+mkdir -p "$out"
+for suffix in "" "-sources" "-javadoc"; do
+    jar="$here/target/ctpolicy-$version$suffix.jar"
+    [ -f "$jar" ] || die "$jar was not built"
+    cp "$jar" "$out/"
+done
+echo "bindings/java/package.sh: wrote ctpolicy-$version.jar, -sources.jar and -javadoc.jar to $out"

@@ -1,0 +1,128 @@
+"""Decision as check() returns it: decoded when first read, yet a frozen
+value equal to the eagerly decoded one; datetimes in a request dict."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+import ctpolicy
+from ctpolicy import _native
+
+TOKEN = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+NOW = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=timezone.utc)
+
+
+def renewal(**changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "customer_present": False,
+        "headers": {"Klarna-Customer-Token": TOKEN, "Klarna-Idempotency-Key": "renewal-1"},
+        "body": {"currency": "EUR", "request_payment_transaction": {"amount": 1299}},
+        "token_record": {
+            "customer_token": TOKEN,
+            "scopes": ["payment:customer_not_present"],
+            "state": "ACTIVE",
+            "last_used_at": "2026-11-24T09:00:00Z",
+        },
+        "now": "2026-11-25T10:00:00.123Z",
+        "counters": {"attempts_24h": 0, "attempts_30d": 1},
+        "decision_id": "d-1",
+    }
+    request.update(changes)
+    return request
+
+
+STRICT = {"min_charge_interval_seconds": 86400, "allowed_currencies": ["SEK"]}
+
+
+@pytest.mark.parametrize("changes", [{}, {"body": {"currency": "EUR", "request_payment_transaction": {"amount": 0}}}])
+def test_lazy_decision_equals_the_eager_one(changes: dict[str, Any]) -> None:
+    with ctpolicy.Engine(STRICT) as engine:
+        request = renewal(**changes)
+        lazy = engine.check(request)
+        eager = ctpolicy.Decision.from_json(engine.check_raw(request))
+    assert lazy._fields is None  # nothing decoded yet
+    assert lazy.allowed is False and lazy.decision == "DENY"
+    assert lazy == eager and hash(lazy) == hash(eager)
+    assert lazy._fields is not None
+    for name in ("required_scope", "violations", "warnings", "token", "receipt", "raw", "codes", "decision_id"):
+        assert getattr(lazy, name) == getattr(eager, name), name
+    assert repr(lazy) == repr(eager)
+    assert "CURRENCY_NOT_ALLOWED" in lazy.codes and lazy.decision_id == "d-1"
+    assert pickle.loads(pickle.dumps(lazy)) == lazy
+
+
+def test_each_field_read_first_decodes_it() -> None:
+    with ctpolicy.Engine() as engine:
+        for name in ("required_scope", "violations", "warnings", "token", "receipt", "raw"):
+            fresh = engine.check(renewal())
+            assert fresh.allowed
+            value = getattr(fresh, name)
+            assert value == getattr(ctpolicy.Decision.from_json(fresh.raw), name)
+
+
+def test_decision_is_frozen(engine: ctpolicy.Engine) -> None:
+    decision = engine.check(renewal())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.allowed = False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del decision.decision
+    assert decision.allowed
+
+
+def test_an_unexpected_layout_is_decoded_at_once() -> None:
+    text = json.dumps({"required_scope": None, "decision": "DENY", "violations": []}).encode()
+    decision = ctpolicy.Decision.from_bytes(text)
+    assert decision._fields is not None and decision.decision == "DENY" and not decision.allowed
+
+
+def test_check_many_decisions_are_lazy_too(engine: ctpolicy.Engine) -> None:
+    batch = engine.check_many([renewal(), {"customer_present": True}])
+    assert (batch.allowed, batch.denied, batch.invalid) == (1, 0, 1)
+    decision = batch.results[0]
+    assert isinstance(decision, ctpolicy.Decision) and decision._fields is None
+    assert decision == engine.check(renewal())
+
+
+def test_check_takes_aware_datetimes(engine: ctpolicy.Engine) -> None:
+    as_text = engine.check(renewal())
+    last_used = datetime(2026, 11, 24, 11, 0, tzinfo=timezone(timedelta(hours=2)))  # 09:00Z
+    record = dict(renewal()["token_record"], last_used_at=last_used)
+    as_datetimes = engine.check(renewal(now=NOW, token_record=record))
+    assert as_datetimes.allowed and as_datetimes.raw == as_text.raw
+
+
+def test_datetime_now_is_the_same_instant_as_check_charge(engine: ctpolicy.Engine) -> None:
+    # The interval rule reads now and last_used_at: 1 ms short of a day is a DENY on both paths.
+    last = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)
+    now = last + timedelta(days=1) - timedelta(milliseconds=1)
+    with ctpolicy.Engine({"min_charge_interval_seconds": 86400}) as strict:
+        record = ctpolicy.StoredRecord(TOKEN, "ACTIVE", ["payment:customer_not_present"], last)
+        verdict = strict.check_charge(
+            customer_present=False, token=TOKEN, idempotency_key="renewal-1", amount=1299,
+            currency="EUR", record=record, now=now, attempts_24h=0, attempts_30d=1,
+        )
+        request = renewal(now=now, token_record=dict(renewal()["token_record"], last_used_at=last))
+        decision = strict.check(request)
+    assert not verdict.allowed and verdict.codes == decision.codes
+    assert "CHARGE_TOO_SOON" in decision.codes, decision.codes
+
+
+def test_a_naive_datetime_is_refused(engine: ctpolicy.Engine) -> None:
+    with pytest.raises(ctpolicy.InvalidRequestError) as info:
+        engine.check(renewal(now=datetime(2026, 11, 25, 10)))
+    assert isinstance(info.value, ValueError)
+    assert info.value.code == "INVALID_VALUE"
+    assert "naive datetime" in str(info.value) and "tzinfo" in str(info.value)
+    assert info.value.status_number == _native.INVALID_ARGUMENT
+
+
+def test_other_objects_are_still_not_json(engine: ctpolicy.Engine) -> None:
+    with pytest.raises(ctpolicy.InvalidRequestError) as info:
+        engine.check(renewal(now={1, 2}))
+    assert isinstance(info.value, TypeError) and "not JSON" in str(info.value)
