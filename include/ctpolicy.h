@@ -259,7 +259,7 @@ void ctp_engine_free(struct ctp_engine *engine);
 // The pre-flight check: is this `authorizePayment` request safe to send?
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request (rules.md section 1).
+// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
 // - `out_json`: must not be NULL. Receives the decision JSON on `CTP_OK`
 //   and the error JSON on any other status except when `out_json` itself
 //   is NULL. Release it with `ctp_buf_free`.
@@ -405,7 +405,7 @@ uint32_t ctp_check_charge(const struct ctp_engine *engine,
 // The pre-flight check of `ctp_check_json`, answered as a `ctp_verdict`.
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request (docs/RULES.md section 1).
+// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
 // - `verdict`: must not be NULL; written only on `CTP_OK`: `allowed`, the
 //   violation and warning ids (ascending) and, for a well-formed token,
 //   its raw SHA-256 (`has_fingerprint` = 1).

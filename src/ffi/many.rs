@@ -115,3 +115,70 @@ pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, count: usize
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ptr;
+
+    use super::super::panic_injection;
+    use super::super::{ctp_check_charge, ctp_check_json_verdict, ctp_engine_free, ctp_engine_new};
+    use super::super::{ctp_typed_charge, ctp_verdict};
+    use super::*;
+
+    fn empty() -> ctp_buf {
+        ctp_buf { ptr: ptr::null_mut(), len: 0 }
+    }
+
+    #[test]
+    fn the_new_exports_turn_a_panic_into_ctp_panic_and_write_nothing() {
+        let mut engine = ptr::null_mut();
+        assert_eq!(unsafe { ctp_engine_new(ptr::null(), 0, &mut engine, ptr::null_mut()) }, CTP_OK);
+        let request = b"{\"customer_present\":true,\"body\":{}}";
+        let inputs = [ctp_input { ptr: request.as_ptr(), len: request.len() }];
+        let mut results = [ctp_result { status: 77, allowed: 77, json: empty() }];
+        // SAFETY: all-zero is a valid ctp_typed_charge and ctp_verdict (NULL pointers, zero numbers).
+        let charge: ctp_typed_charge = unsafe { std::mem::zeroed() };
+        let mut verdict: ctp_verdict = unsafe { std::mem::zeroed() };
+        verdict.allowed = 77;
+        let (mut decision, mut error) = (empty(), empty());
+        panic_injection::arm(true);
+        let statuses = unsafe {
+            [
+                ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut()),
+                ctp_check_charge(engine, &charge, &mut verdict, &mut error),
+                ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error),
+            ]
+        };
+        unsafe { ctp_results_free(results.as_mut_ptr(), 1) };
+        panic_injection::arm(false);
+        assert_eq!(statuses, [CTP_PANIC; 3]);
+        assert_eq!((results[0].status, verdict.allowed), (77, 77), "nothing written");
+        assert!(decision.ptr.is_null() && error.ptr.is_null());
+        unsafe { ctp_engine_free(engine) };
+    }
+
+    #[test]
+    fn every_item_gets_the_answer_of_check_json() {
+        let mut engine = ptr::null_mut();
+        assert_eq!(unsafe { ctp_engine_new(ptr::null(), 0, &mut engine, ptr::null_mut()) }, CTP_OK);
+        let texts: [&[u8]; 3] = [b"{\"customer_present\":true,\"body\":{}}", b"[", b"{\"customer_present\":1}"];
+        let inputs: Vec<ctp_input> = texts.iter().map(|t| ctp_input { ptr: t.as_ptr(), len: t.len() }).collect();
+        let mut results: Vec<ctp_result> = (0..3).map(|_| ctp_result { status: 0, allowed: 0, json: empty() }).collect();
+        let mut counts = ctp_batch_counts { allowed: 9, denied: 9, invalid: 9 };
+        let status = unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts) };
+        assert_eq!(status, CTP_OK);
+        assert_eq!((counts.allowed, counts.denied, counts.invalid), (0, 1, 2));
+        for (text, result) in texts.iter().zip(&results) {
+            let mut one = empty();
+            let expected_status = unsafe { super::super::ctp_check_json(engine, text.as_ptr(), text.len(), &mut one) };
+            assert_eq!(result.status, expected_status);
+            let got = unsafe { std::slice::from_raw_parts(result.json.ptr, result.json.len) };
+            let want = unsafe { std::slice::from_raw_parts(one.ptr, one.len) };
+            assert_eq!(got, want);
+            unsafe { ctp_buf_free(&mut one) };
+        }
+        unsafe { ctp_results_free(results.as_mut_ptr(), 3) };
+        assert!(results.iter().all(|r| r.json.ptr.is_null() && r.json.len == 0));
+        unsafe { ctp_engine_free(engine) };
+    }
+}
