@@ -10,7 +10,7 @@ CLI := $(RELEASE_DIR)/ctpolicy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
+.PHONY: all build install docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
 
 all: build
 
@@ -36,6 +36,11 @@ docs: build
 
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked
+
+## Regenerates the bindings' constant tables from the Rust rule table
+## (a test in `make test` fails when a committed copy differs).
+tables:
+	CTPOLICY_WRITE_TABLES=1 $(CARGO) test --release --locked --test binding_tables
 
 test: build lint test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
