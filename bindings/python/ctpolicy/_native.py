@@ -41,14 +41,16 @@ LIBRARY_ENV = "CTPOLICY_LIB"
 
 # Status values of the header (CTP_*), generated from the engine into
 # _tables.py. Stable: a retired number is never reused.
-from ._tables import STATUS_INVALID_ARGUMENT as INVALID_ARGUMENT  # noqa: E402
-from ._tables import STATUS_INVALID_POLICY as INVALID_POLICY  # noqa: E402
-from ._tables import STATUS_INVALID_REQUEST as INVALID_REQUEST  # noqa: E402
-from ._tables import STATUS_INVALID_UTF8 as INVALID_UTF8  # noqa: E402
-from ._tables import STATUS_OK as OK  # noqa: E402
-from ._tables import STATUS_PANIC as PANIC  # noqa: E402
-from ._tables import STATUS_TOKEN_INVALID as TOKEN_INVALID  # noqa: E402
-from ._tables import STATUS_TRANSITION_REJECTED as TRANSITION_REJECTED  # noqa: E402
+from . import _tables  # noqa: E402
+
+OK = _tables.STATUS_OK
+INVALID_ARGUMENT = _tables.STATUS_INVALID_ARGUMENT
+INVALID_UTF8 = _tables.STATUS_INVALID_UTF8
+PANIC = _tables.STATUS_PANIC
+INVALID_REQUEST = _tables.STATUS_INVALID_REQUEST
+INVALID_POLICY = _tables.STATUS_INVALID_POLICY
+TOKEN_INVALID = _tables.STATUS_TOKEN_INVALID
+TRANSITION_REJECTED = _tables.STATUS_TRANSITION_REJECTED
 
 
 # ``ctp_charge.flags`` bits (CTP_CHARGE_*).
