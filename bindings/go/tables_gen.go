@@ -84,7 +84,7 @@ var ruleCodes = map[int]string{
 // Statuses of the C ABI (CTP_*). A DENY decision is not an error: Check
 // returns it with a nil error.
 const (
-	StatusOk                 Status = 0
+	StatusOK                 Status = 0
 	StatusInvalidArgument    Status = 1
 	StatusInvalidUTF8        Status = 2
 	StatusPanic              Status = 3
@@ -96,7 +96,7 @@ const (
 
 // statusNames are the constants' names without CTP_, as in error objects.
 var statusNames = map[Status]string{
-	StatusOk:                 "OK",
+	StatusOK:                 "OK",
 	StatusInvalidArgument:    "INVALID_ARGUMENT",
 	StatusInvalidUTF8:        "INVALID_UTF8",
 	StatusPanic:              "PANIC",
