@@ -40,7 +40,8 @@ fn many_vs_batch(c: &mut Criterion) {
     group.bench_function("ctp_check_batch_10k", |b| {
         b.iter(|| unsafe {
             let mut buf = empty();
-            let status = ffi::ctp_check_batch(handle, black_box(jsonl.as_ptr()), jsonl.len(), &mut buf, ptr::null_mut());
+            let status =
+                ffi::ctp_check_batch(handle, black_box(jsonl.as_ptr()), jsonl.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         })

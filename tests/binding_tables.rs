@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ctpolicy::ffi::{CTP_SCOPE_CUSTOMER_LOGIN, CTP_SCOPE_CUSTOMER_NOT_PRESENT, CTP_SCOPE_CUSTOMER_PRESENT};
 use ctpolicy::ffi::CTP_SCOPE_UNKNOWN;
+use ctpolicy::ffi::{CTP_SCOPE_CUSTOMER_LOGIN, CTP_SCOPE_CUSTOMER_NOT_PRESENT, CTP_SCOPE_CUSTOMER_PRESENT};
 use ctpolicy::{Status, RULES};
 
 /// The scopes the engine knows, with their `CTP_SCOPE_*` bits (and the
@@ -51,7 +51,8 @@ fn python() -> String {
     out += "RULES: Final[tuple[tuple[int, str, str, bool], ...]] = (\n";
     for rule in RULES {
         let adjustable = if rule.adjustable { "True" } else { "False" };
-        out += &format!("    ({}, \"{}\", \"{}\", {adjustable}),\n", rule.id, rule.code, rule.default_severity.as_str());
+        out +=
+            &format!("    ({}, \"{}\", \"{}\", {adjustable}),\n", rule.id, rule.code, rule.default_severity.as_str());
     }
     out += ")\n\n#: (number, name) of every status of the C ABI (CTP_* without the prefix).\n";
     out += "STATUSES: Final[tuple[tuple[int, str], ...]] = (\n";
@@ -67,13 +68,16 @@ fn python() -> String {
     for (scope, bit, _) in SCOPES {
         out += &format!("    (\"{scope}\", {bit}),\n");
     }
-    out += &format!(")\n\n#: The bit of any other scope (CTP_SCOPE_UNKNOWN).\nSCOPE_UNKNOWN_BIT: Final = {CTP_SCOPE_UNKNOWN}\n");
+    out += &format!(
+        ")\n\n#: The bit of any other scope (CTP_SCOPE_UNKNOWN).\nSCOPE_UNKNOWN_BIT: Final = {CTP_SCOPE_UNKNOWN}\n"
+    );
     out
 }
 
 fn go() -> String {
     let mut out = format!("// Code {GENERATED}. DO NOT EDIT.\n// `make tables` rewrites this file; `make test` fails when it differs from a\n// fresh generation.\n\npackage ctpolicy\n\n");
-    out += "// Reason codes of the rules, as they appear in Violation.Code. A code never\n// changes meaning.\nconst (\n";
+    out +=
+        "// Reason codes of the rules, as they appear in Violation.Code. A code never\n// changes meaning.\nconst (\n";
     // Laid out as gofmt lays it out (names, values and comments aligned).
     let width = RULES.iter().map(|r| camel(r.code).len() + 4).max().unwrap_or(0);
     let value_width = RULES.iter().map(|r| r.code.len() + 2).max().unwrap_or(0);

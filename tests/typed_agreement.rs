@@ -73,18 +73,20 @@ fn case() -> impl Strategy<Value = Case> {
         proptest::option::of(instant()),
         (proptest::option::of(-2i64..12), proptest::option::of(-2i64..40)),
     )
-        .prop_map(|((policy, customer_present, token, key), (step_up, currency), amount, record, now, attempts)| Case {
-            policy,
-            customer_present,
-            token,
-            key,
-            step_up,
-            currency,
-            amount,
-            record,
-            now,
-            attempts,
-        })
+        .prop_map(
+            |((policy, customer_present, token, key), (step_up, currency), amount, record, now, attempts)| Case {
+                policy,
+                customer_present,
+                token,
+                key,
+                step_up,
+                currency,
+                amount,
+                record,
+                now,
+                attempts,
+            },
+        )
 }
 
 fn record_token(case: &Case) -> Option<&'static [u8]> {
@@ -361,7 +363,11 @@ fn the_generated_charges_cover_every_outcome() {
             CTP_OK => "DENY".to_owned(),
             _ => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-                format!("{}/{}", value["error"]["status"].as_str().unwrap(), value["error"]["code"].as_str().unwrap_or("-"))
+                format!(
+                    "{}/{}",
+                    value["error"]["status"].as_str().unwrap(),
+                    value["error"]["code"].as_str().unwrap_or("-")
+                )
             }
         });
     }

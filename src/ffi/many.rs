@@ -146,7 +146,14 @@ mod tests {
             [
                 ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut()),
                 ctp_check_charge(engine, &charge, &mut verdict, &mut error),
-                ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error),
+                ctp_check_json_verdict(
+                    engine,
+                    request.as_ptr(),
+                    request.len(),
+                    &mut verdict,
+                    &mut decision,
+                    &mut error,
+                ),
             ]
         };
         unsafe { ctp_results_free(results.as_mut_ptr(), 1) };
@@ -163,7 +170,8 @@ mod tests {
         assert_eq!(unsafe { ctp_engine_new(ptr::null(), 0, &mut engine, ptr::null_mut()) }, CTP_OK);
         let texts: [&[u8]; 3] = [b"{\"customer_present\":true,\"body\":{}}", b"[", b"{\"customer_present\":1}"];
         let inputs: Vec<ctp_input> = texts.iter().map(|t| ctp_input { ptr: t.as_ptr(), len: t.len() }).collect();
-        let mut results: Vec<ctp_result> = (0..3).map(|_| ctp_result { status: 0, allowed: 0, json: empty() }).collect();
+        let mut results: Vec<ctp_result> =
+            (0..3).map(|_| ctp_result { status: 0, allowed: 0, json: empty() }).collect();
         let mut counts = ctp_batch_counts { allowed: 9, denied: 9, invalid: 9 };
         let status = unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts) };
         assert_eq!(status, CTP_OK);

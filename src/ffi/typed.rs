@@ -11,8 +11,8 @@
 
 use super::fast::{verdict_for_c, KNOWN_FLAGS};
 use super::{ctp_buf, ctp_engine, ctp_verdict, deliver, guard, input, invalid_argument, null_with_length};
-use super::{CTP_CHARGE_HAS_IDEMPOTENCY_KEY, CTP_CHARGE_HAS_TOKEN, CTP_CHARGE_WANT_FINGERPRINT};
 use super::{CTP_CHARGE_CUSTOMER_PRESENT, CTP_CHARGE_HAS_ATTEMPTS_24H, CTP_CHARGE_HAS_ATTEMPTS_30D};
+use super::{CTP_CHARGE_HAS_IDEMPOTENCY_KEY, CTP_CHARGE_HAS_TOKEN, CTP_CHARGE_WANT_FINGERPRINT};
 use super::{CTP_CHARGE_HAS_LAST_USED_AT, CTP_CHARGE_HAS_NOW, CTP_CHARGE_STEP_UP};
 use super::{CTP_OK, CTP_PANIC, CTP_RECORD_ACTIVE, CTP_RECORD_NONE, CTP_RECORD_REVOKED};
 use crate::charge::{Charge, ScopeSet, StoredRecord};
@@ -61,7 +61,13 @@ fn bad_argument(message: String) -> Error {
 }
 
 /// Borrows the input of `field` when `flag` is set.
-unsafe fn flagged<'a>(flags: u32, flag: u32, ptr: *const u8, len: usize, field: &str) -> Result<Option<&'a [u8]>, Error> {
+unsafe fn flagged<'a>(
+    flags: u32,
+    flag: u32,
+    ptr: *const u8,
+    len: usize,
+    field: &str,
+) -> Result<Option<&'a [u8]>, Error> {
     if flags & flag == 0 {
         return Ok(None);
     }
