@@ -123,6 +123,8 @@ fn verdict_vs_json(c: &mut Criterion) {
         attempts_24h: 0,
         attempts_30d: 1,
     };
+    let scope = b"payment:customer_not_present";
+    let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
     let typed = ffi::ctp_typed_charge {
         token: token.as_ptr(),
         token_len: token.len(),
@@ -132,9 +134,10 @@ fn verdict_vs_json(c: &mut Criterion) {
         idempotency_key_len: key.len(),
         currency: b"EUR".as_ptr(),
         currency_len: 3,
+        record_scopes: scopes.as_ptr(),
+        record_scope_count: 1,
         flags,
         record_state: ffi::CTP_RECORD_ACTIVE,
-        record_scopes: ffi::CTP_SCOPE_CUSTOMER_NOT_PRESENT,
         amount: 1299,
         now_ms: 1_764_064_800_000,
         last_used_at_ms: 1_761_386_400_000,

@@ -215,12 +215,16 @@ typedef struct ctp_typed_charge {
   // anything else is rule 601). `NULL`/0 is the empty string.
   const uint8_t *currency;
   size_t currency_len;
+  // The stored record's `scopes` list as stored, `record_scope_count`
+  // strings (when `record_state` is not NONE); the library judges it
+  // (unknown scopes: rule 205; none, both payment scopes or a repeated
+  // scope: rule 204). May be NULL when the count is 0.
+  const struct ctp_input *record_scopes;
+  size_t record_scope_count;
   // `CTP_CHARGE_*` bits; an unknown bit is `CTP_INVALID_ARGUMENT`.
   uint32_t flags;
   // `CTP_RECORD_NONE`, `CTP_RECORD_ACTIVE` or `CTP_RECORD_REVOKED`.
   uint32_t record_state;
-  // `CTP_SCOPE_*` bits of the stored record.
-  uint32_t record_scopes;
   // Amount in minor units (valid: 1..=2147483647; anything else is rule 602).
   int64_t amount;
   // Time of the charge, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_NOW`).
@@ -392,8 +396,8 @@ void ctp_results_free(struct ctp_result *results,
 //   `CTP_OK`. Release it with `ctp_buf_free`.
 //
 // Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
-// (NULL pointers, NULL with a length, an unknown flag, state or scope
-// bit), `CTP_INVALID_UTF8` (a string field is not UTF-8),
+// (NULL pointers, NULL with a length, an unknown flag or state),
+// `CTP_INVALID_UTF8` (a string field or scope is not UTF-8),
 // `CTP_INVALID_REQUEST` (`now` outside years 0001-9999, a negative
 // counter, or a policy rule needs `now` or a counter the charge lacks) or
 // `CTP_PANIC`.

@@ -33,13 +33,42 @@ impl ScopeSet {
     /// At least one scope ctpolicy does not know (rule 205).
     pub const UNKNOWN: u32 = 8;
     pub const ALL: u32 = 15;
+    /// The scope list repeats a scope, which the JSON path's record check
+    /// refuses (rule 204, `SCOPES`). Set only by [`ScopeSet::from_names`];
+    /// not a `CTP_SCOPE_*` bit.
+    pub const REPEATED: u32 = 16;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
     }
 
-    /// The single payment scope, or `None` when there are none or both.
+    /// The set a record's `scopes` list makes, judged as the JSON path
+    /// judges the list: known scopes by their bit, any other as `UNKNOWN`,
+    /// and a list the record check refuses for repeating a scope as
+    /// `REPEATED`.
+    pub fn from_names(names: &[&str]) -> ScopeSet {
+        let mut bits = 0;
+        for name in names {
+            bits |= match *name {
+                crate::record::SCOPE_CUSTOMER_PRESENT => Self::CUSTOMER_PRESENT,
+                crate::record::SCOPE_CUSTOMER_NOT_PRESENT => Self::CUSTOMER_NOT_PRESENT,
+                crate::record::SCOPE_CUSTOMER_LOGIN => Self::CUSTOMER_LOGIN,
+                _ => Self::UNKNOWN,
+            };
+        }
+        let set = ScopeSet(bits);
+        if set.payment_scope().is_some() && crate::record::payment_scope_of(names).is_none() {
+            return ScopeSet(bits | Self::REPEATED);
+        }
+        set
+    }
+
+    /// The single payment scope, or `None` when there are none or both (or
+    /// the list repeats a scope).
     fn payment_scope(self) -> Option<PaymentScope> {
+        if self.has(Self::REPEATED) {
+            return None;
+        }
         match (self.has(Self::CUSTOMER_PRESENT), self.has(Self::CUSTOMER_NOT_PRESENT)) {
             (true, false) => Some(PaymentScope::CustomerPresent),
             (false, true) => Some(PaymentScope::CustomerNotPresent),

@@ -28,6 +28,13 @@ const TOKENS: &[&[u8]] = &[
 
 const CURRENCIES: &[&[u8]] = &[b"EUR", b"eur", b"SEK", b"EU", b"EURO", b"", b"E R", b"E\xffR", b"\xc3\xa9UR"];
 const KEYS: &[&[u8]] = &[b"renewal-42", b"", b"has space", b"k\xff"];
+const SCOPE_NAMES: &[&[u8]] = &[
+    b"payment:customer_present",
+    b"payment:customer_not_present",
+    b"customer:login",
+    b"payment:something_new",
+    b"x\xff",
+];
 
 /// Milliseconds from a base, and the edges of what RFC 3339 can write.
 fn instant() -> impl Strategy<Value = i64> {
@@ -54,7 +61,7 @@ struct Case {
     step_up: bool,
     currency: usize,
     amount: i64,
-    record: Option<(bool, u32, Option<usize>, Option<i64>)>, // revoked, scopes, token (None: the header's), last use
+    record: Option<(bool, Vec<usize>, Option<usize>, Option<i64>)>, // revoked, scopes, token (None: the header's), last use
     now: Option<i64>,
     attempts: (Option<i64>, Option<i64>),
 }
@@ -66,7 +73,10 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(vec![1i64, 1299, 50_001, 0, -5, 2_147_483_647, 2_147_483_648, i64::MIN]),
         proptest::option::of((
             any::<bool>(),
-            0u32..16,
+            prop_oneof![
+                3 => prop::sample::select(vec![vec![1usize], vec![0], vec![1, 2], vec![1, 3], vec![0, 1], vec![]]),
+                2 => prop::collection::vec(prop_oneof![8 => 0..4usize, 1 => Just(4usize)], 0..4),
+            ],
             proptest::option::of(0..TOKENS.len()),
             proptest::option::of(instant()),
         )),
@@ -90,9 +100,9 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn record_token(case: &Case) -> Option<&'static [u8]> {
-    let (_, _, token, _) = case.record?;
+    let (_, _, token, _) = case.record.as_ref()?;
     Some(match token {
-        Some(index) => TOKENS[index],
+        Some(index) => TOKENS[*index],
         None => case.token.map_or(b"", |index| TOKENS[index]),
     })
 }
@@ -160,23 +170,21 @@ fn equivalent_json(case: &Case) -> Vec<u8> {
         out.extend_from_slice(b",\"step_up_config\":{}");
     }
     out.push(b'}');
-    if let Some((revoked, scopes, _, last)) = case.record {
+    if let Some((revoked, scopes, _, last)) = &case.record {
         out.extend_from_slice(b",\"token_record\":{\"customer_token\":");
         string(&mut out, record_token(case).unwrap());
-        let names: Vec<String> = [
-            (CTP_SCOPE_CUSTOMER_PRESENT, "payment:customer_present"),
-            (CTP_SCOPE_CUSTOMER_NOT_PRESENT, "payment:customer_not_present"),
-            (CTP_SCOPE_CUSTOMER_LOGIN, "customer:login"),
-            (CTP_SCOPE_UNKNOWN, "payment:something_new"),
-        ]
-        .iter()
-        .filter(|(bit, _)| scopes & bit != 0)
-        .map(|(_, name)| format!("\"{name}\""))
-        .collect();
-        let state = if revoked { "REVOKED" } else { "ACTIVE" };
-        out.extend_from_slice(format!(",\"scopes\":[{}],\"state\":\"{state}\"", names.join(",")).as_bytes());
+        out.extend_from_slice(b",\"scopes\":[");
+        for (i, scope) in scopes.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(&mut out, SCOPE_NAMES[*scope]);
+        }
+        out.push(b']');
+        let state = if *revoked { "REVOKED" } else { "ACTIVE" };
+        out.extend_from_slice(format!(",\"state\":\"{state}\"").as_bytes());
         if let Some(last) = last {
-            out.extend_from_slice(format!(",\"last_used_at\":\"{}\"", timestamp(last)).as_bytes());
+            out.extend_from_slice(format!(",\"last_used_at\":\"{}\"", timestamp(*last)).as_bytes());
         }
         out.push(b'}');
     }
@@ -194,7 +202,8 @@ fn equivalent_json(case: &Case) -> Vec<u8> {
     out
 }
 
-fn typed_charge(case: &Case) -> ctp_typed_charge {
+/// The typed charge, and the scope array it points into (keep it alive).
+fn typed_charge(case: &Case) -> (ctp_typed_charge, Vec<ctp_input>) {
     // SAFETY: all-zero is the documented starting point of a ctp_typed_charge.
     let mut c: ctp_typed_charge = unsafe { std::mem::zeroed() };
     c.flags = CTP_CHARGE_WANT_FINGERPRINT;
@@ -222,9 +231,12 @@ fn typed_charge(case: &Case) -> ctp_typed_charge {
     c.now_ms = case.now.unwrap_or(0);
     c.attempts_24h = case.attempts.0.unwrap_or(0);
     c.attempts_30d = case.attempts.1.unwrap_or(0);
-    if let Some((revoked, scopes, _, last)) = case.record {
+    let scopes: Vec<ctp_input> = case.record.as_ref().map_or(Vec::new(), |(_, scopes, _, _)| {
+        scopes.iter().map(|&i| ctp_input { ptr: SCOPE_NAMES[i].as_ptr(), len: SCOPE_NAMES[i].len() }).collect()
+    });
+    if let Some((revoked, _, _, last)) = case.record {
         c.record_state = if revoked { CTP_RECORD_REVOKED } else { CTP_RECORD_ACTIVE };
-        c.record_scopes = scopes;
+        (c.record_scopes, c.record_scope_count) = (scopes.as_ptr(), scopes.len());
         let stored = record_token(case).unwrap();
         (c.record_token, c.record_token_len) = (stored.as_ptr(), stored.len());
         if let Some(last) = last {
@@ -232,7 +244,7 @@ fn typed_charge(case: &Case) -> ctp_typed_charge {
             c.last_used_at_ms = last;
         }
     }
-    c
+    (c, scopes)
 }
 
 fn take(mut buf: ctp_buf) -> String {
@@ -297,7 +309,7 @@ proptest! {
         let json_text = take(json_out);
         let shown = String::from_utf8_lossy(&request).into_owned();
 
-        let charge = typed_charge(&case);
+        let (charge, _scopes) = typed_charge(&case);
         let mut verdict = zeroed_verdict();
         let mut error = empty();
         let typed_status = unsafe { ctp_check_charge(engine, &charge, &mut verdict, &mut error) };
@@ -353,7 +365,7 @@ fn the_generated_charges_cover_every_outcome() {
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..3000 {
         let case = case().new_tree(&mut runner).unwrap().current();
-        let charge = typed_charge(&case);
+        let (charge, _scopes) = typed_charge(&case);
         let mut verdict = zeroed_verdict();
         let mut error = empty();
         let status = unsafe { ctp_check_charge(engines.0[case.policy], &charge, &mut verdict, &mut error) };

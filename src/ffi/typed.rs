@@ -10,7 +10,7 @@
 //! 204 (detail `TIMESTAMP`).
 
 use super::fast::{verdict_for_c, KNOWN_FLAGS};
-use super::{ctp_buf, ctp_engine, ctp_verdict, deliver, guard, input, invalid_argument, null_with_length};
+use super::{ctp_buf, ctp_engine, ctp_input, ctp_verdict, deliver, guard, input, invalid_argument, null_with_length};
 use super::{CTP_CHARGE_CUSTOMER_PRESENT, CTP_CHARGE_HAS_ATTEMPTS_24H, CTP_CHARGE_HAS_ATTEMPTS_30D};
 use super::{CTP_CHARGE_HAS_IDEMPOTENCY_KEY, CTP_CHARGE_HAS_TOKEN, CTP_CHARGE_WANT_FINGERPRINT};
 use super::{CTP_CHARGE_HAS_LAST_USED_AT, CTP_CHARGE_HAS_NOW, CTP_CHARGE_STEP_UP};
@@ -38,12 +38,16 @@ pub struct ctp_typed_charge {
     /// anything else is rule 601). `NULL`/0 is the empty string.
     pub currency: *const u8,
     pub currency_len: usize,
+    /// The stored record's `scopes` list as stored, `record_scope_count`
+    /// strings (when `record_state` is not NONE); the library judges it
+    /// (unknown scopes: rule 205; none, both payment scopes or a repeated
+    /// scope: rule 204). May be NULL when the count is 0.
+    pub record_scopes: *const ctp_input,
+    pub record_scope_count: usize,
     /// `CTP_CHARGE_*` bits; an unknown bit is `CTP_INVALID_ARGUMENT`.
     pub flags: u32,
     /// `CTP_RECORD_NONE`, `CTP_RECORD_ACTIVE` or `CTP_RECORD_REVOKED`.
     pub record_state: u32,
-    /// `CTP_SCOPE_*` bits of the stored record.
-    pub record_scopes: u32,
     /// Amount in minor units (valid: 1..=2147483647; anything else is rule 602).
     pub amount: i64,
     /// Time of the charge, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_NOW`).
@@ -74,19 +78,39 @@ unsafe fn flagged<'a>(
     input(ptr, len).map(Some).map_err(|_| null_with_length(field))
 }
 
+/// The record's scope strings as the core's set. A string that is not
+/// UTF-8 is reported as the JSON path reports a request that is not.
+unsafe fn read_scopes(charge: &ctp_typed_charge) -> Result<ScopeSet, Error> {
+    let count = charge.record_scope_count;
+    if count == 0 {
+        return Ok(ScopeSet::from_names(&[]));
+    }
+    if charge.record_scopes.is_null() {
+        return Err(null_with_length("charge.record_scopes"));
+    }
+    let mut names = Vec::with_capacity(count);
+    for (index, scope) in std::slice::from_raw_parts(charge.record_scopes, count).iter().enumerate() {
+        let bytes =
+            input(scope.ptr, scope.len).map_err(|_| null_with_length(&format!("charge.record_scopes[{index}].ptr")))?;
+        let name = std::str::from_utf8(bytes).map_err(|error| {
+            let message = format!(
+                "request: input is not UTF-8 (token_record.scopes[{index}]: invalid byte at offset {})",
+                error.valid_up_to()
+            );
+            Error::new(Status::InvalidUtf8, None, message).at("")
+        })?;
+        names.push(name);
+    }
+    Ok(ScopeSet::from_names(&names))
+}
+
 /// Reads a `ctp_typed_charge`. Only faults of the call itself are found
-/// here (`CTP_INVALID_ARGUMENT`); everything about the values is judged by
-/// the core.
+/// here (`CTP_INVALID_ARGUMENT`), and scope strings that are not UTF-8;
+/// everything about the values is judged by the core.
 unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Error> {
     let flags = charge.flags;
     if flags & !KNOWN_FLAGS != 0 {
         return Err(bad_argument(format!("charge.flags has unknown bits 0x{:x}", flags & !KNOWN_FLAGS)));
-    }
-    if charge.record_scopes & !ScopeSet::ALL != 0 {
-        return Err(bad_argument(format!(
-            "charge.record_scopes has unknown bits 0x{:x}",
-            charge.record_scopes & !ScopeSet::ALL
-        )));
     }
     let has = |flag: u32| flags & flag != 0;
     let token = flagged(flags, CTP_CHARGE_HAS_TOKEN, charge.token, charge.token_len, "charge.token")?;
@@ -110,7 +134,7 @@ unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Err
             customer_token: input(charge.record_token, charge.record_token_len)
                 .map_err(|_| null_with_length("charge.record_token"))?,
             state,
-            scopes: ScopeSet(charge.record_scopes),
+            scopes: read_scopes(charge)?,
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
         }),
     };
@@ -141,8 +165,8 @@ unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Err
 ///   `CTP_OK`. Release it with `ctp_buf_free`.
 ///
 /// Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
-/// (NULL pointers, NULL with a length, an unknown flag, state or scope
-/// bit), `CTP_INVALID_UTF8` (a string field is not UTF-8),
+/// (NULL pointers, NULL with a length, an unknown flag or state),
+/// `CTP_INVALID_UTF8` (a string field or scope is not UTF-8),
 /// `CTP_INVALID_REQUEST` (`now` outside years 0001-9999, a negative
 /// counter, or a policy rule needs `now` or a counter the charge lacks) or
 /// `CTP_PANIC`.

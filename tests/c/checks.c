@@ -21,6 +21,8 @@ static const char DENY_EU[] =
     "\"token_record\":{\"customer_token\":\"" TOKEN "\",\"scopes\":[\"payment:customer_not_present\"],\"state\":\"ACTIVE\"},"
     "\"body\":{\"currency\":\"EU\",\"request_payment_transaction\":{\"amount\":1000}}}";
 
+static const ctp_input NOT_PRESENT_SCOPE[1] = {{(const uint8_t *)"payment:customer_not_present", 28}};
+
 /* The renewal as a typed charge. */
 static ctp_typed_charge renewal_charge(void) {
     ctp_typed_charge c;
@@ -33,7 +35,8 @@ static ctp_typed_charge renewal_charge(void) {
     c.record_state = CTP_RECORD_ACTIVE;
     c.record_token = (const uint8_t *)TOKEN;
     c.record_token_len = strlen(TOKEN);
-    c.record_scopes = CTP_SCOPE_CUSTOMER_NOT_PRESENT;
+    c.record_scopes = NOT_PRESENT_SCOPE;
+    c.record_scope_count = 1;
     c.currency = (const uint8_t *)"EUR";
     c.currency_len = 3;
     c.amount = 1000;
@@ -80,6 +83,19 @@ static void typed_path(const ctp_engine *engine, const ctp_engine *needs_now) {
     c.currency_len = 0;
     EXPECT(ctp_check_charge(engine, &c, &v, NULL) == CTP_OK && has_id(v.violations, v.violation_count, 601),
            "no currency is 601 too");
+
+    /* A repeated scope is the record fault 204, as the JSON path's record check says. */
+    c = renewal_charge();
+    const ctp_input twice[2] = {NOT_PRESENT_SCOPE[0], NOT_PRESENT_SCOPE[0]};
+    c.record_scopes = twice;
+    c.record_scope_count = 2;
+    EXPECT(ctp_check_charge(engine, &c, &v, NULL) == CTP_OK && has_id(v.violations, v.violation_count, 204), "repeated scope is 204");
+    const ctp_input odd[2] = {NOT_PRESENT_SCOPE[0], {(const uint8_t *)"payment:new", 11}};
+    c.record_scopes = odd;
+    EXPECT(ctp_check_charge(engine, &c, &v, NULL) == CTP_OK && has_id(v.warnings, v.warning_count, 205) && v.allowed == 1, "unknown scope is 205");
+    c.record_scopes = NULL;
+    EXPECT(ctp_check_charge(engine, &c, &v, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "charge.record_scopes"), "NULL scopes with a count");
+    ctp_buf_free(&error);
 
     /* A negative counter: the JSON path's error object, byte for byte. */
     c = renewal_charge();

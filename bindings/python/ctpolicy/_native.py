@@ -144,12 +144,21 @@ class CtpBatchCounts(ctypes.Structure):
     ]
 
 
+class CtpInput(ctypes.Structure):
+    """``struct ctp_input``: one borrowed request of ``ctp_check_many``."""
+
+    _fields_ = [
+        ("ptr", ctypes.c_char_p),
+        ("len", ctypes.c_size_t),
+    ]
+
+
 class CtpTypedCharge(ctypes.Structure):
     """``struct ctp_typed_charge``: a typed charge for ``ctp_check_charge``.
 
-    ``ctp_charge`` with the currency as pointer + length, so the library
-    (not the binding) judges any currency. Pointer fields as in
-    :class:`CtpCharge`.
+    ``ctp_charge`` with the currency as pointer + length and the record's
+    scopes as strings, so the library (not the binding) judges them. Pointer
+    fields as in :class:`CtpCharge`.
     """
 
     _fields_ = [
@@ -161,23 +170,15 @@ class CtpTypedCharge(ctypes.Structure):
         ("idempotency_key_len", ctypes.c_size_t),
         ("currency", ctypes.c_char_p),
         ("currency_len", ctypes.c_size_t),
+        ("record_scopes", ctypes.POINTER(CtpInput)),
+        ("record_scope_count", ctypes.c_size_t),
         ("flags", ctypes.c_uint32),
         ("record_state", ctypes.c_uint32),
-        ("record_scopes", ctypes.c_uint32),
         ("amount", ctypes.c_int64),
         ("now_ms", ctypes.c_int64),
         ("last_used_at_ms", ctypes.c_int64),
         ("attempts_24h", ctypes.c_int64),
         ("attempts_30d", ctypes.c_int64),
-    ]
-
-
-class CtpInput(ctypes.Structure):
-    """``struct ctp_input``: one borrowed request of ``ctp_check_many``."""
-
-    _fields_ = [
-        ("ptr", ctypes.c_char_p),
-        ("len", ctypes.c_size_t),
     ]
 
 

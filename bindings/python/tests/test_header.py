@@ -47,6 +47,7 @@ FIELD_CTYPES: dict[str, Any] = {
     "uint8_t": ctypes.c_uint8,
     "uint16_t": ctypes.c_uint16,
     "struct ctp_buf": _native.CtpBuf,
+    "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
 }
 
 #: The header's structures and the raw layer's classes for them.

@@ -79,16 +79,16 @@ final class Native {
             JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
 
     /**
-     * {@code struct ctp_typed_charge} (120 bytes, align 8), for {@code ctp_check_charge}: the currency is a
-     * pointer + length; four bytes of padding after {@code record_scopes} put {@code amount} on 80.
+     * {@code struct ctp_typed_charge} (128 bytes, align 8), for {@code ctp_check_charge}: the currency is a
+     * pointer + length, the record's scopes an array of {@code ctp_input} strings.
      */
     static final StructLayout CTP_TYPED_CHARGE = MemoryLayout.structLayout(
             ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
             ADDRESS.withName("record_token"), JAVA_LONG.withName("record_token_len"),
             ADDRESS.withName("idempotency_key"), JAVA_LONG.withName("idempotency_key_len"),
             ADDRESS.withName("currency"), JAVA_LONG.withName("currency_len"),
-            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"), JAVA_INT.withName("record_scopes"),
-            MemoryLayout.paddingLayout(4),
+            ADDRESS.withName("record_scopes"), JAVA_LONG.withName("record_scope_count"),
+            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"),
             JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
             JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
 
