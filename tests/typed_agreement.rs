@@ -52,6 +52,10 @@ fn instant() -> impl Strategy<Value = i64> {
     ]
 }
 
+/// A stored record: revoked, scope indices into SCOPE_NAMES, the token
+/// (an index into TOKENS; None: the header's), the last use.
+type Record = (bool, Vec<usize>, Option<usize>, Option<i64>);
+
 #[derive(Debug, Clone)]
 struct Case {
     policy: usize,
@@ -61,7 +65,7 @@ struct Case {
     step_up: bool,
     currency: usize,
     amount: i64,
-    record: Option<(bool, Vec<usize>, Option<usize>, Option<i64>)>, // revoked, scopes, token (None: the header's), last use
+    record: Option<Record>,
     now: Option<i64>,
     attempts: (Option<i64>, Option<i64>),
 }
