@@ -31,7 +31,7 @@ DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
 	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
-.PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header check-examples bench fuzz asan-rust lint
+.PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
 
 all: build
 
@@ -136,6 +136,11 @@ docs: build
 
 header:
 	CTPOLICY_WRITE_HEADER=1 $(CARGO) build --release --locked
+
+## Regenerates the bindings' constant tables from the Rust rule table
+## (a test in `make test` fails when a committed copy differs).
+tables:
+	CTPOLICY_WRITE_TABLES=1 $(CARGO) test --release --locked --test binding_tables
 
 test: build lint test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"

@@ -59,7 +59,7 @@ fn typed_path(c: &mut Criterion) {
         idempotency_key: Some(b"renewal-2026-11-sub-000042"),
         step_up: false,
         amount: 1299,
-        currency: *b"EUR",
+        currency: b"EUR",
         record: Some(StoredRecord {
             customer_token: token,
             state: TokenState::Active,

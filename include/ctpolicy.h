@@ -177,6 +177,66 @@ typedef struct ctp_batch_counts {
   uint64_t invalid;
 } ctp_batch_counts;
 
+// One request of `ctp_check_many`: a pre-flight request as JSON.
+typedef struct ctp_input {
+  // The request bytes; only read during the call. NULL with `len` 0 is
+  // the empty input.
+  const uint8_t *ptr;
+  size_t len;
+} ctp_input;
+
+// One answer of `ctp_check_many`.
+typedef struct ctp_result {
+  // The status `ctp_check_json` returns for this request (`CTP_OK` for a
+  // decision, ALLOW or DENY).
+  uint32_t status;
+  // 1 when `status` is `CTP_OK` and the decision is ALLOW, else 0.
+  uint32_t allowed;
+  // The decision JSON on `CTP_OK`, the error object otherwise. Owned by
+  // the caller: release with `ctp_results_free` (or `ctp_buf_free`).
+  struct ctp_buf json;
+} ctp_result;
+
+// A token charge in typed form, for `ctp_check_charge`: `ctp_charge` with
+// the currency as pointer + length, so any value the JSON path accepts
+// can be passed and judged by the library. Zero-initialise it, then set
+// the fields and `flags` bits that apply.
+typedef struct ctp_typed_charge {
+  // The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
+  const uint8_t *token;
+  size_t token_len;
+  // The stored record's customer_token (when `record_state` is not NONE).
+  const uint8_t *record_token;
+  size_t record_token_len;
+  // The Klarna-Idempotency-Key value (with `CTP_CHARGE_HAS_IDEMPOTENCY_KEY`).
+  const uint8_t *idempotency_key;
+  size_t idempotency_key_len;
+  // `body.currency` as sent, any length (valid: three ASCII letters;
+  // anything else is rule 601). `NULL`/0 is the empty string.
+  const uint8_t *currency;
+  size_t currency_len;
+  // The stored record's `scopes` list as stored, `record_scope_count`
+  // strings (when `record_state` is not NONE); the library judges it
+  // (unknown scopes: rule 205; none, both payment scopes or a repeated
+  // scope: rule 204). May be NULL when the count is 0.
+  const struct ctp_input *record_scopes;
+  size_t record_scope_count;
+  // `CTP_CHARGE_*` bits; an unknown bit is `CTP_INVALID_ARGUMENT`.
+  uint32_t flags;
+  // `CTP_RECORD_NONE`, `CTP_RECORD_ACTIVE` or `CTP_RECORD_REVOKED`.
+  uint32_t record_state;
+  // Amount in minor units (valid: 1..=2147483647; anything else is rule 602).
+  int64_t amount;
+  // Time of the charge, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_NOW`).
+  int64_t now_ms;
+  // The record's last use, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_LAST_USED_AT`).
+  int64_t last_used_at_ms;
+  // Earlier attempts in 24 hours (`CTP_CHARGE_HAS_ATTEMPTS_24H`).
+  int64_t attempts_24h;
+  // Earlier attempts in 30 days (`CTP_CHARGE_HAS_ATTEMPTS_30D`).
+  int64_t attempts_30d;
+} ctp_typed_charge;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -203,7 +263,7 @@ void ctp_engine_free(struct ctp_engine *engine);
 // The pre-flight check: is this `authorizePayment` request safe to send?
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request (rules.md section 1).
+// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
 // - `out_json`: must not be NULL. Receives the decision JSON on `CTP_OK`
 //   and the error JSON on any other status except when `out_json` itself
 //   is NULL. Release it with `ctp_buf_free`.
@@ -295,6 +355,80 @@ uint32_t ctp_check_batch(const struct ctp_engine *engine,
                          size_t len,
                          struct ctp_buf *out_jsonl,
                          struct ctp_batch_counts *counts);
+
+// Decides `count` requests in one call, each exactly as `ctp_check_json`.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `requests`: `count` inputs; may be NULL only when `count` is 0. An
+//   input that is NULL with a length gets its own `CTP_INVALID_ARGUMENT`
+//   result; the others are decided all the same.
+// - `results`: room for `count` results, written only on `CTP_OK`, in the
+//   order of `requests`; may be NULL only when `count` is 0. Release them
+//   with `ctp_results_free(results, count)`.
+// - `counts`: may be NULL; receives how many were ALLOW, DENY and not
+//   decided (any other status).
+//
+// Returns `CTP_OK` when every request was handled (whatever each result),
+// `CTP_INVALID_ARGUMENT` (NULL engine, or NULL `requests`/`results` with a
+// count) or `CTP_PANIC`; on those nothing is written.
+uint32_t ctp_check_many(const struct ctp_engine *engine,
+                        const struct ctp_input *requests,
+                        size_t count,
+                        struct ctp_result *results,
+                        struct ctp_batch_counts *counts);
+
+// Releases the buffers of `count` results from `ctp_check_many`, wiping
+// them first, and resets each `json` to `{NULL, 0}` (so a second call is
+// harmless). `results` NULL is a no-op; the array itself is the caller's.
+void ctp_results_free(struct ctp_result *results,
+                      size_t count);
+
+// The typed path, deciding exactly as `ctp_check_json` decides the
+// equivalent request (docs/ABI.md writes it out).
+//
+// - `engine`: from `ctp_engine_new`; shareable between threads.
+// - `charge`: must not be NULL; its pointers are only read during the call.
+// - `out`: must not be NULL; written only on `CTP_OK`.
+// - `error_json`: may be NULL. When not NULL it receives, on any status
+//   but `CTP_OK`, the error object `{"error": {...}}` the JSON path gives
+//   for the equivalent request (for `CTP_INVALID_UTF8` the message names
+//   the field instead of a byte offset of a JSON text). Untouched on
+//   `CTP_OK`. Release it with `ctp_buf_free`.
+//
+// Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
+// (NULL pointers, NULL with a length, an unknown flag or state),
+// `CTP_INVALID_UTF8` (a string field or scope is not UTF-8),
+// `CTP_INVALID_REQUEST` (`now` outside years 0001-9999, a negative
+// counter, or a policy rule needs `now` or a counter the charge lacks) or
+// `CTP_PANIC`.
+uint32_t ctp_check_charge(const struct ctp_engine *engine,
+                          const struct ctp_typed_charge *charge,
+                          struct ctp_verdict *out,
+                          struct ctp_buf *error_json);
+
+// The pre-flight check of `ctp_check_json`, answered as a `ctp_verdict`.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
+// - `verdict`: must not be NULL; written only on `CTP_OK`: `allowed`, the
+//   violation and warning ids (ascending) and, for a well-formed token,
+//   its raw SHA-256 (`has_fingerprint` = 1).
+// - `decision_json`: may be NULL (then no decision JSON is written at
+//   all). When not NULL it receives on `CTP_OK` the decision JSON,
+//   byte for byte what `ctp_check_json` gives; untouched otherwise.
+// - `error_json`: may be NULL. When not NULL it receives on any other
+//   status the error object `ctp_check_json` gives; untouched on `CTP_OK`.
+//   It may be the same buffer as `decision_json`: exactly one is written.
+//
+// Release what was written with `ctp_buf_free`. Returns the statuses of
+// `ctp_check_json`: `CTP_OK` (ALLOW or DENY), `CTP_INVALID_ARGUMENT`,
+// `CTP_INVALID_UTF8`, `CTP_INVALID_REQUEST` or `CTP_PANIC`.
+uint32_t ctp_check_json_verdict(const struct ctp_engine *engine,
+                                const uint8_t *request_json,
+                                size_t len,
+                                struct ctp_verdict *verdict,
+                                struct ctp_buf *decision_json,
+                                struct ctp_buf *error_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -33,13 +33,42 @@ impl ScopeSet {
     /// At least one scope ctpolicy does not know (rule 205).
     pub const UNKNOWN: u32 = 8;
     pub const ALL: u32 = 15;
+    /// The scope list repeats a scope, which the JSON path's record check
+    /// refuses (rule 204, `SCOPES`). Set only by [`ScopeSet::from_names`];
+    /// not a `CTP_SCOPE_*` bit.
+    pub const REPEATED: u32 = 16;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
     }
 
-    /// The single payment scope, or `None` when there are none or both.
+    /// The set a record's `scopes` list makes, judged as the JSON path
+    /// judges the list: known scopes by their bit, any other as `UNKNOWN`,
+    /// and a list the record check refuses for repeating a scope as
+    /// `REPEATED`.
+    pub fn from_names(names: &[&str]) -> ScopeSet {
+        let mut bits = 0;
+        for name in names {
+            bits |= match *name {
+                crate::record::SCOPE_CUSTOMER_PRESENT => Self::CUSTOMER_PRESENT,
+                crate::record::SCOPE_CUSTOMER_NOT_PRESENT => Self::CUSTOMER_NOT_PRESENT,
+                crate::record::SCOPE_CUSTOMER_LOGIN => Self::CUSTOMER_LOGIN,
+                _ => Self::UNKNOWN,
+            };
+        }
+        let set = ScopeSet(bits);
+        if set.payment_scope().is_some() && crate::record::payment_scope_of(names).is_none() {
+            return ScopeSet(bits | Self::REPEATED);
+        }
+        set
+    }
+
+    /// The single payment scope, or `None` when there are none or both (or
+    /// the list repeats a scope).
     fn payment_scope(self) -> Option<PaymentScope> {
+        if self.has(Self::REPEATED) {
+            return None;
+        }
         match (self.has(Self::CUSTOMER_PRESENT), self.has(Self::CUSTOMER_NOT_PRESENT)) {
             (true, false) => Some(PaymentScope::CustomerPresent),
             (false, true) => Some(PaymentScope::CustomerNotPresent),
@@ -70,8 +99,8 @@ pub struct Charge<'a> {
     pub step_up: bool,
     /// Minor units.
     pub amount: i64,
-    /// As sent; checked for three ASCII letters.
-    pub currency: [u8; 3],
+    /// As sent (any bytes); valid when exactly three ASCII letters.
+    pub currency: &'a [u8],
     pub record: Option<StoredRecord<'a>>,
     /// The time of the charge, milliseconds since the Unix epoch.
     pub now_ms: Option<i64>,
@@ -136,10 +165,61 @@ pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
 /// Why a charge cannot be checked at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeError {
-    /// A timestamp outside years 0001–9999.
+    /// `now` outside years 0001–9999: no RFC 3339 text can write it, so
+    /// the JSON path's equivalent is an unreadable `now`.
     TimestampOutOfRange,
+    /// An envelope fault of the equivalent JSON request (rules.md section
+    /// 1): a negative attempt counter. The error is the JSON path's, byte
+    /// for byte.
+    Envelope(Error),
     /// A partner rule needs a field the charge lacks (NEEDED_BY_RULE).
     Undecidable(Error),
+}
+
+impl ChargeError {
+    /// The error object the JSON path gives for the equivalent request.
+    pub fn to_error(&self) -> Error {
+        match self {
+            ChargeError::TimestampOutOfRange => {
+                Error::invalid_request("INVALID_VALUE", "/now", "now is not an RFC 3339 timestamp")
+            }
+            ChargeError::Envelope(error) | ChargeError::Undecidable(error) => error.clone(),
+        }
+    }
+}
+
+/// The first field of a charge that is not UTF-8, as the JSON path reports
+/// a request that is not UTF-8 (status `INVALID_UTF8`, at the top level).
+/// Fields are tried in the order the equivalent request writes them.
+pub fn check_utf8(charge: &Charge<'_>) -> Result<(), Error> {
+    let fields = [
+        ("the Klarna-Customer-Token header", charge.token),
+        ("the Klarna-Idempotency-Key header", charge.idempotency_key),
+        ("body.currency", Some(charge.currency)),
+        ("token_record.customer_token", charge.record.map(|record| record.customer_token)),
+    ];
+    for (name, bytes) in fields {
+        if let Some(Err(error)) = bytes.map(std::str::from_utf8) {
+            let message =
+                format!("request: input is not UTF-8 ({name}: invalid byte at offset {})", error.valid_up_to());
+            return Err(Error::new(crate::error::Status::InvalidUtf8, None, message).at(""));
+        }
+    }
+    Ok(())
+}
+
+/// A negative attempt counter, reported exactly as the JSON path does.
+fn check_counters(charge: &Charge<'_>) -> Result<(), ChargeError> {
+    for (name, count) in [("attempts_24h", charge.attempts_24h), ("attempts_30d", charge.attempts_30d)] {
+        if count.is_some_and(|n| n < 0) {
+            return Err(ChargeError::Envelope(Error::invalid_request(
+                "INVALID_VALUE",
+                format!("/counters/{name}"),
+                "an attempt counter must not be negative",
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
@@ -150,23 +230,42 @@ fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
 }
 
 impl Engine {
+    /// Decides a typed token charge exactly as [`Engine::check_json`]
+    /// decides the equivalent request (docs/ABI.md writes it out): the same
+    /// verdict, or the same error object. Checks UTF-8 first, as the JSON
+    /// path does before it reads anything.
+    pub fn decide_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, Error> {
+        check_utf8(charge)?;
+        self.check_charge(charge, want_fingerprint).map_err(|error| error.to_error())
+    }
+
     /// Decides a typed token charge: the same rules as [`Engine::check_json`]
-    /// over the same facts, without JSON, messages or paths.
+    /// over the same facts, without JSON, messages or paths. It does not
+    /// check UTF-8 ([`Engine::decide_charge`] does).
     pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
         let mut now_digits = [0u8; 3];
         let mut last_used_digits = [0u8; 3];
         let now = charge.now_ms.map(|ms| instant(ms, &mut now_digits)).transpose()?;
+        check_counters(charge)?;
         let record = match &charge.record {
             None => RecordFacts::Absent,
             Some(stored) => {
-                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits)).transpose()?;
-                let status = match stored.scopes.payment_scope() {
-                    Some(scope) => Ok(ValidRecord { state: stored.state, scope, last_used_at }),
-                    None => Err(RecordFault {
+                // As the JSON path reads a record: the scopes first, then the
+                // timestamps; a last use no RFC 3339 text can write is the
+                // record fault an unreadable `last_used_at` is (rule 204).
+                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits));
+                let status = match (stored.scopes.payment_scope(), last_used_at.transpose()) {
+                    (None, _) => Err(RecordFault {
                         detail: RecordDetail::Scopes,
                         field: "scopes",
                         message: "scopes must hold exactly one payment scope",
                     }),
+                    (Some(_), Err(_)) => Err(RecordFault {
+                        detail: RecordDetail::Timestamp,
+                        field: "last_used_at",
+                        message: "timestamps must be RFC 3339",
+                    }),
+                    (Some(scope), Ok(last_used_at)) => Ok(ValidRecord { state: stored.state, scope, last_used_at }),
                 };
                 RecordFacts::Present {
                     customer_token: Some(stored.customer_token),
@@ -193,7 +292,7 @@ impl Engine {
                 valid_amount: crate::facts::valid_amount(charge.amount),
                 reference: Reference::Absent,
             }),
-            valid_currency: crate::facts::valid_currency(Some(&charge.currency)),
+            valid_currency: crate::facts::valid_currency(Some(charge.currency)),
             idempotency_key: charge.idempotency_key.map(|key| IdempotencyKey {
                 name: IDEMPOTENCY_KEY_HEADER,
                 valid: crate::facts::is_valid_idempotency_key(key),

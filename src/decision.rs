@@ -1,6 +1,6 @@
 //! The engine and its answer (rules.md section 6).
 
-use crate::charge::RuleSet;
+use crate::charge::{RuleSet, Verdict};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
 use crate::json;
@@ -150,23 +150,45 @@ impl Engine {
     /// beyond the parse). Byte for byte what [`Engine::write_decision`]
     /// writes for the same request.
     pub fn check_json_into(&self, request_json: &[u8], out: &mut String) -> Result<Outcome, Error> {
-        request::with_request(request_json, |request| self.decide_into(request, out))
+        request::with_request(request_json, |request| self.decide_into(request, Some(out), false))
+            .map(|verdict| Outcome { violations: verdict.violations, warnings: verdict.warnings })
     }
 
-    fn decide_into(&self, request: &Request<'_>, out: &mut String) -> Result<Outcome, Error> {
+    /// The JSON path's verdict (rule ids and the raw fingerprint), with the
+    /// decision JSON appended to `out` only when one is given: a caller that
+    /// needs only the verdict skips writing (and reading) the decision.
+    pub fn check_json_verdict(&self, request_json: &[u8], out: Option<&mut String>) -> Result<Verdict, Error> {
+        request::with_request(request_json, |request| self.decide_into(request, out, true))
+    }
+
+    fn decide_into(
+        &self,
+        request: &Request<'_>,
+        out: Option<&mut String>,
+        want_fingerprint: bool,
+    ) -> Result<Verdict, Error> {
         let facts = Facts::from_request(request, &self.policy);
         let hits = self.collect(&facts)?;
-        let mut outcome = Outcome::default();
+        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
         for (index, severity, _) in &hits {
             match severity {
-                Severity::Deny => outcome.violations.insert(*index),
-                _ => outcome.warnings.insert(*index),
+                Severity::Deny => verdict.violations.insert(*index),
+                _ => verdict.warnings.insert(*index),
             }
         }
+        let well_formed = match &facts.token {
+            TokenHeader::Present { value, parsed: Ok(parsed), .. } => Some((*value, *parsed)),
+            _ => None,
+        };
+        let digest = well_formed.filter(|_| want_fingerprint || out.is_some()).map(|(value, _)| token::sha256(value));
+        if want_fingerprint {
+            verdict.fingerprint = digest;
+        }
+        let Some(out) = out else { return Ok(verdict) };
         let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
-        let token = match &facts.token {
-            TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => {
-                Some((*form, *region, *environment, write_fingerprint(value, &mut fingerprint)))
+        let token = match (well_formed, digest) {
+            (Some((_, (form, region, environment))), Some(digest)) => {
+                Some((form, region, environment, write_fingerprint(&digest, &mut fingerprint)))
             }
             _ => None,
         };
@@ -174,14 +196,14 @@ impl Engine {
         self.write_parts(
             out,
             DecisionParts {
-                allowed: outcome.allowed(),
+                allowed: verdict.allowed(),
                 required_scope: facts.required_scope,
                 token,
                 decision_id: request.decision_id,
             },
             findings,
         );
-        Ok(outcome)
+        Ok(verdict)
     }
 
     /// Decides one JSON Lines line, appending the decision JSON (or the
@@ -308,11 +330,12 @@ struct DecisionParts<'a> {
 /// `"sha256:"` and 64 hex digits.
 const FINGERPRINT_LABEL_LEN: usize = 71;
 
-/// Writes the fingerprint label into a stack buffer (no allocation).
-fn write_fingerprint<'b>(token: &[u8], buffer: &'b mut [u8; FINGERPRINT_LABEL_LEN]) -> &'b str {
+/// Writes the fingerprint label of a token's SHA-256 into a stack buffer
+/// (no allocation).
+fn write_fingerprint<'b>(digest: &[u8; 32], buffer: &'b mut [u8; FINGERPRINT_LABEL_LEN]) -> &'b str {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buffer[..7].copy_from_slice(b"sha256:");
-    for (i, byte) in token::sha256(token).iter().enumerate() {
+    for (i, byte) in digest.iter().enumerate() {
         buffer[7 + 2 * i] = HEX[(byte >> 4) as usize];
         buffer[8 + 2 * i] = HEX[(byte & 0xF) as usize];
     }

@@ -65,14 +65,8 @@ import (
 // ScopeSet is the set of scopes a stored token record holds, as bits.
 type ScopeSet uint32
 
-// Scopes of a stored record (the CTP_SCOPE_* bits of the C ABI).
-const (
-	ScopeCustomerPresent    ScopeSet = 1 // "payment:customer_present"
-	ScopeCustomerNotPresent ScopeSet = 2 // "payment:customer_not_present"
-	ScopeCustomerLogin      ScopeSet = 4 // "customer:login"
-	// ScopeUnknown: at least one scope ctpolicy does not know (rule 205).
-	ScopeUnknown ScopeSet = 8
-)
+// The ScopeSet constants (the CTP_SCOPE_* bits) are generated into
+// tables_gen.go (`make tables`).
 
 // Has reports whether every bit of t is in s.
 func (s ScopeSet) Has(t ScopeSet) bool { return s&t == t }

@@ -10,30 +10,21 @@ import (
 // constants of ctpolicy.h). The numbers are stable and never reused.
 type Status uint32
 
-// Statuses of the C ABI. A DENY decision is not an error: Check returns it
-// with a nil error. Every non-nil error means "could not decide": treat it
-// as DENY (fail closed).
-const (
-	StatusOK                 Status = 0   // success (never inside an *Error)
-	StatusInvalidArgument    Status = 1   // a NULL or closed handle, a NULL pointer with a length
-	StatusInvalidUTF8        Status = 2   // an input is not valid UTF-8
-	StatusPanic              Status = 3   // the library caught an internal fault; please report it
-	StatusInvalidRequest     Status = 100 // an envelope fault in the request (or the record/event)
-	StatusInvalidPolicy      Status = 101 // the policy did not load
-	StatusTokenInvalid       Status = 102 // ParseToken: not a customer token
-	StatusTransitionRejected Status = 103 // ApplyEvent: the lifecycle step is not allowed
-)
-
-var statusNames = map[Status]string{
-	StatusOK:                 "OK",
-	StatusInvalidArgument:    "INVALID_ARGUMENT",
-	StatusInvalidUTF8:        "INVALID_UTF8",
-	StatusPanic:              "PANIC",
-	StatusInvalidRequest:     "INVALID_REQUEST",
-	StatusInvalidPolicy:      "INVALID_POLICY",
-	StatusTokenInvalid:       "TOKEN_INVALID",
-	StatusTransitionRejected: "TRANSITION_REJECTED",
-}
+// The Status constants (StatusOK, StatusInvalidArgument, ...) and their
+// names are generated from the engine's Status::ALL into tables_gen.go
+// (`make tables`). What each means:
+//
+//   - StatusOK (0): success, never inside an *Error
+//   - StatusInvalidArgument (1): a NULL or closed handle, a NULL pointer with a length
+//   - StatusInvalidUTF8 (2): an input is not valid UTF-8
+//   - StatusPanic (3): the library caught an internal fault; please report it
+//   - StatusInvalidRequest (100): an envelope fault in the request (or the record/event)
+//   - StatusInvalidPolicy (101): the policy did not load
+//   - StatusTokenInvalid (102): ParseToken: not a customer token
+//   - StatusTransitionRejected (103): ApplyEvent: the lifecycle step is not allowed
+//
+// A DENY decision is not an error: Check returns it with a nil error. Every
+// non-nil error means "could not decide": treat it as DENY (fail closed).
 
 // String is the status name without CTP_ ("INVALID_REQUEST"), the same name
 // as in the error object's "status" key; "UNKNOWN" for a number this

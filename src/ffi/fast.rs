@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use super::{ctp_buf, ctp_engine, deliver, guard, input, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_INVALID_REQUEST, CTP_OK, CTP_PANIC};
-use crate::charge::{Charge, ChargeError, ScopeSet, StoredRecord};
+use crate::charge::{Charge, ChargeError, ScopeSet, StoredRecord, Verdict, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
 use crate::error::Error;
 use crate::record::TokenState;
 
@@ -26,7 +26,7 @@ pub const CTP_CHARGE_HAS_ATTEMPTS_24H: u32 = 64;
 pub const CTP_CHARGE_HAS_ATTEMPTS_30D: u32 = 128;
 /// `ctp_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
 pub const CTP_CHARGE_WANT_FINGERPRINT: u32 = 256;
-const KNOWN_FLAGS: u32 = 511;
+pub(crate) const KNOWN_FLAGS: u32 = 511;
 
 /// `ctp_charge.record_state`: no record is stored.
 pub const CTP_RECORD_NONE: u32 = 0;
@@ -143,6 +143,13 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
         }),
     };
+    // ctp_check's contract: a last use outside years 0001-9999 is a fault
+    // of the call (ctp_check_charge decides it as rule 204, as JSON does).
+    if let Some(StoredRecord { last_used_at_ms: Some(ms), .. }) = record {
+        if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
+            return Err(CTP_INVALID_ARGUMENT);
+        }
+    }
     let attempts_24h = has(CTP_CHARGE_HAS_ATTEMPTS_24H).then_some(charge.attempts_24h);
     let attempts_30d = has(CTP_CHARGE_HAS_ATTEMPTS_30D).then_some(charge.attempts_30d);
     // A negative counter is an envelope fault on the JSON path too.
@@ -155,7 +162,7 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
         idempotency_key,
         step_up: has(CTP_CHARGE_STEP_UP),
         amount: charge.amount,
-        currency: charge.currency,
+        currency: &charge.currency,
         record,
         now_ms: has(CTP_CHARGE_HAS_NOW).then_some(charge.now_ms),
         attempts_24h,
@@ -192,30 +199,35 @@ pub unsafe extern "C" fn ctp_check(engine: *const ctp_engine, charge: *const ctp
         };
         match engine.engine.check_charge(&charge, want_fingerprint) {
             Ok(verdict) => {
-                let mut result = ctp_verdict {
-                    allowed: u32::from(verdict.allowed()),
-                    violation_count: 0,
-                    warning_count: 0,
-                    has_fingerprint: u32::from(verdict.fingerprint.is_some()),
-                    violations: [0; CTP_MAX_RULES],
-                    warnings: [0; CTP_MAX_RULES],
-                    fingerprint: verdict.fingerprint.unwrap_or([0; 32]),
-                };
-                for id in verdict.violations.ids() {
-                    result.violations[result.violation_count as usize] = id;
-                    result.violation_count += 1;
-                }
-                for id in verdict.warnings.ids() {
-                    result.warnings[result.warning_count as usize] = id;
-                    result.warning_count += 1;
-                }
-                out.write(result);
+                out.write(verdict_for_c(&verdict));
                 CTP_OK
             }
             Err(ChargeError::TimestampOutOfRange) => CTP_INVALID_ARGUMENT,
-            Err(ChargeError::Undecidable(_)) => CTP_INVALID_REQUEST,
+            Err(ChargeError::Envelope(_) | ChargeError::Undecidable(_)) => CTP_INVALID_REQUEST,
         }
     })
+}
+
+/// A core verdict as the C struct: ids ascending, unused slots zero.
+pub(crate) fn verdict_for_c(verdict: &Verdict) -> ctp_verdict {
+    let mut result = ctp_verdict {
+        allowed: u32::from(verdict.allowed()),
+        violation_count: 0,
+        warning_count: 0,
+        has_fingerprint: u32::from(verdict.fingerprint.is_some()),
+        violations: [0; CTP_MAX_RULES],
+        warnings: [0; CTP_MAX_RULES],
+        fingerprint: verdict.fingerprint.unwrap_or([0; 32]),
+    };
+    for id in verdict.violations.ids() {
+        result.violations[result.violation_count as usize] = id;
+        result.violation_count += 1;
+    }
+    for id in verdict.warnings.ids() {
+        result.warnings[result.warning_count as usize] = id;
+        result.warning_count += 1;
+    }
+    result
 }
 
 thread_local! {

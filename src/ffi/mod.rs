@@ -25,6 +25,12 @@ use crate::{lifecycle, rules, token};
 
 mod fast;
 pub use fast::*;
+mod many;
+pub use many::*;
+mod typed;
+pub use typed::*;
+mod verdict;
+pub use verdict::*;
 
 /// Success.
 pub const CTP_OK: u32 = 0;
@@ -192,7 +198,7 @@ pub unsafe extern "C" fn ctp_engine_free(engine: *mut ctp_engine) {
 /// The pre-flight check: is this `authorizePayment` request safe to send?
 ///
 /// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-/// - `request_json`/`len`: the pre-flight request (rules.md section 1).
+/// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
 /// - `out_json`: must not be NULL. Receives the decision JSON on `CTP_OK`
 ///   and the error JSON on any other status except when `out_json` itself
 ///   is NULL. Release it with `ctp_buf_free`.

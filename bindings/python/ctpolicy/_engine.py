@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
-from . import _errors, _native
+from . import _errors, _native, _tables
 from ._errors import Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._handle import NativeHandle
 from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
@@ -427,11 +427,8 @@ _MAX_MS = 253_402_300_799_999
 _STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
 
 #: Scope string -> ``CTP_SCOPE_*`` bit; any other string is ``CTP_SCOPE_UNKNOWN``.
-SCOPE_BITS: dict[str, int] = {
-    "payment:customer_present": _native.SCOPE_CUSTOMER_PRESENT,
-    "payment:customer_not_present": _native.SCOPE_CUSTOMER_NOT_PRESENT,
-    "customer:login": _native.SCOPE_CUSTOMER_LOGIN,
-}
+#: Generated from the engine's scope bits into _tables.py.
+SCOPE_BITS: dict[str, int] = dict(_tables.SCOPES)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)
 

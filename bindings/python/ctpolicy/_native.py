@@ -40,15 +40,18 @@ ABI_VERSION = 1
 #: Environment variable naming the library file to load.
 LIBRARY_ENV = "CTPOLICY_LIB"
 
-# Status values of the header (CTP_*). Stable: a retired number is never reused.
-OK = 0
-INVALID_ARGUMENT = 1
-INVALID_UTF8 = 2
-PANIC = 3
-INVALID_REQUEST = 100
-INVALID_POLICY = 101
-TOKEN_INVALID = 102
-TRANSITION_REJECTED = 103
+# Status values of the header (CTP_*), generated from the engine into
+# _tables.py. Stable: a retired number is never reused.
+from . import _tables  # noqa: E402
+
+OK = _tables.STATUS_OK
+INVALID_ARGUMENT = _tables.STATUS_INVALID_ARGUMENT
+INVALID_UTF8 = _tables.STATUS_INVALID_UTF8
+PANIC = _tables.STATUS_PANIC
+INVALID_REQUEST = _tables.STATUS_INVALID_REQUEST
+INVALID_POLICY = _tables.STATUS_INVALID_POLICY
+TOKEN_INVALID = _tables.STATUS_TOKEN_INVALID
+TRANSITION_REJECTED = _tables.STATUS_TRANSITION_REJECTED
 
 
 # ``ctp_charge.flags`` bits (CTP_CHARGE_*).
@@ -67,10 +70,8 @@ RECORD_NONE = 0
 RECORD_ACTIVE = 1
 RECORD_REVOKED = 2
 
-# ``ctp_charge.record_scopes`` bits (CTP_SCOPE_*). The library defines them
-# (src/ffi/fast.rs, ``ScopeSet`` in src/charge.rs) but the generated header
-# of ABI 1 lacks their #defines; tests/test_header.py checks these values
-# against the header when it has them, else against the Rust source.
+# ``ctp_charge.record_scopes`` bits (the header's CTP_SCOPE_* #defines;
+# tests/test_header.py checks these values against the header).
 SCOPE_CUSTOMER_PRESENT = 1
 SCOPE_CUSTOMER_NOT_PRESENT = 2
 SCOPE_CUSTOMER_LOGIN = 4
@@ -144,6 +145,55 @@ class CtpBatchCounts(ctypes.Structure):
     ]
 
 
+class CtpInput(ctypes.Structure):
+    """``struct ctp_input``: one borrowed request of ``ctp_check_many``."""
+
+    _fields_ = [
+        ("ptr", ctypes.c_char_p),
+        ("len", ctypes.c_size_t),
+    ]
+
+
+class CtpTypedCharge(ctypes.Structure):
+    """``struct ctp_typed_charge``: a typed charge for ``ctp_check_charge``.
+
+    ``ctp_charge`` with the currency as pointer + length and the record's
+    scopes as strings, so the library (not the binding) judges them. Pointer
+    fields as in :class:`CtpCharge`.
+    """
+
+    _fields_ = [
+        ("token", ctypes.c_char_p),
+        ("token_len", ctypes.c_size_t),
+        ("record_token", ctypes.c_char_p),
+        ("record_token_len", ctypes.c_size_t),
+        ("idempotency_key", ctypes.c_char_p),
+        ("idempotency_key_len", ctypes.c_size_t),
+        ("currency", ctypes.c_char_p),
+        ("currency_len", ctypes.c_size_t),
+        ("record_scopes", ctypes.POINTER(CtpInput)),
+        ("record_scope_count", ctypes.c_size_t),
+        ("flags", ctypes.c_uint32),
+        ("record_state", ctypes.c_uint32),
+        ("amount", ctypes.c_int64),
+        ("now_ms", ctypes.c_int64),
+        ("last_used_at_ms", ctypes.c_int64),
+        ("attempts_24h", ctypes.c_int64),
+        ("attempts_30d", ctypes.c_int64),
+    ]
+
+
+class CtpResult(ctypes.Structure):
+    """``struct ctp_result``: one answer of ``ctp_check_many``; its ``json``
+    is released by ``ctp_results_free``."""
+
+    _fields_ = [
+        ("status", ctypes.c_uint32),
+        ("allowed", ctypes.c_uint32),
+        ("json", CtpBuf),
+    ]
+
+
 # The C types of the header, as ctypes sees them.
 _u32 = ctypes.c_uint32
 _size = ctypes.c_size_t
@@ -170,6 +220,25 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         _u32,
         [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(CtpBatchCounts)],
     ),
+    "ctp_check_charge": (
+        _u32,
+        [_engine, ctypes.POINTER(CtpTypedCharge), ctypes.POINTER(CtpVerdict), _buf_out],
+    ),
+    "ctp_check_json_verdict": (
+        _u32,
+        [_engine, _bytes_in, _size, ctypes.POINTER(CtpVerdict), _buf_out, _buf_out],
+    ),
+    "ctp_check_many": (
+        _u32,
+        [
+            _engine,
+            ctypes.POINTER(CtpInput),
+            _size,
+            ctypes.POINTER(CtpResult),
+            ctypes.POINTER(CtpBatchCounts),
+        ],
+    ),
+    "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
 }
 
 

@@ -1,10 +1,10 @@
 """Reason codes and other stable names of the engine's answers.
 
-The rule codes below are the engine's rule table (``ctpolicy rules``); the
-test suite checks them against the library's ``ctp_reason_code`` over ids
+The rule codes are the engine's rule table, generated into ``_tables.py``;
+the test suite checks them against the library's ``ctp_reason_code`` over ids
 100..999, so they cannot drift. ``RULE_CODES`` maps id -> code and
 ``RULE_IDS`` code -> id. The error codes (envelope, policy, lifecycle) and
-details come from rules.md and docs/DECISIONS.md.
+details come from docs/RULES.md and docs/DECISIONS.md.
 """
 
 from __future__ import annotations
@@ -12,79 +12,14 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final, Mapping
 
-# Rule codes (rules.md section 4), by id.
-TOKEN_MALFORMED: Final = "TOKEN_MALFORMED"  # 101
-TOKEN_WRONG_TYPE: Final = "TOKEN_WRONG_TYPE"  # 102
-TOKEN_REGION_NOT_ALLOWED: Final = "TOKEN_REGION_NOT_ALLOWED"  # 103
-TOKEN_HEADER_MISSING: Final = "TOKEN_HEADER_MISSING"  # 104
-TOKEN_REQUIRED: Final = "TOKEN_REQUIRED"  # 105
-RECORD_MISSING: Final = "RECORD_MISSING"  # 201
-RECORD_TOKEN_MISMATCH: Final = "RECORD_TOKEN_MISMATCH"  # 202
-TOKEN_REVOKED: Final = "TOKEN_REVOKED"  # 203
-RECORD_INVALID: Final = "RECORD_INVALID"  # 204
-UNKNOWN_SCOPE: Final = "UNKNOWN_SCOPE"  # 205
-SCOPE_MISMATCH: Final = "SCOPE_MISMATCH"  # 301
-STEP_UP_NOT_ALLOWED: Final = "STEP_UP_NOT_ALLOWED"  # 401
-STEP_UP_RECOMMENDED: Final = "STEP_UP_RECOMMENDED"  # 402
-STEP_UP_CONFIG_INVALID: Final = "STEP_UP_CONFIG_INVALID"  # 403
-TOKENIZATION_CUSTOMER_NOT_PRESENT: Final = "TOKENIZATION_CUSTOMER_NOT_PRESENT"  # 501
-TOKENIZATION_STEP_UP_MISSING: Final = "TOKENIZATION_STEP_UP_MISSING"  # 502
-TOKENIZATION_SCOPES_INVALID: Final = "TOKENIZATION_SCOPES_INVALID"  # 503
-TOKENIZATION_WITH_TOKEN: Final = "TOKENIZATION_WITH_TOKEN"  # 504
-SUBSCRIPTIONS_REQUIRED: Final = "SUBSCRIPTIONS_REQUIRED"  # 505
-ONDEMAND_SERVICE_REQUIRED: Final = "ONDEMAND_SERVICE_REQUIRED"  # 506
-TOKEN_REFERENCE_INVALID: Final = "TOKEN_REFERENCE_INVALID"  # 507
-TOKEN_REFERENCE_MISSING: Final = "TOKEN_REFERENCE_MISSING"  # 508
-CURRENCY_INVALID: Final = "CURRENCY_INVALID"  # 601
-AMOUNT_INVALID: Final = "AMOUNT_INVALID"  # 602
-TRANSACTION_REFERENCE_INVALID: Final = "TRANSACTION_REFERENCE_INVALID"  # 603
-PAYMENT_TRANSACTION_MISSING: Final = "PAYMENT_TRANSACTION_MISSING"  # 604
-NOTHING_REQUESTED: Final = "NOTHING_REQUESTED"  # 605
-IDEMPOTENCY_KEY_MISSING: Final = "IDEMPOTENCY_KEY_MISSING"  # 701
-IDEMPOTENCY_KEY_INVALID: Final = "IDEMPOTENCY_KEY_INVALID"  # 702
-HEADER_DUPLICATE: Final = "HEADER_DUPLICATE"  # 703
-CURRENCY_NOT_ALLOWED: Final = "CURRENCY_NOT_ALLOWED"  # 801
-AMOUNT_LIMIT_EXCEEDED: Final = "AMOUNT_LIMIT_EXCEEDED"  # 802
-CHARGE_TOO_SOON: Final = "CHARGE_TOO_SOON"  # 803
-ATTEMPT_LIMIT_EXCEEDED: Final = "ATTEMPT_LIMIT_EXCEEDED"  # 804
+# The reason codes of the rules (TOKEN_MALFORMED, ...) are generated from
+# the engine's rule table into _tables.py (``make tables``).
+from ._tables import *  # noqa: E402,F401,F403
+from ._tables import RULES as _RULES  # noqa: E402
+from ._tables import STATUSES as _STATUSES  # noqa: E402
 
 #: Rule id -> reason code, for every rule of the engine.
-RULE_CODES: Final[Mapping[int, str]] = MappingProxyType({
-    101: TOKEN_MALFORMED,
-    102: TOKEN_WRONG_TYPE,
-    103: TOKEN_REGION_NOT_ALLOWED,
-    104: TOKEN_HEADER_MISSING,
-    105: TOKEN_REQUIRED,
-    201: RECORD_MISSING,
-    202: RECORD_TOKEN_MISMATCH,
-    203: TOKEN_REVOKED,
-    204: RECORD_INVALID,
-    205: UNKNOWN_SCOPE,
-    301: SCOPE_MISMATCH,
-    401: STEP_UP_NOT_ALLOWED,
-    402: STEP_UP_RECOMMENDED,
-    403: STEP_UP_CONFIG_INVALID,
-    501: TOKENIZATION_CUSTOMER_NOT_PRESENT,
-    502: TOKENIZATION_STEP_UP_MISSING,
-    503: TOKENIZATION_SCOPES_INVALID,
-    504: TOKENIZATION_WITH_TOKEN,
-    505: SUBSCRIPTIONS_REQUIRED,
-    506: ONDEMAND_SERVICE_REQUIRED,
-    507: TOKEN_REFERENCE_INVALID,
-    508: TOKEN_REFERENCE_MISSING,
-    601: CURRENCY_INVALID,
-    602: AMOUNT_INVALID,
-    603: TRANSACTION_REFERENCE_INVALID,
-    604: PAYMENT_TRANSACTION_MISSING,
-    605: NOTHING_REQUESTED,
-    701: IDEMPOTENCY_KEY_MISSING,
-    702: IDEMPOTENCY_KEY_INVALID,
-    703: HEADER_DUPLICATE,
-    801: CURRENCY_NOT_ALLOWED,
-    802: AMOUNT_LIMIT_EXCEEDED,
-    803: CHARGE_TOO_SOON,
-    804: ATTEMPT_LIMIT_EXCEEDED,
-})
+RULE_CODES: Final[Mapping[int, str]] = MappingProxyType({rule_id: code for rule_id, code, _, _ in _RULES})
 
 #: Reason code -> rule id.
 RULE_IDS: Final[Mapping[str, int]] = MappingProxyType({c: i for i, c in RULE_CODES.items()})
@@ -103,7 +38,7 @@ NEEDED_BY_RULE: Final = "NEEDED_BY_RULE"
 UNKNOWN_RULE: Final = "UNKNOWN_RULE"
 RULE_NOT_ADJUSTABLE: Final = "RULE_NOT_ADJUSTABLE"
 
-# Error codes of TRANSITION_REJECTED (rules.md section 7), besides
+# Error codes of TRANSITION_REJECTED (docs/RULES.md, "Lifecycle"), besides
 # RECORD_INVALID, TOKEN_MALFORMED, TOKEN_WRONG_TYPE and TOKEN_REVOKED above.
 INVALID_EVENT: Final = "INVALID_EVENT"
 INVALID_TRANSITION: Final = "INVALID_TRANSITION"
@@ -117,7 +52,7 @@ RECORD_REQUIRED: Final = "RECORD_REQUIRED"
 NOT_JSON: Final = "NOT_JSON"
 ENGINE_CLOSED: Final = "ENGINE_CLOSED"
 
-# Details of TOKEN_MALFORMED (rules.md section 2), in the order checked.
+# Details of TOKEN_MALFORMED (docs/RULES.md, "The token"), in the order checked.
 TOKEN_DETAILS: Final = (
     "EMPTY",
     "TOO_LONG",
@@ -128,17 +63,8 @@ TOKEN_DETAILS: Final = (
     "BAD_ID",
 )
 
-# Details of RECORD_INVALID (rules.md section 3), in the order checked.
+# Details of RECORD_INVALID (docs/RULES.md, "The record"), in the order checked.
 RECORD_DETAILS: Final = ("FIELD", "STATE", "SCOPES", "TIMESTAMP")
 
 # Statuses (the C ABI's CTP_* without the prefix), by number.
-STATUSES: Final[Mapping[int, str]] = MappingProxyType({
-    0: "OK",
-    1: "INVALID_ARGUMENT",
-    2: "INVALID_UTF8",
-    3: "PANIC",
-    100: "INVALID_REQUEST",
-    101: "INVALID_POLICY",
-    102: "TOKEN_INVALID",
-    103: "TRANSITION_REJECTED",
-})
+STATUSES: Final[Mapping[int, str]] = MappingProxyType(dict(_STATUSES))

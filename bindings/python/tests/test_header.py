@@ -31,6 +31,9 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_charge *": ctypes.POINTER(_native.CtpCharge),
     "struct ctp_verdict *": ctypes.POINTER(_native.CtpVerdict),
     "struct ctp_batch_counts *": ctypes.POINTER(_native.CtpBatchCounts),
+    "const struct ctp_typed_charge *": ctypes.POINTER(_native.CtpTypedCharge),
+    "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
+    "struct ctp_result *": ctypes.POINTER(_native.CtpResult),
 }
 
 # C field type -> the ctypes type a structure field must have.
@@ -43,6 +46,8 @@ FIELD_CTYPES: dict[str, Any] = {
     "uint64_t": ctypes.c_uint64,
     "uint8_t": ctypes.c_uint8,
     "uint16_t": ctypes.c_uint16,
+    "struct ctp_buf": _native.CtpBuf,
+    "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
 }
 
 #: The header's structures and the raw layer's classes for them.
@@ -51,6 +56,9 @@ STRUCTS: dict[str, type[ctypes.Structure]] = {
     "ctp_charge": _native.CtpCharge,
     "ctp_verdict": _native.CtpVerdict,
     "ctp_batch_counts": _native.CtpBatchCounts,
+    "ctp_typed_charge": _native.CtpTypedCharge,
+    "ctp_input": _native.CtpInput,
+    "ctp_result": _native.CtpResult,
 }
 
 DECLARATION = re.compile(

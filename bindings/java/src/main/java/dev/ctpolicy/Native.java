@@ -78,6 +78,27 @@ final class Native {
     static final StructLayout CTP_BATCH_COUNTS = MemoryLayout.structLayout(
             JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
 
+    /**
+     * {@code struct ctp_typed_charge} (128 bytes, align 8), for {@code ctp_check_charge}: the currency is a
+     * pointer + length, the record's scopes an array of {@code ctp_input} strings.
+     */
+    static final StructLayout CTP_TYPED_CHARGE = MemoryLayout.structLayout(
+            ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
+            ADDRESS.withName("record_token"), JAVA_LONG.withName("record_token_len"),
+            ADDRESS.withName("idempotency_key"), JAVA_LONG.withName("idempotency_key_len"),
+            ADDRESS.withName("currency"), JAVA_LONG.withName("currency_len"),
+            ADDRESS.withName("record_scopes"), JAVA_LONG.withName("record_scope_count"),
+            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"),
+            JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
+            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
+
+    /** {@code struct ctp_input { const uint8_t *ptr; size_t len; }} (16 bytes), for {@code ctp_check_many}. */
+    static final StructLayout CTP_INPUT = MemoryLayout.structLayout(ADDRESS.withName("ptr"), JAVA_LONG.withName("len"));
+
+    /** {@code struct ctp_result { uint32_t status; uint32_t allowed; ctp_buf json; }} (24 bytes). */
+    static final StructLayout CTP_RESULT = MemoryLayout.structLayout(
+            JAVA_INT.withName("status"), JAVA_INT.withName("allowed"), CTP_BUF.withName("json"));
+
     /** CTP_MAX_RULES: room for rule ids in each verdict list. */
     static final int CTP_MAX_RULES = 64;
 
@@ -149,6 +170,14 @@ final class Native {
     static final MethodHandle REASON_CODE;
     static final MethodHandle CHECK;
     static final MethodHandle CHECK_BATCH;
+    /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict*, ctp_buf *error_json)}. */
+    static final MethodHandle CHECK_CHARGE;
+    /** {@code ctp_check_json_verdict(engine, request, len, ctp_verdict*, ctp_buf *decision, ctp_buf *error)}. */
+    static final MethodHandle CHECK_JSON_VERDICT;
+    /** {@code ctp_check_many(engine, const ctp_input*, count, ctp_result*, ctp_batch_counts*)}. */
+    static final MethodHandle CHECK_MANY;
+    /** {@code ctp_results_free(ctp_result*, count)}. */
+    static final MethodHandle RESULTS_FREE;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -188,6 +217,14 @@ final class Native {
         CHECK = bind(linker, lookup, failure, "ctp_check", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         CHECK_BATCH = bind(linker, lookup, failure, "ctp_check_batch",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        CHECK_CHARGE = bind(linker, lookup, failure, "ctp_check_charge",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        CHECK_JSON_VERDICT = bind(linker, lookup, failure, "ctp_check_json_verdict",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+        CHECK_MANY = bind(linker, lookup, failure, "ctp_check_many",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        RESULTS_FREE = bind(linker, lookup, failure, "ctp_results_free",
+                FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
 
         if (failure == null) {
             try {

@@ -27,12 +27,20 @@ class LayoutTest {
                     "last_used_at_ms", "attempts_24h", "attempts_30d"),
             "ctp_verdict", List.of("allowed", "violation_count", "warning_count", "has_fingerprint", "violations",
                     "warnings", "fingerprint"),
-            "ctp_batch_counts", List.of("allowed", "denied", "invalid"));
+            "ctp_batch_counts", List.of("allowed", "denied", "invalid"),
+            "ctp_typed_charge", List.of("token", "token_len", "record_token", "record_token_len", "idempotency_key",
+                    "idempotency_key_len", "currency", "currency_len", "record_scopes", "record_scope_count", "flags",
+                    "record_state", "amount", "now_ms", "last_used_at_ms", "attempts_24h", "attempts_30d"),
+            "ctp_input", List.of("ptr", "len"),
+            "ctp_result", List.of("status", "allowed", "json"));
 
     private static StructLayout layout(String struct) {
         return switch (struct) {
             case "ctp_charge" -> Native.CTP_CHARGE;
             case "ctp_verdict" -> Native.CTP_VERDICT;
+            case "ctp_typed_charge" -> Native.CTP_TYPED_CHARGE;
+            case "ctp_input" -> Native.CTP_INPUT;
+            case "ctp_result" -> Native.CTP_RESULT;
             default -> Native.CTP_BATCH_COUNTS;
         };
     }
@@ -60,6 +68,14 @@ class LayoutTest {
         assertEquals(16, offset("ctp_batch_counts", "invalid"));
         assertEquals(Native.CH_AMOUNT, 64);
         assertEquals(Native.V_FINGERPRINT, 272);
+        assertEquals(128, Native.CTP_TYPED_CHARGE.byteSize());
+        long[] typed = {0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96, 104, 112, 120};
+        for (int i = 0; i < typed.length; i++) {
+            assertEquals(typed[i], offset("ctp_typed_charge", FIELDS.get("ctp_typed_charge").get(i)));
+        }
+        assertEquals(16, Native.CTP_INPUT.byteSize());
+        assertEquals(24, Native.CTP_RESULT.byteSize());
+        assertEquals(8, offset("ctp_result", "json"));
     }
 
     private static String gcc() {

@@ -1,0 +1,158 @@
+//! The calls a binding builds on, each beside the call it adds to:
+//! `ctp_check_many` vs `ctp_check_batch` (per request), `ctp_check_json_verdict`
+//! vs `ctp_check_json`, `ctp_check_charge` vs `ctp_check`. Numbers go in
+//! docs/DECISIONS.md. Run with `cargo bench --bench abi`.
+
+use std::hint::black_box;
+use std::ptr;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use ctpolicy::ffi::{self, ctp_buf};
+
+#[path = "fixtures.rs"]
+mod fixtures;
+use fixtures::{RENEWAL, STRICT_POLICY};
+
+fn empty() -> ctp_buf {
+    ctp_buf { ptr: ptr::null_mut(), len: 0 }
+}
+
+fn engine() -> *mut ffi::ctp_engine {
+    let mut handle = ptr::null_mut();
+    let status =
+        unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
+    assert_eq!(status, ffi::CTP_OK);
+    handle
+}
+
+fn many_vs_batch(c: &mut Criterion) {
+    let handle = engine();
+    let lines = 10_000;
+    let jsonl: String = std::iter::repeat(RENEWAL).take(lines).map(|r| format!("{r}\n")).collect();
+    let inputs: Vec<ffi::ctp_input> =
+        (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
+    let mut results: Vec<ffi::ctp_result> =
+        (0..lines).map(|_| ffi::ctp_result { status: 0, allowed: 0, json: empty() }).collect();
+    let mut group = c.benchmark_group("abi_batch");
+    group.throughput(Throughput::Elements(lines as u64));
+    group.sample_size(20);
+    group.bench_function("ctp_check_batch_10k", |b| {
+        b.iter(|| unsafe {
+            let mut buf = empty();
+            let status =
+                ffi::ctp_check_batch(handle, black_box(jsonl.as_ptr()), jsonl.len(), &mut buf, ptr::null_mut());
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    group.bench_function("ctp_check_many_10k", |b| {
+        b.iter(|| unsafe {
+            let status =
+                ffi::ctp_check_many(handle, black_box(inputs.as_ptr()), lines, results.as_mut_ptr(), ptr::null_mut());
+            assert_eq!(results[lines - 1].allowed, 1);
+            ffi::ctp_results_free(results.as_mut_ptr(), lines);
+            status
+        })
+    });
+    group.finish();
+    unsafe { ffi::ctp_engine_free(handle) };
+}
+
+fn verdict_vs_json(c: &mut Criterion) {
+    let handle = engine();
+    let mut group = c.benchmark_group("abi_single");
+    group.bench_function("ctp_check_json", |b| {
+        b.iter(|| unsafe {
+            let mut buf = empty();
+            let status = ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf);
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    let mut verdict = std::mem::MaybeUninit::<ffi::ctp_verdict>::uninit();
+    group.bench_function("ctp_check_json_verdict_only", |b| {
+        b.iter(|| unsafe {
+            ffi::ctp_check_json_verdict(
+                handle,
+                black_box(RENEWAL.as_ptr()),
+                RENEWAL.len(),
+                verdict.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        })
+    });
+    group.bench_function("ctp_check_json_verdict_with_decision", |b| {
+        b.iter(|| unsafe {
+            let mut buf = empty();
+            let status = ffi::ctp_check_json_verdict(
+                handle,
+                black_box(RENEWAL.as_ptr()),
+                RENEWAL.len(),
+                verdict.as_mut_ptr(),
+                &mut buf,
+                ptr::null_mut(),
+            );
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    let token = b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+    let key = b"renewal-2026-11-sub-000042";
+    let flags = ffi::CTP_CHARGE_HAS_TOKEN
+        | ffi::CTP_CHARGE_HAS_IDEMPOTENCY_KEY
+        | ffi::CTP_CHARGE_HAS_NOW
+        | ffi::CTP_CHARGE_HAS_LAST_USED_AT
+        | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
+        | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D;
+    let legacy = ffi::ctp_charge {
+        token: token.as_ptr(),
+        token_len: token.len(),
+        record_token: token.as_ptr(),
+        record_token_len: token.len(),
+        idempotency_key: key.as_ptr(),
+        idempotency_key_len: key.len(),
+        flags,
+        record_state: ffi::CTP_RECORD_ACTIVE,
+        record_scopes: ffi::CTP_SCOPE_CUSTOMER_NOT_PRESENT,
+        currency: *b"EUR",
+        amount: 1299,
+        now_ms: 1_764_064_800_000,
+        last_used_at_ms: 1_761_386_400_000,
+        attempts_24h: 0,
+        attempts_30d: 1,
+    };
+    let scope = b"payment:customer_not_present";
+    let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
+    let typed = ffi::ctp_typed_charge {
+        token: token.as_ptr(),
+        token_len: token.len(),
+        record_token: token.as_ptr(),
+        record_token_len: token.len(),
+        idempotency_key: key.as_ptr(),
+        idempotency_key_len: key.len(),
+        currency: b"EUR".as_ptr(),
+        currency_len: 3,
+        record_scopes: scopes.as_ptr(),
+        record_scope_count: 1,
+        flags,
+        record_state: ffi::CTP_RECORD_ACTIVE,
+        amount: 1299,
+        now_ms: 1_764_064_800_000,
+        last_used_at_ms: 1_761_386_400_000,
+        attempts_24h: 0,
+        attempts_30d: 1,
+    };
+    group.bench_function("ctp_check", |b| {
+        b.iter(|| unsafe { ffi::ctp_check(handle, black_box(&legacy), verdict.as_mut_ptr()) })
+    });
+    group.bench_function("ctp_check_charge", |b| {
+        b.iter(|| unsafe { ffi::ctp_check_charge(handle, black_box(&typed), verdict.as_mut_ptr(), ptr::null_mut()) })
+    });
+    group.finish();
+    unsafe { ffi::ctp_engine_free(handle) };
+}
+
+criterion_group!(benches, many_vs_batch, verdict_vs_json);
+criterion_main!(benches);
