@@ -210,15 +210,21 @@ pub(crate) struct Matcher {
     /// Where the scan stands (`emitted <= scanned`).
     scanned: u64,
     mode: Mode,
+    /// [`MAX_CANDIDATE_BYTES`]; smaller only in tests of the limit.
+    limit: u64,
 }
 
 impl Default for Matcher {
     fn default() -> Self {
-        Matcher { emitted: 0, scanned: 0, mode: Mode::Seek }
+        Matcher::with_limit(MAX_CANDIDATE_BYTES)
     }
 }
 
 impl Matcher {
+    pub(crate) fn with_limit(limit: u64) -> Self {
+        Matcher { emitted: 0, scanned: 0, mode: Mode::Seek, limit: limit.max(6) }
+    }
+
     /// The offset of the first byte not yet given to the sink: the caller
     /// keeps the bytes from here on for the next call.
     pub(crate) fn emitted(&self) -> u64 {
@@ -279,7 +285,7 @@ impl Matcher {
                     // end before it.
                     let mut resume = None;
                     while let Some(&q) = run.candidates.front() {
-                        if self.scanned + len - q <= MAX_CANDIDATE_BYTES {
+                        if self.scanned + len - q <= self.limit {
                             break;
                         }
                         run.candidates.pop_front();

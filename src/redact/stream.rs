@@ -141,9 +141,9 @@ pub struct Redactor {
     total: u64,
 }
 
-struct Replace<'a> {
-    out: &'a mut Vec<u8>,
-    count: u64,
+pub(super) struct Replace<'a> {
+    pub(super) out: &'a mut Vec<u8>,
+    pub(super) count: u64,
 }
 
 impl Sink for Replace<'_> {
