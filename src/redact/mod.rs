@@ -13,6 +13,7 @@
 //! One matcher ([`matcher`]) serves every face: [`redact`], [`Redactor`]
 //! (streaming), [`occurrences`] and [`Scanner`] (streaming leak scan).
 
+pub mod cli;
 mod matcher;
 mod stream;
 

@@ -309,9 +309,4 @@ impl Scanner {
         self.stream.finish(&mut sink);
         self.lines = LineCounter::default();
     }
-
-    /// How many bytes of the stream have been decided so far.
-    pub fn scanned(&self) -> u64 {
-        self.lines.position
-    }
 }
