@@ -25,6 +25,8 @@ use crate::{lifecycle, rules, token};
 
 mod fast;
 pub use fast::*;
+mod redact;
+pub use redact::*;
 
 /// Success.
 pub const CTP_OK: u32 = 0;
