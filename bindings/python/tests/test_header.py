@@ -31,6 +31,11 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_charge *": ctypes.POINTER(_native.CtpCharge),
     "struct ctp_verdict *": ctypes.POINTER(_native.CtpVerdict),
     "struct ctp_batch_counts *": ctypes.POINTER(_native.CtpBatchCounts),
+    "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "uint64_t *": ctypes.POINTER(ctypes.c_uint64),
+    "struct ctp_redactor *": ctypes.c_void_p,
+    "const struct ctp_redactor *": ctypes.c_void_p,
+    "struct ctp_redactor **": ctypes.POINTER(ctypes.c_void_p),
 }
 
 # C field type -> the ctypes type a structure field must have.
