@@ -197,15 +197,33 @@ CASES = [
 ]
 
 
+# The family of each case above, in order (docs/VECTORS.md: family/situation).
+FAMILIES = ["form"] * 9 + ["segments"] * 9 + ["boundaries"] * 7 + ["plain"] * 4 + ["limit"] * 4 + ["linear"]
+
+
+def case_name(family: str, words: str) -> str:
+    slug = re.sub(r"[^a-z0-9.]+", "-", words.lower()).strip("-")
+    return f"{family}/{slug}"
+
+
 def main():
+    assert len(FAMILIES) == len(CASES)
     cases = []
-    for name, text, redacted in CASES:
+    for family, (words, text, redacted) in zip(FAMILIES, CASES):
+        name = case_name(family, words)
         raw = expand(text)
         got = redact(raw)
         assert got == expand(redacted), f"{name}: the reference disagrees with the hand-written redaction"
         cases.append({"name": name, "text": text, "redacted": redacted, "count": len(reference(raw)),
                       "reports": reports(raw)})
-    OUT.write_text(json.dumps({"version": 1, "cases": cases}, indent=1, ensure_ascii=False) + "\n")
+    names = [c["name"] for c in cases]
+    assert len(set(names)) == len(names), "case names repeat"
+    description = (
+        "Redaction and leak-scan vectors (hygiene.md H1, H2). Texts are strings, {base64}, "
+        "{repeat, times} or {concat: [...]} (docs/VECTORS.md); reports leave out `file`."
+    )
+    doc = {"description": description, "version": 1, "cases": cases}
+    OUT.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     print(f"{OUT.name}: {len(cases)} cases")
 
 
