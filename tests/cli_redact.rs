@@ -80,10 +80,7 @@ fn each_file_is_its_own_stream_and_an_unreadable_one_does_not_stop_the_others() 
         b"stdin line\n",
     );
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        text(&output.stdout),
-        format!("head krn:customer-stdin line\ntoken:eu1:ab\n{}\n", replacement(TOKEN))
-    );
+    assert_eq!(text(&output.stdout), format!("head krn:customer-stdin line\ntoken:eu1:ab\n{}\n", replacement(TOKEN)));
     let stderr = text(&output.stderr);
     assert!(stderr.contains(missing.to_str().unwrap()) && stderr.contains("cannot open"), "{stderr}");
     // A directory cannot be read either; the message names it.
@@ -140,7 +137,8 @@ fn the_table_and_file_names_hold_no_token_either() {
     let sneaky = dir.join(format!("{TOKEN}.log"));
     std::fs::write(&sneaky, format!("x {TOKEN}\n")).unwrap();
     let gone = dir.join(format!("gone-{TOKEN}.log"));
-    let output = run(&["scan", "--format", "table", "--summary", sneaky.to_str().unwrap(), gone.to_str().unwrap()], b"");
+    let output =
+        run(&["scan", "--format", "table", "--summary", sneaky.to_str().unwrap(), gone.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(2));
     assert_no_token(&output);
     let table = text(&output.stdout);

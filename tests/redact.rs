@@ -104,7 +104,10 @@ fn expand(text: &Value) -> Vec<u8> {
     }
 }
 
-fn vectors() -> Vec<(String, Vec<u8>, Vec<u8>, u64, Vec<Value>)> {
+/// One case: name, text, expected redaction, count, expected reports.
+type Case = (String, Vec<u8>, Vec<u8>, u64, Vec<Value>);
+
+fn vectors() -> Vec<Case> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/redact.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(file["version"], 1);

@@ -207,8 +207,11 @@ mod tests {
     }
 
     fn take(mut buf: ctp_buf) -> Vec<u8> {
-        let bytes =
-            if buf.ptr.is_null() { Vec::new() } else { unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec() };
+        let bytes = if buf.ptr.is_null() {
+            Vec::new()
+        } else {
+            unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()
+        };
         unsafe { ctp_buf_free(&mut buf) };
         bytes
     }

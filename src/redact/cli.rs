@@ -110,7 +110,8 @@ impl ScanSummary {
     }
 }
 
-const TABLE_HEADER: &str = "FILE                           LINE     COL  LENGTH  WELL-FORMED  FORM      REGION  FINGERPRINT";
+const TABLE_HEADER: &str =
+    "FILE                           LINE     COL  LENGTH  WELL-FORMED  FORM      REGION  FINGERPRINT";
 
 /// One table row; the file name is shortened from the left to fit.
 pub fn table_row(report: &Report) -> String {
