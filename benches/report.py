@@ -264,6 +264,9 @@ def write_markdown(report, args):
         data = report.get(name)
         if data:
             lines += ["", f"## {name.capitalize()} binding", "", "```json", json.dumps(data, indent=1), "```"]
+    # Sections that their own scripts record (benches/redact_vs_sed.sh) are kept.
+    for kept in sorted((ROOT / "docs" / "benchmarks").glob("*.md")):
+        lines += ["", kept.read_text().rstrip()]
     (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     bars = [
         ("ctpolicy typed ctp_check", typed),

@@ -17,7 +17,7 @@ set -euo pipefail
 
 FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$FUZZ_DIR")
-ALL_TARGETS=(token_parse check_json apply_event policy_load ffi)
+ALL_TARGETS=(token_parse check_json apply_event policy_load ffi redact)
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR=never
 # Flags of `cargo fuzz build` and `cargo fuzz run` (must be equal, or run rebuilds):
@@ -106,7 +106,7 @@ fi
 status=0
 for target in "${targets[@]}"; do
     dict="$merged_dict"
-    [[ $target == token_parse ]] && dict="$FUZZ_DIR/dict/krn.dict"
+    [[ $target == token_parse || $target == redact ]] && dict="$FUZZ_DIR/dict/krn.dict"
     artifacts="$FUZZ_DIR/artifacts/$target"
     mkdir -p "$artifacts"
     log="$FUZZ_DIR/artifacts/logs/$target-${mode%% *}-$(date -u +%Y%m%dT%H%M%SZ).log"

@@ -29,7 +29,7 @@ import sys
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 VECTORS = os.path.join(ROOT, "tests", "vectors")
-TARGETS = ["token_parse", "check_json", "apply_event", "policy_load", "ffi"]
+TARGETS = ["token_parse", "check_json", "apply_event", "policy_load", "ffi", "redact"]
 
 
 def load(name):
@@ -148,6 +148,16 @@ def main():
         charge(2 | 256, 1, 8, b"EUR", -1, 0, 0, -1, 0, b"krn:payment:eu1:klarna-network-session-token:abc", None, b""),
     ]
     ffi += [b"\x05" + c for c in typed] + [b"\x45" + c for c in typed]
+
+    # redact: a cut/limit selector byte, then each small text of redact.json.
+    with open(os.path.join(ROOT, "tests", "vectors", "redact.json")) as f:
+        redact_cases = json.load(f)["cases"]
+    for i, case in enumerate(redact_cases):
+        text = case["text"]
+        if isinstance(text, str):
+            seeds["redact"].append(bytes([i * 37 % 256]) + text.encode())
+        elif "base64" in text:
+            seeds["redact"].append(bytes([i * 37 % 256]) + base64.b64decode(text["base64"]))
 
     total = 0
     for target, items in seeds.items():

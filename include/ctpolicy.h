@@ -111,6 +111,11 @@
 // share between threads without locks.
 typedef struct ctp_engine ctp_engine;
 
+// A streaming redactor: one stream (a log file, a pipe) in pieces cut
+// anywhere. Opaque. Not for use by two threads at once (it may be handed
+// from one thread to another between calls).
+typedef struct ctp_redactor ctp_redactor;
+
 // A byte buffer owned by the library. Release it with `ctp_buf_free`.
 typedef struct ctp_buf {
   // The bytes (UTF-8 JSON, not NUL-terminated); NULL when empty.
@@ -429,6 +434,94 @@ uint32_t ctp_check_json_verdict(const struct ctp_engine *engine,
                                 struct ctp_verdict *verdict,
                                 struct ctp_buf *decision_json,
                                 struct ctp_buf *error_json);
+
+// Replaces every customer-token occurrence in `text` with
+// `[customer-token sha256:<64 hex>]` and copies every other byte as it is.
+//
+// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
+// - `out`: must not be NULL. On `CTP_OK` it receives the redacted bytes
+//   (not NUL-terminated; `ptr` NULL when the result is empty), a copy even
+//   when nothing was replaced. Release it with `ctp_buf_free`.
+// - `count`: may be NULL; on `CTP_OK` it receives how many occurrences
+//   were replaced.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (`out` NULL, or `text` NULL
+// with a non-zero `len`; nothing is written) or `CTP_PANIC`.
+uint32_t ctp_redact(const uint8_t *text,
+                    size_t len,
+                    struct ctp_buf *out,
+                    size_t *count);
+
+// Makes a streaming redactor.
+//
+// - `out`: must not be NULL; receives the redactor on `CTP_OK`. Release it
+//   with `ctp_redactor_free`.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` or `CTP_PANIC`.
+uint32_t ctp_redactor_new(struct ctp_redactor **out);
+
+// Redacts the next piece of the stream. The output of all writes and the
+// final `ctp_redactor_finish`, put together, is byte for byte
+// `ctp_redact` of the whole stream, however it was cut: an occurrence
+// split across two writes is still found and replaced whole. For that the
+// redactor holds back the bytes of one unfinished candidate (at most
+// 1 MiB and 2 bytes); they come out with a later write or with finish.
+//
+// - `redactor`: from `ctp_redactor_new`.
+// - `bytes`/`len`: the next piece, any bytes; `NULL`/0 is an empty piece.
+//   Not kept after the call (held-back bytes are copied, and wiped when
+//   they leave the redactor).
+// - `out`: must not be NULL. On `CTP_OK` it receives the bytes decided by
+//   this piece (often empty: `ptr` NULL, `len` 0). Release it with
+//   `ctp_buf_free` (an empty one needs no free, but may be freed).
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`,
+// or `bytes` NULL with a non-zero `len`; nothing is written) or
+// `CTP_PANIC` (after which the redactor may only be freed).
+uint32_t ctp_redactor_write(struct ctp_redactor *redactor,
+                            const uint8_t *bytes,
+                            size_t len,
+                            struct ctp_buf *out);
+
+// Ends the stream: `out` receives the held-back bytes, redacted (empty
+// when nothing was held). The redactor is then ready for a new stream;
+// nothing of the old one carries over (its replaced-occurrence count,
+// `ctp_redactor_count`, goes on counting).
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
+// or `CTP_PANIC`.
+uint32_t ctp_redactor_finish(struct ctp_redactor *redactor,
+                             struct ctp_buf *out);
+
+// How many occurrences this redactor has replaced since it was made.
+//
+// Returns `CTP_OK` (with `*count` written), `CTP_INVALID_ARGUMENT` (a
+// NULL argument) or `CTP_PANIC`.
+uint32_t ctp_redactor_count(const struct ctp_redactor *redactor,
+                            uint64_t *count);
+
+// Releases a redactor, wiping the bytes it held back (they are lost: call
+// `ctp_redactor_finish` first to have them). `NULL` is a no-op.
+void ctp_redactor_free(struct ctp_redactor *redactor);
+
+// The leak scan of a text: one JSON object a line (each ending in `\n`),
+// one per occurrence, in order:
+// `{"line":…,"column":…,"length":…,"fingerprint":"sha256:…","well_formed":…,"form":…,"region":…}`
+// (hygiene.md H2 without `file`: `line` 1-based counting `\n`, `column`
+// the 1-based byte offset in its line, `length` in bytes as they stand;
+// `form` and `region` are `null` unless well-formed). No report holds the
+// token or any piece of it beyond its form and region.
+//
+// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
+// - `out_jsonl`: must not be NULL; on `CTP_OK` receives the reports
+//   (`ptr` NULL, `len` 0 when there are none). Release with `ctp_buf_free`.
+// - `count`: may be NULL; on `CTP_OK` receives the number of reports.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (nothing is written) or `CTP_PANIC`.
+uint32_t ctp_scan(const uint8_t *text,
+                  size_t len,
+                  struct ctp_buf *out_jsonl,
+                  size_t *count);
 
 #ifdef __cplusplus
 }  // extern "C"

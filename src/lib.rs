@@ -26,6 +26,7 @@ pub mod json;
 pub mod lifecycle;
 pub mod policy;
 pub mod record;
+pub mod redact;
 pub mod request;
 pub mod rules;
 pub mod timestamp;

@@ -76,6 +76,29 @@ enum Command {
         /// A rule code (SCOPE_MISMATCH) or id (301).
         rule: String,
     },
+    /// Copy text to stdout with every customer token replaced by
+    /// `[customer-token sha256:…]` (stdin when no FILE; `-` is stdin).
+    ///
+    /// Exit status: 0, or 2 when a file could not be read (the others are
+    /// still redacted).
+    Redact {
+        /// Files to redact, each its own stream.
+        files: Vec<PathBuf>,
+    },
+    /// Find customer tokens that leaked into files: one JSON report a line
+    /// (a table on a terminal), never the token itself.
+    ///
+    /// Exit status: 0 when none found, 1 when any, 2 when a file could not
+    /// be read (the others are still scanned).
+    Scan {
+        /// Print counts on stderr.
+        #[arg(long)]
+        summary: bool,
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// Files to scan (stdin when none; `-` is stdin).
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,6 +109,10 @@ fn main() -> ExitCode {
         Command::Apply { record, event } => apply(record.as_deref(), &event),
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
+        Command::Redact { files } => {
+            ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), &mut io::stderr().lock())
+        }
+        Command::Scan { summary, format, files } => scan(summary, format, &files),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -230,6 +257,17 @@ fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]
     } else {
         0
     })
+}
+
+fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
+    let stdout = io::stdout();
+    let table = match format {
+        Format::Auto => stdout.is_terminal(),
+        Format::Jsonl => false,
+        Format::Table => true,
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    ctpolicy::redact::cli::scan_files(files, table, summary, &mut out, &mut io::stderr().lock())
 }
 
 fn token() -> io::Result<u8> {

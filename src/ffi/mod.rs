@@ -31,6 +31,8 @@ mod typed;
 pub use typed::*;
 mod verdict;
 pub use verdict::*;
+mod redact;
+pub use redact::*;
 
 /// Success.
 pub const CTP_OK: u32 = 0;

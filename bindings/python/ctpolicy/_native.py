@@ -239,6 +239,14 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         ],
     ),
     "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
+    # Token hygiene (hygiene.md H1, H2); the Python API over these comes later.
+    "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
+    "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p)]),
+    "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out]),
+    "ctp_redactor_finish": (_u32, [ctypes.c_void_p, _buf_out]),
+    "ctp_redactor_count": (_u32, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
+    "ctp_redactor_free": (None, [ctypes.c_void_p]),
+    "ctp_scan": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
 }
 
 

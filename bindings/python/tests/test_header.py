@@ -34,6 +34,11 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_typed_charge *": ctypes.POINTER(_native.CtpTypedCharge),
     "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
     "struct ctp_result *": ctypes.POINTER(_native.CtpResult),
+    "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "uint64_t *": ctypes.POINTER(ctypes.c_uint64),
+    "struct ctp_redactor *": ctypes.c_void_p,
+    "const struct ctp_redactor *": ctypes.c_void_p,
+    "struct ctp_redactor **": ctypes.POINTER(ctypes.c_void_p),
 }
 
 # C field type -> the ctypes type a structure field must have.

@@ -7,7 +7,8 @@ import gen_check  # noqa: E402
 import gen_examples  # noqa: E402
 import gen_lifecycle  # noqa: E402
 import gen_policies  # noqa: E402
+import gen_redact  # noqa: E402
 import gen_tokens  # noqa: E402
 
-for mod in (gen_check, gen_tokens, gen_lifecycle, gen_policies, gen_examples):
+for mod in (gen_check, gen_tokens, gen_lifecycle, gen_policies, gen_redact, gen_examples):
     mod.main()

@@ -1,0 +1,148 @@
+//! The H1 matcher (hygiene.md) on arbitrary bytes, against a plain
+//! reference reading of H1 written here, and the streaming redactor
+//! against the whole-text redaction.
+//!
+//! Input: byte 0 picks how the stream is cut (a piece length of 1 to 64
+//! bytes) and a small candidate limit (6 to 69 bytes) so the limit's edge
+//! cases are reached with short inputs; the rest is the text.
+//!
+//! Asserts:
+//! - `redact` equals the reference redaction (real 1 MiB limit), and the
+//!   matcher with the small limit equals the reference with that limit;
+//! - the `Redactor` fed in pieces gives the same bytes, never holding back
+//!   more than the limit allows;
+//! - `occurrences` and `scan` report exactly the reference's spans, and no
+//!   report's JSON holds the occurrence's last segment (its id) when that
+//!   is 8 bytes or more (unless it is spelled like a fixed part of the JSON).
+#![no_main]
+
+use ctpolicy::redact::{self, Redactor, MAX_CANDIDATE_BYTES};
+use libfuzzer_sys::fuzz_target;
+use sha2::{Digest, Sha256};
+
+fn unit(text: &[u8], at: usize) -> Option<usize> {
+    let b = *text.get(at)?;
+    if b.is_ascii_alphanumeric() || b".-_~:".contains(&b) {
+        Some(1)
+    } else if text[at..].starts_with(b"%3A") || text[at..].starts_with(b"%3a") {
+        Some(3)
+    } else {
+        None
+    }
+}
+
+fn decode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            out.push(b':');
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// H1 word for word: try a candidate at every `krn` + colon, extend it,
+/// split the decoded text, resume after it or after its `k`.
+fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if !(rest.starts_with(b"krn:") || rest.starts_with(b"krn%3A") || rest.starts_with(b"krn%3a")) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while let Some(len) = unit(text, end) {
+            if end + len - i > limit {
+                break;
+            }
+            end += len;
+        }
+        let decoded = decode(&text[i..end]);
+        let segments: Vec<&[u8]> = decoded.split(|&b| b == b':').collect();
+        let occurrence = match segments.iter().position(|s| *s == b"customer-token") {
+            Some(first) => segments[first + 1..].iter().any(|s| !s.is_empty()),
+            None => false,
+        };
+        if occurrence {
+            found.push((i, end));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+fn reference_redact(text: &[u8], spans: &[(usize, usize)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut last = 0;
+    for &(start, end) in spans {
+        out.extend_from_slice(&text[last..start]);
+        let digest = Sha256::digest(decode(&text[start..end]));
+        out.extend_from_slice(b"[customer-token sha256:");
+        for byte in digest {
+            out.extend_from_slice(format!("{byte:02x}").as_bytes());
+        }
+        out.push(b']');
+        last = end;
+    }
+    out.extend_from_slice(&text[last..]);
+    out
+}
+
+/// Every fixed piece of a report's JSON.
+const SKELETON: &str =
+    r#"{"file":"f","line":,"column":,"length":,"fingerprint":"sha256:","well_formed":true,false,"form":"network","identity",null,"region":}"#;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, text)) = data.split_first() else { return };
+    let piece = usize::from(selector % 64) + 1;
+    let small_limit = usize::from(selector / 4) + 6;
+
+    let spans = reference(text, MAX_CANDIDATE_BYTES as usize);
+    let expected = reference_redact(text, &spans);
+    let whole = redact::redact(text);
+    assert!(whole.as_ref() == expected.as_slice(), "redact differs from the reference");
+
+    let small = reference(text, small_limit);
+    assert!(
+        redact::redact_with_limit(text, small_limit as u64) == reference_redact(text, &small),
+        "with limit {small_limit}: differs from the reference"
+    );
+
+    let mut redactor = Redactor::new();
+    let mut streamed = Vec::new();
+    for chunk in text.chunks(piece) {
+        redactor.write(chunk, &mut streamed);
+        assert!(redactor.held_back() <= MAX_CANDIDATE_BYTES as usize + 2);
+    }
+    redactor.finish(&mut streamed);
+    assert!(streamed == expected, "the stream in {piece}-byte pieces differs");
+    assert_eq!(redactor.total(), spans.len() as u64);
+
+    let found: Vec<(usize, usize)> =
+        redact::occurrences(text).map(|o| (o.offset as usize, (o.offset + o.length) as usize)).collect();
+    assert_eq!(found, spans);
+    let reports = redact::scan(text, Some("f"));
+    assert_eq!(reports.len(), spans.len());
+    for (report, &(start, end)) in reports.iter().zip(&spans) {
+        let line_start = text[..start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        assert_eq!(report.column as usize, start - line_start + 1);
+        assert_eq!(report.line as usize, text[..start].iter().filter(|&&b| b == b'\n').count() + 1);
+        let id = decode(&text[start..end]);
+        let id = id.rsplit(|&b| b == b':').next().unwrap_or_default();
+        // An id spelled like a key of the report (`fingerprint`) is a
+        // coincidence, not a leak.
+        if id.len() >= 8 && !SKELETON.as_bytes().windows(id.len()).any(|w| w == id) {
+            let json = report.to_json();
+            assert!(!json.as_bytes().windows(id.len()).any(|w| w == id), "a report holds the token's id");
+        }
+    }
+});
