@@ -45,10 +45,13 @@ fn status_constants_match_the_core_statuses() {
         (CTP_INVALID_ARGUMENT, Status::InvalidArgument),
         (CTP_INVALID_UTF8, Status::InvalidUtf8),
         (CTP_PANIC, Status::Panic),
+        (CTP_IO_ERROR, Status::IoError),
         (CTP_INVALID_REQUEST, Status::InvalidRequest),
         (CTP_INVALID_POLICY, Status::InvalidPolicy),
         (CTP_TOKEN_INVALID, Status::TokenInvalid),
         (CTP_TRANSITION_REJECTED, Status::TransitionRejected),
+        (CTP_AUDIT_LOG_INVALID, Status::AuditLogInvalid),
+        (CTP_AUDIT_HEAD_MISMATCH, Status::AuditHeadMismatch),
     ];
     assert_eq!(pairs.len(), Status::ALL.len());
     for (constant, status) in pairs {
@@ -56,7 +59,7 @@ fn status_constants_match_the_core_statuses() {
         let name = unsafe { CStr::from_ptr(ctp_status_name(constant)) };
         assert_eq!(name.to_str().unwrap(), status.name());
     }
-    for unknown in [4, 99, 104, u32::MAX] {
+    for unknown in [5, 99, 106, u32::MAX] {
         assert_eq!(unsafe { CStr::from_ptr(ctp_status_name(unknown)) }.to_str().unwrap(), "UNKNOWN");
     }
 }
