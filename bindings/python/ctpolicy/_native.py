@@ -44,10 +44,16 @@ OK = 0
 INVALID_ARGUMENT = 1
 INVALID_UTF8 = 2
 PANIC = 3
+IO_ERROR = 4
 INVALID_REQUEST = 100
 INVALID_POLICY = 101
 TOKEN_INVALID = 102
 TRANSITION_REJECTED = 103
+AUDIT_LOG_INVALID = 104
+AUDIT_HEAD_MISMATCH = 105
+
+# ``ctp_audit_open`` flags (CTP_AUDIT_*).
+AUDIT_FSYNC = 1
 
 
 # ``ctp_charge.flags`` bits (CTP_CHARGE_*).
@@ -150,6 +156,9 @@ _bytes_in = ctypes.c_char_p  # const uint8_t *: borrowed, read-only input
 _engine = ctypes.c_void_p  # (const) struct ctp_engine *
 _engine_out = ctypes.POINTER(ctypes.c_void_p)  # struct ctp_engine **
 _buf_out = ctypes.POINTER(CtpBuf)  # struct ctp_buf *
+_u64 = ctypes.c_uint64
+_audit_log = ctypes.c_void_p  # (const) struct ctp_audit_log *
+_audit_log_out = ctypes.POINTER(ctypes.c_void_p)  # struct ctp_audit_log **
 _static_str = ctypes.c_char_p  # const char *, static: never freed
 
 #: name -> (restype, argtypes) for every function of include/ctpolicy.h.
@@ -169,6 +178,16 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         _u32,
         [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(CtpBatchCounts)],
     ),
+    # The audit trail (hygiene.md H3); declared here, wrapped by the typed API later.
+    "ctp_audit_open": (_u32, [_bytes_in, _size, _u32, _audit_log_out, _buf_out]),
+    "ctp_audit_check_json": (_u32, [_engine, _audit_log, _bytes_in, _size, _buf_out]),
+    "ctp_audit_verify": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_audit_entry_json": (
+        _u32,
+        [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out],
+    ),
+    "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
+    "ctp_audit_free": (None, [_audit_log]),
 }
 
 
