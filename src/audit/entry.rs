@@ -19,6 +19,7 @@ use crate::request;
 use crate::token;
 
 use super::clock::Clock;
+use super::scrub::redact_tokens;
 
 /// `"sha256:"` and 64 lowercase hex digits.
 pub const FINGERPRINT_LEN: usize = 71;
@@ -227,7 +228,7 @@ impl Checked {
                 }),
                 amount: self.amount,
                 currency: self.currency.as_deref().map(Cow::Borrowed),
-                decision_id: decision.decision_id.as_deref().map(Cow::Borrowed),
+                decision_id: decision.decision_id.as_deref().map(redact_tokens),
                 policy_digest,
                 engine_version,
             },
