@@ -264,6 +264,11 @@ def write_markdown(report, args):
         data = report.get(name)
         if data:
             lines += ["", f"## {name.capitalize()} binding", "", "```json", json.dumps(data, indent=1), "```"]
+    # Sections measured by other scripts (benches/audit_throughput.sh) are kept.
+    previous = (ROOT / "docs" / "BENCHMARKS.md").read_text() if (ROOT / "docs" / "BENCHMARKS.md").exists() else ""
+    kept = previous[previous.index("## Audit trail"):].rstrip("\n") if "## Audit trail" in previous else ""
+    if kept:
+        lines += ["", kept]
     (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     bars = [
         ("ctpolicy typed ctp_check", typed),
