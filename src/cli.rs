@@ -235,7 +235,7 @@ impl<'e> CheckRun<'e> {
     }
 
     fn show_progress(&self) {
-        if self.progress && self.rows % PROGRESS_EVERY == 0 {
+        if self.progress && self.rows.is_multiple_of(PROGRESS_EVERY) {
             eprint!("\rctpolicy: {} requests checked…", self.rows);
         }
     }

@@ -143,7 +143,7 @@ fn assert_h3(lines: &[String], requests: &[String], engine: &Engine, clock: Opti
             Err(error) => {
                 assert_eq!(entry["decision"], "ERROR");
                 assert_eq!(entry["status"]["status"], error.status.name());
-                assert_eq!(entry["status"]["code"], error.code.map_or(Value::Null, |c| Value::from(c)));
+                assert_eq!(entry["status"]["code"], error.code.map_or(Value::Null, Value::from));
                 assert_eq!(entry["violations"], serde_json::json!([]));
                 assert_eq!(entry["warnings"], serde_json::json!([]));
                 for key in ["required_scope", "token", "amount", "currency", "decision_id"] {

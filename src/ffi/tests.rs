@@ -154,7 +154,7 @@ fn null_with_zero_length_is_the_empty_input() {
 
 #[test]
 fn engine_out_parameter_is_written_only_on_success() {
-    let sentinel = 0x1 as *mut ctp_engine;
+    let sentinel = std::ptr::dangling_mut::<ctp_engine>();
     let mut engine = sentinel;
     let mut error = empty_buf();
     let policy = br#"{"allowed_region": ["eu1"]}"#;
