@@ -121,7 +121,7 @@ fn token_and_lifecycle(c: &mut Criterion) {
 fn batch(c: &mut Criterion) {
     let engine = Engine::from_policy_json(STRICT_POLICY.as_bytes()).unwrap();
     let lines = 10_000;
-    let input: String = std::iter::repeat(RENEWAL).take(lines).map(|r| format!("{r}\n")).collect();
+    let input: String = std::iter::repeat_n(RENEWAL, lines).map(|r| format!("{r}\n")).collect();
     let mut group = c.benchmark_group("batch");
     group.throughput(Throughput::Elements(lines as u64));
     group.sample_size(20);

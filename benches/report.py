@@ -267,6 +267,11 @@ def write_markdown(report, args):
     # Sections that their own scripts record (benches/redact_vs_sed.sh) are kept.
     for kept in sorted((ROOT / "docs" / "benchmarks").glob("*.md")):
         lines += ["", kept.read_text().rstrip()]
+    # Sections measured by other scripts (benches/audit_throughput.sh) are kept.
+    previous = (ROOT / "docs" / "BENCHMARKS.md").read_text() if (ROOT / "docs" / "BENCHMARKS.md").exists() else ""
+    kept = previous[previous.index("## Audit trail"):].rstrip("\n") if "## Audit trail" in previous else ""
+    if kept:
+        lines += ["", kept]
     (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     bars = [
         ("ctpolicy typed ctp_check", typed),

@@ -29,6 +29,10 @@
 // The library caught a panic; the call had no effect. Please report it.
 #define CTP_PANIC 3
 
+// A file could not be opened, read, written, locked or synced (the audit
+// log); the error object's message says which and why.
+#define CTP_IO_ERROR 4
+
 // The request is not a valid pre-flight request (an envelope fault).
 #define CTP_INVALID_REQUEST 100
 
@@ -40,6 +44,13 @@
 
 // `ctp_apply_event_json`: the lifecycle step is not allowed.
 #define CTP_TRANSITION_REJECTED 103
+
+// An audit log does not verify (or its last line does not, so it is not
+// appended to); the error object names the first bad entry.
+#define CTP_AUDIT_LOG_INVALID 104
+
+// `ctp_audit_verify`: the chain verifies but its head is not the expected one.
+#define CTP_AUDIT_HEAD_MISMATCH 105
 
 // Library version, major part.
 #define CTP_VERSION_MAJOR 0
@@ -55,6 +66,10 @@
 
 // Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
 #define CTP_ABI_VERSION 1
+
+// `ctp_audit_open` flag: `fdatasync` the log after every entry (else it
+// is synced by `ctp_audit_close`).
+#define CTP_AUDIT_FSYNC 1
 
 // `ctp_charge.flags`: the customer is present (on-session).
 #define CTP_CHARGE_CUSTOMER_PRESENT 1
@@ -106,6 +121,11 @@
 
 // Room for rule ids in a `ctp_verdict` list (there are 34 rules today).
 #define CTP_MAX_RULES 64
+
+// An audit log open for appending. Opaque; safe to share between threads
+// (appends are serialized by an in-process mutex and, between processes,
+// by `flock`).
+typedef struct ctp_audit_log ctp_audit_log;
 
 // An engine bound to one policy. Opaque; immutable once built; safe to
 // share between threads without locks.
@@ -326,6 +346,112 @@ const char *ctp_status_name(uint32_t status);
 // The reason code of a rule id (301 → "SCOPE_MISMATCH"), or NULL for an
 // unknown id. Static; do not free.
 const char *ctp_reason_code(uint32_t id);
+
+// Opens (or creates) the audit log at `path`.
+//
+// - `path`/`len`: the file's path, bytes as the OS takes them (not
+//   NUL-terminated). A missing or empty file is a new log.
+// - `flags`: 0, or `CTP_AUDIT_FSYNC`.
+// - `out`: receives the handle, only on `CTP_OK`. Must not be NULL.
+//   Release it with `ctp_audit_close` (or `ctp_audit_free`).
+// - `error_json`: may be NULL; on failure only, receives the error object
+//   `{"error": {"status", "code", "message"[, "line", "seq"]}}`. Release it
+//   with `ctp_buf_free`.
+//
+// Returns `CTP_OK`; `CTP_INVALID_ARGUMENT` (NULL `out`, empty path, unknown
+// flag); `CTP_IO_ERROR` (the file cannot be opened, read or locked);
+// `CTP_AUDIT_LOG_INVALID` (its last line is torn or does not verify, so
+// it is not appended to: decide nothing against it); `CTP_PANIC`.
+uint32_t ctp_audit_open(const uint8_t *path,
+                        size_t len,
+                        uint32_t flags,
+                        struct ctp_audit_log **out,
+                        struct ctp_buf *error_json);
+
+// Checks a request and records it: the pre-flight check of
+// `ctp_check_json`, with the request's entry appended to `log` **before**
+// the decision is handed out.
+//
+// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+// - `log`: from `ctp_audit_open`; may be shared by many threads at once.
+// - `out_json`: must not be NULL. On `CTP_OK` the decision JSON, byte for
+//   byte what `ctp_check_json` gives; on a check error the error object
+//   of `ctp_check_json` (an `ERROR` entry was recorded); on an audit
+//   failure the audit error object. Release it with `ctp_buf_free`.
+//
+// Returns what `ctp_check_json` returns, except that when the entry could
+// not be appended the decision is not given: `CTP_IO_ERROR` or
+// `CTP_AUDIT_LOG_INVALID` (another writer left a torn last line).
+// Treat every status but `CTP_OK` as DENY. `CTP_INVALID_ARGUMENT` (a NULL
+// engine, log or request pointer) records nothing.
+uint32_t ctp_audit_check_json(const struct ctp_engine *engine,
+                              const struct ctp_audit_log *log,
+                              const uint8_t *request_json,
+                              size_t len,
+                              struct ctp_buf *out_json);
+
+// Verifies the audit log at `path` in one streaming pass.
+//
+// - `path`/`len`: the file's path (bytes, not NUL-terminated).
+// - `expect_head`/`expect_len`: `NULL`/0, or the head the log must end
+//   in (`sha256:` and 64 lowercase hex digits), which finds entries cut
+//   off its end.
+// - `out_json`: must not be NULL. On `CTP_OK` the summary
+//   `{"entries", "first_at", "last_at", "decisions": {"ALLOW", "DENY",
+//   "ERROR"}, "head"}`; else the error object, which names the first bad
+//   entry (`line`, `seq`) and what is wrong (`code`, `message`).
+//
+// Returns `CTP_OK`; `CTP_AUDIT_LOG_INVALID` (an entry does not verify);
+// `CTP_AUDIT_HEAD_MISMATCH` (it verifies but ends in another head);
+// `CTP_IO_ERROR` (cannot be read); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
+uint32_t ctp_audit_verify(const uint8_t *path,
+                          size_t len,
+                          const uint8_t *expect_head,
+                          size_t expect_len,
+                          struct ctp_buf *out_json);
+
+// The entry line (without `\n`) that a log would hold for this request
+// as entry `seq` after a line of fingerprint `prev`; writes nothing.
+// Bindings use it to prove that their entries are the CLI's, byte for byte.
+//
+// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+// - `seq`: 1 or more.
+// - `prev`/`prev_len`: `sha256:` and 64 lowercase hex digits.
+// - `at`/`at_len`: the writer's clock to use where the entry takes it (no
+//   `now` in the request, or an `ERROR`); `NULL`/0 for the system clock.
+//   A request decided with a `now` always uses its `now`.
+// - `out_json`: must not be NULL; receives the entry line on `CTP_OK`,
+//   else the error object. Release it with `ctp_buf_free`.
+//
+// A request that cannot be decided still has an entry (an `ERROR` one):
+// this returns `CTP_OK` for it. Returns `CTP_INVALID_ARGUMENT` (NULL
+// pointers, `seq` 0, a malformed `prev`, an `at` that is not UTF-8) or
+// `CTP_PANIC`.
+uint32_t ctp_audit_entry_json(const struct ctp_engine *engine,
+                              const uint8_t *request_json,
+                              size_t len,
+                              uint64_t seq,
+                              const uint8_t *prev,
+                              size_t prev_len,
+                              const uint8_t *at,
+                              size_t at_len,
+                              struct ctp_buf *out_json);
+
+// Syncs the log to the disk (`fsync`) and releases the handle, which is
+// gone whatever the status. `NULL` is a no-op (`CTP_OK`). No other thread
+// may be using the handle.
+//
+// - `error_json`: may be NULL; on failure only, receives the error object.
+//
+// Returns `CTP_OK`, `CTP_IO_ERROR` (the sync failed: entries since the
+// last sync may not be on the disk) or `CTP_PANIC`.
+uint32_t ctp_audit_close(struct ctp_audit_log *log,
+                         struct ctp_buf *error_json);
+
+// Releases the handle without syncing (entries already written stay in
+// the file; the OS writes them to the disk in its own time). `NULL` is a
+// no-op. No other thread may be using the handle.
+void ctp_audit_free(struct ctp_audit_log *log);
 
 // The typed fast path: decides a token charge without JSON.
 //

@@ -100,7 +100,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn count_decision(&mut self, decision: &Decision) {
+    pub fn count_decision(&mut self, decision: &Decision) {
         let ids = |findings: &[crate::decision::Finding]| {
             let mut set = RuleSet::default();
             for finding in findings {
@@ -126,7 +126,7 @@ impl Summary {
         }
     }
 
-    fn count_error(&mut self, error: &Error) {
+    pub fn count_error(&mut self, error: &Error) {
         self.errors += 1;
         *self.error_codes.entry(error.code.unwrap_or(error.status.name())).or_default() += 1;
     }
@@ -185,7 +185,7 @@ impl<'e> CheckRun<'e> {
         out: &mut impl Write,
     ) -> io::Result<()> {
         if self.table && self.rows == 0 {
-            writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")?;
+            write_table_header(out)?;
         }
         while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
             if !self.table {
@@ -235,7 +235,7 @@ impl<'e> CheckRun<'e> {
     }
 
     fn show_progress(&self) {
-        if self.progress && self.rows % PROGRESS_EVERY == 0 {
+        if self.progress && self.rows.is_multiple_of(PROGRESS_EVERY) {
             eprint!("\rctpolicy: {} requests checked…", self.rows);
         }
     }
@@ -248,6 +248,11 @@ impl<'e> CheckRun<'e> {
     }
 }
 
+/// The column titles of the terminal table.
+pub fn write_table_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")
+}
+
 fn codes(findings: &[crate::decision::Finding]) -> String {
     if findings.is_empty() {
         return "-".to_owned();
@@ -255,7 +260,7 @@ fn codes(findings: &[crate::decision::Finding]) -> String {
     findings.iter().map(|f| f.code()).collect::<Vec<_>>().join(",")
 }
 
-fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::Result<()> {
+pub fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::Result<()> {
     let token = decision.token.as_ref().map_or("-".to_owned(), |t| format!("{}…", &t.fingerprint[..19]));
     writeln!(
         out,

@@ -15,22 +15,28 @@ pub enum Status {
     InvalidArgument = 1,
     InvalidUtf8 = 2,
     Panic = 3,
+    IoError = 4,
     InvalidRequest = 100,
     InvalidPolicy = 101,
     TokenInvalid = 102,
     TransitionRejected = 103,
+    AuditLogInvalid = 104,
+    AuditHeadMismatch = 105,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 11] = [
         Status::Ok,
         Status::InvalidArgument,
         Status::InvalidUtf8,
         Status::Panic,
+        Status::IoError,
         Status::InvalidRequest,
         Status::InvalidPolicy,
         Status::TokenInvalid,
         Status::TransitionRejected,
+        Status::AuditLogInvalid,
+        Status::AuditHeadMismatch,
     ];
 
     /// The constant's name without `CTP_`, as used in error objects.
@@ -40,10 +46,13 @@ impl Status {
             Status::InvalidArgument => "INVALID_ARGUMENT",
             Status::InvalidUtf8 => "INVALID_UTF8",
             Status::Panic => "PANIC",
+            Status::IoError => "IO_ERROR",
             Status::InvalidRequest => "INVALID_REQUEST",
             Status::InvalidPolicy => "INVALID_POLICY",
             Status::TokenInvalid => "TOKEN_INVALID",
             Status::TransitionRejected => "TRANSITION_REJECTED",
+            Status::AuditLogInvalid => "AUDIT_LOG_INVALID",
+            Status::AuditHeadMismatch => "AUDIT_HEAD_MISMATCH",
         }
     }
 

@@ -16,6 +16,7 @@
 //! assert!(decision.allowed());
 //! ```
 
+pub mod audit;
 pub mod charge;
 pub mod cli;
 pub mod decision;

@@ -88,10 +88,13 @@ const (
 	StatusInvalidArgument    Status = 1
 	StatusInvalidUTF8        Status = 2
 	StatusPanic              Status = 3
+	StatusIoError            Status = 4
 	StatusInvalidRequest     Status = 100
 	StatusInvalidPolicy      Status = 101
 	StatusTokenInvalid       Status = 102
 	StatusTransitionRejected Status = 103
+	StatusAuditLogInvalid    Status = 104
+	StatusAuditHeadMismatch  Status = 105
 )
 
 // statusNames are the constants' names without CTP_, as in error objects.
@@ -100,10 +103,13 @@ var statusNames = map[Status]string{
 	StatusInvalidArgument:    "INVALID_ARGUMENT",
 	StatusInvalidUTF8:        "INVALID_UTF8",
 	StatusPanic:              "PANIC",
+	StatusIoError:            "IO_ERROR",
 	StatusInvalidRequest:     "INVALID_REQUEST",
 	StatusInvalidPolicy:      "INVALID_POLICY",
 	StatusTokenInvalid:       "TOKEN_INVALID",
 	StatusTransitionRejected: "TRANSITION_REJECTED",
+	StatusAuditLogInvalid:    "AUDIT_LOG_INVALID",
+	StatusAuditHeadMismatch:  "AUDIT_HEAD_MISMATCH",
 }
 
 // Scopes of a stored record (the CTP_SCOPE_* bits of the C ABI).

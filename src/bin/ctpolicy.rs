@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use ctpolicy::audit::cli::AuditedCheckRun;
+use ctpolicy::audit::{AuditLog, AuditOptions};
 use ctpolicy::cli::{self, LineReader, Summary};
 use ctpolicy::{rules, Engine};
 
@@ -36,6 +38,33 @@ enum RulesFormat {
     Markdown,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VerifyFormat {
+    /// A readable block when stdout is a terminal, JSON otherwise.
+    Auto,
+    Json,
+    Text,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify an audit log: every entry's JSON, seq and prev.
+    ///
+    /// Exit status: 0 when the chain verifies (and its head is the expected
+    /// one), 1 when it does not (the first bad entry is named), 2 when the
+    /// file cannot be read.
+    Verify {
+        /// Also fail unless the log's head (fingerprint of its last line)
+        /// is this one: finds entries cut off its end.
+        #[arg(long, value_name = "sha256:HEX")]
+        expect_head: Option<String>,
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Auto)]
+        format: VerifyFormat,
+        /// The audit log (JSON Lines).
+        file: PathBuf,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check pre-flight requests (JSON Lines; stdin when no FILE).
@@ -51,8 +80,20 @@ enum Command {
         summary: bool,
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
+        /// Append one chained entry per request to this audit log, before
+        /// its decision is written out (hygiene.md H3).
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<PathBuf>,
+        /// fsync the audit log after every entry (else once at the end).
+        #[arg(long, requires = "audit_log")]
+        audit_fsync: bool,
         /// Request files, one JSON request a line.
         files: Vec<PathBuf>,
+    },
+    /// The audit trail: `ctpolicy audit verify FILE`.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Parse tokens read from stdin, one a line (never from argv: it is
     /// visible to every user of the machine).
@@ -104,7 +145,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { policy, summary, format, files } => check(policy.as_deref(), summary, format, &files),
+        Command::Check { policy, summary, format, audit_log, audit_fsync, files } => {
+            let audit = audit_log.as_deref().map(|path| (path, AuditOptions { fsync_each: audit_fsync }));
+            check(policy.as_deref(), summary, format, audit, &files)
+        }
+        Command::Audit { command: AuditCommand::Verify { expect_head, format, file } } => {
+            audit_verify(&file, expect_head.as_deref(), format)
+        }
         Command::Token => token(),
         Command::Apply { record, event } => apply(record.as_deref(), &event),
         Command::Rules { format } => print_rules(format),
@@ -188,7 +235,13 @@ impl<R: BufRead> BufRead for NamedReader<R> {
     }
 }
 
-fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
+fn check(
+    policy: Option<&Path>,
+    summary: bool,
+    format: Format,
+    audit: Option<(&Path, AuditOptions)>,
+    files: &[PathBuf],
+) -> io::Result<u8> {
     let stdout = io::stdout();
     let table = match format {
         Format::Auto => stdout.is_terminal(),
@@ -215,6 +268,9 @@ fn check(policy: Option<&Path>, summary: bool, format: Format, files: &[PathBuf]
             return Ok(2);
         }
     };
+    if let Some((path, options)) = audit {
+        return check_audited(&engine, path, options, summary, table, files, &mut out);
+    }
     let mut run = cli::CheckRun::new(&engine, table, io::stderr().is_terminal());
     let mut unreadable = false;
     if files.is_empty() {
@@ -268,6 +324,78 @@ fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
     };
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     ctpolicy::redact::cli::scan_files(files, table, summary, &mut out, &mut io::stderr().lock())
+}
+
+/// `check --audit-log`: the log is opened (and its end verified) before
+/// anything is decided; every decision is written after its entry.
+fn check_audited(
+    engine: &Engine,
+    path: &Path,
+    options: AuditOptions,
+    summary: bool,
+    table: bool,
+    files: &[PathBuf],
+    out: &mut impl Write,
+) -> io::Result<u8> {
+    let log = match AuditLog::open(path, options) {
+        Ok(log) => log,
+        Err(failure) => {
+            eprintln!("ctpolicy: the audit log cannot be appended to, nothing was decided: {failure}");
+            return Ok(2);
+        }
+    };
+    // With --audit-fsync every entry is its own append and reaches the disk
+    // before its decision is written; else entries go in groups (one lock
+    // hold and one write each) and the log is synced at the end.
+    let group = if options.fsync_each { 1 } else { ctpolicy::audit::cli::GROUP_ENTRIES };
+    let mut run = AuditedCheckRun::new(engine, &log, table, group);
+    let mut unreadable = false;
+    if files.is_empty() {
+        run.stream("<stdin>", LineReader::new(io::stdin().lock()), out)?;
+    } else {
+        for path in files {
+            match File::open(path) {
+                Ok(file) => {
+                    let name = path.display().to_string();
+                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), out)?;
+                }
+                Err(error) => {
+                    eprintln!("ctpolicy: {}: {error}", path.display());
+                    unreadable = true;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    let totals = run.finish();
+    if summary {
+        eprint!("{}", totals.render());
+    }
+    let code = if unreadable || totals.errors > 0 {
+        2
+    } else if totals.denied > 0 {
+        1
+    } else {
+        0
+    };
+    drop(run);
+    if let Err(failure) = log.close() {
+        eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
+        return Ok(2);
+    }
+    Ok(code)
+}
+
+fn audit_verify(file: &Path, expect_head: Option<&str>, format: VerifyFormat) -> io::Result<u8> {
+    let json = match format {
+        VerifyFormat::Auto => !io::stdout().is_terminal(),
+        VerifyFormat::Json => true,
+        VerifyFormat::Text => false,
+    };
+    let outcome = ctpolicy::audit::cli::verify_command(file, expect_head, json);
+    io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
+    io::stderr().lock().write_all(outcome.stderr.as_bytes())?;
+    Ok(outcome.exit)
 }
 
 fn token() -> io::Result<u8> {

@@ -23,7 +23,9 @@ use crate::decision::Engine;
 use crate::error::{Error, Status};
 use crate::{lifecycle, rules, token};
 
+mod audit;
 mod fast;
+pub use audit::*;
 pub use fast::*;
 mod many;
 pub use many::*;
@@ -42,6 +44,9 @@ pub const CTP_INVALID_ARGUMENT: u32 = 1;
 pub const CTP_INVALID_UTF8: u32 = 2;
 /// The library caught a panic; the call had no effect. Please report it.
 pub const CTP_PANIC: u32 = 3;
+/// A file could not be opened, read, written, locked or synced (the audit
+/// log); the error object's message says which and why.
+pub const CTP_IO_ERROR: u32 = 4;
 /// The request is not a valid pre-flight request (an envelope fault).
 pub const CTP_INVALID_REQUEST: u32 = 100;
 /// The policy did not load.
@@ -50,6 +55,11 @@ pub const CTP_INVALID_POLICY: u32 = 101;
 pub const CTP_TOKEN_INVALID: u32 = 102;
 /// `ctp_apply_event_json`: the lifecycle step is not allowed.
 pub const CTP_TRANSITION_REJECTED: u32 = 103;
+/// An audit log does not verify (or its last line does not, so it is not
+/// appended to); the error object names the first bad entry.
+pub const CTP_AUDIT_LOG_INVALID: u32 = 104;
+/// `ctp_audit_verify`: the chain verifies but its head is not the expected one.
+pub const CTP_AUDIT_HEAD_MISMATCH: u32 = 105;
 
 /// Library version, major part.
 pub const CTP_VERSION_MAJOR: u32 = 0;
@@ -370,10 +380,13 @@ fn status_name_c(status: Status) -> &'static std::ffi::CStr {
         Status::InvalidArgument => c"INVALID_ARGUMENT",
         Status::InvalidUtf8 => c"INVALID_UTF8",
         Status::Panic => c"PANIC",
+        Status::IoError => c"IO_ERROR",
         Status::InvalidRequest => c"INVALID_REQUEST",
         Status::InvalidPolicy => c"INVALID_POLICY",
         Status::TokenInvalid => c"TOKEN_INVALID",
         Status::TransitionRejected => c"TRANSITION_REJECTED",
+        Status::AuditLogInvalid => c"AUDIT_LOG_INVALID",
+        Status::AuditHeadMismatch => c"AUDIT_HEAD_MISMATCH",
     }
 }
 

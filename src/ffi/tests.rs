@@ -45,10 +45,13 @@ fn status_constants_match_the_core_statuses() {
         (CTP_INVALID_ARGUMENT, Status::InvalidArgument),
         (CTP_INVALID_UTF8, Status::InvalidUtf8),
         (CTP_PANIC, Status::Panic),
+        (CTP_IO_ERROR, Status::IoError),
         (CTP_INVALID_REQUEST, Status::InvalidRequest),
         (CTP_INVALID_POLICY, Status::InvalidPolicy),
         (CTP_TOKEN_INVALID, Status::TokenInvalid),
         (CTP_TRANSITION_REJECTED, Status::TransitionRejected),
+        (CTP_AUDIT_LOG_INVALID, Status::AuditLogInvalid),
+        (CTP_AUDIT_HEAD_MISMATCH, Status::AuditHeadMismatch),
     ];
     assert_eq!(pairs.len(), Status::ALL.len());
     for (constant, status) in pairs {
@@ -56,7 +59,7 @@ fn status_constants_match_the_core_statuses() {
         let name = unsafe { CStr::from_ptr(ctp_status_name(constant)) };
         assert_eq!(name.to_str().unwrap(), status.name());
     }
-    for unknown in [4, 99, 104, u32::MAX] {
+    for unknown in [5, 99, 106, u32::MAX] {
         assert_eq!(unsafe { CStr::from_ptr(ctp_status_name(unknown)) }.to_str().unwrap(), "UNKNOWN");
     }
 }
@@ -151,7 +154,7 @@ fn null_with_zero_length_is_the_empty_input() {
 
 #[test]
 fn engine_out_parameter_is_written_only_on_success() {
-    let sentinel = 0x1 as *mut ctp_engine;
+    let sentinel = std::ptr::dangling_mut::<ctp_engine>();
     let mut engine = sentinel;
     let mut error = empty_buf();
     let policy = br#"{"allowed_region": ["eu1"]}"#;

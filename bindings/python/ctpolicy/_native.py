@@ -52,6 +52,12 @@ INVALID_REQUEST = _tables.STATUS_INVALID_REQUEST
 INVALID_POLICY = _tables.STATUS_INVALID_POLICY
 TOKEN_INVALID = _tables.STATUS_TOKEN_INVALID
 TRANSITION_REJECTED = _tables.STATUS_TRANSITION_REJECTED
+IO_ERROR = _tables.STATUS_IO_ERROR
+AUDIT_LOG_INVALID = _tables.STATUS_AUDIT_LOG_INVALID
+AUDIT_HEAD_MISMATCH = _tables.STATUS_AUDIT_HEAD_MISMATCH
+
+# ``ctp_audit_open`` flags (CTP_AUDIT_*).
+AUDIT_FSYNC = 1
 
 
 # ``ctp_charge.flags`` bits (CTP_CHARGE_*).
@@ -201,6 +207,9 @@ _bytes_in = ctypes.c_char_p  # const uint8_t *: borrowed, read-only input
 _engine = ctypes.c_void_p  # (const) struct ctp_engine *
 _engine_out = ctypes.POINTER(ctypes.c_void_p)  # struct ctp_engine **
 _buf_out = ctypes.POINTER(CtpBuf)  # struct ctp_buf *
+_u64 = ctypes.c_uint64
+_audit_log = ctypes.c_void_p  # (const) struct ctp_audit_log *
+_audit_log_out = ctypes.POINTER(ctypes.c_void_p)  # struct ctp_audit_log **
 _static_str = ctypes.c_char_p  # const char *, static: never freed
 
 #: name -> (restype, argtypes) for every function of include/ctpolicy.h.
@@ -247,6 +256,16 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ctp_redactor_count": (_u32, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
     "ctp_redactor_free": (None, [ctypes.c_void_p]),
     "ctp_scan": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
+    # The audit trail (hygiene.md H3); declared here, wrapped by the typed API later.
+    "ctp_audit_open": (_u32, [_bytes_in, _size, _u32, _audit_log_out, _buf_out]),
+    "ctp_audit_check_json": (_u32, [_engine, _audit_log, _bytes_in, _size, _buf_out]),
+    "ctp_audit_verify": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_audit_entry_json": (
+        _u32,
+        [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out],
+    ),
+    "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
+    "ctp_audit_free": (None, [_audit_log]),
 }
 
 

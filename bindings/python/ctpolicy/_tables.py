@@ -125,10 +125,13 @@ STATUSES: Final[tuple[tuple[int, str], ...]] = (
     (1, "INVALID_ARGUMENT"),
     (2, "INVALID_UTF8"),
     (3, "PANIC"),
+    (4, "IO_ERROR"),
     (100, "INVALID_REQUEST"),
     (101, "INVALID_POLICY"),
     (102, "TOKEN_INVALID"),
     (103, "TRANSITION_REJECTED"),
+    (104, "AUDIT_LOG_INVALID"),
+    (105, "AUDIT_HEAD_MISMATCH"),
 )
 
 # The statuses by name (CTP_* of the header).
@@ -136,10 +139,13 @@ STATUS_OK: Final = 0
 STATUS_INVALID_ARGUMENT: Final = 1
 STATUS_INVALID_UTF8: Final = 2
 STATUS_PANIC: Final = 3
+STATUS_IO_ERROR: Final = 4
 STATUS_INVALID_REQUEST: Final = 100
 STATUS_INVALID_POLICY: Final = 101
 STATUS_TOKEN_INVALID: Final = 102
 STATUS_TRANSITION_REJECTED: Final = 103
+STATUS_AUDIT_LOG_INVALID: Final = 104
+STATUS_AUDIT_HEAD_MISMATCH: Final = 105
 
 #: (scope, CTP_SCOPE_* bit) of the scopes the engine knows.
 SCOPES: Final[tuple[tuple[str, int], ...]] = (

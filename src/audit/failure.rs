@@ -1,0 +1,135 @@
+//! Why an audit log could not be written or does not verify, naming the
+//! first bad entry. Messages never quote a line of the log: a tampered
+//! line could hold anything, a token included.
+
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+
+use crate::error::Status;
+
+/// What kind of failure, and so which status and exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFailureKind {
+    /// The file could not be opened, read, locked or written (`IO_ERROR`).
+    Io,
+    /// The log does not verify, or its last line does not, so it may not
+    /// be appended to (`AUDIT_LOG_INVALID`).
+    Invalid,
+    /// The chain verifies but its head is not the one expected
+    /// (`AUDIT_HEAD_MISMATCH`): entries were cut off its end, or it is
+    /// another log.
+    HeadMismatch,
+    /// An argument is not acceptable (`INVALID_ARGUMENT`), e.g. an
+    /// expected head that is not a fingerprint.
+    Argument,
+}
+
+/// A failed audit call.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditFailure {
+    pub kind: AuditFailureKind,
+    /// A stable code: `IO_ERROR`, `TORN_LINE`, `LINE_TOO_LONG`, `NOT_JSON`,
+    /// `NOT_AN_ENTRY`, `NOT_CANONICAL`, `SEQ_MISMATCH`, `PREV_MISMATCH`,
+    /// `HEAD_MISMATCH`, `INVALID_ARGUMENT`.
+    pub code: &'static str,
+    /// The 1-based line of the first bad entry, where there is one.
+    pub line: Option<u64>,
+    /// The `seq` that line should have had (its position in the chain).
+    pub seq: Option<u64>,
+    pub message: String,
+}
+
+impl AuditFailure {
+    pub fn io(what: &str, error: &io::Error) -> AuditFailure {
+        AuditFailure {
+            kind: AuditFailureKind::Io,
+            code: "IO_ERROR",
+            line: None,
+            seq: None,
+            message: format!("{what}: {error}"),
+        }
+    }
+
+    /// A fault of the entry on `line` (when known), the `seq`-th of the
+    /// chain.
+    pub fn entry(code: &'static str, line: Option<u64>, seq: u64, message: impl Into<String>) -> AuditFailure {
+        let place = match line {
+            Some(line) => format!("line {line} (seq {seq})"),
+            None => format!("the last line (seq {seq})"),
+        };
+        AuditFailure {
+            kind: AuditFailureKind::Invalid,
+            code,
+            line,
+            seq: Some(seq),
+            message: format!("{place}: {}", message.into()),
+        }
+    }
+
+    /// A fault of the log not tied to one entry's place in the chain.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> AuditFailure {
+        AuditFailure { kind: AuditFailureKind::Invalid, code, line: None, seq: None, message: message.into() }
+    }
+
+    pub fn argument(message: impl Into<String>) -> AuditFailure {
+        AuditFailure {
+            kind: AuditFailureKind::Argument,
+            code: "INVALID_ARGUMENT",
+            line: None,
+            seq: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match self.kind {
+            AuditFailureKind::Io => Status::IoError,
+            AuditFailureKind::Invalid => Status::AuditLogInvalid,
+            AuditFailureKind::HeadMismatch => Status::AuditHeadMismatch,
+            AuditFailureKind::Argument => Status::InvalidArgument,
+        }
+    }
+
+    /// `{"error":{"status":…,"code":…,"message":…,"line":…,"seq":…}}`,
+    /// `line` and `seq` left out when the failure is not about one entry.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            status: &'static str,
+            code: &'static str,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            line: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            seq: Option<u64>,
+        }
+        #[derive(Serialize)]
+        struct Wrapper<'a> {
+            error: Body<'a>,
+        }
+        let body = Body {
+            status: self.status().name(),
+            code: self.code,
+            message: &self.message,
+            line: self.line,
+            seq: self.seq,
+        };
+        serde_json::to_string(&Wrapper { error: body }).expect("an error object always serializes")
+    }
+}
+
+impl fmt::Display for AuditFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status().name(), self.code, self.message)
+    }
+}
+
+impl fmt::Debug for AuditFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl std::error::Error for AuditFailure {}
