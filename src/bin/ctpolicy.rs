@@ -92,10 +92,10 @@ enum VaultCommand {
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// The time to judge future and stale timestamps against (RFC 3339).
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", allow_hyphen_values = true)]
         now: Option<String>,
         /// Flag ACTIVE records unused for more than N days (needs --now).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
         stale_days: Option<String>,
         /// Print records read, records without findings and counts per code on stderr.
         #[arg(long)]

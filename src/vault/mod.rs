@@ -419,6 +419,3 @@ impl Findings<'_> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
