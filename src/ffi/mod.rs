@@ -25,6 +25,8 @@ use crate::{lifecycle, rules, token};
 
 mod fast;
 pub use fast::*;
+mod vault;
+pub use vault::*;
 
 /// Success.
 pub const CTP_OK: u32 = 0;
