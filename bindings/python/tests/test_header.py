@@ -31,6 +31,10 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_charge *": ctypes.POINTER(_native.CtpCharge),
     "struct ctp_verdict *": ctypes.POINTER(_native.CtpVerdict),
     "struct ctp_batch_counts *": ctypes.POINTER(_native.CtpBatchCounts),
+    "int64_t": ctypes.c_int64,
+    "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "struct ctp_vault *": ctypes.c_void_p,
+    "struct ctp_vault **": ctypes.POINTER(ctypes.c_void_p),
 }
 
 # C field type -> the ctypes type a structure field must have.
