@@ -382,3 +382,37 @@ fn a_read_error_midway_keeps_the_output_and_exits_2() {
     assert!(stderr.contains("/proc/self/mem"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The lint streams: 300,000 records of about 300 bytes (90 MB) lint in
+/// well under what holding them would take; the duplicate tables are about
+/// 128 bytes a record (vault.md). The 10,000,000-record measurement is
+/// benches/vault_lint.sh (docs/BENCHMARKS.md).
+#[test]
+fn memory_is_bounded_by_the_duplicate_tables() {
+    let dir = temp_dir("rss");
+    let path = dir.join("big.jsonl");
+    let records = 300_000u64;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for i in 0..records {
+        writeln!(
+            out,
+            r#"{{"customer_token":"krn:customer-token:eu1:{i:08x}-5b1c-4e8f-9a6d-{i:012x}","customer_token_reference":"sub-{i}","scopes":["payment:customer_not_present"],"state":"ACTIVE","created_at":"2025-11-02T09:14:00Z","last_used_at":"2026-10-02T09:15:12Z","customer_id":"cus-{i}","subscription_id":"plan-gold-{i}","note":"padding so that a record is about three hundred bytes"}}"#
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let output = Command::new("bash")
+        .args(["-c", &format!("command time -f %M {BIN} vault lint --format jsonl big.jsonl >/dev/null")])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let max_rss_kib: u64 = stderr.trim().lines().last().unwrap().trim().parse().unwrap_or_else(|_| panic!("{stderr}"));
+    let budget_kib = 10 * 1024 + records * 140 / 1024;
+    assert!(size / 1024 > 2 * budget_kib, "the export must dwarf the budget to prove anything");
+    assert!(max_rss_kib < budget_kib, "max RSS {max_rss_kib} KiB for {records} records (budget {budget_kib} KiB)");
+}
