@@ -416,3 +416,52 @@ fn memory_is_bounded_by_the_duplicate_tables() {
     assert!(size / 1024 > 2 * budget_kib, "the export must dwarf the budget to prove anything");
     assert!(max_rss_kib < budget_kib, "max RSS {max_rss_kib} KiB for {records} records (budget {budget_kib} KiB)");
 }
+
+/// The README's "Check your token store" output is what the command prints.
+#[test]
+fn readme_example_output_is_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("## Check your token store").nth(1).expect("the README section");
+    let block = section.split("```console\n").nth(1).unwrap().split("```").next().unwrap();
+    let (_, shown) = block.split_once("examples/vault/tokens.jsonl\n").unwrap();
+    let (shown, exit) = shown.split_once("$ echo $?\n").unwrap();
+    let out = run_in(
+        root,
+        &[
+            "vault",
+            "lint",
+            "--policy",
+            "examples/vault/policy.json",
+            "--now",
+            "2026-11-30T00:00:00Z",
+            "--stale-days",
+            "180",
+            "--summary",
+            "--format",
+            "table",
+            "examples/vault/tokens.jsonl",
+        ],
+        b"",
+    );
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(printed, shown);
+    assert_eq!(exit.trim(), out.status.code().unwrap().to_string());
+    let jsonl = section.split("```json\n").nth(1).unwrap().split("```").next().unwrap().trim();
+    let piped = run_in(
+        root,
+        &[
+            "vault",
+            "lint",
+            "--policy",
+            "examples/vault/policy.json",
+            "--now",
+            "2026-11-30T00:00:00Z",
+            "--stale-days",
+            "180",
+            "examples/vault/tokens.jsonl",
+        ],
+        b"",
+    );
+    assert!(String::from_utf8_lossy(&piped.stdout).lines().any(|l| l == jsonl), "{jsonl}");
+}

@@ -195,7 +195,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
             summary.count(&findings);
             for finding in &findings {
                 if args.table {
-                    table.add(file_index, line_number, finding, &files);
+                    table.add(file_index, line_number, finding);
                 } else {
                     write_jsonl(out, &source.name, line_number, finding, &files)?;
                 }
@@ -257,7 +257,7 @@ struct TableRow {
 }
 
 impl Table {
-    fn add(&mut self, file: usize, line: u64, finding: &VaultFinding, _files: &Files) {
+    fn add(&mut self, file: usize, line: u64, finding: &VaultFinding) {
         self.rows.entry(finding.code).or_default().push(TableRow {
             file,
             line,
