@@ -136,6 +136,11 @@ typedef struct ctp_engine ctp_engine;
 // from one thread to another between calls).
 typedef struct ctp_redactor ctp_redactor;
 
+// A vault lint over one export. Opaque. It remembers every record fed
+// (as keyed hashes, never tokens) to find duplicates, so it is **not**
+// thread-safe: one thread at a time, or a lock around each call.
+typedef struct ctp_vault ctp_vault;
+
 // A byte buffer owned by the library. Release it with `ctp_buf_free`.
 typedef struct ctp_buf {
   // The bytes (UTF-8 JSON, not NUL-terminated); NULL when empty.
@@ -648,6 +653,60 @@ uint32_t ctp_scan(const uint8_t *text,
                   size_t len,
                   struct ctp_buf *out_jsonl,
                   size_t *count);
+
+// Starts a vault lint.
+//
+// - `policy_json`/`policy_len`: a policy (`NULL`/0 is the default policy);
+//   it is loaded strictly, and only its `allowed_regions` is used.
+// - `now`/`now_len`: the time to judge `FUTURE_TIMESTAMP` and `STALE`
+//   against, an RFC 3339 timestamp (UTF-8, not NUL-terminated); `NULL`/0
+//   leaves those checks out.
+// - `stale_days`: report `STALE` for ACTIVE records unused for more than
+//   this many days; negative (e.g. -1) leaves the check out. Needs `now`.
+// - `out`: receives the new lint, only on `CTP_OK`. Must not be NULL.
+//   Release it with `ctp_vault_free`.
+// - `error_json`: may be NULL. When not NULL it receives, on failure only,
+//   the error object; release it with `ctp_buf_free`. A bad `now` is
+//   `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days` without
+//   `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+// `CTP_INVALID_POLICY` or `CTP_PANIC`.
+uint32_t ctp_vault_new(const uint8_t *policy_json,
+                       size_t policy_len,
+                       const uint8_t *now,
+                       size_t now_len,
+                       int64_t stale_days,
+                       struct ctp_vault **out,
+                       struct ctp_buf *error_json);
+
+// Lints the next record of the export.
+//
+// - `vault`: from `ctp_vault_new`; not shared between threads at once.
+// - `record`/`len`: one stored record as JSON (rules.md section 3), the
+//   bytes as stored (a record that is not a JSON object is itself a
+//   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
+//   1 over every call on this lint, is the findings' `line`.
+// - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
+//   record's findings as JSON Lines (one object and `\n` each, in vault.md
+//   V1 order, with the keys `line`, `code`, `severity`, `detail`,
+//   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
+//   when there is none. Release it with `ctp_buf_free`. On another status
+//   it receives the error object.
+// - `count`: may be NULL; otherwise receives the number of findings on
+//   `CTP_OK`.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or
+// `out_findings_jsonl`, or `record` NULL with a length) or `CTP_PANIC`.
+// A failed call does not count as a record.
+uint32_t ctp_vault_feed(struct ctp_vault *vault,
+                        const uint8_t *record,
+                        size_t len,
+                        struct ctp_buf *out_findings_jsonl,
+                        size_t *count);
+
+// Releases a vault lint. `NULL` is a no-op. It must not be used after.
+void ctp_vault_free(struct ctp_vault *vault);
 
 #ifdef __cplusplus
 }  // extern "C"

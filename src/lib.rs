@@ -32,6 +32,7 @@ pub mod request;
 pub mod rules;
 pub mod timestamp;
 pub mod token;
+pub mod vault;
 
 pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
 pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};

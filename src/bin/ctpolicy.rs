@@ -140,6 +140,36 @@ enum Command {
         /// Files to scan (stdin when none; `-` is stdin).
         files: Vec<PathBuf>,
     },
+    /// Check an export of stored token records (vault.md).
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Lint a JSON Lines export of token records (stdin when no FILE, `-`
+    /// is stdin; several files are one export).
+    ///
+    /// Exit status: 0 when no finding is an error, 1 when any is, 2 when a
+    /// file cannot be read, the policy does not load, or an option is invalid.
+    Lint {
+        /// Policy JSON file; only its allowed_regions is used.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// The time to judge future and stale timestamps against (RFC 3339).
+        #[arg(long, value_name = "T", allow_hyphen_values = true)]
+        now: Option<String>,
+        /// Flag ACTIVE records unused for more than N days (needs --now).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        stale_days: Option<String>,
+        /// Print records read, records without findings and counts per code on stderr.
+        #[arg(long)]
+        summary: bool,
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// Export files, one JSON record a line.
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -160,6 +190,12 @@ fn main() -> ExitCode {
             ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), &mut io::stderr().lock())
         }
         Command::Scan { summary, format, files } => scan(summary, format, &files),
+        Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, files }) => {
+            let table = format == Format::Table || (format == Format::Auto && io::stdout().is_terminal());
+            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files };
+            let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            ctpolicy::vault::cli::run(&args, &mut out, &mut io::stderr().lock()).map(|outcome| outcome.exit)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

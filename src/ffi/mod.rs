@@ -35,6 +35,8 @@ mod verdict;
 pub use verdict::*;
 mod redact;
 pub use redact::*;
+mod vault;
+pub use vault::*;
 
 /// Success.
 pub const CTP_OK: u32 = 0;

@@ -44,6 +44,7 @@ from ._types import (
     Verdict,
     Violation,
 )
+from ._vault import VaultFinding, VaultLint
 from ._version import __version__
 
 __all__ = [
@@ -64,6 +65,8 @@ __all__ = [
     "TokenInfo",
     "Transition",
     "TransitionError",
+    "VaultFinding",
+    "VaultLint",
     "Verdict",
     "Violation",
     "__version__",

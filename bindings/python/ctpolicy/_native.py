@@ -266,6 +266,12 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     ),
     "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
     "ctp_audit_free": (None, [_audit_log]),
+    "ctp_vault_new": (
+        _u32,
+        [_bytes_in, _size, _bytes_in, _size, ctypes.c_int64, _engine_out, _buf_out],
+    ),
+    "ctp_vault_feed": (_u32, [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(_size)]),
+    "ctp_vault_free": (None, [_engine]),
 }
 
 
@@ -384,6 +390,9 @@ _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
 _ctp_check = lib.ctp_check
 _ctp_check_batch = lib.ctp_check_batch
+_ctp_vault_new = lib.ctp_vault_new
+_ctp_vault_feed = lib.ctp_vault_feed
+_ctp_vault_free = lib.ctp_vault_free
 _string_at = ctypes.string_at
 _byref = ctypes.byref
 
@@ -488,3 +497,42 @@ def reason_code(rule_id: int) -> Optional[str]:
         return None
     raw: Optional[bytes] = lib.ctp_reason_code(rule_id)
     return raw.decode("utf-8") if raw else None
+
+
+def vault_new(policy: Optional[bytes], now: Optional[bytes], stale_days: int) -> tuple[int, int, bytes]:
+    """``ctp_vault_new``: (status, lint address or 0, error JSON or b"")."""
+    vault = ctypes.c_void_p()
+    err = CtpBuf()
+    try:
+        status = _ctp_vault_new(
+            policy,
+            len(policy) if policy is not None else 0,
+            now,
+            len(now) if now is not None else 0,
+            stale_days,
+            _byref(vault),
+            _byref(err),
+        )
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    if status != OK:
+        return status, 0, data
+    return status, int(vault.value or 0), data
+
+
+def vault_free(vault: int) -> None:
+    """``ctp_vault_free``; 0 is a no-op."""
+    _ctp_vault_free(vault)
+
+
+def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
+    """``ctp_vault_feed``: (status, findings as JSON Lines or error JSON)."""
+    buf = CtpBuf()
+    count = ctypes.c_size_t()
+    try:
+        status = _ctp_vault_feed(vault, record, len(record), _byref(buf), _byref(count))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data

@@ -43,6 +43,9 @@ C_TO_CTYPES: dict[str, Any] = {
     "struct ctp_redactor *": ctypes.c_void_p,
     "const struct ctp_redactor *": ctypes.c_void_p,
     "struct ctp_redactor **": ctypes.POINTER(ctypes.c_void_p),
+    "int64_t": ctypes.c_int64,
+    "struct ctp_vault *": ctypes.c_void_p,
+    "struct ctp_vault **": ctypes.POINTER(ctypes.c_void_p),
 }
 
 # C field type -> the ctypes type a structure field must have.

@@ -9,6 +9,7 @@ import gen_lifecycle  # noqa: E402
 import gen_policies  # noqa: E402
 import gen_redact  # noqa: E402
 import gen_tokens  # noqa: E402
+import gen_vault  # noqa: E402
 
-for mod in (gen_check, gen_tokens, gen_lifecycle, gen_policies, gen_redact, gen_examples):
+for mod in (gen_check, gen_tokens, gen_lifecycle, gen_policies, gen_redact, gen_examples, gen_vault):
     mod.main()

@@ -1,0 +1,263 @@
+//! The vault lint through the C ABI (vault.md): a handle fed one stored
+//! record at a time, findings out as JSON Lines.
+
+use super::{ctp_buf, deliver, guard, input, into_buf, invalid_argument, null_with_length};
+use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use crate::error::{Error, Status};
+use crate::vault::{VaultLint, VaultOptions};
+
+/// A vault lint over one export. Opaque. It remembers every record fed
+/// (as keyed hashes, never tokens) to find duplicates, so it is **not**
+/// thread-safe: one thread at a time, or a lock around each call.
+pub struct ctp_vault {
+    lint: VaultLint,
+}
+
+/// Starts a vault lint.
+///
+/// - `policy_json`/`policy_len`: a policy (`NULL`/0 is the default policy);
+///   it is loaded strictly, and only its `allowed_regions` is used.
+/// - `now`/`now_len`: the time to judge `FUTURE_TIMESTAMP` and `STALE`
+///   against, an RFC 3339 timestamp (UTF-8, not NUL-terminated); `NULL`/0
+///   leaves those checks out.
+/// - `stale_days`: report `STALE` for ACTIVE records unused for more than
+///   this many days; negative (e.g. -1) leaves the check out. Needs `now`.
+/// - `out`: receives the new lint, only on `CTP_OK`. Must not be NULL.
+///   Release it with `ctp_vault_free`.
+/// - `error_json`: may be NULL. When not NULL it receives, on failure only,
+///   the error object; release it with `ctp_buf_free`. A bad `now` is
+///   `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days` without
+///   `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
+///
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+/// `CTP_INVALID_POLICY` or `CTP_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_vault_new(
+    policy_json: *const u8,
+    policy_len: usize,
+    now: *const u8,
+    now_len: usize,
+    stale_days: i64,
+    out: *mut *mut ctp_vault,
+    error_json: *mut ctp_buf,
+) -> u32 {
+    guard(CTP_PANIC, || {
+        let result = (|| {
+            if out.is_null() {
+                return Err(invalid_argument("out"));
+            }
+            let policy = input(policy_json, policy_len).map_err(|_| null_with_length("policy_json"))?;
+            let now = input(now, now_len).map_err(|_| null_with_length("now"))?;
+            let now = std::str::from_utf8(now)
+                .map_err(|_| Error::new(Status::InvalidUtf8, None, "now: input is not UTF-8"))?;
+            let now = (!now.is_empty()).then_some(now);
+            let policy = crate::policy::Policy::from_json(policy)?;
+            let stale_days = u64::try_from(stale_days).ok();
+            VaultOptions::new(Some(&policy), now, stale_days)
+        })();
+        match result {
+            Ok(options) => {
+                out.write(Box::into_raw(Box::new(ctp_vault { lint: VaultLint::new(options) })));
+                CTP_OK
+            }
+            Err(error) => deliver(error_json, Err(error)),
+        }
+    })
+}
+
+/// Lints the next record of the export.
+///
+/// - `vault`: from `ctp_vault_new`; not shared between threads at once.
+/// - `record`/`len`: one stored record as JSON (rules.md section 3), the
+///   bytes as stored (a record that is not a JSON object is itself a
+///   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
+///   1 over every call on this lint, is the findings' `line`.
+/// - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
+///   record's findings as JSON Lines (one object and `\n` each, in vault.md
+///   V1 order, with the keys `line`, `code`, `severity`, `detail`,
+///   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
+///   when there is none. Release it with `ctp_buf_free`. On another status
+///   it receives the error object.
+/// - `count`: may be NULL; otherwise receives the number of findings on
+///   `CTP_OK`.
+///
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or
+/// `out_findings_jsonl`, or `record` NULL with a length) or `CTP_PANIC`.
+/// A failed call does not count as a record.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_vault_feed(
+    vault: *mut ctp_vault,
+    record: *const u8,
+    len: usize,
+    out_findings_jsonl: *mut ctp_buf,
+    count: *mut usize,
+) -> u32 {
+    guard(CTP_PANIC, || {
+        if out_findings_jsonl.is_null() {
+            return CTP_INVALID_ARGUMENT;
+        }
+        let result = (|| {
+            let vault = vault.as_mut().ok_or_else(|| invalid_argument("vault"))?;
+            let record = input(record, len).map_err(|_| null_with_length("record"))?;
+            Ok(vault.lint.feed(record))
+        })();
+        match result {
+            Ok(findings) => {
+                let mut text = String::with_capacity(findings.len() * 200);
+                for finding in &findings {
+                    text.push_str(&finding.to_json());
+                    text.push('\n');
+                }
+                if !count.is_null() {
+                    count.write(findings.len());
+                }
+                out_findings_jsonl.write(into_buf(text));
+                CTP_OK
+            }
+            Err(error) => deliver(out_findings_jsonl, Err(error)),
+        }
+    })
+}
+
+/// Releases a vault lint. `NULL` is a no-op. It must not be used after.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_vault_free(vault: *mut ctp_vault) {
+    guard((), || {
+        if !vault.is_null() {
+            drop(Box::from_raw(vault));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ptr;
+
+    use super::*;
+    use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_POLICY};
+
+    const RECORD: &[u8] = br#"{"customer_token":"krn:customer-token:eu1:abc","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
+
+    fn empty() -> ctp_buf {
+        ctp_buf { ptr: ptr::null_mut(), len: 0 }
+    }
+
+    fn take(mut buf: ctp_buf) -> String {
+        let text = if buf.ptr.is_null() {
+            String::new()
+        } else {
+            String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
+        };
+        unsafe { ctp_buf_free(&mut buf) };
+        text
+    }
+
+    fn new_vault(policy: &[u8], now: &[u8], stale_days: i64) -> Result<*mut ctp_vault, (u32, String)> {
+        let mut vault = ptr::null_mut();
+        let mut error = empty();
+        let status = unsafe {
+            ctp_vault_new(policy.as_ptr(), policy.len(), now.as_ptr(), now.len(), stale_days, &mut vault, &mut error)
+        };
+        if status == CTP_OK {
+            assert!(error.ptr.is_null());
+            Ok(vault)
+        } else {
+            assert!(vault.is_null(), "out is written only on success");
+            Err((status, take(error)))
+        }
+    }
+
+    fn feed(vault: *mut ctp_vault, record: &[u8]) -> (u32, String, usize) {
+        let mut out = empty();
+        let mut count = usize::MAX;
+        let status = unsafe { ctp_vault_feed(vault, record.as_ptr(), record.len(), &mut out, &mut count) };
+        (status, take(out), count)
+    }
+
+    #[test]
+    fn findings_are_the_library_findings_as_json_lines() {
+        let vault = new_vault(br#"{"allowed_regions":["us1"]}"#, b"2026-11-30T00:00:00Z", 30).unwrap();
+        let mut lint = VaultLint::new(
+            VaultOptions::from_text(br#"{"allowed_regions":["us1"]}"#, Some("2026-11-30T00:00:00Z"), Some("30"))
+                .unwrap(),
+        );
+        for record in [RECORD, b"{oops", RECORD, b""] {
+            let (status, text, count) = feed(vault, record);
+            assert_eq!(status, CTP_OK);
+            let expected: String = lint.feed(record).iter().map(|f| f.to_json() + "\n").collect();
+            assert_eq!(text, expected);
+            assert_eq!(count, text.lines().count());
+        }
+        let (_, text, count) = feed(vault, b"");
+        assert_eq!(count, 1);
+        assert!(text.starts_with(r#"{"line":5,"code":"RECORD_UNREADABLE""#), "{text}");
+        unsafe { ctp_vault_free(vault) };
+    }
+
+    #[test]
+    fn a_record_without_findings_gives_an_empty_buffer() {
+        let vault = new_vault(b"", b"", -1).unwrap();
+        let good = br#"{"customer_token":"krn:customer-token:eu1:abc","customer_token_reference":"r","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
+        let mut out = ctp_buf { ptr: 0x1 as *mut u8, len: 7 };
+        let status = unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut()) };
+        assert_eq!(status, CTP_OK);
+        assert!(out.ptr.is_null() && out.len == 0);
+        unsafe { ctp_vault_free(vault) };
+    }
+
+    #[test]
+    fn bad_options_are_refused_with_an_error_object() {
+        let (status, error) = new_vault(b"", b"2026-11-30 00:00:00Z", -1).unwrap_err();
+        assert_eq!(status, CTP_INVALID_ARGUMENT);
+        assert!(error.contains("INVALID_NOW"), "{error}");
+        let (status, error) = new_vault(b"", b"", 3).unwrap_err();
+        assert_eq!(status, CTP_INVALID_ARGUMENT);
+        assert!(error.contains("STALE_DAYS_NEED_NOW"), "{error}");
+        let (status, error) = new_vault(br#"{"allowed_region":["eu1"]}"#, b"", -1).unwrap_err();
+        assert_eq!(status, CTP_INVALID_POLICY);
+        assert!(error.contains("UNKNOWN_FIELD"), "{error}");
+        let (status, _) = new_vault(b"", b"\xff", -1).unwrap_err();
+        assert_eq!(status, crate::ffi::CTP_INVALID_UTF8);
+        // A token passed as `now` is never echoed.
+        let (_, error) = new_vault(b"", b"krn:customer-token:eu1:secret77", -1).unwrap_err();
+        assert!(!error.contains("secret77"), "{error}");
+    }
+
+    #[test]
+    fn null_arguments_are_invalid_and_do_not_count_as_records() {
+        let vault = new_vault(b"", b"", -1).unwrap();
+        let mut out = empty();
+        unsafe {
+            assert_eq!(ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), ptr::null_mut(), ptr::null_mut()), 1);
+            assert_eq!(ctp_vault_feed(ptr::null_mut(), RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()), 1);
+            ctp_buf_free(&mut out);
+            assert_eq!(ctp_vault_feed(vault, ptr::null(), 3, &mut out, ptr::null_mut()), CTP_INVALID_ARGUMENT);
+            assert!(take(std::mem::replace(&mut out, empty())).contains("NULL"));
+            let mut none = ptr::null_mut();
+            assert_eq!(ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, ptr::null_mut(), ptr::null_mut()), 1);
+            assert_eq!(ctp_vault_new(ptr::null(), 4, ptr::null(), 0, -1, &mut none, ptr::null_mut()), 1);
+            assert_eq!(ctp_vault_new(ptr::null(), 0, ptr::null(), 4, -1, &mut none, ptr::null_mut()), 1);
+            assert!(none.is_null());
+        }
+        let (_, text, _) = feed(vault, b"[]");
+        assert!(text.starts_with(r#"{"line":1,"#), "failed calls are not records: {text}");
+        unsafe {
+            ctp_vault_free(vault);
+            ctp_vault_free(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn every_vault_export_turns_a_panic_into_its_fallback() {
+        let vault = new_vault(b"", b"", -1).unwrap();
+        let mut handle = ptr::null_mut();
+        let mut out = empty();
+        panic_injection::arm(true);
+        let new = unsafe { ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, &mut handle, &mut out) };
+        let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()) };
+        unsafe { ctp_vault_free(vault) }; // panics inside the guard: leaks, never unwinds
+        panic_injection::arm(false);
+        assert_eq!((new, fed), (CTP_PANIC, CTP_PANIC));
+        assert!(handle.is_null() && out.ptr.is_null());
+    }
+}

@@ -1,0 +1,421 @@
+//! The vault lint (vault.md): every stored token record of an export
+//! checked, one record at a time, with duplicates found across the whole
+//! export.
+//!
+//! The record rules are the engine's own: the strict reader of
+//! [`crate::json`], the record validation of [`crate::record`] and the token
+//! format of [`crate::token`], so the lint and the pre-flight check can never
+//! disagree about what a good record is. For the duplicate checks the lint
+//! keeps, per record, a keyed 128-bit hash of its token and (for valid
+//! `ACTIVE` records) of its reference, never the token or the reference.
+
+pub mod cli;
+mod seen;
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::error::{Error, Status};
+use crate::json::{self, member, JsonStr, Value};
+use crate::policy::Policy;
+use crate::record::{self, first_unknown_scope, TokenState};
+use crate::timestamp::{self, Instant};
+use crate::token::{self, TokenError};
+
+pub use seen::Seen;
+
+/// Seconds in the day of `--stale-days`.
+const SECONDS_PER_DAY: u64 = 86_400;
+
+/// A finding's code, in the order of vault.md V1 (the order findings of one
+/// record are reported in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VaultCode {
+    RecordUnreadable,
+    RecordInvalid,
+    TokenMalformed,
+    TokenWrongType,
+    UnknownScope,
+    RegionNotAllowed,
+    MissingField,
+    RevokedIncomplete,
+    RevokedFieldsOnActive,
+    Timeline,
+    FutureTimestamp,
+    Stale,
+    DuplicateToken,
+    DuplicateReference,
+}
+
+impl VaultCode {
+    /// Every code, in V1 order.
+    pub const ALL: [VaultCode; 14] = [
+        VaultCode::RecordUnreadable,
+        VaultCode::RecordInvalid,
+        VaultCode::TokenMalformed,
+        VaultCode::TokenWrongType,
+        VaultCode::UnknownScope,
+        VaultCode::RegionNotAllowed,
+        VaultCode::MissingField,
+        VaultCode::RevokedIncomplete,
+        VaultCode::RevokedFieldsOnActive,
+        VaultCode::Timeline,
+        VaultCode::FutureTimestamp,
+        VaultCode::Stale,
+        VaultCode::DuplicateToken,
+        VaultCode::DuplicateReference,
+    ];
+
+    /// The code as printed (`RECORD_UNREADABLE`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VaultCode::RecordUnreadable => "RECORD_UNREADABLE",
+            VaultCode::RecordInvalid => "RECORD_INVALID",
+            VaultCode::TokenMalformed => "TOKEN_MALFORMED",
+            VaultCode::TokenWrongType => "TOKEN_WRONG_TYPE",
+            VaultCode::UnknownScope => "UNKNOWN_SCOPE",
+            VaultCode::RegionNotAllowed => "REGION_NOT_ALLOWED",
+            VaultCode::MissingField => "MISSING_FIELD",
+            VaultCode::RevokedIncomplete => "REVOKED_INCOMPLETE",
+            VaultCode::RevokedFieldsOnActive => "REVOKED_FIELDS_ON_ACTIVE",
+            VaultCode::Timeline => "TIMELINE",
+            VaultCode::FutureTimestamp => "FUTURE_TIMESTAMP",
+            VaultCode::Stale => "STALE",
+            VaultCode::DuplicateToken => "DUPLICATE_TOKEN",
+            VaultCode::DuplicateReference => "DUPLICATE_REFERENCE",
+        }
+    }
+
+    /// The code's fixed severity (V1).
+    pub fn severity(self) -> VaultSeverity {
+        match self {
+            VaultCode::UnknownScope
+            | VaultCode::MissingField
+            | VaultCode::RevokedIncomplete
+            | VaultCode::FutureTimestamp
+            | VaultCode::Stale
+            | VaultCode::DuplicateReference => VaultSeverity::Warn,
+            _ => VaultSeverity::Error,
+        }
+    }
+}
+
+/// How bad a finding is: an `error` makes the CLI exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VaultSeverity {
+    Error,
+    Warn,
+}
+
+impl VaultSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VaultSeverity::Error => "error",
+            VaultSeverity::Warn => "warn",
+        }
+    }
+}
+
+/// One finding as the library, the C ABI and Python report it: `line` and
+/// `related_line` are 1-based positions of the records fed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VaultFinding {
+    pub line: u64,
+    pub code: VaultCode,
+    pub severity: VaultSeverity,
+    /// A fixed word (a field name, a reader code, …) or the token's region
+    /// for `REGION_NOT_ALLOWED`; never any other piece of a token.
+    pub detail: Option<Cow<'static, str>>,
+    /// `sha256:…` of the record's `customer_token` when it is a string.
+    pub fingerprint: Option<String>,
+    /// The earlier record of a `DUPLICATE_*` finding, else `None`.
+    pub related_line: Option<u64>,
+}
+
+impl VaultFinding {
+    /// The finding as one line of JSON (no newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a finding always serialises")
+    }
+}
+
+/// What the lint is told beyond the records: the policy (only
+/// `allowed_regions` is used), the time `now`, and the stale threshold.
+#[derive(Debug, Clone, Default)]
+pub struct VaultOptions {
+    allowed_regions: Option<Vec<String>>,
+    /// A valid RFC 3339 timestamp (checked when set).
+    now: Option<String>,
+    stale_days: Option<u64>,
+}
+
+fn invalid_option(code: &'static str, message: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArgument, Some(code), message)
+}
+
+impl VaultOptions {
+    /// Checks the options as vault.md V2 asks: `now` is RFC 3339, the stale
+    /// days need `now`. The policy is loaded strictly, like the engine's.
+    pub fn new(policy: Option<&Policy>, now: Option<&str>, stale_days: Option<u64>) -> Result<Self, Error> {
+        if let Some(text) = now {
+            if timestamp::parse(text).is_none() {
+                return Err(invalid_option("INVALID_NOW", "now must be an RFC 3339 timestamp"));
+            }
+        }
+        if stale_days.is_some() && now.is_none() {
+            return Err(invalid_option(
+                "STALE_DAYS_NEED_NOW",
+                "stale days need now (a record is stale relative to it)",
+            ));
+        }
+        Ok(VaultOptions {
+            allowed_regions: policy.and_then(|p| p.allowed_regions.clone()),
+            now: now.map(str::to_owned),
+            stale_days,
+        })
+    }
+
+    /// The options from their text forms (the C ABI and the CLI): a policy
+    /// JSON (empty is the default policy), `now`, and the stale days as a
+    /// decimal integer ≥ 0.
+    pub fn from_text(policy_json: &[u8], now: Option<&str>, stale_days: Option<&str>) -> Result<Self, Error> {
+        let policy = Policy::from_json(policy_json)?;
+        let stale_days = stale_days.map(parse_stale_days).transpose()?;
+        VaultOptions::new(Some(&policy), now, stale_days)
+    }
+}
+
+/// `N` of `--stale-days`: ASCII digits only (no sign, no space), fitting 64 bits.
+pub fn parse_stale_days(text: &str) -> Result<u64, Error> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_option("INVALID_STALE_DAYS", "stale days must be a decimal integer of 0 or more"));
+    }
+    text.parse::<u64>()
+        .map_err(|_| invalid_option("INVALID_STALE_DAYS", "stale days must be at most 18446744073709551615"))
+}
+
+/// The lint over one export. Feed records in order; each call returns that
+/// record's findings in V1 order. Memory: the options, plus the duplicate
+/// tables of [`Seen`] (about 60 to 130 bytes per record read).
+pub struct VaultLint {
+    options: VaultOptions,
+    seen: Seen,
+    fed: u64,
+}
+
+impl VaultLint {
+    pub fn new(options: VaultOptions) -> Self {
+        VaultLint { options, seen: Seen::new(), fed: 0 }
+    }
+
+    /// Lints the next record (one JSON text, as stored); its position, from
+    /// 1, is its `line`.
+    pub fn feed(&mut self, record: &[u8]) -> Vec<VaultFinding> {
+        self.fed += 1;
+        let at = self.fed;
+        self.lint_at(at, Some(record))
+    }
+
+    /// Lints one record at `at`, a number that identifies it in this export
+    /// and grows with every call (the CLI numbers lines across files).
+    /// `None` is a line over the 1 MiB limit, whose bytes were never held.
+    pub fn lint_at(&mut self, at: u64, record: Option<&[u8]>) -> Vec<VaultFinding> {
+        let mut out = Vec::new();
+        let Some(bytes) = record else {
+            out.push(unreadable(at, json::JsonFault::TooLarge.code()));
+            return out;
+        };
+        json::with_arena(|arena| match json::parse(bytes, arena) {
+            Err(error) => out.push(unreadable(at, error.fault.code())),
+            Ok(Value::Object(members)) => self.lint_object(at, members, &mut out),
+            Ok(_) => out.push(unreadable(at, "NOT_AN_OBJECT")),
+        });
+        out
+    }
+
+    fn lint_object(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], out: &mut Vec<VaultFinding>) {
+        let token = match member(members, "customer_token") {
+            Some(Value::String(text)) => Some(text.as_str()),
+            _ => None,
+        };
+        let mut findings = Findings { at, fingerprint: token.map(|t| token::fingerprint(t.as_bytes())), out };
+        let first_with_token = token.map(|t| self.seen.token(t.as_bytes(), at));
+        let valid = match record::validate(members) {
+            Ok(valid) => valid,
+            Err(fault) => {
+                findings.push(VaultCode::RecordInvalid, Some(fault.detail.as_str().into()));
+                findings.duplicate_token(first_with_token, at);
+                return;
+            }
+        };
+        let token = token.expect("a valid record has a string customer_token");
+        findings.token(token, self.options.allowed_regions.as_deref(), members);
+        findings.missing_fields(members);
+        findings.revocation(valid.state, members);
+        let times = Timestamps::of(members);
+        findings.timeline(&times);
+        if let Some(now) = self.options.now.as_deref().and_then(timestamp::parse) {
+            findings.future(&times, &now);
+            if let (Some(days), TokenState::Active) = (self.options.stale_days, valid.state) {
+                findings.stale(&times, &now, days);
+            }
+        }
+        findings.duplicate_token(first_with_token, at);
+        let first_with_token = first_with_token.expect("a valid record has a token");
+        if valid.state == TokenState::Active {
+            if let Some(Value::String(reference)) = member(members, "customer_token_reference") {
+                let reference = reference.as_str();
+                if !reference.is_empty() {
+                    if let Some(first) = self.seen.active_reference(reference.as_bytes(), at, first_with_token) {
+                        findings.push_related(VaultCode::DuplicateReference, None, first);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn unreadable(at: u64, code: &'static str) -> VaultFinding {
+    VaultFinding {
+        line: at,
+        code: VaultCode::RecordUnreadable,
+        severity: VaultCode::RecordUnreadable.severity(),
+        detail: Some(code.into()),
+        fingerprint: None,
+        related_line: None,
+    }
+}
+
+/// The three timestamps of a valid record (each valid RFC 3339 when present).
+struct Timestamps<'v> {
+    created_at: Option<Instant<'v>>,
+    last_used_at: Option<Instant<'v>>,
+    revoked_at: Option<Instant<'v>>,
+}
+
+impl<'v> Timestamps<'v> {
+    fn of(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Self {
+        let get = |name| member(members, name).and_then(Value::as_str).and_then(timestamp::parse);
+        Timestamps { created_at: get("created_at"), last_used_at: get("last_used_at"), revoked_at: get("revoked_at") }
+    }
+}
+
+/// The findings of one record, in the making.
+struct Findings<'o> {
+    at: u64,
+    fingerprint: Option<String>,
+    out: &'o mut Vec<VaultFinding>,
+}
+
+fn present(members: &[(JsonStr<'_>, Value<'_>)], name: &str) -> bool {
+    member(members, name).is_some()
+}
+
+impl Findings<'_> {
+    fn push_finding(&mut self, code: VaultCode, detail: Option<Cow<'static, str>>, related_line: Option<u64>) {
+        self.out.push(VaultFinding {
+            line: self.at,
+            code,
+            severity: code.severity(),
+            detail,
+            fingerprint: self.fingerprint.clone(),
+            related_line,
+        });
+    }
+
+    fn push(&mut self, code: VaultCode, detail: Option<Cow<'static, str>>) {
+        self.push_finding(code, detail, None);
+    }
+
+    fn push_related(&mut self, code: VaultCode, detail: Option<Cow<'static, str>>, related: u64) {
+        self.push_finding(code, detail, Some(related));
+    }
+
+    fn field(&mut self, code: VaultCode, name: &'static str) {
+        self.push(code, Some(Cow::Borrowed(name)));
+    }
+
+    /// TOKEN_MALFORMED, TOKEN_WRONG_TYPE, UNKNOWN_SCOPE and REGION_NOT_ALLOWED.
+    fn token(&mut self, token: &str, allowed_regions: Option<&[String]>, members: &[(JsonStr<'_>, Value<'_>)]) {
+        let parsed = token::classify(token.as_bytes());
+        match parsed {
+            Err(TokenError::Malformed(detail)) => self.push(VaultCode::TokenMalformed, Some(detail.as_str().into())),
+            Err(TokenError::WrongType) => self.push(VaultCode::TokenWrongType, None),
+            Ok(_) => {}
+        }
+        if member(members, "scopes").and_then(first_unknown_scope).is_some() {
+            self.push(VaultCode::UnknownScope, None);
+        }
+        if let (Ok((_, region, _)), Some(allowed)) = (parsed, allowed_regions) {
+            if !allowed.iter().any(|a| a == region) {
+                self.push(VaultCode::RegionNotAllowed, Some(Cow::Owned(region.to_owned())));
+            }
+        }
+    }
+
+    fn missing_fields(&mut self, members: &[(JsonStr<'_>, Value<'_>)]) {
+        if !present(members, "created_at") {
+            self.field(VaultCode::MissingField, "created_at");
+        }
+        if !present(members, "customer_token_reference") {
+            self.field(VaultCode::MissingField, "customer_token_reference");
+        }
+        if !present(members, "customer_id") && !present(members, "subscription_id") {
+            self.field(VaultCode::MissingField, "customer_id");
+        }
+    }
+
+    /// REVOKED_INCOMPLETE or REVOKED_FIELDS_ON_ACTIVE, `revoked_at` first.
+    fn revocation(&mut self, state: TokenState, members: &[(JsonStr<'_>, Value<'_>)]) {
+        for name in ["revoked_at", "revoked_by"] {
+            match (state, present(members, name)) {
+                (TokenState::Revoked, false) => self.field(VaultCode::RevokedIncomplete, name),
+                (TokenState::Active, true) => self.field(VaultCode::RevokedFieldsOnActive, name),
+                _ => {}
+            }
+        }
+    }
+
+    fn timeline(&mut self, t: &Timestamps<'_>) {
+        let before = |a: Option<Instant<'_>>, b: Option<Instant<'_>>| matches!((a, b), (Some(a), Some(b)) if a < b);
+        if before(t.last_used_at, t.created_at) {
+            self.field(VaultCode::Timeline, "USED_BEFORE_CREATED");
+        }
+        if before(t.revoked_at, t.created_at) {
+            self.field(VaultCode::Timeline, "REVOKED_BEFORE_CREATED");
+        }
+        if before(t.revoked_at, t.last_used_at) {
+            self.field(VaultCode::Timeline, "USED_AFTER_REVOKED");
+        }
+    }
+
+    fn future(&mut self, t: &Timestamps<'_>, now: &Instant<'_>) {
+        for (name, at) in [("created_at", t.created_at), ("last_used_at", t.last_used_at), ("revoked_at", t.revoked_at)]
+        {
+            if matches!(at, Some(at) if at > *now) {
+                self.field(VaultCode::FutureTimestamp, name);
+            }
+        }
+    }
+
+    /// STALE: the later of `last_used_at` and `created_at` lies more than
+    /// `days` whole days before `now`.
+    fn stale(&mut self, t: &Timestamps<'_>, now: &Instant<'_>, days: u64) {
+        let Some(latest) = t.last_used_at.max(t.created_at) else { return };
+        // An interval past i64 is longer than the whole calendar: never stale.
+        let Some(interval) = days.checked_mul(SECONDS_PER_DAY).and_then(|s| i64::try_from(s).ok()) else { return };
+        // latest + interval < now  ⇔  latest < now − interval.
+        if latest.is_before_offset(now, -interval) {
+            self.push(VaultCode::Stale, None);
+        }
+    }
+
+    fn duplicate_token(&mut self, first_with_token: Option<u64>, at: u64) {
+        if let Some(first) = first_with_token.filter(|first| *first != at) {
+            self.push_related(VaultCode::DuplicateToken, None, first);
+        }
+    }
+}

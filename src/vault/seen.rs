@@ -1,0 +1,209 @@
+//! What the lint remembers of earlier records for `DUPLICATE_TOKEN` and
+//! `DUPLICATE_REFERENCE`: keyed 128-bit hashes, never a token or a
+//! reference.
+//!
+//! Per token seen: a 16-byte hash and the position of its first record (24
+//! bytes). Per reference of a valid `ACTIVE` record seen first: a 16-byte
+//! hash, the position of that record, and the position of the first record
+//! with that record's token (32 bytes). Two records have the same token
+//! exactly when their tokens' first positions are equal, so the token needs
+//! no second hash. With the tables' control bytes and free slots, that is
+//! about 60 bytes per record at best and 130 right after a table grew.
+
+use std::collections::hash_map::{Entry, RandomState};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+
+use sha2::{Digest, Sha256};
+
+/// A keyed 128-bit hash of a token or a reference.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key([u64; 2]);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The key is already a uniform hash: half of it is a good bucket index.
+        state.write_u64(self.0[0]);
+    }
+}
+
+/// Passes the key's own bits through (see `Key::hash`).
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached if a key type other than `Key` were hashed: fold the
+        // bytes in so that the result is still a function of all of them.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Shard<V> = HashMap<Key, V, BuildHasherDefault<PassThrough>>;
+
+/// How many shards a table is split into. A hash table that grows holds its
+/// old and its new buckets at once; with one big table that would be 1.5×
+/// its size at the worst moment (1.5 GB for ten million records). Split in
+/// shards, only one shard at a time is in that state.
+const SHARDS: usize = 256;
+
+/// A hash table in [`SHARDS`] parts, chosen by bits of the key that the
+/// bucket index does not use.
+struct Table<V> {
+    shards: Vec<Shard<V>>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table { shards: (0..SHARDS).map(|_| Shard::default()).collect() }
+    }
+}
+
+impl<V> Table<V> {
+    fn entry(&mut self, key: Key) -> Entry<'_, Key, V> {
+        let shard = (key.0[1] % SHARDS as u64) as usize;
+        self.shards[shard].entry(key)
+    }
+
+    fn capacity(&self) -> usize {
+        self.shards.iter().map(HashMap::capacity).sum()
+    }
+}
+
+/// Where the first valid `ACTIVE` record with a reference is, and which
+/// token it has (as the position of that token's first record).
+#[derive(Clone, Copy)]
+struct FirstActive {
+    at: u64,
+    token_first: u64,
+}
+
+/// The duplicate tables of one lint run.
+pub struct Seen {
+    /// A random key per run: the hashes mean nothing outside this process,
+    /// and nobody can craft inputs that collide in it.
+    run_key: [u8; 32],
+    tokens: Table<u64>,
+    references: Table<FirstActive>,
+}
+
+const TOKEN_DOMAIN: u8 = b't';
+const REFERENCE_DOMAIN: u8 = b'r';
+
+fn random_run_key() -> [u8; 32] {
+    // std's RandomState is seeded from the operating system's random source
+    // (and varies per instance): four draws give 256 key bits.
+    let mut key = [0u8; 32];
+    for (i, chunk) in key.chunks_exact_mut(8).enumerate() {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_usize(i);
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    key
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen::new()
+    }
+}
+
+impl Seen {
+    pub fn new() -> Self {
+        Seen { run_key: random_run_key(), tokens: Table::default(), references: Table::default() }
+    }
+
+    fn key(&self, domain: u8, bytes: &[u8]) -> Key {
+        let digest = Sha256::new().chain_update(self.run_key).chain_update([domain]).chain_update(bytes).finalize();
+        let half = |i: usize| u64::from_le_bytes(digest[i..i + 8].try_into().expect("eight bytes"));
+        Key([half(0), half(8)])
+    }
+
+    /// The position of the first record with this token, remembering `at`
+    /// as that position when the token is new.
+    pub fn token(&mut self, token: &[u8], at: u64) -> u64 {
+        let key = self.key(TOKEN_DOMAIN, token);
+        *self.tokens.entry(key).or_insert(at)
+    }
+
+    /// For a valid `ACTIVE` record at `at` with a non-empty `reference` and
+    /// the token first seen at `token_first`: the position of the first
+    /// earlier such record with the same reference when its token differs.
+    /// The first record with a reference is remembered; later ones never
+    /// replace it (vault.md: only the first earlier record counts).
+    pub fn active_reference(&mut self, reference: &[u8], at: u64, token_first: u64) -> Option<u64> {
+        let key = self.key(REFERENCE_DOMAIN, reference);
+        match self.references.entry(key) {
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                (first.token_first != token_first).then_some(first.at)
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(FirstActive { at, token_first });
+                None
+            }
+        }
+    }
+
+    /// Bytes held by the tables (capacity, not just what is used).
+    pub fn heap_bytes(&self) -> usize {
+        let slot = |entry: usize| entry + 1; // one control byte per bucket
+        self.tokens.capacity() * slot(std::mem::size_of::<(Key, u64)>())
+            + self.references.capacity() * slot(std::mem::size_of::<(Key, FirstActive)>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_position_wins_and_tables_hold_hashes_only() {
+        let mut seen = Seen::new();
+        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 1), 1);
+        assert_eq!(seen.token(b"krn:customer-token:eu1:b", 2), 2);
+        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 3), 1);
+        // A, B, C of vault.md: B differs from A, C has A's token.
+        assert_eq!(seen.active_reference(b"r", 1, 1), None);
+        assert_eq!(seen.active_reference(b"r", 2, 2), Some(1));
+        assert_eq!(seen.active_reference(b"r", 3, 1), None);
+        // A token and a reference with the same bytes are different keys.
+        assert_eq!(seen.active_reference(b"krn:customer-token:eu1:b", 4, 1), None);
+    }
+
+    #[test]
+    fn two_runs_hash_differently() {
+        let (a, b) = (Seen::new(), Seen::new());
+        assert!(a.run_key != b.run_key);
+        assert!(a.key(TOKEN_DOMAIN, b"x") != b.key(TOKEN_DOMAIN, b"x"));
+    }
+
+    /// vault.md: about 128 bytes per record. Measured on the tables'
+    /// capacity (what is allocated, not what is used) at many sizes, so a
+    /// size just after a table grew is among them.
+    #[test]
+    fn about_128_bytes_per_record() {
+        let mut seen = Seen::new();
+        let mut worst: f64 = 0.0;
+        for at in 1..=200_000u64 {
+            let bytes = at.to_le_bytes();
+            let first = seen.token(&bytes, at);
+            assert_eq!(seen.active_reference(&bytes, at, first), None);
+            if at >= 20_000 && at % 1000 == 0 {
+                worst = worst.max(seen.heap_bytes() as f64 / at as f64);
+            }
+        }
+        assert!(worst <= 140.0, "{worst:.0} bytes per record");
+        assert!(worst >= 50.0, "{worst:.0} bytes per record: heap_bytes does not measure the tables");
+    }
+}
