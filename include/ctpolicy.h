@@ -228,9 +228,10 @@ typedef struct ctp_result {
 } ctp_result;
 
 // A token charge in typed form, for `ctp_check_charge`: `ctp_charge` with
-// the currency as pointer + length, so any value the JSON path accepts
-// can be passed and judged by the library. Zero-initialise it, then set
-// the fields and `flags` bits that apply.
+// the currency as pointer + length and the record's scopes as strings, so
+// any value the JSON path accepts can be passed and is judged by the
+// library. Zero-initialise it, then set the fields and `flags` bits that
+// apply.
 typedef struct ctp_typed_charge {
   // The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
   const uint8_t *token;

@@ -4,7 +4,9 @@
 //! `ctp_check` (fast.rs) stays as it was for the callers built on it; this
 //! is the call the bindings use. Every field is checked here, in the core,
 //! never in a binding: the currency is any bytes (an invalid one is rule
-//! 601, as on the JSON path), a field that is not UTF-8 is `CTP_INVALID_UTF8`,
+//! 601, as on the JSON path), the scopes are the stored strings (unknown:
+//! 205; none, both payment scopes or repeated: 204), a field that is not
+//! UTF-8 is `CTP_INVALID_UTF8`,
 //! a `now` no RFC 3339 text can write or a negative counter is the JSON
 //! path's `INVALID_REQUEST`, a last use no RFC 3339 text can write is rule
 //! 204 (detail `TIMESTAMP`).
@@ -20,9 +22,10 @@ use crate::error::{Error, Status};
 use crate::record::TokenState;
 
 /// A token charge in typed form, for `ctp_check_charge`: `ctp_charge` with
-/// the currency as pointer + length, so any value the JSON path accepts
-/// can be passed and judged by the library. Zero-initialise it, then set
-/// the fields and `flags` bits that apply.
+/// the currency as pointer + length and the record's scopes as strings, so
+/// any value the JSON path accepts can be passed and is judged by the
+/// library. Zero-initialise it, then set the fields and `flags` bits that
+/// apply.
 #[repr(C)]
 pub struct ctp_typed_charge {
     /// The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
