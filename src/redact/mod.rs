@@ -162,10 +162,9 @@ pub fn redact_str(text: &str) -> Cow<'_, str> {
 
 /// Redacts a whole text and counts the occurrences replaced.
 pub fn redact_counted(text: &[u8], out: &mut Vec<u8>) -> u64 {
-    let mut redactor = Redactor::new();
-    redactor.write(text, out);
-    redactor.finish(out);
-    redactor.total()
+    let mut sink = stream::Replace { out, count: 0 };
+    Matcher::default().advance(text, true, &mut sink);
+    sink.count
 }
 
 /// Every occurrence in a whole text, in order.
