@@ -96,6 +96,26 @@ pub struct BatchCounts {
 /// A hit as collected during evaluation: rule position, severity, hit.
 type Collected = (usize, Severity, Hit);
 
+thread_local! {
+    static HIT_BUFFER: std::cell::RefCell<Vec<Collected>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's reused hit vector (emptied afterwards); a
+/// nested call, or one during thread teardown, gets a fresh vector.
+fn with_hit_buffer<R>(f: impl FnOnce(&mut Vec<Collected>) -> R) -> R {
+    let mut f = Some(f);
+    let reused = HIT_BUFFER.try_with(|cell| {
+        let mut hits = cell.try_borrow_mut().ok()?;
+        let result = (f.take().expect("called once"))(&mut hits);
+        hits.clear();
+        Some(result)
+    });
+    match reused {
+        Ok(Some(result)) => result,
+        _ => (f.take().expect("not called yet"))(&mut Vec::new()),
+    }
+}
+
 /// An immutable, thread-safe pre-flight checker bound to one policy.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
@@ -156,10 +176,20 @@ impl Engine {
     }
 
     fn decide_into(&self, request: &Request<'_>, out: &mut String) -> Result<Outcome, Error> {
+        with_hit_buffer(|hits| self.decide_into_with(request, out, hits))
+    }
+
+    fn decide_into_with(
+        &self,
+        request: &Request<'_>,
+        out: &mut String,
+        hits: &mut Vec<Collected>,
+    ) -> Result<Outcome, Error> {
         let facts = Facts::from_request(request, &self.policy);
-        let hits = self.collect(&facts)?;
+        self.collect_into(&facts, hits)?;
+        let hits = &*hits;
         let mut outcome = Outcome::default();
-        for (index, severity, _) in &hits {
+        for (index, severity, _) in hits {
             match severity {
                 Severity::Deny => outcome.violations.insert(*index),
                 _ => outcome.warnings.insert(*index),
@@ -230,6 +260,13 @@ impl Engine {
         Ok(hits)
     }
 
+    /// [`Engine::collect`] into `hits`, a vector reused between calls (the
+    /// fast path's: a DENY then allocates nothing for its findings).
+    fn collect_into(&self, facts: &Facts<'_>, hits: &mut Vec<Collected>) -> Result<(), Error> {
+        hits.clear();
+        self.evaluate(facts, |index, severity, hit| hits.push((index, severity, hit)))
+    }
+
     /// Calls `on_hit` for every rule that fires, in id order, with its
     /// effective severity (`deny` or `warn`); `off` rules are skipped and
     /// need nothing. None suppresses another.
@@ -271,7 +308,8 @@ impl Engine {
     where
         F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
     {
-        out.reserve(384);
+        // Room for a decision with a few findings: one allocation, no regrowth.
+        out.reserve(1024);
         let view = DecisionView {
             decision: verdict(parts.allowed),
             required_scope: parts.required_scope,

@@ -40,12 +40,32 @@ impl Formatter for ContractFormatter {
 #[inline]
 fn write_escaping_delete<W: ?Sized + io::Write>(writer: &mut W, fragment: &str) -> io::Result<()> {
     let mut rest = fragment.as_bytes();
-    while let Some(at) = memchr::memchr(0x7F, rest) {
+    while let Some(at) = find_delete(rest) {
         writer.write_all(&rest[..at])?;
         writer.write_all(b"\\u007f")?;
         rest = &rest[at + 1..];
     }
     writer.write_all(rest)
+}
+
+/// The first DEL byte, eight bytes at a time: every output string passes
+/// here, and a call to memchr or a byte loop showed up in profiles.
+#[inline]
+fn find_delete(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (ONES * 0x7F);
+        // Flags the high bit of every zero byte (a byte that was DEL);
+        // a borrow can only flag bytes after a true hit, so the lowest is exact.
+        let zero = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero != 0 {
+            return Some(i * 8 + (zero.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = chunks.remainder();
+    tail.iter().position(|&b| b == 0x7F).map(|at| bytes.len() - tail.len() + at)
 }
 
 #[inline]
@@ -247,6 +267,19 @@ mod tests {
                 _ => format!("\"{text}\""),
             };
             assert_eq!(to_string(&text), expected, "byte {byte:#x}");
+        }
+    }
+
+    #[test]
+    fn delete_is_found_at_every_offset() {
+        for length in 0..40 {
+            for at in 0..length {
+                let mut bytes = vec![b'a'; length];
+                bytes[at] = 0x7F;
+                assert_eq!(find_delete(&bytes), Some(at), "{length} {at}");
+                bytes[at] = 0xFF;
+                assert_eq!(find_delete(&bytes), None);
+            }
         }
     }
 
