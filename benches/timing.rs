@@ -80,6 +80,11 @@ fn main() {
         ctp_check_json(if flip { RENEWAL.as_bytes() } else { deny.as_bytes() });
     });
     unsafe { ffi::ctp_engine_free(handle) };
+    let record = br#"{"customer_token":"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890","scopes":["payment:customer_not_present"],"state":"ACTIVE","created_at":"2026-01-15T09:30:00Z","last_used_at":"2026-10-25T10:00:00Z"}"#;
+    let event = br#"{"type":"CHARGED","at":"2026-11-25T10:00:00Z"}"#;
+    measure("lifecycle/apply_event_charged", &filter, || {
+        black_box(ctpolicy::apply_event(Some(black_box(record)), black_box(event)).unwrap());
+    });
     let lines: String = std::iter::repeat(RENEWAL).take(100).map(|r| format!("{r}\n")).collect();
     measure("batch/check_batch (100 lines)", &filter, || {
         out.clear();

@@ -216,8 +216,25 @@ fn updated(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)]) -> Tra
 /// carried through byte for byte.
 fn finish(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)], changed: bool) -> Transition {
     let record = UpdatedRecord { fields, updates };
-    let out = json::to_secret_string(&TransitionView { record: &record, changed }, 256);
+    // The record as read plus the keys an update may add: one allocation.
+    let capacity = 64
+        + fields.iter().map(|(key, value)| key.as_str().len() + approximate_len(value)).sum::<usize>()
+        + updates.iter().map(|(name, value)| name.len() + value.len() + 6).sum::<usize>();
+    let out = json::to_secret_string(&TransitionView { record: &record, changed }, capacity);
     Transition { json: out, changed }
+}
+
+/// About how many bytes `value` takes as JSON (a sizing hint, not exact).
+fn approximate_len(value: &Value<'_>) -> usize {
+    match value {
+        Value::String(text) => text.as_str().len() + 8,
+        Value::Number(number) => number.literal().len() + 2,
+        Value::Array(items) => 2 + items.iter().map(approximate_len).sum::<usize>(),
+        Value::Object(members) => {
+            2 + members.iter().map(|(key, value)| key.as_str().len() + 4 + approximate_len(value)).sum::<usize>()
+        }
+        _ => 8,
+    }
 }
 
 /// `{"record": …, "changed": …}`.
