@@ -46,8 +46,46 @@ fn json_path(c: &mut Criterion) {
             status
         })
     });
+    // One-violation DENY (amount above the policy's cap) and a 50/50 mix of
+    // ALLOW and DENY through the C ABI (issue 12's targets).
+    let deny = deny_one();
+    group.bench_function("check_json_into_string_deny", |b| {
+        b.iter(|| {
+            out.clear();
+            engine.check_json_into(black_box(deny.as_bytes()), &mut out).unwrap()
+        })
+    });
+    group.bench_function("ctp_check_json_deny", |b| {
+        b.iter(|| unsafe {
+            let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
+            let status = ffi::ctp_check_json(handle, deny.as_ptr(), deny.len(), &mut buf);
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    let mix = [RENEWAL.as_bytes(), deny.as_bytes()];
+    group.bench_function("ctp_check_json_mix", |b| {
+        b.iter(|| unsafe {
+            let mut status = 0;
+            for request in mix {
+                let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
+                status |= ffi::ctp_check_json(handle, request.as_ptr(), request.len(), &mut buf);
+                ffi::ctp_buf_free(&mut buf);
+            }
+            status
+        })
+    });
     unsafe { ffi::ctp_engine_free(handle) };
     group.finish();
+}
+
+/// The renewal with an amount above the strict policy's cap: exactly one violation.
+fn deny_one() -> String {
+    let deny = RENEWAL.replace("\"amount\":1299", "\"amount\":60000");
+    let engine = Engine::from_policy_json(STRICT_POLICY.as_bytes()).unwrap();
+    let decision = engine.check_json(deny.as_bytes()).unwrap();
+    assert_eq!((decision.violations.len(), decision.warnings.len()), (1, 0), "{decision:?}");
+    deny
 }
 
 fn typed_path(c: &mut Criterion) {

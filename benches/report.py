@@ -46,6 +46,9 @@ def machine():
     return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), **versions}
 
 
+KEPT_MARKER = "<!-- hand-written notes below this line are kept by benches/report.py -->"
+
+
 def rust_benches(seconds):
     started = time.time()
     run(["cargo", "bench", "--locked", "--bench", "engine", "--", "--warm-up-time", "2", "--measurement-time", str(seconds)])
@@ -272,7 +275,13 @@ def write_markdown(report, args):
     kept = previous[previous.index("## Audit trail"):].rstrip("\n") if "## Audit trail" in previous else ""
     if kept:
         lines += ["", kept]
-    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+    # Notes written by hand about one change's measurements live below
+    # KEPT_MARKER and survive a re-run.
+    target = ROOT / "docs" / "BENCHMARKS.md"
+    kept = ""
+    if target.exists() and KEPT_MARKER in target.read_text():
+        kept = "\n" + KEPT_MARKER + target.read_text().split(KEPT_MARKER, 1)[1]
+    target.write_text("\n".join(lines) + "\n" + kept)
     bars = [
         ("ctpolicy typed ctp_check", typed),
         ("ctpolicy batch, per request", batch / 10_000 if batch else None),

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
+use serde::Serialize;
+
 use crate::charge::RuleSet;
 use crate::decision::{Decision, Engine, LineOutcome, Outcome};
 use crate::error::{Error, Status};
 use crate::json::{self, MAX_INPUT_BYTES};
-use crate::rules::{Rule, RULES};
+use crate::rules::{Family, Rule, Severity, RULES};
 
 /// One input line, or the fact that it was over the size limit (its bytes
 /// are skipped, never held in memory).
@@ -288,27 +290,36 @@ pub fn rules_text() -> String {
     out
 }
 
-/// `ctpolicy rules --format json`: an array of rule objects.
+/// `ctpolicy rules --format json`: an array of rule objects, one a line.
 pub fn rules_json() -> String {
-    let mut out = String::from("[\n");
-    for (i, rule) in RULES.iter().enumerate() {
-        let _ = write!(
-            out,
-            "  {{\"id\":{},\"code\":\"{}\",\"family\":\"{}\",\"severity\":\"{}\",\"adjustable\":{},\"description\":",
-            rule.id,
-            rule.code,
-            rule.family.as_str(),
-            rule.default_severity.as_str(),
-            rule.adjustable
-        );
-        json::write_string(&mut out, rule.description);
-        out.push_str(",\"example\":");
-        json::write_string(&mut out, rule.example);
-        out.push('}');
-        out.push_str(if i + 1 < RULES.len() { ",\n" } else { "\n" });
+    let rows: Vec<RuleRow> = RULES.iter().map(RuleRow::of).collect();
+    json::to_string_one_per_line(&rows)
+}
+
+/// One rule as `ctpolicy rules --format json` lists it.
+#[derive(Serialize)]
+struct RuleRow {
+    id: u16,
+    code: &'static str,
+    family: Family,
+    severity: Severity,
+    adjustable: bool,
+    description: &'static str,
+    example: &'static str,
+}
+
+impl RuleRow {
+    fn of(rule: &Rule) -> RuleRow {
+        RuleRow {
+            id: rule.id,
+            code: rule.code,
+            family: rule.family,
+            severity: rule.default_severity,
+            adjustable: rule.adjustable,
+            description: rule.description,
+            example: rule.example,
+        }
     }
-    out.push_str("]\n");
-    out
 }
 
 /// `ctpolicy rules --format markdown`: the table in README.md and docs.

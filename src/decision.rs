@@ -1,5 +1,7 @@
 //! The engine and its answer (rules.md section 6).
 
+use serde::{Serialize, Serializer};
+
 use crate::charge::{RuleSet, Verdict};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
@@ -8,7 +10,7 @@ use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
 use crate::rules::{Hit, Rule, Severity, RULES};
-use crate::token::{self, TokenEnvironment, TokenForm, TokenInfo};
+use crate::token::{self, TokenInfo, TokenView};
 
 /// The version every receipt reports.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -94,6 +96,26 @@ pub struct BatchCounts {
 /// A hit as collected during evaluation: rule position, severity, hit.
 type Collected = (usize, Severity, Hit);
 
+thread_local! {
+    static HIT_BUFFER: std::cell::RefCell<Vec<Collected>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's reused hit vector (emptied afterwards); a
+/// nested call, or one during thread teardown, gets a fresh vector.
+fn with_hit_buffer<R>(f: impl FnOnce(&mut Vec<Collected>) -> R) -> R {
+    let mut f = Some(f);
+    let reused = HIT_BUFFER.try_with(|cell| {
+        let mut hits = cell.try_borrow_mut().ok()?;
+        let result = (f.take().expect("called once"))(&mut hits);
+        hits.clear();
+        Some(result)
+    });
+    match reused {
+        Ok(Some(result)) => result,
+        _ => (f.take().expect("not called yet"))(&mut Vec::new()),
+    }
+}
+
 /// An immutable, thread-safe pre-flight checker bound to one policy.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
@@ -167,10 +189,21 @@ impl Engine {
         out: Option<&mut String>,
         want_fingerprint: bool,
     ) -> Result<Verdict, Error> {
+        with_hit_buffer(|hits| self.decide_into_with(request, out, want_fingerprint, hits))
+    }
+
+    fn decide_into_with(
+        &self,
+        request: &Request<'_>,
+        out: Option<&mut String>,
+        want_fingerprint: bool,
+        hits: &mut Vec<Collected>,
+    ) -> Result<Verdict, Error> {
         let facts = Facts::from_request(request, &self.policy);
-        let hits = self.collect(&facts)?;
+        self.collect_into(&facts, hits)?;
+        let hits = &*hits;
         let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
-        for (index, severity, _) in &hits {
+        for (index, severity, _) in hits {
             match severity {
                 Severity::Deny => verdict.violations.insert(*index),
                 _ => verdict.warnings.insert(*index),
@@ -188,7 +221,7 @@ impl Engine {
         let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
         let token = match (well_formed, digest) {
             (Some((_, (form, region, environment))), Some(digest)) => {
-                Some((form, region, environment, write_fingerprint(&digest, &mut fingerprint)))
+                Some(TokenView { form, region, environment, fingerprint: write_fingerprint(&digest, &mut fingerprint) })
             }
             _ => None,
         };
@@ -247,6 +280,13 @@ impl Engine {
         Ok(hits)
     }
 
+    /// [`Engine::collect`] into `hits`, a vector reused between calls (the
+    /// fast path's: a DENY then allocates nothing for its findings).
+    fn collect_into(&self, facts: &Facts<'_>, hits: &mut Vec<Collected>) -> Result<(), Error> {
+        hits.clear();
+        self.evaluate(facts, |index, severity, hit| hits.push((index, severity, hit)))
+    }
+
     /// Calls `on_hit` for every rule that fires, in id order, with its
     /// effective severity (`deny` or `warn`); `off` rules are skipped and
     /// need nothing. None suppresses another.
@@ -257,7 +297,7 @@ impl Engine {
 
     /// Writes the decision as the JSON object of rules.md section 6.
     pub fn write_decision(&self, decision: &Decision, out: &mut String) {
-        let token = decision.token.as_ref().map(|t| (t.form, t.region.as_str(), t.environment, t.fingerprint.as_str()));
+        let token = decision.token.as_ref().map(TokenInfo::view);
         let findings = decision
             .violations
             .iter()
@@ -284,38 +324,25 @@ impl Engine {
 
     /// The one writer of decision JSON, for owned decisions and the fast
     /// path alike. `findings` are in id order; they are split by severity.
-    fn write_parts<'h>(
-        &self,
-        out: &mut String,
-        parts: DecisionParts<'_>,
-        findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
-    ) {
-        out.reserve(384);
-        out.push_str("{\"decision\":\"");
-        out.push_str(verdict(parts.allowed));
-        out.push_str("\",\"required_scope\":\"");
-        out.push_str(parts.required_scope.as_str());
-        out.push_str("\",\"violations\":");
-        write_findings(out, findings.clone().filter(|(_, severity, _)| *severity == Severity::Deny));
-        out.push_str(",\"warnings\":");
-        write_findings(out, findings.filter(|(_, severity, _)| *severity != Severity::Deny));
-        out.push_str(",\"token\":");
-        match parts.token {
-            Some((form, region, environment, fingerprint)) => {
-                TokenInfo::write_parts(out, form, region, environment, fingerprint)
-            }
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"receipt\":{\"engine_version\":\"");
-        out.push_str(ENGINE_VERSION);
-        out.push_str("\",\"policy_digest\":\"");
-        out.push_str(self.policy.digest());
-        out.push_str("\",\"decision_id\":");
-        match parts.decision_id {
-            Some(id) => json::write_string(out, id),
-            None => out.push_str("null"),
-        }
-        out.push_str("}}");
+    fn write_parts<'h, F>(&self, out: &mut String, parts: DecisionParts<'_>, findings: F)
+    where
+        F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+    {
+        // Room for a decision with a few findings: one allocation, no regrowth.
+        out.reserve(1024);
+        let view = DecisionView {
+            decision: verdict(parts.allowed),
+            required_scope: parts.required_scope,
+            violations: FindingsView { findings: findings.clone(), deny: true },
+            warnings: FindingsView { findings, deny: false },
+            token: parts.token,
+            receipt: Receipt {
+                engine_version: ENGINE_VERSION,
+                policy_digest: self.policy.digest(),
+                decision_id: parts.decision_id,
+            },
+        };
+        json::write_into(out, &view);
     }
 }
 
@@ -323,8 +350,67 @@ impl Engine {
 struct DecisionParts<'a> {
     allowed: bool,
     required_scope: PaymentScope,
-    token: Option<(TokenForm, &'a str, Option<TokenEnvironment>, &'a str)>,
+    token: Option<TokenView<'a>>,
     decision_id: Option<&'a str>,
+}
+
+/// The decision object of rules.md section 6, keys in field order.
+#[derive(Serialize)]
+#[serde(bound(serialize = "FindingsView<F>: Serialize"))]
+struct DecisionView<'a, F> {
+    decision: &'static str,
+    required_scope: PaymentScope,
+    violations: FindingsView<F>,
+    warnings: FindingsView<F>,
+    token: Option<TokenView<'a>>,
+    receipt: Receipt<'a>,
+}
+
+#[derive(Serialize)]
+struct Receipt<'a> {
+    engine_version: &'static str,
+    policy_digest: &'a str,
+    decision_id: Option<&'a str>,
+}
+
+/// The findings of one severity class (`deny`: the violations; otherwise
+/// the warnings), as a JSON array in id order.
+struct FindingsView<F> {
+    findings: F,
+    deny: bool,
+}
+
+impl<'h, F> Serialize for FindingsView<F>
+where
+    F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let deny = self.deny;
+        serializer.collect_seq(
+            self.findings.clone().filter(move |(_, severity, _)| (*severity == Severity::Deny) == deny).map(
+                |(rule, severity, hit)| FindingView {
+                    id: rule.id,
+                    code: rule.code,
+                    severity,
+                    message: &hit.message,
+                    path: &hit.path,
+                    detail: hit.detail,
+                },
+            ),
+        )
+    }
+}
+
+/// One finding: `{"id", "code", "severity", "message", "path"[, "detail"]}`.
+#[derive(Serialize)]
+struct FindingView<'h> {
+    id: u16,
+    code: &'static str,
+    severity: Severity,
+    message: &'h str,
+    path: &'h str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'static str>,
 }
 
 /// `"sha256:"` and 64 hex digits.
@@ -340,48 +426,6 @@ fn write_fingerprint<'b>(digest: &[u8; 32], buffer: &'b mut [u8; FINGERPRINT_LAB
         buffer[8 + 2 * i] = HEX[(byte & 0xF) as usize];
     }
     std::str::from_utf8(buffer).expect("ASCII")
-}
-
-fn write_findings<'h>(out: &mut String, findings: impl Iterator<Item = (&'static Rule, Severity, &'h Hit)>) {
-    out.push('[');
-    for (i, (rule, severity, hit)) in findings.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"id\":");
-        push_rule_id(out, rule.id);
-        out.push_str(",\"code\":\"");
-        out.push_str(rule.code);
-        out.push_str("\",\"severity\":\"");
-        out.push_str(severity.as_str());
-        out.push_str("\",\"message\":");
-        json::write_string(out, &hit.message);
-        out.push_str(",\"path\":");
-        json::write_string(out, &hit.path);
-        if let Some(detail) = hit.detail {
-            out.push_str(",\"detail\":\"");
-            out.push_str(detail);
-            out.push('"');
-        }
-        out.push('}');
-    }
-    out.push(']');
-}
-
-/// Writes a rule id without going through the formatting machinery.
-fn push_rule_id(out: &mut String, id: u16) {
-    let mut digits = [0u8; 5];
-    let mut start = digits.len();
-    let mut rest = id;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }
 
 /// The lines of a JSON Lines text, without their `\n`; the newline search is
@@ -427,15 +471,6 @@ mod tests {
             engine.check_json_into(request, &mut fast).unwrap();
             let owned = engine.decision_json(&engine.check_json(request).unwrap());
             assert_eq!(fast, owned);
-        }
-    }
-
-    #[test]
-    fn rule_ids_are_written_exactly() {
-        for id in [0u16, 7, 42, 101, 804, 65535] {
-            let mut out = String::new();
-            super::push_rule_id(&mut out, id);
-            assert_eq!(out, id.to_string());
         }
     }
 }

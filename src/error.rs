@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use crate::json::{write_string, JsonError, JsonFault};
+use serde::{Serialize, Serializer};
+
+use crate::json::{self, JsonError, JsonFault};
 
 /// Outcome of a call. The numbers are part of the ABI: they never change,
 /// and a retired number is never reused. 1–99 are faults of the call
@@ -61,18 +63,37 @@ impl Status {
     }
 }
 
+/// Written as its name (`"INVALID_REQUEST"`).
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// A call that could not decide. Hosts treat it as DENY (fail closed).
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serialized as the body of the error object, keys in field order and
+/// those without a value left out.
+#[derive(Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 pub struct Error {
     pub status: Status,
     /// A stable code, where there is one (`DUPLICATE_KEY`, `NOT_APPROVED`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
     /// The detail of `TOKEN_MALFORMED` and `RECORD_INVALID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'static str>,
     /// For people; never holds a customer token or a piece of one.
     pub message: String,
     /// JSON Pointer of the fault, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+/// The error object of rules.md section 6: `{"error": {...}}`.
+#[derive(Serialize)]
+struct ErrorObject<'e> {
+    error: &'e Error,
 }
 
 impl fmt::Debug for Error {
@@ -129,27 +150,6 @@ impl Error {
     /// `{"error": {"status": …, "code": …, "detail": …, "message": …, "path": …}}`,
     /// keys without a value left out.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(96 + self.message.len());
-        out.push_str("{\"error\":{\"status\":\"");
-        out.push_str(self.status.name());
-        out.push('"');
-        if let Some(code) = self.code {
-            out.push_str(",\"code\":\"");
-            out.push_str(code);
-            out.push('"');
-        }
-        if let Some(detail) = self.detail {
-            out.push_str(",\"detail\":\"");
-            out.push_str(detail);
-            out.push('"');
-        }
-        out.push_str(",\"message\":");
-        write_string(&mut out, &self.message);
-        if let Some(path) = &self.path {
-            out.push_str(",\"path\":");
-            write_string(&mut out, path);
-        }
-        out.push_str("}}");
-        out
+        json::to_string(&ErrorObject { error: self })
     }
 }

@@ -20,6 +20,9 @@ use std::mem::MaybeUninit;
 use bumpalo::Bump;
 use zeroize::Zeroize;
 
+mod write;
+pub use write::{to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter};
+
 /// Largest input the engine reads: 1 MiB (rules.md section 1).
 pub const MAX_INPUT_BYTES: usize = 1_048_576;
 /// Deepest level a value may sit at; the top-level value is level 1.
@@ -690,101 +693,12 @@ impl<'a> Reader<'a> {
 
 /// Writes `text` as a JSON string literal (quotes included).
 pub fn write_string(out: &mut String, text: &str) {
-    out.push('"');
-    let bytes = text.as_bytes();
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x00..=0x1F | 0x7F => None,
-            _ => continue,
-        };
-        out.push_str(&text[run_start..i]);
-        match escape {
-            Some(e) => out.push_str(e),
-            None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 0xF) as usize] as char);
-            }
-        }
-        run_start = i + 1;
-    }
-    out.push_str(&text[run_start..]);
-    out.push('"');
+    write_into(out, text);
 }
 
 /// Writes `value` as compact JSON; numbers come back exactly as written.
 pub fn write_value(out: &mut String, value: &Value<'_>) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => out.push_str(n.literal()),
-        Value::String(s) => write_string(out, s.as_str()),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => write_members(out, members.iter().map(|(k, v)| (k.as_str(), v))),
-    }
-}
-
-/// Writes an object from `(key, value)` pairs in the order given.
-pub fn write_members<'v, 'a: 'v>(out: &mut String, members: impl Iterator<Item = (&'v str, &'v Value<'a>)>) {
-    out.push('{');
-    for (i, (key, value)) in members.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(out, key);
-        out.push(':');
-        write_value(out, value);
-    }
-    out.push('}');
-}
-
-/// Writes `value` as canonical JSON: object keys sorted by their UTF-8
-/// bytes, no white space (used for the policy digest).
-pub fn write_canonical(out: &mut String, value: &Value<'_>) {
-    match value {
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => {
-            let mut sorted: Vec<&(JsonStr<'_>, Value<'_>)> = members.iter().collect();
-            sorted.sort_by(|a, b| a.0.as_str().as_bytes().cmp(b.0.as_str().as_bytes()));
-            out.push('{');
-            for (i, (key, item)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key.as_str());
-                out.push(':');
-                write_canonical(out, item);
-            }
-            out.push('}');
-        }
-        scalar => write_value(out, scalar),
-    }
+    write_into(out, value);
 }
 
 #[cfg(test)]
@@ -918,8 +832,7 @@ mod tests {
         let mut out = String::new();
         write_value(&mut out, &value);
         assert_eq!(out, "{\"b\":[1.50,-0,1E+2,\"\u{e9}\\n\\\"x\\\"\"],\"a\":{\"z\":null,\"y\":true}}");
-        let mut canonical = String::new();
-        write_canonical(&mut canonical, &value);
+        let canonical = to_string(&Canonical(&value));
         assert!(canonical.starts_with("{\"a\":{\"y\":true,\"z\":null},\"b\""));
     }
 

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Status};
@@ -188,27 +190,16 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
         }
     }
 
-    let mut out = Zeroizing::new(String::with_capacity(256 + token.len()));
-    out.push_str("{\"record\":{\"customer_token\":");
-    json::write_string(&mut out, token);
-    out.push_str(",\"scopes\":");
-    json::write_value(&mut out, scopes_value.expect("checked above"));
-    out.push_str(",\"state\":\"ACTIVE\",\"created_at\":");
-    json::write_string(&mut out, at);
-    let optional = [
-        ("customer_token_reference", reference),
-        ("customer_id", member(event, "customer_id").and_then(Value::as_str)),
-        ("subscription_id", member(event, "subscription_id").and_then(Value::as_str)),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            out.push_str(",\"");
-            out.push_str(name);
-            out.push_str("\":");
-            json::write_string(&mut out, value);
-        }
-    }
-    out.push_str("},\"changed\":true}");
+    let record = NewRecord {
+        customer_token: token,
+        scopes: scopes_value.expect("checked above"),
+        state: "ACTIVE",
+        created_at: at,
+        customer_token_reference: reference,
+        customer_id: member(event, "customer_id").and_then(Value::as_str),
+        subscription_id: member(event, "subscription_id").and_then(Value::as_str),
+    };
+    let out = json::to_secret_string(&TransitionView { record: &record, changed: true }, 256 + token.len());
     Ok(Transition { json: out, changed: true })
 }
 
@@ -224,34 +215,72 @@ fn updated(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)]) -> Tra
 /// keep their place, new keys follow in the order given, everything else is
 /// carried through byte for byte.
 fn finish(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)], changed: bool) -> Transition {
-    let mut out = Zeroizing::new(String::with_capacity(256));
-    out.push_str("{\"record\":{");
-    let mut first = true;
-    let mut separator = |out: &mut String| {
-        if !first {
-            out.push(',');
-        }
-        first = false;
-    };
-    for (key, value) in fields {
-        separator(&mut out);
-        json::write_string(&mut out, key.as_str());
-        out.push(':');
-        match updates.iter().find(|(name, _)| *name == key.as_str()) {
-            Some((_, new_value)) => json::write_string(&mut out, new_value),
-            None => json::write_value(&mut out, value),
-        }
-    }
-    for (name, new_value) in updates {
-        if !fields.iter().any(|(key, _)| key.as_str() == *name) {
-            separator(&mut out);
-            json::write_string(&mut out, name);
-            out.push(':');
-            json::write_string(&mut out, new_value);
-        }
-    }
-    out.push_str("},\"changed\":");
-    out.push_str(if changed { "true" } else { "false" });
-    out.push('}');
+    let record = UpdatedRecord { fields, updates };
+    // The record as read plus the keys an update may add: one allocation.
+    let capacity = 64
+        + fields.iter().map(|(key, value)| key.as_str().len() + approximate_len(value)).sum::<usize>()
+        + updates.iter().map(|(name, value)| name.len() + value.len() + 6).sum::<usize>();
+    let out = json::to_secret_string(&TransitionView { record: &record, changed }, capacity);
     Transition { json: out, changed }
+}
+
+/// About how many bytes `value` takes as JSON (a sizing hint, not exact).
+fn approximate_len(value: &Value<'_>) -> usize {
+    match value {
+        Value::String(text) => text.as_str().len() + 8,
+        Value::Number(number) => number.literal().len() + 2,
+        Value::Array(items) => 2 + items.iter().map(approximate_len).sum::<usize>(),
+        Value::Object(members) => {
+            2 + members.iter().map(|(key, value)| key.as_str().len() + 4 + approximate_len(value)).sum::<usize>()
+        }
+        _ => 8,
+    }
+}
+
+/// `{"record": …, "changed": …}`.
+#[derive(Serialize)]
+struct TransitionView<'r, R> {
+    record: &'r R,
+    changed: bool,
+}
+
+/// The first record, built from a TOKENIZED event; optional keys left out
+/// when the event has no value for them.
+#[derive(Serialize)]
+struct NewRecord<'a> {
+    customer_token: &'a str,
+    scopes: &'a Value<'a>,
+    state: &'static str,
+    created_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_token_reference: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_id: Option<&'a str>,
+}
+
+/// A stored record with string updates applied, in the order of
+/// [`finish`]; a map because its keys are the partner's own.
+struct UpdatedRecord<'r, 'a> {
+    fields: &'r [(JsonStr<'a>, Value<'a>)],
+    updates: &'r [(&'r str, &'r str)],
+}
+
+impl Serialize for UpdatedRecord<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.fields {
+            match self.updates.iter().find(|(name, _)| *name == key.as_str()) {
+                Some((_, new_value)) => map.serialize_entry(key, new_value)?,
+                None => map.serialize_entry(key, value)?,
+            }
+        }
+        for (name, new_value) in self.updates {
+            if !self.fields.iter().any(|(key, _)| key.as_str() == *name) {
+                map.serialize_entry(name, new_value)?;
+            }
+        }
+        map.end()
+    }
 }

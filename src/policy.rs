@@ -209,8 +209,7 @@ impl Policy {
                 }
             }
         }
-        let mut canonical = String::new();
-        json::write_canonical(&mut canonical, root);
+        let canonical = json::to_string(&json::Canonical(root));
         policy.digest = sha256_label(&Sha256::digest(canonical.as_bytes()));
         Ok(policy)
     }

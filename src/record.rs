@@ -14,6 +14,13 @@ pub enum PaymentScope {
     CustomerNotPresent,
 }
 
+/// Written as its name (`"payment:customer_not_present"`).
+impl serde::Serialize for PaymentScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl PaymentScope {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
@@ -139,6 +140,13 @@ pub enum TokenForm {
     Identity,
 }
 
+/// Written as its name (`"network"`, `"identity"`).
+impl Serialize for TokenForm {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl TokenForm {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -155,6 +163,13 @@ pub enum TokenEnvironment {
     Test,
 }
 
+/// Written as its name (`"live"`, `"test"`).
+impl Serialize for TokenEnvironment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl TokenEnvironment {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -165,8 +180,9 @@ impl TokenEnvironment {
 }
 
 /// What may be reported about a well-formed token. It holds no piece of
-/// the token except the region, which the contract reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the token except the region, which the contract reports. Serialized as
+/// `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     pub form: TokenForm,
     pub region: String,
@@ -175,36 +191,30 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Writes `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
+    /// Appends the info object to `out`.
     pub fn write_json(&self, out: &mut String) {
-        TokenInfo::write_parts(out, self.form, &self.region, self.environment, &self.fingerprint);
+        crate::json::write_into(out, self);
     }
 
-    /// The same object from borrowed parts (the decision's fast path).
-    pub fn write_parts(
-        out: &mut String,
-        form: TokenForm,
-        region: &str,
-        environment: Option<TokenEnvironment>,
-        fingerprint: &str,
-    ) {
-        out.push_str("{\"form\":\"");
-        out.push_str(form.as_str());
-        out.push_str("\",\"region\":");
-        crate::json::write_string(out, region);
-        out.push_str(",\"environment\":");
-        match environment {
-            Some(env) => {
-                out.push('"');
-                out.push_str(env.as_str());
-                out.push('"');
-            }
-            None => out.push_str("null"),
+    /// The same object over borrowed parts.
+    pub fn view(&self) -> TokenView<'_> {
+        TokenView {
+            form: self.form,
+            region: &self.region,
+            environment: self.environment,
+            fingerprint: &self.fingerprint,
         }
-        out.push_str(",\"fingerprint\":\"");
-        out.push_str(fingerprint);
-        out.push_str("\"}");
     }
+}
+
+/// [`TokenInfo`] borrowed from wherever its parts live (the decision's fast
+/// path keeps the fingerprint on the stack); serialized identically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TokenView<'a> {
+    pub form: TokenForm,
+    pub region: &'a str,
+    pub environment: Option<TokenEnvironment>,
+    pub fingerprint: &'a str,
 }
 
 /// Why a value is not a customer token, in the order they are checked.

@@ -21,7 +21,7 @@ use zeroize::Zeroize;
 
 use crate::decision::Engine;
 use crate::error::{Error, Status};
-use crate::{lifecycle, rules, token};
+use crate::{json, lifecycle, rules, token};
 
 mod audit;
 mod fast;
@@ -306,11 +306,7 @@ pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
         ));
     }
     match token::parse_token(bytes) {
-        Ok(info) => {
-            let mut out = String::with_capacity(128);
-            info.write_json(&mut out);
-            Ok(out)
-        }
+        Ok(info) => Ok(json::to_string(&info)),
         Err(error) => {
             let mut failure = Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
             failure.detail = error.detail();

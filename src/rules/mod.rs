@@ -28,6 +28,13 @@ pub enum Severity {
     Off,
 }
 
+/// Written as its name, as in the rule table and policies.
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +65,13 @@ pub enum Family {
     Transaction,
     Headers,
     Partner,
+}
+
+/// Written as its name, as in the rule table and policies.
+impl serde::Serialize for Family {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl Family {

@@ -1,0 +1,302 @@
+//! The one JSON writer: serde_json's serializer with a formatter that keeps
+//! the bytes the contract has always had.
+//!
+//! Every output is a `Serialize` type (derived where the shape allows);
+//! this module only decides the layout and the escaping. serde_json's own
+//! compact formatter differs from the contract in two escapes: it writes
+//! backspace and form feed as `\b` and `\f` (the contract: `\u0008`,
+//! `\u000c`) and leaves DEL (U+007F) raw (the contract: `\u007f`). Nothing
+//! else is escaped: `/`, U+2028 and U+2029 and all other non-ASCII text are
+//! written as they are.
+
+use std::io;
+
+use serde::ser::{Error as _, Serializer};
+use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+use serde_json::value::RawValue;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::{JsonStr, Number, Value};
+
+/// Compact JSON with the contract's escapes.
+#[derive(Clone, Copy, Default)]
+pub struct ContractFormatter;
+
+impl Formatter for ContractFormatter {
+    #[inline]
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        write_escaping_delete(writer, fragment)
+    }
+
+    #[inline]
+    fn write_char_escape<W: ?Sized + io::Write>(&mut self, writer: &mut W, escape: CharEscape) -> io::Result<()> {
+        write_contract_escape(writer, escape)
+    }
+}
+
+/// A fragment is text between serde_json's escapes; DEL is the one byte
+/// serde_json leaves in it that the contract escapes.
+#[inline]
+fn write_escaping_delete<W: ?Sized + io::Write>(writer: &mut W, fragment: &str) -> io::Result<()> {
+    let mut rest = fragment.as_bytes();
+    while let Some(at) = find_delete(rest) {
+        writer.write_all(&rest[..at])?;
+        writer.write_all(b"\\u007f")?;
+        rest = &rest[at + 1..];
+    }
+    writer.write_all(rest)
+}
+
+/// The first DEL byte, eight bytes at a time: every output string passes
+/// here, and a call to memchr or a byte loop showed up in profiles.
+#[inline]
+fn find_delete(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (ONES * 0x7F);
+        // Flags the high bit of every zero byte (a byte that was DEL);
+        // a borrow can only flag bytes after a true hit, so the lowest is exact.
+        let zero = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero != 0 {
+            return Some(i * 8 + (zero.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = chunks.remainder();
+    tail.iter().position(|&b| b == 0x7F).map(|at| bytes.len() - tail.len() + at)
+}
+
+#[inline]
+fn write_contract_escape<W: ?Sized + io::Write>(writer: &mut W, escape: CharEscape) -> io::Result<()> {
+    match escape {
+        CharEscape::Backspace => writer.write_all(b"\\u0008"),
+        CharEscape::FormFeed => writer.write_all(b"\\u000c"),
+        other => CompactFormatter.write_char_escape(writer, other),
+    }
+}
+
+/// The layout of `ctpolicy rules --format json`: the top-level array has
+/// one element per line, indented by two spaces; each element is compact.
+#[derive(Default)]
+pub struct OnePerLineFormatter {
+    depth: usize,
+}
+
+impl Formatter for OnePerLineFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        write_escaping_delete(writer, fragment)
+    }
+
+    fn write_char_escape<W: ?Sized + io::Write>(&mut self, writer: &mut W, escape: CharEscape) -> io::Result<()> {
+        write_contract_escape(writer, escape)
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        writer.write_all(if self.depth == 1 { b"[\n" } else { b"[" })
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        writer.write_all(if self.depth == 0 { b"\n]" } else { b"]" })
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        match (self.depth, first) {
+            (1, true) => writer.write_all(b"  "),
+            (1, false) => writer.write_all(b",\n  "),
+            (_, first) => CompactFormatter.begin_array_value(writer, first),
+        }
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        writer.write_all(b"}")
+    }
+}
+
+/// Appends `value` as compact JSON to `out`.
+pub fn write_into<T: Serialize + ?Sized>(out: &mut String, value: &T) {
+    write_with(out, value, ContractFormatter);
+}
+
+/// `value` as compact JSON.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = String::new();
+    write_into(&mut out, value);
+    out
+}
+
+/// `value` as compact JSON in a string that may hold a customer token: the
+/// buffer never reallocates behind our back (each growth copies into a
+/// fresh buffer and wipes the old one), and it is wiped on drop.
+pub fn to_secret_string<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
+    let mut serializer = serde_json::Serializer::with_formatter(WipingSink(&mut bytes), ContractFormatter);
+    value.serialize(&mut serializer).expect("the library's output types always serialize");
+    // serde_json writes only whole UTF-8 sequences; take the buffer over
+    // without a copy (a copy would leave one more unwiped token behind).
+    let text = String::from_utf8(std::mem::take(&mut *bytes)).expect("serde_json writes UTF-8");
+    Zeroizing::new(text)
+}
+
+/// `value` in the layout of [`OnePerLineFormatter`], with a final newline.
+pub fn to_string_one_per_line<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = String::new();
+    write_with(&mut out, value, OnePerLineFormatter::default());
+    out.push('\n');
+    out
+}
+
+fn write_with<T: Serialize + ?Sized, F: Formatter>(out: &mut String, value: &T, formatter: F) {
+    let start = out.len();
+    // SAFETY: serde_json feeds its writer only whole UTF-8 sequences (its
+    // documented guarantee for `to_writer`), and a failed write is cut
+    // back to `start` below, so `out` holds UTF-8 whenever it is used again.
+    let bytes = unsafe { out.as_mut_vec() };
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *bytes, formatter);
+    let result = value.serialize(&mut serializer);
+    if result.is_err() {
+        bytes.truncate(start);
+    }
+    result.expect("the library's output types always serialize");
+}
+
+/// A growing buffer that wipes every buffer it leaves behind.
+struct WipingSink<'b>(&'b mut Vec<u8>);
+
+impl io::Write for WipingSink<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let needed = self.0.len() + data.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()));
+            grown.extend_from_slice(self.0);
+            let mut old = std::mem::replace(self.0, grown);
+            old.zeroize();
+        }
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A parsed value writes back exactly: numbers as the literal they were
+/// read as (`1.50`, `-0`, `1E+2` stay so), strings with the contract's
+/// escapes, members in input order.
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(flag) => serializer.serialize_bool(*flag),
+            Value::Number(number) => number.serialize(serializer),
+            Value::String(text) => text.serialize(serializer),
+            Value::Array(items) => serializer.collect_seq(items.iter()),
+            Value::Object(members) => serializer.collect_map(members.iter().map(|(key, value)| (key, value))),
+        }
+    }
+}
+
+impl Serialize for JsonStr<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The literal as written: serde_json's raw-value channel carries it to
+/// the output untouched (the reader has checked it is a JSON number).
+impl Serialize for Number<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(self.literal()).map_err(S::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// A value in canonical form: object keys sorted by their UTF-8 bytes (the
+/// policy digest is the SHA-256 of this, written compactly).
+pub struct Canonical<'v, 'a>(pub &'v Value<'a>);
+
+impl Serialize for Canonical<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Canonical)),
+            Value::Object(members) => {
+                let mut sorted: Vec<&(JsonStr<'_>, Value<'_>)> = members.iter().collect();
+                sorted.sort_by(|a, b| a.0.as_str().as_bytes().cmp(b.0.as_str().as_bytes()));
+                serializer.collect_map(sorted.into_iter().map(|(key, value)| (key, Canonical(value))))
+            }
+            scalar => scalar.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_keep_the_contract_escapes() {
+        let text = "q\" b\\ n\n r\r t\t bs\u{8} ff\u{c} nul\u{0} us\u{1f} del\u{7f} / \u{2028}\u{2029} é \u{1F600}";
+        assert_eq!(
+            to_string(text),
+            "\"q\\\" b\\\\ n\\n r\\r t\\t bs\\u0008 ff\\u000c nul\\u0000 us\\u001f del\\u007f / \u{2028}\u{2029} é \u{1F600}\""
+        );
+        assert_eq!(to_string("\u{7f}\u{7f}x\u{7f}"), "\"\\u007f\\u007fx\\u007f\"");
+    }
+
+    #[test]
+    fn every_byte_below_0x80_is_escaped_as_before() {
+        for byte in 0u8..0x80 {
+            let text = (byte as char).to_string();
+            let expected = match byte {
+                b'"' => "\"\\\"\"".to_owned(),
+                b'\\' => "\"\\\\\"".to_owned(),
+                b'\n' => "\"\\n\"".to_owned(),
+                b'\r' => "\"\\r\"".to_owned(),
+                b'\t' => "\"\\t\"".to_owned(),
+                0x00..=0x1F | 0x7F => format!("\"\\u{byte:04x}\""),
+                _ => format!("\"{text}\""),
+            };
+            assert_eq!(to_string(&text), expected, "byte {byte:#x}");
+        }
+    }
+
+    #[test]
+    fn delete_is_found_at_every_offset() {
+        for length in 0..40 {
+            for at in 0..length {
+                let mut bytes = vec![b'a'; length];
+                bytes[at] = 0x7F;
+                assert_eq!(find_delete(&bytes), Some(at), "{length} {at}");
+                bytes[at] = 0xFF;
+                assert_eq!(find_delete(&bytes), None);
+            }
+        }
+    }
+
+    #[test]
+    fn the_secret_sink_grows_and_keeps_every_byte() {
+        let long = "x".repeat(1000);
+        assert_eq!(*to_secret_string(&long, 4), format!("\"{long}\""));
+    }
+
+    #[test]
+    fn one_per_line_layout() {
+        #[derive(Serialize)]
+        struct Row {
+            a: u8,
+            b: [u8; 2],
+        }
+        let rows = [Row { a: 1, b: [2, 3] }, Row { a: 4, b: [5, 6] }];
+        assert_eq!(to_string_one_per_line(&rows), "[\n  {\"a\":1,\"b\":[2,3]},\n  {\"a\":4,\"b\":[5,6]}\n]\n");
+    }
+}
