@@ -103,3 +103,58 @@ func (h redactorHandle) count() (uint64, Status) {
 
 // freeRedactor wipes and frees a redactor (the cleanup of a forgotten one).
 func freeRedactor(p *C.ctp_redactor) { C.ctp_redactor_free(p) }
+
+// rawAuditOpen is ctp_audit_open: the handle, or the status and the error
+// object.
+func rawAuditOpen(path string, flags uint32) (*C.ctp_audit_log, Status, []byte) {
+	var log *C.ctp_audit_log
+	var errBuf C.ctp_buf
+	status := Status(C.ctp_audit_open(stringPtr(path), C.size_t(len(path)), C.uint32_t(flags), &log, &errBuf))
+	runtime.KeepAlive(path)
+	if status != StatusOK {
+		return nil, status, takeBuf(&errBuf)
+	}
+	C.ctp_buf_free(&errBuf)
+	return log, StatusOK, nil
+}
+
+// rawAuditCheck is ctp_audit_check_json: the status and the decision or
+// error object.
+func rawAuditCheck(engine *C.ctp_engine, log *C.ctp_audit_log, request []byte) (Status, []byte) {
+	var out C.ctp_buf
+	status := Status(C.ctp_audit_check_json(engine, log, bytesPtr(request), C.size_t(len(request)), &out))
+	return status, takeBuf(&out)
+}
+
+// rawAuditVerify is ctp_audit_verify: the status and the summary or error
+// object.
+func rawAuditVerify(path, expectHead string) (Status, []byte) {
+	var out C.ctp_buf
+	status := Status(C.ctp_audit_verify(stringPtr(path), C.size_t(len(path)),
+		stringPtr(expectHead), C.size_t(len(expectHead)), &out))
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(expectHead)
+	return status, takeBuf(&out)
+}
+
+// rawAuditEntry is ctp_audit_entry_json: the entry line a log would hold
+// for request as entry seq after prev, with the writer's clock at.
+func rawAuditEntry(engine *C.ctp_engine, request []byte, seq uint64, prev, at string) (Status, []byte) {
+	var out C.ctp_buf
+	status := Status(C.ctp_audit_entry_json(engine, bytesPtr(request), C.size_t(len(request)), C.uint64_t(seq),
+		stringPtr(prev), C.size_t(len(prev)), stringPtr(at), C.size_t(len(at)), &out))
+	runtime.KeepAlive(prev)
+	runtime.KeepAlive(at)
+	return status, takeBuf(&out)
+}
+
+// rawAuditClose is ctp_audit_close (sync, then free): the status and, on
+// failure, the error object. The handle is gone either way.
+func rawAuditClose(log *C.ctp_audit_log) (Status, []byte) {
+	var errBuf C.ctp_buf
+	status := Status(C.ctp_audit_close(log, &errBuf))
+	return status, takeBuf(&errBuf)
+}
+
+// freeAuditLog is ctp_audit_free (no sync): the cleanup of a forgotten log.
+func freeAuditLog(log *C.ctp_audit_log) { C.ctp_audit_free(log) }
