@@ -1,10 +1,5 @@
 package ctpolicy
 
-/*
-#include "ctpolicy_go.h"
-*/
-import "C"
-
 import (
 	"encoding/json"
 	"runtime"
@@ -21,7 +16,7 @@ type AuditOption func(*uint32)
 
 // AuditFsync syncs the log to the disk after every entry (CTP_AUDIT_FSYNC);
 // without it the log is synced by Close.
-func AuditFsync() AuditOption { return func(f *uint32) { *f |= uint32(C.CTP_AUDIT_FSYNC) } }
+func AuditFsync() AuditOption { return func(f *uint32) { *f |= auditFsync } }
 
 // AuditLog is an audit log open for appending. It is safe for concurrent
 // use: any number of goroutines may Check through one log at once (each
@@ -32,7 +27,7 @@ type AuditLog struct {
 	// mu lets many Checks run at once (read lock) while Close (write lock)
 	// waits for them before freeing the handle.
 	mu      sync.RWMutex
-	handle  *C.ctp_audit_log // nil once closed
+	handle  auditHandle // nil once closed
 	cleanup runtime.Cleanup
 }
 
@@ -110,9 +105,6 @@ func callError(status Status, out []byte) error {
 // whose last line does not verify (torn by a crash, say) is not opened:
 // an *AuditError naming it.
 func OpenAuditLog(path string, opts ...AuditOption) (*AuditLog, error) {
-	if abiError != nil {
-		return nil, abiError
-	}
 	var flags uint32
 	for _, o := range opts {
 		o(&flags)
@@ -136,32 +128,29 @@ func OpenAuditLog(path string, opts ...AuditOption) (*AuditLog, error) {
 // StatusAuditLogInvalid when another writer left a torn last line). Treat
 // every error as DENY.
 func (l *AuditLog) Check(engine *Engine, request []byte) (*Decision, error) {
-	if abiError != nil {
-		return nil, abiError
-	}
 	if l == nil {
 		return nil, ErrAuditLogClosed
-	}
-	if engine == nil {
-		return nil, closedError()
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.handle == nil {
 		return nil, ErrAuditLogClosed
 	}
-	engine.mu.RLock()
-	defer engine.mu.RUnlock()
-	if engine.handle == nil {
-		return nil, closedError()
+	var d *Decision
+	err := engine.use(func(h engineHandle) error {
+		status, out := rawAuditCheck(h, l.handle, request)
+		runtime.KeepAlive(l)
+		if status != StatusOK {
+			return callError(status, out)
+		}
+		var err error
+		d, err = decodeDecision(out)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	status, out := rawAuditCheck(engine.handle, l.handle, request)
-	runtime.KeepAlive(engine)
-	runtime.KeepAlive(l)
-	if status != StatusOK {
-		return nil, callError(status, out)
-	}
-	return decodeDecision(out)
+	return d, nil
 }
 
 // Close syncs the log to the disk and releases it. An *AuditError
@@ -211,16 +200,13 @@ type AuditSummary struct {
 // first bad entry (Line, Seq, Code); one that cannot be read is an
 // *AuditError with StatusIoError.
 func VerifyAuditLog(path string, expectHead string) (AuditSummary, error) {
-	if abiError != nil {
-		return AuditSummary{}, abiError
-	}
 	status, out := rawAuditVerify(path, expectHead)
 	if status != StatusOK {
 		return AuditSummary{}, callError(status, out)
 	}
 	var s AuditSummary
 	if err := json.Unmarshal(out, &s); err != nil || s.Head == "" {
-		return AuditSummary{}, newError(StatusPanic, CodeBadOutput, "the library returned an audit summary this binding cannot read")
+		return AuditSummary{}, badOutput("an audit summary")
 	}
 	return s, nil
 }
@@ -229,15 +215,14 @@ func VerifyAuditLog(path string, expectHead string) (AuditSummary, error) {
 // after a line of fingerprint prev, with the writer's clock at (for the
 // byte-identity tests).
 func (e *Engine) auditEntry(request []byte, seq uint64, prev, at string) ([]byte, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.handle == nil {
-		return nil, closedError()
-	}
-	status, out := rawAuditEntry(e.handle, request, seq, prev, at)
-	runtime.KeepAlive(e)
-	if status != StatusOK {
-		return nil, callError(status, out)
-	}
-	return out, nil
+	var line []byte
+	err := e.use(func(h engineHandle) error {
+		status, out := rawAuditEntry(h, request, seq, prev, at)
+		if status != StatusOK {
+			return callError(status, out)
+		}
+		line = out
+		return nil
+	})
+	return line, err
 }

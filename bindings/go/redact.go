@@ -67,12 +67,12 @@ func Scan(text []byte) ([]LeakReport, error) {
 	for dec.More() {
 		var r LeakReport
 		if err := dec.Decode(&r); err != nil {
-			return nil, newError(StatusPanic, CodeBadOutput, "the library returned a scan report this binding cannot read")
+			return nil, badOutput("a scan report")
 		}
 		reports = append(reports, r)
 	}
 	if len(reports) != count {
-		return nil, newError(StatusPanic, CodeBadOutput, "the library returned another number of scan reports than it counted")
+		return nil, badOutput("another number of scan reports than counted")
 	}
 	return reports, nil
 }
