@@ -73,8 +73,11 @@ type TokenInfo struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// String prints the four fields (there is no token in a TokenInfo to leak).
-func (t TokenInfo) String() string {
+// String prints the four fields (there is no token in a TokenInfo to leak;
+// the text goes through the redaction all the same).
+func (t TokenInfo) String() string { return RedactString(t.text()) }
+
+func (t TokenInfo) text() string {
 	env := t.Environment
 	if env == "" {
 		env = "-"
