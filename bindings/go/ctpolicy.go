@@ -4,7 +4,7 @@
 //
 // The binding is a thin cgo layer over the C ABI of include/ctpolicy.h; all
 // logic lives in the Rust library, so Go, Python, Java and the CLI return
-// the same decisions for the same input. The cgo calls live in raw.go; the
+// the same decisions for the same input. The cgo calls live in cabi.go; the
 // rest of the package is the Go API over them. By default libctpolicy.a of
 // the checkout is linked statically; -tags ctpolicy_dynamic links the
 // checkout's libctpolicy.so, and -tags ctpolicy_pkgconfig an installed

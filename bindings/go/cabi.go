@@ -2,7 +2,9 @@ package ctpolicy
 
 // The raw layer: every cgo call of this package and the memory handling
 // around it (pointers into Go memory, pinning, copying library buffers out
-// and freeing them, which wipes them), in one place. The idiomatic API
+// and freeing them, which wipes them), in one place. (Named cabi.go so that
+// cgo meets its include of ctpolicy_go.h, with its "header not found"
+// message, before link_*.go.) The idiomatic API
 // (ctpolicy.go, charge.go, batch.go, redact.go, audit.go) calls only these
 // functions and never imports "C"; none of them interprets what the
 // library wrote beyond copying it out.
