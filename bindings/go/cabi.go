@@ -11,6 +11,27 @@ package ctpolicy
 
 /*
 #include "ctpolicy_go.h"
+
+// The answer of ctp_check_charge, returned by value so that neither the
+// verdict nor the error buffer is Go memory handed to C (which would move
+// them to the heap on every call).
+typedef struct ctpgo_charge_result {
+	uint32_t status;
+	ctp_verdict verdict;
+	ctp_buf error_json;
+} ctpgo_charge_result;
+
+// ctpgo_check_charge takes the charge by value for the same reason; the
+// pointers inside it point at pinned Go memory, read during the call only.
+static inline ctpgo_charge_result ctpgo_check_charge(const ctp_engine *engine, ctp_typed_charge charge) {
+	ctpgo_charge_result r;
+	r.verdict.violation_count = 0;
+	r.verdict.warning_count = 0;
+	r.error_json.ptr = NULL;
+	r.error_json.len = 0;
+	r.status = ctp_check_charge(engine, &charge, &r.verdict, &r.error_json);
+	return r;
+}
 */
 import "C"
 
@@ -304,13 +325,13 @@ func rawCheckCharge(h engineHandle, tc *typedCharge) (v Verdict, readable bool, 
 	c.flags, c.record_state = C.uint32_t(tc.flags), C.uint32_t(tc.recordState)
 	c.amount, c.now_ms, c.last_used_at_ms = C.int64_t(tc.amount), C.int64_t(tc.nowMs), C.int64_t(tc.lastUsedAtMs)
 	c.attempts_24h, c.attempts_30d = C.int64_t(tc.a24), C.int64_t(tc.a30)
-	var out C.ctp_verdict
-	var errBuf C.ctp_buf
-	status = Status(C.ctp_check_charge(h, &c, &out, &errBuf))
+	r := C.ctpgo_check_charge(h, c)
+	status = Status(r.status)
 	if status != StatusOK {
+		errBuf := r.error_json // a copy, so that only this path puts a buffer on the heap
 		return Verdict{}, false, status, takeBuf(&errBuf)
 	}
-	v, readable = verdictOf(&out)
+	v, readable = verdictOf(&r.verdict)
 	return v, readable, StatusOK, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -233,19 +234,25 @@ func (e *Engine) CheckCharge(c *Charge) (Verdict, error) {
 		return Verdict{}, ErrRecordStateUnset
 	}
 	tc := typedChargeOf(c)
-	var v Verdict
-	err := e.use(func(h engineHandle) error {
-		got, readable, status, errJSON := rawCheckCharge(h, &tc)
-		if status != StatusOK {
-			return errorFromOutput(status, errJSON)
-		}
-		if !readable {
-			return badOutput("a verdict")
-		}
-		v = got
-		return nil
-	})
-	return v, err
+	// The lock is taken here rather than through e.use: a closure would
+	// move the Verdict to the heap on every call.
+	if e == nil {
+		return Verdict{}, ErrClosed
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.handle == nil {
+		return Verdict{}, ErrClosed
+	}
+	v, readable, status, errJSON := rawCheckCharge(e.handle, &tc)
+	runtime.KeepAlive(e)
+	if status != StatusOK {
+		return Verdict{}, errorFromOutput(status, errJSON)
+	}
+	if !readable {
+		return Verdict{}, badOutput("a verdict")
+	}
+	return v, nil
 }
 
 // typedChargeOf maps a Charge to ctp_typed_charge's fields: presence

@@ -583,3 +583,26 @@ func FuzzCheckCharge(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckChargeAllocations: a verdict costs one small Go allocation (the
+// record's scope array handed to C), none without a record.
+func TestCheckChargeAllocations(t *testing.T) {
+	e := newTestEngine(t, `{"allowed_regions":["eu1"],"max_attempts":{"per_24h":10}}`)
+	c := renewalCharge()
+	for _, fp := range []bool{false, true} {
+		c.WantFingerprint = fp
+		allocs := testing.AllocsPerRun(200, func() {
+			if v, err := e.CheckCharge(&c); err != nil || !v.Allowed {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 1 {
+			t.Errorf("fingerprint %v: %v allocations per CheckCharge, want at most 1", fp, allocs)
+		}
+	}
+	noRecord := renewalCharge()
+	noRecord.Record = nil
+	if allocs := testing.AllocsPerRun(200, func() { _, _ = e.CheckCharge(&noRecord) }); allocs != 0 {
+		t.Errorf("%v allocations per CheckCharge without a record, want 0", allocs)
+	}
+}
