@@ -1,7 +1,6 @@
 package ctpolicy
 
 import (
-	"bytes"
 	"testing"
 )
 
@@ -138,24 +137,23 @@ func BenchmarkCheckRenewalFixture(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckBatch: one CheckBatch of 10,000 RENEWAL lines; ns/op is
+// BenchmarkCheckMany: one CheckMany of 10,000 RENEWAL requests; ns/op is
 // reported per request (the whole call divided by 10,000).
-func BenchmarkCheckBatch(b *testing.B) {
+func BenchmarkCheckMany(b *testing.B) {
 	const n = 10000
 	e := newTestEngine(b, "")
-	input := bytes.Repeat([]byte(renewalFixture+"\n"), n)
-	b.SetBytes(int64(len(renewalFixture) + 1))
+	input := make([][]byte, n)
+	for i := range input {
+		input[i] = []byte(renewalFixture)
+	}
+	b.SetBytes(int64(len(renewalFixture)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%n == 0 {
-			remaining := b.N - i
-			k := n
-			if remaining < n {
-				k = remaining
-			}
-			out, counts, err := e.CheckBatch(input[:k*(len(renewalFixture)+1)])
-			if err != nil || counts.Allowed != uint64(k) || len(out) == 0 {
+			k := min(n, b.N-i)
+			results, counts, err := e.CheckMany(input[:k])
+			if err != nil || counts.Allowed != uint64(k) || len(results) != k {
 				b.Fatal(err, counts)
 			}
 		}

@@ -4,50 +4,44 @@
 //
 // The binding is a thin cgo layer over the C ABI of include/ctpolicy.h; all
 // logic lives in the Rust library, so Go, Python, Java and the CLI return
-// the same decisions for the same input. By default libctpolicy.a of the
-// checkout is linked statically; -tags ctpolicy_dynamic links the checkout's
-// libctpolicy.so, and -tags ctpolicy_pkgconfig an installed library found
-// by pkg-config (the header's and the library's search paths are set in
-// link_*.go).
+// the same decisions for the same input. The cgo calls live in cabi.go; the
+// rest of the package is the Go API over them. By default libctpolicy.a of
+// the checkout is linked statically; -tags ctpolicy_dynamic links the
+// checkout's libctpolicy.so, and -tags ctpolicy_pkgconfig an installed
+// library found by pkg-config (the search paths are set in link_*.go).
 //
-// Every function returns either a result or an *Error, never both. A DENY
+// Every function returns either a result or an error, never both. A DENY
 // decision is a result (Decision.Allowed is false), not an error; an error
 // means "could not decide", which callers should treat as DENY.
 package ctpolicy
 
-/*
-#include "ctpolicy_go.h"
-*/
-import "C"
-
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
-// abiError is set when the library linked in implements another ABI than
-// the header this binding was compiled against (possible only with the
-// dynamic build). Every call then fails with it instead of misbehaving.
-var abiError *Error
-
+// The ABI check, done once: a library that implements another ABI than the
+// header this binding was compiled against (possible only with a dynamic
+// or pkg-config build) would be called with the wrong layouts, so the
+// program stops at start-up, as it does when a shared library is missing.
 func init() {
-	if got, want := uint32(C.ctp_abi_version()), uint32(C.CTP_ABI_VERSION); got != want {
-		abiError = newError(StatusInvalidArgument, CodeABIMismatch,
-			"libctpolicy implements ABI version "+strconv.Itoa(int(got))+", this binding needs "+strconv.Itoa(int(want)))
+	if got := rawABIVersion(); got != headerABIVersion {
+		panic("ctpolicy: the linked libctpolicy implements ABI version " + strconv.FormatUint(uint64(got), 10) +
+			", this binding was built for " + strconv.FormatUint(uint64(headerABIVersion), 10) +
+			": install the libctpolicy that matches the binding")
 	}
 }
 
 // LibraryVersion is the version of the linked library, e.g. "0.1.0".
-func LibraryVersion() string { return C.GoString(C.ctp_version()) }
+func LibraryVersion() string { return rawVersion() }
 
 // ABIVersion is the ABI version of the linked library (CTP_ABI_VERSION).
-func ABIVersion() int { return int(C.ctp_abi_version()) }
+func ABIVersion() int { return int(rawABIVersion()) }
 
 // LinkMode is "static" (the default build), "dynamic"
 // (-tags ctpolicy_dynamic) or "pkg-config" (-tags ctpolicy_pkgconfig).
@@ -59,15 +53,11 @@ func ReasonCode(id int) (code string, ok bool) {
 	if id < 0 || uint64(id) > math.MaxUint32 {
 		return "", false
 	}
-	p := C.ctp_reason_code(C.uint32_t(id))
-	if p == nil {
-		return "", false
-	}
-	return C.GoString(p), true
+	return rawReasonCode(uint32(id))
 }
 
 // libraryStatusName is ctp_status_name, for the tests.
-func libraryStatusName(s Status) string { return C.GoString(C.ctp_status_name(C.uint32_t(s))) }
+func libraryStatusName(s Status) string { return rawStatusName(s) }
 
 // Engine checks pre-flight requests against one policy. It is safe for
 // concurrent use by many goroutines. Close it when done; an engine that is
@@ -77,15 +67,15 @@ type Engine struct {
 	// mu lets many Checks run at once (read lock) while Close (write
 	// lock) waits for them to finish before freeing the handle.
 	mu      sync.RWMutex
-	handle  *C.ctp_engine // nil once closed
+	handle  engineHandle // nil once closed
 	cleanup runtime.Cleanup
 }
 
 // enginesFreed counts freed engine handles (Close or cleanup), for tests.
 var enginesFreed atomic.Int64
 
-func freeEngineHandle(h *C.ctp_engine) {
-	C.ctp_engine_free(h)
+func freeEngineHandle(h engineHandle) {
+	rawEngineFree(h)
 	enginesFreed.Add(1)
 }
 
@@ -94,20 +84,12 @@ func freeEngineHandle(h *C.ctp_engine) {
 // only). A policy that does not load is an *Error with StatusInvalidPolicy
 // naming the field at fault.
 func NewEngine(policyJSON []byte) (*Engine, error) {
-	if abiError != nil {
-		return nil, abiError
-	}
-	var handle *C.ctp_engine
-	var errBuf C.ctp_buf
-	status := Status(C.ctp_engine_new(bytesPtr(policyJSON), C.size_t(len(policyJSON)), &handle, &errBuf))
+	handle, status, errJSON := rawEngineNew(policyJSON)
 	if status != StatusOK {
-		err := errorFromOutput(status, viewBuf(&errBuf))
-		C.ctp_buf_free(&errBuf)
-		return nil, err
+		return nil, errorFromOutput(status, errJSON)
 	}
-	C.ctp_buf_free(&errBuf) // a no-op on success, but cheap insurance
 	if handle == nil {
-		return nil, newError(StatusPanic, CodeBadOutput, "the library returned OK without an engine")
+		return nil, badOutput("ctp_engine_new returned OK without an engine")
 	}
 	e := &Engine{handle: handle}
 	// The safety net for a forgotten Close. The cleanup gets the C handle,
@@ -134,8 +116,21 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-func closedError() *Error {
-	return newError(StatusInvalidArgument, CodeEngineClosed, "the engine is closed (or was never built with NewEngine)")
+// use runs call with the engine's handle under the read lock, or returns
+// ErrClosed for a nil, zero or closed engine. The handle belongs to e: e
+// stays reachable (so its cleanup cannot run) until call returns.
+func (e *Engine) use(call func(h engineHandle) error) error {
+	if e == nil {
+		return ErrClosed
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.handle == nil {
+		return ErrClosed
+	}
+	err := call(e.handle)
+	runtime.KeepAlive(e)
+	return err
 }
 
 // Check decides one pre-flight request (rules.md section 1): the exact
@@ -145,42 +140,35 @@ func closedError() *Error {
 // pass them through untouched.
 //
 // A DENY is returned as a Decision with a nil error. An *Error means the
-// engine could not decide (an envelope fault, a closed engine): fail closed.
+// engine could not decide (an envelope fault); ErrClosed a closed engine:
+// fail closed either way.
 func (e *Engine) Check(requestJSON []byte) (*Decision, error) {
-	if abiError != nil {
-		return nil, abiError
+	var d *Decision
+	err := e.use(func(h engineHandle) error {
+		status, out := rawCheckJSON(h, requestJSON)
+		var err error
+		d, err = decisionOrError(status, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if e == nil {
-		return nil, closedError()
-	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.checkLocked(requestJSON)
+	return d, nil
 }
 
-// checkLocked is Check for a caller that holds e.mu for reading and has
-// seen that e.handle is not nil.
-func (e *Engine) checkLocked(requestJSON []byte) (*Decision, error) {
-	if e.handle == nil {
-		return nil, closedError()
-	}
-	var out C.ctp_buf
-	status := Status(C.ctp_check_json(e.handle, bytesPtr(requestJSON), C.size_t(len(requestJSON)), &out))
-	// The handle belongs to e: e must stay reachable (so its cleanup
-	// cannot run) until the library is done with the handle.
-	runtime.KeepAlive(e)
-	defer C.ctp_buf_free(&out)
-	view := viewBuf(&out)
+// decisionOrError reads what ctp_check_json (or one item of
+// ctp_check_many) answered: a decision on StatusOK, else the error object.
+func decisionOrError(status Status, out []byte) (*Decision, error) {
 	if status != StatusOK {
-		return nil, errorFromOutput(status, view)
+		return nil, errorFromOutput(status, out)
 	}
-	return decodeDecision(view)
+	return decodeDecision(out)
 }
 
 func decodeDecision(view []byte) (*Decision, error) {
 	d := new(Decision)
 	if err := json.Unmarshal(view, d); err != nil || (d.Decision != "ALLOW" && d.Decision != "DENY") {
-		return nil, newError(StatusPanic, CodeBadOutput, "the library returned a decision this binding cannot read")
+		return nil, badOutput("a decision")
 	}
 	d.Allowed = d.Decision == "ALLOW"
 	if d.Violations == nil {
@@ -189,7 +177,7 @@ func decodeDecision(view []byte) (*Decision, error) {
 	if d.Warnings == nil {
 		d.Warnings = []Violation{}
 	}
-	d.Raw = bytes.Clone(view)
+	d.Raw = append(json.RawMessage(nil), view...)
 	return d, nil
 }
 
@@ -199,20 +187,13 @@ func decodeDecision(view []byte) (*Decision, error) {
 // "BAD_REGION") or CodeTokenWrongType. Neither the result nor the error
 // ever holds the token.
 func ParseToken(token string) (*TokenInfo, error) {
-	if abiError != nil {
-		return nil, abiError
-	}
-	var out C.ctp_buf
-	status := Status(C.ctp_token_parse(stringPtr(token), C.size_t(len(token)), &out))
-	runtime.KeepAlive(token)
-	defer C.ctp_buf_free(&out)
-	view := viewBuf(&out)
+	status, out := rawTokenParse(token)
 	if status != StatusOK {
-		return nil, errorFromOutput(status, view)
+		return nil, errorFromOutput(status, out)
 	}
 	info := new(TokenInfo)
-	if err := json.Unmarshal(view, info); err != nil || info.Fingerprint == "" {
-		return nil, newError(StatusPanic, CodeBadOutput, "the library returned token info this binding cannot read")
+	if err := json.Unmarshal(out, info); err != nil || info.Fingerprint == "" {
+		return nil, badOutput("token info")
 	}
 	return info, nil
 }
@@ -224,51 +205,25 @@ func ParseToken(token string) (*TokenInfo, error) {
 //
 // The returned Record holds the customer token verbatim; see Transition.
 func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
-	if abiError != nil {
-		return nil, abiError
-	}
-	var out C.ctp_buf
-	status := Status(C.ctp_apply_event_json(
-		bytesPtr(recordJSON), C.size_t(len(recordJSON)),
-		bytesPtr(eventJSON), C.size_t(len(eventJSON)),
-		&out))
-	defer C.ctp_buf_free(&out) // wipes the library's copy of the token
-	view := viewBuf(&out)
-	if status != StatusOK {
-		return nil, errorFromOutput(status, view)
-	}
-	// Decode straight from the library's buffer: the only Go copy of the
-	// record is the one handed to the caller.
 	t := new(Transition)
-	if err := json.Unmarshal(view, t); err != nil || len(t.Record) == 0 {
-		return nil, newError(StatusPanic, CodeBadOutput, "the library returned a transition this binding cannot read")
+	status, errJSON, err := rawApplyEvent(recordJSON, eventJSON, func(out []byte) error {
+		// Decoded straight from the library's buffer: the only Go copy of
+		// the record is the one handed to the caller.
+		if json.Unmarshal(out, t) != nil || t.Record.Len() == 0 {
+			return badOutput("a transition")
+		}
+		return nil
+	})
+	if status != StatusOK {
+		return nil, errorFromOutput(status, errJSON)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
-// bytesPtr is the C view of a Go byte slice: a pointer to its first element,
-// or NULL for an empty slice (NULL with length 0 is the empty input). Byte
-// slices hold no Go pointers, so cgo lets C read them during the call.
-func bytesPtr(b []byte) *C.uint8_t {
-	if len(b) == 0 {
-		return nil
-	}
-	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
-}
-
-// stringPtr is bytesPtr for a string, without copying it.
-func stringPtr(s string) *C.uint8_t {
-	if len(s) == 0 {
-		return nil
-	}
-	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(s)))
-}
-
-// viewBuf is a Go view of a library buffer, valid until ctp_buf_free.
-// Anything kept must be copied out before the buffer is freed.
-func viewBuf(b *C.ctp_buf) []byte {
-	if b.ptr == nil || b.len == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(b.ptr)), int(b.len))
+// badOutput is ErrBadOutput for what the library wrote.
+func badOutput(what string) error {
+	return fmt.Errorf("%w: %s", ErrBadOutput, what)
 }

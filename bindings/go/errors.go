@@ -36,18 +36,10 @@ func (s Status) String() string {
 	return "UNKNOWN"
 }
 
-// Codes that this binding, not the library, puts into an *Error.
-const (
-	// CodeEngineClosed: Check on an engine that was closed (or never built).
-	CodeEngineClosed = "ENGINE_CLOSED"
-	// CodeABIMismatch: the loaded library implements another ABI version.
-	CodeABIMismatch = "ABI_MISMATCH"
-	// CodeBadOutput: the library returned output this binding cannot read.
-	CodeBadOutput = "BAD_OUTPUT"
-)
-
-// Error is every error of this package. Use errors.As to get at it, or
-// errors.Is with the Err* values below to test its kind.
+// Error is a failed call of the library: the status it returned and its
+// error object. Use errors.As to get at it, or errors.Is with the Err*
+// values below to test its kind. Faults of the binding itself (ErrClosed,
+// ErrNilCharge, ErrBadOutput, ...) are plain error values, not *Error.
 //
 // No field ever holds a customer token or a piece of one: the library names
 // the fault (Code, Detail) instead.
@@ -61,8 +53,13 @@ type Error struct {
 	raw json.RawMessage // the {"error": {...}} object as the library wrote it
 }
 
-// Error formats the error for logs. It never contains a token.
+// Error formats the error for logs. It goes through the redaction
+// (hygiene.md H4), so it never contains a token.
 func (e *Error) Error() string {
+	return RedactString(e.text())
+}
+
+func (e *Error) text() string {
 	if e == nil {
 		return "ctpolicy: <nil>"
 	}
@@ -100,8 +97,8 @@ func (e *Error) Is(target error) bool {
 	return e.Status == t.Status && (t.Code == "" || t.Code == e.Code)
 }
 
-// Sentinels for errors.Is. They compare by Status (and Code for ErrClosed
-// and the token ones); never modify them.
+// Sentinels for errors.Is. They compare by Status (and Code for the token
+// ones); never modify them.
 var (
 	ErrInvalidArgument    = &Error{Status: StatusInvalidArgument, Message: "invalid argument"}
 	ErrInvalidUTF8        = &Error{Status: StatusInvalidUTF8, Message: "input is not valid UTF-8"}
@@ -112,7 +109,6 @@ var (
 	ErrTokenMalformed     = &Error{Status: StatusTokenInvalid, Code: CodeTokenMalformed, Message: "malformed customer token"}
 	ErrTokenWrongType     = &Error{Status: StatusTokenInvalid, Code: CodeTokenWrongType, Message: "not a customer token (wrong type)"}
 	ErrTransitionRejected = &Error{Status: StatusTransitionRejected, Message: "transition rejected"}
-	ErrClosed             = &Error{Status: StatusInvalidArgument, Code: CodeEngineClosed, Message: "engine is closed"}
 )
 
 // errorFromOutput builds the *Error of a failed call from the status and the
@@ -139,9 +135,4 @@ func errorFromOutput(status Status, out []byte) *Error {
 	}
 	e.Message = "the library reported " + status.String() + " without an error object"
 	return e
-}
-
-// newError is an error made by the binding itself.
-func newError(status Status, code, message string) *Error {
-	return &Error{Status: status, Code: code, Message: message}
 }

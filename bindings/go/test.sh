@@ -112,7 +112,7 @@ grep -q "libctpolicy.so.1 => $prefix/lib/libctpolicy.so.1" <<<"$(ldd "$work/inst
 diff -u examples/deny/expected_output.txt "$work/installed.out" || fail "the pkg-config build printed something else"
 unset PKG_CONFIG_PATH
 
-step "go test -race (static link: vectors, CLI identity, CheckCharge/CheckBatch vs Check, lifecycle, errors, concurrency, examples)"
+step "go test -race (static link: vectors, CLI identity, CheckCharge/CheckMany vs Check, redaction, audit trail, lifecycle, errors, concurrency, examples)"
 "$GO" test -race -count=1 ./...
 
 step "go test -tags ctpolicy_dynamic (libctpolicy.so)"

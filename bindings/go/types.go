@@ -73,8 +73,11 @@ type TokenInfo struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// String prints the four fields (there is no token in a TokenInfo to leak).
-func (t TokenInfo) String() string {
+// String prints the four fields (there is no token in a TokenInfo to leak;
+// the text goes through the redaction all the same).
+func (t TokenInfo) String() string { return RedactString(t.text()) }
+
+func (t TokenInfo) text() string {
 	env := t.Environment
 	if env == "" {
 		env = "-"
@@ -103,18 +106,21 @@ func (t TokenInfo) LogValue() slog.Value {
 // it changed.
 //
 // Record holds customer_token verbatim (it is the partner's own stored
-// data), so a Transition never prints it: String, GoString, Format and
-// LogValue show only Changed and the record's size. Write Record to your
-// store deliberately; do not log it.
+// data, the one text ctpolicy does not redact), so nothing prints it:
+// Transition's and RecordJSON's String, GoString, Format, LogValue and
+// MarshalJSON show only Changed and the record's size, and RecordJSON
+// keeps its bytes behind a pointer, so even a Transition nested in an
+// unexported field of another struct prints an address under %v or slog,
+// never the record. Write Record.Bytes() to your store deliberately; do
+// not log it.
 type Transition struct {
-	Record  json.RawMessage `json:"record"`
-	Changed bool            `json:"changed"`
+	Record  RecordJSON `json:"record"`
+	Changed bool       `json:"changed"`
 }
 
 // String redacts the record, which holds the customer token.
 func (t Transition) String() string {
-	return "Transition{changed=" + strconv.FormatBool(t.Changed) +
-		" record=<redacted, " + strconv.Itoa(len(t.Record)) + " bytes>}"
+	return "Transition{changed=" + strconv.FormatBool(t.Changed) + " record=" + t.Record.String() + "}"
 }
 
 // GoString is String, so %#v cannot print the record.
@@ -127,8 +133,51 @@ func (t Transition) Format(f fmt.State, verb rune) { formatSafe(f, verb, t.Strin
 func (t Transition) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Bool("changed", t.Changed),
-		slog.String("record", "<redacted>"),
+		slog.String("record", t.Record.String()),
 	)
+}
+
+// RecordJSON is the stored record as JSON, verbatim: it holds the
+// customer token. Bytes gives the JSON to store; every printing and
+// encoding method shows only its size.
+type RecordJSON struct {
+	b *[]byte // behind a pointer, so reflection-based printing shows an address
+}
+
+// Bytes is the record JSON to store, exactly as the library wrote it (it
+// holds the customer token; the slice is the RecordJSON's own).
+func (r RecordJSON) Bytes() []byte {
+	if r.b == nil {
+		return nil
+	}
+	return *r.b
+}
+
+// Len is the size of the record JSON in bytes.
+func (r RecordJSON) Len() int { return len(r.Bytes()) }
+
+// String shows only the size.
+func (r RecordJSON) String() string { return "<redacted, " + strconv.Itoa(r.Len()) + " bytes>" }
+
+// GoString is String.
+func (r RecordJSON) GoString() string { return r.String() }
+
+// Format makes every fmt verb print String.
+func (r RecordJSON) Format(f fmt.State, verb rune) { formatSafe(f, verb, r.String()) }
+
+// LogValue keeps the record out of log/slog output.
+func (r RecordJSON) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// MarshalJSON writes String as a JSON string, so that encoding a struct
+// that holds a Transition (slog's JSON handler does) never writes the
+// token. Store Bytes(), not the encoding of a Transition.
+func (r RecordJSON) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(r.String())), nil }
+
+// UnmarshalJSON keeps a copy of the record JSON.
+func (r *RecordJSON) UnmarshalJSON(data []byte) error {
+	b := append([]byte(nil), data...)
+	r.b = &b
+	return nil
 }
 
 // formatSafe prints s for every verb (quoted for %q), never the fields.

@@ -324,8 +324,8 @@ func TestLifecycleVectors(t *testing.T) {
 				w := mustDecode(t, c.Expect[key])
 				switch key {
 				case "record":
-					if g := mustDecode(t, tr.Record); !jsonEqual(w, g) {
-						t.Errorf("record = %s\n  want %s", tr.Record, show(w))
+					if g := mustDecode(t, tr.Record.Bytes()); !jsonEqual(w, g) {
+						t.Errorf("record = %s\n  want %s", tr.Record.Bytes(), show(w))
 					}
 				case "changed":
 					if !jsonEqual(w, tr.Changed) {
@@ -339,7 +339,7 @@ func TestLifecycleVectors(t *testing.T) {
 			var rec struct {
 				CustomerToken string `json:"customer_token"`
 			}
-			_ = json.Unmarshal(tr.Record, &rec)
+			_ = json.Unmarshal(tr.Record.Bytes(), &rec)
 			if rec.CustomerToken != "" {
 				assertNoSecret(t, c.Name, "the printed Transition",
 					fmt.Sprintf("%v %+v %#v %s %q", tr, tr, tr, tr, tr), rec.CustomerToken)

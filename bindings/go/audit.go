@@ -1,0 +1,228 @@
+package ctpolicy
+
+import (
+	"encoding/json"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The audit trail of hygiene.md H3: a JSON Lines log with one chained
+// entry per check, the same bytes as `ctpolicy check --audit-log` writes.
+
+// AuditOption is an option of OpenAuditLog.
+type AuditOption func(*uint32)
+
+// AuditFsync syncs the log to the disk after every entry (CTP_AUDIT_FSYNC);
+// without it the log is synced by Close.
+func AuditFsync() AuditOption { return func(f *uint32) { *f |= auditFsync } }
+
+// AuditLog is an audit log open for appending. It is safe for concurrent
+// use: any number of goroutines may Check through one log at once (each
+// append holds the library's mutex and an exclusive flock on the file, so
+// threads and processes writing one file keep one chain). Close it when
+// done: Close syncs the file to the disk.
+type AuditLog struct {
+	// mu lets many Checks run at once (read lock) while Close (write lock)
+	// waits for them before freeing the handle.
+	mu      sync.RWMutex
+	handle  auditHandle // nil once closed
+	cleanup runtime.Cleanup
+}
+
+// AuditError is a failure of the audit trail: the log cannot be read,
+// written or locked (StatusIoError), an entry does not verify
+// (StatusAuditLogInvalid), or the head is not the expected one
+// (StatusAuditHeadMismatch). Use errors.As to get at it.
+type AuditError struct {
+	Status Status
+	// Code is stable: "IO_ERROR", "TORN_LINE", "LINE_TOO_LONG", "NOT_JSON",
+	// "NOT_AN_ENTRY", "NOT_CANONICAL", "SEQ_MISMATCH", "PREV_MISMATCH",
+	// "HEAD_MISMATCH", "INVALID_ARGUMENT".
+	Code string
+	// Line is the 1-based line of the first bad entry, 0 when the failure
+	// is not about one entry; Seq is the seq that entry should have had.
+	Line, Seq uint64
+	Message   string // for people; may change between versions
+}
+
+// Error names the entry and what is wrong with it. It goes through the
+// redaction, so a token in a path cannot leak through it.
+func (e *AuditError) Error() string {
+	if e == nil {
+		return "ctpolicy: <nil>"
+	}
+	var b strings.Builder
+	b.WriteString("ctpolicy: audit: ")
+	b.WriteString(e.Status.String())
+	b.WriteString(" ")
+	b.WriteString(e.Code)
+	if e.Line != 0 {
+		b.WriteString(" at line " + strconv.FormatUint(e.Line, 10) + " (seq " + strconv.FormatUint(e.Seq, 10) + ")")
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return RedactString(b.String())
+}
+
+// isAuditStatus reports whether a status is one of the audit trail's own.
+func isAuditStatus(s Status) bool {
+	return s == StatusIoError || s == StatusAuditLogInvalid || s == StatusAuditHeadMismatch
+}
+
+// auditErrorFromOutput is the *AuditError of an audit failure, from its
+// error object {"error": {"status", "code", "message", "line"?, "seq"?}}.
+func auditErrorFromOutput(status Status, out []byte) *AuditError {
+	var envelope struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Line    uint64 `json:"line"`
+			Seq     uint64 `json:"seq"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(out, &envelope) != nil || envelope.Error == nil {
+		return &AuditError{Status: status, Code: status.String(), Message: "the library reported " + status.String() + " without an error object"}
+	}
+	b := envelope.Error
+	return &AuditError{Status: status, Code: b.Code, Line: b.Line, Seq: b.Seq, Message: b.Message}
+}
+
+// callError is the error of a failed library call: an *AuditError for an
+// audit status, else an *Error.
+func callError(status Status, out []byte) error {
+	if isAuditStatus(status) {
+		return auditErrorFromOutput(status, out)
+	}
+	return errorFromOutput(status, out)
+}
+
+// OpenAuditLog opens the audit log at path, creating it when missing; a
+// log with entries is continued (seq and prev follow its last entry). A log
+// whose last line does not verify (torn by a crash, say) is not opened:
+// an *AuditError naming it.
+func OpenAuditLog(path string, opts ...AuditOption) (*AuditLog, error) {
+	var flags uint32
+	for _, o := range opts {
+		o(&flags)
+	}
+	handle, status, errJSON := rawAuditOpen(path, flags)
+	if status != StatusOK {
+		return nil, callError(status, errJSON)
+	}
+	l := &AuditLog{handle: handle}
+	// The safety net for a forgotten Close: frees without syncing (entries
+	// already written stay in the file).
+	l.cleanup = runtime.AddCleanup(l, freeAuditLog, handle)
+	return l, nil
+}
+
+// Check decides request with engine exactly as engine.Check does, after
+// appending its entry to the log: a decision is given only once its entry
+// is written. A request the engine cannot decide (an envelope fault) gets
+// an ERROR entry, then its *Error is returned. When the entry cannot be
+// appended the decision is not given: an *AuditError (StatusIoError, or
+// StatusAuditLogInvalid when another writer left a torn last line). Treat
+// every error as DENY.
+func (l *AuditLog) Check(engine *Engine, request []byte) (*Decision, error) {
+	if l == nil {
+		return nil, ErrAuditLogClosed
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.handle == nil {
+		return nil, ErrAuditLogClosed
+	}
+	var d *Decision
+	err := engine.use(func(h engineHandle) error {
+		status, out := rawAuditCheck(h, l.handle, request)
+		runtime.KeepAlive(l)
+		if status != StatusOK {
+			return callError(status, out)
+		}
+		var err error
+		d, err = decodeDecision(out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close syncs the log to the disk and releases it. An *AuditError
+// (StatusIoError) means the sync failed: entries since the last sync may
+// not be on the disk. Checks after Close return ErrAuditLogClosed; a
+// second Close returns nil.
+func (l *AuditLog) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.handle == nil {
+		return nil
+	}
+	l.cleanup.Stop()
+	status, errJSON := rawAuditClose(l.handle)
+	l.handle = nil
+	if status != StatusOK {
+		return callError(status, errJSON)
+	}
+	return nil
+}
+
+// AuditSummary is what a log that verifies holds.
+type AuditSummary struct {
+	Entries uint64 `json:"entries"`
+	// FirstAt and LastAt are the at of the first and last entry; "" for an
+	// empty log.
+	FirstAt   string `json:"first_at"`
+	LastAt    string `json:"last_at"`
+	Decisions struct {
+		Allow uint64 `json:"ALLOW"`
+		Deny  uint64 `json:"DENY"`
+		Error uint64 `json:"ERROR"`
+	} `json:"decisions"`
+	// Head is the fingerprint of the last line ("sha256:" and 64 zeros for
+	// an empty log). Keep it elsewhere and pass it as expectHead later:
+	// only that finds entries cut off the end.
+	Head string `json:"head"`
+}
+
+// VerifyAuditLog checks every entry of the log at path in one streaming
+// pass (its JSON, its seq, its prev against the line before; a last line
+// without '\n' is torn) and, when expectHead is not "", that the log ends
+// in that head. A log that does not verify is an *AuditError naming the
+// first bad entry (Line, Seq, Code); one that cannot be read is an
+// *AuditError with StatusIoError.
+func VerifyAuditLog(path string, expectHead string) (AuditSummary, error) {
+	status, out := rawAuditVerify(path, expectHead)
+	if status != StatusOK {
+		return AuditSummary{}, callError(status, out)
+	}
+	var s AuditSummary
+	if err := json.Unmarshal(out, &s); err != nil || s.Head == "" {
+		return AuditSummary{}, badOutput("an audit summary")
+	}
+	return s, nil
+}
+
+// auditEntry is the entry line a log would hold for request as entry seq
+// after a line of fingerprint prev, with the writer's clock at (for the
+// byte-identity tests).
+func (e *Engine) auditEntry(request []byte, seq uint64, prev, at string) ([]byte, error) {
+	var line []byte
+	err := e.use(func(h engineHandle) error {
+		status, out := rawAuditEntry(h, request, seq, prev, at)
+		if status != StatusOK {
+			return callError(status, out)
+		}
+		line = out
+		return nil
+	})
+	return line, err
+}
