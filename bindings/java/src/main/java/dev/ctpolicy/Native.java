@@ -178,6 +178,20 @@ final class Native {
     static final MethodHandle CHECK_MANY;
     /** {@code ctp_results_free(ctp_result*, count)}. */
     static final MethodHandle RESULTS_FREE;
+    /** {@code ctp_redact(text, len, ctp_buf*, size_t *count)}. */
+    static final MethodHandle REDACT;
+    static final MethodHandle REDACTOR_NEW;
+    static final MethodHandle REDACTOR_WRITE;
+    static final MethodHandle REDACTOR_FINISH;
+    static final MethodHandle REDACTOR_FREE;
+    /** {@code ctp_scan(text, len, ctp_buf *out_jsonl, size_t *count)}. */
+    static final MethodHandle SCAN;
+    static final MethodHandle AUDIT_OPEN;
+    static final MethodHandle AUDIT_CHECK_JSON;
+    static final MethodHandle AUDIT_VERIFY;
+    static final MethodHandle AUDIT_ENTRY_JSON;
+    static final MethodHandle AUDIT_CLOSE;
+    static final MethodHandle AUDIT_FREE;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -225,6 +239,27 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         RESULTS_FREE = bind(linker, lookup, failure, "ctp_results_free",
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+        REDACT = bind(linker, lookup, failure, "ctp_redact",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        REDACTOR_NEW = bind(linker, lookup, failure, "ctp_redactor_new", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        REDACTOR_WRITE = bind(linker, lookup, failure, "ctp_redactor_write",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        REDACTOR_FINISH = bind(linker, lookup, failure, "ctp_redactor_finish",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        REDACTOR_FREE = bind(linker, lookup, failure, "ctp_redactor_free", FunctionDescriptor.ofVoid(ADDRESS));
+        SCAN = bind(linker, lookup, failure, "ctp_scan",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        AUDIT_OPEN = bind(linker, lookup, failure, "ctp_audit_open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+        AUDIT_CHECK_JSON = bind(linker, lookup, failure, "ctp_audit_check_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_VERIFY = bind(linker, lookup, failure, "ctp_audit_verify",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_ENTRY_JSON = bind(linker, lookup, failure, "ctp_audit_entry_json", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_CLOSE = bind(linker, lookup, failure, "ctp_audit_close",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        AUDIT_FREE = bind(linker, lookup, failure, "ctp_audit_free", FunctionDescriptor.ofVoid(ADDRESS));
 
         if (failure == null) {
             try {
@@ -408,6 +443,231 @@ final class Native {
         ensureLoaded();
         try {
             return staticString((MemorySegment) REASON_CODE.invokeExact(id));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- hygiene (raw)
+
+    /**
+     * A raw answer: the status and the bytes of the one output buffer (the result on
+     * {@code CTP_OK}, else the error object, or null when the library wrote none).
+     * Interpreting them is the caller's business (the layer above).
+     */
+    record Reply(int status, byte[] bytes) {
+        boolean ok() {
+            return status == CTP_OK;
+        }
+    }
+
+    /** {@code ctp_redact}: the redacted bytes (never null on OK) and the count in {@code count[0]}. */
+    static Reply redact(byte[] text, long[] count) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, text);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            MemorySegment n = arena.allocate(JAVA_LONG);
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACT.invokeExact(in, (long) length(text), out, n);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            count[0] = n.get(JAVA_LONG, 0);
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_scan}: the JSON Lines reports (empty when none). */
+    static Reply scan(byte[] text) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, text);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_redactor_new}: the handle, or NULL when the library refused. */
+    static MemorySegment redactorNew() {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int status = (int) REDACTOR_NEW.invokeExact(out);
+            return status == CTP_OK ? out.get(ADDRESS, 0) : MemorySegment.NULL;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ctp_redactor_write} of {@code bytes[off, off+len)}: the decided bytes. */
+    static Reply redactorWrite(MemorySegment redactor, byte[] bytes, int off, int len) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(CTP_BUF);
+            MemorySegment in = MemorySegment.NULL;
+            if (len > 0) {
+                in = arena.allocate(len);
+                MemorySegment.copy(bytes, off, in, JAVA_BYTE, 0, len);
+            }
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_redactor_finish}: the held-back tail, redacted. */
+    static Reply redactorFinish(MemorySegment redactor) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACTOR_FINISH.invokeExact(redactor, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    static void redactorFree(MemorySegment redactor) {
+        try {
+            REDACTOR_FREE.invokeExact(redactor);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ctp_audit_open}: the handle in {@code handle[0]} on OK, else the error object. */
+    static Reply auditOpen(byte[] path, int flags, MemorySegment[] handle) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, path);
+            MemorySegment out = arena.allocate(ADDRESS);
+            MemorySegment error = arena.allocate(CTP_BUF);
+            int status;
+            byte[] err;
+            try {
+                status = (int) AUDIT_OPEN.invokeExact(in, (long) length(path), flags, out, error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                err = take(error);
+            }
+            if (status == CTP_OK) {
+                handle[0] = out.get(ADDRESS, 0);
+            }
+            return new Reply(status, err);
+        }
+    }
+
+    /** {@code ctp_audit_check_json}: the decision JSON on OK, else the error object. */
+    static Reply auditCheck(MemorySegment engine, MemorySegment log, byte[] request) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, request);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_verify}: the summary JSON on OK, else the error object. */
+    static Reply auditVerify(byte[] path, byte[] expectHead) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, path);
+            MemorySegment head = input(arena, expectHead);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head, (long) length(expectHead),
+                        out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_entry_json}: the entry line on OK, else the error object. */
+    static Reply auditEntry(MemorySegment engine, byte[] request, long seq, byte[] prev, byte[] at) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, request);
+            MemorySegment p = input(arena, prev);
+            MemorySegment a = input(arena, at);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_ENTRY_JSON.invokeExact(engine, in, (long) length(request), seq, p,
+                        (long) length(prev), a, (long) length(at), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_close}: syncs and frees; the error object when the sync failed. */
+    static Reply auditClose(MemorySegment log) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment error = arena.allocate(CTP_BUF);
+            int status;
+            byte[] err;
+            try {
+                status = (int) AUDIT_CLOSE.invokeExact(log, error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                err = take(error);
+            }
+            return new Reply(status, err);
+        }
+    }
+
+    static void auditFree(MemorySegment log) {
+        try {
+            AUDIT_FREE.invokeExact(log);
         } catch (Throwable t) {
             throw rethrow(t);
         }
