@@ -10,11 +10,11 @@ package dev.ctpolicy;
  *
  * <p>The hierarchy is sealed, so a {@code switch} over it is exhaustive:
  * {@link InvalidRequestException}, {@link PolicyException}, {@link TokenFormatException},
- * {@link TransitionException}, {@link EngineException}.
+ * {@link TransitionException}, {@link AuditLogException}, {@link EngineException}.
  */
 public abstract sealed class CtPolicyException extends RuntimeException
         permits InvalidRequestException, PolicyException, TokenFormatException, TransitionException,
-                EngineException {
+                AuditLogException, EngineException {
 
     private static final long serialVersionUID = 1L;
 

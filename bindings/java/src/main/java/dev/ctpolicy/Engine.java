@@ -43,7 +43,7 @@ public final class Engine implements AutoCloseable {
 
     /** An engine with the default policy (Klarna's rules only). */
     public static Engine create() {
-        return new Engine(Native.engineNew(null));
+        return create((byte[]) null);
     }
 
     /**
@@ -55,12 +55,20 @@ public final class Engine implements AutoCloseable {
      * @throws EngineException when the native library is unavailable
      */
     public static Engine create(String policyJson) {
-        return new Engine(Native.engineNew(policyJson == null ? null : Utf8.encode(policyJson)));
+        return create(policyJson == null ? null : Utf8.encode(policyJson));
     }
 
     /** As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default. */
     public static Engine create(byte[] policyJson) {
-        return new Engine(Native.engineNew(policyJson));
+        MemorySegment[] engine = new MemorySegment[1];
+        Native.Reply reply = Native.engineNew(policyJson, engine);
+        if (!reply.ok()) {
+            throw Errors.of(Errors.Call.ENGINE_NEW, reply.status(), reply.bytes());
+        }
+        if (engine[0] == null || engine[0].equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("ctp_engine_new returned CTP_OK without an engine");
+        }
+        return new Engine(engine[0]);
     }
 
     /**
@@ -91,7 +99,7 @@ public final class Engine implements AutoCloseable {
     String checkRaw(byte[] requestJson) {
         MemorySegment pointer = handle.acquire();
         try {
-            return Native.check(pointer, requestJson);
+            return Errors.okText(Errors.Call.CHECK, Native.check(pointer, requestJson));
         } finally {
             handle.release();
             Reference.reachabilityFence(this);
@@ -152,6 +160,26 @@ public final class Engine implements AutoCloseable {
         MemorySegment pointer = handle.acquire();
         try {
             return FastPath.checkMany(pointer, copy);
+        } finally {
+            handle.release();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Checks one request and records it in {@code log} (the entry is appended first); see
+     * {@link AuditLog#check(Engine, String)}.
+     */
+    public Decision check(String requestJson, AuditLog log) {
+        Objects.requireNonNull(log, "log");
+        return log.check(this, requestJson);
+    }
+
+    /** Runs {@code call} with the native engine, which stays alive until it returns. */
+    <T> T withPointer(java.util.function.Function<MemorySegment, T> call) {
+        MemorySegment pointer = handle.acquire();
+        try {
+            return call.apply(pointer);
         } finally {
             handle.release();
             Reference.reachabilityFence(this);

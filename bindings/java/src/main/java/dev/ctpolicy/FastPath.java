@@ -114,7 +114,7 @@ final class FastPath {
             case CTP_INVALID_ARGUMENT -> throw new IllegalArgumentException(
                     "ctp_check refused the charge (INVALID_ARGUMENT): " + charge);
             case CTP_INVALID_REQUEST -> throw whyUndecidable(engine, charge);
-            default -> throw error(Call.CHECK, status, null);
+            default -> throw Errors.of(Errors.Call.CHECK, status, null);
         };
     }
 
@@ -176,7 +176,7 @@ final class FastPath {
     private static CtPolicyException whyUndecidable(MemorySegment engine, Charge charge) {
         byte[] request = Utf8.encode(equivalentJson(charge));
         try {
-            Native.check(engine, request);
+            Errors.okText(Errors.Call.CHECK, Native.check(engine, request));
         } catch (InvalidRequestException e) {
             return e;
         } finally {
@@ -326,7 +326,7 @@ final class FastPath {
 
     private static CheckResult one(MemorySegment engine, byte[] request) {
         try {
-            return new CheckResult.Decided(DecisionReader.read(Native.check(engine, request)));
+            return new CheckResult.Decided(DecisionReader.read(Errors.okText(Errors.Call.CHECK, Native.check(engine, request))));
         } catch (CtPolicyException e) {
             return new CheckResult.Failed(e);
         }
@@ -362,7 +362,7 @@ final class FastPath {
                 wipe(in);
             }
             if (status != CTP_OK) {
-                throw error(Call.CHECK, status, out);
+                throw Errors.of(Errors.Call.CHECK, status, out);
             }
             allowed = counts.get(JAVA_LONG, BC_ALLOWED);
             denied = counts.get(JAVA_LONG, BC_DENIED);
@@ -419,8 +419,8 @@ final class FastPath {
             } catch (IllegalArgumentException malformed) {
                 throw EngineException.internal("unreadable error line from ctp_check_batch", malformed);
             }
-            return new CheckResult.Failed(
-                    error(Call.CHECK, statusNumber(status), json.getBytes(StandardCharsets.UTF_8)));
+            return new CheckResult.Failed((CtPolicyException)
+                    Errors.of(Errors.Call.CHECK, 100, json.getBytes(StandardCharsets.UTF_8)));
         }
         return new CheckResult.Decided(DecisionReader.read(json));
     }

@@ -18,8 +18,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The C ABI of include/ctpolicy.h, and nothing else: every downcall handle is built once,
@@ -44,6 +42,11 @@ final class Native {
     static final int CTP_INVALID_POLICY = 101;
     static final int CTP_TOKEN_INVALID = 102;
     static final int CTP_TRANSITION_REJECTED = 103;
+    static final int CTP_IO_ERROR = 4;
+    static final int CTP_AUDIT_LOG_INVALID = 104;
+    static final int CTP_AUDIT_HEAD_MISMATCH = 105;
+    /** {@code ctp_audit_open} flag: sync the log after every entry. */
+    static final int CTP_AUDIT_FSYNC = 1;
 
     /** The ABI this binding was written against (CTP_ABI_VERSION). */
     static final int ABI_VERSION = 1;
@@ -303,13 +306,8 @@ final class Native {
 
     // ---------------------------------------------------------------- calls
 
-    /** Which call failed decides the exception class for input faults. */
-    enum Call {
-        ENGINE_NEW, CHECK, APPLY_EVENT, TOKEN_PARSE
-    }
-
-    /** Builds an engine; returns its handle. */
-    static MemorySegment engineNew(byte[] policy) {
+    /** {@code ctp_engine_new}: the engine in {@code engine[0]} on OK, else the error object. */
+    static Reply engineNew(byte[] policy, MemorySegment[] engine) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, policy);
@@ -326,13 +324,9 @@ final class Native {
                 wipe(in);
             }
             if (status == CTP_OK) {
-                MemorySegment engine = out.get(ADDRESS, 0);
-                if (engine.equals(MemorySegment.NULL)) {
-                    throw EngineException.internal("ctp_engine_new returned CTP_OK without an engine", null);
-                }
-                return engine;
+                engine[0] = out.get(ADDRESS, 0);
             }
-            throw error(Call.ENGINE_NEW, status, errorBytes);
+            return new Reply(status, errorBytes);
         }
     }
 
@@ -344,8 +338,8 @@ final class Native {
         }
     }
 
-    /** One pre-flight check: the decision JSON, or an exception. */
-    static String check(MemorySegment engine, byte[] request) {
+    /** {@code ctp_check_json}: the decision JSON on OK, else the error object. */
+    static Reply check(MemorySegment engine, byte[] request) {
         int len = request.length;
         try (Arena arena = Arena.ofConfined()) {
             // One allocation for both: the out-buffer first (zeroed, so ctp_buf_free is a
@@ -367,11 +361,12 @@ final class Native {
                 result = take(out);
                 wipe(in);
             }
-            return okOrThrow(Call.CHECK, status, result);
+            return new Reply(status, result);
         }
     }
 
-    static String applyEvent(byte[] record, byte[] event) {
+    /** {@code ctp_apply_event_json}: the transition JSON on OK, else the error object. */
+    static Reply applyEvent(byte[] record, byte[] event) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment recordIn = input(arena, record);
@@ -389,11 +384,12 @@ final class Native {
                 wipe(recordIn);
                 wipe(eventIn);
             }
-            return okOrThrow(Call.APPLY_EVENT, status, result);
+            return new Reply(status, result);
         }
     }
 
-    static String tokenParse(byte[] token) {
+    /** {@code ctp_token_parse}: the token JSON on OK, else the error object. */
+    static Reply tokenParse(byte[] token) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, token);
@@ -408,7 +404,7 @@ final class Native {
                 result = take(out);
                 wipe(in);
             }
-            return okOrThrow(Call.TOKEN_PARSE, status, result);
+            return new Reply(status, result);
         }
     }
 
@@ -702,7 +698,7 @@ final class Native {
                 return null;
             }
             if (len > Integer.MAX_VALUE - 16) {
-                throw EngineException.internal("library buffer too large: " + len + " bytes", null);
+                throw new IllegalStateException("library buffer too large: " + len + " bytes");
             }
             return ptr.reinterpret(len).toArray(JAVA_BYTE);
         } finally {
@@ -712,26 +708,6 @@ final class Native {
                 throw rethrow(t);
             }
         }
-    }
-
-    private static String text(byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        String s = new String(bytes, StandardCharsets.UTF_8);
-        Arrays.fill(bytes, (byte) 0);
-        return s;
-    }
-
-    private static String okOrThrow(Call call, int status, byte[] result) {
-        if (status == CTP_OK) {
-            String json = text(result);
-            if (json == null) {
-                throw EngineException.internal("the library returned CTP_OK with an empty buffer", null);
-            }
-            return json;
-        }
-        throw error(call, status, result);
     }
 
     private static String staticString(MemorySegment s) {
@@ -748,68 +724,6 @@ final class Native {
         if (t instanceof Error e) {
             throw e;
         }
-        throw EngineException.internal("native call failed: " + t, t);
-    }
-
-    /** Turns a non-OK status and its error object into the matching exception. */
-    static CtPolicyException error(Call call, int status, byte[] errorBytes) {
-        String json = text(errorBytes);
-        String statusName = null;
-        String code = null;
-        String message = null;
-        String path = null;
-        String detail = null;
-        if (json != null) {
-            try {
-                if (Json.parse(json) instanceof Map<?, ?> root && root.get("error") instanceof Map<?, ?> e) {
-                    statusName = asString(e.get("status"));
-                    code = asString(e.get("code"));
-                    message = asString(e.get("message"));
-                    path = asString(e.get("path"));
-                    detail = asString(e.get("detail"));
-                }
-            } catch (IllegalArgumentException malformed) {
-                return EngineException.internal("status " + status + " with an unreadable error object: "
-                        + malformed.getMessage(), malformed);
-            }
-        }
-        if (statusName == null) {
-            statusName = statusName(status);
-        }
-        if (message == null) {
-            message = "the library returned status " + statusName + " without an error object";
-        }
-        CtPolicyException.Status s = new CtPolicyException.Status(status, statusName);
-        return switch (status) {
-            case CTP_INVALID_REQUEST -> new InvalidRequestException(s, code, message, path, detail, json);
-            case CTP_INVALID_POLICY -> new PolicyException(s, code, message, path, detail, json);
-            case CTP_TOKEN_INVALID -> new TokenFormatException(s, code, message, path, detail, json);
-            case CTP_TRANSITION_REJECTED -> new TransitionException(s, code, message, path, detail, json);
-            case CTP_INVALID_UTF8 -> switch (call) {
-                case ENGINE_NEW -> new PolicyException(s, code, message, path, detail, json);
-                case TOKEN_PARSE -> new TokenFormatException(s, code, message, path, detail, json);
-                case CHECK, APPLY_EVENT -> new InvalidRequestException(s, code, message, path, detail, json);
-            };
-            default -> new EngineException(s, code, message, path, detail, json, null);
-        };
-    }
-
-    /** The status number of a name in an error object (the batch path gives names only). */
-    static int statusNumber(String name) {
-        return switch (name == null ? "" : name) {
-            case "OK" -> CTP_OK;
-            case "INVALID_ARGUMENT" -> CTP_INVALID_ARGUMENT;
-            case "INVALID_UTF8" -> CTP_INVALID_UTF8;
-            case "PANIC" -> CTP_PANIC;
-            case "INVALID_REQUEST" -> CTP_INVALID_REQUEST;
-            case "INVALID_POLICY" -> CTP_INVALID_POLICY;
-            case "TOKEN_INVALID" -> CTP_TOKEN_INVALID;
-            case "TRANSITION_REJECTED" -> CTP_TRANSITION_REJECTED;
-            default -> EngineException.BINDING_STATUS;
-        };
-    }
-
-    private static String asString(Object o) {
-        return o instanceof String s ? s : null;
+        throw new IllegalStateException("native call failed", t);
     }
 }
