@@ -156,7 +156,7 @@ public final class AuditLog implements AutoCloseable {
         String error = handle.closeError;
         if (error != null) {
             handle.closeError = null;
-            throw (RuntimeException) Errors.of(Errors.Call.AUDIT, Native.CTP_IO_ERROR,
+            throw Errors.of(Errors.Call.AUDIT, Native.CTP_IO_ERROR,
                     error.getBytes(StandardCharsets.UTF_8));
         }
     }

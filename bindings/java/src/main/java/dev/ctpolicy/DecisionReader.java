@@ -22,7 +22,7 @@ final class DecisionReader {
                     hits(root.get("violations")), hits(root.get("warnings")), token(root.get("token")),
                     receipt == null ? Map.of() : receipt, json);
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
-            throw EngineException.internal("unexpected decision JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected decision JSON from the library"); // no cause: it may quote the JSON
         }
     }
 
@@ -34,7 +34,7 @@ final class DecisionReader {
             }
             return info;
         } catch (ClassCastException | IllegalArgumentException e) {
-            throw EngineException.internal("unexpected token JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected token JSON from the library"); // no cause: it may quote the JSON
         }
     }
 
@@ -48,7 +48,7 @@ final class DecisionReader {
             }
             return new Transition(record, Boolean.parseBoolean(changed));
         } catch (IllegalArgumentException e) {
-            throw EngineException.internal("unexpected transition JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected transition JSON from the library"); // no cause: it may quote the JSON
         }
     }
 

@@ -41,7 +41,7 @@ final class Errors {
     }
 
     /** Turns a non-OK status and its error object into the matching exception. */
-    static RuntimeException of(Call call, int status, byte[] errorBytes) {
+    static CtPolicyException of(Call call, int status, byte[] errorBytes) {
         String json = text(errorBytes);
         Map<?, ?> e = null;
         if (json != null) {
@@ -50,7 +50,7 @@ final class Errors {
                     e = body;
                 }
             } catch (IllegalArgumentException malformed) {
-                return new IllegalStateException("status " + status + " with an unreadable error object");
+                throw new IllegalStateException("status " + status + " with an unreadable error object");
             }
         }
         String statusName = e == null ? null : asString(e.get("status"));

@@ -56,19 +56,6 @@ final class Native {
     private static final long BUF_PTR = 0;
     private static final long BUF_LEN = 8;
 
-    /**
-     * {@code struct ctp_charge} (104 bytes, align 8). {@code currency[3]} at 60 is followed by one
-     * byte of padding so {@code amount} lands on 64; LayoutTest compares every offset with gcc.
-     */
-    static final StructLayout CTP_CHARGE = MemoryLayout.structLayout(
-            ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
-            ADDRESS.withName("record_token"), JAVA_LONG.withName("record_token_len"),
-            ADDRESS.withName("idempotency_key"), JAVA_LONG.withName("idempotency_key_len"),
-            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"), JAVA_INT.withName("record_scopes"),
-            MemoryLayout.sequenceLayout(3, JAVA_BYTE).withName("currency"), MemoryLayout.paddingLayout(1),
-            JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
-            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
-
     /** {@code struct ctp_verdict} (304 bytes, align 4). */
     static final StructLayout CTP_VERDICT = MemoryLayout.structLayout(
             JAVA_INT.withName("allowed"), JAVA_INT.withName("violation_count"), JAVA_INT.withName("warning_count"),
@@ -77,7 +64,7 @@ final class Native {
             MemoryLayout.sequenceLayout(Native.CTP_MAX_RULES, JAVA_SHORT).withName("warnings"),
             MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("fingerprint"));
 
-    /** {@code struct ctp_batch_counts} (24 bytes). */
+    /** {@code struct ctp_batch_counts} (24 bytes), for {@code ctp_check_many}. */
     static final StructLayout CTP_BATCH_COUNTS = MemoryLayout.structLayout(
             JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
 
@@ -105,7 +92,7 @@ final class Native {
     /** CTP_MAX_RULES: room for rule ids in each verdict list. */
     static final int CTP_MAX_RULES = 64;
 
-    /** {@code ctp_charge.flags} bits. */
+    /** {@code ctp_typed_charge.flags} bits. */
     static final int CHARGE_CUSTOMER_PRESENT = 1;
     static final int CHARGE_HAS_TOKEN = 2;
     static final int CHARGE_HAS_IDEMPOTENCY_KEY = 4;
@@ -116,32 +103,11 @@ final class Native {
     static final int CHARGE_HAS_ATTEMPTS_30D = 128;
     static final int CHARGE_WANT_FINGERPRINT = 256;
 
-    /** {@code ctp_charge.record_state} values. */
+    /** {@code ctp_typed_charge.record_state} values. */
     static final int RECORD_NONE = 0;
     static final int RECORD_ACTIVE = 1;
     static final int RECORD_REVOKED = 2;
 
-    /** {@code ctp_charge.record_scopes} bits (CTP_SCOPE_*, src/ffi/fast.rs). */
-    static final int SCOPE_CUSTOMER_PRESENT = 1;
-    static final int SCOPE_CUSTOMER_NOT_PRESENT = 2;
-    static final int SCOPE_CUSTOMER_LOGIN = 4;
-    static final int SCOPE_UNKNOWN = 8;
-
-    static final long CH_TOKEN = offset(CTP_CHARGE, "token");
-    static final long CH_TOKEN_LEN = offset(CTP_CHARGE, "token_len");
-    static final long CH_RECORD_TOKEN = offset(CTP_CHARGE, "record_token");
-    static final long CH_RECORD_TOKEN_LEN = offset(CTP_CHARGE, "record_token_len");
-    static final long CH_KEY = offset(CTP_CHARGE, "idempotency_key");
-    static final long CH_KEY_LEN = offset(CTP_CHARGE, "idempotency_key_len");
-    static final long CH_FLAGS = offset(CTP_CHARGE, "flags");
-    static final long CH_RECORD_STATE = offset(CTP_CHARGE, "record_state");
-    static final long CH_RECORD_SCOPES = offset(CTP_CHARGE, "record_scopes");
-    static final long CH_CURRENCY = offset(CTP_CHARGE, "currency");
-    static final long CH_AMOUNT = offset(CTP_CHARGE, "amount");
-    static final long CH_NOW = offset(CTP_CHARGE, "now_ms");
-    static final long CH_LAST_USED_AT = offset(CTP_CHARGE, "last_used_at_ms");
-    static final long CH_ATTEMPTS_24H = offset(CTP_CHARGE, "attempts_24h");
-    static final long CH_ATTEMPTS_30D = offset(CTP_CHARGE, "attempts_30d");
     static final long V_ALLOWED = offset(CTP_VERDICT, "allowed");
     static final long V_VIOLATION_COUNT = offset(CTP_VERDICT, "violation_count");
     static final long V_WARNING_COUNT = offset(CTP_VERDICT, "warning_count");
@@ -152,6 +118,23 @@ final class Native {
     static final long BC_ALLOWED = offset(CTP_BATCH_COUNTS, "allowed");
     static final long BC_DENIED = offset(CTP_BATCH_COUNTS, "denied");
     static final long BC_INVALID = offset(CTP_BATCH_COUNTS, "invalid");
+    static final long TC_TOKEN = offset(CTP_TYPED_CHARGE, "token");
+    static final long TC_RECORD_TOKEN = offset(CTP_TYPED_CHARGE, "record_token");
+    static final long TC_KEY = offset(CTP_TYPED_CHARGE, "idempotency_key");
+    static final long TC_CURRENCY = offset(CTP_TYPED_CHARGE, "currency");
+    static final long TC_SCOPES = offset(CTP_TYPED_CHARGE, "record_scopes");
+    static final long TC_FLAGS = offset(CTP_TYPED_CHARGE, "flags");
+    static final long TC_RECORD_STATE = offset(CTP_TYPED_CHARGE, "record_state");
+    static final long TC_AMOUNT = offset(CTP_TYPED_CHARGE, "amount");
+    static final long TC_NOW = offset(CTP_TYPED_CHARGE, "now_ms");
+    static final long TC_LAST_USED_AT = offset(CTP_TYPED_CHARGE, "last_used_at_ms");
+    static final long TC_ATTEMPTS_24H = offset(CTP_TYPED_CHARGE, "attempts_24h");
+    static final long TC_ATTEMPTS_30D = offset(CTP_TYPED_CHARGE, "attempts_30d");
+    /** A pointer and, 8 bytes on, its length: how every (ptr, len) pair of the structs is laid out. */
+    static final long LEN_AFTER_PTR = 8;
+    static final long R_STATUS = offset(CTP_RESULT, "status");
+    static final long R_ALLOWED = offset(CTP_RESULT, "allowed");
+    static final long R_JSON = offset(CTP_RESULT, "json");
 
     private static long offset(StructLayout layout, String field) {
         return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
@@ -171,8 +154,12 @@ final class Native {
     static final MethodHandle ABI_VERSION_FN;
     static final MethodHandle STATUS_NAME;
     static final MethodHandle REASON_CODE;
-    static final MethodHandle CHECK;
-    static final MethodHandle CHECK_BATCH;
+    /**
+     * {@code ctp_check_json} and {@code ctp_buf_free} linked with {@code Linker.Option.critical(true)}:
+     * they take heap arrays as they are (no copy into native memory). Used by {@link #check}.
+     */
+    static final MethodHandle CHECK_JSON_CRITICAL;
+    static final MethodHandle BUF_FREE_CRITICAL;
     /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict*, ctp_buf *error_json)}. */
     static final MethodHandle CHECK_CHARGE;
     /** {@code ctp_check_json_verdict(engine, request, len, ctp_verdict*, ctp_buf *decision, ctp_buf *error)}. */
@@ -231,9 +218,10 @@ final class Native {
         ABI_VERSION_FN = bind(linker, lookup, failure, "ctp_abi_version", FunctionDescriptor.of(JAVA_INT));
         STATUS_NAME = bind(linker, lookup, failure, "ctp_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         REASON_CODE = bind(linker, lookup, failure, "ctp_reason_code", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-        CHECK = bind(linker, lookup, failure, "ctp_check", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-        CHECK_BATCH = bind(linker, lookup, failure, "ctp_check_batch",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        CHECK_JSON_CRITICAL = bind(linker, lookup, failure, "ctp_check_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), Linker.Option.critical(true));
+        BUF_FREE_CRITICAL = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS),
+                Linker.Option.critical(true));
         CHECK_CHARGE = bind(linker, lookup, failure, "ctp_check_charge",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         CHECK_JSON_VERDICT = bind(linker, lookup, failure, "ctp_check_json_verdict",
@@ -281,11 +269,11 @@ final class Native {
     }
 
     private static MethodHandle bind(Linker linker, SymbolLookup lookup, EngineException failure, String name,
-            FunctionDescriptor descriptor) {
+            FunctionDescriptor descriptor, Linker.Option... options) {
         if (lookup != null) {
             var symbol = lookup.find(name);
             if (symbol.isPresent()) {
-                return linker.downcallHandle(symbol.get(), descriptor);
+                return linker.downcallHandle(symbol.get(), descriptor, options);
             }
         }
         // Not loaded: a handle of the same type that throws. ensureLoaded() normally reports
@@ -338,8 +326,49 @@ final class Native {
         }
     }
 
-    /** {@code ctp_check_json}: the decision JSON on OK, else the error object. */
+    /**
+     * {@code ctp_check_json}: the decision JSON on OK, else the error object. The request array
+     * and the out-buffer are passed as heap segments (critical call: no native copy of the
+     * request is made, so there is none to wipe; the caller wipes its own array). BENCHMARKS.md
+     * compares it with {@link #checkCopy}.
+     */
     static Reply check(MemorySegment engine, byte[] request) {
+        long[] buf = new long[2]; // struct ctp_buf {ptr, len}, written by the library
+        MemorySegment out = MemorySegment.ofArray(buf);
+        MemorySegment in = request.length == 0 ? MemorySegment.NULL : MemorySegment.ofArray(request);
+        int status;
+        try {
+            status = (int) CHECK_JSON_CRITICAL.invokeExact(engine, in, (long) request.length, out);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return new Reply(status, takeHeap(buf, out));
+    }
+
+    /** The library buffer described by {@code buf} (a heap {@code ctp_buf}), copied out and released. */
+    private static byte[] takeHeap(long[] buf, MemorySegment segment) {
+        try {
+            if (buf[0] == 0 || buf[1] <= 0) {
+                return null;
+            }
+            if (buf[1] > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("library buffer too large: " + buf[1] + " bytes");
+            }
+            return MemorySegment.ofAddress(buf[0]).reinterpret(buf[1]).toArray(JAVA_BYTE);
+        } finally {
+            try {
+                BUF_FREE_CRITICAL.invokeExact(segment);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+    }
+
+    /**
+     * {@code ctp_check_json} as before the critical variant: the request is copied into a
+     * confined arena, passed, and the copy wiped. Kept for the benchmark that compares them.
+     */
+    static Reply checkCopy(MemorySegment engine, byte[] request) {
         int len = request.length;
         try (Arena arena = Arena.ofConfined()) {
             // One allocation for both: the out-buffer first (zeroed, so ctp_buf_free is a
