@@ -9,7 +9,14 @@ final class DecisionReader {
     private DecisionReader() {
     }
 
-    static Decision read(String json) {
+    /**
+     * The decision, redacted first (hygiene.md H4): a token a caller put in {@code decision_id},
+     * a key or a header name comes out as {@code [customer-token sha256:…]} in every field and
+     * in {@link Decision#rawJson()}. The library redacts what it writes; this is idempotent, and
+     * costs nothing on a decision without {@code "krn"}.
+     */
+    static Decision read(String raw) {
+        String json = Redactor.redact(raw);
         try {
             Map<?, ?> root = (Map<?, ?>) Json.parse(json);
             String decision = (String) root.get("decision");

@@ -266,7 +266,15 @@ final class Native {
         }
         LOAD_FAILURE = failure;
         LIBRARY_SOURCE = source;
+        READY = failure == null;
     }
+
+    /**
+     * True once the library is loaded and every handle bound. False while this class is being
+     * initialised (its own load-failure exception must not call into the library) and when the
+     * library could not be loaded.
+     */
+    static final boolean READY;
 
     private static MethodHandle bind(Linker linker, SymbolLookup lookup, EngineException failure, String name,
             FunctionDescriptor descriptor, Linker.Option... options) {
