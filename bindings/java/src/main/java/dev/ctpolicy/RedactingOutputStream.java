@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -62,8 +63,11 @@ public final class RedactingOutputStream extends FilterOutputStream {
         if (len == 0) {
             return;
         }
-        Native.Reply reply = Native.redactorWrite(handle.pointer, b, off, len);
-        emit(reply, "ctp_redactor_write");
+        try {
+            emit(Native.redactorWrite(handle.pointer, b, off, len), "ctp_redactor_write");
+        } finally {
+            Reference.reachabilityFence(this); // the cleaner must not free the redactor mid-call
+        }
     }
 
     /** Flushes what is decided; a held-back candidate stays held (see the class comment). */
@@ -79,7 +83,11 @@ public final class RedactingOutputStream extends FilterOutputStream {
      */
     public synchronized void finish() throws IOException {
         ensureOpen();
-        emit(Native.redactorFinish(handle.pointer), "ctp_redactor_finish");
+        try {
+            emit(Native.redactorFinish(handle.pointer), "ctp_redactor_finish");
+        } finally {
+            Reference.reachabilityFence(this);
+        }
         out.flush();
     }
 
