@@ -88,6 +88,23 @@ public class CheckBenchmark {
         return engine.checkRaw(allowBytes);
     }
 
+    /**
+     * The native call alone as it is now: {@code Linker.Option.critical(true)}, the request
+     * array and the out-buffer passed as heap segments (no arena, no copy).
+     */
+    @Benchmark
+    public int nativeCheckCritical() {
+        Native.Reply reply = engine.withPointer(e -> Native.check(e, allowBytes));
+        return reply.bytes().length;
+    }
+
+    /** The native call alone as before: the request copied into a confined arena, then wiped. */
+    @Benchmark
+    public int nativeCheckCopy() {
+        Native.Reply reply = engine.withPointer(e -> Native.checkCopy(e, allowBytes));
+        return reply.bytes().length;
+    }
+
     /** Both cores on one shared engine (the machine has 2). */
     @Benchmark
     @Threads(2)

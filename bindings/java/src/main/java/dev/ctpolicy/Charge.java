@@ -17,16 +17,20 @@ import java.util.Objects;
  *
  * @param customerPresent whether the customer is present (on-session)
  * @param token           the {@code Klarna-Customer-Token} header value, or null when the header
- *                        is not sent. A secret: {@link #toString()} never prints it
+ *                        is not sent. A secret: {@link #toString()} never prints it (a string
+ *                        with an unpaired surrogate is not valid Unicode: the engine cannot
+ *                        decide, {@link InvalidRequestException} {@code INVALID_UTF8}, naming the field)
  * @param idempotencyKey  the {@code Klarna-Idempotency-Key} header value, or null when not sent
  *                        (an empty or malformed key is sent as is: rule 702)
  * @param stepUp          a well-formed {@code step_up_config} is sent
  * @param amount          minor units (the engine judges the range: rule 602)
- * @param currency        the ISO 4217 code as sent: exactly three ASCII characters (the engine
- *                        judges whether they are three letters: rule 601, e.g. {@code "eur"})
+ * @param currency        the ISO 4217 code as sent, any string: the engine judges it (rule 601:
+ *                        {@code "EU"}, {@code "eur"} or {@code "EURO"} is a DENY with
+ *                        {@code CURRENCY_INVALID})
  * @param record          the stored record, or null when none is stored
  * @param now             the time of the charge, or null; milliseconds are kept (finer digits
- *                        are truncated), years 0001–9999
+ *                        are truncated); outside years 0001–9999 the engine cannot decide
+ *                        ({@link InvalidRequestException}, as for the JSON request)
  * @param attempts24h     earlier attempts in 24 hours, or null (a negative count is an
  *                        envelope fault: {@link InvalidRequestException} {@code INVALID_VALUE})
  * @param attempts30d     earlier attempts in 30 days, or null (likewise)
@@ -36,37 +40,13 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
         String currency, StoredRecord record, Instant now, Long attempts24h, Long attempts30d,
         boolean wantFingerprint) {
 
-    /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, the range the engine accepts. */
-    static final Instant MIN_TIMESTAMP = Instant.ofEpochMilli(-62_135_596_800_000L);
-    static final Instant MAX_TIMESTAMP = Instant.ofEpochMilli(253_402_300_799_999L);
-
     /**
-     * @throws NullPointerException     when {@code currency} is null
-     * @throws IllegalArgumentException when {@code currency} is not three ASCII characters, a
-     *                                  string has an unpaired surrogate (it could not be sent as
-     *                                  UTF-8), or {@code now} is outside years 0001–9999
+     * Nothing is judged here: the core judges every value as the JSON path does.
+     *
+     * @throws NullPointerException when {@code currency} is null (send {@code ""} for an empty one)
      */
     public Charge {
         Objects.requireNonNull(currency, "currency");
-        if (currency.length() != 3 || currency.charAt(0) > 0x7F || currency.charAt(1) > 0x7F
-                || currency.charAt(2) > 0x7F) {
-            throw new IllegalArgumentException("currency must be exactly three ASCII characters");
-        }
-        requireValidText(token, "token");
-        requireValidText(idempotencyKey, "idempotencyKey");
-        requireTimestamp(now, "now");
-    }
-
-    static void requireValidText(String s, String what) {
-        if (s != null && Utf8.hasUnpairedSurrogate(s)) {
-            throw new IllegalArgumentException(what + " holds an unpaired surrogate (not valid Unicode)");
-        }
-    }
-
-    static void requireTimestamp(Instant t, String what) {
-        if (t != null && (t.isBefore(MIN_TIMESTAMP) || t.isAfter(MAX_TIMESTAMP))) {
-            throw new IllegalArgumentException(what + " must be within years 0001-9999");
-        }
     }
 
     /** A builder: not present, no token, no key, no step-up, amount 0, no record; set the currency. */
@@ -81,12 +61,17 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
                 .attempts24h(attempts24h).attempts30d(attempts30d).wantFingerprint(wantFingerprint);
     }
 
-    /** Never prints the token (only whether one is sent) nor the stored record's token. */
+    /**
+     * Never prints the token (only whether one is sent) nor the stored record's token; the
+     * currency goes through the redaction ({@link Redactor}), so a token passed as the currency
+     * prints as {@code [customer-token sha256:…]}.
+     */
     @Override
     public String toString() {
         return "Charge[customerPresent=" + customerPresent + ", token=" + (token == null ? "absent" : "<redacted>")
                 + ", idempotencyKey=" + (idempotencyKey == null ? "absent" : "<" + idempotencyKey.length() + " chars>")
-                + ", stepUp=" + stepUp + ", amount=" + amount + ", currency=" + currency + ", record=" + record
+                + ", stepUp=" + stepUp + ", amount=" + amount + ", currency=" + Redactor.redact(currency)
+                + ", record=" + record
                 + ", now=" + now + ", attempts24h=" + attempts24h + ", attempts30d=" + attempts30d
                 + ", wantFingerprint=" + wantFingerprint + "]";
     }

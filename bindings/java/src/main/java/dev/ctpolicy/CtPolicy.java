@@ -21,13 +21,13 @@ public final class CtPolicy {
      */
     public static TokenInfo parseToken(String token) {
         Objects.requireNonNull(token, "token");
-        return DecisionReader.readToken(Native.tokenParse(Utf8.encode(token)));
+        return DecisionReader.readToken(Errors.okText(Errors.Call.TOKEN_PARSE, Native.tokenParse(Utf8.encode(token))));
     }
 
     /** As {@link #parseToken(String)}, from the exact bytes of the header value. */
     public static TokenInfo parseToken(byte[] token) {
         Objects.requireNonNull(token, "token");
-        return DecisionReader.readToken(Native.tokenParse(token));
+        return DecisionReader.readToken(Errors.okText(Errors.Call.TOKEN_PARSE, Native.tokenParse(token)));
     }
 
     /**
@@ -44,7 +44,7 @@ public final class CtPolicy {
     public static Transition applyEvent(String recordJson, String eventJson) {
         Objects.requireNonNull(eventJson, "eventJson");
         byte[] record = recordJson == null ? null : Utf8.encode(recordJson);
-        return DecisionReader.readTransition(Native.applyEvent(record, Utf8.encode(eventJson)));
+        return DecisionReader.readTransition(Errors.okText(Errors.Call.APPLY_EVENT, Native.applyEvent(record, Utf8.encode(eventJson))));
     }
 
     /** The native library's version, e.g. {@code "0.1.0"}. */

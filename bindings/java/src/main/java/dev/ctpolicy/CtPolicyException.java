@@ -10,11 +10,11 @@ package dev.ctpolicy;
  *
  * <p>The hierarchy is sealed, so a {@code switch} over it is exhaustive:
  * {@link InvalidRequestException}, {@link PolicyException}, {@link TokenFormatException},
- * {@link TransitionException}, {@link EngineException}.
+ * {@link TransitionException}, {@link AuditLogException}, {@link EngineException}.
  */
 public abstract sealed class CtPolicyException extends RuntimeException
         permits InvalidRequestException, PolicyException, TokenFormatException, TransitionException,
-                EngineException {
+                AuditLogException, EngineException {
 
     private static final long serialVersionUID = 1L;
 
@@ -26,16 +26,26 @@ public abstract sealed class CtPolicyException extends RuntimeException
     private final String reason;
     private final String errorJson;
 
+    /**
+     * Every text field goes through the redaction (hygiene.md H4) here, once: the library
+     * already redacts what it writes, and this keeps a token out of the message even where a
+     * text did not come from it.
+     */
     CtPolicyException(Status status, String code, String reason, String path, String detail, String errorJson,
             Throwable cause) {
-        super(compose(status.name, code, detail, path, reason), cause);
+        super(compose(status.name, redact(code), redact(detail), redact(path), redact(reason)), cause);
         this.statusCode = status.number;
         this.status = status.name;
-        this.code = code;
-        this.path = path;
-        this.detail = detail;
-        this.reason = reason;
-        this.errorJson = errorJson;
+        this.code = redact(code);
+        this.path = redact(path);
+        this.detail = redact(detail);
+        this.reason = redact(reason);
+        this.errorJson = redact(errorJson);
+    }
+
+    private static String redact(String text) {
+        // Not while the library is loading or unavailable: its own faults quote no caller value.
+        return text == null || !Native.READY ? text : Redactor.redact(text);
     }
 
     private static String compose(String status, String code, String detail, String path, String reason) {

@@ -87,7 +87,7 @@ public record Decision(boolean allowed, String decision, String requiredScope, L
         sb.append(", violations=").append(codes());
         sb.append(", warnings=").append(warningCodes());
         sb.append(", token=").append(token == null ? "null" : token.fingerprint());
-        sb.append(", decisionId=").append(decisionId());
+        sb.append(", decisionId=").append(decisionId() == null ? null : Redactor.redact(decisionId()));
         return sb.append(']').toString();
     }
 }

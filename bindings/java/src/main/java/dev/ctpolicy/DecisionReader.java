@@ -9,7 +9,14 @@ final class DecisionReader {
     private DecisionReader() {
     }
 
-    static Decision read(String json) {
+    /**
+     * The decision, redacted first (hygiene.md H4): a token a caller put in {@code decision_id},
+     * a key or a header name comes out as {@code [customer-token sha256:…]} in every field and
+     * in {@link Decision#rawJson()}. The library redacts what it writes; this is idempotent, and
+     * costs nothing on a decision without {@code "krn"}.
+     */
+    static Decision read(String raw) {
+        String json = Redactor.redact(raw);
         try {
             Map<?, ?> root = (Map<?, ?>) Json.parse(json);
             String decision = (String) root.get("decision");
@@ -22,7 +29,7 @@ final class DecisionReader {
                     hits(root.get("violations")), hits(root.get("warnings")), token(root.get("token")),
                     receipt == null ? Map.of() : receipt, json);
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
-            throw EngineException.internal("unexpected decision JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected decision JSON from the library"); // no cause: it may quote the JSON
         }
     }
 
@@ -34,7 +41,7 @@ final class DecisionReader {
             }
             return info;
         } catch (ClassCastException | IllegalArgumentException e) {
-            throw EngineException.internal("unexpected token JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected token JSON from the library"); // no cause: it may quote the JSON
         }
     }
 
@@ -48,7 +55,7 @@ final class DecisionReader {
             }
             return new Transition(record, Boolean.parseBoolean(changed));
         } catch (IllegalArgumentException e) {
-            throw EngineException.internal("unexpected transition JSON from the library: " + e.getMessage(), e);
+            throw new IllegalStateException("unexpected transition JSON from the library"); // no cause: it may quote the JSON
         }
     }
 

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * needs no lock, and this class only counts the calls in flight. {@link #close()} may be
  * called at any time from any thread: it never waits, calls that already started finish
  * normally, the native engine is freed when the last of them returns, and calls that start
- * afterwards throw {@link EngineException} (code {@code ENGINE_CLOSED}).
+ * afterwards throw {@link IllegalStateException}.
  *
  * <p><b>Forgotten engines</b> are freed by a {@link Cleaner} once unreachable, but close
  * them (try-with-resources): the cleaner runs only when the garbage collector gets to it.
@@ -43,7 +43,7 @@ public final class Engine implements AutoCloseable {
 
     /** An engine with the default policy (Klarna's rules only). */
     public static Engine create() {
-        return new Engine(Native.engineNew(null));
+        return create((byte[]) null);
     }
 
     /**
@@ -55,12 +55,20 @@ public final class Engine implements AutoCloseable {
      * @throws EngineException when the native library is unavailable
      */
     public static Engine create(String policyJson) {
-        return new Engine(Native.engineNew(policyJson == null ? null : Utf8.encode(policyJson)));
+        return create(policyJson == null ? null : Utf8.encode(policyJson));
     }
 
     /** As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default. */
     public static Engine create(byte[] policyJson) {
-        return new Engine(Native.engineNew(policyJson));
+        MemorySegment[] engine = new MemorySegment[1];
+        Native.Reply reply = Native.engineNew(policyJson, engine);
+        if (!reply.ok()) {
+            throw Errors.of(Errors.Call.ENGINE_NEW, reply.status(), reply.bytes());
+        }
+        if (engine[0] == null || engine[0].equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("ctp_engine_new returned CTP_OK without an engine");
+        }
+        return new Engine(engine[0]);
     }
 
     /**
@@ -70,12 +78,18 @@ public final class Engine implements AutoCloseable {
      * @return the decision; a DENY is a decision, not an exception
      * @throws InvalidRequestException on an envelope fault (not JSON, duplicate key, missing
      *                                 {@code body}, ...): treat as DENY
-     * @throws EngineException         when the engine is closed or the library failed
+     * @throws EngineException         when the library failed (a caught panic)
+     * @throws IllegalStateException   when the engine is closed
      * @throws NullPointerException    when {@code requestJson} is null
      */
     public Decision check(String requestJson) {
         Objects.requireNonNull(requestJson, "requestJson");
-        return check(Utf8.encode(requestJson));
+        byte[] request = Utf8.encode(requestJson);
+        try {
+            return check(request);
+        } finally {
+            java.util.Arrays.fill(request, (byte) 0); // our own copy of a text that holds a token
+        }
     }
 
     /**
@@ -91,7 +105,7 @@ public final class Engine implements AutoCloseable {
     String checkRaw(byte[] requestJson) {
         MemorySegment pointer = handle.acquire();
         try {
-            return Native.check(pointer, requestJson);
+            return Errors.okText(Errors.Call.CHECK, Native.check(pointer, requestJson));
         } finally {
             handle.release();
             Reference.reachabilityFence(this);
@@ -99,59 +113,80 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * The typed fast path ({@code ctp_check}): decides a token charge given as fields, without
-     * JSON. Its violation and warning ids are those {@link #check(String)} gives for the
-     * equivalent JSON request (see {@link Charge}); rules that need a JSON body (tokenization,
-     * transaction reference, header map, malformed step-up) never fire here.
+     * The typed path ({@code ctp_check_charge}): decides a token charge given as fields, without
+     * JSON, exactly as {@link #check(String)} decides the equivalent JSON request (see
+     * {@link Charge}): a charge the JSON path would DENY (currency {@code "EU"}, amount 0, an
+     * unknown scope, ...) is a DENY with the same codes, and a request the JSON path cannot
+     * decide throws the same exception, with the same error object.
      *
      * @return the verdict; a DENY is a verdict, not an exception
-     * @throws InvalidRequestException  when the engine cannot decide: a policy rule needs
-     *                                  {@code now} or a counter the charge lacks (code
-     *                                  {@code NEEDED_BY_RULE}), or a counter is negative (code
-     *                                  {@code INVALID_VALUE}). Code, path and message are those
-     *                                  {@link #check(String)} gives for the equivalent request:
-     *                                  treat as DENY
-     * @throws IllegalArgumentException when the library refuses a field as an invalid argument
-     *                                  ({@code CTP_INVALID_ARGUMENT}); {@link Charge} already
-     *                                  rejects the known cases (timestamps outside years 0001–9999)
-     * @throws EngineException          when the engine is closed or the library failed
-     * @throws NullPointerException     when {@code charge} is null
+     * @throws InvalidRequestException when the engine cannot decide ({@code now} outside years
+     *                                 0001-9999, a negative counter, a policy rule needs
+     *                                 {@code now} or a counter the charge lacks, a string that
+     *                                 is not valid Unicode): treat as DENY
+     * @throws IllegalStateException   when the engine is closed
+     * @throws NullPointerException    when {@code charge} is null
      */
     public Verdict checkCharge(Charge charge) {
         Objects.requireNonNull(charge, "charge");
-        MemorySegment pointer = handle.acquire();
-        try {
-            return FastPath.check(pointer, charge);
-        } finally {
-            handle.release();
-            Reference.reachabilityFence(this);
+        FastPath.TypedReply reply = withPointer(e -> FastPath.check(e, charge));
+        if (reply.status() == Native.CTP_OK) {
+            return reply.verdict();
         }
+        throw Errors.of(Errors.Call.CHECK, reply.status(), reply.error());
     }
 
     /**
-     * The batch path ({@code ctp_check_batch}): checks many requests in one native call.
-     * Result {@code i} is for request {@code i}: a {@link CheckResult.Decided} with the same
+     * The batch path ({@code ctp_check_many}): checks many requests in one native call. Result
+     * {@code i} is for request {@code i}: a {@link CheckResult.Decided} with the same
      * {@link Decision} as {@link #check(String)} (same {@code rawJson}), or a
      * {@link CheckResult.Failed} holding the exception {@code check} would have thrown. A bad
      * request never stops the others.
      *
-     * <p>The requests travel as JSON Lines. A request with a raw line feed (legal JSON
-     * whitespace, though never needed), or one that is blank (which the batch would skip), is
-     * checked on its own with {@code ctp_check_json} instead, so every request gets exactly
-     * the answer {@code check} gives.
-     *
-     * @return one result per request, in order (immutable)
-     * @throws EngineException      when the engine is closed or the library failed as a whole
-     * @throws NullPointerException when the list or one of its elements is null
+     * @return the results in order, with the counts of ALLOW, DENY and undecided
+     * @throws IllegalStateException when the engine is closed
+     * @throws NullPointerException  when the list or one of its elements is null
      */
-    public List<CheckResult> checkMany(List<String> requests) {
+    public BatchResult checkMany(List<String> requests) {
         List<String> copy = List.copyOf(requests); // null checks, and a stable snapshot
-        if (copy.isEmpty()) {
-            return List.of();
+        byte[][] encoded = new byte[copy.size()][];
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] = Utf8.encode(copy.get(i));
         }
+        try {
+            FastPath.ManyReply reply = withPointer(e -> FastPath.checkMany(e, encoded));
+            if (reply.status() != Native.CTP_OK) {
+                throw new IllegalStateException("ctp_check_many failed with status " + reply.status());
+            }
+            CheckResult[] results = new CheckResult[encoded.length];
+            for (int i = 0; i < results.length; i++) {
+                FastPath.Item item = reply.items()[i];
+                results[i] = item.status() == Native.CTP_OK
+                        ? new CheckResult.Decided(DecisionReader.read(Errors.text(item.json())))
+                        : new CheckResult.Failed(Errors.of(Errors.Call.CHECK, item.status(), item.json()));
+            }
+            return new BatchResult(List.of(results), reply.allowed(), reply.denied(), reply.undecided());
+        } finally {
+            for (byte[] b : encoded) {
+                java.util.Arrays.fill(b, (byte) 0);
+            }
+        }
+    }
+
+    /**
+     * Checks one request and records it in {@code log} (the entry is appended first); see
+     * {@link AuditLog#check(Engine, String)}.
+     */
+    public Decision check(String requestJson, AuditLog log) {
+        Objects.requireNonNull(log, "log");
+        return log.check(this, requestJson);
+    }
+
+    /** Runs {@code call} with the native engine, which stays alive until it returns. */
+    <T> T withPointer(java.util.function.Function<MemorySegment, T> call) {
         MemorySegment pointer = handle.acquire();
         try {
-            return FastPath.checkMany(pointer, copy);
+            return call.apply(pointer);
         } finally {
             handle.release();
             Reference.reachabilityFence(this);
@@ -202,7 +237,7 @@ public final class Engine implements AutoCloseable {
             while (true) {
                 long s = state.get();
                 if ((s & CLOSED) != 0) {
-                    throw EngineException.closed();
+                    throw new IllegalStateException("the engine is closed");
                 }
                 if (state.compareAndSet(s, s + 1)) {
                     return pointer;

@@ -18,8 +18,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The C ABI of include/ctpolicy.h, and nothing else: every downcall handle is built once,
@@ -44,6 +42,11 @@ final class Native {
     static final int CTP_INVALID_POLICY = 101;
     static final int CTP_TOKEN_INVALID = 102;
     static final int CTP_TRANSITION_REJECTED = 103;
+    static final int CTP_IO_ERROR = 4;
+    static final int CTP_AUDIT_LOG_INVALID = 104;
+    static final int CTP_AUDIT_HEAD_MISMATCH = 105;
+    /** {@code ctp_audit_open} flag: sync the log after every entry. */
+    static final int CTP_AUDIT_FSYNC = 1;
 
     /** The ABI this binding was written against (CTP_ABI_VERSION). */
     static final int ABI_VERSION = 1;
@@ -53,19 +56,6 @@ final class Native {
     private static final long BUF_PTR = 0;
     private static final long BUF_LEN = 8;
 
-    /**
-     * {@code struct ctp_charge} (104 bytes, align 8). {@code currency[3]} at 60 is followed by one
-     * byte of padding so {@code amount} lands on 64; LayoutTest compares every offset with gcc.
-     */
-    static final StructLayout CTP_CHARGE = MemoryLayout.structLayout(
-            ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
-            ADDRESS.withName("record_token"), JAVA_LONG.withName("record_token_len"),
-            ADDRESS.withName("idempotency_key"), JAVA_LONG.withName("idempotency_key_len"),
-            JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"), JAVA_INT.withName("record_scopes"),
-            MemoryLayout.sequenceLayout(3, JAVA_BYTE).withName("currency"), MemoryLayout.paddingLayout(1),
-            JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
-            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
-
     /** {@code struct ctp_verdict} (304 bytes, align 4). */
     static final StructLayout CTP_VERDICT = MemoryLayout.structLayout(
             JAVA_INT.withName("allowed"), JAVA_INT.withName("violation_count"), JAVA_INT.withName("warning_count"),
@@ -74,7 +64,7 @@ final class Native {
             MemoryLayout.sequenceLayout(Native.CTP_MAX_RULES, JAVA_SHORT).withName("warnings"),
             MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("fingerprint"));
 
-    /** {@code struct ctp_batch_counts} (24 bytes). */
+    /** {@code struct ctp_batch_counts} (24 bytes), for {@code ctp_check_many}. */
     static final StructLayout CTP_BATCH_COUNTS = MemoryLayout.structLayout(
             JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
 
@@ -102,7 +92,7 @@ final class Native {
     /** CTP_MAX_RULES: room for rule ids in each verdict list. */
     static final int CTP_MAX_RULES = 64;
 
-    /** {@code ctp_charge.flags} bits. */
+    /** {@code ctp_typed_charge.flags} bits. */
     static final int CHARGE_CUSTOMER_PRESENT = 1;
     static final int CHARGE_HAS_TOKEN = 2;
     static final int CHARGE_HAS_IDEMPOTENCY_KEY = 4;
@@ -113,32 +103,11 @@ final class Native {
     static final int CHARGE_HAS_ATTEMPTS_30D = 128;
     static final int CHARGE_WANT_FINGERPRINT = 256;
 
-    /** {@code ctp_charge.record_state} values. */
+    /** {@code ctp_typed_charge.record_state} values. */
     static final int RECORD_NONE = 0;
     static final int RECORD_ACTIVE = 1;
     static final int RECORD_REVOKED = 2;
 
-    /** {@code ctp_charge.record_scopes} bits (CTP_SCOPE_*, src/ffi/fast.rs). */
-    static final int SCOPE_CUSTOMER_PRESENT = 1;
-    static final int SCOPE_CUSTOMER_NOT_PRESENT = 2;
-    static final int SCOPE_CUSTOMER_LOGIN = 4;
-    static final int SCOPE_UNKNOWN = 8;
-
-    static final long CH_TOKEN = offset(CTP_CHARGE, "token");
-    static final long CH_TOKEN_LEN = offset(CTP_CHARGE, "token_len");
-    static final long CH_RECORD_TOKEN = offset(CTP_CHARGE, "record_token");
-    static final long CH_RECORD_TOKEN_LEN = offset(CTP_CHARGE, "record_token_len");
-    static final long CH_KEY = offset(CTP_CHARGE, "idempotency_key");
-    static final long CH_KEY_LEN = offset(CTP_CHARGE, "idempotency_key_len");
-    static final long CH_FLAGS = offset(CTP_CHARGE, "flags");
-    static final long CH_RECORD_STATE = offset(CTP_CHARGE, "record_state");
-    static final long CH_RECORD_SCOPES = offset(CTP_CHARGE, "record_scopes");
-    static final long CH_CURRENCY = offset(CTP_CHARGE, "currency");
-    static final long CH_AMOUNT = offset(CTP_CHARGE, "amount");
-    static final long CH_NOW = offset(CTP_CHARGE, "now_ms");
-    static final long CH_LAST_USED_AT = offset(CTP_CHARGE, "last_used_at_ms");
-    static final long CH_ATTEMPTS_24H = offset(CTP_CHARGE, "attempts_24h");
-    static final long CH_ATTEMPTS_30D = offset(CTP_CHARGE, "attempts_30d");
     static final long V_ALLOWED = offset(CTP_VERDICT, "allowed");
     static final long V_VIOLATION_COUNT = offset(CTP_VERDICT, "violation_count");
     static final long V_WARNING_COUNT = offset(CTP_VERDICT, "warning_count");
@@ -149,6 +118,23 @@ final class Native {
     static final long BC_ALLOWED = offset(CTP_BATCH_COUNTS, "allowed");
     static final long BC_DENIED = offset(CTP_BATCH_COUNTS, "denied");
     static final long BC_INVALID = offset(CTP_BATCH_COUNTS, "invalid");
+    static final long TC_TOKEN = offset(CTP_TYPED_CHARGE, "token");
+    static final long TC_RECORD_TOKEN = offset(CTP_TYPED_CHARGE, "record_token");
+    static final long TC_KEY = offset(CTP_TYPED_CHARGE, "idempotency_key");
+    static final long TC_CURRENCY = offset(CTP_TYPED_CHARGE, "currency");
+    static final long TC_SCOPES = offset(CTP_TYPED_CHARGE, "record_scopes");
+    static final long TC_FLAGS = offset(CTP_TYPED_CHARGE, "flags");
+    static final long TC_RECORD_STATE = offset(CTP_TYPED_CHARGE, "record_state");
+    static final long TC_AMOUNT = offset(CTP_TYPED_CHARGE, "amount");
+    static final long TC_NOW = offset(CTP_TYPED_CHARGE, "now_ms");
+    static final long TC_LAST_USED_AT = offset(CTP_TYPED_CHARGE, "last_used_at_ms");
+    static final long TC_ATTEMPTS_24H = offset(CTP_TYPED_CHARGE, "attempts_24h");
+    static final long TC_ATTEMPTS_30D = offset(CTP_TYPED_CHARGE, "attempts_30d");
+    /** A pointer and, 8 bytes on, its length: how every (ptr, len) pair of the structs is laid out. */
+    static final long LEN_AFTER_PTR = 8;
+    static final long R_STATUS = offset(CTP_RESULT, "status");
+    static final long R_ALLOWED = offset(CTP_RESULT, "allowed");
+    static final long R_JSON = offset(CTP_RESULT, "json");
 
     private static long offset(StructLayout layout, String field) {
         return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
@@ -168,8 +154,12 @@ final class Native {
     static final MethodHandle ABI_VERSION_FN;
     static final MethodHandle STATUS_NAME;
     static final MethodHandle REASON_CODE;
-    static final MethodHandle CHECK;
-    static final MethodHandle CHECK_BATCH;
+    /**
+     * {@code ctp_check_json} and {@code ctp_buf_free} linked with {@code Linker.Option.critical(true)}:
+     * they take heap arrays as they are (no copy into native memory). Used by {@link #check}.
+     */
+    static final MethodHandle CHECK_JSON_CRITICAL;
+    static final MethodHandle BUF_FREE_CRITICAL;
     /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict*, ctp_buf *error_json)}. */
     static final MethodHandle CHECK_CHARGE;
     /** {@code ctp_check_json_verdict(engine, request, len, ctp_verdict*, ctp_buf *decision, ctp_buf *error)}. */
@@ -178,6 +168,20 @@ final class Native {
     static final MethodHandle CHECK_MANY;
     /** {@code ctp_results_free(ctp_result*, count)}. */
     static final MethodHandle RESULTS_FREE;
+    /** {@code ctp_redact(text, len, ctp_buf*, size_t *count)}. */
+    static final MethodHandle REDACT;
+    static final MethodHandle REDACTOR_NEW;
+    static final MethodHandle REDACTOR_WRITE;
+    static final MethodHandle REDACTOR_FINISH;
+    static final MethodHandle REDACTOR_FREE;
+    /** {@code ctp_scan(text, len, ctp_buf *out_jsonl, size_t *count)}. */
+    static final MethodHandle SCAN;
+    static final MethodHandle AUDIT_OPEN;
+    static final MethodHandle AUDIT_CHECK_JSON;
+    static final MethodHandle AUDIT_VERIFY;
+    static final MethodHandle AUDIT_ENTRY_JSON;
+    static final MethodHandle AUDIT_CLOSE;
+    static final MethodHandle AUDIT_FREE;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -214,9 +218,10 @@ final class Native {
         ABI_VERSION_FN = bind(linker, lookup, failure, "ctp_abi_version", FunctionDescriptor.of(JAVA_INT));
         STATUS_NAME = bind(linker, lookup, failure, "ctp_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         REASON_CODE = bind(linker, lookup, failure, "ctp_reason_code", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-        CHECK = bind(linker, lookup, failure, "ctp_check", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-        CHECK_BATCH = bind(linker, lookup, failure, "ctp_check_batch",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        CHECK_JSON_CRITICAL = bind(linker, lookup, failure, "ctp_check_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), Linker.Option.critical(true));
+        BUF_FREE_CRITICAL = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS),
+                Linker.Option.critical(true));
         CHECK_CHARGE = bind(linker, lookup, failure, "ctp_check_charge",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         CHECK_JSON_VERDICT = bind(linker, lookup, failure, "ctp_check_json_verdict",
@@ -225,6 +230,27 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         RESULTS_FREE = bind(linker, lookup, failure, "ctp_results_free",
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+        REDACT = bind(linker, lookup, failure, "ctp_redact",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        REDACTOR_NEW = bind(linker, lookup, failure, "ctp_redactor_new", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        REDACTOR_WRITE = bind(linker, lookup, failure, "ctp_redactor_write",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        REDACTOR_FINISH = bind(linker, lookup, failure, "ctp_redactor_finish",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        REDACTOR_FREE = bind(linker, lookup, failure, "ctp_redactor_free", FunctionDescriptor.ofVoid(ADDRESS));
+        SCAN = bind(linker, lookup, failure, "ctp_scan",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        AUDIT_OPEN = bind(linker, lookup, failure, "ctp_audit_open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+        AUDIT_CHECK_JSON = bind(linker, lookup, failure, "ctp_audit_check_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_VERIFY = bind(linker, lookup, failure, "ctp_audit_verify",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_ENTRY_JSON = bind(linker, lookup, failure, "ctp_audit_entry_json", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_CLOSE = bind(linker, lookup, failure, "ctp_audit_close",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        AUDIT_FREE = bind(linker, lookup, failure, "ctp_audit_free", FunctionDescriptor.ofVoid(ADDRESS));
 
         if (failure == null) {
             try {
@@ -240,14 +266,22 @@ final class Native {
         }
         LOAD_FAILURE = failure;
         LIBRARY_SOURCE = source;
+        READY = failure == null;
     }
 
+    /**
+     * True once the library is loaded and every handle bound. False while this class is being
+     * initialised (its own load-failure exception must not call into the library) and when the
+     * library could not be loaded.
+     */
+    static final boolean READY;
+
     private static MethodHandle bind(Linker linker, SymbolLookup lookup, EngineException failure, String name,
-            FunctionDescriptor descriptor) {
+            FunctionDescriptor descriptor, Linker.Option... options) {
         if (lookup != null) {
             var symbol = lookup.find(name);
             if (symbol.isPresent()) {
-                return linker.downcallHandle(symbol.get(), descriptor);
+                return linker.downcallHandle(symbol.get(), descriptor, options);
             }
         }
         // Not loaded: a handle of the same type that throws. ensureLoaded() normally reports
@@ -268,13 +302,8 @@ final class Native {
 
     // ---------------------------------------------------------------- calls
 
-    /** Which call failed decides the exception class for input faults. */
-    enum Call {
-        ENGINE_NEW, CHECK, APPLY_EVENT, TOKEN_PARSE
-    }
-
-    /** Builds an engine; returns its handle. */
-    static MemorySegment engineNew(byte[] policy) {
+    /** {@code ctp_engine_new}: the engine in {@code engine[0]} on OK, else the error object. */
+    static Reply engineNew(byte[] policy, MemorySegment[] engine) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, policy);
@@ -291,13 +320,9 @@ final class Native {
                 wipe(in);
             }
             if (status == CTP_OK) {
-                MemorySegment engine = out.get(ADDRESS, 0);
-                if (engine.equals(MemorySegment.NULL)) {
-                    throw EngineException.internal("ctp_engine_new returned CTP_OK without an engine", null);
-                }
-                return engine;
+                engine[0] = out.get(ADDRESS, 0);
             }
-            throw error(Call.ENGINE_NEW, status, errorBytes);
+            return new Reply(status, errorBytes);
         }
     }
 
@@ -309,8 +334,49 @@ final class Native {
         }
     }
 
-    /** One pre-flight check: the decision JSON, or an exception. */
-    static String check(MemorySegment engine, byte[] request) {
+    /**
+     * {@code ctp_check_json}: the decision JSON on OK, else the error object. The request array
+     * and the out-buffer are passed as heap segments (critical call: no native copy of the
+     * request is made, so there is none to wipe; the caller wipes its own array). BENCHMARKS.md
+     * compares it with {@link #checkCopy}.
+     */
+    static Reply check(MemorySegment engine, byte[] request) {
+        long[] buf = new long[2]; // struct ctp_buf {ptr, len}, written by the library
+        MemorySegment out = MemorySegment.ofArray(buf);
+        MemorySegment in = request.length == 0 ? MemorySegment.NULL : MemorySegment.ofArray(request);
+        int status;
+        try {
+            status = (int) CHECK_JSON_CRITICAL.invokeExact(engine, in, (long) request.length, out);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return new Reply(status, takeHeap(buf, out));
+    }
+
+    /** The library buffer described by {@code buf} (a heap {@code ctp_buf}), copied out and released. */
+    private static byte[] takeHeap(long[] buf, MemorySegment segment) {
+        try {
+            if (buf[0] == 0 || buf[1] <= 0) {
+                return null;
+            }
+            if (buf[1] > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("library buffer too large: " + buf[1] + " bytes");
+            }
+            return MemorySegment.ofAddress(buf[0]).reinterpret(buf[1]).toArray(JAVA_BYTE);
+        } finally {
+            try {
+                BUF_FREE_CRITICAL.invokeExact(segment);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+    }
+
+    /**
+     * {@code ctp_check_json} as before the critical variant: the request is copied into a
+     * confined arena, passed, and the copy wiped. Kept for the benchmark that compares them.
+     */
+    static Reply checkCopy(MemorySegment engine, byte[] request) {
         int len = request.length;
         try (Arena arena = Arena.ofConfined()) {
             // One allocation for both: the out-buffer first (zeroed, so ctp_buf_free is a
@@ -332,11 +398,12 @@ final class Native {
                 result = take(out);
                 wipe(in);
             }
-            return okOrThrow(Call.CHECK, status, result);
+            return new Reply(status, result);
         }
     }
 
-    static String applyEvent(byte[] record, byte[] event) {
+    /** {@code ctp_apply_event_json}: the transition JSON on OK, else the error object. */
+    static Reply applyEvent(byte[] record, byte[] event) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment recordIn = input(arena, record);
@@ -354,11 +421,12 @@ final class Native {
                 wipe(recordIn);
                 wipe(eventIn);
             }
-            return okOrThrow(Call.APPLY_EVENT, status, result);
+            return new Reply(status, result);
         }
     }
 
-    static String tokenParse(byte[] token) {
+    /** {@code ctp_token_parse}: the token JSON on OK, else the error object. */
+    static Reply tokenParse(byte[] token) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, token);
@@ -373,7 +441,7 @@ final class Native {
                 result = take(out);
                 wipe(in);
             }
-            return okOrThrow(Call.TOKEN_PARSE, status, result);
+            return new Reply(status, result);
         }
     }
 
@@ -413,6 +481,231 @@ final class Native {
         }
     }
 
+    // ---------------------------------------------------------------- hygiene (raw)
+
+    /**
+     * A raw answer: the status and the bytes of the one output buffer (the result on
+     * {@code CTP_OK}, else the error object, or null when the library wrote none).
+     * Interpreting them is the caller's business (the layer above).
+     */
+    record Reply(int status, byte[] bytes) {
+        boolean ok() {
+            return status == CTP_OK;
+        }
+    }
+
+    /** {@code ctp_redact}: the redacted bytes (never null on OK) and the count in {@code count[0]}. */
+    static Reply redact(byte[] text, long[] count) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, text);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            MemorySegment n = arena.allocate(JAVA_LONG);
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACT.invokeExact(in, (long) length(text), out, n);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            count[0] = n.get(JAVA_LONG, 0);
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_scan}: the JSON Lines reports (empty when none). */
+    static Reply scan(byte[] text) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, text);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_redactor_new}: the handle, or NULL when the library refused. */
+    static MemorySegment redactorNew() {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int status = (int) REDACTOR_NEW.invokeExact(out);
+            return status == CTP_OK ? out.get(ADDRESS, 0) : MemorySegment.NULL;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ctp_redactor_write} of {@code bytes[off, off+len)}: the decided bytes. */
+    static Reply redactorWrite(MemorySegment redactor, byte[] bytes, int off, int len) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(CTP_BUF);
+            MemorySegment in = MemorySegment.NULL;
+            if (len > 0) {
+                in = arena.allocate(len);
+                MemorySegment.copy(bytes, off, in, JAVA_BYTE, 0, len);
+            }
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    /** {@code ctp_redactor_finish}: the held-back tail, redacted. */
+    static Reply redactorFinish(MemorySegment redactor) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) REDACTOR_FINISH.invokeExact(redactor, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+            }
+            return new Reply(status, result == null ? new byte[0] : result);
+        }
+    }
+
+    static void redactorFree(MemorySegment redactor) {
+        try {
+            REDACTOR_FREE.invokeExact(redactor);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ctp_audit_open}: the handle in {@code handle[0]} on OK, else the error object. */
+    static Reply auditOpen(byte[] path, int flags, MemorySegment[] handle) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, path);
+            MemorySegment out = arena.allocate(ADDRESS);
+            MemorySegment error = arena.allocate(CTP_BUF);
+            int status;
+            byte[] err;
+            try {
+                status = (int) AUDIT_OPEN.invokeExact(in, (long) length(path), flags, out, error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                err = take(error);
+            }
+            if (status == CTP_OK) {
+                handle[0] = out.get(ADDRESS, 0);
+            }
+            return new Reply(status, err);
+        }
+    }
+
+    /** {@code ctp_audit_check_json}: the decision JSON on OK, else the error object. */
+    static Reply auditCheck(MemorySegment engine, MemorySegment log, byte[] request) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, request);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_verify}: the summary JSON on OK, else the error object. */
+    static Reply auditVerify(byte[] path, byte[] expectHead) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, path);
+            MemorySegment head = input(arena, expectHead);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head, (long) length(expectHead),
+                        out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_entry_json}: the entry line on OK, else the error object. */
+    static Reply auditEntry(MemorySegment engine, byte[] request, long seq, byte[] prev, byte[] at) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, request);
+            MemorySegment p = input(arena, prev);
+            MemorySegment a = input(arena, at);
+            MemorySegment out = arena.allocate(CTP_BUF);
+            int status;
+            byte[] result;
+            try {
+                status = (int) AUDIT_ENTRY_JSON.invokeExact(engine, in, (long) length(request), seq, p,
+                        (long) length(prev), a, (long) length(at), out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                result = take(out);
+                wipe(in);
+            }
+            return new Reply(status, result);
+        }
+    }
+
+    /** {@code ctp_audit_close}: syncs and frees; the error object when the sync failed. */
+    static Reply auditClose(MemorySegment log) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment error = arena.allocate(CTP_BUF);
+            int status;
+            byte[] err;
+            try {
+                status = (int) AUDIT_CLOSE.invokeExact(log, error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                err = take(error);
+            }
+            return new Reply(status, err);
+        }
+    }
+
+    static void auditFree(MemorySegment log) {
+        try {
+            AUDIT_FREE.invokeExact(log);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static int length(byte[] bytes) {
@@ -442,7 +735,7 @@ final class Native {
                 return null;
             }
             if (len > Integer.MAX_VALUE - 16) {
-                throw EngineException.internal("library buffer too large: " + len + " bytes", null);
+                throw new IllegalStateException("library buffer too large: " + len + " bytes");
             }
             return ptr.reinterpret(len).toArray(JAVA_BYTE);
         } finally {
@@ -452,26 +745,6 @@ final class Native {
                 throw rethrow(t);
             }
         }
-    }
-
-    private static String text(byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        String s = new String(bytes, StandardCharsets.UTF_8);
-        Arrays.fill(bytes, (byte) 0);
-        return s;
-    }
-
-    private static String okOrThrow(Call call, int status, byte[] result) {
-        if (status == CTP_OK) {
-            String json = text(result);
-            if (json == null) {
-                throw EngineException.internal("the library returned CTP_OK with an empty buffer", null);
-            }
-            return json;
-        }
-        throw error(call, status, result);
     }
 
     private static String staticString(MemorySegment s) {
@@ -488,68 +761,6 @@ final class Native {
         if (t instanceof Error e) {
             throw e;
         }
-        throw EngineException.internal("native call failed: " + t, t);
-    }
-
-    /** Turns a non-OK status and its error object into the matching exception. */
-    static CtPolicyException error(Call call, int status, byte[] errorBytes) {
-        String json = text(errorBytes);
-        String statusName = null;
-        String code = null;
-        String message = null;
-        String path = null;
-        String detail = null;
-        if (json != null) {
-            try {
-                if (Json.parse(json) instanceof Map<?, ?> root && root.get("error") instanceof Map<?, ?> e) {
-                    statusName = asString(e.get("status"));
-                    code = asString(e.get("code"));
-                    message = asString(e.get("message"));
-                    path = asString(e.get("path"));
-                    detail = asString(e.get("detail"));
-                }
-            } catch (IllegalArgumentException malformed) {
-                return EngineException.internal("status " + status + " with an unreadable error object: "
-                        + malformed.getMessage(), malformed);
-            }
-        }
-        if (statusName == null) {
-            statusName = statusName(status);
-        }
-        if (message == null) {
-            message = "the library returned status " + statusName + " without an error object";
-        }
-        CtPolicyException.Status s = new CtPolicyException.Status(status, statusName);
-        return switch (status) {
-            case CTP_INVALID_REQUEST -> new InvalidRequestException(s, code, message, path, detail, json);
-            case CTP_INVALID_POLICY -> new PolicyException(s, code, message, path, detail, json);
-            case CTP_TOKEN_INVALID -> new TokenFormatException(s, code, message, path, detail, json);
-            case CTP_TRANSITION_REJECTED -> new TransitionException(s, code, message, path, detail, json);
-            case CTP_INVALID_UTF8 -> switch (call) {
-                case ENGINE_NEW -> new PolicyException(s, code, message, path, detail, json);
-                case TOKEN_PARSE -> new TokenFormatException(s, code, message, path, detail, json);
-                case CHECK, APPLY_EVENT -> new InvalidRequestException(s, code, message, path, detail, json);
-            };
-            default -> new EngineException(s, code, message, path, detail, json, null);
-        };
-    }
-
-    /** The status number of a name in an error object (the batch path gives names only). */
-    static int statusNumber(String name) {
-        return switch (name == null ? "" : name) {
-            case "OK" -> CTP_OK;
-            case "INVALID_ARGUMENT" -> CTP_INVALID_ARGUMENT;
-            case "INVALID_UTF8" -> CTP_INVALID_UTF8;
-            case "PANIC" -> CTP_PANIC;
-            case "INVALID_REQUEST" -> CTP_INVALID_REQUEST;
-            case "INVALID_POLICY" -> CTP_INVALID_POLICY;
-            case "TOKEN_INVALID" -> CTP_TOKEN_INVALID;
-            case "TRANSITION_REJECTED" -> CTP_TRANSITION_REJECTED;
-            default -> EngineException.BINDING_STATUS;
-        };
-    }
-
-    private static String asString(Object o) {
-        return o instanceof String s ? s : null;
+        throw new IllegalStateException("native call failed", t);
     }
 }

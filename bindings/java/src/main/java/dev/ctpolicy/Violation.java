@@ -13,6 +13,12 @@ import java.util.Optional;
  * @param detail   the detail of rules 101 and 204 (e.g. {@code "BAD_REGION"}), else null
  */
 public record Violation(int id, String code, String severity, String message, String path, String detail) {
+    /** The texts come from the library, which redacts them; they go through the redaction again (H4). */
+    public Violation {
+        message = message == null ? null : Redactor.redact(message);
+        path = path == null ? null : Redactor.redact(path);
+    }
+
 
     /** The rule as a constant, or empty for a rule newer than this binding. */
     public Optional<ReasonCode> reason() {

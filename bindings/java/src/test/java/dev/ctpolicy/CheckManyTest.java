@@ -35,8 +35,14 @@ class CheckManyTest {
     }
 
     private static void assertSameAsCheck(Engine engine, List<String> requests, String what) {
-        List<CheckResult> results = engine.checkMany(requests);
+        BatchResult batch = engine.checkMany(requests);
+        List<CheckResult> results = batch.results();
         assertEquals(requests.size(), results.size(), what);
+        long allowed = results.stream().filter(CheckResult::allowed).count();
+        long failed = results.stream().filter(r -> r instanceof CheckResult.Failed).count();
+        assertEquals(allowed, batch.allowed(), what);
+        assertEquals(failed, batch.undecided(), what);
+        assertEquals(requests.size() - allowed - failed, batch.denied(), what);
         for (int i = 0; i < requests.size(); i++) {
             assertEquals(single(engine, requests.get(i)), raw(results.get(i)), what + " #" + i + ": " + requests.get(i));
             CheckResult r = results.get(i);
@@ -80,7 +86,7 @@ class CheckManyTest {
     }
 
     @Test
-    void newlinesBlanksAndBadInputFallBackToSingleChecks() {
+    void newlinesBlanksAndBadInputAreEachTheirOwnItem() {
         String compact = Samples.RENEWAL.replace("\n", "");
         List<String> requests = List.of(
                 compact,
@@ -95,7 +101,7 @@ class CheckManyTest {
                 compact);
         try (Engine engine = Engine.create()) {
             assertSameAsCheck(engine, requests, "mixed");
-            List<CheckResult> results = engine.checkMany(requests);
+            List<CheckResult> results = engine.checkMany(requests).results();
             assertTrue(results.get(0).allowed());
             assertTrue(results.get(1).allowed());
             assertInstanceOf(CheckResult.Failed.class, results.get(2));
@@ -112,8 +118,11 @@ class CheckManyTest {
         List<String> requests = Collections.nCopies(10_000, compact);
         try (Engine engine = Engine.create()) {
             String expected = engine.check(compact).rawJson();
-            List<CheckResult> results = engine.checkMany(requests);
+            BatchResult batch = engine.checkMany(requests);
+            List<CheckResult> results = batch.results();
             assertEquals(10_000, results.size());
+            assertEquals(10_000, batch.allowed());
+            assertTrue(batch.allAllowed());
             for (CheckResult r : results) {
                 assertEquals(expected, raw(r));
             }
@@ -123,16 +132,15 @@ class CheckManyTest {
     @Test
     void edges() {
         try (Engine engine = Engine.create()) {
-            assertEquals(List.of(), engine.checkMany(List.of()));
+            assertEquals(new BatchResult(List.of(), 0, 0, 0), engine.checkMany(List.of()));
             assertThrows(NullPointerException.class, () -> engine.checkMany(null));
             assertThrows(NullPointerException.class, () -> engine.checkMany(Arrays.asList("{}", null)));
-            List<CheckResult> one = engine.checkMany(List.of(TestSupport.MINIMAL_REQUEST));
+            List<CheckResult> one = engine.checkMany(List.of(TestSupport.MINIMAL_REQUEST)).results();
             assertEquals(1, one.size());
             assertThrows(UnsupportedOperationException.class, () -> one.add(one.get(0)));
         }
         Engine closed = Engine.create();
         closed.close();
-        EngineException e = assertThrows(EngineException.class, () -> closed.checkMany(List.of("{}")));
-        assertEquals("ENGINE_CLOSED", e.code());
+        assertThrows(IllegalStateException.class, () -> closed.checkMany(List.of("{}")));
     }
 }

@@ -36,7 +36,7 @@ class DecisionCodesTest {
             Charge charge = Charge.builder().customerPresent(false).token(Samples.TOKEN)
                     .idempotencyKey("renewal-sub_8842-2024-06").amount(1299).currency("EUR")
                     .record(new StoredRecord(Samples.TOKEN, StoredRecord.State.REVOKED,
-                            java.util.Set.of("payment:customer_not_present"), null))
+                            java.util.List.of("payment:customer_not_present"), null))
                     .build();
             Verdict v = engine.checkCharge(charge);
             assertFalse(v.allowed());

@@ -166,6 +166,7 @@ class ErrorsTest {
             case TokenFormatException x -> "token";
             case TransitionException x -> "transition";
             case EngineException x -> "engine";
+            case AuditLogException x -> "audit";
         };
         assertEquals("request", kind);
     }
