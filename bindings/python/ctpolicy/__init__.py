@@ -34,6 +34,7 @@ from ._errors import (
     TransitionError,
 )
 from ._native import ABI_VERSION, LibraryLoadError
+from ._redact import LeakReport, RedactingFilter, redact, redact_count, scan
 from ._types import (
     BatchResult,
     Decision,
@@ -57,8 +58,10 @@ __all__ = [
     "Error",
     "InvalidRequestError",
     "JsonInput",
+    "LeakReport",
     "LibraryLoadError",
     "PolicyError",
+    "RedactingFilter",
     "StoredRecord",
     "Timestamp",
     "TokenFormatError",
@@ -75,4 +78,7 @@ __all__ = [
     "codes",
     "library_version",
     "parse_token",
+    "redact",
+    "redact_count",
+    "scan",
 ]

@@ -248,7 +248,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         ],
     ),
     "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
-    # Token hygiene (hygiene.md H1, H2); the Python API over these comes later.
+    # Token hygiene (hygiene.md H1, H2): ctpolicy.redact, ctpolicy.scan.
     "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
     "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p)]),
     "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out]),
@@ -390,6 +390,8 @@ _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
 _ctp_check = lib.ctp_check
 _ctp_check_batch = lib.ctp_check_batch
+_ctp_redact = lib.ctp_redact
+_ctp_scan = lib.ctp_scan
 _ctp_vault_new = lib.ctp_vault_new
 _ctp_vault_feed = lib.ctp_vault_feed
 _ctp_vault_free = lib.ctp_vault_free
@@ -532,6 +534,29 @@ def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
     count = ctypes.c_size_t()
     try:
         status = _ctp_vault_feed(vault, record, len(record), _byref(buf), _byref(count))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data
+
+
+def redact(text: bytes) -> tuple[int, bytes, int]:
+    """``ctp_redact``: (status, redacted bytes, occurrences replaced)."""
+    buf = CtpBuf()
+    count = ctypes.c_size_t()
+    try:
+        status = _ctp_redact(text, len(text), _byref(buf), _byref(count))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data, int(count.value)
+
+
+def scan(text: bytes) -> tuple[int, bytes]:
+    """``ctp_scan``: (status, one JSON report a line)."""
+    buf = CtpBuf()
+    try:
+        status = _ctp_scan(text, len(text), _byref(buf), None)
         data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
     finally:
         _ctp_buf_free(_byref(buf))
