@@ -16,6 +16,7 @@ package, else the repository's ``target/release``. See README.md.
 """
 
 from . import codes
+from ._audit import AuditLog, AuditSummary, verify_audit_log
 from ._engine import (
     Engine,
     JsonInput,
@@ -25,6 +26,8 @@ from ._engine import (
     parse_token,
 )
 from ._errors import (
+    AuditIOError,
+    AuditLogError,
     EngineClosedError,
     EngineError,
     Error,
@@ -49,6 +52,10 @@ from ._vault import VaultFinding, VaultLint
 from ._version import __version__
 
 __all__ = [
+    "AuditIOError",
+    "AuditLog",
+    "AuditLogError",
+    "AuditSummary",
     "ABI_VERSION",
     "BatchResult",
     "Decision",
@@ -81,4 +88,5 @@ __all__ = [
     "redact",
     "redact_count",
     "scan",
+    "verify_audit_log",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Optional, Union
 
 from . import _errors, _native, _tables
 from ._errors import Error, InvalidRequestError, PolicyError, TokenFormatError
+from ._audit import AuditLog
 from ._handle import NativeHandle
 from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
 
@@ -110,17 +111,37 @@ class Engine(NativeHandle):
             raise _errors.from_status(status, err, PolicyError)
         super().__init__(pointer, _native.engine_free)
 
-    def check(self, request: JsonInput) -> Decision:
+    def check(self, request: JsonInput, audit: Optional[AuditLog] = None) -> Decision:
         """Decides one pre-flight request.
 
         Returns the :class:`Decision` (ALLOW or DENY). Raises
         :class:`InvalidRequestError` when the request is not acceptable (an
         envelope fault): treat that as DENY.
+
+        With ``audit``, the check's entry is appended to that
+        :class:`AuditLog` before the decision is returned (an ``ERROR``
+        entry before the :class:`InvalidRequestError` is raised); when the
+        entry cannot be written no decision is given:
+        :class:`AuditIOError` or :class:`AuditLogError` is raised instead.
         """
         data = to_json_bytes(request, "request", InvalidRequestError)
+        if audit is not None:
+            return self._check_audited(data, audit)
         pointer = self._borrow()
         try:
             status, out = _check_json(pointer, data)
+        finally:
+            self._unborrow()
+        if status != _OK:
+            raise _errors.from_status(status, out, InvalidRequestError)
+        return _decision_of(out)
+
+    def _check_audited(self, data: bytes, audit: AuditLog) -> Decision:
+        if not isinstance(audit, AuditLog):
+            raise TypeError(f"audit must be an AuditLog, not {type(audit).__name__}")
+        pointer = self._borrow()
+        try:
+            status, out = audit._check(pointer, data)
         finally:
             self._unborrow()
         if status != _OK:

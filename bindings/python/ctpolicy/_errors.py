@@ -19,6 +19,13 @@ exception                  raised when
                            (``TOKEN_INVALID``, or ``INVALID_UTF8``)
 ``TransitionError``        ``apply_event``: the lifecycle step is not allowed
                            (``TRANSITION_REJECTED``)
+``AuditLogError``          ``verify_audit_log``, ``AuditLog``, ``check(...,
+                           audit=log)``: an entry does not verify
+                           (``AUDIT_LOG_INVALID``, ``line`` and ``seq`` name
+                           it) or the head is not the expected one
+                           (``AUDIT_HEAD_MISMATCH``); ``AuditIOError`` (also
+                           an ``OSError``) when the file cannot be read,
+                           written, locked or synced (``IO_ERROR``)
 ``EngineError``            the library caught a panic (``PANIC``), was called
                            wrongly (``INVALID_ARGUMENT``), returned a status
                            this binding does not know, or the engine is
@@ -132,6 +139,30 @@ class TransitionError(Error):
     """The lifecycle step is not allowed (``code`` names why, see rules.md §7)."""
 
 
+class AuditLogError(Error):
+    """An audit log does not verify, or ends in another head than expected.
+
+    ``code`` says what is wrong (e.g. ``PREV_MISMATCH``, ``SEQ_MISMATCH``,
+    ``TORN_LINE``, ``HEAD_MISMATCH``); ``line`` (1-based) and ``seq`` name
+    the first entry that fails, when there is one."""
+
+    def __init__(self, message: str, *, line: Optional[int] = None, seq: Optional[int] = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.line = line
+        self.seq = seq
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "line": self.line, "seq": self.seq}
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, line={self.line!r}, seq={self.seq!r})"
+
+
+class AuditIOError(AuditLogError, OSError):
+    """The audit log could not be opened, read, written, locked or synced
+    (status ``IO_ERROR``); the message says which file and why."""
+
+
 class EngineError(Error):
     """The library failed (panic, invalid argument, unknown status), or the
     engine was used after ``close()``."""
@@ -169,6 +200,9 @@ _BY_STATUS: dict[int, type[Error]] = {
     _native.INVALID_POLICY: PolicyError,
     _native.TOKEN_INVALID: TokenFormatError,
     _native.TRANSITION_REJECTED: TransitionError,
+    _native.IO_ERROR: AuditIOError,
+    _native.AUDIT_LOG_INVALID: AuditLogError,
+    _native.AUDIT_HEAD_MISMATCH: AuditLogError,
 }
 
 
@@ -271,6 +305,16 @@ def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[di
     message = body.get("message")
     if not isinstance(message, str) or not message:
         message = f"the library returned status {name} ({status})"
+    if issubclass(cls, AuditLogError):
+        return cls(
+            message,
+            status=_str_or(body.get("status"), name),
+            status_number=status,
+            code=_str_or(body.get("code"), None),
+            raw=raw,
+            line=_int_or_none(body.get("line")),
+            seq=_int_or_none(body.get("seq")),
+        )
     return cls(
         message,
         status=_str_or(body.get("status"), name),
@@ -280,6 +324,10 @@ def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[di
         detail=_str_or(body.get("detail"), None),
         raw=raw,
     )
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    return value if type(value) is int else None
 
 
 def _str_or(value: Any, default: Optional[str]) -> Any:

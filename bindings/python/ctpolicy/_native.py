@@ -561,3 +561,66 @@ def scan(text: bytes) -> tuple[int, bytes]:
     finally:
         _ctp_buf_free(_byref(buf))
     return status, data
+
+
+_ctp_audit_open = lib.ctp_audit_open
+_ctp_audit_check_json = lib.ctp_audit_check_json
+_ctp_audit_verify = lib.ctp_audit_verify
+_ctp_audit_entry_json = lib.ctp_audit_entry_json
+_ctp_audit_close = lib.ctp_audit_close
+
+
+def audit_open(path: bytes, flags: int) -> tuple[int, int, bytes]:
+    """``ctp_audit_open``: (status, log address or 0, error JSON or b"")."""
+    log = ctypes.c_void_p()
+    err = CtpBuf()
+    try:
+        status = _ctp_audit_open(path, len(path), flags, _byref(log), _byref(err))
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    if status != OK:
+        return status, 0, data
+    return status, int(log.value or 0), data
+
+
+def audit_check_json(engine: int, log: int, request: bytes) -> tuple[int, bytes]:
+    """``ctp_audit_check_json``: (status, decision JSON or error JSON)."""
+    return _call_with_buf(_ctp_audit_check_json, engine, log, request, len(request))
+
+
+def audit_verify(path: bytes, expect_head: Optional[bytes]) -> tuple[int, bytes]:
+    """``ctp_audit_verify``: (status, summary JSON or error JSON)."""
+    return _call_with_buf(
+        _ctp_audit_verify,
+        path,
+        len(path),
+        expect_head,
+        len(expect_head) if expect_head is not None else 0,
+    )
+
+
+def audit_entry_json(engine: int, request: bytes, seq: int, prev: bytes, at: Optional[bytes]) -> tuple[int, bytes]:
+    """``ctp_audit_entry_json``: (status, entry line or error JSON)."""
+    return _call_with_buf(
+        _ctp_audit_entry_json,
+        engine,
+        request,
+        len(request),
+        seq,
+        prev,
+        len(prev),
+        at,
+        len(at) if at is not None else 0,
+    )
+
+
+def audit_close(log: int) -> tuple[int, bytes]:
+    """``ctp_audit_close`` (sync, then free; the handle is gone whatever the
+    status): (status, error JSON or b"")."""
+    return _call_with_buf(_ctp_audit_close, log)
+
+
+def audit_free(log: int) -> None:
+    """``ctp_audit_free``; 0 is a no-op."""
+    lib.ctp_audit_free(log)
