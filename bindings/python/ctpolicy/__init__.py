@@ -21,7 +21,6 @@ from ._engine import (
     Engine,
     JsonInput,
     apply_event,
-    charge_request,
     library_version,
     parse_token,
 )
@@ -81,7 +80,6 @@ __all__ = [
     "Violation",
     "__version__",
     "apply_event",
-    "charge_request",
     "codes",
     "library_version",
     "parse_token",

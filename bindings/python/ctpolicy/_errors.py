@@ -272,34 +272,6 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
     return _build(cls, status, body, raw)
 
 
-_STATUS_NUMBERS: dict[str, int] = {
-    name: number
-    for number, name in (
-        (n, _native.status_name(n))
-        for n in (
-            _native.INVALID_ARGUMENT,
-            _native.INVALID_UTF8,
-            _native.PANIC,
-            _native.INVALID_REQUEST,
-            _native.INVALID_POLICY,
-            _native.TOKEN_INVALID,
-            _native.TRANSITION_REJECTED,
-        )
-    )
-}
-
-
-def from_error_object(obj: dict[str, Any], utf8_kind: type[Error]) -> Error:
-    """The exception for an error object ``{"error": {...}}`` given without a
-    C status (a line of ``ctp_check_batch``); the status comes from its text."""
-    body = obj.get("error")
-    if not isinstance(body, dict):
-        body = {}
-    status = _STATUS_NUMBERS.get(body.get("status", ""), _native.PANIC)
-    cls = utf8_kind if status == _native.INVALID_UTF8 else _BY_STATUS.get(status, EngineError)
-    return _build(cls, status, body, obj)
-
-
 def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[dict[str, Any]]) -> Error:
     name = _native.status_name(status)
     message = body.get("message")

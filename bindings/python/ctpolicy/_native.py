@@ -2,8 +2,12 @@
 
 Every function of the header is declared in :data:`SIGNATURES` with its
 ``argtypes`` and ``restype`` (``tests/test_header.py`` parses the header and
-checks that none is missing or mistyped). The typed API in ``_engine.py``
-calls only the small helpers at the bottom of this file.
+checks that none is missing or mistyped), and every ``CTP_*`` constant is
+here. The typed API above (``_engine.py``, ``_audit.py``, ``_redact.py``,
+``_vault.py``) calls only the helpers at the bottom of this file, which take
+and return plain Python values. ``ctp_check`` and ``ctp_check_batch`` are
+declared (they are in the header) but unused: ``ctp_check_charge`` and
+``ctp_check_many`` replace them.
 
 Ownership rules kept here, so nobody above this layer has to think about them:
 
@@ -15,10 +19,14 @@ Ownership rules kept here, so nobody above this layer has to think about them:
   ``finally`` block, whatever happens. ``c_char_p`` is never used for a
   buffer the library hands over; it is used only for the static strings of
   ``ctp_version``, ``ctp_status_name`` and ``ctp_reason_code``.
-* Engines are plain addresses (``int``); ``_handle.NativeHandle`` owns them.
-* ``ctp_check`` takes a :class:`CtpCharge` whose ``c_char_p`` fields point
-  into ``bytes`` objects the structure itself keeps alive, and fills a
-  :class:`CtpVerdict` owned by Python (nothing to free).
+* Handles (engines, audit logs, vault lints) are plain addresses (``int``);
+  ``_handle.NativeHandle`` owns them.
+* Structures the library reads (``ctp_typed_charge``, the ``ctp_input``
+  arrays of ``ctp_check_many``) are built here from plain Python values and
+  live until the call returns; structures it fills (``ctp_verdict``,
+  ``ctp_result``) are turned into plain values (tuples, ``bytes``) here,
+  and ``ctp_results_free`` releases the results' buffers in a ``finally``.
+  Nothing above this layer touches ctypes.
 
 The library is found, in this order, through the ``CTPOLICY_LIB`` environment
 variable, the copy inside the installed package, and, only when the package
@@ -85,6 +93,9 @@ SCOPE_UNKNOWN = 8
 
 #: Room for rule ids in a ``ctp_verdict`` list (CTP_MAX_RULES).
 MAX_RULES = 64
+
+_I64_MIN = -(2**63)
+_I64_MAX = 2**63 - 1
 
 
 class LibraryLoadError(ImportError):
@@ -388,8 +399,10 @@ _ctp_check_json = lib.ctp_check_json
 _ctp_apply_event_json = lib.ctp_apply_event_json
 _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
-_ctp_check = lib.ctp_check
-_ctp_check_batch = lib.ctp_check_batch
+_ctp_check_charge = lib.ctp_check_charge
+_ctp_check_json_verdict = lib.ctp_check_json_verdict
+_ctp_check_many = lib.ctp_check_many
+_ctp_results_free = lib.ctp_results_free
 _ctp_redact = lib.ctp_redact
 _ctp_scan = lib.ctp_scan
 _ctp_vault_new = lib.ctp_vault_new
@@ -442,22 +455,112 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     return status, data
 
 
-def check_charge(engine: int, charge: CtpCharge, verdict: CtpVerdict) -> int:
-    """``ctp_check``: the status; ``verdict`` is written only on :data:`OK`."""
-    status: int = _ctp_check(engine, _byref(charge), _byref(verdict))
-    return status
+#: A verdict as plain values: (allowed, violation ids, warning ids, raw
+#: SHA-256 of the token or None).
+VerdictTuple = tuple[bool, tuple[int, ...], tuple[int, ...], Optional[bytes]]
 
 
-def check_batch(engine: int, requests: bytes) -> tuple[int, bytes, CtpBatchCounts]:
-    """``ctp_check_batch``: (status, JSON Lines out or error JSON, counts)."""
-    buf = CtpBuf()
-    counts = CtpBatchCounts()
+def _verdict_tuple(verdict: CtpVerdict) -> VerdictTuple:
+    return (
+        bool(verdict.allowed),
+        tuple(verdict.violations[: verdict.violation_count]),
+        tuple(verdict.warnings[: verdict.warning_count]),
+        bytes(verdict.fingerprint) if verdict.has_fingerprint else None,
+    )
+
+
+def check_typed(
+    engine: int,
+    *,
+    flags: int,
+    token: Optional[bytes],
+    idempotency_key: Optional[bytes],
+    currency: bytes,
+    amount: int,
+    record_state: int,
+    record_token: Optional[bytes],
+    record_scopes: Optional[list[bytes]],
+    now_ms: int,
+    last_used_at_ms: int,
+    attempts_24h: int,
+    attempts_30d: int,
+) -> tuple[int, Optional[VerdictTuple], bytes]:
+    """``ctp_check_charge``: (status, the verdict on :data:`OK` else None,
+    the error JSON on any other status else b"").
+
+    Integers are passed as ``int64_t``: a value outside that range raises
+    ``OverflowError``. The ``bytes`` fields are borrowed for the call only.
+    """
+    charge = CtpTypedCharge()
+    if token is not None:
+        charge.token = token
+        charge.token_len = len(token)
+    if idempotency_key is not None:
+        charge.idempotency_key = idempotency_key
+        charge.idempotency_key_len = len(idempotency_key)
+    if record_token is not None:
+        charge.record_token = record_token
+        charge.record_token_len = len(record_token)
+    charge.currency = currency
+    charge.currency_len = len(currency)
+    scopes = None
+    if record_scopes:
+        scopes = (CtpInput * len(record_scopes))(*[(s, len(s)) for s in record_scopes])  # type: ignore[misc]
+        charge.record_scopes = scopes
+        charge.record_scope_count = len(record_scopes)
+    charge.flags = flags
+    charge.record_state = record_state
+    for name, value in (
+        ("amount", amount),
+        ("now_ms", now_ms),
+        ("last_used_at_ms", last_used_at_ms),
+        ("attempts_24h", attempts_24h),
+        ("attempts_30d", attempts_30d),
+    ):
+        if not _I64_MIN <= value <= _I64_MAX:  # ctypes would wrap it silently
+            raise OverflowError(f"{name} does not fit in 64 bits")
+        setattr(charge, name, value)
+    verdict = CtpVerdict()
+    err = CtpBuf()
     try:
-        status = _ctp_check_batch(engine, requests, len(requests), _byref(buf), _byref(counts))
+        status = _ctp_check_charge(engine, _byref(charge), _byref(verdict), _byref(err))
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    del scopes
+    return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[VerdictTuple], bytes]:
+    """``ctp_check_json_verdict``: (status, the verdict on :data:`OK` else
+    None, the decision JSON on :data:`OK` else the error JSON)."""
+    verdict = CtpVerdict()
+    buf = CtpBuf()
+    try:
+        status = _ctp_check_json_verdict(engine, request, len(request), _byref(verdict), _byref(buf), _byref(buf))
         data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
     finally:
         _ctp_buf_free(_byref(buf))
-    return status, data, counts
+    return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int, bytes]], tuple[int, int, int]]:
+    """``ctp_check_many``: (status, one (status, decision or error JSON) per
+    request in order, the (allowed, denied, not decided) counts)."""
+    count = len(requests)
+    inputs = (CtpInput * count)(*[(r, len(r)) for r in requests])  # type: ignore[misc]
+    results = (CtpResult * count)()
+    counts = CtpBatchCounts()
+    answers: list[tuple[int, bytes]] = []
+    try:
+        status = _ctp_check_many(engine, inputs, count, results, _byref(counts))
+        if status == OK:
+            answers = [
+                (r.status, _string_at(r.json.ptr, r.json.len) if r.json.ptr else b"") for r in results
+            ]
+    finally:
+        _ctp_results_free(results, count)
+    return status, answers, (int(counts.allowed), int(counts.denied), int(counts.invalid))
 
 
 def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:

@@ -182,8 +182,14 @@ class Decision:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The codes of all violations, then of all warnings."""
-        return tuple(v.code for v in self.violations) + tuple(w.code for w in self.warnings)
+        """The codes of the violations (the reasons for a DENY), in order;
+        empty for an ALLOW. The same meaning as ``Verdict.codes``."""
+        return tuple(v.code for v in self.violations)
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        """The codes of the warnings, in order."""
+        return tuple(w.code for w in self.warnings)
 
     @property
     def policy_digest(self) -> Optional[str]:
@@ -288,11 +294,12 @@ def redact(token: Any) -> str:
 class StoredRecord:
     """The partner's stored record of a token, for :meth:`Engine.check_charge`.
 
-    ``scopes`` (a list, tuple or set of str) are read as a set: ``"payment:customer_present"``,
-    ``"payment:customer_not_present"`` and ``"customer:login"`` map to their
-    ``CTP_SCOPE_*`` bits and any other string to ``CTP_SCOPE_UNKNOWN``
-    (rule 205, UNKNOWN_SCOPE). ``last_used_at`` is an aware ``datetime`` or
-    milliseconds since the Unix epoch. ``repr()`` shows the token's
+    ``scopes`` (a list or tuple of str) are passed as stored, in their
+    order, and judged by the library as the JSON path judges a stored
+    record's ``scopes`` (an unknown one is rule 205 UNKNOWN_SCOPE; none,
+    both payment scopes or a repeated one is rule 204 RECORD_INVALID).
+    ``last_used_at`` is an aware ``datetime`` or milliseconds since the Unix
+    epoch. ``repr()`` shows the token's
     fingerprint, never the token.
     """
 
@@ -347,8 +354,8 @@ class Verdict:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The codes of all violations, then of all warnings (as ``Decision.codes``)."""
-        return self.violation_codes + self.warning_codes
+        """The codes of the violations (the reasons for a DENY), as ``Decision.codes``."""
+        return self.violation_codes
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ def test_readme_fast_path_example_runs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Verdict(allowed=True, violations=(), warnings=(), fingerprint='sha256:" in proc.stdout
+    assert "DENY ('CURRENCY_INVALID',)\n" in proc.stdout
     assert "1 0 1\n" in proc.stdout and "not decided: MISSING_FIELD" in proc.stdout
 
 
