@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional, Union
 from . import _errors, _native
 from ._errors import AuditLogError, InvalidRequestError
 from ._handle import NativeHandle
+from ._redact import redacted_repr
 
 if TYPE_CHECKING:
     from ._engine import Engine, JsonInput
@@ -22,7 +23,12 @@ PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 def _path_bytes(path: object) -> bytes:
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
-    data = os.fsencode(path)
+    try:
+        data: Optional[bytes] = os.fsencode(path)
+    except UnicodeEncodeError:
+        data = None  # raised below, with no context: the error's repr holds the path
+    if data is None:
+        raise ValueError("path has no file-system encoding (a lone surrogate?)")
     if not data:
         raise ValueError("path is empty")
     return data
@@ -88,6 +94,7 @@ class AuditLog(NativeHandle):
         return f"<ctpolicy.AuditLog {'closed' if self.closed else 'open'}>"
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class AuditSummary:
     """What :func:`verify_audit_log` found in a log that verifies."""

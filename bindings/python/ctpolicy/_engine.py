@@ -11,6 +11,7 @@ from . import _errors, _native
 from ._errors import Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._audit import AuditLog
 from ._handle import NativeHandle
+from ._redact import redact_bytes
 from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
@@ -32,9 +33,11 @@ def _json_default(value: object) -> object:
         if value.utcoffset() is None:
             raise _DatetimeError("a naive datetime; give it a tzinfo (e.g. UTC)")
         try:
-            utc = value.astimezone(timezone.utc)
+            utc: Optional[datetime] = value.astimezone(timezone.utc)
         except OverflowError:
-            raise _DatetimeError("a datetime outside years 0001-9999 in UTC") from None
+            utc = None
+        if utc is None:
+            raise _DatetimeError("a datetime outside years 0001-9999 in UTC")
         return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
@@ -59,17 +62,29 @@ _OK = _native.OK
 
 
 def _dumps_or_error(value: dict[str, Any], what: str, kind: type[Error]) -> bytes:
-    """``value`` serialised with the circular-reference check, or the error saying why not."""
+    """``value`` serialised with the circular-reference check, or the error saying why not.
+
+    The error is raised outside the ``except`` block, so it keeps no
+    ``__context__``: ``json``'s own exception may name a key or value (a
+    note in Python 3.13+), which may be a token (hygiene.md H4).
+    """
     try:
-        text = _dumps(value)
+        return _dumps(value).encode("ascii")
     except _DatetimeError as exc:
-        raise _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None) from exc
+        error = _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None)
     except (TypeError, ValueError) as exc:
-        raise _errors.type_error(kind, f"{what} is not JSON: {exc}") from exc
-    except RecursionError as exc:
+        error = _errors.type_error(kind, f"{what} is not JSON: {_json_fault(exc)}")
+    except RecursionError:
         # Far deeper than the 64 levels the engine accepts anyway.
-        raise _errors.too_deep(kind, what) from exc
-    return text.encode("ascii")
+        error = _errors.too_deep(kind, what)
+    raise error
+
+
+def _json_fault(exc: BaseException) -> str:
+    """What ``json`` said, by the exception's first argument alone (never its
+    notes, which name the key or value being written)."""
+    first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else type(exc).__name__
+    return first
 
 
 def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
@@ -86,7 +101,8 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
         try:
             return _dumps_fast(value).encode("ascii")
         except (TypeError, ValueError, RecursionError):
-            return _dumps_or_error(value, what, kind)
+            pass
+        return _dumps_or_error(value, what, kind)  # outside the except: no context
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -132,6 +148,8 @@ class Engine(NativeHandle):
             try:
                 data = _dumps_fast(request).encode("ascii")
             except (TypeError, ValueError, RecursionError):
+                data = b""
+            if not data:  # outside the except: the error keeps no context
                 data = _dumps_or_error(request, "request", InvalidRequestError)
         else:
             data = to_json_bytes(request, "request", InvalidRequestError)
@@ -159,7 +177,8 @@ class Engine(NativeHandle):
         return _decision_of(out)
 
     def check_raw(self, request: JsonInput) -> dict[str, Any]:
-        """Like :meth:`check`, returning the decision JSON as a dict."""
+        """Like :meth:`check`, returning the decision JSON as a dict (through
+        the redaction, as ``Decision.raw``)."""
         data = to_json_bytes(request, "request", InvalidRequestError)
         pointer = self._borrow()
         try:
@@ -168,7 +187,7 @@ class Engine(NativeHandle):
             self._unborrow()
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
-        result: dict[str, Any] = _loads(out)
+        result: dict[str, Any] = _loads(redact_bytes(out))
         return result
 
     def check_charge(
@@ -272,9 +291,11 @@ class Engine(NativeHandle):
                 attempts_30d=counters[1],
             )
         except OverflowError as exc:
-            raise ValueError(f"{exc} (the typed path takes 64-bit integers)") from None
+            status, verdict, err = -1, None, str(exc).encode()
         finally:
             self._unborrow()
+        if status == -1:  # outside the except: no context
+            raise ValueError(f"{err.decode()} (the typed path takes 64-bit integers)")
         if verdict is None:
             raise _errors.from_status(status, err, InvalidRequestError)
         allowed, violations, warnings, digest = verdict

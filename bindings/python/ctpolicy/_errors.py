@@ -48,6 +48,7 @@ import json
 from typing import Any, Optional
 
 from . import _native
+from ._redact import redact, redact_bytes
 
 #: The ``code`` of an error raised before the library was called because a
 #: Python value could not be turned into JSON.
@@ -78,13 +79,16 @@ class Error(Exception):
         detail: Optional[str] = None,
         raw: Optional[dict[str, Any]] = None,
     ) -> None:
+        # Every text of an error goes through the redaction (hygiene.md H4),
+        # so no attribute, ``args`` included, can hold a token.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.status = redact(status)
         self.status_number = status_number
-        self.code = code
-        self.path = path
-        self.detail = detail
+        self.code = None if code is None else redact(code)
+        self.path = None if path is None else redact(path)
+        self.detail = None if detail is None else redact(detail)
         self.raw = raw
 
     def __str__(self) -> str:
@@ -95,11 +99,11 @@ class Error(Exception):
             head += f" ({self.detail})"
         if self.path is not None:
             head += f" at {self.path or '/'}"
-        return f"{head}: {self.message}"
+        return redact(f"{head}: {self.message}")
 
     def __repr__(self) -> str:
         name = getattr(type(self), "_public_name", type(self).__name__)
-        return (
+        return redact(
             f"{name}(status={self.status!r}, code={self.code!r}, "
             f"detail={self.detail!r}, path={self.path!r}, message={self.message!r})"
         )
@@ -263,7 +267,10 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
     raw: Optional[dict[str, Any]] = None
     body: dict[str, Any] = {}
     try:
-        parsed = json.loads(data) if data else None
+        # The library keeps tokens out of what it writes; this also covers a
+        # library older than that promise (hygiene.md H4): every field of the
+        # error, raw included, comes from redacted text.
+        parsed = json.loads(redact_bytes(data)) if data else None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
             raw = parsed
             body = parsed["error"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Optional, TypeVar, Union
+from typing import Callable, Optional, TypeVar, Union, cast
 
 from . import _native
 
@@ -48,11 +48,41 @@ def redact(text: _Text) -> _Text:
     return out.decode("utf-8", "surrogatepass")
 
 
+def redact_bytes(data: bytes) -> bytes:
+    """:func:`redact` of bytes, for the binding's own use (error objects)."""
+    return _redact_bytes(data)[0]
+
+
+_Cls = TypeVar("_Cls", bound=type)
+
+
+def redacted_repr(cls: _Cls) -> _Cls:
+    """Class decorator (hygiene.md H4): ``repr()`` (and so ``str()``, unless
+    the class defines its own) of ``cls`` goes through :func:`redact`, so a
+    token a caller put in any field comes out as ``[customer-token sha256:…]``."""
+    shown = cast(Callable[[object], str], cls.__dict__["__repr__"])
+
+    def __repr__(self: object) -> str:
+        return redact(shown(self))
+
+    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
+    cls.__repr__ = __repr__  # type: ignore[assignment]
+    if "__str__" in cls.__dict__:
+        shown_str = cast(Callable[[object], str], cls.__dict__["__str__"])
+
+        def __str__(self: object) -> str:
+            return redact(shown_str(self))
+
+        cls.__str__ = __str__  # type: ignore[assignment]
+    return cls
+
+
 def redact_count(text: Union[str, bytes]) -> int:
     """How many token occurrences :func:`redact` would replace in ``text``."""
     return _redact_bytes(_bytes_of(text, "text"))[1]
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class LeakReport:
     """One token occurrence found by :func:`scan` (hygiene.md H2, without

@@ -13,6 +13,7 @@ from . import _errors, _native
 from ._engine import JsonInput, to_json_bytes
 from ._errors import InvalidRequestError, PolicyError
 from ._handle import NativeHandle
+from ._redact import redacted_repr
 
 #: A stored record: a dict (serialised with ``json.dumps``), or the record's
 #: text as ``str`` or its exact bytes as stored (unreadable bytes are a
@@ -20,6 +21,7 @@ from ._handle import NativeHandle
 RecordInput = JsonInput
 
 
+@redacted_repr
 @dataclass(frozen=True)
 class VaultFinding:
     """One finding of the vault lint (vault.md V1).
