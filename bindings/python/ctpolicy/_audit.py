@@ -162,7 +162,7 @@ def audit_entry(engine: Engine, request: JsonInput, *, seq: int, prev: str, at: 
         raise TypeError("seq must be an int, prev a str and at a str or None")
     if seq < 1:
         raise ValueError("seq must be 1 or more")
-    data = to_json_bytes(request, "request", InvalidRequestError)
+    data = to_json_bytes(request, "request")
     pointer = engine._borrow()
     try:
         status, out = _native.audit_entry_json(

@@ -61,22 +61,25 @@ def _loads(data: bytes) -> Any:
 _OK = _native.OK
 
 
-def _dumps_or_error(value: dict[str, Any], what: str, kind: type[Error]) -> bytes:
+def _dumps_or_error(value: dict[str, Any], what: str) -> bytes:
     """``value`` serialised with the circular-reference check, or the error saying why not.
 
     The error is raised outside the ``except`` block, so it keeps no
     ``__context__``: ``json``'s own exception may name a key or value (a
     note in Python 3.13+), which may be a token (hygiene.md H4).
     """
+    error: Exception
     try:
         return _dumps(value).encode("ascii")
     except _DatetimeError as exc:
-        error = _errors.value_error(InvalidRequestError, f"{what} holds {exc}", None)
-    except (TypeError, ValueError) as exc:
-        error = _errors.type_error(kind, f"{what} is not JSON: {_json_fault(exc)}")
+        error = ValueError(f"{what} holds {exc}")
+    except ValueError as exc:  # NaN, infinity, a circular reference
+        error = ValueError(f"{what} is not JSON: {_json_fault(exc)}")
+    except TypeError as exc:  # a set, an object, a key of another type
+        error = TypeError(f"{what} is not JSON: {_json_fault(exc)}")
     except RecursionError:
         # Far deeper than the 64 levels the engine accepts anyway.
-        error = _errors.too_deep(kind, what)
+        error = ValueError(f"{what} is nested too deeply to serialise (the engine accepts 64 levels)")
     raise error
 
 
@@ -87,22 +90,22 @@ def _json_fault(exc: BaseException) -> str:
     return first
 
 
-def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
+def to_json_bytes(value: object, what: str) -> bytes:
     """The bytes the engine reads for ``value``.
 
     ``str`` is encoded as UTF-8 with lone surrogates kept as they are, so the
     engine (not Python) reports them, as ``INVALID_UTF8``. Mappings go
     through ``json.dumps``: key order and integers are kept; a value that is
-    not JSON (a ``set``, ``NaN``, a circular reference) raises ``kind``,
-    which is then also a ``TypeError``; one nested too deeply for
-    ``json.dumps`` raises ``kind`` with code TOO_DEEP, as the engine would.
+    not JSON raises ``TypeError`` (a ``set``, an object) or ``ValueError``
+    (``NaN``, a circular reference, a naive ``datetime``, nesting too deep
+    for ``json.dumps``): misuse of the binding, not the library's to report.
     """
     if type(value) is dict:  # the common case first: no ABC isinstance on the way
         try:
             return _dumps_fast(value).encode("ascii")
         except (TypeError, ValueError, RecursionError):
             pass
-        return _dumps_or_error(value, what, kind)  # outside the except: no context
+        return _dumps_or_error(value, what)  # outside the except: no context
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -110,10 +113,8 @@ def to_json_bytes(value: object, what: str, kind: type[Error]) -> bytes:
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, Mapping):
-        return _dumps_or_error(value if isinstance(value, dict) else dict(value), what, kind)
-    raise _errors.type_error(
-        kind, f"{what} must be a dict, str or bytes, not {type(value).__name__}"
-    )
+        return _dumps_or_error(value if isinstance(value, dict) else dict(value), what)
+    raise TypeError(f"{what} must be a dict, str or bytes, not {type(value).__name__}")
 
 
 class Engine(NativeHandle):
@@ -125,7 +126,7 @@ class Engine(NativeHandle):
     """
 
     def __init__(self, policy: Optional[JsonInput] = None) -> None:
-        data = None if policy is None else to_json_bytes(policy, "policy", PolicyError)
+        data = None if policy is None else to_json_bytes(policy, "policy")
         status, pointer, err = _native.engine_new(data)
         if status != _OK or not pointer:
             raise _errors.from_status(status, err, PolicyError)
@@ -150,9 +151,9 @@ class Engine(NativeHandle):
             except (TypeError, ValueError, RecursionError):
                 data = b""
             if not data:  # outside the except: the error keeps no context
-                data = _dumps_or_error(request, "request", InvalidRequestError)
+                data = _dumps_or_error(request, "request")
         else:
-            data = to_json_bytes(request, "request", InvalidRequestError)
+            data = to_json_bytes(request, "request")
         if audit is not None:
             return self._check_audited(data, audit)
         pointer = self._borrow()
@@ -179,7 +180,7 @@ class Engine(NativeHandle):
     def check_raw(self, request: JsonInput) -> dict[str, Any]:
         """Like :meth:`check`, returning the decision JSON as a dict (through
         the redaction, as ``Decision.raw``)."""
-        data = to_json_bytes(request, "request", InvalidRequestError)
+        data = to_json_bytes(request, "request")
         pointer = self._borrow()
         try:
             status, out = _native.check_json(pointer, data)
@@ -316,7 +317,7 @@ class Engine(NativeHandle):
         that is not JSON (a ``set``) raises at once, as :meth:`check`
         would, and nothing is decided.
         """
-        items = [to_json_bytes(r, "request", InvalidRequestError) for r in requests]
+        items = [to_json_bytes(r, "request") for r in requests]
         pointer = self._borrow()
         try:
             status, answers, (allowed, denied, invalid) = _native.check_many(pointer, items)
@@ -389,9 +390,7 @@ def parse_token(token: Union[str, bytes]) -> TokenInfo:
     elif isinstance(token, (bytes, bytearray, memoryview)):
         data = bytes(token)
     else:
-        raise _errors.type_error(
-            TokenFormatError, f"token must be a str or bytes, not {type(token).__name__}"
-        )
+        raise TypeError(f"token must be a str or bytes, not {type(token).__name__}")
     status, out = _native.token_parse(data)
     if status != _OK:
         raise _errors.from_status(status, out, TokenFormatError)
@@ -406,8 +405,8 @@ def apply_event(record: Optional[JsonInput], event: JsonInput) -> Transition:
     step is not allowed, :class:`InvalidRequestError` when the record or
     event is not acceptable JSON.
     """
-    record_data = None if record is None else to_json_bytes(record, "record", InvalidRequestError)
-    event_data = to_json_bytes(event, "event", InvalidRequestError)
+    record_data = None if record is None else to_json_bytes(record, "record")
+    event_data = to_json_bytes(event, "event")
     status, out = _native.apply_event_json(record_data, event_data)
     if status != _OK:
         raise _errors.from_status(status, out, InvalidRequestError)

@@ -27,19 +27,21 @@ exception                  raised when
                            an ``OSError``) when the file cannot be read,
                            written, locked or synced (``IO_ERROR``)
 ``EngineError``            the library caught a panic (``PANIC``), was called
-                           wrongly (``INVALID_ARGUMENT``), returned a status
-                           this binding does not know, or the engine is
-                           closed (code ``ENGINE_CLOSED``; also a
-                           ``ValueError``)
+                           wrongly (``INVALID_ARGUMENT``) or returned a
+                           status this binding does not know
 =========================  ==================================================
 
 ``INVALID_UTF8`` keeps its own ``status`` ("INVALID_UTF8") but is raised as the
 error class of the input it was found in, as listed above.
 
-Wrong Python types (a ``set`` in a request, a policy that is an ``int``) raise
-the same class as the engine would, made also a ``TypeError`` so both
-``except ctpolicy.InvalidRequestError`` and ``except TypeError`` catch it.
-Those errors have ``status`` "INVALID_ARGUMENT" and ``code`` "NOT_JSON".
+Every one of these carries what the library said. Misuse of the binding is
+not the library's to report and borrows none of its statuses: a value of the
+wrong Python type (a ``set`` in a request, a policy that is an ``int``) is a
+``TypeError``, a value the binding cannot pass on (a naive ``datetime``, a
+mapping nested too deeply for ``json``) a ``ValueError``, and a closed
+engine, audit log or lint used again an :class:`EngineClosedError` (a
+``ValueError``, like I/O on a closed file). Their messages name the argument
+and never quote it.
 """
 
 from __future__ import annotations
@@ -49,13 +51,6 @@ from typing import Any, Optional
 
 from . import _native
 from ._redact import redact, redact_bytes
-
-#: The ``code`` of an error raised before the library was called because a
-#: Python value could not be turned into JSON.
-NOT_JSON = "NOT_JSON"
-#: The ``code`` of the error raised when a closed engine is used.
-ENGINE_CLOSED = "ENGINE_CLOSED"
-
 
 class Error(Exception):
     """Base class of every ctpolicy error.
@@ -102,7 +97,7 @@ class Error(Exception):
         return redact(f"{head}: {self.message}")
 
     def __repr__(self) -> str:
-        name = getattr(type(self), "_public_name", type(self).__name__)
+        name = type(self).__name__
         return redact(
             f"{name}(status={self.status!r}, code={self.code!r}, "
             f"detail={self.detail!r}, path={self.path!r}, message={self.message!r})"
@@ -168,36 +163,13 @@ class AuditIOError(AuditLogError, OSError):
 
 
 class EngineError(Error):
-    """The library failed (panic, invalid argument, unknown status), or the
-    engine was used after ``close()``."""
+    """The library failed (panic, invalid argument, unknown status)."""
 
 
-class EngineClosedError(EngineError, ValueError):
-    """A closed engine was used again (like I/O on a closed file)."""
+class EngineClosedError(ValueError):
+    """A closed handle (engine, audit log, vault lint) was used again, like
+    I/O on a closed file. A binding fault: not a :class:`ctpolicy.Error`."""
 
-
-# Python-side type faults: the domain class, and a TypeError too.
-class _InvalidRequestTypeError(InvalidRequestError, TypeError):
-    _public_name = "InvalidRequestError"
-
-
-class _InvalidRequestValueError(InvalidRequestError, ValueError):
-    _public_name = "InvalidRequestError"
-
-
-class _PolicyTypeError(PolicyError, TypeError):
-    _public_name = "PolicyError"
-
-
-class _TokenFormatTypeError(TokenFormatError, TypeError):
-    _public_name = "TokenFormatError"
-
-
-_TYPE_ERRORS: dict[type[Error], type[Error]] = {
-    InvalidRequestError: _InvalidRequestTypeError,
-    PolicyError: _PolicyTypeError,
-    TokenFormatError: _TokenFormatTypeError,
-}
 
 _BY_STATUS: dict[int, type[Error]] = {
     _native.INVALID_REQUEST: InvalidRequestError,
@@ -210,48 +182,8 @@ _BY_STATUS: dict[int, type[Error]] = {
 }
 
 
-def type_error(kind: type[Error], message: str) -> Error:
-    """An error of class ``kind`` (and ``TypeError``) for a value that is not JSON."""
-    cls = _TYPE_ERRORS.get(kind, kind)
-    return cls(
-        message,
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code=NOT_JSON,
-    )
-
-
-def value_error(kind: type[InvalidRequestError], message: str, path: Optional[str]) -> Error:
-    """An :class:`InvalidRequestError` (and ``ValueError``) for a typed
-    argument no request can hold; status INVALID_ARGUMENT, code INVALID_VALUE."""
-    return _InvalidRequestValueError(
-        message,
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code="INVALID_VALUE",
-        path=path,
-    )
-
-
-def too_deep(kind: type[Error], what: str) -> Error:
-    """The error for a mapping too deep for ``json.dumps`` (the engine allows 64)."""
-    return kind(
-        f"{what} is nested too deeply to serialise (the engine accepts 64 levels)",
-        status=_native.status_name(
-            _native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST
-        ),
-        status_number=_native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST,
-        code="TOO_DEEP",
-    )
-
-
 def closed_error(what: str) -> EngineClosedError:
-    return EngineClosedError(
-        f"{what} is closed",
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code=ENGINE_CLOSED,
-    )
+    return EngineClosedError(f"{what} is closed")
 
 
 def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:

@@ -102,7 +102,7 @@ class VaultLint(NativeHandle):
         now: Union[str, datetime, None] = None,
         stale_days: Optional[int] = None,
     ) -> None:
-        data = None if policy is None else to_json_bytes(policy, "policy", PolicyError)
+        data = None if policy is None else to_json_bytes(policy, "policy")
         status, pointer, err = _native.vault_new(data, _now_text(now), _stale_days(stale_days))
         if status != _native.OK or not pointer:
             raise _errors.from_status(status, err, PolicyError)
@@ -111,7 +111,7 @@ class VaultLint(NativeHandle):
 
     def feed(self, record: RecordInput) -> list[VaultFinding]:
         """Lints the next record and returns its findings, in vault.md order."""
-        data = to_json_bytes(record, "record", InvalidRequestError)
+        data = to_json_bytes(record, "record")
         pointer = self._borrow()
         try:
             status, out = _native.vault_feed(pointer, data)

@@ -171,9 +171,8 @@ def test_result_is_a_frozen_sequence(engine: ctpolicy.Engine) -> None:
 
 
 def test_values_that_are_not_json_raise_before_the_call(engine: ctpolicy.Engine) -> None:
-    with pytest.raises(ctpolicy.InvalidRequestError) as info:
+    with pytest.raises(TypeError, match="request is not JSON"):
         engine.check_many([RENEWAL, {"x": {1, 2}}])
-    assert isinstance(info.value, TypeError) and info.value.code == "NOT_JSON"
     with pytest.raises(TypeError):
         engine.check_many([RENEWAL, 42])  # type: ignore[list-item]
 

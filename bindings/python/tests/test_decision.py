@@ -114,15 +114,13 @@ def test_datetime_now_is_the_same_instant_as_check_charge(engine: ctpolicy.Engin
 
 
 def test_a_naive_datetime_is_refused(engine: ctpolicy.Engine) -> None:
-    with pytest.raises(ctpolicy.InvalidRequestError) as info:
+    with pytest.raises(ValueError) as info:
         engine.check(renewal(now=datetime(2026, 11, 25, 10)))
-    assert isinstance(info.value, ValueError)
-    assert info.value.code == "INVALID_VALUE"
+    assert not isinstance(info.value, ctpolicy.Error)
     assert "naive datetime" in str(info.value) and "tzinfo" in str(info.value)
-    assert info.value.status_number == _native.INVALID_ARGUMENT
 
 
 def test_other_objects_are_still_not_json(engine: ctpolicy.Engine) -> None:
-    with pytest.raises(ctpolicy.InvalidRequestError) as info:
+    with pytest.raises(TypeError) as info:
         engine.check(renewal(now={1, 2}))
-    assert isinstance(info.value, TypeError) and "not JSON" in str(info.value)
+    assert "not JSON" in str(info.value)
