@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Union
 
 from . import _errors, _native
-from ._errors import AuditLogError, InvalidRequestError
+from ._errors import AuditLogError
 from ._handle import NativeHandle
 from ._redact import redacted_repr
 

@@ -491,6 +491,14 @@ def check_typed(
     Integers are passed as ``int64_t``: a value outside that range raises
     ``OverflowError``. The ``bytes`` fields are borrowed for the call only.
     """
+    if not (
+        _I64_MIN <= amount <= _I64_MAX
+        and _I64_MIN <= now_ms <= _I64_MAX
+        and _I64_MIN <= last_used_at_ms <= _I64_MAX
+        and _I64_MIN <= attempts_24h <= _I64_MAX
+        and _I64_MIN <= attempts_30d <= _I64_MAX
+    ):  # ctypes would wrap such a value silently
+        raise OverflowError(_too_wide(amount, now_ms, last_used_at_ms, attempts_24h, attempts_30d))
     charge = CtpTypedCharge()
     if token is not None:
         charge.token = token
@@ -510,16 +518,11 @@ def check_typed(
         charge.record_scope_count = len(record_scopes)
     charge.flags = flags
     charge.record_state = record_state
-    for name, value in (
-        ("amount", amount),
-        ("now_ms", now_ms),
-        ("last_used_at_ms", last_used_at_ms),
-        ("attempts_24h", attempts_24h),
-        ("attempts_30d", attempts_30d),
-    ):
-        if not _I64_MIN <= value <= _I64_MAX:  # ctypes would wrap it silently
-            raise OverflowError(f"{name} does not fit in 64 bits")
-        setattr(charge, name, value)
+    charge.amount = amount
+    charge.now_ms = now_ms
+    charge.last_used_at_ms = last_used_at_ms
+    charge.attempts_24h = attempts_24h
+    charge.attempts_30d = attempts_30d
     verdict = CtpVerdict()
     err = CtpBuf()
     try:
@@ -529,6 +532,13 @@ def check_typed(
         _ctp_buf_free(_byref(err))
     del scopes
     return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+def _too_wide(amount: int, now_ms: int, last_used_at_ms: int, attempts_24h: int, attempts_30d: int) -> str:
+    names = ("amount", "now_ms", "last_used_at_ms", "attempts_24h", "attempts_30d")
+    values = (amount, now_ms, last_used_at_ms, attempts_24h, attempts_30d)
+    wide = next(n for n, v in zip(names, values) if not _I64_MIN <= v <= _I64_MAX)
+    return f"{wide} does not fit in 64 bits"
 
 
 def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[VerdictTuple], bytes]:

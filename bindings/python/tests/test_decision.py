@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 import ctpolicy
-from ctpolicy import _native
 
 TOKEN = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 NOW = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=timezone.utc)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
-import json
 import logging
 import traceback
 from collections.abc import Iterator
