@@ -279,3 +279,36 @@ def test_close_while_a_check_runs_waits_for_it(engine: ctpolicy.Engine, tmp_path
         t.join()
     assert closed_seen == [True] * 4
     assert ctpolicy.verify_audit_log(path).entries >= 4
+
+
+def test_four_processes_and_threads_keep_one_chain(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    from support import PACKAGE_ROOT
+
+    path = tmp_path / "procs.log"
+    (tmp_path / "policy.json").write_text(VECTORS["policy"], encoding="utf-8")
+    (tmp_path / "requests.json").write_text(json.dumps([c["request"] for c in VECTORS["cases"]]), encoding="utf-8")
+    script = tmp_path / "writer.py"
+    script.write_text(
+        "import json, sys, threading, ctpolicy\n"
+        "folder = sys.argv[1]\n"
+        "requests = json.load(open(folder + '/requests.json'))\n"
+        "engine = ctpolicy.Engine(open(folder + '/policy.json').read())\n"
+        "with ctpolicy.AuditLog(folder + '/procs.log') as log:\n"
+        "    def work():\n"
+        "        for i in range(40):\n"
+        "            try:\n"
+        "                engine.check(requests[i % len(requests)], audit=log)\n"
+        "            except ctpolicy.InvalidRequestError:\n"
+        "                pass\n"
+        "    threads = [threading.Thread(target=work) for _ in range(2)]\n"
+        "    [t.start() for t in threads]\n"
+        "    [t.join() for t in threads]\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path)], env=env) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    assert ctpolicy.verify_audit_log(path).entries == 4 * 2 * 40
