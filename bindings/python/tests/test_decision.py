@@ -123,3 +123,18 @@ def test_other_objects_are_still_not_json(engine: ctpolicy.Engine) -> None:
     with pytest.raises(TypeError) as info:
         engine.check(renewal(now={1, 2}))
     assert "not JSON" in str(info.value)
+
+
+def test_the_fast_encoder_writes_what_json_dumps_writes() -> None:
+    import platform
+
+    from ctpolicy import _engine
+    from support import cases
+
+    if platform.python_implementation() == "CPython":
+        assert _engine._C_ENCODE is not None  # the fast path is in use where it exists
+    dicts = [c["request"] for c in cases("check") if isinstance(c.get("request"), dict)]
+    assert len(dicts) > 100
+    for request in dicts:
+        want = json.dumps(request, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+        assert _engine.to_json_bytes(request, "request") == want
