@@ -390,10 +390,10 @@ def _utf8(value: object, name: str) -> bytes:
     return value.encode("utf-8", "surrogatepass")
 
 
-def _scope_list(scopes: object) -> list[bytes]:
+def _scope_list(scopes: object) -> tuple[bytes, ...]:
     if isinstance(scopes, (str, bytes)) or not isinstance(scopes, Iterable):
         raise TypeError(f"record.scopes must be a collection of str, not {type(scopes).__name__}")
-    return [_utf8(scope, "each of record.scopes") for scope in scopes]
+    return tuple([_utf8(scope, "each of record.scopes") for scope in scopes])
 
 
 def _millis(value: object, name: str) -> int:
