@@ -130,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         dicts = [RENEWAL] * args.batch_size
         lines = [request_bytes] * args.batch_size
         assert engine.check_many(dicts[:10]).allowed == 10
-        one_batch = b"\n".join(lines)
         pointer = engine._borrow()
         try:
             cases: list[tuple[str, Callable[[], object]]] = [
@@ -138,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                 ("Engine.check(bytes)", lambda: engine.check(request_bytes)),
                 ("Engine.check_raw(bytes)", lambda: engine.check_raw(request_bytes)),
                 ("raw ctp_check_json (no parsing)", lambda: _native.check_json(pointer, request_bytes)),
+                (
+                    "raw ctp_check_json_verdict (no parsing)",
+                    lambda: _native.check_json_verdict(pointer, request_bytes),
+                ),
                 ("Engine.check_charge", lambda: engine.check_charge(**RENEWAL_CHARGE)),
                 (
                     "Engine.check_charge(fingerprint)",
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             per_request: list[tuple[str, Callable[[], object]]] = [
                 ("Engine.check_many(dicts)", lambda: engine.check_many(dicts)),
                 ("Engine.check_many(bytes)", lambda: engine.check_many(lines)),
-                ("raw ctp_check_batch (no parsing)", lambda: _native.check_batch(pointer, one_batch)),
+                ("raw ctp_check_many (no parsing)", lambda: _native.check_many(pointer, lines)),
             ]
             batch_results = {
                 f"{name}, per request": measure_batch(fn, args.batch_size, args.batches)

@@ -41,17 +41,12 @@ except ImportError:  # older setuptools: the wheel package's
 
 HERE = Path(__file__).resolve().parent
 
-#: What of the crate a library build needs, relative to the crate root. Every
-#: bench target is declared in Cargo.toml, so cargo wants its files to exist:
-#: the sdist carries every top-level ``benches/*.rs`` (found at sdist time, so
-#: a new bench cannot break the sdist).
+#: What of the crate a library build needs, relative to the crate root. The
+#: bench targets are declared in Cargo.toml, so cargo wants their files to
+#: exist: every ``benches/*.rs`` goes along (whatever benches are added).
 CRATE_FILES = ["Cargo.toml", "Cargo.lock", "build.rs", "cbindgen.toml", "LICENSE"]
 CRATE_DIRS = ["src", "include"]
-
-
-def crate_bench_files(crate: Path) -> list[str]:
-    return sorted(f"benches/{path.name}" for path in (crate / "benches").glob("*.rs"))
-
+CRATE_BENCH_GLOB = "benches/*.rs"
 #: Where an sdist carries the crate, relative to this folder.
 SDIST_CRATE = "rust"
 
@@ -158,7 +153,8 @@ class SdistWithCrate(sdist):
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
-        for name in CRATE_FILES + crate_bench_files(crate):
+        benches = sorted(str(p.relative_to(crate)) for p in crate.glob(CRATE_BENCH_GLOB))
+        for name in CRATE_FILES + benches:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(crate / name, dest / name)
         for name in CRATE_DIRS:

@@ -16,15 +16,17 @@ package, else the repository's ``target/release``. See README.md.
 """
 
 from . import codes
+from ._audit import AuditLog, AuditSummary, verify_audit_log
 from ._engine import (
     Engine,
     JsonInput,
     apply_event,
-    charge_request,
     library_version,
     parse_token,
 )
 from ._errors import (
+    AuditIOError,
+    AuditLogError,
     EngineClosedError,
     EngineError,
     Error,
@@ -34,6 +36,7 @@ from ._errors import (
     TransitionError,
 )
 from ._native import ABI_VERSION, LibraryLoadError
+from ._redact import LeakReport, RedactingFilter, redact, redact_count, scan
 from ._types import (
     BatchResult,
     Decision,
@@ -48,6 +51,10 @@ from ._vault import VaultFinding, VaultLint
 from ._version import __version__
 
 __all__ = [
+    "AuditIOError",
+    "AuditLog",
+    "AuditLogError",
+    "AuditSummary",
     "ABI_VERSION",
     "BatchResult",
     "Decision",
@@ -57,8 +64,10 @@ __all__ = [
     "Error",
     "InvalidRequestError",
     "JsonInput",
+    "LeakReport",
     "LibraryLoadError",
     "PolicyError",
+    "RedactingFilter",
     "StoredRecord",
     "Timestamp",
     "TokenFormatError",
@@ -71,8 +80,11 @@ __all__ = [
     "Violation",
     "__version__",
     "apply_event",
-    "charge_request",
     "codes",
     "library_version",
     "parse_token",
+    "redact",
+    "redact_count",
+    "scan",
+    "verify_audit_log",
 ]

@@ -19,20 +19,29 @@ exception                  raised when
                            (``TOKEN_INVALID``, or ``INVALID_UTF8``)
 ``TransitionError``        ``apply_event``: the lifecycle step is not allowed
                            (``TRANSITION_REJECTED``)
+``AuditLogError``          ``verify_audit_log``, ``AuditLog``, ``check(...,
+                           audit=log)``: an entry does not verify
+                           (``AUDIT_LOG_INVALID``, ``line`` and ``seq`` name
+                           it) or the head is not the expected one
+                           (``AUDIT_HEAD_MISMATCH``); ``AuditIOError`` (also
+                           an ``OSError``) when the file cannot be read,
+                           written, locked or synced (``IO_ERROR``)
 ``EngineError``            the library caught a panic (``PANIC``), was called
-                           wrongly (``INVALID_ARGUMENT``), returned a status
-                           this binding does not know, or the engine is
-                           closed (code ``ENGINE_CLOSED``; also a
-                           ``ValueError``)
+                           wrongly (``INVALID_ARGUMENT``) or returned a
+                           status this binding does not know
 =========================  ==================================================
 
 ``INVALID_UTF8`` keeps its own ``status`` ("INVALID_UTF8") but is raised as the
 error class of the input it was found in, as listed above.
 
-Wrong Python types (a ``set`` in a request, a policy that is an ``int``) raise
-the same class as the engine would, made also a ``TypeError`` so both
-``except ctpolicy.InvalidRequestError`` and ``except TypeError`` catch it.
-Those errors have ``status`` "INVALID_ARGUMENT" and ``code`` "NOT_JSON".
+Every one of these carries what the library said. Misuse of the binding is
+not the library's to report and borrows none of its statuses: a value of the
+wrong Python type (a ``set`` in a request, a policy that is an ``int``) is a
+``TypeError``, a value the binding cannot pass on (a naive ``datetime``, a
+mapping nested too deeply for ``json``) a ``ValueError``, and a closed
+engine, audit log or lint used again an :class:`EngineClosedError` (a
+``ValueError``, like I/O on a closed file). Their messages name the argument
+and never quote it.
 """
 
 from __future__ import annotations
@@ -41,13 +50,7 @@ import json
 from typing import Any, Optional
 
 from . import _native
-
-#: The ``code`` of an error raised before the library was called because a
-#: Python value could not be turned into JSON.
-NOT_JSON = "NOT_JSON"
-#: The ``code`` of the error raised when a closed engine is used.
-ENGINE_CLOSED = "ENGINE_CLOSED"
-
+from ._redact import redact, redact_bytes
 
 class Error(Exception):
     """Base class of every ctpolicy error.
@@ -71,13 +74,16 @@ class Error(Exception):
         detail: Optional[str] = None,
         raw: Optional[dict[str, Any]] = None,
     ) -> None:
+        # Every text of an error goes through the redaction (hygiene.md H4),
+        # so no attribute, ``args`` included, can hold a token.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.status = redact(status)
         self.status_number = status_number
-        self.code = code
-        self.path = path
-        self.detail = detail
+        self.code = None if code is None else redact(code)
+        self.path = None if path is None else redact(path)
+        self.detail = None if detail is None else redact(detail)
         self.raw = raw
 
     def __str__(self) -> str:
@@ -88,11 +94,11 @@ class Error(Exception):
             head += f" ({self.detail})"
         if self.path is not None:
             head += f" at {self.path or '/'}"
-        return f"{head}: {self.message}"
+        return redact(f"{head}: {self.message}")
 
     def __repr__(self) -> str:
-        name = getattr(type(self), "_public_name", type(self).__name__)
-        return (
+        name = type(self).__name__
+        return redact(
             f"{name}(status={self.status!r}, code={self.code!r}, "
             f"detail={self.detail!r}, path={self.path!r}, message={self.message!r})"
         )
@@ -132,88 +138,52 @@ class TransitionError(Error):
     """The lifecycle step is not allowed (``code`` names why, see rules.md §7)."""
 
 
+class AuditLogError(Error):
+    """An audit log does not verify, or ends in another head than expected.
+
+    ``code`` says what is wrong (e.g. ``PREV_MISMATCH``, ``SEQ_MISMATCH``,
+    ``TORN_LINE``, ``HEAD_MISMATCH``); ``line`` (1-based) and ``seq`` name
+    the first entry that fails, when there is one."""
+
+    def __init__(self, message: str, *, line: Optional[int] = None, seq: Optional[int] = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.line = line
+        self.seq = seq
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "line": self.line, "seq": self.seq}
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, line={self.line!r}, seq={self.seq!r})"
+
+
+class AuditIOError(AuditLogError, OSError):
+    """The audit log could not be opened, read, written, locked or synced
+    (status ``IO_ERROR``); the message says which file and why."""
+
+
 class EngineError(Error):
-    """The library failed (panic, invalid argument, unknown status), or the
-    engine was used after ``close()``."""
+    """The library failed (panic, invalid argument, unknown status)."""
 
 
-class EngineClosedError(EngineError, ValueError):
-    """A closed engine was used again (like I/O on a closed file)."""
+class EngineClosedError(ValueError):
+    """A closed handle (engine, audit log, vault lint) was used again, like
+    I/O on a closed file. A binding fault: not a :class:`ctpolicy.Error`."""
 
-
-# Python-side type faults: the domain class, and a TypeError too.
-class _InvalidRequestTypeError(InvalidRequestError, TypeError):
-    _public_name = "InvalidRequestError"
-
-
-class _InvalidRequestValueError(InvalidRequestError, ValueError):
-    _public_name = "InvalidRequestError"
-
-
-class _PolicyTypeError(PolicyError, TypeError):
-    _public_name = "PolicyError"
-
-
-class _TokenFormatTypeError(TokenFormatError, TypeError):
-    _public_name = "TokenFormatError"
-
-
-_TYPE_ERRORS: dict[type[Error], type[Error]] = {
-    InvalidRequestError: _InvalidRequestTypeError,
-    PolicyError: _PolicyTypeError,
-    TokenFormatError: _TokenFormatTypeError,
-}
 
 _BY_STATUS: dict[int, type[Error]] = {
     _native.INVALID_REQUEST: InvalidRequestError,
     _native.INVALID_POLICY: PolicyError,
     _native.TOKEN_INVALID: TokenFormatError,
     _native.TRANSITION_REJECTED: TransitionError,
+    _native.IO_ERROR: AuditIOError,
+    _native.AUDIT_LOG_INVALID: AuditLogError,
+    _native.AUDIT_HEAD_MISMATCH: AuditLogError,
 }
 
 
-def type_error(kind: type[Error], message: str) -> Error:
-    """An error of class ``kind`` (and ``TypeError``) for a value that is not JSON."""
-    cls = _TYPE_ERRORS.get(kind, kind)
-    return cls(
-        message,
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code=NOT_JSON,
-    )
-
-
-def value_error(kind: type[InvalidRequestError], message: str, path: Optional[str]) -> Error:
-    """An :class:`InvalidRequestError` (and ``ValueError``) for a typed
-    argument no request can hold; status INVALID_ARGUMENT, code INVALID_VALUE."""
-    return _InvalidRequestValueError(
-        message,
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code="INVALID_VALUE",
-        path=path,
-    )
-
-
-def too_deep(kind: type[Error], what: str) -> Error:
-    """The error for a mapping too deep for ``json.dumps`` (the engine allows 64)."""
-    return kind(
-        f"{what} is nested too deeply to serialise (the engine accepts 64 levels)",
-        status=_native.status_name(
-            _native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST
-        ),
-        status_number=_native.INVALID_POLICY if kind is PolicyError else _native.INVALID_REQUEST,
-        code="TOO_DEEP",
-    )
-
-
 def closed_error(what: str) -> EngineClosedError:
-    return EngineClosedError(
-        f"{what} is closed",
-        status=_native.status_name(_native.INVALID_ARGUMENT),
-        status_number=_native.INVALID_ARGUMENT,
-        code=ENGINE_CLOSED,
-    )
+    return EngineClosedError(f"{what} is closed")
 
 
 def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
@@ -229,7 +199,10 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
     raw: Optional[dict[str, Any]] = None
     body: dict[str, Any] = {}
     try:
-        parsed = json.loads(data) if data else None
+        # The library keeps tokens out of what it writes; this also covers a
+        # library older than that promise (hygiene.md H4): every field of the
+        # error, raw included, comes from redacted text.
+        parsed = json.loads(redact_bytes(data)) if data else None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
             raw = parsed
             body = parsed["error"]
@@ -238,39 +211,21 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
     return _build(cls, status, body, raw)
 
 
-_STATUS_NUMBERS: dict[str, int] = {
-    name: number
-    for number, name in (
-        (n, _native.status_name(n))
-        for n in (
-            _native.INVALID_ARGUMENT,
-            _native.INVALID_UTF8,
-            _native.PANIC,
-            _native.INVALID_REQUEST,
-            _native.INVALID_POLICY,
-            _native.TOKEN_INVALID,
-            _native.TRANSITION_REJECTED,
-        )
-    )
-}
-
-
-def from_error_object(obj: dict[str, Any], utf8_kind: type[Error]) -> Error:
-    """The exception for an error object ``{"error": {...}}`` given without a
-    C status (a line of ``ctp_check_batch``); the status comes from its text."""
-    body = obj.get("error")
-    if not isinstance(body, dict):
-        body = {}
-    status = _STATUS_NUMBERS.get(body.get("status", ""), _native.PANIC)
-    cls = utf8_kind if status == _native.INVALID_UTF8 else _BY_STATUS.get(status, EngineError)
-    return _build(cls, status, body, obj)
-
-
 def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[dict[str, Any]]) -> Error:
     name = _native.status_name(status)
     message = body.get("message")
     if not isinstance(message, str) or not message:
         message = f"the library returned status {name} ({status})"
+    if issubclass(cls, AuditLogError):
+        return cls(
+            message,
+            status=_str_or(body.get("status"), name),
+            status_number=status,
+            code=_str_or(body.get("code"), None),
+            raw=raw,
+            line=_int_or_none(body.get("line")),
+            seq=_int_or_none(body.get("seq")),
+        )
     return cls(
         message,
         status=_str_or(body.get("status"), name),
@@ -280,6 +235,10 @@ def _build(cls: type[Error], status: int, body: dict[str, Any], raw: Optional[di
         detail=_str_or(body.get("detail"), None),
         raw=raw,
     )
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    return value if type(value) is int else None
 
 
 def _str_or(value: Any, default: Optional[str]) -> Any:

@@ -2,8 +2,12 @@
 
 Every function of the header is declared in :data:`SIGNATURES` with its
 ``argtypes`` and ``restype`` (``tests/test_header.py`` parses the header and
-checks that none is missing or mistyped). The typed API in ``_engine.py``
-calls only the small helpers at the bottom of this file.
+checks that none is missing or mistyped), and every ``CTP_*`` constant is
+here. The typed API above (``_engine.py``, ``_audit.py``, ``_redact.py``,
+``_vault.py``) calls only the helpers at the bottom of this file, which take
+and return plain Python values. ``ctp_check`` and ``ctp_check_batch`` are
+declared (they are in the header) but unused: ``ctp_check_charge`` and
+``ctp_check_many`` replace them.
 
 Ownership rules kept here, so nobody above this layer has to think about them:
 
@@ -15,10 +19,14 @@ Ownership rules kept here, so nobody above this layer has to think about them:
   ``finally`` block, whatever happens. ``c_char_p`` is never used for a
   buffer the library hands over; it is used only for the static strings of
   ``ctp_version``, ``ctp_status_name`` and ``ctp_reason_code``.
-* Engines are plain addresses (``int``); ``_handle.NativeHandle`` owns them.
-* ``ctp_check`` takes a :class:`CtpCharge` whose ``c_char_p`` fields point
-  into ``bytes`` objects the structure itself keeps alive, and fills a
-  :class:`CtpVerdict` owned by Python (nothing to free).
+* Handles (engines, audit logs, vault lints) are plain addresses (``int``);
+  ``_handle.NativeHandle`` owns them.
+* Structures the library reads (``ctp_typed_charge``, the ``ctp_input``
+  arrays of ``ctp_check_many``) are built here from plain Python values and
+  live until the call returns; structures it fills (``ctp_verdict``,
+  ``ctp_result``) are turned into plain values (tuples, ``bytes``) here,
+  and ``ctp_results_free`` releases the results' buffers in a ``finally``.
+  Nothing above this layer touches ctypes.
 
 The library is found, in this order, through the ``CTPOLICY_LIB`` environment
 variable, the copy inside the installed package, and, only when the package
@@ -29,6 +37,7 @@ is run from ``bindings/python`` of a checkout, the repository's build output
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 from pathlib import Path
@@ -85,6 +94,9 @@ SCOPE_UNKNOWN = 8
 
 #: Room for rule ids in a ``ctp_verdict`` list (CTP_MAX_RULES).
 MAX_RULES = 64
+
+_I64_MIN = -(2**63)
+_I64_MAX = 2**63 - 1
 
 
 class LibraryLoadError(ImportError):
@@ -248,7 +260,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         ],
     ),
     "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
-    # Token hygiene (hygiene.md H1, H2); the Python API over these comes later.
+    # Token hygiene (hygiene.md H1, H2): ctpolicy.redact, ctpolicy.scan.
     "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
     "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p)]),
     "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out]),
@@ -388,8 +400,12 @@ _ctp_check_json = lib.ctp_check_json
 _ctp_apply_event_json = lib.ctp_apply_event_json
 _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
-_ctp_check = lib.ctp_check
-_ctp_check_batch = lib.ctp_check_batch
+_ctp_check_charge = lib.ctp_check_charge
+_ctp_check_json_verdict = lib.ctp_check_json_verdict
+_ctp_check_many = lib.ctp_check_many
+_ctp_results_free = lib.ctp_results_free
+_ctp_redact = lib.ctp_redact
+_ctp_scan = lib.ctp_scan
 _ctp_vault_new = lib.ctp_vault_new
 _ctp_vault_feed = lib.ctp_vault_feed
 _ctp_vault_free = lib.ctp_vault_free
@@ -440,22 +456,128 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     return status, data
 
 
-def check_charge(engine: int, charge: CtpCharge, verdict: CtpVerdict) -> int:
-    """``ctp_check``: the status; ``verdict`` is written only on :data:`OK`."""
-    status: int = _ctp_check(engine, _byref(charge), _byref(verdict))
-    return status
+#: A verdict as plain values: (allowed, violation ids, warning ids, raw
+#: SHA-256 of the token or None).
+VerdictTuple = tuple[bool, tuple[int, ...], tuple[int, ...], Optional[bytes]]
 
 
-def check_batch(engine: int, requests: bytes) -> tuple[int, bytes, CtpBatchCounts]:
-    """``ctp_check_batch``: (status, JSON Lines out or error JSON, counts)."""
-    buf = CtpBuf()
-    counts = CtpBatchCounts()
+def _verdict_tuple(verdict: CtpVerdict) -> VerdictTuple:
+    return (
+        bool(verdict.allowed),
+        tuple(verdict.violations[: verdict.violation_count]),
+        tuple(verdict.warnings[: verdict.warning_count]),
+        bytes(verdict.fingerprint) if verdict.has_fingerprint else None,
+    )
+
+
+def check_typed(
+    engine: int,
+    *,
+    flags: int,
+    token: Optional[bytes],
+    idempotency_key: Optional[bytes],
+    currency: bytes,
+    amount: int,
+    record_state: int,
+    record_token: Optional[bytes],
+    record_scopes: Optional[tuple[bytes, ...]],
+    now_ms: int,
+    last_used_at_ms: int,
+    attempts_24h: int,
+    attempts_30d: int,
+) -> tuple[int, Optional[VerdictTuple], bytes]:
+    """``ctp_check_charge``: (status, the verdict on :data:`OK` else None,
+    the error JSON on any other status else b"").
+
+    Integers are passed as ``int64_t``: a value outside that range raises
+    ``OverflowError``. The ``bytes`` fields are borrowed for the call only.
+    """
+    if not (
+        _I64_MIN <= amount <= _I64_MAX
+        and _I64_MIN <= now_ms <= _I64_MAX
+        and _I64_MIN <= last_used_at_ms <= _I64_MAX
+        and _I64_MIN <= attempts_24h <= _I64_MAX
+        and _I64_MIN <= attempts_30d <= _I64_MAX
+    ):  # ctypes would wrap such a value silently
+        raise OverflowError(_too_wide(amount, now_ms, last_used_at_ms, attempts_24h, attempts_30d))
+    scopes = _scope_array(tuple(record_scopes)) if record_scopes else None
+    # All fields in one constructor call, in the header's order (ctypes sets
+    # them in C: a third of the cost of setting them one by one).
+    charge = CtpTypedCharge(
+        token,
+        len(token) if token is not None else 0,
+        record_token,
+        len(record_token) if record_token is not None else 0,
+        idempotency_key,
+        len(idempotency_key) if idempotency_key is not None else 0,
+        currency,
+        len(currency),
+        scopes,
+        len(record_scopes) if record_scopes else 0,
+        flags,
+        record_state,
+        amount,
+        now_ms,
+        last_used_at_ms,
+        attempts_24h,
+        attempts_30d,
+    )
+    verdict = CtpVerdict()
+    err = CtpBuf()
     try:
-        status = _ctp_check_batch(engine, requests, len(requests), _byref(buf), _byref(counts))
+        status = _ctp_check_charge(engine, _byref(charge), _byref(verdict), _byref(err))
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+@functools.lru_cache(maxsize=64)
+def _scope_array(scopes: tuple[bytes, ...]) -> Any:
+    """The ``ctp_input`` array of a record's scope list. Records share a few
+    lists, and building the array is a third of a typed check's Python cost,
+    so it is kept (read-only for the library, safe to share between threads;
+    scope names are not secret)."""
+    return (CtpInput * len(scopes))(*[(s, len(s)) for s in scopes])  # type: ignore[misc]
+
+
+def _too_wide(amount: int, now_ms: int, last_used_at_ms: int, attempts_24h: int, attempts_30d: int) -> str:
+    names = ("amount", "now_ms", "last_used_at_ms", "attempts_24h", "attempts_30d")
+    values = (amount, now_ms, last_used_at_ms, attempts_24h, attempts_30d)
+    wide = next(n for n, v in zip(names, values) if not _I64_MIN <= v <= _I64_MAX)
+    return f"{wide} does not fit in 64 bits"
+
+
+def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[VerdictTuple], bytes]:
+    """``ctp_check_json_verdict``: (status, the verdict on :data:`OK` else
+    None, the decision JSON on :data:`OK` else the error JSON)."""
+    verdict = CtpVerdict()
+    buf = CtpBuf()
+    try:
+        status = _ctp_check_json_verdict(engine, request, len(request), _byref(verdict), _byref(buf), _byref(buf))
         data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
     finally:
         _ctp_buf_free(_byref(buf))
-    return status, data, counts
+    return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int, bytes]], tuple[int, int, int]]:
+    """``ctp_check_many``: (status, one (status, decision or error JSON) per
+    request in order, the (allowed, denied, not decided) counts)."""
+    count = len(requests)
+    inputs = (CtpInput * count)(*[(r, len(r)) for r in requests])  # type: ignore[misc]
+    results = (CtpResult * count)()
+    counts = CtpBatchCounts()
+    answers: list[tuple[int, bytes]] = []
+    try:
+        status = _ctp_check_many(engine, inputs, count, results, _byref(counts))
+        if status == OK:
+            answers = [
+                (r.status, _string_at(r.json.ptr, r.json.len) if r.json.ptr else b"") for r in results
+            ]
+    finally:
+        _ctp_results_free(results, count)
+    return status, answers, (int(counts.allowed), int(counts.denied), int(counts.invalid))
 
 
 def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:
@@ -536,3 +658,89 @@ def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
     finally:
         _ctp_buf_free(_byref(buf))
     return status, data
+
+
+def redact(text: bytes) -> tuple[int, bytes, int]:
+    """``ctp_redact``: (status, redacted bytes, occurrences replaced)."""
+    buf = CtpBuf()
+    count = ctypes.c_size_t()
+    try:
+        status = _ctp_redact(text, len(text), _byref(buf), _byref(count))
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data, int(count.value)
+
+
+def scan(text: bytes) -> tuple[int, bytes]:
+    """``ctp_scan``: (status, one JSON report a line)."""
+    buf = CtpBuf()
+    try:
+        status = _ctp_scan(text, len(text), _byref(buf), None)
+        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(buf))
+    return status, data
+
+
+_ctp_audit_open = lib.ctp_audit_open
+_ctp_audit_check_json = lib.ctp_audit_check_json
+_ctp_audit_verify = lib.ctp_audit_verify
+_ctp_audit_entry_json = lib.ctp_audit_entry_json
+_ctp_audit_close = lib.ctp_audit_close
+
+
+def audit_open(path: bytes, flags: int) -> tuple[int, int, bytes]:
+    """``ctp_audit_open``: (status, log address or 0, error JSON or b"")."""
+    log = ctypes.c_void_p()
+    err = CtpBuf()
+    try:
+        status = _ctp_audit_open(path, len(path), flags, _byref(log), _byref(err))
+        data = _string_at(err.ptr, err.len) if err.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(err))
+    if status != OK:
+        return status, 0, data
+    return status, int(log.value or 0), data
+
+
+def audit_check_json(engine: int, log: int, request: bytes) -> tuple[int, bytes]:
+    """``ctp_audit_check_json``: (status, decision JSON or error JSON)."""
+    return _call_with_buf(_ctp_audit_check_json, engine, log, request, len(request))
+
+
+def audit_verify(path: bytes, expect_head: Optional[bytes]) -> tuple[int, bytes]:
+    """``ctp_audit_verify``: (status, summary JSON or error JSON)."""
+    return _call_with_buf(
+        _ctp_audit_verify,
+        path,
+        len(path),
+        expect_head,
+        len(expect_head) if expect_head is not None else 0,
+    )
+
+
+def audit_entry_json(engine: int, request: bytes, seq: int, prev: bytes, at: Optional[bytes]) -> tuple[int, bytes]:
+    """``ctp_audit_entry_json``: (status, entry line or error JSON)."""
+    return _call_with_buf(
+        _ctp_audit_entry_json,
+        engine,
+        request,
+        len(request),
+        seq,
+        prev,
+        len(prev),
+        at,
+        len(at) if at is not None else 0,
+    )
+
+
+def audit_close(log: int) -> tuple[int, bytes]:
+    """``ctp_audit_close`` (sync, then free; the handle is gone whatever the
+    status): (status, error JSON or b"")."""
+    return _call_with_buf(_ctp_audit_close, log)
+
+
+def audit_free(log: int) -> None:
+    """``ctp_audit_free``; 0 is a no-op."""
+    lib.ctp_audit_free(log)

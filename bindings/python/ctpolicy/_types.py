@@ -9,6 +9,7 @@ from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
+from ._redact import redact, redact_bytes, redacted_repr
 from .codes import RULE_CODES
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 Timestamp = Union[datetime, int]
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
     """What a well-formed customer token says about itself; never the token."""
@@ -42,6 +44,7 @@ class TokenInfo:
         )
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One rule hit (under ``Decision.violations`` or ``Decision.warnings``)."""
@@ -125,7 +128,7 @@ class Decision:
         elif data.startswith(_DENY_PREFIX):
             allowed = False
         else:  # not the engine's own layout: decode it all now
-            return cls.from_json(_decode(data.decode("utf-8")))
+            return cls.from_json(_decode(redact_bytes(data).decode("utf-8")))
         self = object.__new__(cls)
         # The slots' own setters: past the frozen __setattr__, and cheaper
         # than object.__setattr__ by name (this runs once per check).
@@ -140,7 +143,10 @@ class Decision:
         if fields is None:
             # Two threads may both decode: each writes an equal tuple.
             assert self._data is not None
-            fields = _decoded_fields(_decode(self._data.decode("utf-8")))
+            # Redacted before decoding (hygiene.md H4): a token a caller put
+            # where it does not belong (decision_id, a key echoed in a path)
+            # never reaches a field, whatever library version answered.
+            fields = _decoded_fields(_decode(redact_bytes(self._data).decode("utf-8")))
             object.__setattr__(self, "_fields", fields)
         return fields
 
@@ -176,14 +182,21 @@ class Decision:
 
     @property
     def raw(self) -> dict[str, Any]:
-        """The decision exactly as the engine returned it."""
+        """The decision as the engine returned it (through the redaction:
+        a token anywhere in it reads ``[customer-token sha256:…]``)."""
         value: dict[str, Any] = self._load()[5]
         return value
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The codes of all violations, then of all warnings."""
-        return tuple(v.code for v in self.violations) + tuple(w.code for w in self.warnings)
+        """The codes of the violations (the reasons for a DENY), in order;
+        empty for an ALLOW. The same meaning as ``Verdict.codes``."""
+        return tuple(v.code for v in self.violations)
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        """The codes of the warnings, in order."""
+        return tuple(w.code for w in self.warnings)
 
     @property
     def policy_digest(self) -> Optional[str]:
@@ -217,7 +230,7 @@ class Decision:
 
     def __repr__(self) -> str:
         scope, violations, warnings, token, receipt, _ = self._load()
-        return (
+        return redact(
             f"Decision(allowed={self.allowed!r}, decision={self.decision!r}, required_scope={scope!r}, "
             f"violations={violations!r}, warnings={warnings!r}, token={token!r}, receipt={receipt!r})"
         )
@@ -246,6 +259,7 @@ def _decoded_fields(obj: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class Transition:
     """The result of one lifecycle step.
@@ -272,27 +286,30 @@ class Transition:
 def _redacted(record: dict[str, Any]) -> dict[str, Any]:
     shown = dict(record)
     if "customer_token" in shown:
-        shown["customer_token"] = redact(shown["customer_token"])
+        shown["customer_token"] = _fingerprint_of(shown["customer_token"])
     return shown
 
 
-def redact(token: Any) -> str:
-    """A printable stand-in for a token: its fingerprint, never its text."""
+def _fingerprint_of(token: Any) -> str:
+    """A printable stand-in for a record's token, well-formed or not: its
+    fingerprint, never its text."""
     if isinstance(token, str):
         data = token.encode("utf-8", "surrogatepass")
         return f"<redacted sha256:{hashlib.sha256(data).hexdigest()}>"
     return "<redacted>"
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
     """The partner's stored record of a token, for :meth:`Engine.check_charge`.
 
-    ``scopes`` (a list, tuple or set of str) are read as a set: ``"payment:customer_present"``,
-    ``"payment:customer_not_present"`` and ``"customer:login"`` map to their
-    ``CTP_SCOPE_*`` bits and any other string to ``CTP_SCOPE_UNKNOWN``
-    (rule 205, UNKNOWN_SCOPE). ``last_used_at`` is an aware ``datetime`` or
-    milliseconds since the Unix epoch. ``repr()`` shows the token's
+    ``scopes`` (a list or tuple of str) are passed as stored, in their
+    order, and judged by the library as the JSON path judges a stored
+    record's ``scopes`` (an unknown one is rule 205 UNKNOWN_SCOPE; none,
+    both payment scopes or a repeated one is rule 204 RECORD_INVALID).
+    ``last_used_at`` is an aware ``datetime`` or milliseconds since the Unix
+    epoch. ``repr()`` shows the token's
     fingerprint, never the token.
     """
 
@@ -303,7 +320,7 @@ class StoredRecord:
 
     def __repr__(self) -> str:
         return (
-            f"StoredRecord(customer_token={redact(self.customer_token)!r}, state={self.state!r}, "
+            f"StoredRecord(customer_token={_fingerprint_of(self.customer_token)!r}, state={self.state!r}, "
             f"scopes={self.scopes!r}, last_used_at={self.last_used_at!r})"
         )
 
@@ -315,6 +332,7 @@ def _code_of(rule_id: int) -> str:
     return code if code is not None else f"RULE_{rule_id}"
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer of :meth:`Engine.check_charge`: the typed fast path's
@@ -347,10 +365,11 @@ class Verdict:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The codes of all violations, then of all warnings (as ``Decision.codes``)."""
-        return self.violation_codes + self.warning_codes
+        """The codes of the violations (the reasons for a DENY), as ``Decision.codes``."""
+        return self.violation_codes
 
 
+@redacted_repr
 @dataclass(frozen=True, slots=True)
 class BatchResult(Sequence[Union[Decision, "Error"]]):
     """The answer of :meth:`Engine.check_many`: one result per request, in order.

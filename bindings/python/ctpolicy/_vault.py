@@ -13,6 +13,7 @@ from . import _errors, _native
 from ._engine import JsonInput, to_json_bytes
 from ._errors import InvalidRequestError, PolicyError
 from ._handle import NativeHandle
+from ._redact import redacted_repr
 
 #: A stored record: a dict (serialised with ``json.dumps``), or the record's
 #: text as ``str`` or its exact bytes as stored (unreadable bytes are a
@@ -20,6 +21,7 @@ from ._handle import NativeHandle
 RecordInput = JsonInput
 
 
+@redacted_repr
 @dataclass(frozen=True)
 class VaultFinding:
     """One finding of the vault lint (vault.md V1).
@@ -100,7 +102,7 @@ class VaultLint(NativeHandle):
         now: Union[str, datetime, None] = None,
         stale_days: Optional[int] = None,
     ) -> None:
-        data = None if policy is None else to_json_bytes(policy, "policy", PolicyError)
+        data = None if policy is None else to_json_bytes(policy, "policy")
         status, pointer, err = _native.vault_new(data, _now_text(now), _stale_days(stale_days))
         if status != _native.OK or not pointer:
             raise _errors.from_status(status, err, PolicyError)
@@ -109,7 +111,7 @@ class VaultLint(NativeHandle):
 
     def feed(self, record: RecordInput) -> list[VaultFinding]:
         """Lints the next record and returns its findings, in vault.md order."""
-        data = to_json_bytes(record, "record", InvalidRequestError)
+        data = to_json_bytes(record, "record")
         pointer = self._borrow()
         try:
             status, out = _native.vault_feed(pointer, data)

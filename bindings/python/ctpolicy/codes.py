@@ -48,10 +48,6 @@ SCOPE_GRANT_MISMATCH: Final = "SCOPE_GRANT_MISMATCH"
 REFERENCE_MISMATCH: Final = "REFERENCE_MISMATCH"
 RECORD_REQUIRED: Final = "RECORD_REQUIRED"
 
-# Codes of errors raised by this binding itself (never by the engine).
-NOT_JSON: Final = "NOT_JSON"
-ENGINE_CLOSED: Final = "ENGINE_CLOSED"
-
 # Details of TOKEN_MALFORMED (docs/RULES.md, "The token"), in the order checked.
 TOKEN_DETAILS: Final = (
     "EMPTY",

@@ -56,4 +56,36 @@ def test_readme_fast_path_example_runs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Verdict(allowed=True, violations=(), warnings=(), fingerprint='sha256:" in proc.stdout
+    assert "DENY ('CURRENCY_INVALID',)\n" in proc.stdout
     assert "1 0 1\n" in proc.stdout and "not decided: MISSING_FIELD" in proc.stdout
+
+
+def test_readme_redaction_example_runs(tmp_path: Path) -> None:
+    text = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    found = [b for b in blocks if "RedactingFilter()" in b and "logging.exception" in b]
+    assert found, "README.md has no RedactingFilter example"
+    script = tmp_path / "redaction.py"
+    script.write_text(found[0], encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "GET /tokens/[customer-token sha256:fbd243d6cfff6992680e9826007c1ce0dae0840836658d8a80849b2a17d9807d]\nTrue\n"
+    assert "INFO renewing [customer-token sha256:fbd243d6" in proc.stderr
+    assert "LookupError: no record for [customer-token sha256:" in proc.stderr
+    assert "a1b2c3d4-e5f6" not in proc.stdout + proc.stderr
+
+
+def test_readme_audit_example_runs(tmp_path: Path) -> None:
+    text = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    found = [b for b in blocks if "AuditLog(" in b and "verify_audit_log(" in b]
+    assert found, "README.md has no audit example"
+    log = tmp_path / "audit.log"
+    script = tmp_path / "audit.py"
+    script.write_text(found[0].replace("/tmp/ctpolicy-audit.log", str(log)), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    for run in (1, 2):  # the second run continues the log
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert re.fullmatch(rf"ALLOW {run} sha256:[0-9a-f]{{64}}\n", proc.stdout), proc.stdout

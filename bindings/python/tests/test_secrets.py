@@ -40,7 +40,7 @@ def _texts(value: Any) -> list[str]:
 def _run(seen: list[str], fn: Callable[[], Any]) -> Any:
     try:
         result = fn()
-    except ctpolicy.Error as err:
+    except (ctpolicy.Error, TypeError, ValueError) as err:  # library errors and binding faults alike
         seen.extend(_texts(err))
         return err
     seen.extend(_texts(result))

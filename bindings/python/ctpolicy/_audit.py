@@ -1,0 +1,177 @@
+"""The audit trail (hygiene.md H3): a closable log that ``Engine.check``
+records to, and the verification of a log, over ``ctp_audit_*``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Union
+
+from . import _errors, _native
+from ._errors import AuditLogError
+from ._handle import NativeHandle
+from ._redact import redacted_repr
+
+if TYPE_CHECKING:
+    from ._engine import Engine, JsonInput
+
+#: A file path as ``open`` takes it.
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def _path_bytes(path: object) -> bytes:
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
+    try:
+        data: Optional[bytes] = os.fsencode(path)
+    except UnicodeEncodeError:
+        data = None  # raised below, with no context: the error's repr holds the path
+    if data is None:
+        raise ValueError("path has no file-system encoding (a lone surrogate?)")
+    if not data:
+        raise ValueError("path is empty")
+    return data
+
+
+def _close_quietly(log: int) -> None:
+    """The finalizer of a log nobody closed: sync and free, nothing to report to."""
+    _native.audit_close(log)
+
+
+class AuditLog(NativeHandle):
+    """An audit log open for appending: one chained entry per check made
+    with ``engine.check(request, audit=log)``.
+
+    A missing or empty file is a new log; a log with entries is continued
+    (``seq`` and ``prev`` follow its last entry). Thread-safe: share one
+    across threads (and processes may append to the same file): appends are
+    serialized by the library under an exclusive file lock, so the chain
+    stays valid. Each entry is written before the decision is handed out;
+    with ``fsync=True`` each is also synced to the disk, otherwise the log
+    is synced by :meth:`close`.
+
+    Raises :class:`AuditLogError` when the file's last line does not verify
+    (a torn last line: nothing is appended to it), :class:`AuditIOError`
+    when it cannot be opened, read or locked. A context manager.
+    """
+
+    def __init__(self, path: PathLike, fsync: bool = False) -> None:
+        if type(fsync) is not bool:
+            raise TypeError(f"fsync must be a bool, not {type(fsync).__name__}")
+        status, pointer, err = _native.audit_open(_path_bytes(path), _native.AUDIT_FSYNC if fsync else 0)
+        if status != _native.OK or not pointer:
+            raise _errors.from_status(status, err, AuditLogError)
+        super().__init__(pointer, _close_quietly)
+
+    def close(self) -> None:
+        """Syncs the log to the disk and releases it. Calling it again does
+        nothing. Raises :class:`AuditIOError` when the sync failed (entries
+        since the last sync may not be on the disk); the log is closed all
+        the same. Called while another thread is inside a check, it closes
+        the log when that check is done (and any failure of that sync goes
+        unreported)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            busy = self._borrows > 0
+        if busy:
+            return
+        self._finalizer.detach()
+        status, err = _native.audit_close(self._pointer)
+        if status != _native.OK:
+            raise _errors.from_status(status, err, AuditLogError)
+
+    def _check(self, engine_pointer: int, request: bytes) -> tuple[int, bytes]:
+        pointer = self._borrow()
+        try:
+            return _native.audit_check_json(engine_pointer, pointer, request)
+        finally:
+            self._unborrow()
+
+    def __repr__(self) -> str:
+        return f"<ctpolicy.AuditLog {'closed' if self.closed else 'open'}>"
+
+
+@redacted_repr
+@dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """What :func:`verify_audit_log` found in a log that verifies."""
+
+    entries: int
+    """How many entries the log holds."""
+    first_at: Optional[str]
+    """The ``at`` of the first entry (None for an empty log)."""
+    last_at: Optional[str]
+    """The ``at`` of the last entry (None for an empty log)."""
+    allowed: int
+    """Entries with decision ALLOW."""
+    denied: int
+    """Entries with decision DENY."""
+    errors: int
+    """Entries with decision ERROR (requests that could not be decided)."""
+    head: str
+    """The fingerprint of the last line (``sha256:`` and 64 zeros when empty):
+    keep it elsewhere and pass it as ``expect_head`` later to find entries
+    cut off the end."""
+
+
+def verify_audit_log(path: PathLike, expect_head: Optional[str] = None) -> AuditSummary:
+    """Verifies the audit log at ``path`` (every entry's JSON, ``seq`` and
+    ``prev``) in one streaming pass and returns its :class:`AuditSummary`.
+
+    Raises :class:`AuditLogError` naming the first entry that fails
+    (``code``, ``line``, ``seq``), or with code ``HEAD_MISMATCH`` when
+    ``expect_head`` is given and the log ends in another head;
+    :class:`AuditIOError` when the file cannot be read; ``ValueError`` for an
+    ``expect_head`` that is not ``sha256:`` and 64 lowercase hex digits.
+    """
+    head: Optional[bytes] = None
+    if expect_head is not None:
+        if type(expect_head) is not str:
+            raise TypeError(f"expect_head must be a str, not {type(expect_head).__name__}")
+        head = expect_head.encode("utf-8", "surrogatepass")
+    status, out = _native.audit_verify(_path_bytes(path), head)
+    if status == _native.INVALID_ARGUMENT:
+        # The only argument the library can refuse here is the head's form.
+        raise ValueError("expect_head must be 'sha256:' followed by 64 lowercase hex digits")
+    if status != _native.OK:
+        raise _errors.from_status(status, out, AuditLogError)
+    summary = json.loads(out)
+    decisions = summary["decisions"]
+    return AuditSummary(
+        entries=summary["entries"],
+        first_at=summary["first_at"],
+        last_at=summary["last_at"],
+        allowed=decisions["ALLOW"],
+        denied=decisions["DENY"],
+        errors=decisions["ERROR"],
+        head=summary["head"],
+    )
+
+
+def audit_entry(engine: Engine, request: JsonInput, *, seq: int, prev: str, at: Optional[str] = None) -> str:
+    """The entry line (without ``\\n``) a log would hold for ``request`` as
+    entry ``seq`` after a line of fingerprint ``prev``, with ``at`` as the
+    writer's clock where the entry takes it (None: the system clock). Writes
+    nothing; for proving that entries are the CLI's, byte for byte."""
+    from ._engine import to_json_bytes
+
+    if type(seq) is not int or type(prev) is not str or (at is not None and type(at) is not str):
+        raise TypeError("seq must be an int, prev a str and at a str or None")
+    if seq < 1:
+        raise ValueError("seq must be 1 or more")
+    data = to_json_bytes(request, "request")
+    pointer = engine._borrow()
+    try:
+        status, out = _native.audit_entry_json(
+            pointer, data, seq, prev.encode("utf-8", "surrogatepass"), None if at is None else at.encode("utf-8", "surrogatepass")
+        )
+    finally:
+        engine._unborrow()
+    if status == _native.INVALID_ARGUMENT:
+        raise ValueError("prev must be 'sha256:' followed by 64 lowercase hex digits, and at UTF-8")
+    if status != _native.OK:
+        raise _errors.from_status(status, out, AuditLogError)
+    return out.decode("utf-8")
