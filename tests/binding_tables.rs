@@ -167,6 +167,24 @@ fn java() -> String {
     out
 }
 
+/// Java's status numbers and names (package-private; `Native`, `Errors` and
+/// the exceptions use them).
+fn java_statuses() -> String {
+    let mut out = format!("// {GENERATED}.\n// Do not edit: `make tables` rewrites this file; `make test` fails when it differs\n// from a fresh generation.\npackage dev.ctpolicy;\n\n");
+    out += "/** The statuses of the C ABI ({@code CTP_*} of the header). A retired number is never reused. */\n";
+    out += "final class Statuses {\n    private Statuses() {\n    }\n\n";
+    for status in Status::ALL {
+        out += &format!("    static final int CTP_{} = {};\n", status.name(), status as u32);
+    }
+    out += "\n    /** The constant's name without {@code CTP_} (as in error objects), or null for an unknown number. */\n";
+    out += "    static String name(int status) {\n        return switch (status) {\n";
+    for status in Status::ALL {
+        out += &format!("            case CTP_{} -> \"{}\";\n", status.name(), status.name());
+    }
+    out += "            default -> null;\n        };\n    }\n}\n";
+    out
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -193,6 +211,11 @@ fn go_tables_are_generated() {
 #[test]
 fn java_reason_codes_are_generated() {
     check("bindings/java/src/main/java/dev/ctpolicy/ReasonCode.java", java());
+}
+
+#[test]
+fn java_statuses_are_generated() {
+    check("bindings/java/src/main/java/dev/ctpolicy/Statuses.java", java_statuses());
 }
 
 #[test]

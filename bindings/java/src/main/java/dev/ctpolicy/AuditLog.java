@@ -156,7 +156,7 @@ public final class AuditLog implements AutoCloseable {
         String error = handle.closeError;
         if (error != null) {
             handle.closeError = null;
-            throw Errors.of(Errors.Call.AUDIT, Native.CTP_IO_ERROR,
+            throw Errors.of(Errors.Call.AUDIT, Statuses.CTP_IO_ERROR,
                     error.getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -178,7 +178,7 @@ public final class AuditLog implements AutoCloseable {
 
     /** A refused argument is the caller's (IllegalArgumentException); the rest as the library says. */
     private static RuntimeException fault(Native.Reply reply) {
-        if (reply.status() == Native.CTP_INVALID_ARGUMENT) {
+        if (reply.status() == Statuses.CTP_INVALID_ARGUMENT) {
             String json = Errors.text(reply.bytes());
             String message = "argument refused by the library";
             if (json != null && Json.parse(json) instanceof java.util.Map<?, ?> root

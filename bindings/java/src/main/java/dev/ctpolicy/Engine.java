@@ -130,7 +130,7 @@ public final class Engine implements AutoCloseable {
     public Verdict checkCharge(Charge charge) {
         Objects.requireNonNull(charge, "charge");
         FastPath.TypedReply reply = withPointer(e -> FastPath.check(e, charge));
-        if (reply.status() == Native.CTP_OK) {
+        if (reply.status() == Statuses.CTP_OK) {
             return reply.verdict();
         }
         throw Errors.of(Errors.Call.CHECK, reply.status(), reply.error());
@@ -155,13 +155,13 @@ public final class Engine implements AutoCloseable {
         }
         try {
             FastPath.ManyReply reply = withPointer(e -> FastPath.checkMany(e, encoded));
-            if (reply.status() != Native.CTP_OK) {
+            if (reply.status() != Statuses.CTP_OK) {
                 throw new IllegalStateException("ctp_check_many failed with status " + reply.status());
             }
             CheckResult[] results = new CheckResult[encoded.length];
             for (int i = 0; i < results.length; i++) {
                 FastPath.Item item = reply.items()[i];
-                results[i] = item.status() == Native.CTP_OK
+                results[i] = item.status() == Statuses.CTP_OK
                         ? new CheckResult.Decided(DecisionReader.read(Errors.text(item.json())))
                         : new CheckResult.Failed(Errors.of(Errors.Call.CHECK, item.status(), item.json()));
             }

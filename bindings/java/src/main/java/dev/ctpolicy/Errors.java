@@ -66,13 +66,13 @@ final class Errors {
         }
         CtPolicyException.Status s = new CtPolicyException.Status(status, statusName);
         return switch (status) {
-            case Native.CTP_INVALID_REQUEST -> new InvalidRequestException(s, code, message, path, detail, json);
-            case Native.CTP_INVALID_POLICY -> new PolicyException(s, code, message, path, detail, json);
-            case Native.CTP_TOKEN_INVALID -> new TokenFormatException(s, code, message, path, detail, json);
-            case Native.CTP_TRANSITION_REJECTED -> new TransitionException(s, code, message, path, detail, json);
-            case Native.CTP_IO_ERROR, Native.CTP_AUDIT_LOG_INVALID, Native.CTP_AUDIT_HEAD_MISMATCH ->
+            case Statuses.CTP_INVALID_REQUEST -> new InvalidRequestException(s, code, message, path, detail, json);
+            case Statuses.CTP_INVALID_POLICY -> new PolicyException(s, code, message, path, detail, json);
+            case Statuses.CTP_TOKEN_INVALID -> new TokenFormatException(s, code, message, path, detail, json);
+            case Statuses.CTP_TRANSITION_REJECTED -> new TransitionException(s, code, message, path, detail, json);
+            case Statuses.CTP_IO_ERROR, Statuses.CTP_AUDIT_LOG_INVALID, Statuses.CTP_AUDIT_HEAD_MISMATCH ->
                 new AuditLogException(s, code, message, json, asLong(e, "line"), asLong(e, "seq"));
-            case Native.CTP_INVALID_UTF8 -> switch (call) {
+            case Statuses.CTP_INVALID_UTF8 -> switch (call) {
                 case ENGINE_NEW -> new PolicyException(s, code, message, path, detail, json);
                 case TOKEN_PARSE -> new TokenFormatException(s, code, message, path, detail, json);
                 case CHECK, APPLY_EVENT, AUDIT -> new InvalidRequestException(s, code, message, path, detail, json);

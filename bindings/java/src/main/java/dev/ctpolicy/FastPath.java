@@ -1,6 +1,7 @@
 package dev.ctpolicy;
 
 import static dev.ctpolicy.Native.*;
+import static dev.ctpolicy.Statuses.CTP_OK;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

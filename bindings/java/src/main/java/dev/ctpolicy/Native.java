@@ -33,18 +33,7 @@ final class Native {
     private Native() {
     }
 
-    /** Status numbers of the C ABI. */
-    static final int CTP_OK = 0;
-    static final int CTP_INVALID_ARGUMENT = 1;
-    static final int CTP_INVALID_UTF8 = 2;
-    static final int CTP_PANIC = 3;
-    static final int CTP_INVALID_REQUEST = 100;
-    static final int CTP_INVALID_POLICY = 101;
-    static final int CTP_TOKEN_INVALID = 102;
-    static final int CTP_TRANSITION_REJECTED = 103;
-    static final int CTP_IO_ERROR = 4;
-    static final int CTP_AUDIT_LOG_INVALID = 104;
-    static final int CTP_AUDIT_HEAD_MISMATCH = 105;
+    // Status numbers: Statuses (generated from the engine's table).
     /** {@code ctp_audit_open} flag: sync the log after every entry. */
     static final int CTP_AUDIT_FSYNC = 1;
 
@@ -319,7 +308,7 @@ final class Native {
                 errorBytes = take(error);
                 wipe(in);
             }
-            if (status == CTP_OK) {
+            if (status == Statuses.CTP_OK) {
                 engine[0] = out.get(ADDRESS, 0);
             }
             return new Reply(status, errorBytes);
@@ -485,12 +474,12 @@ final class Native {
 
     /**
      * A raw answer: the status and the bytes of the one output buffer (the result on
-     * {@code CTP_OK}, else the error object, or null when the library wrote none).
+     * {@code Statuses.CTP_OK}, else the error object, or null when the library wrote none).
      * Interpreting them is the caller's business (the layer above).
      */
     record Reply(int status, byte[] bytes) {
         boolean ok() {
-            return status == CTP_OK;
+            return status == Statuses.CTP_OK;
         }
     }
 
@@ -542,7 +531,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             int status = (int) REDACTOR_NEW.invokeExact(out);
-            return status == CTP_OK ? out.get(ADDRESS, 0) : MemorySegment.NULL;
+            return status == Statuses.CTP_OK ? out.get(ADDRESS, 0) : MemorySegment.NULL;
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -612,7 +601,7 @@ final class Native {
             } finally {
                 err = take(error);
             }
-            if (status == CTP_OK) {
+            if (status == Statuses.CTP_OK) {
                 handle[0] = out.get(ADDRESS, 0);
             }
             return new Reply(status, err);

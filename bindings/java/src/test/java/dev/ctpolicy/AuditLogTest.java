@@ -181,7 +181,7 @@ class AuditLogTest {
         AuditLogException e = assertThrows(AuditLogException.class,
                 () -> AuditLog.verify(dir.resolve("no/such/file")));
         assertEquals("IO_ERROR", e.status());
-        assertEquals(Native.CTP_IO_ERROR, e.statusCode());
+        assertEquals(Statuses.CTP_IO_ERROR, e.statusCode());
     }
 
     private void manyWriters(ThreadFactory threads, String name) throws Exception {

@@ -119,9 +119,9 @@ class LayoutTest {
         constants.put("CTP_RECORD_ACTIVE", Native.RECORD_ACTIVE);
         constants.put("CTP_RECORD_REVOKED", Native.RECORD_REVOKED);
         constants.put("CTP_MAX_RULES", Native.CTP_MAX_RULES);
-        constants.put("CTP_IO_ERROR", Native.CTP_IO_ERROR);
-        constants.put("CTP_AUDIT_LOG_INVALID", Native.CTP_AUDIT_LOG_INVALID);
-        constants.put("CTP_AUDIT_HEAD_MISMATCH", Native.CTP_AUDIT_HEAD_MISMATCH);
+        constants.put("CTP_IO_ERROR", Statuses.CTP_IO_ERROR);
+        constants.put("CTP_AUDIT_LOG_INVALID", Statuses.CTP_AUDIT_LOG_INVALID);
+        constants.put("CTP_AUDIT_HEAD_MISMATCH", Statuses.CTP_AUDIT_HEAD_MISMATCH);
         constants.put("CTP_AUDIT_FSYNC", Native.CTP_AUDIT_FSYNC);
         for (String name : constants.keySet()) {
             // #ifdef: an older header may lack a define; then it is simply not compared.
