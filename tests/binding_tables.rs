@@ -176,7 +176,8 @@ fn java_statuses() -> String {
     for status in Status::ALL {
         out += &format!("    static final int CTP_{} = {};\n", status.name(), status as u32);
     }
-    out += "\n    /** The constant's name without {@code CTP_} (as in error objects), or null for an unknown number. */\n";
+    out +=
+        "\n    /** The constant's name without {@code CTP_} (as in error objects), or null for an unknown number. */\n";
     out += "    static String name(int status) {\n        return switch (status) {\n";
     for status in Status::ALL {
         out += &format!("            case CTP_{} -> \"{}\";\n", status.name(), status.name());
