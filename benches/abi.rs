@@ -29,7 +29,7 @@ fn engine() -> *mut ffi::ctp_engine {
 fn many_vs_batch(c: &mut Criterion) {
     let handle = engine();
     let lines = 10_000;
-    let jsonl: String = std::iter::repeat(RENEWAL).take(lines).map(|r| format!("{r}\n")).collect();
+    let jsonl: String = std::iter::repeat_n(RENEWAL, lines).map(|r| format!("{r}\n")).collect();
     let inputs: Vec<ffi::ctp_input> =
         (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
     let mut results: Vec<ffi::ctp_result> =
