@@ -150,12 +150,18 @@ pub fn canary_token(selector: usize) -> String {
 }
 
 /// Whether `text` holds the canary id or any 8-byte piece of it, in any
-/// case (the rule 703 door uses a twin with the id in capitals).
+/// case (the rule 703 door uses a twin with the id in capitals). One pass,
+/// each 8-byte window compared as a number with the id's 12 pieces.
 pub fn holds_canary(text: &[u8]) -> bool {
-    let text = text.to_ascii_lowercase();
     let id = CANARY_ID.to_ascii_lowercase().into_bytes();
-    (0..=id.len() - 8).any(|start| contains(&text, &id[start..start + 8]))
+    let pieces: Vec<u64> = id.windows(8).map(|w| u64::from_le_bytes(w.try_into().unwrap())).collect();
+    let lower = text.to_ascii_lowercase();
+    lower.windows(8).any(|w| pieces.contains(&u64::from_le_bytes(w.try_into().unwrap())))
 }
+
+/// Inputs larger than this get no injected doors: the doors are about
+/// structure, and the oracle's scans would dominate the run.
+pub const MAX_DOOR_INPUT: usize = 64 * 1024;
 
 /// Panics when an output holds the canary (a door left open).
 pub fn assert_no_canary(what: &str, output: &str) {
@@ -204,6 +210,9 @@ pub const POLICY_DOORS: &[Door] = &[
 /// the input is not such an object.
 pub fn inject(input: &[u8], door: Door, token: &str, filler: &serde_json::Value) -> Option<Vec<u8>> {
     use serde_json::{Map, Value};
+    if input.len() > MAX_DOOR_INPUT || !input.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
     if holds_canary(input) || has_serde_json_reserved_key(input) {
         return None;
     }
