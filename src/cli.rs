@@ -1,6 +1,9 @@
 //! Presentation for the `ctpolicy` command line: streaming lines, the
 //! terminal table, the summary, and the rule table in several formats.
-//! Decisions themselves come from the engine, unchanged.
+//! Decisions themselves come from the engine, unchanged. Everything on
+//! stderr goes through [`diagnostics`] (redacted, hygiene.md H4).
+
+pub mod diagnostics;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -207,7 +210,7 @@ impl<'e> CheckRun<'e> {
                 match outcome {
                     LineOutcome::Decided(outcome) => self.summary.count(&outcome),
                     LineOutcome::Invalid(error) => {
-                        eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                        crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
                         self.summary.count_error(&error);
                     }
                 }
@@ -226,7 +229,7 @@ impl<'e> CheckRun<'e> {
                 }
                 Err(error) => {
                     self.summary.count_error(&error);
-                    eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                    crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
                     let what = error.code.unwrap_or(error.status.name());
                     writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
                 }
@@ -238,13 +241,13 @@ impl<'e> CheckRun<'e> {
 
     fn show_progress(&self) {
         if self.progress && self.rows.is_multiple_of(PROGRESS_EVERY) {
-            eprint!("\rctpolicy: {} requests checked…", self.rows);
+            crate::redacted_eprint!("\rctpolicy: {} requests checked…", self.rows);
         }
     }
 
     pub fn finish(&mut self) -> &Summary {
         if self.progress && self.rows >= PROGRESS_EVERY {
-            eprintln!("\rctpolicy: {} requests checked.  ", self.rows);
+            crate::redacted_eprintln!("\rctpolicy: {} requests checked.  ", self.rows);
         }
         &self.summary
     }

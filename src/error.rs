@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::json::{self, JsonError, JsonFault};
+use crate::redact::redact_string;
 
 /// Outcome of a call. The numbers are part of the ABI: they never change,
 /// and a retired number is never reused. 1–99 are faults of the call
@@ -83,9 +84,12 @@ pub struct Error {
     /// The detail of `TOKEN_MALFORMED` and `RECORD_INVALID`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'static str>,
-    /// For people; never holds a customer token or a piece of one.
+    /// For people; never holds a customer token or a piece of one: the
+    /// constructors redact it (hygiene.md H4), so a token that a caller put
+    /// in a key or a name comes out as `[customer-token sha256:…]`.
     pub message: String,
-    /// JSON Pointer of the fault, where there is one.
+    /// JSON Pointer of the fault, where there is one; redacted like
+    /// `message` (a segment that held a token is replaced, the others kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
@@ -119,12 +123,16 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    /// Every error is built here or in [`Error::from_json`]: the one place
+    /// where its message is redacted.
     pub fn new(status: Status, code: Option<&'static str>, message: impl Into<String>) -> Self {
-        Error { status, code, detail: None, message: message.into(), path: None }
+        Error { status, code, detail: None, message: redact_string(message.into()), path: None }
     }
 
+    /// Sets the JSON Pointer of the fault, redacted: an object key or a
+    /// header name can be anything a caller wrote, a token included.
     pub fn at(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
+        self.path = Some(redact_string(path.into()));
         self
     }
 
@@ -143,8 +151,8 @@ impl Error {
     pub fn from_json(error: JsonError, status: Status, input: &str) -> Self {
         let status = if error.fault == JsonFault::InvalidUtf8 { Status::InvalidUtf8 } else { status };
         let code = (error.fault != JsonFault::InvalidUtf8).then(|| error.fault.code());
-        let message = format!("{input}: {}", error.message);
-        Error { status, code, detail: None, message, path: Some(error.pointer) }
+        let message = redact_string(format!("{input}: {}", error.message));
+        Error { status, code, detail: None, message, path: Some(redact_string(error.pointer)) }
     }
 
     /// `{"error": {"status": …, "code": …, "detail": …, "message": …, "path": …}}`,

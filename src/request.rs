@@ -1,8 +1,11 @@
 //! The pre-flight request envelope (rules.md section 1): parsed once,
 //! strictly, into typed parts. Rules never see raw JSON text.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Status};
 use crate::json::{self, member, Arena, JsonStr, Value};
+use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
 
 /// Longest `decision_id`, in characters.
@@ -36,6 +39,8 @@ pub struct Request<'v> {
     pub token_record: Option<&'v [(JsonStr<'v>, Value<'v>)]>,
     pub now: Option<Instant<'v>>,
     pub counters: Counters,
+    /// As the caller gave it, but with any token occurrence replaced by
+    /// `[customer-token sha256:…]` (hygiene.md H4).
     pub decision_id: Option<&'v str>,
 }
 
@@ -123,7 +128,7 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
                         "decision_id is longer than 255 characters",
                     ));
                 }
-                decision_id = Some(text);
+                decision_id = Some(redacted_in(arena, text));
             }
             unknown => {
                 return Err(Error::invalid_request(
@@ -139,6 +144,21 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
     })?;
     let body = body.ok_or_else(|| Error::invalid_request("MISSING_FIELD", "/body", "body is required"))?;
     Ok(Request { customer_present, headers, body, token_record, now, counters, decision_id })
+}
+
+/// `text` with every token occurrence replaced (hygiene.md H4), kept in
+/// `arena`: a `decision_id` is echoed into the receipt and the audit entry,
+/// so a token a caller put there is redacted once, where it is read. A text
+/// without an occurrence (every real id) is borrowed, not copied.
+fn redacted_in<'v>(arena: &'v Arena, text: &'v str) -> &'v str {
+    match redact_str(text) {
+        Cow::Borrowed(clean) => clean,
+        Cow::Owned(redacted) => {
+            let mut bytes = arena.vec_with_capacity(redacted.len());
+            bytes.extend_from_slice(redacted.as_bytes());
+            std::str::from_utf8(bytes.into_bump_slice()).expect("a redacted str stays UTF-8")
+        }
+    }
 }
 
 fn is_envelope_field(key: &str) -> bool {

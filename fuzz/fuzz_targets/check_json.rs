@@ -24,7 +24,13 @@
 //!   direct "output contains the id" check would be unsound here: the
 //!   output legitimately carries transformed input (JSON Pointer escapes
 //!   `~1`, `\u00XX` escapes), which can spell any id;
-//! - ctpolicy's strict JSON reader accepts nothing serde_json rejects.
+//! - ctpolicy's strict JSON reader accepts nothing serde_json rejects;
+//! - the leak doors stay shut (hygiene.md H4): when the input is a JSON
+//!   object, a canary token put through each of common.rs's
+//!   `REQUEST_DOORS` (a key at the top level or in headers, counters,
+//!   body or token_record, a duplicate key, two header names equal but for
+//!   case, `decision_id`) never comes out of `check_json`, `check_json_into`
+//!   or an error's Display/Debug: no 8-byte piece of its id, in any case.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -202,4 +208,26 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
+    leak_doors(data);
 });
+
+/// The canary through every request door, every engine, every output.
+fn leak_doors(data: &[u8]) {
+    let filler = filler(data);
+    for (i, door) in REQUEST_DOORS.iter().enumerate() {
+        let token = canary_token(data.len() + i);
+        let Some(request) = inject(data, *door, &token, &filler) else { continue };
+        // Every output of both engines, scanned once.
+        let mut outputs = String::new();
+        for engine in engines() {
+            match engine.check_json(&request) {
+                Ok(decision) => outputs.push_str(&engine.decision_json(&decision)),
+                Err(error) => outputs.push_str(&format!("{}\n{error}\n{error:?}", error.to_json())),
+            }
+            if let Err(error) = engine.check_json_into(&request, &mut outputs) {
+                outputs.push_str(&error.to_json());
+            }
+        }
+        assert_no_canary(&format!("{door:?}"), &outputs);
+    }
+}

@@ -133,3 +133,160 @@ pub fn holds_serde_json_reserved_key(value: &ctpolicy::json::Value<'_>) -> bool 
         _ => false,
     }
 }
+
+/// The id of the canary token the leak-door oracle injects (hygiene.md H4):
+/// no piece of 8 bytes of it is hex, a code or a message word, so an
+/// output can hold one only by echoing the canary.
+pub const CANARY_ID: &str = "Zq7LeakDoorCanary9x";
+
+/// A token with the canary id, in one of the forms H1 finds (network,
+/// identity, URL-encoded colons), chosen by `selector`.
+pub fn canary_token(selector: usize) -> String {
+    match selector % 3 {
+        0 => format!("krn:customer-token:eu1:{CANARY_ID}"),
+        1 => format!("krn:partner:eu1:live:identity:customer-token:{CANARY_ID}"),
+        _ => format!("krn%3Acustomer-token%3Aeu1%3A{CANARY_ID}"),
+    }
+}
+
+/// Whether `text` holds the canary id or any 8-byte piece of it, in any
+/// case (the rule 703 door uses a twin with the id in capitals). One pass,
+/// each 8-byte window compared as a number with the id's 12 pieces.
+pub fn holds_canary(text: &[u8]) -> bool {
+    let id = CANARY_ID.to_ascii_lowercase().into_bytes();
+    let pieces: Vec<u64> = id.windows(8).map(|w| u64::from_le_bytes(w.try_into().unwrap())).collect();
+    let lower = text.to_ascii_lowercase();
+    lower.windows(8).any(|w| pieces.contains(&u64::from_le_bytes(w.try_into().unwrap())))
+}
+
+/// Inputs larger than this get no injected doors: the doors are about
+/// structure, and the oracle's scans would dominate the run.
+pub const MAX_DOOR_INPUT: usize = 64 * 1024;
+
+/// Panics when an output holds the canary (a door left open).
+pub fn assert_no_canary(what: &str, output: &str) {
+    assert!(!holds_canary(output.as_bytes()), "{what}: a token put in a key, a name or an id leaked: {output:?}");
+}
+
+/// Where the canary goes in a JSON input: as a key (top level or inside
+/// `inside`; twice for a duplicate key; beside a twin equal but for case,
+/// for rule 703) or as the value of `field`.
+#[derive(Clone, Copy, Debug)]
+pub enum Door {
+    Key { inside: Option<&'static str> },
+    DuplicateKey { inside: Option<&'static str> },
+    CaseTwins { inside: Option<&'static str> },
+    Value { field: &'static str },
+}
+
+/// The doors tried on a request: every object the envelope reads keys of,
+/// header names, and `decision_id`.
+pub const REQUEST_DOORS: &[Door] = &[
+    Door::Key { inside: None },
+    Door::Key { inside: Some("headers") },
+    Door::Key { inside: Some("counters") },
+    Door::Key { inside: Some("body") },
+    Door::Key { inside: Some("token_record") },
+    Door::DuplicateKey { inside: None },
+    Door::DuplicateKey { inside: Some("headers") },
+    Door::DuplicateKey { inside: Some("body") },
+    Door::CaseTwins { inside: Some("headers") },
+    Door::Value { field: "decision_id" },
+];
+
+/// The doors tried on a policy: its top level and every object of keys.
+pub const POLICY_DOORS: &[Door] = &[
+    Door::Key { inside: None },
+    Door::Key { inside: Some("severity") },
+    Door::Key { inside: Some("max_amount") },
+    Door::Key { inside: Some("max_attempts") },
+    Door::DuplicateKey { inside: None },
+    Door::DuplicateKey { inside: Some("severity") },
+];
+
+/// `input` (a JSON object serde_json reads, holding no piece of the canary
+/// even after unescaping) with `token` put through `door`; the value under
+/// an injected key is `filler`, so the fuzzer picks its type. `None` when
+/// the input is not such an object.
+pub fn inject(input: &[u8], door: Door, token: &str, filler: &serde_json::Value) -> Option<Vec<u8>> {
+    use serde_json::{Map, Value};
+    if input.len() > MAX_DOOR_INPUT || !input.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    if holds_canary(input) || has_serde_json_reserved_key(input) {
+        return None;
+    }
+    let mut root: Value = serde_json::from_slice(input).ok()?;
+    if holds_canary(serde_json::to_string(&root).ok()?.as_bytes()) {
+        return None;
+    }
+    let root_map = root.as_object_mut()?;
+    // The object the key goes into; created (empty) when absent.
+    let target = |root_map: &mut Map<String, Value>, inside: Option<&'static str>| -> Option<()> {
+        if let Some(name) = inside {
+            let slot = root_map.entry(name).or_insert_with(|| Value::Object(Map::new()));
+            slot.as_object()?;
+        }
+        Some(())
+    };
+    match door {
+        Door::Value { field } => {
+            root_map.insert(field.to_owned(), Value::String(token.to_owned()));
+            serde_json::to_vec(&root).ok()
+        }
+        Door::Key { inside } => {
+            target(root_map, inside)?;
+            let object = match inside {
+                None => root_map,
+                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+            };
+            object.insert(token.to_owned(), filler.clone());
+            serde_json::to_vec(&root).ok()
+        }
+        Door::CaseTwins { inside } => {
+            target(root_map, inside)?;
+            let object = match inside {
+                None => root_map,
+                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+            };
+            object.insert(token.to_owned(), filler.clone());
+            object.insert(token.replace(CANARY_ID, &CANARY_ID.to_ascii_uppercase()), filler.clone());
+            serde_json::to_vec(&root).ok()
+        }
+        Door::DuplicateKey { inside } => {
+            // serde_json's map cannot hold a key twice: splice it as text
+            // right after the opening brace of the target object.
+            target(root_map, inside)?;
+            let marker = "\u{1}ctpolicy-fuzz-door\u{1}";
+            let object = match inside {
+                None => root_map,
+                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+            };
+            object.insert(marker.to_owned(), Value::Null);
+            let text = serde_json::to_string(&root).ok()?;
+            let marker = format!("{}:null", serde_json::to_string(marker).ok()?);
+            if text.matches(&marker).count() != 1 {
+                return None;
+            }
+            let pair = format!("{}:{filler}", serde_json::to_string(token).ok()?);
+            // The marker sorts first (serde_json's map is ordered), so it is
+            // followed by a comma exactly when the object has other keys.
+            let spliced = if text.contains(&format!("{marker},")) {
+                text.replacen(&format!("{marker},"), &format!("{pair},{pair},"), 1)
+            } else {
+                text.replacen(&marker, &format!("{pair},{pair}"), 1)
+            };
+            Some(spliced.into_bytes())
+        }
+    }
+}
+
+/// The value under an injected key, picked by the fuzzer's input.
+pub fn filler(data: &[u8]) -> serde_json::Value {
+    match data.first().map_or(0, |b| b % 4) {
+        0 => serde_json::Value::Null,
+        1 => serde_json::Value::from(1),
+        2 => serde_json::Value::from("a"),
+        _ => serde_json::Value::Object(serde_json::Map::new()),
+    }
+}

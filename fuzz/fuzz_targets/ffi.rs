@@ -20,6 +20,12 @@
 //! counts match the lines; a `ctp_check` verdict is consistent (allowed iff
 //! no violations, ids ascending and known, a fingerprint only when asked
 //! for, equal to SHA-256 of the token).
+//!
+//! Leak doors (hygiene.md H4): for selectors 0 and 1, when the input is a
+//! JSON object, a canary token is also put through each of common.rs's
+//! `POLICY_DOORS` (into `ctp_engine_new`) or `REQUEST_DOORS` (into
+//! `ctp_check_json`, `ctp_check_json_verdict` and one `ctp_check_many`
+//! over all of them); no buffer written holds an 8-byte piece of its id.
 #![no_main]
 
 use std::ptr;
@@ -152,6 +158,48 @@ unsafe fn engine_new(policy: &[u8], selector: u8) {
             }
         }
         other => panic!("ctp_engine_new returned {other}"),
+    }
+}
+
+/// The canary through every policy door into `ctp_engine_new`.
+unsafe fn policy_doors(policy: &[u8]) {
+    let filler = filler(policy);
+    for (i, door) in POLICY_DOORS.iter().enumerate() {
+        let Some(injected) = inject(policy, *door, &canary_token(policy.len() + i), &filler) else { continue };
+        let mut engine: *mut ctp_engine = ptr::null_mut();
+        let mut error = empty_buf();
+        let status = ctp_engine_new(injected.as_ptr(), injected.len(), &mut engine, &mut error);
+        no_panic("ctp_engine_new", status);
+        assert_no_canary(&format!("ctp_engine_new {door:?}"), &take(&mut error));
+        ctp_engine_free(engine);
+    }
+}
+
+/// The canary through every request door into the JSON calls of the ABI.
+unsafe fn request_doors(request: &[u8], which: usize) {
+    let engine = engines().c[which];
+    let filler = filler(request);
+    let mut injected = Vec::new();
+    for (i, door) in REQUEST_DOORS.iter().enumerate() {
+        let Some(text) = inject(request, *door, &canary_token(request.len() + i), &filler) else { continue };
+        let what = format!("{door:?}");
+        let mut out = empty_buf();
+        no_panic("ctp_check_json", ctp_check_json(engine, text.as_ptr(), text.len(), &mut out));
+        assert_no_canary(&what, &take(&mut out));
+        let mut verdict: ctp_verdict = std::mem::zeroed();
+        let (mut decision, mut error) = (empty_buf(), empty_buf());
+        let status = ctp_check_json_verdict(engine, text.as_ptr(), text.len(), &mut verdict, &mut decision, &mut error);
+        no_panic("ctp_check_json_verdict", status);
+        assert_no_canary(&what, &take(&mut decision));
+        assert_no_canary(&what, &take(&mut error));
+        injected.push(text);
+    }
+    let inputs: Vec<ctp_input> = injected.iter().map(|t| ctp_input { ptr: t.as_ptr(), len: t.len() }).collect();
+    let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| std::mem::zeroed()).collect();
+    let status = ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut());
+    assert_eq!(status, CTP_OK, "ctp_check_many");
+    for result in &mut results {
+        assert_no_canary("ctp_check_many", &take(&mut result.json));
     }
 }
 
@@ -347,8 +395,14 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     unsafe {
         match selector % 6 {
-            0 => engine_new(rest, selector),
-            1 => check_json(rest, selector),
+            0 => {
+                engine_new(rest, selector);
+                policy_doors(rest);
+            }
+            1 => {
+                check_json(rest, selector);
+                request_doors(rest, usize::from(selector & 0x40 != 0));
+            }
             2 => check_batch(rest, selector),
             3 => apply_event(rest),
             4 => token_parse(rest),

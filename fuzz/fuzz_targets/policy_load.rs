@@ -9,7 +9,11 @@
 //! - a policy that loads is JSON serde_json accepts, and the same policy
 //!   re-serialised by serde_json (compact and pretty: other white space,
 //!   key order and string escapes) loads with the same digest, since the
-//!   digest is over canonical JSON.
+//!   digest is over canonical JSON;
+//! - the leak doors stay shut (hygiene.md H4): when the input is a JSON
+//!   object, a canary token put in as a key (top level, severity,
+//!   max_amount, max_attempts; once or twice) never comes out of the
+//!   loader's error (JSON, Display, Debug): no 8-byte piece of its id.
 #![no_main]
 
 use ctpolicy::{Engine, Policy};
@@ -21,6 +25,7 @@ mod common;
 use common::*;
 
 fuzz_target!(|data: &[u8]| {
+    leak_doors(data);
     let first = Policy::from_json(data);
     let second = Policy::from_json(data);
     let engine = Engine::from_policy_json(data);
@@ -58,3 +63,18 @@ fuzz_target!(|data: &[u8]| {
         _ => panic!("loads of the same bytes disagree"),
     }
 });
+
+/// The canary through every policy door.
+fn leak_doors(data: &[u8]) {
+    let filler = filler(data);
+    for (i, door) in POLICY_DOORS.iter().enumerate() {
+        let token = canary_token(data.len() + i);
+        let Some(policy) = inject(data, *door, &token, &filler) else { continue };
+        if let Err(error) = Policy::from_json(&policy) {
+            let what = format!("{door:?}");
+            assert_no_canary(&what, &error.to_json());
+            assert_no_canary(&what, &error.to_string());
+            assert_no_canary(&what, &format!("{error:?}"));
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::cli::{line_too_long, write_table_header, write_table_row, Line, LineReader, Summary};
 use crate::decision::Engine;
+use crate::redact::cli::display_name;
 
 use super::clock::Clock;
 use super::entry::Checked;
@@ -97,7 +98,7 @@ impl<'e> AuditedCheckRun<'e> {
                 }
                 Err(error) => {
                     self.summary.count_error(error);
-                    eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                    crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
                     if self.table {
                         let what = error.code.unwrap_or(error.status.name());
                         writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
@@ -134,11 +135,7 @@ pub fn verify_command(path: &Path, expect_head: Option<&str>, json: bool) -> Ver
     let result = expect_head.map(parse_expected_head).transpose().and_then(|head| verify_path(path, head.as_ref()));
     match result {
         Ok(summary) => VerifyOutcome {
-            stdout: if json {
-                format!("{}\n", summary.to_json())
-            } else {
-                summary.render_text(&path.display().to_string())
-            },
+            stdout: if json { format!("{}\n", summary.to_json()) } else { summary.render_text(&display_name(path)) },
             stderr: String::new(),
             exit: 0,
         },
@@ -158,7 +155,12 @@ fn failed(path: &Path, failure: &AuditFailure, json: bool) -> VerifyOutcome {
     };
     VerifyOutcome {
         stdout: if json { format!("{}\n", failure.to_json()) } else { String::new() },
-        stderr: format!("ctpolicy: the audit log {} {what}: {} {}\n", path.display(), failure.code, failure.message),
+        stderr: format!(
+            "ctpolicy: the audit log {} {what}: {} {}\n",
+            display_name(path),
+            failure.code,
+            failure.message
+        ),
         exit,
     }
 }

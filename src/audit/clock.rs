@@ -24,7 +24,9 @@ impl Clock {
                 };
                 format_unix_millis(millis)
             }
-            Clock::Fixed(text) => text.clone(),
+            // A host's own text, written into every entry: redacted like
+            // everything else an entry holds (hygiene.md H4).
+            Clock::Fixed(text) => crate::redact::redact_str(text).into_owned(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::error::Status;
+use crate::redact::redact_string;
 
 /// What kind of failure, and so which status and exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct AuditFailure {
     pub line: Option<u64>,
     /// The `seq` that line should have had (its position in the chain).
     pub seq: Option<u64>,
+    /// Redacted by every constructor (hygiene.md H4): it may name a file,
+    /// and a path can hold a token.
     pub message: String,
 }
 
@@ -48,7 +51,7 @@ impl AuditFailure {
             code: "IO_ERROR",
             line: None,
             seq: None,
-            message: format!("{what}: {error}"),
+            message: redact_string(format!("{what}: {error}")),
         }
     }
 
@@ -64,13 +67,19 @@ impl AuditFailure {
             code,
             line,
             seq: Some(seq),
-            message: format!("{place}: {}", message.into()),
+            message: redact_string(format!("{place}: {}", message.into())),
         }
     }
 
     /// A fault of the log not tied to one entry's place in the chain.
     pub fn invalid(code: &'static str, message: impl Into<String>) -> AuditFailure {
-        AuditFailure { kind: AuditFailureKind::Invalid, code, line: None, seq: None, message: message.into() }
+        AuditFailure {
+            kind: AuditFailureKind::Invalid,
+            code,
+            line: None,
+            seq: None,
+            message: redact_string(message.into()),
+        }
     }
 
     pub fn argument(message: impl Into<String>) -> AuditFailure {
@@ -79,7 +88,7 @@ impl AuditFailure {
             code: "INVALID_ARGUMENT",
             line: None,
             seq: None,
-            message: message.into(),
+            message: redact_string(message.into()),
         }
     }
 

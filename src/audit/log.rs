@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decision::Engine;
+use crate::redact::cli::display_name;
 
 use super::clock::Clock;
 use super::entry::{Checked, Entry, Fingerprint};
@@ -69,7 +70,7 @@ impl AuditLog {
     /// new log; a log whose last line does not verify is refused, so
     /// nothing is decided against a log that cannot be continued.
     pub fn open(path: &Path, options: AuditOptions) -> Result<AuditLog, AuditFailure> {
-        let name = path.display().to_string();
+        let name = display_name(path);
         let file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -105,7 +106,7 @@ impl AuditLog {
         if entries.is_empty() {
             return Ok(Appended { seq: tail.seq, head: tail.head });
         }
-        let name = self.path.display().to_string();
+        let name = display_name(&self.path);
         file.lock().map_err(|e| AuditFailure::io(&format!("{name}: locking"), &e))?;
         let result = append_locked(file, tail, line, entries, &name, self.options);
         let unlocked = file.unlock();
@@ -130,7 +131,7 @@ impl AuditLog {
     /// Flushes the log to the disk (`fsync`) and closes it.
     pub fn close(self) -> Result<(), AuditFailure> {
         let state = self.state.into_inner().unwrap_or_else(PoisonError::into_inner);
-        state.file.sync_all().map_err(|e| AuditFailure::io(&format!("{}: fsync", self.path.display()), &e))
+        state.file.sync_all().map_err(|e| AuditFailure::io(&format!("{}: fsync", display_name(&self.path)), &e))
     }
 }
 

@@ -14,12 +14,10 @@ mod clock;
 mod entry;
 mod failure;
 mod log;
-mod scrub;
 mod verify;
 
 pub use clock::{format_unix_millis, Clock};
 pub use entry::{Checked, Entry, EntryStatus, EntryToken, Fingerprint, ALLOW, DENY, ERROR, FINGERPRINT_LEN};
 pub use failure::{AuditFailure, AuditFailureKind};
 pub use log::{Appended, AuditLog, AuditOptions};
-pub use scrub::redact_tokens;
 pub use verify::{parse_expected_head, verify_path, verify_reader, DecisionCounts, VerifySummary, MAX_ENTRY_BYTES};

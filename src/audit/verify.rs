@@ -10,6 +10,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::record::PaymentScope;
+use crate::redact::cli::display_name;
+use crate::redact::redact_string;
 use crate::timestamp;
 
 use super::entry::{Entry, Fingerprint, ALLOW, DENY, ERROR};
@@ -75,13 +77,13 @@ pub fn parse_expected_head(text: &str) -> Result<Fingerprint, AuditFailure> {
 
 /// Verifies the log at `path` in one pass (see [`verify_reader`]).
 pub fn verify_path(path: &Path, expect_head: Option<&Fingerprint>) -> Result<VerifySummary, AuditFailure> {
-    let file = File::open(path).map_err(|e| AuditFailure::io(&path.display().to_string(), &e))?;
+    let file = File::open(path).map_err(|e| AuditFailure::io(&display_name(path), &e))?;
     verify_reader(BufReader::with_capacity(1 << 16, file), expect_head).map_err(|failure| with_file_name(failure, path))
 }
 
 fn with_file_name(mut failure: AuditFailure, path: &Path) -> AuditFailure {
     if failure.kind == AuditFailureKind::Io {
-        failure.message = format!("{}: {}", path.display(), failure.message);
+        failure.message = redact_string(format!("{}: {}", display_name(path), failure.message));
     }
     failure
 }

@@ -7,12 +7,14 @@ use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use ctpolicy::audit::cli::AuditedCheckRun;
 use ctpolicy::audit::{AuditLog, AuditOptions};
-use ctpolicy::cli::{self, LineReader, Summary};
-use ctpolicy::{rules, Engine};
+use ctpolicy::cli::{self, diagnostics, LineReader, Summary};
+use ctpolicy::redact::cli::display_name;
+use ctpolicy::{redacted_eprint, redacted_eprintln, rules, Engine};
 
 #[derive(Parser)]
 #[command(name = "ctpolicy", version, about = "Pre-flight policy checks for Klarna customer-token charges")]
@@ -173,7 +175,10 @@ enum VaultCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_arguments() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let result = match cli.command {
         Command::Check { policy, summary, format, audit_log, audit_fsync, files } => {
             let audit = audit_log.as_deref().map(|path| (path, AuditOptions { fsync_each: audit_fsync }));
@@ -187,31 +192,66 @@ fn main() -> ExitCode {
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Redact { files } => {
-            ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), &mut io::stderr().lock())
+            with_redacted_stderr(|err| ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), err))
         }
         Command::Scan { summary, format, files } => scan(summary, format, &files),
         Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, files }) => {
             let table = format == Format::Table || (format == Format::Auto && io::stdout().is_terminal());
             let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files };
             let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            ctpolicy::vault::cli::run(&args, &mut out, &mut io::stderr().lock()).map(|outcome| outcome.exit)
+            with_redacted_stderr(|err| ctpolicy::vault::cli::run(&args, &mut out, err).map(|outcome| outcome.exit))
         }
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(0),
         Err(error) => {
-            eprintln!("ctpolicy: {error}");
+            redacted_eprintln!("ctpolicy: {error}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, or the exit status when there is none to run. Help
+/// and version are clap's own (stdout, exit 0; help for a missing
+/// subcommand on stderr, exit 2): they hold no argument. Every other
+/// argument error quotes what was typed (`unexpected argument '<TOKEN>'`,
+/// the most natural misuse of `ctpolicy token`), so it is rendered to
+/// text, redacted and written here, with clap's exit status (2).
+fn parse_arguments() -> Result<Cli, ExitCode> {
+    let error = match Cli::try_parse() {
+        Ok(cli) => return Ok(cli),
+        Err(error) => error,
+    };
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            error.exit()
+        }
+        _ => {
+            redacted_eprint!("{}", error.render());
+            Err(ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2)))
+        }
+    }
+}
+
+type RedactedStderr = ctpolicy::redact::RedactingWriter<io::StderrLock<'static>>;
+
+/// Runs a command that writes its messages to a writer with stderr behind
+/// the redaction, and writes the held-back tail at the end.
+fn with_redacted_stderr(run: impl FnOnce(&mut RedactedStderr) -> io::Result<u8>) -> io::Result<u8> {
+    let mut err = diagnostics::stderr();
+    let result = run(&mut err);
+    let finished = err.finish().map(drop);
+    let code = result?;
+    finished?;
+    Ok(code)
 }
 
 /// The name errors give standard input.
 const STDIN: &str = "<stdin>";
 
 fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| FileError::wrap(&path.display().to_string(), e))
+    std::fs::read(path).map_err(|e| FileError::wrap(&display_name(path), e))
 }
 
 /// An error reading an input, with the name of the input it is about (a
@@ -289,7 +329,7 @@ fn check(
         Some(path) => match read_file(path) {
             Ok(bytes) => bytes,
             Err(error) => {
-                eprintln!("ctpolicy: cannot read the policy: {error}");
+                redacted_eprintln!("ctpolicy: cannot read the policy: {error}");
                 return Ok(2);
             }
         },
@@ -300,7 +340,7 @@ fn check(
         Err(error) => {
             writeln!(out, "{}", error.to_json())?;
             out.flush()?;
-            eprintln!("ctpolicy: the policy did not load, nothing was decided: {error}");
+            redacted_eprintln!("ctpolicy: the policy did not load, nothing was decided: {error}");
             return Ok(2);
         }
     };
@@ -315,12 +355,12 @@ fn check(
             if !FileError::is_file_error(&error) {
                 return Err(error);
             }
-            eprintln!("ctpolicy: {error}");
+            redacted_eprintln!("ctpolicy: {error}");
             unreadable = true;
         }
     } else {
         for path in files {
-            let name = path.display().to_string();
+            let name = display_name(path);
             let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
                 let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
                 run.stream(&name, LineReader::new(reader), &mut out)
@@ -330,7 +370,7 @@ fn check(
                 // An unreadable input (missing, a directory, an I/O error
                 // halfway) is reported by name; the other files still run.
                 Err(error) if FileError::is_file_error(&error) => {
-                    eprintln!("ctpolicy: {error}");
+                    redacted_eprintln!("ctpolicy: {error}");
                     unreadable = true;
                 }
                 Err(error) => return Err(error),
@@ -340,7 +380,7 @@ fn check(
     out.flush()?;
     let totals: &Summary = run.finish();
     if summary {
-        eprint!("{}", totals.render());
+        redacted_eprint!("{}", totals.render());
     }
     Ok(if unreadable || totals.errors > 0 {
         2
@@ -359,7 +399,7 @@ fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
         Format::Table => true,
     };
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    ctpolicy::redact::cli::scan_files(files, table, summary, &mut out, &mut io::stderr().lock())
+    with_redacted_stderr(|err| ctpolicy::redact::cli::scan_files(files, table, summary, &mut out, err))
 }
 
 /// `check --audit-log`: the log is opened (and its end verified) before
@@ -376,7 +416,7 @@ fn check_audited(
     let log = match AuditLog::open(path, options) {
         Ok(log) => log,
         Err(failure) => {
-            eprintln!("ctpolicy: the audit log cannot be appended to, nothing was decided: {failure}");
+            redacted_eprintln!("ctpolicy: the audit log cannot be appended to, nothing was decided: {failure}");
             return Ok(2);
         }
     };
@@ -392,11 +432,11 @@ fn check_audited(
         for path in files {
             match File::open(path) {
                 Ok(file) => {
-                    let name = path.display().to_string();
+                    let name = display_name(path);
                     run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), out)?;
                 }
                 Err(error) => {
-                    eprintln!("ctpolicy: {}: {error}", path.display());
+                    redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
                     unreadable = true;
                 }
             }
@@ -405,7 +445,7 @@ fn check_audited(
     out.flush()?;
     let totals = run.finish();
     if summary {
-        eprint!("{}", totals.render());
+        redacted_eprint!("{}", totals.render());
     }
     let code = if unreadable || totals.errors > 0 {
         2
@@ -416,7 +456,7 @@ fn check_audited(
     };
     drop(run);
     if let Err(failure) = log.close() {
-        eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
+        redacted_eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
         return Ok(2);
     }
     Ok(code)
@@ -430,7 +470,7 @@ fn audit_verify(file: &Path, expect_head: Option<&str>, format: VerifyFormat) ->
     };
     let outcome = ctpolicy::audit::cli::verify_command(file, expect_head, json);
     io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
-    io::stderr().lock().write_all(outcome.stderr.as_bytes())?;
+    redacted_eprint!("{}", outcome.stderr);
     Ok(outcome.exit)
 }
 
@@ -493,7 +533,7 @@ fn explain(name: &str) -> io::Result<u8> {
             Ok(0)
         }
         None => {
-            eprintln!("ctpolicy: no rule {name:?}; `ctpolicy rules` lists them");
+            redacted_eprintln!("ctpolicy: no rule {name:?}; `ctpolicy rules` lists them");
             Ok(2)
         }
     }

@@ -20,7 +20,7 @@ mod stream;
 use std::borrow::Cow;
 
 use serde::Serialize;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 pub use matcher::MAX_CANDIDATE_BYTES;
 use matcher::{Matcher, Sink};
@@ -157,6 +157,29 @@ pub fn redact_str(text: &str) -> Cow<'_, str> {
         Cow::Owned(bytes) => {
             Cow::Owned(String::from_utf8(bytes).expect("replacing ASCII runs with ASCII keeps UTF-8 valid"))
         }
+    }
+}
+
+/// [`redact_str`] for an owned text, the one step every constructor of a
+/// message, a path or an echoed value takes (hygiene.md H4): the text is
+/// moved through unchanged (no copy) when it holds no occurrence; when it
+/// does, the original is wiped before it is freed.
+pub fn redact_string(text: String) -> String {
+    let clean = match redact_str(&text) {
+        Cow::Borrowed(_) => return text,
+        Cow::Owned(clean) => clean,
+    };
+    let mut original = text;
+    original.zeroize();
+    clean
+}
+
+/// [`redact_string`] for a text that is usually a literal of this crate:
+/// a literal is scanned but never copied.
+pub fn redact_cow(text: Cow<'static, str>) -> Cow<'static, str> {
+    match text {
+        Cow::Borrowed(literal) => redact_str(literal),
+        Cow::Owned(owned) => Cow::Owned(redact_string(owned)),
     }
 }
 

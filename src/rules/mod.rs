@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use crate::error::Error;
 pub use crate::facts::Facts;
+use crate::redact::redact_cow;
 
 mod headers;
 mod partner;
@@ -89,10 +90,12 @@ impl Family {
     }
 }
 
-/// A rule that fired: where, and why in words.
+/// A rule that fired: where, and why in words. Built only through
+/// [`Hit::new`], which redacts the path and the message (hygiene.md H4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
-    /// JSON Pointer into the request.
+    /// JSON Pointer into the request; a segment that held a token (a header
+    /// named by one) is `[customer-token sha256:…]`, the others are kept.
     pub path: Cow<'static, str>,
     /// `TOKEN_MALFORMED` and `RECORD_INVALID` only.
     pub detail: Option<&'static str>,
@@ -101,8 +104,15 @@ pub struct Hit {
 }
 
 impl Hit {
+    /// A path spelled from a caller's header name can hold a token, so both
+    /// texts pass the redaction here, where every finding is built.
     pub fn new(path: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Hit { path: path.into(), detail: None, message: message.into() }
+        Hit { path: redact_cow(path.into()), detail: None, message: redact_cow(message.into()) }
+    }
+
+    pub fn with_detail(mut self, detail: &'static str) -> Self {
+        self.detail = Some(detail);
+        self
     }
 }
 

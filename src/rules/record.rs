@@ -35,11 +35,9 @@ pub(super) fn revoked(facts: &Facts<'_>) -> Outcome {
 
 pub(super) fn invalid(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.record {
-        RecordFacts::Present { status: Err(fault), .. } => Some(Hit {
-            path: json::pointer(&["token_record", fault.field]).into(),
-            detail: Some(fault.detail.as_str()),
-            message: fault.message.into(),
-        }),
+        RecordFacts::Present { status: Err(fault), .. } => Some(
+            Hit::new(json::pointer(&["token_record", fault.field]), fault.message).with_detail(fault.detail.as_str()),
+        ),
         _ => None,
     })
 }

@@ -14,11 +14,9 @@ pub(super) fn header_path(name: &str) -> String {
 
 pub(super) fn malformed(facts: &Facts<'_>) -> Outcome {
     Ok(match &facts.token {
-        TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => Some(Hit {
-            path: header_path(name).into(),
-            detail: Some(detail.as_str()),
-            message: detail.explain().into(),
-        }),
+        TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => {
+            Some(Hit::new(header_path(name), detail.explain()).with_detail(detail.as_str()))
+        }
         _ => None,
     })
 }

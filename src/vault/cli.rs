@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{parse_stale_days, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
 use crate::cli::{Line, LineReader};
 use crate::policy::Policy;
+use crate::redact::cli::display_name;
 
 /// The command line, as parsed by the binary.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +125,7 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Vec<Source>), Failure> {
     let policy = match &args.policy {
         None => Policy::default(),
         Some(path) => {
-            let name = path.display();
+            let name = display_name(path);
             let bytes = std::fs::read(path).map_err(|e| Failure(format!("{name}: cannot read the policy: {e}")))?;
             Policy::from_json(&bytes).map_err(|e| Failure(format!("{name}: the policy did not load: {e}")))?
         }
@@ -136,7 +137,8 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Vec<Source>), Failure> {
         sources.push(Source { name: "-".into(), reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())) });
     }
     for path in &args.files {
-        let name = path.display().to_string();
+        // Findings and messages name the file; a path can hold a token.
+        let name = display_name(path);
         if name == "-" {
             sources.push(Source { name, reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())) });
             continue;

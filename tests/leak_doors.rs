@@ -1,0 +1,538 @@
+//! hygiene.md H4, issue 18: a token a caller put where it does not belong
+//! (an object key, a header name, `decision_id`, a policy key, a command
+//! line argument, a file name) comes out of every face only as
+//! `[customer-token sha256:<fingerprint of the token>]`.
+//!
+//! Each door gets a recognisable token; every output is searched for the
+//! token's id and for every 8-character piece of it, and the replacement
+//! must stand where the token stood.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::ptr;
+
+use sha2::{Digest, Sha256};
+
+use ctpolicy::ffi::*;
+use ctpolicy::Engine;
+
+/// The token every door is tried with, and a second one equal to it but
+/// for the case of its id (rule 703 needs two such header names).
+const TOKEN: &str = "krn:customer-token:eu1:Zq7LeakDoorCanary9x";
+const TOKEN_UPPER: &str = "krn:customer-token:eu1:ZQ7LEAKDOORCANARY9X";
+
+fn id(token: &str) -> &str {
+    token.rsplit(':').next().unwrap()
+}
+
+/// `[customer-token sha256:<hex of SHA-256 of the token>]`, computed here.
+fn replacement(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("[customer-token sha256:{hex}]")
+}
+
+/// Fails when `output` holds either token's id or any 8-byte piece of it.
+fn assert_clean(what: &str, output: &str) {
+    for token in [TOKEN, TOKEN_UPPER] {
+        let id = id(token);
+        assert!(!output.contains(token), "{what}: the token leaked: {output}");
+        for start in 0..=id.len() - 8 {
+            let piece = &id[start..start + 8];
+            assert!(!output.contains(piece), "{what}: a piece of the token ({piece}) leaked: {output}");
+        }
+    }
+}
+
+/// Clean, and the replacement of `token` stands in it.
+fn assert_redacted(what: &str, output: &str, token: &str) {
+    assert_clean(what, output);
+    assert!(output.contains(&replacement(token)), "{what}: no replacement for the token in: {output}");
+}
+
+const RECORD: &str = r#"{"customer_token": "krn:customer-token:eu1:a1b2", "scopes": ["payment:customer_not_present"], "state": "ACTIVE"}"#;
+
+/// A renewal that is ALLOW as it stands; `extra_headers` and
+/// `extra_members` are spliced in (each with a leading comma).
+fn renewal(extra_headers: &str, extra_members: &str) -> String {
+    format!(
+        r#"{{"customer_present": false, "headers": {{"Klarna-Customer-Token": "krn:customer-token:eu1:a1b2", "Klarna-Idempotency-Key": "renewal-42"{extra_headers}}}, "token_record": {RECORD}, "body": {{"currency": "EUR", "request_payment_transaction": {{"amount": 1299, "payment_transaction_reference": "r-42"}}}}{extra_members}}}"#
+    )
+}
+
+/// A request door: the request, the token in it, and the path the error
+/// or finding must carry (the token's segment replaced, the others kept).
+struct RequestDoor {
+    name: &'static str,
+    request: String,
+    token: &'static str,
+    path: String,
+}
+
+fn request_doors() -> Vec<RequestDoor> {
+    let r = replacement;
+    vec![
+        RequestDoor {
+            name: "duplicate key inside a partner blob",
+            request: renewal("", "").replace(
+                r#""currency": "EUR","#,
+                &format!(r#""currency": "EUR", "supplementary_purchase_data": {{"{TOKEN}": 1, "{TOKEN}": 2}},"#),
+            ),
+            token: TOKEN,
+            path: format!("/body/supplementary_purchase_data/{}", r(TOKEN)),
+        },
+        RequestDoor {
+            name: "unknown top-level key",
+            request: renewal("", &format!(r#", "{TOKEN}": 1"#)),
+            token: TOKEN,
+            path: format!("/{}", r(TOKEN)),
+        },
+        RequestDoor {
+            name: "unknown counters key",
+            request: renewal("", &format!(r#", "counters": {{"{TOKEN}": 1}}"#)),
+            token: TOKEN,
+            path: format!("/counters/{}", r(TOKEN)),
+        },
+        RequestDoor {
+            name: "header named by the token, wrong type",
+            request: renewal(&format!(r#", "{TOKEN}": 5"#), ""),
+            token: TOKEN,
+            path: format!("/headers/{}", r(TOKEN)),
+        },
+        RequestDoor {
+            name: "a token-named header on a duplicated header error (two keys equal)",
+            request: renewal(&format!(r#", "{TOKEN}": "a", "{TOKEN}": "b""#), ""),
+            token: TOKEN,
+            path: format!("/headers/{}", r(TOKEN)),
+        },
+    ]
+}
+
+/// Rule 703 on two header names that are both tokens, equal but for case:
+/// a decision (DENY), the finding's path names the second.
+fn rule_703_request() -> String {
+    renewal(&format!(r#", "{TOKEN}": "a", "{TOKEN_UPPER}": "b""#), "")
+}
+
+fn with_decision_id(decision_id: &str) -> String {
+    renewal("", &format!(r#", "decision_id": "{decision_id}""#))
+}
+
+// ---------------------------------------------------------------- library
+
+#[test]
+fn request_doors_through_the_library() {
+    let engine = Engine::default();
+    for door in request_doors() {
+        let error = engine.check_json(door.request.as_bytes()).expect_err(door.name);
+        assert_eq!(error.path.as_deref(), Some(door.path.as_str()), "{}", door.name);
+        for (face, text) in
+            [("to_json", error.to_json()), ("Display", error.to_string()), ("Debug", format!("{error:?}"))]
+        {
+            assert_redacted(&format!("{} ({face})", door.name), &text, door.token);
+        }
+        let mut out = String::new();
+        let error = engine.check_json_into(door.request.as_bytes(), &mut out).expect_err(door.name);
+        assert_redacted(door.name, &error.to_json(), door.token);
+        assert_clean(door.name, &out);
+        let error = engine.check_json_verdict(door.request.as_bytes(), None).expect_err(door.name);
+        assert_redacted(door.name, &error.to_json(), door.token);
+    }
+}
+
+#[test]
+fn rule_703_on_two_token_named_headers() {
+    let engine = Engine::default();
+    let request = rule_703_request();
+    let decision = engine.check_json(request.as_bytes()).unwrap();
+    assert!(!decision.allowed());
+    let finding = decision.violations.iter().find(|f| f.id() == 703).expect("703 fires");
+    assert_eq!(finding.hit.path, format!("/headers/{}", replacement(TOKEN_UPPER)));
+    let json = engine.decision_json(&decision);
+    assert_redacted("703 decision", &json, TOKEN_UPPER);
+    let mut fast = String::new();
+    engine.check_json_into(request.as_bytes(), &mut fast).unwrap();
+    assert_eq!(fast, json, "the fast path writes the same redacted bytes");
+}
+
+#[test]
+fn decision_id_is_redacted_in_the_receipt() {
+    let engine = Engine::default();
+    for (given, expected) in [
+        (TOKEN.to_owned(), replacement(TOKEN)),
+        (format!("renewal/{TOKEN}/2"), format!("renewal/{}/2", replacement(TOKEN))),
+        // An encoded colon is a colon (H1): the fingerprint is of the decoded token.
+        (TOKEN.replace(':', "%3A"), replacement(TOKEN)),
+    ] {
+        let request = with_decision_id(&given);
+        let decision = engine.check_json(request.as_bytes()).unwrap();
+        assert!(decision.allowed());
+        assert_eq!(decision.decision_id.as_deref(), Some(expected.as_str()));
+        let json = engine.decision_json(&decision);
+        assert_redacted("receipt", &json, TOKEN);
+        let receipt: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(receipt["receipt"]["decision_id"], expected.as_str());
+        let mut fast = String::new();
+        engine.check_json_into(request.as_bytes(), &mut fast).unwrap();
+        assert_eq!(fast, json);
+    }
+    // An id without a token is echoed byte for byte.
+    let decision = engine.check_json(with_decision_id("renewal-42/krn:payment:eu1:x").as_bytes()).unwrap();
+    assert_eq!(decision.decision_id.as_deref(), Some("renewal-42/krn:payment:eu1:x"));
+}
+
+/// Policies whose keys are the token, with the path their error must carry.
+fn policy_doors() -> Vec<(String, String)> {
+    let r = replacement(TOKEN);
+    vec![
+        (format!(r#"{{"{TOKEN}": 1}}"#), format!("/{r}")),
+        (format!(r#"{{"severity": {{"{TOKEN}": "warn"}}}}"#), format!("/severity/{r}")),
+        (
+            format!(r#"{{"max_amount": {{"payment:customer_present": {{"{TOKEN}": 5}}}}}}"#),
+            format!("/max_amount/payment:customer_present/{r}"),
+        ),
+        (format!(r#"{{"max_amount": {{"{TOKEN}": {{}}}}}}"#), format!("/max_amount/{r}")),
+        (format!(r#"{{"max_attempts": {{"{TOKEN}": 1}}}}"#), format!("/max_attempts/{r}")),
+        (format!(r#"{{"version": 1, "version": 1, "{TOKEN}": 1, "{TOKEN}": 2}}"#), "/version".to_owned()),
+        (format!(r#"{{"allowed_regions": ["eu1"], "{TOKEN}": 1, "{TOKEN}": 2}}"#), format!("/{r}")),
+    ]
+}
+
+#[test]
+fn policy_loader_messages_and_paths() {
+    for (policy, path) in policy_doors() {
+        let error = Engine::from_policy_json(policy.as_bytes()).expect_err(&policy);
+        assert_eq!(error.path.as_deref(), Some(path.as_str()), "{policy}");
+        assert_clean(&policy, &error.to_json());
+        assert_clean(&policy, &error.to_string());
+    }
+    // The unknown-field message names the key (redacted), so an operator
+    // still sees which key it was.
+    let error = Engine::from_policy_json(format!(r#"{{"{TOKEN}": 1}}"#).as_bytes()).unwrap_err();
+    assert!(error.message.contains(&replacement(TOKEN)), "{}", error.message);
+}
+
+#[test]
+fn lifecycle_errors_are_redacted_but_the_record_is_the_partners() {
+    let event = format!(r#"{{"type": "REVOKED", "{TOKEN}": 1, "{TOKEN}": 2}}"#);
+    let error = ctpolicy::apply_event(Some(RECORD.as_bytes()), event.as_bytes()).unwrap_err();
+    assert_redacted("apply_event event key", &error.to_json(), TOKEN);
+    let record = format!(r#"{{"{TOKEN}": 1, "{TOKEN}": 2}}"#);
+    let error = ctpolicy::apply_event(Some(record.as_bytes()), br#"{"type": "REVOKED"}"#).unwrap_err();
+    assert_redacted("apply_event duplicate key", &error.to_json(), TOKEN);
+    assert_eq!(error.path, Some(format!("/{}", replacement(TOKEN))));
+    // The one exception (H4): the record apply_event returns is the
+    // partner's own data, its customer_token verbatim.
+    let transition = ctpolicy::apply_event(
+        Some(RECORD.as_bytes()),
+        br#"{"type": "REVOKED", "at": "2026-11-30T12:00:00Z", "by": "PARTNER"}"#,
+    )
+    .unwrap();
+    assert!(transition.json().contains(r#""customer_token":"krn:customer-token:eu1:a1b2""#), "{}", transition.json());
+}
+
+// ------------------------------------------------------------------ C ABI
+
+fn empty() -> ctp_buf {
+    ctp_buf { ptr: ptr::null_mut(), len: 0 }
+}
+
+fn take(mut buf: ctp_buf) -> String {
+    let text = if buf.ptr.is_null() {
+        String::new()
+    } else {
+        // SAFETY: a buffer the library wrote: `len` bytes at `ptr`.
+        String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
+    };
+    // SAFETY: released once, as the header says.
+    unsafe { ctp_buf_free(&mut buf) };
+    text
+}
+
+fn c_engine(policy: &str) -> Result<*mut ctp_engine, String> {
+    let mut engine = ptr::null_mut();
+    let mut error = empty();
+    // SAFETY: valid pointers and lengths.
+    let status = unsafe { ctp_engine_new(policy.as_ptr(), policy.len(), &mut engine, &mut error) };
+    if status == CTP_OK {
+        Ok(engine)
+    } else {
+        Err(take(error))
+    }
+}
+
+#[test]
+fn request_doors_through_the_c_abi() {
+    let engine = c_engine("").unwrap();
+    let mut requests: Vec<(String, &str)> = request_doors().into_iter().map(|d| (d.request, d.token)).collect();
+    requests.push((rule_703_request(), TOKEN_UPPER));
+    requests.push((with_decision_id(TOKEN), TOKEN));
+    for (request, token) in &requests {
+        let mut out = empty();
+        // SAFETY: valid pointers and lengths.
+        unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), &mut out) };
+        assert_redacted("ctp_check_json", &take(out), token);
+
+        // SAFETY: all-zero is a valid ctp_verdict to be overwritten.
+        let mut verdict: ctp_verdict = unsafe { std::mem::zeroed() };
+        let (mut decision, mut error) = (empty(), empty());
+        // SAFETY: valid pointers and lengths.
+        unsafe {
+            ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error)
+        };
+        let both = take(decision) + &take(error);
+        assert_redacted("ctp_check_json_verdict", &both, token);
+
+        let mut audit = empty();
+        let zero = format!("sha256:{}", "0".repeat(64));
+        // SAFETY: valid pointers and lengths; `at` as given is the host's own text.
+        unsafe {
+            ctp_audit_entry_json(
+                engine,
+                request.as_ptr(),
+                request.len(),
+                1,
+                zero.as_ptr(),
+                zero.len(),
+                TOKEN.as_ptr(),
+                TOKEN.len(),
+                &mut audit,
+            )
+        };
+        let entry = take(audit);
+        assert_redacted("ctp_audit_entry_json", &entry, TOKEN);
+    }
+    let inputs: Vec<ctp_input> = requests.iter().map(|(r, _)| ctp_input { ptr: r.as_ptr(), len: r.len() }).collect();
+    // SAFETY: all-zero results are overwritten on CTP_OK.
+    let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
+    // SAFETY: `inputs.len()` inputs and results.
+    let status =
+        unsafe { ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut()) };
+    assert_eq!(status, CTP_OK);
+    for (result, (_, token)) in results.iter_mut().zip(&requests) {
+        let json = take(std::mem::replace(&mut result.json, empty()));
+        assert_redacted("ctp_check_many", &json, token);
+    }
+    // SAFETY: the engine from ctp_engine_new, freed once.
+    unsafe { ctp_engine_free(engine) };
+}
+
+#[test]
+fn policy_doors_through_ctp_engine_new() {
+    for (policy, path) in policy_doors() {
+        let error = c_engine(&policy).expect_err(&policy);
+        assert_clean(&policy, &error);
+        let parsed: serde_json::Value = serde_json::from_str(&error).unwrap();
+        assert_eq!(parsed["error"]["path"], path.as_str());
+    }
+}
+
+#[test]
+fn the_audit_entry_carries_the_redacted_decision_id() {
+    let engine = Engine::default();
+    let request = with_decision_id(&format!("id-{TOKEN}"));
+    let checked = ctpolicy::audit::Checked::check(
+        &engine,
+        request.as_bytes(),
+        &ctpolicy::audit::Clock::Fixed("2026-11-30T12:00:00.000Z".into()),
+    );
+    let line = checked.entry(&engine).to_line();
+    assert_redacted("audit entry", &line, TOKEN);
+    let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(entry["decision_id"], format!("id-{}", replacement(TOKEN)));
+}
+
+// ---------------------------------------------------------- command line
+
+const BIN: &str = env!("CARGO_BIN_EXE_ctpolicy");
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ctpolicy binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn both(output: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// A fresh directory under the target dir, with a file whose name is the
+/// token (and a directory so named, for paths through it).
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("leak_doors_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn argument_errors_are_redacted_with_clap_exit_codes() {
+    let flag = format!("--{TOKEN}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["token", TOKEN],
+        vec![TOKEN],
+        vec!["check", &flag],
+        vec!["check", "--format", TOKEN],
+        vec!["scan", "--format", TOKEN],
+        vec!["rules", "--format", TOKEN],
+        vec!["audit", "verify", "--format", TOKEN, "x"],
+        vec!["audit", TOKEN],
+        vec!["vault", TOKEN],
+        vec!["vault", "lint", "--format", TOKEN],
+        vec!["apply", "--event"],
+        vec!["apply", "--record", "x", &flag],
+        vec!["check", "--audit-fsync", TOKEN],
+    ];
+    for args in cases {
+        let output = run(&args, b"");
+        let text = both(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+        assert_clean(&format!("{args:?}"), &text);
+        assert!(output.stdout.is_empty(), "{args:?}: argument errors go to stderr");
+        if args.iter().any(|a| a.contains(TOKEN)) && !args.contains(&"--audit-fsync") {
+            assert!(text.contains(&replacement(TOKEN)), "{args:?}: {text}");
+        }
+    }
+    // Help and version are clap's own, untouched.
+    let help = run(&["--help"], b"");
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: ctpolicy"));
+    let version = run(&["--version"], b"");
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("ctpolicy {}", ctpolicy::ENGINE_VERSION));
+    let bare = run(&[], b"");
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("Usage: ctpolicy"));
+}
+
+#[test]
+fn values_and_file_names_that_the_commands_echo() {
+    let dir = scratch("files");
+    let named = dir.join(TOKEN);
+    std::fs::write(&named, format!("{}\n", with_decision_id(TOKEN))).unwrap();
+    let bad_policy = dir.join(format!("{TOKEN}.json"));
+    std::fs::write(&bad_policy, format!(r#"{{"{TOKEN}": 1}}"#)).unwrap();
+    let missing = dir.join(TOKEN).join("missing");
+    let (named, bad_policy, missing) =
+        (named.to_str().unwrap(), bad_policy.to_str().unwrap(), missing.to_str().unwrap());
+    // (arguments, exit status when it is certain, whether the output names
+    // the token's place: some messages name the option, not the value).
+    let cases: Vec<(Vec<&str>, Option<i32>, bool)> = vec![
+        (vec!["explain", TOKEN], Some(2), true),
+        (vec!["check", TOKEN], Some(2), true),
+        (vec!["check", missing], Some(2), true),
+        (vec!["check", named], Some(0), true),
+        (vec!["check", "--format", "table", "--summary", named, missing], Some(2), true),
+        (vec!["check", "--policy", TOKEN], Some(2), true),
+        (vec!["check", "--policy", bad_policy], Some(2), true),
+        (vec!["check", "--audit-log", missing], Some(2), true),
+        (vec!["apply", "--event", TOKEN], Some(2), true),
+        (vec!["apply", "--record", TOKEN, "--event", named], Some(2), true),
+        (vec!["audit", "verify", TOKEN], Some(2), true),
+        (vec!["audit", "verify", "--expect-head", TOKEN, named], Some(2), true),
+        (vec!["audit", "verify", "--format", "text", named], Some(1), true),
+        (vec!["scan", "--summary", named, TOKEN], Some(2), true),
+        (vec!["scan", "--format", "table", named], Some(1), false),
+        (vec!["redact", TOKEN], Some(2), true),
+        (vec!["vault", "lint", TOKEN], Some(2), true),
+        (vec!["vault", "lint", "--policy", TOKEN], Some(2), true),
+        (vec!["vault", "lint", "--policy", bad_policy], Some(2), true),
+        (vec!["vault", "lint", "--now", TOKEN], Some(2), false),
+        (vec!["vault", "lint", "--stale-days", TOKEN, "--now", "2026-11-30T00:00:00Z"], Some(2), false),
+        (vec!["vault", "lint", "--format", "table", named], None, true),
+        (vec!["vault", "lint", named], None, true),
+    ];
+    for (args, code, names_it) in cases {
+        let output = run(&args, b"");
+        let text = both(&output);
+        if let Some(code) = code {
+            assert_eq!(output.status.code(), Some(code), "{args:?}: {text}");
+        }
+        assert_clean(&format!("{args:?}"), &text);
+        if names_it {
+            assert!(
+                text.contains(&replacement(TOKEN)),
+                "{args:?}: the replacement stands where the token stood: {text}"
+            );
+        }
+    }
+    // The decision read from the token-named file has the redacted id.
+    let output = run(&["check", named], b"");
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["receipt"]["decision_id"], replacement(TOKEN).as_str());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn request_doors_through_ctpolicy_check() {
+    let mut input = String::new();
+    for door in request_doors() {
+        input.push_str(&door.request);
+        input.push('\n');
+    }
+    input.push_str(&rule_703_request());
+    input.push('\n');
+    input.push_str(&with_decision_id(TOKEN));
+    input.push('\n');
+    for format in ["jsonl", "table"] {
+        let output = run(&["check", "--summary", "--format", format], input.as_bytes());
+        assert_eq!(output.status.code(), Some(2));
+        let text = both(&output);
+        assert_clean(format, &text);
+        assert!(text.contains(&replacement(TOKEN)), "{format}: {text}");
+    }
+    let output = run(&["check", "--format", "jsonl"], input.as_bytes());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(&replacement(TOKEN_UPPER)), "703's path: {stdout}");
+
+    let dir = scratch("audit");
+    let log = dir.join("audit.jsonl");
+    let output = run(&["check", "--audit-log", log.to_str().unwrap()], input.as_bytes());
+    assert_eq!(output.status.code(), Some(2));
+    assert_clean("check --audit-log", &both(&output));
+    let entries = std::fs::read_to_string(&log).unwrap();
+    assert_redacted("audit log", &entries, TOKEN);
+    let verified = run(&["audit", "verify", "--format", "json", log.to_str().unwrap()], b"");
+    assert_eq!(verified.status.code(), Some(0), "{}", both(&verified));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The CLI writes stderr only through `cli::diagnostics` (redacted): no
+/// `eprint!`/`eprintln!` anywhere else in the library or the binary.
+#[test]
+fn stderr_is_written_only_through_the_redacting_diagnostics() {
+    fn visit(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("cli/diagnostics.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for macro_name in ["eprint!", "eprintln!", "dbg!"] {
+                    for (at, _) in text.match_indices(macro_name) {
+                        let before = text[..at].chars().next_back();
+                        if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                            found.push(format!("{}: {macro_name}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    visit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+    assert!(found.is_empty(), "stderr written around the redaction: {found:?}");
+}
