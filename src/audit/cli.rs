@@ -31,7 +31,7 @@ pub struct AuditedCheckRun<'e> {
     group: Vec<(u64, Checked)>,
     /// The JSON Lines path's group: entry bodies and decision lines from
     /// one decide pass each, in buffers reused for the whole run.
-    prepared: PreparedGroup,
+    prepared: PreparedGroup<'e>,
     summary: Summary,
     scratch: String,
 }
@@ -47,7 +47,7 @@ impl<'e> AuditedCheckRun<'e> {
             table,
             group_entries: group_entries.max(1),
             group: Vec::new(),
-            prepared: PreparedGroup::default(),
+            prepared: PreparedGroup::new(engine),
             summary: Summary::default(),
             scratch: String::with_capacity(1 << 16),
         }
@@ -90,8 +90,8 @@ impl<'e> AuditedCheckRun<'e> {
     ) -> io::Result<()> {
         while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
             match line {
-                Line::Text(bytes) => self.prepared.check(self.engine, line_number, bytes, &self.clock),
-                Line::TooLong => self.prepared.failed(self.engine, line_number, line_too_long(), &self.clock),
+                Line::Text(bytes) => self.prepared.check(line_number, bytes, &self.clock),
+                Line::TooLong => self.prepared.failed(line_number, line_too_long(), &self.clock),
             }
             if self.prepared.len() >= self.group_entries {
                 self.flush_prepared(name, out)?;

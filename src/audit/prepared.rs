@@ -36,8 +36,8 @@ struct Head<'a> {
     prev: &'a str,
 }
 
-/// The [`Entry`] fields after `prev`, in the same order, borrowed from the
-/// decide pass.
+/// The [`Entry`] fields after `prev` up to `decision_id`, in the same
+/// order, borrowed from the decide pass.
 #[derive(Serialize)]
 struct Body<'a> {
     at: &'a str,
@@ -50,6 +50,12 @@ struct Body<'a> {
     amount: Option<i64>,
     currency: Option<&'a str>,
     decision_id: Option<Cow<'a, str>>,
+}
+
+/// The last [`Entry`] fields: the same for every entry of a run, so
+/// written once.
+#[derive(Serialize)]
+struct Tail<'a> {
     policy_digest: &'a str,
     engine_version: &'static str,
 }
@@ -95,8 +101,11 @@ pub enum Prepared {
 
 /// The entry bodies of a group of requests and their decisions' JSON, in
 /// buffers reused from group to group.
-#[derive(Debug, Default)]
-pub struct PreparedGroup {
+#[derive(Debug)]
+pub struct PreparedGroup<'e> {
+    engine: &'e Engine,
+    /// `,"policy_digest":…,"engine_version":…}`: every body's end.
+    tail: Vec<u8>,
     /// The bodies, one after another.
     bodies: Vec<u8>,
     /// The end of each body in `bodies`.
@@ -107,7 +116,24 @@ pub struct PreparedGroup {
     pub outcomes: Vec<(u64, Prepared)>,
 }
 
-impl PreparedGroup {
+impl<'e> PreparedGroup<'e> {
+    /// An empty group of `engine`'s checks.
+    pub fn new(engine: &'e Engine) -> Self {
+        let mut tail =
+            serde_json::to_vec(&Tail { policy_digest: engine.policy().digest(), engine_version: ENGINE_VERSION })
+                .expect("an entry always serializes");
+        // `{"policy_digest":…}` continues a body: `,"policy_digest":…}`.
+        tail[0] = b',';
+        PreparedGroup {
+            engine,
+            tail,
+            bodies: Vec::new(),
+            ends: Vec::new(),
+            decisions: String::new(),
+            outcomes: Vec::new(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -125,7 +151,8 @@ impl PreparedGroup {
 
     /// Decides `request_json` once: its entry body and its decision line
     /// join the group.
-    pub fn check(&mut self, engine: &Engine, line_number: u64, request_json: &[u8], clock: &Clock) {
+    pub fn check(&mut self, line_number: u64, request_json: &[u8], clock: &Clock) {
+        let engine = self.engine;
         let start = self.decisions.len();
         let decided = json::with_arena(|arena| {
             let root = request::parse_json(request_json, arena)?;
@@ -133,26 +160,26 @@ impl PreparedGroup {
             let decisions = &mut self.decisions;
             let bodies = &mut self.bodies;
             engine.decide_for_audit(&request, decisions, |parts| {
-                write_decided(bodies, engine, parts, &root, clock);
+                write_decided(bodies, parts, &root, clock);
                 Prepared::Decided { allowed: parts.allowed(), violations: parts.violations, warnings: parts.warnings }
             })
         });
         match decided {
             Ok(prepared) => {
                 self.decisions.push('\n');
-                self.ends.push(self.bodies.len());
+                self.end_body();
                 self.outcomes.push((line_number, prepared));
             }
             Err(error) => {
                 self.decisions.truncate(start);
-                self.failed(engine, line_number, error, clock);
+                self.failed(line_number, error, clock);
             }
         }
     }
 
     /// A request that could not be decided: an `ERROR` entry and the error
     /// object.
-    pub fn failed(&mut self, engine: &Engine, line_number: u64, error: Error, clock: &Clock) {
+    pub fn failed(&mut self, line_number: u64, error: Error, clock: &Clock) {
         let at = clock.now();
         let body = Body {
             at: &at,
@@ -165,14 +192,19 @@ impl PreparedGroup {
             amount: None,
             currency: None,
             decision_id: None,
-            policy_digest: engine.policy().digest(),
-            engine_version: ENGINE_VERSION,
         };
         serde_json::to_writer(&mut self.bodies, &body).expect("an entry always serializes");
-        self.ends.push(self.bodies.len());
+        self.end_body();
         self.decisions.push_str(&error.to_json());
         self.decisions.push('\n');
         self.outcomes.push((line_number, Prepared::Invalid(error)));
+    }
+
+    /// Ends the body just written with the run's tail.
+    fn end_body(&mut self) {
+        self.bodies.pop(); // its `}`
+        self.bodies.extend_from_slice(&self.tail);
+        self.ends.push(self.bodies.len());
     }
 
     /// Appends the group's lines to `out`, chained after `seq` and `head`
@@ -196,7 +228,7 @@ impl PreparedGroup {
 }
 
 /// The body of a decided request's entry, appended to `bodies`.
-fn write_decided(bodies: &mut Vec<u8>, engine: &Engine, parts: &AuditParts<'_>, root: &Value<'_>, clock: &Clock) {
+fn write_decided(bodies: &mut Vec<u8>, parts: &AuditParts<'_>, root: &Value<'_>, clock: &Clock) {
     let now = root.get("now").and_then(Value::as_str);
     let clock_now;
     let at = match now {
@@ -225,8 +257,6 @@ fn write_decided(bodies: &mut Vec<u8>, engine: &Engine, parts: &AuditParts<'_>, 
         amount: amount.and_then(Value::as_integer),
         currency: currency.filter(|c| valid_currency(Some(c.as_bytes())).is_some()),
         decision_id: parts.decision_id.map(redact_tokens),
-        policy_digest: engine.policy().digest(),
-        engine_version: ENGINE_VERSION,
     };
     serde_json::to_writer(bodies, &body).expect("an entry always serializes");
 }
