@@ -116,7 +116,7 @@ impl Summary {
         self.count(&Outcome { violations: ids(&decision.violations), warnings: ids(&decision.warnings) });
     }
 
-    fn count(&mut self, outcome: &Outcome) {
+    pub(crate) fn count(&mut self, outcome: &Outcome) {
         if outcome.allowed() {
             self.allowed += 1;
         } else {

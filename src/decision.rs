@@ -239,6 +239,63 @@ impl Engine {
         Ok(verdict)
     }
 
+    /// The audit trail's pass (hygiene.md H3): decides `request` once,
+    /// appends its decision JSON to `out` (the bytes of
+    /// [`Engine::check_json_into`]) and hands `entry` what an audit entry
+    /// holds, borrowed from that same pass: no owned [`Decision`], no
+    /// second evaluation.
+    pub fn decide_for_audit<R>(
+        &self,
+        request: &Request<'_>,
+        out: &mut String,
+        entry: impl FnOnce(&AuditParts<'_>) -> R,
+    ) -> Result<R, Error> {
+        with_hit_buffer(|hits| {
+            let facts = Facts::from_request(request, &self.policy);
+            self.collect_into(&facts, hits)?;
+            let hits = &*hits;
+            let mut verdict =
+                Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
+            for (index, severity, _) in hits {
+                match severity {
+                    Severity::Deny => verdict.violations.insert(*index),
+                    _ => verdict.warnings.insert(*index),
+                }
+            }
+            let token = match &facts.token {
+                TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => {
+                    Some((*form, *region, *environment, token::sha256(value)))
+                }
+                _ => None,
+            };
+            let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
+            let view = token.map(|(form, region, environment, digest)| TokenView {
+                form,
+                region,
+                environment,
+                fingerprint: write_fingerprint(&digest, &mut fingerprint),
+            });
+            let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
+            self.write_parts(
+                out,
+                DecisionParts {
+                    allowed: verdict.allowed(),
+                    required_scope: facts.required_scope,
+                    token: view,
+                    decision_id: request.decision_id,
+                },
+                findings,
+            );
+            Ok(entry(&AuditParts {
+                violations: verdict.violations,
+                warnings: verdict.warnings,
+                required_scope: facts.required_scope,
+                token: view,
+                decision_id: request.decision_id,
+            }))
+        })
+    }
+
     /// Decides one JSON Lines line, appending the decision JSON (or the
     /// error object) and a newline to `out`: the one routine behind
     /// `ctp_check_batch` and `ctpolicy check`.
@@ -343,6 +400,23 @@ impl Engine {
             },
         };
         json::write_into(out, &view);
+    }
+}
+
+/// What an audit entry holds from a decision ([`Engine::decide_for_audit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditParts<'a> {
+    pub violations: RuleSet,
+    pub warnings: RuleSet,
+    pub required_scope: PaymentScope,
+    /// The token's info as the decision gives it (never the token).
+    pub token: Option<TokenView<'a>>,
+    pub decision_id: Option<&'a str>,
+}
+
+impl AuditParts<'_> {
+    pub fn allowed(&self) -> bool {
+        self.violations.0 == 0
     }
 }
 

@@ -6,13 +6,14 @@ use std::io::{self, BufRead, Write};
 use std::path::Path;
 
 use crate::cli::{line_too_long, write_table_header, write_table_row, Line, LineReader, Summary};
-use crate::decision::Engine;
+use crate::decision::{Engine, Outcome};
 use crate::redact::cli::display_name;
 
 use super::clock::Clock;
 use super::entry::Checked;
 use super::failure::{AuditFailure, AuditFailureKind};
 use super::log::AuditLog;
+use super::prepared::{Prepared, PreparedGroup};
 use super::verify::{parse_expected_head, verify_path};
 
 /// Most entries appended under one lock hold and one `write(2)`. The
@@ -26,8 +27,12 @@ pub struct AuditedCheckRun<'e> {
     clock: Clock,
     table: bool,
     group_entries: usize,
-    /// Checked requests whose entries are not written yet, with their line.
+    /// Checked requests whose entries are not written yet, with their line
+    /// (the table's path: its rows need the owned decision).
     group: Vec<(u64, Checked)>,
+    /// The JSON Lines path's group: entry bodies and decision lines from
+    /// one decide pass each, in buffers reused for the whole run.
+    prepared: PreparedGroup<'e>,
     summary: Summary,
     scratch: String,
 }
@@ -42,7 +47,8 @@ impl<'e> AuditedCheckRun<'e> {
             clock: Clock::System,
             table,
             group_entries: group_entries.max(1),
-            group: Vec::with_capacity(group_entries.max(1)),
+            group: Vec::new(),
+            prepared: PreparedGroup::new(engine),
             summary: Summary::default(),
             scratch: String::with_capacity(1 << 16),
         }
@@ -60,6 +66,9 @@ impl<'e> AuditedCheckRun<'e> {
         if self.table && self.summary.allowed + self.summary.denied + self.summary.errors == 0 {
             write_table_header(out)?;
         }
+        if !self.table {
+            return self.stream_jsonl(name, reader, out);
+        }
         while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
             let checked = match line {
                 Line::Text(bytes) => Checked::check(self.engine, bytes, &self.clock),
@@ -71,6 +80,52 @@ impl<'e> AuditedCheckRun<'e> {
             }
         }
         self.flush_group(name, out)
+    }
+
+    /// [`AuditedCheckRun::stream`] writing JSON Lines.
+    fn stream_jsonl<R: BufRead>(
+        &mut self,
+        name: &str,
+        mut reader: LineReader<R>,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
+            match line {
+                Line::Text(bytes) => self.prepared.check(line_number, bytes, &self.clock),
+                Line::TooLong => self.prepared.failed(line_number, line_too_long(), &self.clock),
+            }
+            if self.prepared.len() >= self.group_entries {
+                self.flush_prepared(name, out)?;
+            }
+        }
+        self.flush_prepared(name, out)
+    }
+
+    /// Appends the prepared group's entries, then writes its decisions.
+    fn flush_prepared(&mut self, name: &str, out: &mut impl Write) -> io::Result<()> {
+        if self.prepared.is_empty() {
+            return Ok(());
+        }
+        if let Err(failure) = self.log.append_group(&self.prepared) {
+            let first = self.prepared.outcomes[0].0;
+            return Err(io::Error::other(format!(
+                "{name}:{first}: the audit entries could not be written, so no decision from this line on is given: {failure}"
+            )));
+        }
+        for (line_number, prepared) in &self.prepared.outcomes {
+            match prepared {
+                Prepared::Decided { violations, warnings, .. } => {
+                    self.summary.count(&Outcome { violations: *violations, warnings: *warnings })
+                }
+                Prepared::Invalid(error) => {
+                    self.summary.count_error(error);
+                    eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                }
+            }
+        }
+        let written = out.write_all(self.prepared.decisions.as_bytes());
+        self.prepared.clear();
+        written
     }
 
     /// Appends the group's entries, then writes its decisions.

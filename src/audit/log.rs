@@ -16,6 +16,7 @@ use crate::redact::cli::display_name;
 use super::clock::Clock;
 use super::entry::{Checked, Entry, Fingerprint};
 use super::failure::AuditFailure;
+use super::prepared::PreparedGroup;
 use super::verify::{check_entry, parse_entry, MAX_ENTRY_BYTES};
 
 /// How a log is opened.
@@ -101,14 +102,41 @@ impl AuditLog {
     /// `ctpolicy check --audit-log`: per-entry locking costs three system
     /// calls an entry, more than the check itself.
     pub fn append_all(&self, entries: &mut [Entry<'_>]) -> Result<Appended, AuditFailure> {
+        self.append_lines(entries.is_empty(), |bytes, seq, head| {
+            for entry in entries.iter_mut() {
+                *seq += 1;
+                entry.seq = *seq;
+                entry.prev = head.as_str().to_owned().into();
+                let start = bytes.len();
+                entry.write_line(bytes);
+                *head = Fingerprint::of(&bytes[start..]);
+                bytes.push(b'\n');
+            }
+        })
+    }
+
+    /// Appends the entries of `group` in order, as [`AuditLog::append_all`]
+    /// does (one lock hold, one `write(2)`).
+    pub fn append_group(&self, group: &PreparedGroup) -> Result<Appended, AuditFailure> {
+        self.append_lines(group.is_empty(), |bytes, seq, head| group.write_lines(bytes, seq, head))
+    }
+
+    /// Under the lock, `write_lines` appends whole lines to the (empty)
+    /// buffer, chained after the `seq` and head it is given, which it
+    /// leaves at the last line's; the buffer is then written at once.
+    fn append_lines(
+        &self,
+        nothing: bool,
+        write_lines: impl FnOnce(&mut Vec<u8>, &mut u64, &mut Fingerprint),
+    ) -> Result<Appended, AuditFailure> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let State { file, tail, line } = &mut *state;
-        if entries.is_empty() {
+        if nothing {
             return Ok(Appended { seq: tail.seq, head: tail.head });
         }
         let name = display_name(&self.path);
         file.lock().map_err(|e| AuditFailure::io(&format!("{name}: locking"), &e))?;
-        let result = append_locked(file, tail, line, entries, &name, self.options);
+        let result = append_locked(file, tail, line, write_lines, &name, self.options);
         let unlocked = file.unlock();
         let appended = result?;
         unlocked.map_err(|e| AuditFailure::io(&format!("{name}: unlocking"), &e))?;
@@ -139,7 +167,7 @@ fn append_locked(
     file: &File,
     tail: &mut Tail,
     bytes: &mut Vec<u8>,
-    entries: &mut [Entry<'_>],
+    write_lines: impl FnOnce(&mut Vec<u8>, &mut u64, &mut Fingerprint),
     name: &str,
     options: AuditOptions,
 ) -> Result<Appended, AuditFailure> {
@@ -151,15 +179,7 @@ fn append_locked(
     }
     bytes.clear();
     let (mut seq, mut head) = (tail.seq, tail.head);
-    for entry in entries.iter_mut() {
-        seq += 1;
-        entry.seq = seq;
-        entry.prev = head.as_str().to_owned().into();
-        let start = bytes.len();
-        entry.write_line(bytes);
-        head = Fingerprint::of(&bytes[start..]);
-        bytes.push(b'\n');
-    }
+    write_lines(bytes, &mut seq, &mut head);
     // One write(2): O_APPEND puts it at the end; a short or failed write is
     // cut back off, so the log holds the entries whole or not at all.
     let written = (&*file).write(bytes);

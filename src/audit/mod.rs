@@ -14,10 +14,12 @@ mod clock;
 mod entry;
 mod failure;
 mod log;
+mod prepared;
 mod verify;
 
 pub use clock::{format_unix_millis, Clock};
 pub use entry::{Checked, Entry, EntryStatus, EntryToken, Fingerprint, ALLOW, DENY, ERROR, FINGERPRINT_LEN};
 pub use failure::{AuditFailure, AuditFailureKind};
 pub use log::{Appended, AuditLog, AuditOptions};
+pub use prepared::{Prepared, PreparedGroup};
 pub use verify::{parse_expected_head, verify_path, verify_reader, DecisionCounts, VerifySummary, MAX_ENTRY_BYTES};
