@@ -72,7 +72,10 @@ cp -r . "$work/lonely-copy"
 if (cd "$work/lonely-copy" && "$GO" build . 2> "$work/build.err"); then
   fail "go build succeeded in a copy without the checkout around it"
 fi
-grep -q "ctpolicy: ctpolicy.h not found.*build with -tags ctpolicy_pkgconfig" "$work/build.err" \
+# cgo compiles the package's C preambles in parallel, so whichever guard
+# fires first (the missing header, or the missing libctpolicy.a) is the one
+# reported; both must point to the pkg-config tag.
+grep -Eq "ctpolicy: (ctpolicy.h not found|target/release/libctpolicy.a is missing).*build with -tags ctpolicy_pkgconfig" "$work/build.err" \
   || fail "go build outside the checkout did not point to ctpolicy_pkgconfig: $(cat "$work/build.err")"
 
 # A module of someone else's, outside the repository, that runs
