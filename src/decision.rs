@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use crate::charge::{RuleSet, Verdict};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
-use crate::json;
+use crate::json::{self, Trusted};
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
@@ -331,14 +331,14 @@ impl Engine {
         // Room for a decision with a few findings: one allocation, no regrowth.
         out.reserve(1024);
         let view = DecisionView {
-            decision: verdict(parts.allowed),
-            required_scope: parts.required_scope,
+            decision: Trusted::new(verdict(parts.allowed)),
+            required_scope: Trusted::new(parts.required_scope.as_str()),
             violations: FindingsView { findings: findings.clone(), deny: true },
             warnings: FindingsView { findings, deny: false },
             token: parts.token,
             receipt: Receipt {
-                engine_version: ENGINE_VERSION,
-                policy_digest: self.policy.digest(),
+                engine_version: Trusted::new(ENGINE_VERSION),
+                policy_digest: Trusted::new(self.policy.digest()),
                 decision_id: parts.decision_id,
             },
         };
@@ -354,12 +354,14 @@ struct DecisionParts<'a> {
     decision_id: Option<&'a str>,
 }
 
-/// The decision object of rules.md section 6, keys in field order.
+/// The decision object of rules.md section 6, keys in field order. Text
+/// the library made itself is [`Trusted`] (written without the escape
+/// scan); caller text (messages, paths, the decision id) is escaped.
 #[derive(Serialize)]
 #[serde(bound(serialize = "FindingsView<F>: Serialize"))]
 struct DecisionView<'a, F> {
-    decision: &'static str,
-    required_scope: PaymentScope,
+    decision: Trusted<'static>,
+    required_scope: Trusted<'static>,
     violations: FindingsView<F>,
     warnings: FindingsView<F>,
     token: Option<TokenView<'a>>,
@@ -368,8 +370,8 @@ struct DecisionView<'a, F> {
 
 #[derive(Serialize)]
 struct Receipt<'a> {
-    engine_version: &'static str,
-    policy_digest: &'a str,
+    engine_version: Trusted<'static>,
+    policy_digest: Trusted<'a>,
     decision_id: Option<&'a str>,
 }
 
@@ -390,11 +392,11 @@ where
             self.findings.clone().filter(move |(_, severity, _)| (*severity == Severity::Deny) == deny).map(
                 |(rule, severity, hit)| FindingView {
                     id: rule.id,
-                    code: rule.code,
-                    severity,
+                    code: Trusted::new(rule.code),
+                    severity: Trusted::new(severity.as_str()),
                     message: &hit.message,
                     path: &hit.path,
-                    detail: hit.detail,
+                    detail: hit.detail.map(Trusted::new),
                 },
             ),
         )
@@ -405,12 +407,12 @@ where
 #[derive(Serialize)]
 struct FindingView<'h> {
     id: u16,
-    code: &'static str,
-    severity: Severity,
+    code: Trusted<'static>,
+    severity: Trusted<'static>,
     message: &'h str,
     path: &'h str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'static str>,
+    detail: Option<Trusted<'static>>,
 }
 
 /// `"sha256:"` and 64 hex digits.

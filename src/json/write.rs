@@ -11,10 +11,9 @@
 
 use std::io;
 
-use serde::ser::{Error as _, Serializer};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
-use serde_json::value::RawValue;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{JsonStr, Number, Value};
@@ -190,6 +189,63 @@ impl io::Write for WipingSink<'_> {
     }
 }
 
+/// The struct name under which serde_json's serializer takes a raw value
+/// (`serde_json::value::RawValue` serializes as a one-field struct of this
+/// name, and the serializer writes that field's string verbatim). A test
+/// below fails if a serde_json release ever changes it.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// The longest text [`Trusted`] copies onto the stack; longer text takes
+/// serde_json's escaping path (same bytes, only slower).
+const TRUSTED_MAX: usize = 126;
+
+/// Text the library made itself that needs no JSON escape: rule codes,
+/// severities, scope names, the verdict, the engine version, the policy
+/// digest, a token's fingerprint, form, environment and (validated)
+/// region. serde_json scans every byte of every string against its escape
+/// table (and the contract formatter scans again for DEL); this writes the
+/// quoted text through serde_json's raw-value channel instead, copied in
+/// one go as the hand writer once did. Never for text that came from a
+/// caller: that is what the scan is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Trusted<'a>(&'a str);
+
+impl<'a> Trusted<'a> {
+    /// `text` must hold no `"`, `\\`, control character or DEL (checked
+    /// in debug builds and by the tests of every caller's output).
+    #[inline]
+    pub fn new(text: &'a str) -> Self {
+        debug_assert!(needs_no_escape(text), "not a trusted string: {text:?}");
+        Trusted(text)
+    }
+}
+
+/// Whether `text` is written unchanged between quotes by the contract's
+/// escaping.
+pub fn needs_no_escape(text: &str) -> bool {
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7F)
+}
+
+impl Serialize for Trusted<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self.0.as_bytes();
+        if text.len() > TRUSTED_MAX {
+            return serializer.serialize_str(self.0);
+        }
+        let mut buffer = [0u8; TRUSTED_MAX + 2];
+        buffer[0] = b'"';
+        buffer[1..=text.len()].copy_from_slice(text);
+        buffer[text.len() + 1] = b'"';
+        // SAFETY: a whole `&str` between two ASCII quotes is UTF-8; checking
+        // it again is the work this type exists to skip.
+        let quoted = unsafe { std::str::from_utf8_unchecked(&buffer[..text.len() + 2]) };
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, quoted)?;
+        raw.end()
+    }
+}
+
 /// A parsed value writes back exactly: numbers as the literal they were
 /// read as (`1.50`, `-0`, `1E+2` stay so), strings with the contract's
 /// escapes, members in input order.
@@ -213,11 +269,14 @@ impl Serialize for JsonStr<'_> {
 }
 
 /// The literal as written: serde_json's raw-value channel carries it to
-/// the output untouched (the reader has checked it is a JSON number).
+/// the output untouched. The reader has checked it is a JSON number, so it
+/// is not parsed again (that took a tenth of `apply_event` on a record
+/// with numbers).
 impl Serialize for Number<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw: &RawValue = serde_json::from_str(self.literal()).map_err(S::Error::custom)?;
-        raw.serialize(serializer)
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, self.literal())?;
+        raw.end()
     }
 }
 
@@ -287,6 +346,28 @@ mod tests {
     fn the_secret_sink_grows_and_keeps_every_byte() {
         let long = "x".repeat(1000);
         assert_eq!(*to_secret_string(&long, 4), format!("\"{long}\""));
+    }
+
+    #[test]
+    fn trusted_text_is_written_as_serde_json_would_escape_it() {
+        let long = "A".repeat(TRUSTED_MAX + 1);
+        let fitting = "b".repeat(TRUSTED_MAX);
+        for text in ["", "ALLOW", "sha256:0123456789abcdef", "payment:customer_present", "é \u{2028}/", &long, &fitting]
+        {
+            assert_eq!(to_string(&Trusted::new(text)), to_string(text), "{text}");
+            assert_eq!(*to_secret_string(&Trusted::new(text), 2), to_string(text));
+            // serde_json's own value serializer reads the raw channel too.
+            assert_eq!(serde_json::to_value(Trusted::new(text)).unwrap(), serde_json::Value::from(text));
+        }
+        assert_eq!(to_string(&[Trusted::new("a"), Trusted::new("b")]), "[\"a\",\"b\"]");
+    }
+
+    #[test]
+    fn needs_no_escape_refuses_every_escaped_byte() {
+        for byte in 0u8..0x80 {
+            let text = (byte as char).to_string();
+            assert_eq!(needs_no_escape(&text), to_string(&text) == format!("\"{text}\""), "byte {byte:#x}");
+        }
     }
 
     #[test]
