@@ -85,7 +85,7 @@ fn main() {
     measure("lifecycle/apply_event_charged", &filter, || {
         black_box(ctpolicy::apply_event(Some(black_box(record)), black_box(event)).unwrap());
     });
-    let lines: String = std::iter::repeat(RENEWAL).take(100).map(|r| format!("{r}\n")).collect();
+    let lines: String = std::iter::repeat_n(RENEWAL, 100).map(|r| format!("{r}\n")).collect();
     measure("batch/check_batch (100 lines)", &filter, || {
         out.clear();
         black_box(engine.check_batch(black_box(lines.as_bytes()), &mut out));

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use crate::charge::{RuleSet, Verdict};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
-use crate::json::{self, Trusted};
+use crate::json::{self, Plain, Trusted};
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
@@ -339,7 +339,7 @@ impl Engine {
             receipt: Receipt {
                 engine_version: Trusted::new(ENGINE_VERSION),
                 policy_digest: Trusted::new(self.policy.digest()),
-                decision_id: parts.decision_id,
+                decision_id: parts.decision_id.map(Plain),
             },
         };
         json::write_into(out, &view);
@@ -356,7 +356,8 @@ struct DecisionParts<'a> {
 
 /// The decision object of rules.md section 6, keys in field order. Text
 /// the library made itself is [`Trusted`] (written without the escape
-/// scan); caller text (messages, paths, the decision id) is escaped.
+/// scan); other text (messages, paths, the decision id) is [`Plain`]
+/// (one fast scan, escaped by serde_json only when it needs it).
 #[derive(Serialize)]
 #[serde(bound(serialize = "FindingsView<F>: Serialize"))]
 struct DecisionView<'a, F> {
@@ -372,7 +373,7 @@ struct DecisionView<'a, F> {
 struct Receipt<'a> {
     engine_version: Trusted<'static>,
     policy_digest: Trusted<'a>,
-    decision_id: Option<&'a str>,
+    decision_id: Option<Plain<'a>>,
 }
 
 /// The findings of one severity class (`deny`: the violations; otherwise
@@ -394,8 +395,8 @@ where
                     id: rule.id,
                     code: Trusted::new(rule.code),
                     severity: Trusted::new(severity.as_str()),
-                    message: &hit.message,
-                    path: &hit.path,
+                    message: Plain(&hit.message),
+                    path: Plain(&hit.path),
                     detail: hit.detail.map(Trusted::new),
                 },
             ),
@@ -409,8 +410,8 @@ struct FindingView<'h> {
     id: u16,
     code: Trusted<'static>,
     severity: Trusted<'static>,
-    message: &'h str,
-    path: &'h str,
+    message: Plain<'h>,
+    path: Plain<'h>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<Trusted<'static>>,
 }

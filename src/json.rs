@@ -22,7 +22,7 @@ use zeroize::Zeroize;
 
 mod write;
 pub use write::{
-    to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Trusted,
+    to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Plain, Trusted,
 };
 
 /// Largest input the engine reads: 1 MiB (rules.md section 1).

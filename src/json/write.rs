@@ -221,29 +221,89 @@ impl<'a> Trusted<'a> {
 }
 
 /// Whether `text` is written unchanged between quotes by the contract's
-/// escaping.
+/// escaping: no byte below 0x20, no `"`, `\\` or DEL. Eight bytes at a time
+/// (the classic "has a byte less than n / equal to c" word tests, exact as
+/// yes/no answers).
+#[inline]
 pub fn needs_no_escape(text: &str) -> bool {
-    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7F)
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn has_zero(word: u64) -> bool {
+        word.wrapping_sub(ONES) & !word & HIGHS != 0
+    }
+    #[inline]
+    fn plain_byte(b: u8) -> bool {
+        b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7F
+    }
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+        if control
+            || has_zero(word ^ (ONES * u64::from(b'"')))
+            || has_zero(word ^ (ONES * u64::from(b'\\')))
+            || has_zero(word ^ (ONES * 0x7F))
+        {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| plain_byte(b))
 }
 
 impl Serialize for Trusted<'_> {
     #[inline]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = self.0.as_bytes();
-        if text.len() > TRUSTED_MAX {
-            return serializer.serialize_str(self.0);
+        write_quoted_raw(self.0, serializer, false)
+    }
+}
+
+/// Text from anywhere (a caller's string, a message, a JSON Pointer): one
+/// scan eight bytes at a time decides whether it needs any escape; if not,
+/// it goes the [`Trusted`] way, otherwise through serde_json's escaping.
+/// The stack copy is wiped afterwards (the text may be a token). Values
+/// only: serde_json takes no raw value as an object key.
+#[derive(Clone, Copy, Debug)]
+pub struct Plain<'a>(pub &'a str);
+
+impl Serialize for Plain<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if needs_no_escape(self.0) {
+            write_quoted_raw(self.0, serializer, true)
+        } else {
+            serializer.serialize_str(self.0)
         }
-        let mut buffer = [0u8; TRUSTED_MAX + 2];
-        buffer[0] = b'"';
-        buffer[1..=text.len()].copy_from_slice(text);
-        buffer[text.len() + 1] = b'"';
-        // SAFETY: a whole `&str` between two ASCII quotes is UTF-8; checking
-        // it again is the work this type exists to skip.
-        let quoted = unsafe { std::str::from_utf8_unchecked(&buffer[..text.len() + 2]) };
+    }
+}
+
+/// `"text"` through serde_json's raw-value channel (`text` needs no
+/// escape); text too long for the stack copy takes serde_json's escaping.
+/// With `wipe`, the stack copy is zeroized once written (the text may be
+/// a token).
+#[inline]
+fn write_quoted_raw<S: Serializer>(text: &str, serializer: S, wipe: bool) -> Result<S::Ok, S::Error> {
+    let bytes = text.as_bytes();
+    if bytes.len() > TRUSTED_MAX {
+        return serializer.serialize_str(text);
+    }
+    let mut buffer = [0u8; TRUSTED_MAX + 2];
+    let quoted = &mut buffer[..bytes.len() + 2];
+    quoted[0] = b'"';
+    quoted[1..=bytes.len()].copy_from_slice(bytes);
+    quoted[bytes.len() + 1] = b'"';
+    // SAFETY: a whole `&str` between two ASCII quotes is UTF-8; checking
+    // it again is the work this path exists to skip.
+    let written = (|| {
+        let quoted = unsafe { std::str::from_utf8_unchecked(quoted) };
         let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
         raw.serialize_field(RAW_VALUE_TOKEN, quoted)?;
         raw.end()
+    })();
+    if wipe {
+        buffer[..bytes.len() + 2].zeroize();
     }
+    written
 }
 
 /// A parsed value writes back exactly: numbers as the literal they were
@@ -255,7 +315,7 @@ impl Serialize for Value<'_> {
             Value::Null => serializer.serialize_unit(),
             Value::Bool(flag) => serializer.serialize_bool(*flag),
             Value::Number(number) => number.serialize(serializer),
-            Value::String(text) => text.serialize(serializer),
+            Value::String(text) => Plain(text.as_str()).serialize(serializer),
             Value::Array(items) => serializer.collect_seq(items.iter()),
             Value::Object(members) => serializer.collect_map(members.iter().map(|(key, value)| (key, value))),
         }
@@ -363,11 +423,21 @@ mod tests {
     }
 
     #[test]
-    fn needs_no_escape_refuses_every_escaped_byte() {
+    fn needs_no_escape_refuses_every_escaped_byte_at_every_offset() {
         for byte in 0u8..0x80 {
-            let text = (byte as char).to_string();
-            assert_eq!(needs_no_escape(&text), to_string(&text) == format!("\"{text}\""), "byte {byte:#x}");
+            let one = (byte as char).to_string();
+            let plain = to_string(&one) == format!("\"{one}\"");
+            for length in 1..20 {
+                for at in 0..length {
+                    let mut text = "é".repeat(length).chars().map(|_| 'a').collect::<Vec<char>>();
+                    text[at] = byte as char;
+                    let text: String = text.into_iter().collect();
+                    assert_eq!(needs_no_escape(&text), plain, "byte {byte:#x} at {at} of {length}");
+                    assert_eq!(to_string(&Plain(&text)), to_string(&text));
+                }
+            }
         }
+        assert!(needs_no_escape("é \u{2028}\u{1F600} non-ASCII text needs no escape"));
     }
 
     #[test]
