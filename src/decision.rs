@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use crate::charge::{RuleSet, Verdict};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
-use crate::json;
+use crate::json::{self, Plain, Trusted};
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
@@ -388,15 +388,15 @@ impl Engine {
         // Room for a decision with a few findings: one allocation, no regrowth.
         out.reserve(1024);
         let view = DecisionView {
-            decision: verdict(parts.allowed),
-            required_scope: parts.required_scope,
+            decision: Trusted::new(verdict(parts.allowed)),
+            required_scope: Trusted::new(parts.required_scope.as_str()),
             violations: FindingsView { findings: findings.clone(), deny: true },
             warnings: FindingsView { findings, deny: false },
             token: parts.token,
             receipt: Receipt {
-                engine_version: ENGINE_VERSION,
-                policy_digest: self.policy.digest(),
-                decision_id: parts.decision_id,
+                engine_version: Trusted::new(ENGINE_VERSION),
+                policy_digest: Trusted::new(self.policy.digest()),
+                decision_id: parts.decision_id.map(Plain),
             },
         };
         json::write_into(out, &view);
@@ -428,12 +428,15 @@ struct DecisionParts<'a> {
     decision_id: Option<&'a str>,
 }
 
-/// The decision object of rules.md section 6, keys in field order.
+/// The decision object of rules.md section 6, keys in field order. Text
+/// the library made itself is [`Trusted`] (written without the escape
+/// scan); other text (messages, paths, the decision id) is [`Plain`]
+/// (one fast scan, escaped by serde_json only when it needs it).
 #[derive(Serialize)]
 #[serde(bound(serialize = "FindingsView<F>: Serialize"))]
 struct DecisionView<'a, F> {
-    decision: &'static str,
-    required_scope: PaymentScope,
+    decision: Trusted<'static>,
+    required_scope: Trusted<'static>,
     violations: FindingsView<F>,
     warnings: FindingsView<F>,
     token: Option<TokenView<'a>>,
@@ -442,9 +445,9 @@ struct DecisionView<'a, F> {
 
 #[derive(Serialize)]
 struct Receipt<'a> {
-    engine_version: &'static str,
-    policy_digest: &'a str,
-    decision_id: Option<&'a str>,
+    engine_version: Trusted<'static>,
+    policy_digest: Trusted<'a>,
+    decision_id: Option<Plain<'a>>,
 }
 
 /// The findings of one severity class (`deny`: the violations; otherwise
@@ -464,11 +467,11 @@ where
             self.findings.clone().filter(move |(_, severity, _)| (*severity == Severity::Deny) == deny).map(
                 |(rule, severity, hit)| FindingView {
                     id: rule.id,
-                    code: rule.code,
-                    severity,
-                    message: &hit.message,
-                    path: &hit.path,
-                    detail: hit.detail,
+                    code: Trusted::new(rule.code),
+                    severity: Trusted::new(severity.as_str()),
+                    message: Plain(&hit.message),
+                    path: Plain(&hit.path),
+                    detail: hit.detail.map(Trusted::new),
                 },
             ),
         )
@@ -479,12 +482,12 @@ where
 #[derive(Serialize)]
 struct FindingView<'h> {
     id: u16,
-    code: &'static str,
-    severity: Severity,
-    message: &'h str,
-    path: &'h str,
+    code: Trusted<'static>,
+    severity: Trusted<'static>,
+    message: Plain<'h>,
+    path: Plain<'h>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'static str>,
+    detail: Option<Trusted<'static>>,
 }
 
 /// `"sha256:"` and 64 hex digits.

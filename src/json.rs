@@ -21,7 +21,9 @@ use bumpalo::Bump;
 use zeroize::Zeroize;
 
 mod write;
-pub use write::{to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter};
+pub use write::{
+    to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Plain, Trusted,
+};
 
 /// Largest input the engine reads: 1 MiB (rules.md section 1).
 pub const MAX_INPUT_BYTES: usize = 1_048_576;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Status};
-use crate::json::{self, member, JsonStr, Value};
+use crate::json::{self, member, JsonStr, Plain, Value};
 use crate::record::{self, payment_scope_of, string_array, PaymentScope, TokenState};
 use crate::timestamp;
 use crate::token::{classify, TokenError};
@@ -191,13 +191,13 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
     }
 
     let record = NewRecord {
-        customer_token: token,
+        customer_token: Plain(token),
         scopes: scopes_value.expect("checked above"),
-        state: "ACTIVE",
-        created_at: at,
-        customer_token_reference: reference,
-        customer_id: member(event, "customer_id").and_then(Value::as_str),
-        subscription_id: member(event, "subscription_id").and_then(Value::as_str),
+        state: Plain("ACTIVE"),
+        created_at: Plain(at),
+        customer_token_reference: reference.map(Plain),
+        customer_id: member(event, "customer_id").and_then(Value::as_str).map(Plain),
+        subscription_id: member(event, "subscription_id").and_then(Value::as_str).map(Plain),
     };
     let out = json::to_secret_string(&TransitionView { record: &record, changed: true }, 256 + token.len());
     Ok(Transition { json: out, changed: true })
@@ -248,16 +248,16 @@ struct TransitionView<'r, R> {
 /// when the event has no value for them.
 #[derive(Serialize)]
 struct NewRecord<'a> {
-    customer_token: &'a str,
+    customer_token: Plain<'a>,
     scopes: &'a Value<'a>,
-    state: &'static str,
-    created_at: &'a str,
+    state: Plain<'static>,
+    created_at: Plain<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    customer_token_reference: Option<&'a str>,
+    customer_token_reference: Option<Plain<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    customer_id: Option<&'a str>,
+    customer_id: Option<Plain<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    subscription_id: Option<&'a str>,
+    subscription_id: Option<Plain<'a>>,
 }
 
 /// A stored record with string updates applied, in the order of
@@ -272,13 +272,13 @@ impl Serialize for UpdatedRecord<'_, '_> {
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in self.fields {
             match self.updates.iter().find(|(name, _)| *name == key.as_str()) {
-                Some((_, new_value)) => map.serialize_entry(key, new_value)?,
+                Some((_, new_value)) => map.serialize_entry(key, &Plain(new_value))?,
                 None => map.serialize_entry(key, value)?,
             }
         }
         for (name, new_value) in self.updates {
             if !self.fields.iter().any(|(key, _)| key.as_str() == *name) {
-                map.serialize_entry(name, new_value)?;
+                map.serialize_entry(name, &Plain(new_value))?;
             }
         }
         map.end()

@@ -8,6 +8,8 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+use crate::json::Trusted;
+
 /// Longest header value Klarna accepts, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
 /// Longest token id, in characters (the id alphabet is ASCII).
@@ -143,7 +145,7 @@ pub enum TokenForm {
 /// Written as its name (`"network"`, `"identity"`).
 impl Serialize for TokenForm {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+        Trusted::new(self.as_str()).serialize(serializer)
     }
 }
 
@@ -166,7 +168,7 @@ pub enum TokenEnvironment {
 /// Written as its name (`"live"`, `"test"`).
 impl Serialize for TokenEnvironment {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+        Trusted::new(self.as_str()).serialize(serializer)
     }
 }
 
@@ -185,8 +187,10 @@ impl TokenEnvironment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     pub form: TokenForm,
+    #[serde(serialize_with = "trusted")]
     pub region: String,
     pub environment: Option<TokenEnvironment>,
+    #[serde(serialize_with = "trusted")]
     pub fingerprint: String,
 }
 
@@ -212,9 +216,18 @@ impl TokenInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TokenView<'a> {
     pub form: TokenForm,
+    #[serde(serialize_with = "trusted")]
     pub region: &'a str,
     pub environment: Option<TokenEnvironment>,
+    #[serde(serialize_with = "trusted")]
     pub fingerprint: &'a str,
+}
+
+/// A validated region (two lowercase letters, one to three digits) and a
+/// fingerprint (`sha256:` and hex) need no escaping: written as
+/// [`Trusted`] text.
+fn trusted<T: AsRef<str>, S: Serializer>(text: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    Trusted::new(text.as_ref()).serialize(serializer)
 }
 
 /// Why a value is not a customer token, in the order they are checked.

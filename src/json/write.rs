@@ -11,10 +11,9 @@
 
 use std::io;
 
-use serde::ser::{Error as _, Serializer};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
-use serde_json::value::RawValue;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{JsonStr, Number, Value};
@@ -190,6 +189,123 @@ impl io::Write for WipingSink<'_> {
     }
 }
 
+/// The struct name under which serde_json's serializer takes a raw value
+/// (`serde_json::value::RawValue` serializes as a one-field struct of this
+/// name, and the serializer writes that field's string verbatim). A test
+/// below fails if a serde_json release ever changes it.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// The longest text [`Trusted`] copies onto the stack; longer text takes
+/// serde_json's escaping path (same bytes, only slower).
+const TRUSTED_MAX: usize = 126;
+
+/// Text the library made itself that needs no JSON escape: rule codes,
+/// severities, scope names, the verdict, the engine version, the policy
+/// digest, a token's fingerprint, form, environment and (validated)
+/// region. serde_json scans every byte of every string against its escape
+/// table (and the contract formatter scans again for DEL); this writes the
+/// quoted text through serde_json's raw-value channel instead, copied in
+/// one go as the hand writer once did. Never for text that came from a
+/// caller: that is what the scan is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Trusted<'a>(&'a str);
+
+impl<'a> Trusted<'a> {
+    /// `text` must hold no `"`, `\\`, control character or DEL (checked
+    /// in debug builds and by the tests of every caller's output).
+    #[inline]
+    pub fn new(text: &'a str) -> Self {
+        debug_assert!(needs_no_escape(text), "not a trusted string: {text:?}");
+        Trusted(text)
+    }
+}
+
+/// Whether `text` is written unchanged between quotes by the contract's
+/// escaping: no byte below 0x20, no `"`, `\\` or DEL. Eight bytes at a time
+/// (the classic "has a byte less than n / equal to c" word tests, exact as
+/// yes/no answers).
+#[inline]
+pub fn needs_no_escape(text: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn has_zero(word: u64) -> bool {
+        word.wrapping_sub(ONES) & !word & HIGHS != 0
+    }
+    #[inline]
+    fn plain_byte(b: u8) -> bool {
+        b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7F
+    }
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+        if control
+            || has_zero(word ^ (ONES * u64::from(b'"')))
+            || has_zero(word ^ (ONES * u64::from(b'\\')))
+            || has_zero(word ^ (ONES * 0x7F))
+        {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| plain_byte(b))
+}
+
+impl Serialize for Trusted<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        write_quoted_raw(self.0, serializer, false)
+    }
+}
+
+/// Text from anywhere (a caller's string, a message, a JSON Pointer): one
+/// scan eight bytes at a time decides whether it needs any escape; if not,
+/// it goes the [`Trusted`] way, otherwise through serde_json's escaping.
+/// The stack copy is wiped afterwards (the text may be a token). Values
+/// only: serde_json takes no raw value as an object key.
+#[derive(Clone, Copy, Debug)]
+pub struct Plain<'a>(pub &'a str);
+
+impl Serialize for Plain<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if needs_no_escape(self.0) {
+            write_quoted_raw(self.0, serializer, true)
+        } else {
+            serializer.serialize_str(self.0)
+        }
+    }
+}
+
+/// `"text"` through serde_json's raw-value channel (`text` needs no
+/// escape); text too long for the stack copy takes serde_json's escaping.
+/// With `wipe`, the stack copy is zeroized once written (the text may be
+/// a token).
+#[inline]
+fn write_quoted_raw<S: Serializer>(text: &str, serializer: S, wipe: bool) -> Result<S::Ok, S::Error> {
+    let bytes = text.as_bytes();
+    if bytes.len() > TRUSTED_MAX {
+        return serializer.serialize_str(text);
+    }
+    let mut buffer = [0u8; TRUSTED_MAX + 2];
+    let quoted = &mut buffer[..bytes.len() + 2];
+    quoted[0] = b'"';
+    quoted[1..=bytes.len()].copy_from_slice(bytes);
+    quoted[bytes.len() + 1] = b'"';
+    // SAFETY: a whole `&str` between two ASCII quotes is UTF-8; checking
+    // it again is the work this path exists to skip.
+    let written = (|| {
+        let quoted = unsafe { std::str::from_utf8_unchecked(quoted) };
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, quoted)?;
+        raw.end()
+    })();
+    if wipe {
+        buffer[..bytes.len() + 2].zeroize();
+    }
+    written
+}
+
 /// A parsed value writes back exactly: numbers as the literal they were
 /// read as (`1.50`, `-0`, `1E+2` stay so), strings with the contract's
 /// escapes, members in input order.
@@ -199,7 +315,7 @@ impl Serialize for Value<'_> {
             Value::Null => serializer.serialize_unit(),
             Value::Bool(flag) => serializer.serialize_bool(*flag),
             Value::Number(number) => number.serialize(serializer),
-            Value::String(text) => text.serialize(serializer),
+            Value::String(text) => Plain(text.as_str()).serialize(serializer),
             Value::Array(items) => serializer.collect_seq(items.iter()),
             Value::Object(members) => serializer.collect_map(members.iter().map(|(key, value)| (key, value))),
         }
@@ -213,11 +329,14 @@ impl Serialize for JsonStr<'_> {
 }
 
 /// The literal as written: serde_json's raw-value channel carries it to
-/// the output untouched (the reader has checked it is a JSON number).
+/// the output untouched. The reader has checked it is a JSON number, so it
+/// is not parsed again (that took a tenth of `apply_event` on a record
+/// with numbers).
 impl Serialize for Number<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw: &RawValue = serde_json::from_str(self.literal()).map_err(S::Error::custom)?;
-        raw.serialize(serializer)
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, self.literal())?;
+        raw.end()
     }
 }
 
@@ -287,6 +406,38 @@ mod tests {
     fn the_secret_sink_grows_and_keeps_every_byte() {
         let long = "x".repeat(1000);
         assert_eq!(*to_secret_string(&long, 4), format!("\"{long}\""));
+    }
+
+    #[test]
+    fn trusted_text_is_written_as_serde_json_would_escape_it() {
+        let long = "A".repeat(TRUSTED_MAX + 1);
+        let fitting = "b".repeat(TRUSTED_MAX);
+        for text in ["", "ALLOW", "sha256:0123456789abcdef", "payment:customer_present", "é \u{2028}/", &long, &fitting]
+        {
+            assert_eq!(to_string(&Trusted::new(text)), to_string(text), "{text}");
+            assert_eq!(*to_secret_string(&Trusted::new(text), 2), to_string(text));
+            // serde_json's own value serializer reads the raw channel too.
+            assert_eq!(serde_json::to_value(Trusted::new(text)).unwrap(), serde_json::Value::from(text));
+        }
+        assert_eq!(to_string(&[Trusted::new("a"), Trusted::new("b")]), "[\"a\",\"b\"]");
+    }
+
+    #[test]
+    fn needs_no_escape_refuses_every_escaped_byte_at_every_offset() {
+        for byte in 0u8..0x80 {
+            let one = (byte as char).to_string();
+            let plain = to_string(&one) == format!("\"{one}\"");
+            for length in 1..20 {
+                for at in 0..length {
+                    let mut text = "é".repeat(length).chars().map(|_| 'a').collect::<Vec<char>>();
+                    text[at] = byte as char;
+                    let text: String = text.into_iter().collect();
+                    assert_eq!(needs_no_escape(&text), plain, "byte {byte:#x} at {at} of {length}");
+                    assert_eq!(to_string(&Plain(&text)), to_string(&text));
+                }
+            }
+        }
+        assert!(needs_no_escape("é \u{2028}\u{1F600} non-ASCII text needs no escape"));
     }
 
     #[test]
