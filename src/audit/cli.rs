@@ -119,7 +119,7 @@ impl<'e> AuditedCheckRun<'e> {
                 }
                 Prepared::Invalid(error) => {
                     self.summary.count_error(error);
-                    eprintln!("ctpolicy: {name}:{line_number}: {error}");
+                    crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
                 }
             }
         }
