@@ -8,13 +8,16 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use ctpolicy::audit::{verify_path, AuditFailureKind, AuditLog, AuditOptions, Checked, Clock, Fingerprint};
 use ctpolicy::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+mod support;
+use support::run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ctpolicy");
 const VECTORS: &str = "tests/vectors/audit.json";
@@ -248,25 +251,6 @@ fn entries_follow_h3_read_independently_and_match_the_vectors() {
     assert!(committed == rendered, "tests/vectors/audit.json is stale: regenerate it (see its description)");
     let summary = verify_path(&path, Fingerprint::parse(vectors["head"].as_str().unwrap()).as_ref()).unwrap();
     assert_eq!(summary.entries, lines.len() as u64);
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the ctpolicy binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
 }
 
 #[test]

@@ -7,15 +7,17 @@
 //! token's id and for every 8-character piece of it, and the replacement
 //! must stand where the token stood.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::ptr;
 
 use sha2::{Digest, Sha256};
 
 use ctpolicy::ffi::*;
 use ctpolicy::Engine;
+
+mod support;
+use support::run;
 
 /// The token every door is tried with, and a second one equal to it but
 /// for the case of its id (rule 703 needs two such header names).
@@ -344,26 +346,6 @@ fn the_audit_entry_carries_the_redacted_decision_id() {
 }
 
 // ---------------------------------------------------------- command line
-
-const BIN: &str = env!("CARGO_BIN_EXE_ctpolicy");
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the ctpolicy binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
 
 fn both(output: &Output) -> String {
     format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
