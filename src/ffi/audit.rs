@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::{ctp_buf, ctp_engine, deliver, guard, input, into_buf, invalid_argument, null_with_length};
+use super::{ctp_buf, ctp_engine, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 use crate::audit::{
     parse_expected_head, verify_path, AuditFailure, AuditLog, AuditOptions, Checked, Clock, Fingerprint,
@@ -270,9 +270,5 @@ pub unsafe extern "C" fn ctp_audit_close(log: *mut ctp_audit_log, error_json: *m
 /// no-op. No other thread may be using the handle.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_free(log: *mut ctp_audit_log) {
-    guard((), || {
-        if !log.is_null() {
-            drop(Box::from_raw(log));
-        }
-    })
+    guard((), || free_handle(log))
 }

@@ -121,6 +121,15 @@ pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     .unwrap_or(on_panic)
 }
 
+/// Releases a handle this library made with `Box::into_raw`; `NULL` is a
+/// no-op. The one body of every `ctp_*_free` of an opaque handle (the
+/// handle's own `Drop` wipes what it holds).
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    if !handle.is_null() {
+        drop(Box::from_raw(handle));
+    }
+}
+
 /// Borrows a caller's `(pointer, length)` input for the call's duration.
 unsafe fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], ()> {
     match (ptr.is_null(), len) {
@@ -202,11 +211,7 @@ pub unsafe extern "C" fn ctp_engine_new(
 /// another thread, and must not be used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_engine_free(engine: *mut ctp_engine) {
-    guard((), || {
-        if !engine.is_null() {
-            drop(Box::from_raw(engine));
-        }
-    })
+    guard((), || free_handle(engine))
 }
 
 /// The pre-flight check: is this `authorizePayment` request safe to send?

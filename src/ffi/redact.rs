@@ -8,7 +8,7 @@
 
 use std::ptr;
 
-use super::{ctp_buf, guard, input, CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use super::{ctp_buf, free_handle, guard, input, CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 use crate::redact::{self, Redactor};
 
 /// A streaming redactor: one stream (a log file, a pipe) in pieces cut
@@ -155,11 +155,7 @@ pub unsafe extern "C" fn ctp_redactor_count(redactor: *const ctp_redactor, count
 /// `ctp_redactor_finish` first to have them). `NULL` is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_redactor_free(redactor: *mut ctp_redactor) {
-    guard((), || {
-        if !redactor.is_null() {
-            drop(Box::from_raw(redactor));
-        }
-    })
+    guard((), || free_handle(redactor))
 }
 
 /// The leak scan of a text: one JSON object a line (each ending in `\n`),

@@ -1,7 +1,7 @@
 //! The vault lint through the C ABI (vault.md): a handle fed one stored
 //! record at a time, findings out as JSON Lines.
 
-use super::{ctp_buf, deliver, guard, input, into_buf, invalid_argument, null_with_length};
+use super::{ctp_buf, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 use crate::error::{Error, Status};
 use crate::vault::{VaultLint, VaultOptions};
@@ -122,11 +122,7 @@ pub unsafe extern "C" fn ctp_vault_feed(
 /// Releases a vault lint. `NULL` is a no-op. It must not be used after.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_vault_free(vault: *mut ctp_vault) {
-    guard((), || {
-        if !vault.is_null() {
-            drop(Box::from_raw(vault));
-        }
-    })
+    guard((), || free_handle(vault))
 }
 
 #[cfg(test)]
