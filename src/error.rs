@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::json::de::DeError;
 use crate::json::{self, JsonError, JsonFault};
 use crate::redact::redact_string;
 
@@ -153,6 +154,20 @@ impl Error {
         let code = (error.fault != JsonFault::InvalidUtf8).then(|| error.fault.code());
         let message = redact_string(format!("{input}: {}", error.message));
         Error { status, code, detail: None, message, path: Some(redact_string(error.pointer)) }
+    }
+
+    /// A value of an input that does not fit its type (read through
+    /// [`json::de`]): `noun` names the input in the message ("request",
+    /// "policy"), which reads "policy /max_attempts/per_1h is not a known
+    /// field (known: per_24h, per_30d)".
+    pub fn from_de(error: DeError, status: Status, noun: &str) -> Self {
+        let pointer = error.pointer();
+        let message = if pointer.is_empty() {
+            format!("the {noun} {}", error.predicate())
+        } else {
+            format!("{noun} {pointer} {}", error.predicate())
+        };
+        Error::new(status, Some(error.code()), message).at(pointer)
     }
 
     /// `{"error": {"status": …, "code": …, "detail": …, "message": …, "path": …}}`,

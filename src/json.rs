@@ -20,6 +20,7 @@ use std::mem::MaybeUninit;
 use bumpalo::Bump;
 use zeroize::Zeroize;
 
+pub mod de;
 mod write;
 pub use write::{
     to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Plain, Trusted,

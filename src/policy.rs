@@ -1,11 +1,16 @@
 //! The partner's policy (rules.md section 5), loaded strictly: a typo in a
 //! payments policy must fail loudly, never silently weaken it.
 
+use std::fmt;
+
+use serde::de::{Error as _, MapAccess, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Status};
+use crate::json::de::{self, Nulls};
 use crate::json::{self, Value};
-use crate::record::PaymentScope;
+use crate::record::{PaymentScope, SCOPE_CUSTOMER_NOT_PRESENT, SCOPE_CUSTOMER_PRESENT};
 use crate::rules::{self, Severity, RULES};
 use crate::token::{is_region, sha256_label};
 
@@ -38,35 +43,194 @@ impl Default for Policy {
     }
 }
 
-fn invalid(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::new(Status::InvalidPolicy, Some(code), message).at(path)
+/// The policy document as rules.md section 5 describes it, read by the
+/// strict reader's serde format with `null` refused: a typo, a wrong type
+/// or a `null` fails loudly, at its JSON Pointer, and the first fault in
+/// document order is the one reported.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyDocument {
+    /// Checked (the integer 1), nothing to keep.
+    #[serde(rename = "version")]
+    _version: Option<Version>,
+    allowed_regions: Option<Vec<Region>>,
+    allowed_currencies: Option<Vec<Currency>>,
+    max_amount: Option<MaxAmount>,
+    min_charge_interval_seconds: Option<PositiveInteger>,
+    max_attempts: Option<MaxAttemptsDocument>,
+    require_token_reference: Option<bool>,
+    severity: Option<Severities>,
 }
 
-fn wrong_type(path: &str, expected: &str, found: &Value<'_>) -> Error {
-    invalid("WRONG_TYPE", path, format!("policy {path} must be {expected}, found {}", found.type_name()))
-}
+/// `version`: the integer 1.
+struct Version;
 
-fn positive_integer(value: &Value<'_>, path: &str) -> Result<i64, Error> {
-    match value.as_integer() {
-        Some(n) if n > 0 => Ok(n),
-        Some(_) => Err(invalid("INVALID_VALUE", path, format!("policy {path} must be a positive integer"))),
-        None => Err(wrong_type(path, "a positive integer", value)),
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match i64::deserialize(deserializer)? {
+            1 => Ok(Version),
+            other => Err(D::Error::invalid_value(Unexpected::Signed(other), &"the integer 1")),
+        }
     }
 }
 
-fn object<'v, 'a>(value: &'v Value<'a>, path: &str) -> Result<&'v [(json::JsonStr<'a>, Value<'a>)], Error> {
-    value.as_object().ok_or_else(|| wrong_type(path, "an object", value))
+/// An integer above zero (caps, intervals).
+struct PositiveInteger(i64);
+
+impl<'de> Deserialize<'de> for PositiveInteger {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match i64::deserialize(deserializer)? {
+            n if n > 0 => Ok(PositiveInteger(n)),
+            other => Err(D::Error::invalid_value(Unexpected::Signed(other), &"a positive integer")),
+        }
+    }
 }
 
-fn array<'v, 'a>(value: &'v Value<'a>, path: &str) -> Result<&'v [Value<'a>], Error> {
-    value.as_array().ok_or_else(|| wrong_type(path, "an array", value))
+/// A region as in rules.md section 2 (`eu1`).
+struct Region(String);
+
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        if !is_region(text) {
+            return Err(D::Error::invalid_value(
+                Unexpected::Other("text"),
+                &"a region: two lowercase letters and one to three digits, like eu1",
+            ));
+        }
+        Ok(Region(text.to_owned()))
+    }
 }
 
-fn currency_code(text: &str, path: &str) -> Result<[u8; 3], Error> {
-    let bytes: Option<[u8; 3]> = text.as_bytes().try_into().ok();
-    match bytes {
-        Some(code) if code.iter().all(u8::is_ascii_uppercase) => Ok(code),
-        _ => Err(invalid("INVALID_VALUE", path, format!("policy {path} must be three uppercase ASCII letters"))),
+/// An ISO 4217 code: three uppercase ASCII letters (a list item or a key).
+struct Currency([u8; 3]);
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        match <[u8; 3]>::try_from(text.as_bytes()) {
+            Ok(code) if code.iter().all(u8::is_ascii_uppercase) => Ok(Currency(code)),
+            _ => Err(D::Error::invalid_value(Unexpected::Other("text"), &"three uppercase ASCII letters")),
+        }
+    }
+}
+
+/// `max_amount`: payment scope → currency → cap.
+struct MaxAmount([Vec<([u8; 3], i64)>; 2]);
+
+impl<'de> Deserialize<'de> for MaxAmount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScopeMap;
+
+        impl<'de> Visitor<'de> for ScopeMap {
+            type Value = MaxAmount;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of payment scopes to caps by currency")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaxAmount, A::Error> {
+                let mut caps = [Vec::new(), Vec::new()];
+                while let Some(ScopeKey(scope)) = map.next_key()? {
+                    let CurrencyCaps(by_currency) = map.next_value()?;
+                    caps[scope_index(scope)].extend(by_currency);
+                }
+                Ok(MaxAmount(caps))
+            }
+        }
+
+        deserializer.deserialize_map(ScopeMap)
+    }
+}
+
+/// A key of `max_amount`: one of the two payment scopes.
+struct ScopeKey(PaymentScope);
+
+impl<'de> Deserialize<'de> for ScopeKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        PaymentScope::parse(text)
+            .map(ScopeKey)
+            .ok_or_else(|| D::Error::unknown_field(text, &[SCOPE_CUSTOMER_PRESENT, SCOPE_CUSTOMER_NOT_PRESENT]))
+    }
+}
+
+/// The caps of one scope: currency → positive integer.
+struct CurrencyCaps(Vec<([u8; 3], i64)>);
+
+impl<'de> Deserialize<'de> for CurrencyCaps {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CapMap;
+
+        impl<'de> Visitor<'de> for CapMap {
+            type Value = CurrencyCaps;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of currencies to caps")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CurrencyCaps, A::Error> {
+                let mut caps = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(Currency(code)) = map.next_key()? {
+                    let PositiveInteger(cap) = map.next_value()?;
+                    caps.push((code, cap));
+                }
+                Ok(CurrencyCaps(caps))
+            }
+        }
+
+        deserializer.deserialize_map(CapMap)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaxAttemptsDocument {
+    per_24h: Option<PositiveInteger>,
+    per_30d: Option<PositiveInteger>,
+}
+
+/// `severity`: rule code → deny, warn or off, for adjustable rules only.
+struct Severities(Vec<(usize, Severity)>);
+
+impl<'de> Deserialize<'de> for Severities {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SeverityMap;
+
+        impl<'de> Visitor<'de> for SeverityMap {
+            type Value = Severities;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of rule codes to deny, warn or off")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Severities, A::Error> {
+                let mut severities = Vec::new();
+                while let Some(AdjustableRule(index)) = map.next_key()? {
+                    severities.push((index, map.next_value()?));
+                }
+                Ok(Severities(severities))
+            }
+        }
+
+        deserializer.deserialize_map(SeverityMap)
+    }
+}
+
+/// A key of `severity`: the code of a rule whose severity may change.
+struct AdjustableRule(usize);
+
+impl<'de> Deserialize<'de> for AdjustableRule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <&'de str>::deserialize(deserializer)?;
+        let rule = rules::by_code(code).ok_or_else(|| de::coded("UNKNOWN_RULE", "the code of a rule that exists"))?;
+        if !rule.adjustable {
+            return Err(de::coded(
+                "RULE_NOT_ADJUSTABLE",
+                "the code of an adjustable rule: the warn rules (205, 402, 701) and the 8xx rules",
+            ));
+        }
+        Ok(AdjustableRule(rules::index_of(rule)))
     }
 }
 
@@ -82,136 +246,25 @@ impl Policy {
     }
 
     fn from_value(root: &Value<'_>) -> Result<Policy, Error> {
-        let members = object(root, "").map_err(|_| invalid("WRONG_TYPE", "", "the policy must be a JSON object"))?;
-        let mut policy = Policy {
-            allowed_regions: None,
-            allowed_currencies: None,
-            max_amount: [Vec::new(), Vec::new()],
-            min_charge_interval_seconds: None,
-            max_attempts: None,
-            require_token_reference: false,
-            severities: RULES.iter().map(|rule| rule.default_severity).collect(),
-            digest: String::new(),
-        };
-        for (key, value) in members {
-            let key = key.as_str();
-            let path = json::pointer(&[key]);
-            if value.is_null() {
-                return Err(invalid(
-                    "WRONG_TYPE",
-                    path,
-                    format!("policy {key} must not be null; leave it out instead"),
-                ));
-            }
-            match key {
-                "version" => match value.as_integer() {
-                    Some(1) => {}
-                    Some(_) => return Err(invalid("INVALID_VALUE", path, "policy version must be the integer 1")),
-                    None => return Err(wrong_type(&path, "the integer 1", value)),
-                },
-                "allowed_regions" => {
-                    let mut regions = Vec::new();
-                    for (i, item) in array(value, &path)?.iter().enumerate() {
-                        let item_path = format!("{path}/{i}");
-                        let region = item.as_str().ok_or_else(|| wrong_type(&item_path, "a string", item))?;
-                        if !is_region(region) {
-                            return Err(invalid(
-                                "INVALID_VALUE",
-                                item_path,
-                                "a region is two lowercase letters and one to three digits, like eu1",
-                            ));
-                        }
-                        regions.push(region.to_owned());
-                    }
-                    policy.allowed_regions = Some(regions);
-                }
-                "allowed_currencies" => {
-                    let mut currencies = Vec::new();
-                    for (i, item) in array(value, &path)?.iter().enumerate() {
-                        let item_path = format!("{path}/{i}");
-                        let text = item.as_str().ok_or_else(|| wrong_type(&item_path, "a string", item))?;
-                        currencies.push(currency_code(text, &item_path)?);
-                    }
-                    policy.allowed_currencies = Some(currencies);
-                }
-                "max_amount" => {
-                    for (scope_key, caps) in object(value, &path)? {
-                        let scope_path = json::pointer(&[key, scope_key.as_str()]);
-                        let scope = PaymentScope::parse(scope_key.as_str()).ok_or_else(|| {
-                            invalid(
-                                "UNKNOWN_FIELD",
-                                &scope_path,
-                                "max_amount keys are payment:customer_present and payment:customer_not_present",
-                            )
-                        })?;
-                        for (currency, cap) in object(caps, &scope_path)? {
-                            let cap_path = json::pointer(&[key, scope_key.as_str(), currency.as_str()]);
-                            let code = currency_code(currency.as_str(), &cap_path)?;
-                            let cap = positive_integer(cap, &cap_path)?;
-                            policy.max_amount[scope_index(scope)].push((code, cap));
-                        }
-                    }
-                }
-                "min_charge_interval_seconds" => {
-                    policy.min_charge_interval_seconds = Some(positive_integer(value, &path)?);
-                }
-                "max_attempts" => {
-                    let mut limits = MaxAttempts { per_24h: None, per_30d: None };
-                    for (window, cap) in object(value, &path)? {
-                        let cap_path = json::pointer(&[key, window.as_str()]);
-                        let slot = match window.as_str() {
-                            "per_24h" => &mut limits.per_24h,
-                            "per_30d" => &mut limits.per_30d,
-                            _ => {
-                                return Err(invalid(
-                                    "UNKNOWN_FIELD",
-                                    cap_path,
-                                    "max_attempts allows per_24h and per_30d",
-                                ))
-                            }
-                        };
-                        if cap.is_null() {
-                            return Err(invalid("WRONG_TYPE", cap_path, "max_attempts values must not be null"));
-                        }
-                        *slot = Some(positive_integer(cap, &cap_path)?);
-                    }
-                    policy.max_attempts = Some(limits);
-                }
-                "require_token_reference" => match value {
-                    Value::Bool(flag) => policy.require_token_reference = *flag,
-                    other => return Err(wrong_type(&path, "a boolean", other)),
-                },
-                "severity" => {
-                    for (code, severity) in object(value, &path)? {
-                        let code_path = json::pointer(&[key, code.as_str()]);
-                        let rule = rules::by_code(code.as_str()).ok_or_else(|| {
-                            invalid("UNKNOWN_RULE", &code_path, "severity names a rule code that does not exist")
-                        })?;
-                        if !rule.adjustable {
-                            return Err(invalid(
-                                "RULE_NOT_ADJUSTABLE",
-                                &code_path,
-                                "only the warn rules (205, 402, 701) and the 8xx rules may be adjusted",
-                            ));
-                        }
-                        let text = severity.as_str().ok_or_else(|| wrong_type(&code_path, "a string", severity))?;
-                        let severity = Severity::parse(text)
-                            .ok_or_else(|| invalid("INVALID_VALUE", &code_path, "a severity is deny, warn or off"))?;
-                        policy.severities[rules::index_of(rule)] = severity;
-                    }
-                }
-                _ => {
-                    return Err(invalid(
-                        "UNKNOWN_FIELD",
-                        path,
-                        format!("unknown policy field {key:?} (a typo would silently weaken the policy)"),
-                    ))
-                }
-            }
+        let document: PolicyDocument =
+            de::from_value(root, Nulls::Refused).map_err(|e| Error::from_de(e, Status::InvalidPolicy, "policy"))?;
+        let mut severities: Vec<Severity> = RULES.iter().map(|rule| rule.default_severity).collect();
+        for (index, severity) in document.severity.map(|s| s.0).unwrap_or_default() {
+            severities[index] = severity;
         }
         let canonical = json::to_string(&json::Canonical(root));
-        policy.digest = sha256_label(&Sha256::digest(canonical.as_bytes()));
-        Ok(policy)
+        Ok(Policy {
+            allowed_regions: document.allowed_regions.map(|regions| regions.into_iter().map(|r| r.0).collect()),
+            allowed_currencies: document.allowed_currencies.map(|codes| codes.into_iter().map(|c| c.0).collect()),
+            max_amount: document.max_amount.map_or_else(|| [Vec::new(), Vec::new()], |caps| caps.0),
+            min_charge_interval_seconds: document.min_charge_interval_seconds.map(|n| n.0),
+            max_attempts: document
+                .max_attempts
+                .map(|caps| MaxAttempts { per_24h: caps.per_24h.map(|n| n.0), per_30d: caps.per_30d.map(|n| n.0) }),
+            require_token_reference: document.require_token_reference.unwrap_or(false),
+            severities,
+            digest: sha256_label(&Sha256::digest(canonical.as_bytes())),
+        })
     }
 
     /// `"sha256:" +` hex of the canonical JSON of the policy as loaded.

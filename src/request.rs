@@ -2,8 +2,13 @@
 //! strictly, into typed parts. Rules never see raw JSON text.
 
 use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{MapAccess, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
+use crate::json::de::{self, Nulls, Object};
 use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
@@ -22,17 +27,28 @@ pub struct Header<'v> {
     pub value: &'v str,
 }
 
-/// Counts of earlier authorization attempts, supplied by the host.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counts of earlier authorization attempts, supplied by the host: each
+/// optional, a non-negative integer, and no other keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Counters {
+    #[serde(default, deserialize_with = "attempt_count")]
     pub attempts_24h: Option<i64>,
+    #[serde(default, deserialize_with = "attempt_count")]
     pub attempts_30d: Option<i64>,
+}
+
+fn attempt_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    match i64::deserialize(deserializer)? {
+        count if count >= 0 => Ok(Some(count)),
+        count => Err(serde::de::Error::invalid_value(Unexpected::Signed(count), &"a non-negative integer")),
+    }
 }
 
 /// A request that passed the envelope checks.
 pub struct Request<'v> {
     pub customer_present: bool,
-    pub headers: &'v [Header<'v>],
+    pub headers: Vec<Header<'v>>,
     /// The whole body: rules read the parts they check.
     pub body: &'v Value<'v>,
     /// The stored record object, when one was sent.
@@ -65,85 +81,95 @@ pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Er
     json::parse(input, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
 }
 
-fn wrong_type(path: &str, expected: &str, found: &Value<'_>) -> Error {
-    Error::invalid_request(
-        "WRONG_TYPE",
-        path,
-        format!("{} must be {expected}, found {}", describe(path), found.type_name()),
-    )
-}
-
-fn describe(path: &str) -> String {
-    if path.is_empty() {
-        "the request".to_owned()
-    } else {
-        path.to_owned()
-    }
+/// The envelope as the contract describes it (rules.md section 1), read
+/// by the strict reader's serde format: a `null` member is absent, an
+/// unknown one is refused, and the first fault in document order is the
+/// one reported (then a missing `customer_present`, then a missing `body`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'v> {
+    customer_present: bool,
+    #[serde(default, borrow)]
+    headers: Headers<'v>,
+    #[serde(borrow)]
+    body: Object<'v>,
+    #[serde(borrow)]
+    token_record: Option<Object<'v>>,
+    #[serde(borrow)]
+    now: Option<Now<'v>>,
+    #[serde(default)]
+    counters: Counters,
+    #[serde(borrow)]
+    decision_id: Option<DecisionId<'v>>,
 }
 
 /// Checks the envelope of a parsed request and yields its typed parts.
-/// Its header list is kept in `arena`.
 pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'v>, Error> {
-    let members = root.as_object().ok_or_else(|| wrong_type("", "a JSON object", root))?;
-    let mut customer_present = None;
-    let mut headers: &[Header<'v>] = &[];
-    let mut body = None;
-    let mut token_record = None;
-    let mut now = None;
-    let mut counters = Counters::default();
-    let mut decision_id = None;
+    let envelope: Envelope<'v> =
+        de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
+    Ok(Request {
+        customer_present: envelope.customer_present,
+        headers: envelope.headers.0,
+        body: envelope.body.0,
+        token_record: envelope.token_record.map(|record| record.members()),
+        now: envelope.now.map(|now| now.0),
+        counters: envelope.counters,
+        decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
+    })
+}
 
-    for (key, value) in members {
-        let key = key.as_str();
-        if value.is_null() && is_envelope_field(key) {
-            continue; // absent
-        }
-        match key {
-            "customer_present" => match value {
-                Value::Bool(flag) => customer_present = Some(*flag),
-                other => return Err(wrong_type("/customer_present", "a boolean", other)),
-            },
-            "headers" => headers = parse_headers(value, arena)?,
-            "body" => match value {
-                Value::Object(_) => body = Some(value),
-                other => return Err(wrong_type("/body", "an object", other)),
-            },
-            "token_record" => match value {
-                Value::Object(fields) => token_record = Some(*fields),
-                other => return Err(wrong_type("/token_record", "an object", other)),
-            },
-            "now" => {
-                let text = value.as_str().ok_or_else(|| wrong_type("/now", "an RFC 3339 string", value))?;
-                now = Some(timestamp::parse(text).ok_or_else(|| {
-                    Error::invalid_request("INVALID_VALUE", "/now", "now is not an RFC 3339 timestamp")
-                })?);
+/// The headers to be sent, in document order; a `null` value is "not
+/// sent" and dropped.
+#[derive(Default)]
+struct Headers<'v>(Vec<Header<'v>>);
+
+impl<'de: 'v, 'v> Deserialize<'de> for Headers<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderMap;
+
+        impl<'de> Visitor<'de> for HeaderMap {
+            type Value = Headers<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of header names to string values")
             }
-            "counters" => counters = parse_counters(value)?,
-            "decision_id" => {
-                let text = value.as_str().ok_or_else(|| wrong_type("/decision_id", "a string", value))?;
-                if text.chars().count() > MAX_DECISION_ID_CHARS {
-                    return Err(Error::invalid_request(
-                        "INVALID_VALUE",
-                        "/decision_id",
-                        "decision_id is longer than 255 characters",
-                    ));
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Headers<'de>, A::Error> {
+                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(name) = map.next_key::<&'de str>()? {
+                    headers.push(Header { name, value: map.next_value()? });
                 }
-                decision_id = Some(redacted_in(arena, text));
-            }
-            unknown => {
-                return Err(Error::invalid_request(
-                    "UNKNOWN_FIELD",
-                    json::pointer(&[unknown]),
-                    "unknown top-level field (allowed: customer_present, headers, body, token_record, now, counters, decision_id)",
-                ))
+                Ok(Headers(headers))
             }
         }
+
+        Ok(deserializer.deserialize_map(HeaderMap)?)
     }
-    let customer_present = customer_present.ok_or_else(|| {
-        Error::invalid_request("MISSING_FIELD", "/customer_present", "customer_present is required (true or false)")
-    })?;
-    let body = body.ok_or_else(|| Error::invalid_request("MISSING_FIELD", "/body", "body is required"))?;
-    Ok(Request { customer_present, headers, body, token_record, now, counters, decision_id })
+}
+
+/// `now`: an RFC 3339 timestamp.
+struct Now<'v>(Instant<'v>);
+
+impl<'de: 'v, 'v> Deserialize<'de> for Now<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        let instant = timestamp::parse(text)
+            .ok_or_else(|| serde::de::Error::invalid_value(Unexpected::Other("text"), &"an RFC 3339 timestamp"))?;
+        Ok(Now(instant))
+    }
+}
+
+/// `decision_id`: at most 255 characters.
+struct DecisionId<'v>(&'v str);
+
+impl<'de: 'v, 'v> Deserialize<'de> for DecisionId<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        if text.chars().count() > MAX_DECISION_ID_CHARS {
+            return Err(serde::de::Error::invalid_value(Unexpected::Other("text"), &"at most 255 characters long"));
+        }
+        Ok(DecisionId(text))
+    }
 }
 
 /// `text` with every token occurrence replaced (hygiene.md H4), kept in
@@ -159,60 +185,6 @@ fn redacted_in<'v>(arena: &'v Arena, text: &'v str) -> &'v str {
             std::str::from_utf8(bytes.into_bump_slice()).expect("a redacted str stays UTF-8")
         }
     }
-}
-
-fn is_envelope_field(key: &str) -> bool {
-    matches!(key, "customer_present" | "headers" | "body" | "token_record" | "now" | "counters" | "decision_id")
-}
-
-fn parse_headers<'v>(value: &'v Value<'v>, arena: &'v Arena) -> Result<&'v [Header<'v>], Error> {
-    let members = value.as_object().ok_or_else(|| wrong_type("/headers", "an object", value))?;
-    let mut headers = arena.vec_with_capacity(members.len());
-    for (name, value) in members {
-        match value {
-            Value::Null => {} // not sent
-            Value::String(text) => headers.push(Header { name: name.as_str(), value: text.as_str() }),
-            other => {
-                let path = json::pointer(&["headers", name.as_str()]);
-                return Err(Error::invalid_request(
-                    "WRONG_TYPE",
-                    path,
-                    format!("a header value must be a string, found {}", other.type_name()),
-                ));
-            }
-        }
-    }
-    Ok(headers.into_bump_slice())
-}
-
-fn parse_counters(value: &Value<'_>) -> Result<Counters, Error> {
-    let members = value.as_object().ok_or_else(|| wrong_type("/counters", "an object", value))?;
-    let mut counters = Counters::default();
-    for (key, count) in members {
-        let slot = match key.as_str() {
-            "attempts_24h" => &mut counters.attempts_24h,
-            "attempts_30d" => &mut counters.attempts_30d,
-            other => {
-                return Err(Error::invalid_request(
-                    "UNKNOWN_FIELD",
-                    json::pointer(&["counters", other]),
-                    "counters allows only attempts_24h and attempts_30d",
-                ))
-            }
-        };
-        if count.is_null() {
-            continue;
-        }
-        let path = || json::pointer(&["counters", key.as_str()]);
-        match count.as_integer() {
-            Some(n) if n >= 0 => *slot = Some(n),
-            Some(_) => {
-                return Err(Error::invalid_request("INVALID_VALUE", path(), "an attempt counter must not be negative"))
-            }
-            None => return Err(wrong_type(&path(), "a non-negative integer", count)),
-        }
-    }
-    Ok(counters)
 }
 
 /// The member of the body named `key` (absent when missing or `null`).

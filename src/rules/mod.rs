@@ -20,6 +20,8 @@ mod transaction;
 
 /// What a hit does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Listed under `violations`; the decision is DENY.
     Deny,
