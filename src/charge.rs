@@ -17,7 +17,7 @@ use crate::decision::Engine;
 use crate::error::Error;
 use crate::facts::{Facts, IdempotencyKey, Payment, RecordFacts, Reference, TokenHeader};
 use crate::record::{PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
-use crate::request::{Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
+use crate::request::{self, Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::rules::{Severity, RULES};
 use crate::timestamp::Instant;
 use crate::token;
@@ -180,9 +180,7 @@ impl ChargeError {
     /// The error object the JSON path gives for the equivalent request.
     pub fn to_error(&self) -> Error {
         match self {
-            ChargeError::TimestampOutOfRange => {
-                Error::invalid_request("INVALID_VALUE", "/now", "now is not an RFC 3339 timestamp")
-            }
+            ChargeError::TimestampOutOfRange => request::invalid_now_error(),
             ChargeError::Envelope(error) | ChargeError::Undecidable(error) => error.clone(),
         }
     }
@@ -211,12 +209,8 @@ pub fn check_utf8(charge: &Charge<'_>) -> Result<(), Error> {
 /// A negative attempt counter, reported exactly as the JSON path does.
 fn check_counters(charge: &Charge<'_>) -> Result<(), ChargeError> {
     for (name, count) in [("attempts_24h", charge.attempts_24h), ("attempts_30d", charge.attempts_30d)] {
-        if count.is_some_and(|n| n < 0) {
-            return Err(ChargeError::Envelope(Error::invalid_request(
-                "INVALID_VALUE",
-                format!("/counters/{name}"),
-                "an attempt counter must not be negative",
-            )));
+        if let Some(count) = count.filter(|n| *n < 0) {
+            return Err(ChargeError::Envelope(request::negative_counter_error(name, count)));
         }
     }
     Ok(())

@@ -3,13 +3,15 @@
 
 use std::fmt;
 
+use serde::de::{Error as _, Unexpected};
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Status};
+use crate::json::de::{self, Lenient, Nulls};
 use crate::json::{self, member, JsonStr, Plain, Value};
-use crate::record::{self, payment_scope_of, string_array, PaymentScope, TokenState};
+use crate::record::{self, payment_scope_of, PaymentScope, TokenState};
 use crate::timestamp;
 use crate::token::{classify, TokenError};
 
@@ -40,11 +42,99 @@ impl fmt::Debug for Transition {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// A lifecycle event (rules.md section 7), read by the strict reader's
+/// serde format. Every field is [`Lenient`]: unknown fields are ignored,
+/// and the contract checks the fields in an order of its own (`type`, then
+/// `at`, then `by`, then the response), whatever order they come in, so a
+/// field that does not read is only noted here and reported by the check.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", default)]
+    kind: Lenient<EventType>,
+    #[serde(default, borrow)]
+    at: Lenient<EventTime<'a>>,
+    #[serde(default)]
+    by: Lenient<RevokedBy>,
+    #[serde(default, borrow)]
+    response: Lenient<Response<'a>>,
+    #[serde(default, borrow)]
+    requested: Lenient<Requested<'a>>,
+    #[serde(default, borrow)]
+    customer_id: Lenient<&'a str>,
+    #[serde(default, borrow)]
+    subscription_id: Lenient<&'a str>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 enum EventType {
     Tokenized,
     Charged,
     Revoked,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+enum RevokedBy {
+    Customer,
+    Partner,
+    Klarna,
+}
+
+impl RevokedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            RevokedBy::Customer => "CUSTOMER",
+            RevokedBy::Partner => "PARTNER",
+            RevokedBy::Klarna => "KLARNA",
+        }
+    }
+}
+
+/// An RFC 3339 timestamp, kept as the text it was given as.
+#[derive(Clone, Copy)]
+struct EventTime<'a>(&'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for EventTime<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        match timestamp::parse(text) {
+            Some(_) => Ok(EventTime(text)),
+            None => Err(D::Error::invalid_value(Unexpected::Other("text"), &"an RFC 3339 timestamp")),
+        }
+    }
+}
+
+/// Klarna's `customer_token_response`.
+#[derive(Deserialize)]
+struct Response<'a> {
+    #[serde(default, borrow)]
+    result: Lenient<&'a str>,
+    #[serde(default, borrow)]
+    customer_token: Lenient<Granted<'a>>,
+}
+
+/// The token Klarna granted. `customer_token_reference` tells three cases
+/// apart: absent (`None`), present but not a string (`Some(Lenient(None))`)
+/// and a string.
+#[derive(Deserialize)]
+struct Granted<'a> {
+    #[serde(default, borrow)]
+    customer_token: Lenient<&'a str>,
+    #[serde(default, borrow)]
+    scopes: Lenient<Vec<&'a str>>,
+    #[serde(borrow)]
+    customer_token_reference: Option<Lenient<&'a str>>,
+}
+
+/// The `request_customer_token` the partner sent; a scope that is not a
+/// string is no payment scope and is passed over.
+#[derive(Deserialize)]
+struct Requested<'a> {
+    #[serde(default, borrow)]
+    scopes: Lenient<Vec<Lenient<&'a str>>>,
+    #[serde(borrow)]
+    customer_token_reference: Option<Lenient<&'a str>>,
 }
 
 fn rejected(code: &'static str, path: &str, message: &str) -> Error {
@@ -77,24 +167,21 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
         }
     };
 
-    // Check 2: the event's shape.
-    let event =
-        event_root.as_object().ok_or_else(|| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
-    let event_type = match member(event, "type").and_then(Value::as_str) {
-        Some("TOKENIZED") => EventType::Tokenized,
-        Some("CHARGED") => EventType::Charged,
-        Some("REVOKED") => EventType::Revoked,
-        _ => return Err(rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED or REVOKED")),
-    };
-    let at = member(event, "at")
-        .and_then(Value::as_str)
-        .filter(|text| timestamp::parse(text).is_some())
-        .ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
+    // Check 2: the event's shape. Every field is lenient, so the only
+    // fault reading can have is an event that is not an object.
+    let event: Event<'_> = de::from_value(&event_root, Nulls::Absent)
+        .map_err(|_| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
+    let event_type = event
+        .kind
+        .0
+        .ok_or_else(|| rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED or REVOKED"))?;
+    let EventTime(at) =
+        event.at.0.ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
     let revoked_by = match event_type {
         EventType::Revoked => Some(
-            member(event, "by")
-                .and_then(Value::as_str)
-                .filter(|by| matches!(*by, "CUSTOMER" | "PARTNER" | "KLARNA"))
+            event
+                .by
+                .0
                 .ok_or_else(|| rejected("INVALID_EVENT", "/by", "event by must be CUSTOMER, PARTNER or KLARNA"))?,
         ),
         _ => None,
@@ -119,39 +206,39 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
         }
         (EventType::Revoked, Some((fields, TokenState::Revoked))) => Ok(unchanged(fields)),
         (EventType::Revoked, Some((fields, TokenState::Active))) => {
-            let by = revoked_by.expect("checked with the event");
+            let by = revoked_by.expect("checked with the event").as_str();
             Ok(updated(fields, &[("state", "REVOKED"), ("revoked_at", at), ("revoked_by", by)]))
         }
     }
 }
 
 /// Check 3: a TOKENIZED event builds the first record from Klarna's response.
-fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition, Error> {
+fn tokenized(event: Event<'_>, at: &str) -> Result<Transition, Error> {
     let response_invalid = |path: &str, message: &str| rejected("RESPONSE_INVALID", path, message);
-    let response = member(event, "response")
-        .filter(|r| matches!(r, Value::Object(_)))
+    let response = event
+        .response
+        .0
         .ok_or_else(|| response_invalid("/response", "response must be Klarna's customer_token_response object"))?;
-    if response.get("result").and_then(Value::as_str) != Some("APPROVED") {
+    if response.result.0 != Some("APPROVED") {
         return Err(rejected("NOT_APPROVED", "/response/result", "Klarna did not approve the tokenization"));
     }
     let granted = response
-        .get("customer_token")
-        .filter(|t| matches!(t, Value::Object(_)))
+        .customer_token
+        .0
         .ok_or_else(|| response_invalid("/response/customer_token", "response.customer_token must be an object"))?;
-    let token = granted.get("customer_token").and_then(Value::as_str).ok_or_else(|| {
+    let token = granted.customer_token.0.ok_or_else(|| {
         response_invalid("/response/customer_token/customer_token", "the granted customer_token must be a string")
     })?;
-    let scopes_value = granted.get("scopes");
-    let granted_scope =
-        scopes_value.and_then(string_array).and_then(|scopes| payment_scope_of(&scopes)).ok_or_else(|| {
-            response_invalid(
-                "/response/customer_token/scopes",
-                "the granted scopes must be strings, without repeats, holding exactly one payment scope",
-            )
-        })?;
-    let reference = match granted.get("customer_token_reference") {
+    let scopes = granted.scopes.0.unwrap_or_default();
+    let granted_scope = payment_scope_of(&scopes).ok_or_else(|| {
+        response_invalid(
+            "/response/customer_token/scopes",
+            "the granted scopes must be strings, without repeats, holding exactly one payment scope",
+        )
+    })?;
+    let reference = match granted.customer_token_reference {
         None => None,
-        Some(Value::String(text)) if record::is_reference_length(text.as_str()) => Some(text.as_str()),
+        Some(Lenient(Some(text))) if record::is_reference_length(text) => Some(text),
         Some(_) => {
             return Err(response_invalid(
                 "/response/customer_token/customer_token_reference",
@@ -168,9 +255,9 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
             TokenError::WrongType => rejected("TOKEN_WRONG_TYPE", path, &error.to_string()),
         }
     })?;
-    if let Some(requested) = member(event, "requested").filter(|r| matches!(r, Value::Object(_))) {
-        let asked_other_scope = requested.get("scopes").and_then(Value::as_array).is_some_and(|scopes| {
-            scopes.iter().filter_map(|s| s.as_str().and_then(PaymentScope::parse)).any(|scope| scope != granted_scope)
+    if let Some(requested) = event.requested.0 {
+        let asked_other_scope = requested.scopes.0.is_some_and(|scopes| {
+            scopes.iter().filter_map(|s| s.0.and_then(PaymentScope::parse)).any(|scope| scope != granted_scope)
         });
         if asked_other_scope {
             return Err(rejected(
@@ -179,8 +266,8 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
                 "Klarna granted a different payment scope from the one requested",
             ));
         }
-        if let Some(asked) = requested.get("customer_token_reference") {
-            if asked.as_str().is_none() || asked.as_str() != reference {
+        if let Some(Lenient(asked)) = requested.customer_token_reference {
+            if asked.is_none() || asked != reference {
                 return Err(rejected(
                     "REFERENCE_MISMATCH",
                     "/response/customer_token/customer_token_reference",
@@ -192,12 +279,12 @@ fn tokenized(event: &[(JsonStr<'_>, Value<'_>)], at: &str) -> Result<Transition,
 
     let record = NewRecord {
         customer_token: Plain(token),
-        scopes: scopes_value.expect("checked above"),
+        scopes: scopes.into_iter().map(Plain).collect(),
         state: Plain("ACTIVE"),
         created_at: Plain(at),
         customer_token_reference: reference.map(Plain),
-        customer_id: member(event, "customer_id").and_then(Value::as_str).map(Plain),
-        subscription_id: member(event, "subscription_id").and_then(Value::as_str).map(Plain),
+        customer_id: event.customer_id.0.map(Plain),
+        subscription_id: event.subscription_id.0.map(Plain),
     };
     let out = json::to_secret_string(&TransitionView { record: &record, changed: true }, 256 + token.len());
     Ok(Transition { json: out, changed: true })
@@ -249,7 +336,7 @@ struct TransitionView<'r, R> {
 #[derive(Serialize)]
 struct NewRecord<'a> {
     customer_token: Plain<'a>,
-    scopes: &'a Value<'a>,
+    scopes: Vec<Plain<'a>>,
     state: Plain<'static>,
     created_at: Plain<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,7 @@ use serde::de::{MapAccess, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
-use crate::json::de::{self, Nulls, Object};
+use crate::json::de::{self, DeError, Nulls, Object};
 use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
@@ -41,8 +41,29 @@ pub struct Counters {
 fn attempt_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     match i64::deserialize(deserializer)? {
         count if count >= 0 => Ok(Some(count)),
-        count => Err(serde::de::Error::invalid_value(Unexpected::Signed(count), &"a non-negative integer")),
+        count => Err(negative_count(count)),
     }
+}
+
+fn negative_count<E: serde::de::Error>(count: i64) -> E {
+    E::invalid_value(Unexpected::Signed(count), &"a non-negative integer")
+}
+
+fn not_a_timestamp<E: serde::de::Error>() -> E {
+    E::invalid_value(Unexpected::Other("text"), &"an RFC 3339 timestamp")
+}
+
+/// The error of a negative `counters` member, for the typed path: the
+/// same bytes the JSON path gives.
+pub fn negative_counter_error(field: &str, count: i64) -> Error {
+    let fault: DeError = negative_count(count);
+    Error::from_de(fault.within(&["counters", field]), Status::InvalidRequest, "request")
+}
+
+/// The error of a `now` that is no RFC 3339 timestamp, for the typed path.
+pub fn invalid_now_error() -> Error {
+    let fault: DeError = not_a_timestamp();
+    Error::from_de(fault.within(&["now"]), Status::InvalidRequest, "request")
 }
 
 /// A request that passed the envelope checks.
@@ -143,7 +164,7 @@ impl<'de: 'v, 'v> Deserialize<'de> for Headers<'v> {
             }
         }
 
-        Ok(deserializer.deserialize_map(HeaderMap)?)
+        deserializer.deserialize_map(HeaderMap)
     }
 }
 
@@ -153,8 +174,7 @@ struct Now<'v>(Instant<'v>);
 impl<'de: 'v, 'v> Deserialize<'de> for Now<'v> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <&'de str>::deserialize(deserializer)?;
-        let instant = timestamp::parse(text)
-            .ok_or_else(|| serde::de::Error::invalid_value(Unexpected::Other("text"), &"an RFC 3339 timestamp"))?;
+        let instant = timestamp::parse(text).ok_or_else(not_a_timestamp)?;
         Ok(Now(instant))
     }
 }

@@ -29,6 +29,7 @@ use std::ptr;
 
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, Deserialize, DeserializeSeed, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
+use zeroize::Zeroizing;
 
 use super::{push_pointer_segment, JsonStr, Value};
 
@@ -62,10 +63,11 @@ pub fn coded<E: de::Error>(code: &'static str, expected: &'static str) -> E {
     E::invalid_value(Unexpected::Other(code), &expected)
 }
 
-/// One step of the way to a fault.
+/// One step of the way to a fault. A key can be anything a caller wrote,
+/// a token included: the copy is wiped when the fault is dropped.
 #[derive(Clone, PartialEq, Eq)]
 enum Segment {
-    Key(String),
+    Key(Zeroizing<String>),
     Index(usize),
 }
 
@@ -94,13 +96,23 @@ impl DeError {
 
     #[cold]
     fn at_key(mut self, key: &str) -> Self {
-        self.segments.push(Segment::Key(key.to_owned()));
+        self.segments.push(Segment::Key(Zeroizing::new(key.to_owned())));
         self
     }
 
     #[cold]
     fn at_index(mut self, index: usize) -> Self {
         self.segments.push(Segment::Index(index));
+        self
+    }
+
+    /// The same fault, found at `keys` (outermost first) below where it was
+    /// made: for a typed input that reports a fault the way its JSON twin
+    /// would.
+    pub fn within(mut self, keys: &[&str]) -> Self {
+        for key in keys.iter().rev() {
+            self = self.at_key(key);
+        }
         self
     }
 
@@ -227,9 +239,9 @@ impl<'de> Deserializer<'de> {
 
     fn integer(&self) -> Result<i64, DeError> {
         match self.value {
-            Value::Number(number) => number.as_integer().ok_or_else(|| {
-                DeError::new("WRONG_TYPE", "must be an integer, found a number that is not an integer")
-            }),
+            Value::Number(number) => number
+                .as_integer()
+                .ok_or_else(|| DeError::new("WRONG_TYPE", "must be an integer, found a number that is not an integer")),
             other => Err(DeError::wrong_type("an integer", other)),
         }
     }
@@ -396,9 +408,7 @@ impl Members<'_> {
     /// in a struct when the struct knows the name (an unknown name is
     /// still refused, whatever its value).
     fn skips(&self, key: &str, value: &Value<'_>) -> bool {
-        self.nulls == Nulls::Absent
-            && value.is_null()
-            && self.known.is_none_or(|fields| fields.contains(&key))
+        self.nulls == Nulls::Absent && value.is_null() && self.known.is_none_or(|fields| fields.contains(&key))
     }
 }
 
@@ -501,7 +511,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
             }
         }
 
-        Ok(deserializer.deserialize_newtype_struct(RAW_NODE, RawVisitor)?)
+        deserializer.deserialize_newtype_struct(RAW_NODE, RawVisitor)
     }
 }
 
@@ -545,6 +555,7 @@ fn unexpected<'a>(value: &'a Value<'_>) -> Unexpected<'a> {
 /// event is checked type, then `at`, then `by`, whatever order its fields
 /// come in), so the check, not the field order, decides which fault is
 /// reported.
+#[derive(Clone, Copy)]
 pub struct Lenient<T>(pub Option<T>);
 
 impl<T> Default for Lenient<T> {

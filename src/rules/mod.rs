@@ -19,8 +19,7 @@ mod tokenization;
 mod transaction;
 
 /// What a hit does to the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[derive(serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Listed under `violations`; the decision is DENY.
