@@ -6,6 +6,8 @@
 #
 # FUZZ_MAX_TIME=SECONDS caps each long run's time as well (libFuzzer
 # -max_total_time); RESULTS.md then shows how many executions were done.
+# FUZZ_MAX_LEN=BYTES caps the input length (libFuzzer -max_len; default
+# 4096 or the largest seed); the mode column of RESULTS.md says so.
 # Builds once, runs the targets one at a time (one libFuzzer process, under
 # `nice -n 19`), prints libFuzzer's final stats per target; a long run
 # also appends a line per target to fuzz/RESULTS.md (a smoke run does not,
@@ -51,6 +53,10 @@ case "$mode" in
         if [[ -n ${FUZZ_MAX_TIME:-} ]]; then
             libfuzzer_limits+=(-max_total_time="$FUZZ_MAX_TIME")
             mode="long (cap ${FUZZ_MAX_TIME}s)"
+        fi
+        if [[ -n ${FUZZ_MAX_LEN:-} ]]; then
+            libfuzzer_limits+=(-max_len="$FUZZ_MAX_LEN")
+            mode="$mode (max_len $FUZZ_MAX_LEN)"
         fi
         ;;
     *) usage ;;
