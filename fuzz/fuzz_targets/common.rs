@@ -78,6 +78,12 @@ pub fn must_parse(what: &str, text: &str) -> serde_json::Value {
 /// The error object `{"error": {"status", "code"?, "detail"?, "message", "path"?}}`.
 pub fn check_error_json(what: &str, text: &str) -> serde_json::Value {
     let value = must_parse(what, text);
+    check_error_value(what, &value, text);
+    value
+}
+
+/// [`check_error_json`] for `text` already read (as `value`) with [`must_parse`].
+pub fn check_error_value(what: &str, value: &serde_json::Value, text: &str) {
     let error = value
         .get("error")
         .and_then(|e| e.as_object())
@@ -102,7 +108,6 @@ pub fn check_error_json(what: &str, text: &str) -> serde_json::Value {
     for key in error.keys() {
         assert!(matches!(key.as_str(), "status" | "code" | "detail" | "message" | "path"), "{what}: {text:?}");
     }
-    value
 }
 
 /// Characters of a token id (rules.md section 2).
@@ -150,14 +155,75 @@ pub fn canary_token(selector: usize) -> String {
 }
 
 /// Whether `text` holds the canary id or any 8-byte piece of it, in any
-/// case (the rule 703 door uses a twin with the id in capitals). One pass,
-/// each 8-byte window compared as a number with the id's 12 pieces.
+/// case (the rule 703 door uses a twin with the id in capitals).
+///
+/// The scan is written for speed under the fuzzer's instrumentation, where
+/// every comparison is traced: one pass keeps the last 8 bytes (ASCII
+/// lowercased through a table) in a `u64` and ORs a table bit for its hash,
+/// with no comparison per byte; only when some window's hash is one of the
+/// 12 pieces' (rare) does an exact pass compare windows with the pieces.
+/// Same answer as comparing every window (a window with fewer than 8 bytes
+/// of text still holds a 0 byte, which no piece does).
 pub fn holds_canary(text: &[u8]) -> bool {
-    let id = CANARY_ID.to_ascii_lowercase().into_bytes();
-    let pieces: Vec<u64> = id.windows(8).map(|w| u64::from_le_bytes(w.try_into().unwrap())).collect();
-    let lower = text.to_ascii_lowercase();
-    lower.windows(8).any(|w| pieces.contains(&u64::from_le_bytes(w.try_into().unwrap())))
+    let mut window = 0u64;
+    let mut any = 0u8;
+    for &byte in text {
+        window = (window << 8) | u64::from(LOWER[usize::from(byte)]);
+        any |= CANARY_FILTER[piece_hash(window)];
+    }
+    if any == 0 {
+        return false;
+    }
+    let mut window = 0u64;
+    text.iter().any(|&byte| {
+        window = (window << 8) | u64::from(LOWER[usize::from(byte)]);
+        CANARY_PIECES.contains(&window)
+    })
 }
+
+/// ASCII lowercase of every byte (other bytes unchanged).
+const LOWER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (i as u8).to_ascii_lowercase();
+        i += 1;
+    }
+    table
+};
+
+/// The 8-byte pieces of the lowercased canary id, as big-endian `u64`s.
+const CANARY_PIECES: [u64; CANARY_ID.len() - 7] = {
+    let id = CANARY_ID.as_bytes();
+    let mut pieces = [0u64; CANARY_ID.len() - 7];
+    let mut i = 0;
+    while i < pieces.len() {
+        let mut piece = 0u64;
+        let mut j = 0;
+        while j < 8 {
+            piece = (piece << 8) | id[i + j].to_ascii_lowercase() as u64;
+            j += 1;
+        }
+        pieces[i] = piece;
+        i += 1;
+    }
+    pieces
+};
+
+const fn piece_hash(window: u64) -> usize {
+    (window.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize
+}
+
+/// 1 at the hash of every piece, 0 elsewhere (4,096 slots).
+const CANARY_FILTER: [u8; 4096] = {
+    let mut table = [0u8; 4096];
+    let mut i = 0;
+    while i < CANARY_PIECES.len() {
+        table[piece_hash(CANARY_PIECES[i])] = 1;
+        i += 1;
+    }
+    table
+};
 
 /// Inputs larger than this get no injected doors: the doors are about
 /// structure, and the oracle's scans would dominate the run.
@@ -204,81 +270,138 @@ pub const POLICY_DOORS: &[Door] = &[
     Door::DuplicateKey { inside: Some("severity") },
 ];
 
-/// `input` (a JSON object serde_json reads, holding no piece of the canary
-/// even after unescaping) with `token` put through `door`; the value under
-/// an injected key is `filler`, so the fuzzer picks its type. `None` when
-/// the input is not such an object.
-pub fn inject(input: &[u8], door: Door, token: &str, filler: &serde_json::Value) -> Option<Vec<u8>> {
-    use serde_json::{Map, Value};
-    if input.len() > MAX_DOOR_INPUT || !input.trim_ascii_start().starts_with(b"{") {
-        return None;
+/// An input read once for all its doors: a JSON object serde_json reads
+/// (no reserved key), holding no piece of the canary even after
+/// unescaping, at most [`MAX_DOOR_INPUT`] bytes; and its filler.
+pub struct DoorInput {
+    root: serde_json::Value,
+    filler: serde_json::Value,
+}
+
+impl DoorInput {
+    /// `None` when `input` is not such an object.
+    pub fn new(input: &[u8]) -> Option<DoorInput> {
+        Self::read(input, None)
     }
-    if holds_canary(input) || has_serde_json_reserved_key(input) {
-        return None;
+
+    /// [`DoorInput::new`] for a caller that has read `input` already:
+    /// `tree` is serde_json's reading of it (`None`: serde_json rejects
+    /// it), `reserved_key` what [`has_serde_json_reserved_key`] says.
+    pub fn with_tree(input: &[u8], tree: Option<&serde_json::Value>, reserved_key: bool) -> Option<DoorInput> {
+        Self::read(input, Some((tree?, reserved_key)))
     }
-    let mut root: Value = serde_json::from_slice(input).ok()?;
-    if holds_canary(serde_json::to_string(&root).ok()?.as_bytes()) {
-        return None;
+
+    fn read(input: &[u8], known: Option<(&serde_json::Value, bool)>) -> Option<DoorInput> {
+        if input.len() > MAX_DOOR_INPUT || !input.trim_ascii_start().starts_with(b"{") {
+            return None;
+        }
+        let reserved_key = match known {
+            Some((_, reserved_key)) => reserved_key,
+            None => has_serde_json_reserved_key(input),
+        };
+        if reserved_key || holds_canary(input) {
+            return None;
+        }
+        let root: serde_json::Value = match known {
+            Some((tree, _)) => tree.clone(),
+            None => serde_json::from_slice(input).ok()?,
+        };
+        if !root.is_object() || holds_canary(&serde_json::to_vec(&root).ok()?) {
+            return None;
+        }
+        Some(DoorInput { root, filler: filler(input) })
     }
-    let root_map = root.as_object_mut()?;
-    // The object the key goes into; created (empty) when absent.
-    let target = |root_map: &mut Map<String, Value>, inside: Option<&'static str>| -> Option<()> {
-        if let Some(name) = inside {
-            let slot = root_map.entry(name).or_insert_with(|| Value::Object(Map::new()));
-            slot.as_object()?;
-        }
-        Some(())
-    };
-    match door {
-        Door::Value { field } => {
-            root_map.insert(field.to_owned(), Value::String(token.to_owned()));
-            serde_json::to_vec(&root).ok()
-        }
-        Door::Key { inside } => {
-            target(root_map, inside)?;
-            let object = match inside {
-                None => root_map,
-                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-            };
-            object.insert(token.to_owned(), filler.clone());
-            serde_json::to_vec(&root).ok()
-        }
-        Door::CaseTwins { inside } => {
-            target(root_map, inside)?;
-            let object = match inside {
-                None => root_map,
-                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-            };
-            object.insert(token.to_owned(), filler.clone());
-            object.insert(token.replace(CANARY_ID, &CANARY_ID.to_ascii_uppercase()), filler.clone());
-            serde_json::to_vec(&root).ok()
-        }
-        Door::DuplicateKey { inside } => {
-            // serde_json's map cannot hold a key twice: splice it as text
-            // right after the opening brace of the target object.
-            target(root_map, inside)?;
-            let marker = "\u{1}ctpolicy-fuzz-door\u{1}";
-            let object = match inside {
-                None => root_map,
-                Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-            };
-            object.insert(marker.to_owned(), Value::Null);
-            let text = serde_json::to_string(&root).ok()?;
-            let marker = format!("{}:null", serde_json::to_string(marker).ok()?);
-            if text.matches(&marker).count() != 1 {
-                return None;
+
+    /// The input with `token` put through `door` (the value under an
+    /// injected key is the filler, so the fuzzer picks its type); `None`
+    /// when the door does not fit this input.
+    pub fn inject(&self, door: Door, token: &str) -> Option<Vec<u8>> {
+        use serde_json::{Map, Value};
+        let filler = &self.filler;
+        let mut root = self.root.clone();
+        let root_map = root.as_object_mut()?;
+        // The object the key goes into; created (empty) when absent.
+        let target = |root_map: &mut Map<String, Value>, inside: Option<&'static str>| -> Option<()> {
+            if let Some(name) = inside {
+                let slot = root_map.entry(name).or_insert_with(|| Value::Object(Map::new()));
+                slot.as_object()?;
             }
-            let pair = format!("{}:{filler}", serde_json::to_string(token).ok()?);
-            // The marker sorts first (serde_json's map is ordered), so it is
-            // followed by a comma exactly when the object has other keys.
-            let spliced = if text.contains(&format!("{marker},")) {
-                text.replacen(&format!("{marker},"), &format!("{pair},{pair},"), 1)
-            } else {
-                text.replacen(&marker, &format!("{pair},{pair}"), 1)
-            };
-            Some(spliced.into_bytes())
+            Some(())
+        };
+        match door {
+            Door::Value { field } => {
+                root_map.insert(field.to_owned(), Value::String(token.to_owned()));
+                serde_json::to_vec(&root).ok()
+            }
+            Door::Key { inside } => {
+                target(root_map, inside)?;
+                let object = match inside {
+                    None => root_map,
+                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+                };
+                object.insert(token.to_owned(), filler.clone());
+                serde_json::to_vec(&root).ok()
+            }
+            Door::CaseTwins { inside } => {
+                target(root_map, inside)?;
+                let object = match inside {
+                    None => root_map,
+                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+                };
+                object.insert(token.to_owned(), filler.clone());
+                object.insert(token.replace(CANARY_ID, &CANARY_ID.to_ascii_uppercase()), filler.clone());
+                serde_json::to_vec(&root).ok()
+            }
+            Door::DuplicateKey { inside } => {
+                // serde_json's map cannot hold a key twice: splice it as text
+                // right after the opening brace of the target object.
+                target(root_map, inside)?;
+                const MARKER: &str = "\u{1}ctpolicy-fuzz-door\u{1}";
+                // MARKER as serde_json writes it, then `:null`.
+                const MARKER_PAIR: &str = "\"\\u0001ctpolicy-fuzz-door\\u0001\":null";
+                let object = match inside {
+                    None => root_map,
+                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
+                };
+                object.insert(MARKER.to_owned(), Value::Null);
+                let text = serde_json::to_string(&root).ok()?;
+                let mut found = text.match_indices(MARKER_PAIR);
+                let (at, _) = found.next()?;
+                if found.next().is_some() {
+                    return None;
+                }
+                let mut pair = serde_json::to_string(token).ok()?;
+                pair.push(':');
+                pair.push_str(&serde_json::to_string(filler).ok()?);
+                // The marker sorts first (serde_json's map is ordered), so it is
+                // followed by a comma exactly when the object has other keys.
+                let end = at + MARKER_PAIR.len();
+                let mut spliced = Vec::with_capacity(text.len() + 2 * pair.len());
+                spliced.extend_from_slice(text[..at].as_bytes());
+                spliced.extend_from_slice(pair.as_bytes());
+                spliced.push(b',');
+                spliced.extend_from_slice(pair.as_bytes());
+                spliced.extend_from_slice(text[end..].as_bytes());
+                Some(spliced)
+            }
         }
     }
+}
+
+/// [`DoorInput::inject`] for a one-off input (reads it each call).
+pub fn inject(input: &[u8], door: Door, token: &str) -> Option<Vec<u8>> {
+    DoorInput::new(input)?.inject(door, token)
+}
+
+/// Whether the (expensive) leak-door oracle runs on `data`: for 1 input in
+/// `one_in`, picked by a hash of its bytes (64-bit FNV-1a), so the same
+/// input always gets the same checks and a finding replays.
+pub fn door_sampled(data: &[u8], one_in: u64) -> bool {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for &byte in data {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % one_in == 0
 }
 
 /// The value under an injected key, picked by the fuzzer's input.

@@ -66,10 +66,10 @@ fuzz_target!(|data: &[u8]| {
 
 /// The canary through every policy door.
 fn leak_doors(data: &[u8]) {
-    let filler = filler(data);
+    let Some(input) = DoorInput::new(data) else { return };
     for (i, door) in POLICY_DOORS.iter().enumerate() {
         let token = canary_token(data.len() + i);
-        let Some(policy) = inject(data, *door, &token, &filler) else { continue };
+        let Some(policy) = input.inject(*door, &token) else { continue };
         if let Err(error) = Policy::from_json(&policy) {
             let what = format!("{door:?}");
             assert_no_canary(&what, &error.to_json());
