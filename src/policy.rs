@@ -1,14 +1,12 @@
 //! The partner's policy (rules.md section 5), loaded strictly: a typo in a
 //! payments policy must fail loudly, never silently weaken it.
 
-use std::fmt;
-
-use serde::de::{Error as _, MapAccess, Unexpected, Visitor};
+use serde::de::{Error as _, Unexpected};
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Status};
-use crate::json::de::{self, Nulls};
+use crate::json::de::{self, Entries, Nulls};
 use crate::json::{self, Value};
 use crate::record::{PaymentScope, SCOPE_CUSTOMER_NOT_PRESENT, SCOPE_CUSTOMER_PRESENT};
 use crate::rules::{self, Severity, RULES};
@@ -55,11 +53,13 @@ struct PolicyDocument {
     _version: Option<Version>,
     allowed_regions: Option<Vec<Region>>,
     allowed_currencies: Option<Vec<Currency>>,
-    max_amount: Option<MaxAmount>,
+    /// Payment scope → currency → cap.
+    max_amount: Option<Entries<ScopeKey, Entries<Currency, PositiveInteger>>>,
     min_charge_interval_seconds: Option<PositiveInteger>,
     max_attempts: Option<MaxAttemptsDocument>,
     require_token_reference: Option<bool>,
-    severity: Option<Severities>,
+    /// Rule code → deny, warn or off, for adjustable rules only.
+    severity: Option<Entries<AdjustableRule, Severity>>,
 }
 
 /// `version`: the integer 1.
@@ -115,34 +115,6 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// `max_amount`: payment scope → currency → cap.
-struct MaxAmount([Vec<([u8; 3], i64)>; 2]);
-
-impl<'de> Deserialize<'de> for MaxAmount {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScopeMap;
-
-        impl<'de> Visitor<'de> for ScopeMap {
-            type Value = MaxAmount;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of payment scopes to caps by currency")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaxAmount, A::Error> {
-                let mut caps = [Vec::new(), Vec::new()];
-                while let Some(ScopeKey(scope)) = map.next_key()? {
-                    let CurrencyCaps(by_currency) = map.next_value()?;
-                    caps[scope_index(scope)].extend(by_currency);
-                }
-                Ok(MaxAmount(caps))
-            }
-        }
-
-        deserializer.deserialize_map(ScopeMap)
-    }
-}
-
 /// A key of `max_amount`: one of the two payment scopes.
 struct ScopeKey(PaymentScope);
 
@@ -155,66 +127,11 @@ impl<'de> Deserialize<'de> for ScopeKey {
     }
 }
 
-/// The caps of one scope: currency → positive integer.
-struct CurrencyCaps(Vec<([u8; 3], i64)>);
-
-impl<'de> Deserialize<'de> for CurrencyCaps {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CapMap;
-
-        impl<'de> Visitor<'de> for CapMap {
-            type Value = CurrencyCaps;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of currencies to caps")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CurrencyCaps, A::Error> {
-                let mut caps = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(Currency(code)) = map.next_key()? {
-                    let PositiveInteger(cap) = map.next_value()?;
-                    caps.push((code, cap));
-                }
-                Ok(CurrencyCaps(caps))
-            }
-        }
-
-        deserializer.deserialize_map(CapMap)
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MaxAttemptsDocument {
     per_24h: Option<PositiveInteger>,
     per_30d: Option<PositiveInteger>,
-}
-
-/// `severity`: rule code → deny, warn or off, for adjustable rules only.
-struct Severities(Vec<(usize, Severity)>);
-
-impl<'de> Deserialize<'de> for Severities {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SeverityMap;
-
-        impl<'de> Visitor<'de> for SeverityMap {
-            type Value = Severities;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of rule codes to deny, warn or off")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Severities, A::Error> {
-                let mut severities = Vec::new();
-                while let Some(AdjustableRule(index)) = map.next_key()? {
-                    severities.push((index, map.next_value()?));
-                }
-                Ok(Severities(severities))
-            }
-        }
-
-        deserializer.deserialize_map(SeverityMap)
-    }
 }
 
 /// A key of `severity`: the code of a rule whose severity may change.
@@ -249,14 +166,18 @@ impl Policy {
         let document: PolicyDocument =
             de::from_value(root, Nulls::Refused).map_err(|e| Error::from_de(e, Status::InvalidPolicy, "policy"))?;
         let mut severities: Vec<Severity> = RULES.iter().map(|rule| rule.default_severity).collect();
-        for (index, severity) in document.severity.map(|s| s.0).unwrap_or_default() {
+        for (AdjustableRule(index), severity) in document.severity.unwrap_or_default().0 {
             severities[index] = severity;
+        }
+        let mut max_amount = [Vec::new(), Vec::new()];
+        for (ScopeKey(scope), caps) in document.max_amount.unwrap_or_default().0 {
+            max_amount[scope_index(scope)].extend(caps.0.into_iter().map(|(Currency(code), cap)| (code, cap.0)));
         }
         let canonical = json::to_string(&json::Canonical(root));
         Ok(Policy {
             allowed_regions: document.allowed_regions.map(|regions| regions.into_iter().map(|r| r.0).collect()),
             allowed_currencies: document.allowed_currencies.map(|codes| codes.into_iter().map(|c| c.0).collect()),
-            max_amount: document.max_amount.map_or_else(|| [Vec::new(), Vec::new()], |caps| caps.0),
+            max_amount,
             min_charge_interval_seconds: document.min_charge_interval_seconds.map(|n| n.0),
             max_attempts: document
                 .max_attempts

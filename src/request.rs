@@ -2,13 +2,12 @@
 //! strictly, into typed parts. Rules never see raw JSON text.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{MapAccess, Unexpected, Visitor};
+use serde::de::Unexpected;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
-use crate::json::de::{self, DeError, Nulls, Object};
+use crate::json::de::{self, DeError, Entries, Nulls, Object};
 use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
@@ -110,8 +109,10 @@ pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Er
 #[serde(deny_unknown_fields)]
 struct Envelope<'v> {
     customer_present: bool,
+    /// Name → value in document order; a `null` value is "not sent" and
+    /// dropped by the format.
     #[serde(default, borrow)]
-    headers: Headers<'v>,
+    headers: Entries<&'v str, &'v str>,
     #[serde(borrow)]
     body: Object<'v>,
     #[serde(borrow)]
@@ -130,42 +131,13 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
     Ok(Request {
         customer_present: envelope.customer_present,
-        headers: envelope.headers.0,
+        headers: envelope.headers.0.into_iter().map(|(name, value)| Header { name, value }).collect(),
         body: envelope.body.0,
         token_record: envelope.token_record.map(|record| record.members()),
         now: envelope.now.map(|now| now.0),
         counters: envelope.counters,
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
     })
-}
-
-/// The headers to be sent, in document order; a `null` value is "not
-/// sent" and dropped.
-#[derive(Default)]
-struct Headers<'v>(Vec<Header<'v>>);
-
-impl<'de: 'v, 'v> Deserialize<'de> for Headers<'v> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HeaderMap;
-
-        impl<'de> Visitor<'de> for HeaderMap {
-            type Value = Headers<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of header names to string values")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Headers<'de>, A::Error> {
-                let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(name) = map.next_key::<&'de str>()? {
-                    headers.push(Header { name, value: map.next_value()? });
-                }
-                Ok(Headers(headers))
-            }
-        }
-
-        deserializer.deserialize_map(HeaderMap)
-    }
 }
 
 /// `now`: an RFC 3339 timestamp.

@@ -247,6 +247,8 @@ pub enum Door {
 
 /// The doors tried on a request: every object the envelope reads keys of,
 /// header names, and `decision_id`.
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
 pub const REQUEST_DOORS: &[Door] = &[
     Door::Key { inside: None },
     Door::Key { inside: Some("headers") },
@@ -312,42 +314,37 @@ impl DoorInput {
         Some(DoorInput { root, filler: filler(input) })
     }
 
+    /// The object a door's key goes into: the top level, or the member
+    /// `inside` (created empty when absent); `None` when that is no object.
+    fn object_at<'m>(root_map: &'m mut JsonMap, inside: Option<&'static str>) -> Option<&'m mut JsonMap> {
+        match inside {
+            None => Some(root_map),
+            Some(name) => {
+                root_map.entry(name).or_insert_with(|| serde_json::Value::Object(JsonMap::new())).as_object_mut()
+            }
+        }
+    }
+
     /// The input with `token` put through `door` (the value under an
     /// injected key is the filler, so the fuzzer picks its type); `None`
     /// when the door does not fit this input.
     pub fn inject(&self, door: Door, token: &str) -> Option<Vec<u8>> {
-        use serde_json::{Map, Value};
+        use serde_json::Value;
         let filler = &self.filler;
         let mut root = self.root.clone();
         let root_map = root.as_object_mut()?;
-        // The object the key goes into; created (empty) when absent.
-        let target = |root_map: &mut Map<String, Value>, inside: Option<&'static str>| -> Option<()> {
-            if let Some(name) = inside {
-                let slot = root_map.entry(name).or_insert_with(|| Value::Object(Map::new()));
-                slot.as_object()?;
-            }
-            Some(())
-        };
         match door {
             Door::Value { field } => {
                 root_map.insert(field.to_owned(), Value::String(token.to_owned()));
                 serde_json::to_vec(&root).ok()
             }
             Door::Key { inside } => {
-                target(root_map, inside)?;
-                let object = match inside {
-                    None => root_map,
-                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-                };
+                let object = Self::object_at(root_map, inside)?;
                 object.insert(token.to_owned(), filler.clone());
                 serde_json::to_vec(&root).ok()
             }
             Door::CaseTwins { inside } => {
-                target(root_map, inside)?;
-                let object = match inside {
-                    None => root_map,
-                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-                };
+                let object = Self::object_at(root_map, inside)?;
                 object.insert(token.to_owned(), filler.clone());
                 object.insert(token.replace(CANARY_ID, &CANARY_ID.to_ascii_uppercase()), filler.clone());
                 serde_json::to_vec(&root).ok()
@@ -355,14 +352,10 @@ impl DoorInput {
             Door::DuplicateKey { inside } => {
                 // serde_json's map cannot hold a key twice: splice it as text
                 // right after the opening brace of the target object.
-                target(root_map, inside)?;
                 const MARKER: &str = "\u{1}ctpolicy-fuzz-door\u{1}";
                 // MARKER as serde_json writes it, then `:null`.
                 const MARKER_PAIR: &str = "\"\\u0001ctpolicy-fuzz-door\\u0001\":null";
-                let object = match inside {
-                    None => root_map,
-                    Some(name) => root_map.get_mut(name)?.as_object_mut()?,
-                };
+                let object = Self::object_at(root_map, inside)?;
                 object.insert(MARKER.to_owned(), Value::Null);
                 let text = serde_json::to_string(&root).ok()?;
                 let mut found = text.match_indices(MARKER_PAIR);

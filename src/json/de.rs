@@ -25,6 +25,7 @@
 
 use std::cell::Cell;
 use std::fmt::{self, Display};
+use std::marker::PhantomData;
 use std::ptr;
 
 use serde::de::value::BorrowedStrDeserializer;
@@ -217,6 +218,18 @@ impl de::Error for DeError {
     }
 }
 
+/// Every integer width reads as the contract's integer; the visitor of the
+/// width checks the range.
+macro_rules! forward_to_integer {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+                self.deserialize_i64(visitor)
+            }
+        )*
+    };
+}
+
 /// A value of the tree, as a serde `Deserializer`.
 #[derive(Clone, Copy)]
 pub struct Deserializer<'de> {
@@ -229,12 +242,14 @@ impl<'de> Deserializer<'de> {
         Deserializer { value, nulls }
     }
 
-    fn members(
-        &self,
-        members: &'de [(JsonStr<'de>, Value<'de>)],
-        known: Option<&'static [&'static str]>,
-    ) -> Members<'de> {
-        Members { members: members.iter(), pending: None, nulls: self.nulls, known }
+    /// An object for a map (`known` is `None`) or a struct (its fields).
+    fn object<V: Visitor<'de>>(self, known: Option<&'static [&'static str]>, visitor: V) -> Result<V::Value, DeError> {
+        match self.value {
+            Value::Object(members) => {
+                visitor.visit_map(Members { members: members.iter(), pending: None, nulls: self.nulls, known })
+            }
+            other => Err(DeError::wrong_type("an object", other)),
+        }
     }
 
     fn integer(&self) -> Result<i64, DeError> {
@@ -268,7 +283,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
             },
             Value::String(text) => visitor.visit_borrowed_str(text.as_str()),
             Value::Array(items) => visitor.visit_seq(Items { items: items.iter().enumerate(), nulls: self.nulls }),
-            Value::Object(members) => visitor.visit_map(self.members(members, None)),
+            Value::Object(_) => self.object(None, visitor),
         }
     }
 
@@ -285,32 +300,8 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor.visit_i64(self.integer()?)
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_i64(visitor)
+    forward_to_integer! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -348,10 +339,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.value {
-            Value::Object(members) => visitor.visit_map(self.members(members, None)),
-            other => Err(DeError::wrong_type("an object", other)),
-        }
+        self.object(None, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -360,10 +348,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        match self.value {
-            Value::Object(members) => visitor.visit_map(self.members(members, Some(fields))),
-            other => Err(DeError::wrong_type("an object", other)),
-        }
+        self.object(Some(fields), visitor)
     }
 
     /// The contract's enums are strings (`"TOKENIZED"`, `"deny"`).
@@ -536,6 +521,41 @@ impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
             Value::Object(_) => Ok(Object(node)),
             other => Err(de::Error::invalid_type(unexpected(other), &"an object")),
         }
+    }
+}
+
+/// An object read as its members in document order, for objects whose
+/// keys are typed (header names, payment scopes, currencies, rule codes):
+/// a fault in a key or a value points at that member.
+pub struct Entries<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for Entries<K, V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<K, V>(PhantomData<(K, V)>);
+
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
+            type Value = Entries<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<K, V>, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(key) = map.next_key()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
     }
 }
 
