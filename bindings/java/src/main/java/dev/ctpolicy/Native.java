@@ -297,21 +297,12 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, policy);
             MemorySegment out = arena.allocate(ADDRESS);
-            MemorySegment error = arena.allocate(CTP_BUF);
-            int status;
-            byte[] errorBytes;
-            try {
-                status = (int) ENGINE_NEW.invokeExact(in, (long) length(policy), out, error);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                errorBytes = take(error);
-                wipe(in);
-            }
-            if (status == Statuses.CTP_OK) {
+            Reply reply = call(arena, error -> (int) ENGINE_NEW.invokeExact(in, (long) length(policy), out, error),
+                    in);
+            if (reply.ok()) {
                 engine[0] = out.get(ADDRESS, 0);
             }
-            return new Reply(status, errorBytes);
+            return reply;
         }
     }
 
@@ -372,22 +363,11 @@ final class Native {
             // no-op if the call never fills it), then the request bytes.
             MemorySegment block = arena.allocate(CTP_BUF.byteSize() + len, 8);
             MemorySegment out = block.asSlice(0, CTP_BUF.byteSize());
-            MemorySegment in = MemorySegment.NULL;
+            MemorySegment in = len == 0 ? MemorySegment.NULL : block.asSlice(CTP_BUF.byteSize(), len);
             if (len > 0) {
-                in = block.asSlice(CTP_BUF.byteSize(), len);
                 MemorySegment.copy(request, 0, in, JAVA_BYTE, 0, len);
             }
-            int status;
-            byte[] result;
-            try {
-                status = (int) CHECK_JSON.invokeExact(engine, in, (long) len, out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result);
+            return call(out, buf -> (int) CHECK_JSON.invokeExact(engine, in, (long) len, buf), in);
         }
     }
 
@@ -397,20 +377,8 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment recordIn = input(arena, record);
             MemorySegment eventIn = input(arena, event);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) APPLY_EVENT_JSON.invokeExact(recordIn, (long) length(record), eventIn,
-                        (long) length(event), out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(recordIn);
-                wipe(eventIn);
-            }
-            return new Reply(status, result);
+            return call(arena, out -> (int) APPLY_EVENT_JSON.invokeExact(recordIn, (long) length(record), eventIn,
+                    (long) length(event), out), recordIn, eventIn);
         }
     }
 
@@ -419,18 +387,7 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, token);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) TOKEN_PARSE.invokeExact(in, (long) length(token), out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result);
+            return call(arena, out -> (int) TOKEN_PARSE.invokeExact(in, (long) length(token), out), in);
         }
     }
 
@@ -488,20 +445,10 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, text);
-            MemorySegment out = arena.allocate(CTP_BUF);
             MemorySegment n = arena.allocate(JAVA_LONG);
-            int status;
-            byte[] result;
-            try {
-                status = (int) REDACT.invokeExact(in, (long) length(text), out, n);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
+            Reply reply = call(arena, out -> (int) REDACT.invokeExact(in, (long) length(text), out, n), in);
             count[0] = n.get(JAVA_LONG, 0);
-            return new Reply(status, result == null ? new byte[0] : result);
+            return orEmpty(reply);
         }
     }
 
@@ -510,18 +457,8 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, text);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result == null ? new byte[0] : result);
+            return orEmpty(call(arena,
+                    out -> (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL), in));
         }
     }
 
@@ -540,40 +477,18 @@ final class Native {
     /** {@code ctp_redactor_write} of {@code bytes[off, off+len)}: the decided bytes. */
     static Reply redactorWrite(MemorySegment redactor, byte[] bytes, int off, int len) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(CTP_BUF);
-            MemorySegment in = MemorySegment.NULL;
+            MemorySegment in = len == 0 ? MemorySegment.NULL : arena.allocate(len);
             if (len > 0) {
-                in = arena.allocate(len);
                 MemorySegment.copy(bytes, off, in, JAVA_BYTE, 0, len);
             }
-            int status;
-            byte[] result;
-            try {
-                status = (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result == null ? new byte[0] : result);
+            return orEmpty(call(arena, out -> (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out), in));
         }
     }
 
     /** {@code ctp_redactor_finish}: the held-back tail, redacted. */
     static Reply redactorFinish(MemorySegment redactor) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) REDACTOR_FINISH.invokeExact(redactor, out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-            }
-            return new Reply(status, result == null ? new byte[0] : result);
+            return orEmpty(call(arena, out -> (int) REDACTOR_FINISH.invokeExact(redactor, out)));
         }
     }
 
@@ -591,20 +506,12 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, path);
             MemorySegment out = arena.allocate(ADDRESS);
-            MemorySegment error = arena.allocate(CTP_BUF);
-            int status;
-            byte[] err;
-            try {
-                status = (int) AUDIT_OPEN.invokeExact(in, (long) length(path), flags, out, error);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                err = take(error);
-            }
-            if (status == Statuses.CTP_OK) {
+            Reply reply = call(arena,
+                    error -> (int) AUDIT_OPEN.invokeExact(in, (long) length(path), flags, out, error), in);
+            if (reply.ok()) {
                 handle[0] = out.get(ADDRESS, 0);
             }
-            return new Reply(status, err);
+            return reply;
         }
     }
 
@@ -612,18 +519,8 @@ final class Native {
     static Reply auditCheck(MemorySegment engine, MemorySegment log, byte[] request) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, request);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result);
+            return call(arena,
+                    out -> (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out), in);
         }
     }
 
@@ -633,18 +530,8 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, path);
             MemorySegment head = input(arena, expectHead);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head, (long) length(expectHead),
-                        out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-            }
-            return new Reply(status, result);
+            return call(arena, out -> (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head,
+                    (long) length(expectHead), out), in, head);
         }
     }
 
@@ -654,36 +541,15 @@ final class Native {
             MemorySegment in = input(arena, request);
             MemorySegment p = input(arena, prev);
             MemorySegment a = input(arena, at);
-            MemorySegment out = arena.allocate(CTP_BUF);
-            int status;
-            byte[] result;
-            try {
-                status = (int) AUDIT_ENTRY_JSON.invokeExact(engine, in, (long) length(request), seq, p,
-                        (long) length(prev), a, (long) length(at), out);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                result = take(out);
-                wipe(in);
-            }
-            return new Reply(status, result);
+            return call(arena, out -> (int) AUDIT_ENTRY_JSON.invokeExact(engine, in, (long) length(request), seq, p,
+                    (long) length(prev), a, (long) length(at), out), in, p, a);
         }
     }
 
     /** {@code ctp_audit_close}: syncs and frees; the error object when the sync failed. */
     static Reply auditClose(MemorySegment log) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment error = arena.allocate(CTP_BUF);
-            int status;
-            byte[] err;
-            try {
-                status = (int) AUDIT_CLOSE.invokeExact(log, error);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            } finally {
-                err = take(error);
-            }
-            return new Reply(status, err);
+            return call(arena, error -> (int) AUDIT_CLOSE.invokeExact(log, error));
         }
     }
 
@@ -696,6 +562,50 @@ final class Native {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * One downcall with its arguments bound, given the {@code ctp_buf} out-parameter (result or
+     * error object) and returning the status. Each call site keeps its own lambda because
+     * {@code invokeExact} needs the exact static types right at the call.
+     */
+    @FunctionalInterface
+    private interface Downcall {
+        int invoke(MemorySegment buf) throws Throwable;
+    }
+
+    /** {@link #call(MemorySegment, Downcall, MemorySegment...)} with a fresh ctp_buf from {@code arena}. */
+    private static Reply call(Arena arena, Downcall downcall, MemorySegment... inputs) {
+        return call(arena.allocate(CTP_BUF), downcall, inputs);
+    }
+
+    /**
+     * Runs {@code downcall} with the ctp_buf {@code buf} (zeroed, so ctp_buf_free is a no-op if
+     * the call never fills it); then, whether or not it threw, copies out and frees that buffer,
+     * and wipes the native copies of the inputs, since a request holds a token.
+     */
+    private static Reply call(MemorySegment buf, Downcall downcall, MemorySegment... inputs) {
+        int status;
+        byte[] bytes;
+        try {
+            status = downcall.invoke(buf);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            try {
+                bytes = take(buf);
+            } finally {
+                for (MemorySegment input : inputs) {
+                    wipe(input);
+                }
+            }
+        }
+        return new Reply(status, bytes);
+    }
+
+    /** The reply with an empty array for "no buffer": for calls whose result is never null on OK. */
+    private static Reply orEmpty(Reply reply) {
+        return reply.bytes() == null ? new Reply(reply.status(), new byte[0]) : reply;
+    }
 
     private static int length(byte[] bytes) {
         return bytes == null ? 0 : bytes.length;
