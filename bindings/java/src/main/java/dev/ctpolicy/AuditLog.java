@@ -6,7 +6,6 @@ import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A tamper-evident audit trail of every token use (hygiene.md H3): a JSON Lines file with one
@@ -190,50 +189,17 @@ public final class AuditLog implements AutoCloseable {
         return Errors.of(Errors.Call.AUDIT, reply.status(), reply.bytes());
     }
 
-    /** The native log and a count of calls in flight (as Engine's handle). */
-    private static final class Handle implements Runnable {
-        private static final long CLOSED = 1L << 62;
-
-        private final MemorySegment pointer;
-        private final AtomicLong state = new AtomicLong();
+    /** The log's {@link NativeHandle}: closing the native log syncs it, and keeps a failure for close(). */
+    private static final class Handle extends NativeHandle {
         /** The error object of a failed sync at close, for close() to throw. */
         volatile String closeError;
 
         Handle(MemorySegment pointer) {
-            this.pointer = pointer;
-        }
-
-        MemorySegment acquire() {
-            while (true) {
-                long s = state.get();
-                if ((s & CLOSED) != 0) {
-                    throw new IllegalStateException("the audit log is closed");
-                }
-                if (state.compareAndSet(s, s + 1)) {
-                    return pointer;
-                }
-            }
-        }
-
-        void release() {
-            if (state.decrementAndGet() == CLOSED) {
-                free();
-            }
-        }
-
-        boolean isClosed() {
-            return (state.get() & CLOSED) != 0;
+            super(pointer, "the audit log is closed");
         }
 
         @Override
-        public void run() {
-            long before = state.getAndUpdate(s -> s | CLOSED);
-            if (before == 0) {
-                free();
-            }
-        }
-
-        private void free() {
+        void free(MemorySegment pointer) {
             Native.Reply reply = Native.auditClose(pointer);
             if (!reply.ok()) {
                 closeError = Errors.text(reply.bytes());

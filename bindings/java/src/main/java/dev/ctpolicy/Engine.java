@@ -214,57 +214,16 @@ public final class Engine implements AutoCloseable {
         return Handle.FREED.get();
     }
 
-    /**
-     * The native pointer and a count of calls in flight. Kept apart from {@link Engine} so the
-     * cleaner's action does not hold the engine reachable.
-     *
-     * <p>{@code state} packs a CLOSED bit and the number of calls in flight. The pointer is
-     * freed exactly once: by close when nothing is in flight, else by the last call to
-     * release, which sees the count fall to zero with CLOSED set.
-     */
-    private static final class Handle implements Runnable {
-        private static final long CLOSED = 1L << 62;
+    /** The engine's {@link NativeHandle}: frees the native engine, and counts the frees. */
+    private static final class Handle extends NativeHandle {
         static final AtomicLong FREED = new AtomicLong();
 
-        private final MemorySegment pointer;
-        private final AtomicLong state = new AtomicLong();
-
         Handle(MemorySegment pointer) {
-            this.pointer = pointer;
+            super(pointer, "the engine is closed");
         }
 
-        MemorySegment acquire() {
-            while (true) {
-                long s = state.get();
-                if ((s & CLOSED) != 0) {
-                    throw new IllegalStateException("the engine is closed");
-                }
-                if (state.compareAndSet(s, s + 1)) {
-                    return pointer;
-                }
-            }
-        }
-
-        void release() {
-            if (state.decrementAndGet() == CLOSED) {
-                free();
-            }
-        }
-
-        boolean isClosed() {
-            return (state.get() & CLOSED) != 0;
-        }
-
-        /** The cleaning action: called once, by close() or by the cleaner. */
         @Override
-        public void run() {
-            long before = state.getAndUpdate(s -> s | CLOSED);
-            if (before == 0) {
-                free();
-            }
-        }
-
-        private void free() {
+        void free(MemorySegment pointer) {
             FREED.incrementAndGet();
             Native.engineFree(pointer);
         }
