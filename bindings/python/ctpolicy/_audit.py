@@ -163,13 +163,13 @@ def audit_entry(engine: Engine, request: JsonInput, *, seq: int, prev: str, at: 
     if seq < 1:
         raise ValueError("seq must be 1 or more")
     data = to_json_bytes(request, "request")
-    pointer = engine._borrow()
-    try:
-        status, out = _native.audit_entry_json(
-            pointer, data, seq, prev.encode("utf-8", "surrogatepass"), None if at is None else at.encode("utf-8", "surrogatepass")
-        )
-    finally:
-        engine._unborrow()
+    status, out = engine._call(
+        _native.audit_entry_json,
+        data,
+        seq,
+        prev.encode("utf-8", "surrogatepass"),
+        None if at is None else at.encode("utf-8", "surrogatepass"),
+    )
     if status == _native.INVALID_ARGUMENT:
         raise ValueError("prev must be 'sha256:' followed by 64 lowercase hex digits, and at UTF-8")
     if status != _native.OK:

@@ -185,7 +185,7 @@ class Engine(NativeHandle):
             data = to_json_bytes(request, "request")
         if audit is not None:
             return self._check_audited(data, audit)
-        pointer = self._borrow()
+        pointer = self._borrow()  # self._call inlined: the hot path
         try:
             status, out = _check_json(pointer, data)
         finally:
@@ -197,11 +197,7 @@ class Engine(NativeHandle):
     def _check_audited(self, data: bytes, audit: AuditLog) -> Decision:
         if not isinstance(audit, AuditLog):
             raise TypeError(f"audit must be an AuditLog, not {type(audit).__name__}")
-        pointer = self._borrow()
-        try:
-            status, out = audit._check(pointer, data)
-        finally:
-            self._unborrow()
+        status, out = self._call(audit._check, data)
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
         return _decision_of(out)
@@ -210,11 +206,7 @@ class Engine(NativeHandle):
         """Like :meth:`check`, returning the decision JSON as a dict (through
         the redaction, as ``Decision.raw``)."""
         data = to_json_bytes(request, "request")
-        pointer = self._borrow()
-        try:
-            status, out = _native.check_json(pointer, data)
-        finally:
-            self._unborrow()
+        status, out = self._call(_native.check_json, data)
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
         result: dict[str, Any] = _loads(redact_bytes(out))
@@ -303,7 +295,7 @@ class Engine(NativeHandle):
                 raise TypeError(f"{name} must be an int or None, not {type(value).__name__}")
             counters.append(value)
             flags |= bit
-        pointer = self._borrow()
+        pointer = self._borrow()  # self._call inlined: the hot path
         try:
             status, verdict, err = _check_typed(
                 pointer,
@@ -347,11 +339,7 @@ class Engine(NativeHandle):
         would, and nothing is decided.
         """
         items = [to_json_bytes(r, "request") for r in requests]
-        pointer = self._borrow()
-        try:
-            status, answers, (allowed, denied, invalid) = _native.check_many(pointer, items)
-        finally:
-            self._unborrow()
+        status, answers, (allowed, denied, invalid) = self._call(_native.check_many, items)
         if status != _OK:
             raise _errors.from_status(status, b"", InvalidRequestError)
         results: list[Union[Decision, Error]] = [

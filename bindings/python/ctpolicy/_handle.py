@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import weakref
 from types import TracebackType
-from typing import Callable, NoReturn, Optional, TypeVar
+from typing import Any, Callable, NoReturn, Optional, TypeVar
 
 from . import _errors
 
 _Self = TypeVar("_Self", bound="NativeHandle")
+_T = TypeVar("_T")
 
 
 class NativeHandle:
@@ -66,6 +67,14 @@ class NativeHandle:
         lock.release()
         if free_now:
             self._finalizer()
+
+    def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(pointer, *args)`` with the pointer borrowed for the call."""
+        pointer = self._borrow()
+        try:
+            return fn(pointer, *args)
+        finally:
+            self._unborrow()
 
     # A copy would share the pointer but not the ownership: use after free.
     def __copy__(self) -> NoReturn:

@@ -16,9 +16,10 @@ Ownership rules kept here, so nobody above this layer has to think about them:
   only reads it during the call. ``None`` is ``NULL``.
 * Every buffer the library fills is a :class:`CtpBuf` out-parameter, copied
   into Python ``bytes`` and then released with ``ctp_buf_free`` in a
-  ``finally`` block, whatever happens. ``c_char_p`` is never used for a
-  buffer the library hands over; it is used only for the static strings of
-  ``ctp_version``, ``ctp_status_name`` and ``ctp_reason_code``.
+  ``finally`` block, whatever happens (all in :func:`_call_with_buf`).
+  ``c_char_p`` is never used for a buffer the library hands over; it is
+  used only for the static strings of ``ctp_version``, ``ctp_status_name``
+  and ``ctp_reason_code``.
 * Handles (engines, audit logs, vault lints) are plain addresses (``int``);
   ``_handle.NativeHandle`` owns them.
 * Structures the library reads (``ctp_typed_charge``, the ``ctp_input``
@@ -413,31 +414,34 @@ _string_at = ctypes.string_at
 _byref = ctypes.byref
 
 
-def _call_with_buf(fn: Callable[..., int], *args: object) -> tuple[int, bytes]:
-    """Calls ``fn(*args, &buf)`` and returns (status, a copy of buf), freeing buf."""
+def _call_with_buf(fn: Callable[..., int], *args: object, after: tuple[object, ...] = ()) -> tuple[int, bytes]:
+    """Calls ``fn(*args, &buf, *after)`` and returns (status, a copy of buf);
+    buf is released with ``ctp_buf_free`` whatever happens."""
     buf = CtpBuf()
     try:
-        status = fn(*args, _byref(buf))
+        status = fn(*args, _byref(buf), *after)
         data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
     finally:
         _ctp_buf_free(_byref(buf))
     return status, data
 
 
+def _call_new(fn: Callable[..., int], *args: object) -> tuple[int, int, bytes]:
+    """Calls a constructor ``fn(*args, &handle, &err)``: (status, the handle's
+    address on :data:`OK` else 0, a copy of err), err released as above."""
+    handle = ctypes.c_void_p()
+    status, err = _call_with_buf(fn, *args, _byref(handle))
+    return status, (int(handle.value or 0) if status == OK else 0), err
+
+
+def _len(data: Optional[bytes]) -> int:
+    """The length that goes with an optional input (0 for ``NULL``)."""
+    return len(data) if data is not None else 0
+
+
 def engine_new(policy: Optional[bytes]) -> tuple[int, int, bytes]:
     """``ctp_engine_new``: (status, engine address or 0, error JSON or b"")."""
-    engine = ctypes.c_void_p()
-    err = CtpBuf()
-    try:
-        status = _ctp_engine_new(
-            policy, len(policy) if policy is not None else 0, _byref(engine), _byref(err)
-        )
-        data = _string_at(err.ptr, err.len) if err.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(err))
-    if status != OK:
-        return status, 0, data
-    return status, int(engine.value or 0), data
+    return _call_new(_ctp_engine_new, policy, _len(policy))
 
 
 def engine_free(engine: int) -> None:
@@ -447,13 +451,7 @@ def engine_free(engine: int) -> None:
 
 def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     """``ctp_check_json``: (status, decision JSON or error JSON)."""
-    buf = CtpBuf()
-    try:
-        status = _ctp_check_json(engine, request, len(request), _byref(buf))
-        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(buf))
-    return status, data
+    return _call_with_buf(_ctp_check_json, engine, request, len(request))
 
 
 #: A verdict as plain values: (allowed, violation ids, warning ids, raw
@@ -523,12 +521,7 @@ def check_typed(
         attempts_30d,
     )
     verdict = CtpVerdict()
-    err = CtpBuf()
-    try:
-        status = _ctp_check_charge(engine, _byref(charge), _byref(verdict), _byref(err))
-        data = _string_at(err.ptr, err.len) if err.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(err))
+    status, data = _call_with_buf(_ctp_check_charge, engine, _byref(charge), _byref(verdict))
     return status, (_verdict_tuple(verdict) if status == OK else None), data
 
 
@@ -552,13 +545,14 @@ def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[Verdi
     """``ctp_check_json_verdict``: (status, the verdict on :data:`OK` else
     None, the decision JSON on :data:`OK` else the error JSON)."""
     verdict = CtpVerdict()
-    buf = CtpBuf()
-    try:
-        status = _ctp_check_json_verdict(engine, request, len(request), _byref(verdict), _byref(buf), _byref(buf))
-        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(buf))
+    status, data = _call_with_buf(_check_json_verdict_one_buf, engine, request, len(request), _byref(verdict))
     return status, (_verdict_tuple(verdict) if status == OK else None), data
+
+
+def _check_json_verdict_one_buf(engine: int, request: bytes, length: int, verdict: Any, buf: Any) -> int:
+    """``ctp_check_json_verdict`` with one buffer as both ``decision_json``
+    and ``error_json`` (the header allows it: exactly one is written)."""
+    return int(_ctp_check_json_verdict(engine, request, length, verdict, buf, buf))
 
 
 def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int, bytes]], tuple[int, int, int]]:
@@ -582,13 +576,7 @@ def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int,
 
 def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:
     """``ctp_apply_event_json``: (status, transition JSON or error JSON)."""
-    return _call_with_buf(
-        _ctp_apply_event_json,
-        record,
-        len(record) if record is not None else 0,
-        event,
-        len(event),
-    )
+    return _call_with_buf(_ctp_apply_event_json, record, _len(record), event, len(event))
 
 
 def token_parse(token: bytes) -> tuple[int, bytes]:
@@ -623,24 +611,7 @@ def reason_code(rule_id: int) -> Optional[str]:
 
 def vault_new(policy: Optional[bytes], now: Optional[bytes], stale_days: int) -> tuple[int, int, bytes]:
     """``ctp_vault_new``: (status, lint address or 0, error JSON or b"")."""
-    vault = ctypes.c_void_p()
-    err = CtpBuf()
-    try:
-        status = _ctp_vault_new(
-            policy,
-            len(policy) if policy is not None else 0,
-            now,
-            len(now) if now is not None else 0,
-            stale_days,
-            _byref(vault),
-            _byref(err),
-        )
-        data = _string_at(err.ptr, err.len) if err.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(err))
-    if status != OK:
-        return status, 0, data
-    return status, int(vault.value or 0), data
+    return _call_new(_ctp_vault_new, policy, _len(policy), now, _len(now), stale_days)
 
 
 def vault_free(vault: int) -> None:
@@ -650,37 +621,20 @@ def vault_free(vault: int) -> None:
 
 def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
     """``ctp_vault_feed``: (status, findings as JSON Lines or error JSON)."""
-    buf = CtpBuf()
     count = ctypes.c_size_t()
-    try:
-        status = _ctp_vault_feed(vault, record, len(record), _byref(buf), _byref(count))
-        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(buf))
-    return status, data
+    return _call_with_buf(_ctp_vault_feed, vault, record, len(record), after=(_byref(count),))
 
 
 def redact(text: bytes) -> tuple[int, bytes, int]:
     """``ctp_redact``: (status, redacted bytes, occurrences replaced)."""
-    buf = CtpBuf()
     count = ctypes.c_size_t()
-    try:
-        status = _ctp_redact(text, len(text), _byref(buf), _byref(count))
-        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(buf))
+    status, data = _call_with_buf(_ctp_redact, text, len(text), after=(_byref(count),))
     return status, data, int(count.value)
 
 
 def scan(text: bytes) -> tuple[int, bytes]:
     """``ctp_scan``: (status, one JSON report a line)."""
-    buf = CtpBuf()
-    try:
-        status = _ctp_scan(text, len(text), _byref(buf), None)
-        data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(buf))
-    return status, data
+    return _call_with_buf(_ctp_scan, text, len(text), after=(None,))
 
 
 _ctp_audit_open = lib.ctp_audit_open
@@ -692,16 +646,7 @@ _ctp_audit_close = lib.ctp_audit_close
 
 def audit_open(path: bytes, flags: int) -> tuple[int, int, bytes]:
     """``ctp_audit_open``: (status, log address or 0, error JSON or b"")."""
-    log = ctypes.c_void_p()
-    err = CtpBuf()
-    try:
-        status = _ctp_audit_open(path, len(path), flags, _byref(log), _byref(err))
-        data = _string_at(err.ptr, err.len) if err.ptr else b""
-    finally:
-        _ctp_buf_free(_byref(err))
-    if status != OK:
-        return status, 0, data
-    return status, int(log.value or 0), data
+    return _call_new(_ctp_audit_open, path, len(path), flags)
 
 
 def audit_check_json(engine: int, log: int, request: bytes) -> tuple[int, bytes]:
@@ -711,28 +656,12 @@ def audit_check_json(engine: int, log: int, request: bytes) -> tuple[int, bytes]
 
 def audit_verify(path: bytes, expect_head: Optional[bytes]) -> tuple[int, bytes]:
     """``ctp_audit_verify``: (status, summary JSON or error JSON)."""
-    return _call_with_buf(
-        _ctp_audit_verify,
-        path,
-        len(path),
-        expect_head,
-        len(expect_head) if expect_head is not None else 0,
-    )
+    return _call_with_buf(_ctp_audit_verify, path, len(path), expect_head, _len(expect_head))
 
 
 def audit_entry_json(engine: int, request: bytes, seq: int, prev: bytes, at: Optional[bytes]) -> tuple[int, bytes]:
     """``ctp_audit_entry_json``: (status, entry line or error JSON)."""
-    return _call_with_buf(
-        _ctp_audit_entry_json,
-        engine,
-        request,
-        len(request),
-        seq,
-        prev,
-        len(prev),
-        at,
-        len(at) if at is not None else 0,
-    )
+    return _call_with_buf(_ctp_audit_entry_json, engine, request, len(request), seq, prev, len(prev), at, _len(at))
 
 
 def audit_close(log: int) -> tuple[int, bytes]:

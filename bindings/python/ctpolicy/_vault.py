@@ -112,11 +112,7 @@ class VaultLint(NativeHandle):
     def feed(self, record: RecordInput) -> list[VaultFinding]:
         """Lints the next record and returns its findings, in vault.md order."""
         data = to_json_bytes(record, "record")
-        pointer = self._borrow()
-        try:
-            status, out = _native.vault_feed(pointer, data)
-        finally:
-            self._unborrow()
+        status, out = self._call(_native.vault_feed, data)
         if status != _native.OK:
             raise _errors.from_status(status, out, InvalidRequestError)
         self._fed += 1

@@ -48,15 +48,21 @@ def test_closed_engine_raises_a_value_error() -> None:
             pass
 
 
-def test_finalizer_frees_a_forgotten_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    freed: list[int] = []
+@pytest.fixture
+def freed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pointers ``_native.engine_free`` is given (and really frees) during the test."""
+    seen: list[int] = []
     real_free = _native.engine_free
 
     def spy(pointer: int) -> None:
-        freed.append(pointer)
+        seen.append(pointer)
         real_free(pointer)
 
     monkeypatch.setattr(_native, "engine_free", spy)
+    return seen
+
+
+def test_finalizer_frees_a_forgotten_engine(freed: list[int]) -> None:
     engine = ctpolicy.Engine()
     pointer = engine._pointer
     ref = weakref.ref(engine)
@@ -66,15 +72,7 @@ def test_finalizer_frees_a_forgotten_engine(monkeypatch: pytest.MonkeyPatch) -> 
     assert freed == [pointer]
 
 
-def test_close_frees_exactly_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    freed: list[int] = []
-    real_free = _native.engine_free
-
-    def spy(pointer: int) -> None:
-        freed.append(pointer)
-        real_free(pointer)
-
-    monkeypatch.setattr(_native, "engine_free", spy)
+def test_close_frees_exactly_once(freed: list[int]) -> None:
     engine = ctpolicy.Engine()
     engine.close()
     engine.close()
