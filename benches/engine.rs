@@ -27,7 +27,16 @@ fn json_path(c: &mut Criterion) {
     group.bench_function("check_json_decision", |b| {
         b.iter(|| engine.check_json(black_box(RENEWAL.as_bytes())).unwrap())
     });
+    // Writing alone: the decision JSON of an owned ALLOW decision (the
+    // token view, the receipt, empty findings) into a reused string.
+    let decision = engine.check_json(RENEWAL.as_bytes()).unwrap();
     let mut out = String::new();
+    group.bench_function("write_decision", |b| {
+        b.iter(|| {
+            out.clear();
+            engine.write_decision(black_box(&decision), &mut out);
+        })
+    });
     group.bench_function("check_json_into_string", |b| {
         b.iter(|| {
             out.clear();

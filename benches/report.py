@@ -228,6 +228,15 @@ def write_markdown(report, args):
             ratio += f", {regorus / same_process:.1f}× faster than regorus ({fmt_ns(regorus)})"
         met = "yes" if cedar and cedar / same_process >= 10 else "no"
         lines.append(f"| JSON path ≥ 10× faster than Cedar | `ctp_check_json` {fmt_ns(same_process)} in the same process; {ratio} | {met} |")
+    deny = rust.get("json/ctp_check_json_deny")
+    if json_path and deny:
+        over = deny / json_path - 1
+        lines.append(f"| one-violation DENY within 15 % of an ALLOW | `ctp_check_json` DENY {fmt_ns(deny)}, ALLOW {fmt_ns(json_path)}: {over:+.0%} | {'yes' if over <= 0.15 else 'no'} |")
+    mix = rust.get("json/ctp_check_json_mix")
+    if mix:
+        # One iteration of the mix bench is one ALLOW and one DENY call.
+        per_call = mix / 2
+        lines.append(f"| C ABI JSON path ≤ 900 ns, ALLOW/DENY mix | `ctp_check_json` {fmt_ns(per_call)} per call | {'yes' if per_call <= 900 else 'no'} |")
     if typed:
         lines.append(f"| typed path ≤ 100 ns (no fingerprint) | `ctp_check` {fmt_ns(typed)} | {'yes' if typed <= 100 else 'no'} |")
     if batch:
@@ -246,7 +255,11 @@ def write_markdown(report, args):
         "`json/check_json_into_string` writes the decision JSON into a reused string; "
         "`json/ctp_check_json` is the C ABI call: the same plus a fresh exact-size buffer "
         "handed to the caller, then wiped and freed by `ctp_buf_free` inside the timed loop.",
-        "- `json/parse` is the strict JSON read alone, into the thread's reused arena.",
+        "- `json/parse` is the strict JSON read alone, into the thread's reused arena; "
+        "`json/write_decision` is the decision JSON of an owned ALLOW decision written alone.",
+        "- `json/ctp_check_json_deny` is the renewal with one violation (an amount above the "
+        "policy's cap); one iteration of `json/ctp_check_json_mix` is one ALLOW and one DENY "
+        "call, so the target row halves its median.",
         "- The batch rows are one call over 10,000 renewals (JSON Lines in and out); "
         "requests per second are 10,000 divided by the median.",
         "- The typed path (`ctp_check`) evaluates the rules its fields can express (docs/ABI.md); "

@@ -57,7 +57,7 @@ impl ScopeSet {
             };
         }
         let set = ScopeSet(bits);
-        if set.payment_scope().is_some() && crate::record::payment_scope_of(names).is_none() {
+        if set.payment_scope().is_some() && crate::record::payment_scope_of(names.iter().copied()).is_none() {
             return ScopeSet(bits | Self::REPEATED);
         }
         set

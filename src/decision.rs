@@ -189,54 +189,11 @@ impl Engine {
         out: Option<&mut String>,
         want_fingerprint: bool,
     ) -> Result<Verdict, Error> {
-        with_hit_buffer(|hits| self.decide_into_with(request, out, want_fingerprint, hits))
-    }
-
-    fn decide_into_with(
-        &self,
-        request: &Request<'_>,
-        out: Option<&mut String>,
-        want_fingerprint: bool,
-        hits: &mut Vec<Collected>,
-    ) -> Result<Verdict, Error> {
-        let facts = Facts::from_request(request, &self.policy);
-        self.collect_into(&facts, hits)?;
-        let hits = &*hits;
-        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
-        for (index, severity, _) in hits {
-            match severity {
-                Severity::Deny => verdict.violations.insert(*index),
-                _ => verdict.warnings.insert(*index),
-            }
-        }
-        let well_formed = match &facts.token {
-            TokenHeader::Present { value, parsed: Ok(parsed), .. } => Some((*value, *parsed)),
-            _ => None,
-        };
-        let digest = well_formed.filter(|_| want_fingerprint || out.is_some()).map(|(value, _)| token::sha256(value));
-        if want_fingerprint {
-            verdict.fingerprint = digest;
-        }
-        let Some(out) = out else { return Ok(verdict) };
-        let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
-        let token = match (well_formed, digest) {
-            (Some((_, (form, region, environment))), Some(digest)) => {
-                Some(TokenView { form, region, environment, fingerprint: write_fingerprint(&digest, &mut fingerprint) })
-            }
-            _ => None,
-        };
-        let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
-        self.write_parts(
-            out,
-            DecisionParts {
-                allowed: verdict.allowed(),
-                required_scope: facts.required_scope,
-                token,
-                decision_id: request.decision_id,
-            },
-            findings,
-        );
-        Ok(verdict)
+        self.decide_with(request, out, want_fingerprint, |parts, digest| Verdict {
+            violations: parts.violations,
+            warnings: parts.warnings,
+            fingerprint: digest.filter(|_| want_fingerprint),
+        })
     }
 
     /// The audit trail's pass (hygiene.md H3): decides `request` once,
@@ -250,49 +207,68 @@ impl Engine {
         out: &mut String,
         entry: impl FnOnce(&AuditParts<'_>) -> R,
     ) -> Result<R, Error> {
+        self.decide_with(request, Some(out), false, |parts, _| entry(parts))
+    }
+
+    /// The one pass behind the JSON fast paths: facts, rules, the token's
+    /// SHA-256 when someone needs it, and (when `out` is given) the decision
+    /// JSON appended to `out`. `finish` gets the pass's parts, borrowed (the
+    /// token view only when JSON was written), and the raw digest.
+    fn decide_with<R>(
+        &self,
+        request: &Request<'_>,
+        out: Option<&mut String>,
+        want_fingerprint: bool,
+        finish: impl FnOnce(&AuditParts<'_>, Option<[u8; 32]>) -> R,
+    ) -> Result<R, Error> {
         with_hit_buffer(|hits| {
             let facts = Facts::from_request(request, &self.policy);
             self.collect_into(&facts, hits)?;
             let hits = &*hits;
-            let mut verdict =
-                Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
+            let (mut violations, mut warnings) = (RuleSet::default(), RuleSet::default());
             for (index, severity, _) in hits {
                 match severity {
-                    Severity::Deny => verdict.violations.insert(*index),
-                    _ => verdict.warnings.insert(*index),
+                    Severity::Deny => violations.insert(*index),
+                    _ => warnings.insert(*index),
                 }
             }
-            let token = match &facts.token {
-                TokenHeader::Present { value, parsed: Ok((form, region, environment)), .. } => {
-                    Some((*form, *region, *environment, token::sha256(value)))
-                }
+            let well_formed = match &facts.token {
+                TokenHeader::Present { value, parsed: Ok(parsed), .. } => Some((*value, *parsed)),
                 _ => None,
             };
+            let digest =
+                well_formed.filter(|_| want_fingerprint || out.is_some()).map(|(value, _)| token::sha256(value));
             let mut fingerprint = [0u8; FINGERPRINT_LABEL_LEN];
-            let view = token.map(|(form, region, environment, digest)| TokenView {
-                form,
-                region,
-                environment,
-                fingerprint: write_fingerprint(&digest, &mut fingerprint),
-            });
-            let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
-            self.write_parts(
-                out,
-                DecisionParts {
-                    allowed: verdict.allowed(),
-                    required_scope: facts.required_scope,
-                    token: view,
-                    decision_id: request.decision_id,
-                },
-                findings,
-            );
-            Ok(entry(&AuditParts {
-                violations: verdict.violations,
-                warnings: verdict.warnings,
+            let mut parts = AuditParts {
+                violations,
+                warnings,
                 required_scope: facts.required_scope,
-                token: view,
+                token: None,
                 decision_id: request.decision_id,
-            }))
+            };
+            if let Some(out) = out {
+                parts.token = match (well_formed, digest) {
+                    (Some((_, (form, region, environment))), Some(digest)) => Some(TokenView {
+                        form,
+                        region,
+                        environment,
+                        fingerprint: write_fingerprint(&digest, &mut fingerprint),
+                    }),
+                    _ => None,
+                };
+                let findings = hits.iter().map(|(index, severity, hit)| (&RULES[*index], *severity, hit));
+                self.write_parts(
+                    out,
+                    DecisionParts {
+                        allowed: parts.allowed(),
+                        required_scope: parts.required_scope,
+                        token: parts.token,
+                        decision_id: parts.decision_id,
+                    },
+                    findings,
+                );
+            }
+            Ok(finish(&parts, digest))
         })
     }
 
@@ -403,13 +379,15 @@ impl Engine {
     }
 }
 
-/// What an audit entry holds from a decision ([`Engine::decide_for_audit`]).
+/// What one decision pass produced, borrowed from it: what an audit entry
+/// holds ([`Engine::decide_for_audit`]) and what a [`Verdict`] is made of.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditParts<'a> {
     pub violations: RuleSet,
     pub warnings: RuleSet,
     pub required_scope: PaymentScope,
-    /// The token's info as the decision gives it (never the token).
+    /// The token's info as the decision JSON gives it (never the token);
+    /// `None` also when the pass wrote no JSON.
     pub token: Option<TokenView<'a>>,
     pub decision_id: Option<&'a str>,
 }

@@ -6,9 +6,11 @@
 //! `crate::charge` from the typed fast-path struct, so the two paths cannot
 //! disagree about what a rule means.
 
-use crate::json::{member, JsonStr, Value};
+use crate::json::{JsonStr, Value};
 use crate::policy::Policy;
-use crate::record::{self, is_known_scope, payment_scope_of, string_array, PaymentScope, RecordFault, ValidRecord};
+use crate::record::{
+    self, is_known_scope, payment_scope_of, string_items, KnownMembers, PaymentScope, RecordFault, ValidRecord,
+};
 use crate::request::{body_field, Counters, Request, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::timestamp::Instant;
 use crate::token::{self, TokenEnvironment, TokenError, TokenForm};
@@ -206,10 +208,11 @@ fn record_facts<'a>(token_record: Option<&'a [(JsonStr<'a>, Value<'a>)]>) -> Rec
     let Some(fields) = token_record else {
         return RecordFacts::Absent;
     };
+    let known = KnownMembers::of(fields);
     RecordFacts::Present {
-        customer_token: member(fields, "customer_token").and_then(Value::as_str).map(str::as_bytes),
-        status: record::validate(fields),
-        first_unknown_scope: member(fields, "scopes").and_then(record::first_unknown_scope),
+        customer_token: known.customer_token.and_then(Value::as_str).map(str::as_bytes),
+        status: record::validate_known(&known),
+        first_unknown_scope: known.scopes.and_then(record::first_unknown_scope),
     }
 }
 
@@ -228,9 +231,9 @@ fn step_up_fault(config: &Value<'_>) -> Option<StepUpFault> {
 }
 
 fn tokenization(requested: &Value<'_>, supplementary: Option<&Value<'_>>) -> Tokenization {
-    let scope = requested.get("scopes").and_then(string_array).and_then(|scopes| {
-        if scopes.iter().all(|scope| is_known_scope(scope)) {
-            payment_scope_of(&scopes)
+    let scope = requested.get("scopes").and_then(string_items).and_then(|scopes| {
+        if scopes.clone().all(is_known_scope) {
+            payment_scope_of(scopes)
         } else {
             None
         }

@@ -230,7 +230,7 @@ fn tokenized(event: Event<'_>, at: &str) -> Result<Transition, Error> {
         response_invalid("/response/customer_token/customer_token", "the granted customer_token must be a string")
     })?;
     let scopes = granted.scopes.0.unwrap_or_default();
-    let granted_scope = payment_scope_of(&scopes).ok_or_else(|| {
+    let granted_scope = payment_scope_of(scopes.iter().copied()).ok_or_else(|| {
         response_invalid(
             "/response/customer_token/scopes",
             "the granted scopes must be strings, without repeats, holding exactly one payment scope",

@@ -1,6 +1,6 @@
 //! The token record the partner stored (rules.md section 3).
 
-use crate::json::{member, JsonStr, Value};
+use crate::json::{JsonStr, Value};
 use crate::timestamp::{self, Instant};
 
 pub const SCOPE_CUSTOMER_PRESENT: &str = "payment:customer_present";
@@ -97,27 +97,35 @@ pub struct ValidRecord<'v> {
 
 const MAX_REFERENCE_CHARS: usize = 255;
 
-/// Why a scope list breaks the `SCOPES` rule (shared with the lifecycle's
-/// check of Klarna's response).
-pub fn payment_scope_of(scopes: &[&str]) -> Option<PaymentScope> {
-    if scopes.is_empty() {
-        return None;
-    }
-    for (i, scope) in scopes.iter().enumerate() {
-        if scopes[..i].contains(scope) {
+/// The one payment scope of a scope list, or `None` when the list breaks
+/// the `SCOPES` rule: empty, a scope repeated, or not exactly one payment
+/// scope (shared with the lifecycle's check of Klarna's response). Takes
+/// an iterator so that a parsed array is read in place, not collected.
+pub fn payment_scope_of<'s, I>(scopes: I) -> Option<PaymentScope>
+where
+    I: IntoIterator<Item = &'s str>,
+    I::IntoIter: Clone,
+{
+    let scopes = scopes.into_iter();
+    let mut payment = None;
+    for (i, scope) in scopes.clone().enumerate() {
+        if scopes.clone().take(i).any(|earlier| earlier == scope) {
             return None;
         }
+        if let Some(scope) = PaymentScope::parse(scope) {
+            if payment.replace(scope).is_some() {
+                return None;
+            }
+        }
     }
-    let mut payment = scopes.iter().filter_map(|s| PaymentScope::parse(s));
-    match (payment.next(), payment.next()) {
-        (Some(scope), None) => Some(scope),
-        _ => None,
-    }
+    payment
 }
 
-/// The strings of a JSON array, or `None` when it is not an array of strings.
-pub fn string_array<'v>(value: &'v Value<'_>) -> Option<Vec<&'v str>> {
-    value.as_array()?.iter().map(Value::as_str).collect()
+/// The items of a JSON array of strings, read in place; `None` when it is
+/// not an array of strings.
+pub fn string_items<'v>(value: &'v Value<'_>) -> Option<impl Iterator<Item = &'v str> + Clone> {
+    let items = value.as_array()?;
+    items.iter().all(|item| matches!(item, Value::String(_))).then(|| items.iter().filter_map(Value::as_str))
 }
 
 /// True for a string of at most 255 characters (Unicode scalar values).
@@ -125,21 +133,71 @@ pub fn is_reference_length(text: &str) -> bool {
     text.len() <= MAX_REFERENCE_CHARS || text.chars().count() <= MAX_REFERENCE_CHARS
 }
 
+/// The members of a record that section 3 names, found in one pass over
+/// the object (a `null` member counts as absent, rules.md section 0); the
+/// checks then read these slots in the contract's order. Other members are
+/// the partner's own and are not looked at.
+#[derive(Default)]
+pub(crate) struct KnownMembers<'v, 'a> {
+    pub(crate) customer_token: Option<&'v Value<'a>>,
+    pub(crate) scopes: Option<&'v Value<'a>>,
+    pub(crate) state: Option<&'v Value<'a>>,
+    pub(crate) customer_token_reference: Option<&'v Value<'a>>,
+    pub(crate) created_at: Option<&'v Value<'a>>,
+    pub(crate) last_used_at: Option<&'v Value<'a>>,
+    pub(crate) revoked_at: Option<&'v Value<'a>>,
+    pub(crate) revoked_by: Option<&'v Value<'a>>,
+    pub(crate) customer_id: Option<&'v Value<'a>>,
+    pub(crate) subscription_id: Option<&'v Value<'a>>,
+}
+
+impl<'v, 'a> KnownMembers<'v, 'a> {
+    pub(crate) fn of(members: &'v [(JsonStr<'a>, Value<'a>)]) -> Self {
+        let mut known = KnownMembers::default();
+        for (name, value) in members {
+            if value.is_null() {
+                continue;
+            }
+            let slot = match name.as_str() {
+                "customer_token" => &mut known.customer_token,
+                "scopes" => &mut known.scopes,
+                "state" => &mut known.state,
+                "customer_token_reference" => &mut known.customer_token_reference,
+                "created_at" => &mut known.created_at,
+                "last_used_at" => &mut known.last_used_at,
+                "revoked_at" => &mut known.revoked_at,
+                "revoked_by" => &mut known.revoked_by,
+                "customer_id" => &mut known.customer_id,
+                "subscription_id" => &mut known.subscription_id,
+                _ => continue,
+            };
+            // The reader refuses duplicate keys, so each slot is set once.
+            *slot = Some(value);
+        }
+        known
+    }
+}
+
 /// Checks a stored record. `members` is the record object.
 pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidRecord<'v>, RecordFault> {
+    validate_known(&KnownMembers::of(members))
+}
+
+/// [`validate`] over members already found.
+pub(crate) fn validate_known<'v>(known: &KnownMembers<'v, '_>) -> Result<ValidRecord<'v>, RecordFault> {
     let field =
         |field: &'static str, message: &'static str| RecordFault { detail: RecordDetail::Field, field, message };
-    let get = |name| member(members, name);
 
-    if !matches!(get("customer_token"), Some(Value::String(_))) {
+    if !matches!(known.customer_token, Some(Value::String(_))) {
         return Err(field("customer_token", "customer_token is required and must be a string"));
     }
-    let scopes = get("scopes")
-        .and_then(string_array)
+    let scopes = known
+        .scopes
+        .and_then(string_items)
         .ok_or_else(|| field("scopes", "scopes is required and must be an array of strings"))?;
     let state =
-        get("state").and_then(Value::as_str).ok_or_else(|| field("state", "state is required and must be a string"))?;
-    match get("customer_token_reference") {
+        known.state.and_then(Value::as_str).ok_or_else(|| field("state", "state is required and must be a string"))?;
+    match known.customer_token_reference {
         None => {}
         Some(Value::String(reference)) if is_reference_length(reference.as_str()) => {}
         Some(_) => {
@@ -149,21 +207,24 @@ pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidReco
             ))
         }
     }
-    let mut timestamps: [(&'static str, Option<&str>); 3] =
-        [("created_at", None), ("last_used_at", None), ("revoked_at", None)];
-    for (name, text) in timestamps.iter_mut() {
-        match get(name) {
+    let mut timestamps: [(&'static str, Option<&Value<'_>>, Option<&str>); 3] = [
+        ("created_at", known.created_at, None),
+        ("last_used_at", known.last_used_at, None),
+        ("revoked_at", known.revoked_at, None),
+    ];
+    for (name, value, text) in timestamps.iter_mut() {
+        match value {
             None => {}
             Some(Value::String(s)) => *text = Some(s.as_str()),
             Some(_) => return Err(field(name, "timestamps must be RFC 3339 strings")),
         }
     }
-    match get("revoked_by").map(Value::as_str) {
+    match known.revoked_by.map(Value::as_str) {
         None | Some(Some("CUSTOMER" | "PARTNER" | "KLARNA")) => {}
         Some(_) => return Err(field("revoked_by", "revoked_by must be CUSTOMER, PARTNER or KLARNA")),
     }
-    for name in ["customer_id", "subscription_id"] {
-        if matches!(get(name), Some(value) if value.as_str().is_none()) {
+    for (name, value) in [("customer_id", known.customer_id), ("subscription_id", known.subscription_id)] {
+        if matches!(value, Some(value) if value.as_str().is_none()) {
             return Err(field(name, "customer_id and subscription_id must be strings"));
         }
     }
@@ -179,13 +240,13 @@ pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidReco
             })
         }
     };
-    let scope = payment_scope_of(&scopes).ok_or(RecordFault {
+    let scope = payment_scope_of(scopes).ok_or(RecordFault {
         detail: RecordDetail::Scopes,
         field: "scopes",
         message: "scopes must be non-empty, without duplicates, and hold exactly one payment scope",
     })?;
     let mut last_used_at = None;
-    for (name, text) in timestamps {
+    for (name, _, text) in timestamps {
         if let Some(text) = text {
             let instant = timestamp::parse(text).ok_or(RecordFault {
                 detail: RecordDetail::Timestamp,
