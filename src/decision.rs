@@ -1,5 +1,7 @@
 //! The engine and its answer (rules.md section 6).
 
+use std::borrow::Cow;
+
 use serde::{Serialize, Serializer};
 
 use crate::charge::{RuleSet, Verdict};
@@ -447,8 +449,8 @@ where
                     id: rule.id,
                     code: Trusted::new(rule.code),
                     severity: Trusted::new(severity.as_str()),
-                    message: Plain(&hit.message),
-                    path: Plain(&hit.path),
+                    message: FindingText::of(&hit.message),
+                    path: FindingText::of(&hit.path),
                     detail: hit.detail.map(Trusted::new),
                 },
             ),
@@ -462,10 +464,31 @@ struct FindingView<'h> {
     id: u16,
     code: Trusted<'static>,
     severity: Trusted<'static>,
-    message: Plain<'h>,
-    path: Plain<'h>,
+    message: FindingText<'h>,
+    path: FindingText<'h>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<Trusted<'static>>,
+}
+
+/// A finding's message or path. A literal of this library (every message,
+/// most paths) is [`Trusted`]: no rule writes a quote, backslash or control
+/// character in one (checked in debug builds, and every rule's finding is
+/// written by the vector tests). Text built at run time (a path through a
+/// caller's header name) is [`Plain`], escaped when it needs it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FindingText<'h> {
+    Literal(Trusted<'static>),
+    Built(Plain<'h>),
+}
+
+impl<'h> FindingText<'h> {
+    fn of(text: &'h Cow<'static, str>) -> Self {
+        match text {
+            Cow::Borrowed(literal) => FindingText::Literal(Trusted::new(literal)),
+            Cow::Owned(built) => FindingText::Built(Plain(built)),
+        }
+    }
 }
 
 /// `"sha256:"` and 64 hex digits.

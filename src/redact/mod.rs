@@ -174,15 +174,6 @@ pub fn redact_string(text: String) -> String {
     clean
 }
 
-/// [`redact_string`] for a text that is usually a literal of this crate:
-/// a literal is scanned but never copied.
-pub fn redact_cow(text: Cow<'static, str>) -> Cow<'static, str> {
-    match text {
-        Cow::Borrowed(literal) => redact_str(literal),
-        Cow::Owned(owned) => Cow::Owned(redact_string(owned)),
-    }
-}
-
 /// Redacts a whole text and counts the occurrences replaced.
 pub fn redact_counted(text: &[u8], out: &mut Vec<u8>) -> u64 {
     let mut sink = stream::Replace { out, count: 0 };

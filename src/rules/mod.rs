@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::error::Error;
 pub use crate::facts::Facts;
-use crate::redact::redact_cow;
+use crate::redact::redact_string;
 
 mod headers;
 mod partner;
@@ -105,15 +105,28 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// A path spelled from a caller's header name can hold a token, so both
-    /// texts pass the redaction here, where every finding is built.
+    /// A path or message built at run time can hold a token (a path is
+    /// spelled from the caller's header name), so such text passes the
+    /// redaction here, where every finding is built. A `'static` literal is
+    /// text compiled into this library, never a caller's: it is kept as it
+    /// is, unscanned, which also lets the writer copy it without an escape
+    /// scan.
     pub fn new(path: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Hit { path: redact_cow(path.into()), detail: None, message: redact_cow(message.into()) }
+        Hit { path: redact_built(path.into()), detail: None, message: redact_built(message.into()) }
     }
 
     pub fn with_detail(mut self, detail: &'static str) -> Self {
         self.detail = Some(detail);
         self
+    }
+}
+
+/// Redacts text built at run time; a `'static` literal of this library
+/// holds no caller text and is kept.
+fn redact_built(text: Cow<'static, str>) -> Cow<'static, str> {
+    match text {
+        Cow::Borrowed(literal) => Cow::Borrowed(literal),
+        Cow::Owned(built) => Cow::Owned(redact_string(built)),
     }
 }
 
