@@ -483,6 +483,8 @@ enum FindingText<'h> {
 }
 
 impl<'h> FindingText<'h> {
+    // The variant is what is read, so the `Cow` itself is taken, not a `&str`.
+    #[allow(clippy::ptr_arg)]
     fn of(text: &'h Cow<'static, str>) -> Self {
         match text {
             Cow::Borrowed(literal) => FindingText::Literal(Trusted::new(literal)),
