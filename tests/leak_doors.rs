@@ -17,7 +17,7 @@ use ctpolicy::ffi::*;
 use ctpolicy::Engine;
 
 mod support;
-use support::run;
+use support::{run, take};
 
 /// The token every door is tried with, and a second one equal to it but
 /// for the case of its id (rule 703 needs two such header names).
@@ -238,18 +238,6 @@ fn lifecycle_errors_are_redacted_but_the_record_is_the_partners() {
 
 fn empty() -> ctp_buf {
     ctp_buf { ptr: ptr::null_mut(), len: 0 }
-}
-
-fn take(mut buf: ctp_buf) -> String {
-    let text = if buf.ptr.is_null() {
-        String::new()
-    } else {
-        // SAFETY: a buffer the library wrote: `len` bytes at `ptr`.
-        String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
-    };
-    // SAFETY: released once, as the header says.
-    unsafe { ctp_buf_free(&mut buf) };
-    text
 }
 
 fn c_engine(policy: &str) -> Result<*mut ctp_engine, String> {

@@ -7,6 +7,9 @@ use serde_json::{json, Map, Value};
 use ctpolicy::record::TokenState;
 use ctpolicy::{apply_event, Charge, Engine, ScopeSet, StoredRecord};
 
+mod support;
+use support::timestamp;
+
 const POLICIES: &[&str] = &[
     "{}",
     r#"{"allowed_regions":["eu1"],"allowed_currencies":["EUR","SEK"],"max_amount":{"payment:customer_not_present":{"EUR":50000},"payment:customer_present":{"SEK":1000}}}"#,
@@ -33,28 +36,6 @@ fn tokens() -> Vec<Option<String>> {
         Some(String::new()),
         Some(format!("{SECRET_ID}-not-a-krn")),
     ]
-}
-
-fn timestamp(ms: i64) -> String {
-    // Civil-from-days (proleptic Gregorian), independent of the engine's code.
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
 }
 
 #[derive(Debug, Clone)]

@@ -11,6 +11,9 @@ use proptest::prelude::*;
 
 use ctpolicy::ffi::*;
 
+mod support;
+use support::{take, timestamp};
+
 const POLICIES: &[&str] = &[
     "{}",
     r#"{"allowed_regions":["eu1"],"allowed_currencies":["EUR","SEK"],"max_amount":{"payment:customer_not_present":{"EUR":50000}}}"#,
@@ -125,29 +128,6 @@ fn string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-fn timestamp(ms: i64) -> String {
-    // Civil-from-days (proleptic Gregorian), independent of the engine's code;
-    // years past 9999 or before 0001 come out as text no parser accepts.
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    let z = days as i128 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i128::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
-}
-
 /// The equivalent request of docs/ABI.md, in its key order.
 fn equivalent_json(case: &Case) -> Vec<u8> {
     let mut out = Vec::new();
@@ -249,16 +229,6 @@ fn typed_charge(case: &Case) -> (ctp_typed_charge, Vec<ctp_input>) {
         }
     }
     (c, scopes)
-}
-
-fn take(mut buf: ctp_buf) -> String {
-    let text = if buf.ptr.is_null() {
-        String::new()
-    } else {
-        String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
-    };
-    unsafe { ctp_buf_free(&mut buf) };
-    text
 }
 
 fn empty() -> ctp_buf {

@@ -48,24 +48,13 @@ func takeBuf(b *C.ctp_buf) []byte {
 	return out
 }
 
-// rawRedact is ctp_redact: the redacted copy of text and the number of
-// occurrences replaced.
-func rawRedact(text []byte) ([]byte, int, Status) {
+// callBuf runs call, a ctp_* function whose answer is the buffer it writes
+// to out, and returns that answer copied into Go memory. On any status but
+// CTP_OK the answer is nil: whatever the library left in out is freed
+// (wiped) unread, as these functions fill it on CTP_OK only.
+func callBuf(call func(out *C.ctp_buf) C.uint32_t) ([]byte, Status) {
 	var out C.ctp_buf
-	var count C.size_t
-	status := Status(C.ctp_redact(bytesPtr(text), C.size_t(len(text)), &out, &count))
-	if status != StatusOK {
-		C.ctp_buf_free(&out)
-		return nil, 0, status
-	}
-	return takeBuf(&out), int(count), StatusOK
-}
-
-// rawRedactString is rawRedact over a string, without copying it first.
-func rawRedactString(text string) ([]byte, Status) {
-	var out C.ctp_buf
-	status := Status(C.ctp_redact(stringPtr(text), C.size_t(len(text)), &out, nil))
-	runtime.KeepAlive(text)
+	status := Status(call(&out))
 	if status != StatusOK {
 		C.ctp_buf_free(&out)
 		return nil, status
@@ -73,16 +62,38 @@ func rawRedactString(text string) ([]byte, Status) {
 	return takeBuf(&out), StatusOK
 }
 
+// rawRedact is ctp_redact: the redacted copy of text and the number of
+// occurrences replaced.
+func rawRedact(text []byte) ([]byte, int, Status) {
+	var count C.size_t
+	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
+		return C.ctp_redact(bytesPtr(text), C.size_t(len(text)), out, &count)
+	})
+	if status != StatusOK {
+		return nil, 0, status // count is written on CTP_OK only
+	}
+	return out, int(count), StatusOK
+}
+
+// rawRedactString is rawRedact over a string, without copying it first.
+func rawRedactString(text string) ([]byte, Status) {
+	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
+		return C.ctp_redact(stringPtr(text), C.size_t(len(text)), out, nil)
+	})
+	runtime.KeepAlive(text)
+	return out, status
+}
+
 // rawScan is ctp_scan: the JSON Lines reports and their number.
 func rawScan(text []byte) ([]byte, int, Status) {
-	var out C.ctp_buf
 	var count C.size_t
-	status := Status(C.ctp_scan(bytesPtr(text), C.size_t(len(text)), &out, &count))
+	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
+		return C.ctp_scan(bytesPtr(text), C.size_t(len(text)), out, &count)
+	})
 	if status != StatusOK {
-		C.ctp_buf_free(&out)
-		return nil, 0, status
+		return nil, 0, status // count is written on CTP_OK only
 	}
-	return takeBuf(&out), int(count), StatusOK
+	return out, int(count), StatusOK
 }
 
 // redactorHandle is a ctp_redactor. It is not safe for concurrent use;
@@ -100,24 +111,14 @@ func newRedactorHandle() (redactorHandle, Status) {
 
 // write feeds the next piece and returns the bytes it decided (often none).
 func (h redactorHandle) write(piece []byte) ([]byte, Status) {
-	var out C.ctp_buf
-	status := Status(C.ctp_redactor_write(h.p, bytesPtr(piece), C.size_t(len(piece)), &out))
-	if status != StatusOK {
-		C.ctp_buf_free(&out)
-		return nil, status
-	}
-	return takeBuf(&out), StatusOK
+	return callBuf(func(out *C.ctp_buf) C.uint32_t {
+		return C.ctp_redactor_write(h.p, bytesPtr(piece), C.size_t(len(piece)), out)
+	})
 }
 
 // finish ends the stream and returns the held-back tail, redacted.
 func (h redactorHandle) finish() ([]byte, Status) {
-	var out C.ctp_buf
-	status := Status(C.ctp_redactor_finish(h.p, &out))
-	if status != StatusOK {
-		C.ctp_buf_free(&out)
-		return nil, status
-	}
-	return takeBuf(&out), StatusOK
+	return callBuf(func(out *C.ctp_buf) C.uint32_t { return C.ctp_redactor_finish(h.p, out) })
 }
 
 // count is the number of occurrences replaced so far.

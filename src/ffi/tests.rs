@@ -13,8 +13,10 @@ fn empty_buf() -> ctp_buf {
     ctp_buf { ptr: ptr::null_mut(), len: 0 }
 }
 
-/// Takes the text out of a library buffer and frees it.
-fn take(mut buf: ctp_buf) -> String {
+/// Takes the text out of a library buffer and frees it. The tests of the
+/// other ffi modules (vault.rs) use it too, so that every one of them checks
+/// that `ctp_buf_free` resets the buffer.
+pub(crate) fn take(mut buf: ctp_buf) -> String {
     let text = if buf.ptr.is_null() {
         String::new()
     } else {

@@ -130,22 +130,13 @@ mod tests {
     use std::ptr;
 
     use super::*;
+    use crate::ffi::tests::take;
     use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_POLICY};
 
     const RECORD: &[u8] = br#"{"customer_token":"krn:customer-token:eu1:abc","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
 
     fn empty() -> ctp_buf {
         ctp_buf { ptr: ptr::null_mut(), len: 0 }
-    }
-
-    fn take(mut buf: ctp_buf) -> String {
-        let text = if buf.ptr.is_null() {
-            String::new()
-        } else {
-            String::from_utf8(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()).unwrap()
-        };
-        unsafe { ctp_buf_free(&mut buf) };
-        text
     }
 
     fn new_vault(policy: &[u8], now: &[u8], stale_days: i64) -> Result<*mut ctp_vault, (u32, String)> {
