@@ -281,11 +281,19 @@ def write_markdown(report, args):
         if data:
             lines += ["", f"## {name.capitalize()} binding", "", "```json", json.dumps(data, indent=1), "```"]
     # Sections that their own scripts record (benches/redact_vs_sed.sh) are kept.
-    for kept in sorted((ROOT / "docs" / "benchmarks").glob("*.md")):
-        lines += ["", kept.read_text().rstrip()]
-    # Sections measured by other scripts (benches/audit_throughput.sh) are kept.
+    recorded = [path.read_text().rstrip() for path in sorted((ROOT / "docs" / "benchmarks").glob("*.md"))]
+    for section in recorded:
+        lines += ["", section]
+    # Sections measured by other scripts (benches/audit_throughput.sh) are
+    # kept: from "## Audit trail" up to the hand-written notes, less any
+    # section written from docs/benchmarks/ above (so a re-run never
+    # repeats a section).
     previous = (ROOT / "docs" / "BENCHMARKS.md").read_text() if (ROOT / "docs" / "BENCHMARKS.md").exists() else ""
-    kept = previous[previous.index("## Audit trail"):].rstrip("\n") if "## Audit trail" in previous else ""
+    kept = previous[previous.index("## Audit trail"):] if "## Audit trail" in previous else ""
+    kept = kept.split(KEPT_MARKER, 1)[0]
+    for section in recorded:
+        kept = kept.replace(section, "")
+    kept = re.sub(r"\n{3,}", "\n\n", kept).strip("\n")
     if kept:
         lines += ["", kept]
     # Notes written by hand about one change's measurements live below
