@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput of the audit trail (hygiene.md H3), not part of `make test`:
+# Throughput of the audit trail (docs/HYGIENE.md H3), not part of `make test`:
 # `ctpolicy check` with and without `--audit-log` on 1,000,000 renewals
 # (benches/fixtures.rs RENEWAL, strict partner policy), pinned to one core,
 # then `ctpolicy audit verify` on the log that run wrote.

@@ -56,7 +56,7 @@ fn json_path(c: &mut Criterion) {
         })
     });
     // One-violation DENY (amount above the policy's cap) and a 50/50 mix of
-    // ALLOW and DENY through the C ABI (issue 12's targets).
+    // ALLOW and DENY through the C ABI.
     let deny = deny_one();
     group.bench_function("check_json_into_string_deny", |b| {
         b.iter(|| {

@@ -1,4 +1,4 @@
-//! Criterion benchmarks of redaction (hygiene.md H1, H2): `ctp_redact` and
+//! Criterion benchmarks of redaction (docs/HYGIENE.md H1, H2): `ctp_redact` and
 //! the Rust `redact` on a typical 200-byte log line, with and without a
 //! token. Run with `cargo bench --bench redact`; the numbers are in
 //! docs/BENCHMARKS.md ("Redaction").

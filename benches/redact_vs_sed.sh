@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `ctpolicy redact` against GNU sed and cat on a 50 MB application log
-# (hygiene.md H2 speed target: at least 3x sed's throughput). Not part of
+# (docs/HYGIENE.md H2 speed target: at least 3x sed's throughput). Not part of
 # `make test`. Usage: bash benches/redact_vs_sed.sh [MB]
 # Writes docs/benchmarks/redact.md (kept in docs/BENCHMARKS.md by report.py).
 set -euo pipefail

@@ -639,7 +639,7 @@ void ctp_redactor_free(struct ctp_redactor *redactor);
 // The leak scan of a text: one JSON object a line (each ending in `\n`),
 // one per occurrence, in order:
 // `{"line":…,"column":…,"length":…,"fingerprint":"sha256:…","well_formed":…,"form":…,"region":…}`
-// (hygiene.md H2 without `file`: `line` 1-based counting `\n`, `column`
+// (docs/HYGIENE.md H2 without `file`: `line` 1-based counting `\n`, `column`
 // the 1-based byte offset in its line, `length` in bytes as they stand;
 // `form` and `region` are `null` unless well-formed). No report holds the
 // token or any piece of it beyond its form and region.
@@ -684,12 +684,12 @@ uint32_t ctp_vault_new(const uint8_t *policy_json,
 // Lints the next record of the export.
 //
 // - `vault`: from `ctp_vault_new`; not shared between threads at once.
-// - `record`/`len`: one stored record as JSON (rules.md section 3), the
+// - `record`/`len`: one stored record as JSON (docs/RULES.md section 3), the
 //   bytes as stored (a record that is not a JSON object is itself a
 //   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
 //   1 over every call on this lint, is the findings' `line`.
 // - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
-//   record's findings as JSON Lines (one object and `\n` each, in vault.md
+//   record's findings as JSON Lines (one object and `\n` each, in docs/VAULT.md
 //   V1 order, with the keys `line`, `code`, `severity`, `detail`,
 //   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
 //   when there is none. Release it with `ctp_buf_free`. On another status

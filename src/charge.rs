@@ -168,7 +168,7 @@ pub enum ChargeError {
     /// `now` outside years 0001–9999: no RFC 3339 text can write it, so
     /// the JSON path's equivalent is an unreadable `now`.
     TimestampOutOfRange,
-    /// An envelope fault of the equivalent JSON request (rules.md section
+    /// An envelope fault of the equivalent JSON request (docs/RULES.md section
     /// 1): a negative attempt counter. The error is the JSON path's, byte
     /// for byte.
     Envelope(Error),

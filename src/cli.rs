@@ -1,7 +1,7 @@
 //! Presentation for the `ctpolicy` command line: streaming lines, the
 //! terminal table, the summary, and the rule table in several formats.
 //! Decisions themselves come from the engine, unchanged. Everything on
-//! stderr goes through [`diagnostics`] (redacted, hygiene.md H4).
+//! stderr goes through [`diagnostics`] (redacted, docs/HYGIENE.md H4).
 
 pub mod diagnostics;
 

@@ -1,4 +1,4 @@
-//! The engine and its answer (rules.md section 6).
+//! The engine and its answer (docs/RULES.md section 6).
 
 use std::borrow::Cow;
 
@@ -198,7 +198,7 @@ impl Engine {
         })
     }
 
-    /// The audit trail's pass (hygiene.md H3): decides `request` once,
+    /// The audit trail's pass (docs/HYGIENE.md H3): decides `request` once,
     /// appends its decision JSON to `out` (the bytes of
     /// [`Engine::check_json_into`]) and hands `entry` what an audit entry
     /// holds, borrowed from that same pass: no owned [`Decision`], no
@@ -330,7 +330,7 @@ impl Engine {
         crate::rules::evaluate_all(facts, self.policy.severities(), on_hit)
     }
 
-    /// Writes the decision as the JSON object of rules.md section 6.
+    /// Writes the decision as the JSON object of docs/RULES.md section 6.
     pub fn write_decision(&self, decision: &Decision, out: &mut String) {
         let token = decision.token.as_ref().map(TokenInfo::view);
         let findings = decision
@@ -408,7 +408,7 @@ struct DecisionParts<'a> {
     decision_id: Option<&'a str>,
 }
 
-/// The decision object of rules.md section 6, keys in field order. Text
+/// The decision object of docs/RULES.md section 6, keys in field order. Text
 /// the library made itself is [`Trusted`] (written without the escape
 /// scan); other text (messages, paths, the decision id) is [`Plain`]
 /// (one fast scan, escaped by serde_json only when it needs it).

@@ -1,5 +1,5 @@
 //! Failed calls: the status numbers of the C ABI and the error object of
-//! rules.md section 6, shared by every face.
+//! docs/RULES.md section 6, shared by every face.
 
 use std::fmt;
 
@@ -86,7 +86,7 @@ pub struct Error {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'static str>,
     /// For people; never holds a customer token or a piece of one: the
-    /// constructors redact it (hygiene.md H4), so a token that a caller put
+    /// constructors redact it (docs/HYGIENE.md H4), so a token that a caller put
     /// in a key or a name comes out as `[customer-token sha256:…]`.
     pub message: String,
     /// JSON Pointer of the fault, where there is one; redacted like
@@ -95,7 +95,7 @@ pub struct Error {
     pub path: Option<String>,
 }
 
-/// The error object of rules.md section 6: `{"error": {...}}`.
+/// The error object of docs/RULES.md section 6: `{"error": {...}}`.
 #[derive(Serialize)]
 struct ErrorObject<'e> {
     error: &'e Error,
@@ -142,7 +142,7 @@ impl Error {
         self
     }
 
-    /// An envelope fault of a request (rules.md section 1).
+    /// An envelope fault of a request (docs/RULES.md section 1).
     pub fn invalid_request(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::new(Status::InvalidRequest, Some(code), message).at(path)
     }

@@ -26,7 +26,7 @@ pub use write::{
     to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Plain, Trusted,
 };
 
-/// Largest input the engine reads: 1 MiB (rules.md section 1).
+/// Largest input the engine reads: 1 MiB (docs/RULES.md section 1).
 pub const MAX_INPUT_BYTES: usize = 1_048_576;
 /// Deepest level a value may sit at; the top-level value is level 1.
 pub const MAX_DEPTH: usize = 64;
@@ -223,7 +223,7 @@ impl<'a> Value<'a> {
         matches!(self, Value::Null)
     }
 
-    /// The member `key` of an object, treating `null` as absent (rules.md
+    /// The member `key` of an object, treating `null` as absent (docs/RULES.md
     /// section 0). `None` for a missing member, a `null` one, or a non-object.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         self.as_object().and_then(|members| member(members, key))
@@ -494,7 +494,7 @@ impl<'a> Reader<'a> {
             }
         }
         let literal = &self.text[start..self.pos];
-        // A literal a double cannot hold is not JSON (rules.md section 0).
+        // A literal a double cannot hold is not JSON (docs/RULES.md section 0).
         // Short plain integers always fit, so only the rest is checked.
         if !(is_plain_integer && literal.len() <= 19) {
             let finite = literal.parse::<f64>().map(f64::is_finite).unwrap_or(false);

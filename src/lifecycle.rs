@@ -1,4 +1,4 @@
-//! The token lifecycle (rules.md section 7): TOKENIZED creates an ACTIVE
+//! The token lifecycle (docs/RULES.md section 7): TOKENIZED creates an ACTIVE
 //! record, CHARGED moves `last_used_at`, REVOKED ends it for good.
 
 use std::fmt;
@@ -42,7 +42,7 @@ impl fmt::Debug for Transition {
     }
 }
 
-/// A lifecycle event (rules.md section 7), read by the strict reader's
+/// A lifecycle event (docs/RULES.md section 7), read by the strict reader's
 /// serde format. Every field is [`Lenient`]: unknown fields are ignored,
 /// and the contract checks the fields in an order of its own (`type`, then
 /// `at`, then `by`, then the response), whatever order they come in, so a

@@ -1,4 +1,4 @@
-//! The partner's policy (rules.md section 5), loaded strictly: a typo in a
+//! The partner's policy (docs/RULES.md section 5), loaded strictly: a typo in a
 //! payments policy must fail loudly, never silently weaken it.
 
 use serde::de::{Error as _, Unexpected};
@@ -41,7 +41,7 @@ impl Default for Policy {
     }
 }
 
-/// The policy document as rules.md section 5 describes it, read by the
+/// The policy document as docs/RULES.md section 5 describes it, read by the
 /// strict reader's serde format with `null` refused: a typo, a wrong type
 /// or a `null` fails loudly, at its JSON Pointer, and the first fault in
 /// document order is the one reported.
@@ -86,7 +86,7 @@ impl<'de> Deserialize<'de> for PositiveInteger {
     }
 }
 
-/// A region as in rules.md section 2 (`eu1`).
+/// A region as in docs/RULES.md section 2 (`eu1`).
 struct Region(String);
 
 impl<'de> Deserialize<'de> for Region {

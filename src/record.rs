@@ -1,4 +1,4 @@
-//! The token record the partner stored (rules.md section 3).
+//! The token record the partner stored (docs/RULES.md section 3).
 
 use crate::json::{JsonStr, Value};
 use crate::timestamp::{self, Instant};
@@ -134,7 +134,7 @@ pub fn is_reference_length(text: &str) -> bool {
 }
 
 /// The members of a record that section 3 names, found in one pass over
-/// the object (a `null` member counts as absent, rules.md section 0); the
+/// the object (a `null` member counts as absent, docs/RULES.md section 0); the
 /// checks then read these slots in the contract's order. Other members are
 /// the partner's own and are not looked at.
 #[derive(Default)]

@@ -1,4 +1,4 @@
-//! The pre-flight request envelope (rules.md section 1): parsed once,
+//! The pre-flight request envelope (docs/RULES.md section 1): parsed once,
 //! strictly, into typed parts. Rules never see raw JSON text.
 
 use std::borrow::Cow;
@@ -76,7 +76,7 @@ pub struct Request<'v> {
     pub now: Option<Instant<'v>>,
     pub counters: Counters,
     /// As the caller gave it, but with any token occurrence replaced by
-    /// `[customer-token sha256:…]` (hygiene.md H4).
+    /// `[customer-token sha256:…]` (docs/HYGIENE.md H4).
     pub decision_id: Option<&'v str>,
 }
 
@@ -101,7 +101,7 @@ pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Er
     json::parse(input, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
 }
 
-/// The envelope as the contract describes it (rules.md section 1), read
+/// The envelope as the contract describes it (docs/RULES.md section 1), read
 /// by the strict reader's serde format: a `null` member is absent, an
 /// unknown one is refused, and the first fault in document order is the
 /// one reported (then a missing `customer_present`, then a missing `body`).
@@ -164,7 +164,7 @@ impl<'de: 'v, 'v> Deserialize<'de> for DecisionId<'v> {
     }
 }
 
-/// `text` with every token occurrence replaced (hygiene.md H4), kept in
+/// `text` with every token occurrence replaced (docs/HYGIENE.md H4), kept in
 /// `arena`: a `decision_id` is echoed into the receipt and the audit entry,
 /// so a token a caller put there is redacted once, where it is read. A text
 /// without an occurrence (every real id) is borrowed, not copied.

@@ -1,4 +1,4 @@
-//! RFC 3339 timestamps exactly as rules.md section 0 defines them.
+//! RFC 3339 timestamps exactly as docs/RULES.md section 0 defines them.
 //!
 //! Hand-written on purpose: the contract compares instants exactly with any
 //! number of fraction digits, refuses leap seconds and a space for `T`, and

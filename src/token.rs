@@ -1,4 +1,4 @@
-//! The customer token: its format (rules.md section 2), its fingerprint, and
+//! The customer token: its format (docs/RULES.md section 2), its fingerprint, and
 //! a type that keeps it out of every log.
 
 use std::borrow::Cow;
@@ -300,7 +300,7 @@ impl TokenError {
     }
 }
 
-/// Checks the format of a header value (rules.md section 2) and, when it is
+/// Checks the format of a header value (docs/RULES.md section 2) and, when it is
 /// a customer token, reports what may be logged about it.
 pub fn parse_token(bytes: &[u8]) -> Result<TokenInfo, TokenError> {
     let (form, region, environment) = classify(bytes)?;

@@ -1,4 +1,4 @@
-//! The audit trail (hygiene.md H3), checked against an independent reading
+//! The audit trail (docs/HYGIENE.md H3), checked against an independent reading
 //! of the contract: every `prev` is recomputed here with sha2 from the
 //! line before, every key and value is derived from the request and the
 //! engine's decision, not from the writer's code. Also: tampering of every
@@ -233,7 +233,7 @@ fn entries_follow_h3_read_independently_and_match_the_vectors() {
     // The shared vectors (tests/vectors/audit.json) are these cases: every
     // face must write these bytes for these requests and this clock.
     let vectors = serde_json::json!({
-        "description": "hygiene.md H3 audit entries: appending `requests` in order to an empty log, with `policy` and the writer's clock fixed at `clock`, gives exactly `entries` (one line each, without the newline). Regenerate with CTPOLICY_WRITE_AUDIT_VECTORS=1 cargo test --test audit.",
+        "description": "docs/HYGIENE.md H3 audit entries: appending `requests` in order to an empty log, with `policy` and the writer's clock fixed at `clock`, gives exactly `entries` (one line each, without the newline). Regenerate with CTPOLICY_WRITE_AUDIT_VECTORS=1 cargo test --test audit.",
         "policy": POLICY,
         "clock": CLOCK,
         "cases": cases.iter().zip(&lines).map(|((name, request), line)| serde_json::json!({

@@ -1,4 +1,4 @@
-//! Redaction and the leak scan (hygiene.md H1, H2): the shared vectors,
+//! Redaction and the leak scan (docs/HYGIENE.md H1, H2): the shared vectors,
 //! a plain reference reading of H1, and the promise that a stream gives
 //! the same bytes however it is cut.
 

@@ -1,4 +1,4 @@
-//! The vault lint (vault.md): the shared vectors of tests/vectors/vault.json
+//! The vault lint (docs/VAULT.md): the shared vectors of tests/vectors/vault.json
 //! through the library face and through `ctpolicy vault lint`, plus the
 //! command line's failures and the promise that nothing prints a token.
 
@@ -35,7 +35,7 @@ fn files(case: &Value) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Lines as vault.md numbers them: LF ends a line, a last line without LF
+/// Lines as docs/VAULT.md numbers them: LF ends a line, a last line without LF
 /// is a line; blank ones (spaces, tabs, CR only) are not records.
 fn records(bytes: &[u8]) -> Vec<(u64, &[u8])> {
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
@@ -180,7 +180,7 @@ fn vectors_through_the_command_line() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Every code of vault.md V1 is exercised by some vector.
+/// Every code of docs/VAULT.md V1 is exercised by some vector.
 #[test]
 fn every_code_has_a_vector() {
     let seen: std::collections::BTreeSet<String> = vectors()
@@ -385,7 +385,7 @@ fn a_read_error_midway_keeps_the_output_and_exits_2() {
 
 /// The lint streams: 300,000 records of about 300 bytes (90 MB) lint in
 /// well under what holding them would take; the duplicate tables are about
-/// 128 bytes a record (vault.md). The 10,000,000-record measurement is
+/// 128 bytes a record (docs/VAULT.md). The 10,000,000-record measurement is
 /// benches/vault_lint.sh (docs/BENCHMARKS.md).
 #[test]
 fn memory_is_bounded_by_the_duplicate_tables() {

@@ -8,7 +8,7 @@ import (
 	"sync"
 )
 
-// The audit trail of hygiene.md H3: a JSON Lines log with one chained
+// The audit trail of docs/HYGIENE.md H3: a JSON Lines log with one chained
 // entry per check, the same bytes as `ctpolicy check --audit-log` writes.
 
 // AuditOption is an option of OpenAuditLog.

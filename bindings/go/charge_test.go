@@ -255,7 +255,7 @@ func generatedCharge(rng *rand.Rand) Charge {
 	return c
 }
 
-// TestCheckChargeAgreesWithCheck is the property test of issue 17: random
+// TestCheckChargeAgreesWithCheck is the property test of the typed path: random
 // typed charges give, under every vector policy, the same verdict, ids,
 // codes and fingerprint as Check on the equivalent JSON request, or the
 // same error object byte for byte.
@@ -287,7 +287,7 @@ func TestCheckChargeAgreesWithCheck(t *testing.T) {
 	t.Logf("3000 charges over %d policies: %d ALLOW, %d DENY, %d errors", len(policies), allows, denies, errs)
 }
 
-// TestCheckChargeDecidesLikeJSON: the hand-picked cases of issue 17.
+// TestCheckChargeDecidesLikeJSON: hand-picked cases.
 func TestCheckChargeDecidesLikeJSON(t *testing.T) {
 	e := newTestEngine(t, `{"allowed_regions":["eu1"],"max_attempts":{"per_24h":10}}`)
 	cases := map[string]struct {

@@ -79,7 +79,7 @@ func freeEngineHandle(h engineHandle) {
 	enginesFreed.Add(1)
 }
 
-// NewEngine builds an engine from policy JSON (rules.md section 5). nil,
+// NewEngine builds an engine from policy JSON (docs/RULES.md section 5). nil,
 // an empty slice or []byte("{}") gives the default policy (Klarna's rules
 // only). A policy that does not load is an *Error with StatusInvalidPolicy
 // naming the field at fault.
@@ -133,7 +133,7 @@ func (e *Engine) use(call func(h engineHandle) error) error {
 	return err
 }
 
-// Check decides one pre-flight request (rules.md section 1): the exact
+// Check decides one pre-flight request (docs/RULES.md section 1): the exact
 // JSON bytes of the authorizePayment call about to be sent plus what only
 // the partner knows. The bytes are read as they are (strict JSON: duplicate
 // keys, depth, size and UTF-8 are checked); build them with encoding/json or
@@ -181,7 +181,7 @@ func decodeDecision(view []byte) (*Decision, error) {
 	return d, nil
 }
 
-// ParseToken checks the format of a customer token (rules.md section 2)
+// ParseToken checks the format of a customer token (docs/RULES.md section 2)
 // without an engine. A value that is not a customer token is an *Error with
 // StatusTokenInvalid and Code CodeTokenMalformed (with Detail, e.g.
 // "BAD_REGION") or CodeTokenWrongType. Neither the result nor the error
@@ -198,7 +198,7 @@ func ParseToken(token string) (*TokenInfo, error) {
 	return info, nil
 }
 
-// ApplyEvent computes one lifecycle step (rules.md section 7): the stored
+// ApplyEvent computes one lifecycle step (docs/RULES.md section 7): the stored
 // record (nil when there is none yet) and an event (TOKENIZED, CHARGED or
 // REVOKED) give the record to store next. A step that is not allowed is an
 // *Error with StatusTransitionRejected and its Code.

@@ -54,7 +54,7 @@ type Error struct {
 }
 
 // Error formats the error for logs. It goes through the redaction
-// (hygiene.md H4), so it never contains a token.
+// (docs/HYGIENE.md H4), so it never contains a token.
 func (e *Error) Error() string {
 	return RedactString(e.text())
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Every printed form of this package's types goes through the redaction
-// (hygiene.md H4): a token that a caller put where it does not belong (a
+// (docs/HYGIENE.md H4): a token that a caller put where it does not belong (a
 // currency, a scope, a header name, a decision_id, an object key) comes out
 // as "[customer-token sha256:…]" under every fmt verb and slog handler.
 // The types that hold a token on purpose (Charge, StoredRecord,

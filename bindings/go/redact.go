@@ -12,7 +12,7 @@ import (
 // reported an internal fault): failing closed, the text is not returned.
 const redactionFailed = "[ctpolicy: redaction failed]"
 
-// Redact returns text with every customer-token occurrence (hygiene.md
+// Redact returns text with every customer-token occurrence (docs/HYGIENE.md
 // H1: plain or URL-encoded colons, any bytes around it) replaced by
 // "[customer-token sha256:<64 hex>]", the same fingerprint a decision
 // gives for that token; every other byte is copied as it is, invalid UTF-8
@@ -41,7 +41,7 @@ func RedactString(text string) string {
 	return string(out)
 }
 
-// LeakReport is one customer-token occurrence found by Scan (hygiene.md
+// LeakReport is one customer-token occurrence found by Scan (docs/HYGIENE.md
 // H2, without the file). It never holds the token or any piece of it
 // beyond Form and Region.
 type LeakReport struct {
@@ -49,13 +49,13 @@ type LeakReport struct {
 	Column      int    `json:"column"` // 1-based byte offset in its line
 	Length      int    `json:"length"` // bytes, as they stand in the text
 	Fingerprint string `json:"fingerprint"`
-	WellFormed  bool   `json:"well_formed"` // a well-formed customer token (rules.md section 2)
+	WellFormed  bool   `json:"well_formed"` // a well-formed customer token (docs/RULES.md section 2)
 	Form        string `json:"form"`        // "network" or "identity" when well-formed, else ""
 	Region      string `json:"region"`      // e.g. "eu1" when well-formed, else ""
 }
 
 // Scan finds the customer-token occurrences in text (the leak scan of
-// hygiene.md H2), in order; none is an empty slice. An error means the
+// docs/HYGIENE.md H2), in order; none is an empty slice. An error means the
 // library failed (an *Error): treat the text as holding tokens.
 func Scan(text []byte) ([]LeakReport, error) {
 	out, count, status := rawScan(text)
@@ -77,7 +77,7 @@ func Scan(text []byte) ([]LeakReport, error) {
 	return reports, nil
 }
 
-// RedactingWriter redacts everything written through it (hygiene.md H2)
+// RedactingWriter redacts everything written through it (docs/HYGIENE.md H2)
 // before passing it on: give it to log.SetOutput, or to slog.NewTextHandler
 // / slog.NewJSONHandler, and no customer token reaches the log.
 //

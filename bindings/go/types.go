@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// Decision is the engine's answer to a pre-flight request (rules.md
+// Decision is the engine's answer to a pre-flight request (docs/RULES.md
 // section 6). A DENY is a Decision, not an error.
 type Decision struct {
 	// Allowed is true exactly when Decision is "ALLOW" (no violations).

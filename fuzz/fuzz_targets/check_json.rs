@@ -25,7 +25,7 @@
 //!   output legitimately carries transformed input (JSON Pointer escapes
 //!   `~1`, `\u00XX` escapes), which can spell any id;
 //! - ctpolicy's strict JSON reader accepts nothing serde_json rejects;
-//! - the leak doors stay shut (hygiene.md H4): when the input is a JSON
+//! - the leak doors stay shut (docs/HYGIENE.md H4): when the input is a JSON
 //!   object, a canary token put through each of common.rs's
 //!   `REQUEST_DOORS` (a key at the top level or in headers, counters,
 //!   body or token_record, a duplicate key, two header names equal but for

@@ -110,7 +110,7 @@ pub fn check_error_value(what: &str, value: &serde_json::Value, text: &str) {
     }
 }
 
-/// Characters of a token id (rules.md section 2).
+/// Characters of a token id (docs/RULES.md section 2).
 pub fn is_id_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-')
 }
@@ -139,7 +139,7 @@ pub fn holds_serde_json_reserved_key(value: &ctpolicy::json::Value<'_>) -> bool 
     }
 }
 
-/// The id of the canary token the leak-door oracle injects (hygiene.md H4):
+/// The id of the canary token the leak-door oracle injects (docs/HYGIENE.md H4):
 /// no piece of 8 bytes of it is hex, a code or a message word, so an
 /// output can hold one only by echoing the canary.
 pub const CANARY_ID: &str = "Zq7LeakDoorCanary9x";

@@ -21,7 +21,7 @@
 //! no violations, ids ascending and known, a fingerprint only when asked
 //! for, equal to SHA-256 of the token).
 //!
-//! Leak doors (hygiene.md H4): for selectors 0 and 1, when the input is a
+//! Leak doors (docs/HYGIENE.md H4): for selectors 0 and 1, when the input is a
 //! JSON object, a canary token is also put through each of common.rs's
 //! `POLICY_DOORS` (into `ctp_engine_new`) or `REQUEST_DOORS` (into
 //! `ctp_check_json`, `ctp_check_json_verdict` and one `ctp_check_many`

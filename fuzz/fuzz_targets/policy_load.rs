@@ -10,7 +10,7 @@
 //!   re-serialised by serde_json (compact and pretty: other white space,
 //!   key order and string escapes) loads with the same digest, since the
 //!   digest is over canonical JSON;
-//! - the leak doors stay shut (hygiene.md H4): when the input is a JSON
+//! - the leak doors stay shut (docs/HYGIENE.md H4): when the input is a JSON
 //!   object, a canary token put in as a key (top level, severity,
 //!   max_amount, max_attempts; once or twice) never comes out of the
 //!   loader's error (JSON, Display, Debug): no 8-byte piece of its id.

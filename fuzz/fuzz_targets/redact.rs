@@ -1,4 +1,4 @@
-//! The H1 matcher (hygiene.md) on arbitrary bytes, against a plain
+//! The H1 matcher (docs/HYGIENE.md) on arbitrary bytes, against a plain
 //! reference reading of H1 written here, and the streaming redactor
 //! against the whole-text redaction.
 //!

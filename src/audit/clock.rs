@@ -1,4 +1,4 @@
-//! The writer's clock for `at` (hygiene.md H3): RFC 3339 UTC with
+//! The writer's clock for `at` (docs/HYGIENE.md H3): RFC 3339 UTC with
 //! milliseconds, `2026-11-30T12:00:00.000Z`. The engine itself reads no
 //! clock; only the audit writer does, for entries whose request has no `now`.
 
@@ -25,7 +25,7 @@ impl Clock {
                 format_unix_millis(millis)
             }
             // A host's own text, written into every entry: redacted like
-            // everything else an entry holds (hygiene.md H4).
+            // everything else an entry holds (docs/HYGIENE.md H4).
             Clock::Fixed(text) => crate::redact::redact_str(text).into_owned(),
         }
     }

@@ -1,4 +1,4 @@
-//! One audit entry (hygiene.md H3): what a pre-flight check decided, in a
+//! One audit entry (docs/HYGIENE.md H3): what a pre-flight check decided, in a
 //! form that holds no piece of the request beyond what the table allows.
 //!
 //! The same type writes entries (serde_json compact, key order = field

@@ -39,7 +39,7 @@ pub struct AuditFailure {
     pub line: Option<u64>,
     /// The `seq` that line should have had (its position in the chain).
     pub seq: Option<u64>,
-    /// Redacted by every constructor (hygiene.md H4): it may name a file,
+    /// Redacted by every constructor (docs/HYGIENE.md H4): it may name a file,
     /// and a path can hold a token.
     pub message: String,
 }

@@ -1,4 +1,4 @@
-//! Appending to an audit log (hygiene.md H3). Threads and processes may
+//! Appending to an audit log (docs/HYGIENE.md H3). Threads and processes may
 //! append to one file at once and still leave one valid chain: every
 //! append holds an in-process mutex and `flock(LOCK_EX)` on the file,
 //! reads the last entry under that lock, and writes the new entry with a

@@ -1,4 +1,4 @@
-//! The audit trail (hygiene.md H3): one chained JSON Lines entry per
+//! The audit trail (docs/HYGIENE.md H3): one chained JSON Lines entry per
 //! pre-flight check, so that a changed, removed, inserted or reordered
 //! entry is found.
 //!

@@ -1,4 +1,4 @@
-//! Verifying an audit log (hygiene.md H3): every line is an entry, its
+//! Verifying an audit log (docs/HYGIENE.md H3): every line is an entry, its
 //! `seq` is its position, its `prev` is the fingerprint of the line before.
 //! One streaming pass; memory stays flat whatever the size of the log.
 

@@ -83,7 +83,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
         /// Append one chained entry per request to this audit log, before
-        /// its decision is written out (hygiene.md H3).
+        /// its decision is written out (docs/HYGIENE.md H3).
         #[arg(long, value_name = "FILE")]
         audit_log: Option<PathBuf>,
         /// fsync the audit log after every entry (else once at the end).
@@ -142,7 +142,7 @@ enum Command {
         /// Files to scan (stdin when none; `-` is stdin).
         files: Vec<PathBuf>,
     },
-    /// Check an export of stored token records (vault.md).
+    /// Check an export of stored token records (docs/VAULT.md).
     #[command(subcommand)]
     Vault(VaultCommand),
 }

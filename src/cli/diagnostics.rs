@@ -1,4 +1,4 @@
-//! The command line's own words on stderr (hygiene.md H4): diagnostics,
+//! The command line's own words on stderr (docs/HYGIENE.md H4): diagnostics,
 //! progress, summaries and argument errors. Every one passes through the
 //! H1 redaction on its way out, so a token that a caller put where it does
 //! not belong (an argument, a file name, an object key) is written as

@@ -1,4 +1,4 @@
-//! The audit trail in the C ABI (hygiene.md H3): open a log, check a
+//! The audit trail in the C ABI (docs/HYGIENE.md H3): open a log, check a
 //! request and record its entry in one call, verify a log, and make one
 //! entry's bytes (for bindings that prove byte identity with the CLI).
 

@@ -1,4 +1,4 @@
-//! The C ABI of token hygiene (hygiene.md H1, H2): redaction of a whole
+//! The C ABI of token hygiene (docs/HYGIENE.md H1, H2): redaction of a whole
 //! text, a streaming redactor for hosts that redact a stream (a log
 //! appender, a pipe), and the leak scan as JSON Lines.
 //!
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn ctp_redactor_free(redactor: *mut ctp_redactor) {
 /// The leak scan of a text: one JSON object a line (each ending in `\n`),
 /// one per occurrence, in order:
 /// `{"line":…,"column":…,"length":…,"fingerprint":"sha256:…","well_formed":…,"form":…,"region":…}`
-/// (hygiene.md H2 without `file`: `line` 1-based counting `\n`, `column`
+/// (docs/HYGIENE.md H2 without `file`: `line` 1-based counting `\n`, `column`
 /// the 1-based byte offset in its line, `length` in bytes as they stand;
 /// `form` and `region` are `null` unless well-formed). No report holds the
 /// token or any piece of it beyond its form and region.

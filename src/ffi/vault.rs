@@ -1,4 +1,4 @@
-//! The vault lint through the C ABI (vault.md): a handle fed one stored
+//! The vault lint through the C ABI (docs/VAULT.md): a handle fed one stored
 //! record at a time, findings out as JSON Lines.
 
 use super::{ctp_buf, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
@@ -68,12 +68,12 @@ pub unsafe extern "C" fn ctp_vault_new(
 /// Lints the next record of the export.
 ///
 /// - `vault`: from `ctp_vault_new`; not shared between threads at once.
-/// - `record`/`len`: one stored record as JSON (rules.md section 3), the
+/// - `record`/`len`: one stored record as JSON (docs/RULES.md section 3), the
 ///   bytes as stored (a record that is not a JSON object is itself a
 ///   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
 ///   1 over every call on this lint, is the findings' `line`.
 /// - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
-///   record's findings as JSON Lines (one object and `\n` each, in vault.md
+///   record's findings as JSON Lines (one object and `\n` each, in docs/VAULT.md
 ///   V1 order, with the keys `line`, `code`, `severity`, `detail`,
 ///   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
 ///   when there is none. Release it with `ctp_buf_free`. On another status

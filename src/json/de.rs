@@ -37,13 +37,13 @@ use super::{push_pointer_segment, JsonStr, Value};
 /// What a `null` means in the input being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nulls {
-    /// `null` is absent (rules.md section 0: the request and the event). A
+    /// `null` is absent (docs/RULES.md section 0: the request and the event). A
     /// struct's member whose name it knows and whose value is `null` is
     /// skipped as if it were not there, so a required one is missing; an
     /// unknown name is still refused, whatever its value. A map (the
     /// headers) skips every `null` member.
     Absent,
-    /// `null` is a wrong type wherever it appears (rules.md section 5: a
+    /// `null` is a wrong type wherever it appears (docs/RULES.md section 5: a
     /// policy says what it means or leaves the field out).
     Refused,
 }
@@ -294,7 +294,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         }
     }
 
-    /// Integers in the contract's sense only (rules.md section 0): `100.0`,
+    /// Integers in the contract's sense only (docs/RULES.md section 0): `100.0`,
     /// `1e2` and `-0` are numbers but not integers.
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_i64(self.integer()?)

@@ -1,4 +1,4 @@
-//! `ctpolicy redact` and `ctpolicy scan` (hygiene.md H2): each named file
+//! `ctpolicy redact` and `ctpolicy scan` (docs/HYGIENE.md H2): each named file
 //! (or stdin, `-`) is its own stream, read in 1 MiB pieces and written out
 //! as it goes, so memory stays flat however large the input.
 
@@ -16,7 +16,7 @@ const READ_PIECE: usize = 1 << 20;
 
 /// The name a file goes by in reports and messages: as given on the
 /// command line (`-` for stdin), redacted in case a token is in the path
-/// (hygiene.md H4), lossy where the path is not UTF-8.
+/// (docs/HYGIENE.md H4), lossy where the path is not UTF-8.
 pub fn display_name(path: &Path) -> String {
     redact_str(&path.to_string_lossy()).into_owned()
 }

@@ -1,4 +1,4 @@
-//! The one H1 matcher (hygiene.md): finds token occurrences in a byte
+//! The one H1 matcher (docs/HYGIENE.md): finds token occurrences in a byte
 //! stream that arrives in pieces, in time linear in its length.
 //!
 //! The matcher never holds bytes itself. Its caller keeps the bytes from

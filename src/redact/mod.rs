@@ -1,4 +1,4 @@
-//! Keeping tokens out of logs (hygiene.md H1 and H2): redaction and the
+//! Keeping tokens out of logs (docs/HYGIENE.md H1 and H2): redaction and the
 //! leak scan, over whole texts and over streams cut anywhere.
 //!
 //! ```
@@ -35,7 +35,7 @@ pub const REPLACEMENT_PREFIX: &str = "[customer-token ";
 pub const REPLACEMENT_LEN: usize = REPLACEMENT_PREFIX.len() + 7 + 64 + 1;
 
 /// One token occurrence (H1), described without any piece of the token
-/// beyond the `form` and `region` that rules.md section 2 lets out.
+/// beyond the `form` and `region` that docs/RULES.md section 2 lets out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Occurrence {
     /// Byte offset of its first byte in the text (or stream).
@@ -161,7 +161,7 @@ pub fn redact_str(text: &str) -> Cow<'_, str> {
 }
 
 /// [`redact_str`] for an owned text, the one step every constructor of a
-/// message, a path or an echoed value takes (hygiene.md H4): the text is
+/// message, a path or an echoed value takes (docs/HYGIENE.md H4): the text is
 /// moved through unchanged (no copy) when it holds no occurrence; when it
 /// does, the original is wiped before it is freed.
 pub fn redact_string(text: String) -> String {

@@ -1,4 +1,4 @@
-//! The rules of rules.md section 4: one table, from which the evaluator,
+//! The rules of docs/RULES.md section 4: one table, from which the evaluator,
 //! `ctpolicy rules`/`explain`, `ctp_reason_code`, the docs and the
 //! bindings' constants are all derived. Adding a rule is one row here and
 //! one small function in its family's file.
@@ -92,7 +92,7 @@ impl Family {
 }
 
 /// A rule that fired: where, and why in words. Built only through
-/// [`Hit::new`], which redacts the path and the message (hygiene.md H4).
+/// [`Hit::new`], which redacts the path and the message (docs/HYGIENE.md H4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     /// JSON Pointer into the request; a segment that held a token (a header

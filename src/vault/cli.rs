@@ -1,5 +1,5 @@
 //! `ctpolicy vault lint`: the export read from files (or stdin) as JSON
-//! Lines, findings out as JSON Lines or a table, exit status as vault.md V2
+//! Lines, findings out as JSON Lines or a table, exit status as docs/VAULT.md V2
 //! says. The binary only parses the arguments and calls [`run`].
 
 use std::collections::BTreeMap;

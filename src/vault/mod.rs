@@ -1,4 +1,4 @@
-//! The vault lint (vault.md): every stored token record of an export
+//! The vault lint (docs/VAULT.md): every stored token record of an export
 //! checked, one record at a time, with duplicates found across the whole
 //! export.
 //!
@@ -28,7 +28,7 @@ pub use seen::Seen;
 /// Seconds in the day of `--stale-days`.
 const SECONDS_PER_DAY: u64 = 86_400;
 
-/// A finding's code, in the order of vault.md V1 (the order findings of one
+/// A finding's code, in the order of docs/VAULT.md V1 (the order findings of one
 /// record are reported in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -157,7 +157,7 @@ fn invalid_option(code: &'static str, message: impl Into<String>) -> Error {
 }
 
 impl VaultOptions {
-    /// Checks the options as vault.md V2 asks: `now` is RFC 3339, the stale
+    /// Checks the options as docs/VAULT.md V2 asks: `now` is RFC 3339, the stale
     /// days need `now`. The policy is loaded strictly, like the engine's.
     pub fn new(policy: Option<&Policy>, now: Option<&str>, stale_days: Option<u64>) -> Result<Self, Error> {
         if let Some(text) = now {

@@ -140,7 +140,7 @@ impl Seen {
     /// the token first seen at `token_first`: the position of the first
     /// earlier such record with the same reference when its token differs.
     /// The first record with a reference is remembered; later ones never
-    /// replace it (vault.md: only the first earlier record counts).
+    /// replace it (docs/VAULT.md: only the first earlier record counts).
     pub fn active_reference(&mut self, reference: &[u8], at: u64, token_first: u64) -> Option<u64> {
         let key = self.key(REFERENCE_DOMAIN, reference);
         match self.references.entry(key) {
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(seen.token(b"krn:customer-token:eu1:a", 1), 1);
         assert_eq!(seen.token(b"krn:customer-token:eu1:b", 2), 2);
         assert_eq!(seen.token(b"krn:customer-token:eu1:a", 3), 1);
-        // A, B, C of vault.md: B differs from A, C has A's token.
+        // A, B, C of docs/VAULT.md: B differs from A, C has A's token.
         assert_eq!(seen.active_reference(b"r", 1, 1), None);
         assert_eq!(seen.active_reference(b"r", 2, 2), Some(1));
         assert_eq!(seen.active_reference(b"r", 3, 1), None);
@@ -188,7 +188,7 @@ mod tests {
         assert!(a.key(TOKEN_DOMAIN, b"x") != b.key(TOKEN_DOMAIN, b"x"));
     }
 
-    /// vault.md: about 128 bytes per record. Measured on the tables'
+    /// docs/VAULT.md: about 128 bytes per record. Measured on the tables'
     /// capacity (what is allocated, not what is used) at many sizes, so a
     /// size just after a table grew is among them.
     #[test]

@@ -1,4 +1,4 @@
-/* The audit trail through the C ABI (hygiene.md H3):
+/* The audit trail through the C ABI (docs/HYGIENE.md H3):
  * - ctp_audit_entry_json gives the bytes of tests/vectors/audit.json;
  * - a log written with ctp_audit_check_json is byte for byte the log the
  *   CLI writes for the same requests (those decided with a `now`, so `at`

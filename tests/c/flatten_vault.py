@@ -9,7 +9,7 @@ records_hex is the hex of each record (the export's non-blank lines, files in
 order), comma-separated (`-` for none); expected_hex is the hex of the JSON
 Lines the library face must give for them: the vector's findings with `line`
 and `related_line` turned into positions of the records fed, and `file` and
-`related_file` left out (vault.md V2). stale_days is -1 when not given; an
+`related_file` left out (docs/VAULT.md V2). stale_days is -1 when not given; an
 empty field is `-`.
 """
 import base64

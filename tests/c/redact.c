@@ -1,5 +1,5 @@
 /*
- * Token hygiene through the C ABI (hygiene.md H1, H2): every redaction
+ * Token hygiene through the C ABI (docs/HYGIENE.md H1, H2): every redaction
  * vector (tests/vectors/redact.json, flattened by flatten_redact.py) through
  * ctp_redact, through the streaming ctp_redactor cut into pieces, and
  * through ctp_scan; then the argument checks.

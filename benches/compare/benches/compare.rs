@@ -1,5 +1,5 @@
 //! ctpolicy's JSON path beside Cedar and regorus, same rules, same JSON text
-//! (issue 7). Every engine parses the request text inside the timed loop.
+//! Every engine parses the request text inside the timed loop.
 //!
 //! `cargo bench --manifest-path benches/compare/Cargo.toml` runs it and
 //! prints the medians at the end; `cargo run --release --bin report` runs it

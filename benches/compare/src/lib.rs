@@ -1,8 +1,8 @@
 //! The same four core rules, written for three engines, fed the same JSON
-//! text (issue 7). The bench (`benches/compare.rs`) times each engine's
+//! text. The bench (`benches/compare.rs`) times each engine's
 //! per-request path; `src/bin/report.rs` runs it and writes `results.json`.
 //!
-//! The rules (rules.md section 4, cut down to four):
+//! The rules (docs/RULES.md section 4, cut down to four):
 //!
 //! | rule | ctpolicy code | when it denies |
 //! | --- | --- | --- |

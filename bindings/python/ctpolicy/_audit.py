@@ -1,4 +1,4 @@
-"""The audit trail (hygiene.md H3): a closable log that ``Engine.check``
+"""The audit trail (docs/HYGIENE.md H3): a closable log that ``Engine.check``
 records to, and the verification of a log, over ``ctp_audit_*``."""
 
 from __future__ import annotations

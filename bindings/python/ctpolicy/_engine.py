@@ -95,7 +95,7 @@ def _dumps_or_error(value: dict[str, Any], what: str) -> bytes:
 
     The error is raised outside the ``except`` block, so it keeps no
     ``__context__``: ``json``'s own exception may name a key or value (a
-    note in Python 3.13+), which may be a token (hygiene.md H4).
+    note in Python 3.13+), which may be a token (docs/HYGIENE.md H4).
     """
     error: Exception
     try:

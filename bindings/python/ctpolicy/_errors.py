@@ -74,7 +74,7 @@ class Error(Exception):
         detail: Optional[str] = None,
         raw: Optional[dict[str, Any]] = None,
     ) -> None:
-        # Every text of an error goes through the redaction (hygiene.md H4),
+        # Every text of an error goes through the redaction (docs/HYGIENE.md H4),
         # so no attribute, ``args`` included, can hold a token.
         message = redact(message)
         super().__init__(message)
@@ -135,7 +135,7 @@ class TokenFormatError(Error):
 
 
 class TransitionError(Error):
-    """The lifecycle step is not allowed (``code`` names why, see rules.md §7)."""
+    """The lifecycle step is not allowed (``code`` names why, see docs/RULES.md section 7)."""
 
 
 class AuditLogError(Error):
@@ -200,7 +200,7 @@ def from_status(status: int, data: bytes, utf8_kind: type[Error]) -> Error:
     body: dict[str, Any] = {}
     try:
         # The library keeps tokens out of what it writes; this also covers a
-        # library older than that promise (hygiene.md H4): every field of the
+        # library older than that promise (docs/HYGIENE.md H4): every field of the
         # error, raw included, comes from redacted text.
         parsed = json.loads(redact_bytes(data)) if data else None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):

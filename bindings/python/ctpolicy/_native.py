@@ -261,7 +261,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         ],
     ),
     "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
-    # Token hygiene (hygiene.md H1, H2): ctpolicy.redact, ctpolicy.scan.
+    # Token hygiene (docs/HYGIENE.md H1, H2): ctpolicy.redact, ctpolicy.scan.
     "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
     "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p)]),
     "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out]),
@@ -269,7 +269,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ctp_redactor_count": (_u32, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
     "ctp_redactor_free": (None, [ctypes.c_void_p]),
     "ctp_scan": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
-    # The audit trail (hygiene.md H3); declared here, wrapped by the typed API later.
+    # The audit trail (docs/HYGIENE.md H3); declared here, wrapped by the typed API later.
     "ctp_audit_open": (_u32, [_bytes_in, _size, _u32, _audit_log_out, _buf_out]),
     "ctp_audit_check_json": (_u32, [_engine, _audit_log, _bytes_in, _size, _buf_out]),
     "ctp_audit_verify": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),

@@ -1,4 +1,4 @@
-"""Tokens out of text (hygiene.md H1, H2): ``redact``, ``scan`` and the
+"""Tokens out of text (docs/HYGIENE.md H1, H2): ``redact``, ``scan`` and the
 logging filter, all over ``ctp_redact`` / ``ctp_scan``: the library alone
 knows what a token occurrence is."""
 
@@ -25,7 +25,7 @@ def _bytes_of(text: object, what: str) -> bytes:
 
 
 def _redact_bytes(data: bytes) -> tuple[bytes, int]:
-    # Every occurrence starts with the bytes "krn" (hygiene.md H1), and the
+    # Every occurrence starts with the bytes "krn" (docs/HYGIENE.md H1), and the
     # library gives a text without them back unchanged: skip the call then
     # (most log lines, every decision). The library alone decides the rest.
     if b"krn" not in data:
@@ -64,7 +64,7 @@ _Cls = TypeVar("_Cls", bound=type)
 
 
 def redacted_repr(cls: _Cls) -> _Cls:
-    """Class decorator (hygiene.md H4): ``repr()`` (and so ``str()``, unless
+    """Class decorator (docs/HYGIENE.md H4): ``repr()`` (and so ``str()``, unless
     the class defines its own) of ``cls`` goes through :func:`redact`, so a
     token a caller put in any field comes out as ``[customer-token sha256:…]``."""
     shown = cast(Callable[[object], str], cls.__dict__["__repr__"])
@@ -92,7 +92,7 @@ def redact_count(text: Union[str, bytes]) -> int:
 @redacted_repr
 @dataclass(frozen=True, slots=True)
 class LeakReport:
-    """One token occurrence found by :func:`scan` (hygiene.md H2, without
+    """One token occurrence found by :func:`scan` (docs/HYGIENE.md H2, without
     ``file``). Holds the token's fingerprint, never any piece of the token
     beyond its ``form`` and ``region``."""
 
@@ -105,7 +105,7 @@ class LeakReport:
     fingerprint: str
     """``"sha256:" + hex`` of the decoded occurrence."""
     well_formed: bool
-    """Whether it is a well-formed customer token (rules.md section 2)."""
+    """Whether it is a well-formed customer token (docs/RULES.md section 2)."""
     form: Optional[str]
     """``"network"`` or ``"identity"`` when well-formed, else None."""
     region: Optional[str]

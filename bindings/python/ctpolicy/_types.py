@@ -143,7 +143,7 @@ class Decision:
         if fields is None:
             # Two threads may both decode: each writes an equal tuple.
             assert self._data is not None
-            # Redacted before decoding (hygiene.md H4): a token a caller put
+            # Redacted before decoding (docs/HYGIENE.md H4): a token a caller put
             # where it does not belong (decision_id, a key echoed in a path)
             # never reaches a field, whatever library version answered.
             fields = _decoded_fields(_decode(redact_bytes(self._data).decode("utf-8")))
@@ -269,7 +269,7 @@ class Transition:
     """
 
     record: dict[str, Any] = field(hash=False)
-    """The record to store (key order as rules.md/DECISIONS.md describe)."""
+    """The record to store (key order as docs/RULES.md/DECISIONS.md describe)."""
     changed: bool
     """False when the step left the record as it was (e.g. a repeated REVOKED)."""
 

@@ -1,4 +1,4 @@
-"""The vault lint (vault.md): stored token records checked one at a time,
+"""The vault lint (docs/VAULT.md): stored token records checked one at a time,
 with duplicates found across everything fed to the same lint."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ RecordInput = JsonInput
 @redacted_repr
 @dataclass(frozen=True)
 class VaultFinding:
-    """One finding of the vault lint (vault.md V1).
+    """One finding of the vault lint (docs/VAULT.md V1).
 
     ``line`` is the 1-based position of the record among those fed to the
     lint, ``related_line`` that of the earlier record of a ``DUPLICATE_*``
@@ -110,7 +110,7 @@ class VaultLint(NativeHandle):
         self._fed = 0
 
     def feed(self, record: RecordInput) -> list[VaultFinding]:
-        """Lints the next record and returns its findings, in vault.md order."""
+        """Lints the next record and returns its findings, in docs/VAULT.md order."""
         data = to_json_bytes(record, "record")
         status, out = self._call(_native.vault_feed, data)
         if status != _native.OK:

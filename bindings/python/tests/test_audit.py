@@ -1,4 +1,4 @@
-"""The audit trail (hygiene.md H3): AuditLog, check(..., audit=log),
+"""The audit trail (docs/HYGIENE.md H3): AuditLog, check(..., audit=log),
 verify_audit_log; byte identity with tests/vectors/audit.json and with the
 CLI's log, tampering found and named, threads sharing one log."""
 

@@ -1,4 +1,4 @@
-"""hygiene.md H4 in Python: a recognisable token put through every door a
+"""docs/HYGIENE.md H4 in Python: a recognisable token put through every door a
 caller can misuse (swapped StoredRecord arguments, a token as currency, as a
 dict key, as a header name, as decision_id, as a scope, a path...) never
 comes out of any text this package writes: str, repr, logging output, the

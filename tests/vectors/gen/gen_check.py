@@ -1,5 +1,5 @@
 """Writes ../check.json. Each case's expected codes are written by hand from
-rules.md and DECISIONS.md; model.py recomputes them and any disagreement stops
+docs/RULES.md and DECISIONS.md; model.py recomputes them and any disagreement stops
 the generator."""
 import base64
 import json
@@ -848,7 +848,7 @@ C("envelope/invalid-utf8-overlong", b64=b'{"customer_present":true,"body":{"note
 def main():
     doc = {
         "description": ("Pre-flight check vectors for ctpolicy: request -> decision. Written from "
-                        "shared/design/rules.md and docs/DECISIONS.md by tests/vectors/gen/gen_check.py; "
+                        "docs/RULES.md and docs/DECISIONS.md by tests/vectors/gen/gen_check.py; "
                         "see docs/VECTORS.md for the format."),
         "policies": POLICIES,
         "cases": CASES,

@@ -1,4 +1,4 @@
-"""Writes ../lifecycle.json: apply_event of rules.md section 7."""
+"""Writes ../lifecycle.json: apply_event of docs/RULES.md section 7."""
 import copy
 import json
 import os
@@ -284,7 +284,7 @@ L("json/record-unpaired-surrogate", NO, charged("2024-06-15T09:30:00Z"),
 
 
 def main():
-    doc = {"description": ("Token lifecycle vectors: apply_event(record, event) of rules.md section 7 "
+    doc = {"description": ("Token lifecycle vectors: apply_event(record, event) of docs/RULES.md section 7 "
                            "and DECISIONS.md 11-12. Written by tests/vectors/gen/gen_lifecycle.py."),
            "cases": CASES}
     write_json(os.path.join(VECTORS, "lifecycle.json"), doc)

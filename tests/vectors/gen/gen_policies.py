@@ -1,4 +1,4 @@
-"""Writes ../policies.json: loading a partner policy (rules.md section 5)."""
+"""Writes ../policies.json: loading a partner policy (docs/RULES.md section 5)."""
 import hashlib
 import json
 import os
@@ -157,7 +157,7 @@ invalid("invalid/too-deep", text='{"severity":' + '[' * 64 + ']' * 64 + '}', cod
 
 
 def main():
-    doc = {"description": ("Partner policy vectors (rules.md section 5): valid policies with their "
+    doc = {"description": ("Partner policy vectors (docs/RULES.md section 5): valid policies with their "
                            "digest, invalid ones with their error. Written by tests/vectors/gen/gen_policies.py."),
            "cases": CASES}
     write_json(os.path.join(VECTORS, "policies.json"), doc)

@@ -1,4 +1,4 @@
-"""tests/vectors/redact.json: redaction and leak-scan vectors (hygiene.md H1, H2).
+"""tests/vectors/redact.json: redaction and leak-scan vectors (docs/HYGIENE.md H1, H2).
 
 Every expected redaction is written by hand below; `reference` is a plain,
 independent reading of H1 that recomputes each one and stops on a mismatch.
@@ -219,7 +219,7 @@ def main():
     names = [c["name"] for c in cases]
     assert len(set(names)) == len(names), "case names repeat"
     description = (
-        "Redaction and leak-scan vectors (hygiene.md H1, H2). Texts are strings, {base64}, "
+        "Redaction and leak-scan vectors (docs/HYGIENE.md H1, H2). Texts are strings, {base64}, "
         "{repeat, times} or {concat: [...]} (docs/VECTORS.md); reports leave out `file`."
     )
     doc = {"description": description, "version": 1, "cases": cases}

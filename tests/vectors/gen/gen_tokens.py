@@ -1,4 +1,4 @@
-"""Writes ../tokens.json: the token format of rules.md section 2 alone."""
+"""Writes ../tokens.json: the token format of docs/RULES.md section 2 alone."""
 import os
 
 import model
@@ -121,7 +121,7 @@ bad("id/identity-empty", "krn:partner:us1:live:identity:customer-token:", "BAD_I
 
 
 def main():
-    doc = {"description": ("Customer-token format vectors (rules.md section 2, DECISIONS.md 6-7). "
+    doc = {"description": ("Customer-token format vectors (docs/RULES.md section 2, DECISIONS.md 6-7). "
                            "Written by tests/vectors/gen/gen_tokens.py."),
            "cases": CASES}
     write_json(os.path.join(VECTORS, "tokens.json"), doc)

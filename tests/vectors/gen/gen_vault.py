@@ -1,6 +1,6 @@
 """Writes tests/vectors/vault.json: record exports and the findings the vault
-lint must report for them (vault.md V1/V2). Every expectation below is
-written by hand from vault.md; only the fingerprints are computed (SHA-256 of
+lint must report for them (docs/VAULT.md V1/V2). Every expectation below is
+written by hand from docs/VAULT.md; only the fingerprints are computed (SHA-256 of
 the record's customer_token), so that nobody copies 64 hex digits by hand.
 
     python3 tests/vectors/gen/gen_vault.py
@@ -376,7 +376,7 @@ def fingerprint_of(line):
 
 
 def lines_of(data):
-    """The export's lines as vault.md V2 numbers them (LF only)."""
+    """The export's lines as docs/VAULT.md V2 numbers them (LF only)."""
     parts = data.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
@@ -409,7 +409,7 @@ def build():
                            "related_line": related_line, "related_file": related_file})
         cases.append({"name": name, "options": options, "files": out_files, "findings": expect})
     return {
-        "description": "Vault lint vectors (vault.md): record exports, lint options, and every finding the "
+        "description": "Vault lint vectors (docs/VAULT.md): record exports, lint options, and every finding the "
                        "command line prints for them, in order. Written by tests/vectors/gen/gen_vault.py.",
         "cases": cases,
     }

@@ -1,4 +1,4 @@
-"""An independent reading of rules.md + DECISIONS.md, used only to
+"""An independent reading of docs/RULES.md + DECISIONS.md, used only to
 cross-check the hand-written expectations in the generators.
 
 Every case's expected codes are written by hand in the generator; this model
@@ -71,7 +71,7 @@ def is_int(v):
 
 
 class NotInteger:
-    """A JSON number literal that rules.md says is not an integer."""
+    """A JSON number literal that docs/RULES.md says is not an integer."""
 
     def __init__(self, text):
         self.text = text

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * A tamper-evident audit trail of every token use (hygiene.md H3): a JSON Lines file with one
+ * A tamper-evident audit trail of every token use (docs/HYGIENE.md H3): a JSON Lines file with one
  * chained entry per check, the same bytes {@code ctpolicy check --audit-log} writes.
  *
  * <pre>{@code

@@ -3,7 +3,7 @@ package dev.ctpolicy;
 import java.util.OptionalLong;
 
 /**
- * An audit log could not be written, read or verified (hygiene.md H3). The status says which:
+ * An audit log could not be written, read or verified (docs/HYGIENE.md H3). The status says which:
  * {@code IO_ERROR} (the file cannot be opened, read, written, locked or synced),
  * {@code AUDIT_LOG_INVALID} (an entry does not verify: {@link #line()} and {@link #seq()} name
  * the first bad one, {@link #code()} says what is wrong: {@code TORN_LINE}, {@code NOT_JSON},

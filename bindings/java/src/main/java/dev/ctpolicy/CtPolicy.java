@@ -11,7 +11,7 @@ public final class CtPolicy {
     }
 
     /**
-     * Checks the format of a customer token (rules.md section 2); no engine needed.
+     * Checks the format of a customer token (docs/RULES.md section 2); no engine needed.
      *
      * @param token the header value
      * @return its form, region, environment and fingerprint
@@ -31,7 +31,7 @@ public final class CtPolicy {
     }
 
     /**
-     * One lifecycle step (rules.md section 7): TOKENIZED, CHARGED or REVOKED.
+     * One lifecycle step (docs/RULES.md section 7): TOKENIZED, CHARGED or REVOKED.
      *
      * @param recordJson the stored record as JSON, or {@code null} when there is none yet
      * @param eventJson  the event as JSON

@@ -27,7 +27,7 @@ public abstract sealed class CtPolicyException extends RuntimeException
     private final String errorJson;
 
     /**
-     * Every text field goes through the redaction (hygiene.md H4) here, once: the library
+     * Every text field goes through the redaction (docs/HYGIENE.md H4) here, once: the library
      * already redacts what it writes, and this keeps a token out of the message even where a
      * text did not come from it.
      */

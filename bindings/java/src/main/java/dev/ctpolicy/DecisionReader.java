@@ -10,7 +10,7 @@ final class DecisionReader {
     }
 
     /**
-     * The decision, redacted first (hygiene.md H4): a token a caller put in {@code decision_id},
+     * The decision, redacted first (docs/HYGIENE.md H4): a token a caller put in {@code decision_id},
      * a key or a header name comes out as {@code [customer-token sha256:…]} in every field and
      * in {@link Decision#rawJson()}. The library redacts what it writes; this is idempotent, and
      * costs nothing on a decision without {@code "krn"}.

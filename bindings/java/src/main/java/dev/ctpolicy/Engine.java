@@ -47,7 +47,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * An engine for a policy given as JSON text (rules.md section 5).
+     * An engine for a policy given as JSON text (docs/RULES.md section 5).
      *
      * @param policyJson the policy; {@code null}, {@code ""} or {@code "{}"} for the default
      *                   (an empty text is "no policy", as in the C ABI)
@@ -74,7 +74,7 @@ public final class Engine implements AutoCloseable {
     /**
      * Checks one pre-flight request.
      *
-     * @param requestJson the request as JSON text (rules.md section 1)
+     * @param requestJson the request as JSON text (docs/RULES.md section 1)
      * @return the decision; a DENY is a decision, not an exception
      * @throws InvalidRequestException on an envelope fault (not JSON, duplicate key, missing
      *                                 {@code body}, ...): treat as DENY

@@ -3,14 +3,14 @@ package dev.ctpolicy;
 import java.util.Map;
 
 /**
- * One token occurrence found by {@link Redactor#scan(byte[])} (hygiene.md H2, without
+ * One token occurrence found by {@link Redactor#scan(byte[])} (docs/HYGIENE.md H2, without
  * {@code file}). It never holds the token.
  *
  * @param line        1-based, counting {@code \n}
  * @param column      1-based byte offset of the occurrence in its line
  * @param length      the occurrence's length in bytes, as it stands
  * @param fingerprint {@code sha256:} and 64 lowercase hex digits of the decoded token
- * @param wellFormed  whether it is a well-formed customer token (rules.md section 2)
+ * @param wellFormed  whether it is a well-formed customer token (docs/RULES.md section 2)
  * @param form        {@code "network"} or {@code "identity"} when well-formed, else null
  * @param region      the region when well-formed, else null
  */

@@ -11,7 +11,7 @@ import java.util.Objects;
 
 /**
  * An {@link OutputStream} that redacts every customer token written through it before the
- * bytes reach the wrapped stream (hygiene.md H2), for any logging framework's appender or
+ * bytes reach the wrapped stream (docs/HYGIENE.md H2), for any logging framework's appender or
  * handler: {@code new StreamHandler(new RedactingOutputStream(out), formatter)}, a Logback
  * {@code OutputStreamAppender}, a Log4j {@code OutputStreamAppender}, ...
  *

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Takes customer tokens out of text before it is logged (hygiene.md H1, H2), with the
+ * Takes customer tokens out of text before it is logged (docs/HYGIENE.md H1, H2), with the
  * library's one matcher ({@code ctp_redact}): every occurrence, plain or with URL-encoded
  * colons, becomes {@code [customer-token sha256:<64 hex>]}, the same fingerprint a decision
  * gives for that token, so a redacted log line and a decision can be joined. Every other
@@ -74,7 +74,7 @@ public final class Redactor {
     }
 
     /**
-     * The leak scan (hygiene.md H2): one report per token occurrence in {@code text}, in
+     * The leak scan (docs/HYGIENE.md H2): one report per token occurrence in {@code text}, in
      * order. No report holds the token or a piece of it beyond its form and region.
      */
     public static List<LeakReport> scan(byte[] text) {

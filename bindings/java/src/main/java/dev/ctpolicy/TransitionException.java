@@ -1,7 +1,7 @@
 package dev.ctpolicy;
 
 /**
- * The lifecycle step is not allowed (status `TRANSITION_REJECTED`), with the code of rules.md section 7 (`RECORD_REQUIRED`, `TOKEN_REVOKED`, ...) and its detail where there is one.
+ * The lifecycle step is not allowed (status `TRANSITION_REJECTED`), with the code of docs/RULES.md section 7 (`RECORD_REQUIRED`, `TOKEN_REVOKED`, ...) and its detail where there is one.
  */
 public final class TransitionException extends CtPolicyException {
     private static final long serialVersionUID = 1L;

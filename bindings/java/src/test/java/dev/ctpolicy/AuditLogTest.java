@@ -21,7 +21,7 @@ import java.util.concurrent.ThreadFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The audit trail (hygiene.md H3) against tests/vectors/audit.json, the CLI, tampering and threads. */
+/** The audit trail (docs/HYGIENE.md H3) against tests/vectors/audit.json, the CLI, tampering and threads. */
 class AuditLogTest {
     static final JsonNode VECTORS = TestSupport.readVectors("audit.json");
     static final String ZERO = "sha256:" + "0".repeat(64);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * hygiene.md H4 in Java: a recognisable token put in each door a caller can misuse comes out of
+ * docs/HYGIENE.md H4 in Java: a recognisable token put in each door a caller can misuse comes out of
  * no toString, exception message, error object or printed stack trace (causes and suppressed
  * exceptions included) except as {@code [customer-token sha256:…]}.
  */

@@ -22,7 +22,7 @@ import java.util.logging.SimpleFormatter;
 import java.util.logging.StreamHandler;
 import org.junit.jupiter.api.Test;
 
-/** Redaction (hygiene.md H2) against tests/vectors/redact.json, whole and streamed, and through JUL. */
+/** Redaction (docs/HYGIENE.md H2) against tests/vectors/redact.json, whole and streamed, and through JUL. */
 class RedactTest {
     static final String TOKEN = "krn:partner:eu1:live:identity:customer-token:Zq7HiddenIdPart42";
     static final String TOKEN_ID = "Zq7HiddenIdPart42";
