@@ -4,6 +4,8 @@
 //! stderr goes through [`diagnostics`] (redacted, docs/HYGIENE.md H4).
 
 pub mod diagnostics;
+pub mod files;
+pub mod input;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,6 +18,7 @@ use crate::decision::{Decision, Engine, LineOutcome, Outcome};
 use crate::error::{Error, Status};
 use crate::json::{self, MAX_INPUT_BYTES};
 use crate::rules::{Family, Rule, Severity, RULES};
+use input::RequestSource;
 
 /// One input line, or the fact that it was over the size limit (its bytes
 /// are skipped, never held in memory).
@@ -183,16 +186,11 @@ impl<'e> CheckRun<'e> {
 
     /// Decides every line of `reader`, writing one output line each, in
     /// order; an invalid line yields its error object and the rest go on.
-    pub fn stream<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut reader: LineReader<R>,
-        out: &mut impl Write,
-    ) -> io::Result<()> {
+    pub fn stream(&mut self, name: &str, mut reader: impl RequestSource, out: &mut impl Write) -> io::Result<()> {
         if self.table && self.rows == 0 {
             write_table_header(out)?;
         }
-        while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
+        while let Some((line_number, line)) = reader.next_request()? {
             if !self.table {
                 // The batch routine writes the decision or the error object.
                 self.scratch.clear();
@@ -265,6 +263,8 @@ fn codes(findings: &[crate::decision::Finding]) -> String {
     findings.iter().map(|f| f.code()).collect::<Vec<_>>().join(",")
 }
 
+/// One decision: a row, then one indented line per violation and warning
+/// with its path, detail and message (already redacted by the engine).
 pub fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> io::Result<()> {
     let token = decision.token.as_ref().map_or("-".to_owned(), |t| format!("{}…", &t.fingerprint[..19]));
     writeln!(
@@ -273,7 +273,15 @@ pub fn write_table_row(out: &mut impl Write, line: u64, decision: &Decision) -> 
         decision.verdict(),
         codes(&decision.violations),
         codes(&decision.warnings)
-    )
+    )?;
+    for finding in decision.violations.iter().chain(&decision.warnings) {
+        let hit = &finding.hit;
+        let path = if hit.path.is_empty() { "(top level)" } else { &hit.path };
+        let detail = hit.detail.map_or(String::new(), |detail| format!(" {detail}"));
+        let severity = finding.severity.as_str();
+        writeln!(out, "{:<8} {} {} ({severity}) at {path}{detail}: {}", "", finding.id(), finding.code(), hit.message)?;
+    }
+    Ok(())
 }
 
 /// `ctpolicy rules`: an aligned text table.

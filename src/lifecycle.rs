@@ -33,6 +33,13 @@ impl Transition {
     pub fn json(&self) -> &str {
         &self.json
     }
+
+    /// The record alone, `{...}`: what to store, and what the next step
+    /// takes (it takes [`Transition::json`] too).
+    pub fn record_json(&self) -> &str {
+        let inner = self.json.strip_prefix("{\"record\":").unwrap_or(&self.json);
+        inner.rfind(",\"changed\":").map_or(inner, |end| &inner[..end])
+    }
 }
 
 /// Redacted: the record holds the customer token.
@@ -141,14 +148,35 @@ fn rejected(code: &'static str, path: &str, message: &str) -> Error {
     Error::new(Status::TransitionRejected, Some(code), message).at(path)
 }
 
+/// The record inside a previous step's output: an object whose members
+/// are exactly `record` (an object) and `changed` (a boolean) is the output
+/// of `apply_event` itself, so its `record` is the stored record. A bare
+/// record is never such an object (it needs `customer_token`, `scopes` and
+/// `state`), so the two cannot be confused; anything else is kept as it is.
+fn unwrap_transition(root: Value<'_>) -> Value<'_> {
+    let Value::Object([(a, first), (b, second)]) = root else { return root };
+    let (record, changed) = match (a.as_str(), b.as_str()) {
+        ("record", "changed") => (first, second),
+        ("changed", "record") => (second, first),
+        _ => return root,
+    };
+    if matches!(record, Value::Object(_)) && matches!(changed, Value::Bool(_)) {
+        *record
+    } else {
+        root
+    }
+}
+
 /// Applies `event_json` to the stored record (`None`, or the JSON text
-/// `null`, when there is none yet).
+/// `null`, when there is none yet). The record may also be a previous
+/// step's output, `{"record": {...}, "changed": …}`, so steps chain.
 pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
     let arena = json::Arena::new();
     let record_root = match record_json {
         Some(text) => json::parse(text, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
         None => Value::Null,
     };
+    let record_root = unwrap_transition(record_root);
     let event_root =
         json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
 

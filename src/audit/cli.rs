@@ -2,10 +2,11 @@
 //! entry per request, appended before its decision is written out) and
 //! `ctpolicy audit verify`. The bin only parses arguments and dispatches.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
-use crate::cli::{line_too_long, write_table_header, write_table_row, Line, LineReader, Summary};
+use crate::cli::input::RequestSource;
+use crate::cli::{line_too_long, write_table_header, write_table_row, Line, Summary};
 use crate::decision::{Engine, Outcome};
 use crate::redact::cli::display_name;
 
@@ -57,19 +58,14 @@ impl<'e> AuditedCheckRun<'e> {
     /// Decides every non-blank line of `reader` in order; each decision is
     /// written to `out` only after its entry was appended. A failed append
     /// stops the run with an error (those decisions are not given).
-    pub fn stream<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut reader: LineReader<R>,
-        out: &mut impl Write,
-    ) -> io::Result<()> {
+    pub fn stream(&mut self, name: &str, mut reader: impl RequestSource, out: &mut impl Write) -> io::Result<()> {
         if self.table && self.summary.allowed + self.summary.denied + self.summary.errors == 0 {
             write_table_header(out)?;
         }
         if !self.table {
             return self.stream_jsonl(name, reader, out);
         }
-        while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
+        while let Some((line_number, line)) = reader.next_request()? {
             let checked = match line {
                 Line::Text(bytes) => Checked::check(self.engine, bytes, &self.clock),
                 Line::TooLong => Checked::failed(line_too_long(), &self.clock),
@@ -83,13 +79,8 @@ impl<'e> AuditedCheckRun<'e> {
     }
 
     /// [`AuditedCheckRun::stream`] writing JSON Lines.
-    fn stream_jsonl<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut reader: LineReader<R>,
-        out: &mut impl Write,
-    ) -> io::Result<()> {
-        while let Some((line_number, line)) = reader.next_line(b'\n', true)? {
+    fn stream_jsonl(&mut self, name: &str, mut reader: impl RequestSource, out: &mut impl Write) -> io::Result<()> {
+        while let Some((line_number, line)) = reader.next_request()? {
             match line {
                 Line::Text(bytes) => self.prepared.check(line_number, bytes, &self.clock),
                 Line::TooLong => self.prepared.failed(line_number, line_too_long(), &self.clock),

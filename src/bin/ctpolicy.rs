@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use ctpolicy::audit::cli::AuditedCheckRun;
 use ctpolicy::audit::{AuditLog, AuditOptions};
+use ctpolicy::cli::input::{stream_input, Fill};
 use ctpolicy::cli::{self, diagnostics, LineReader, Summary};
 use ctpolicy::redact::cli::display_name;
 use ctpolicy::{redacted_eprint, redacted_eprintln, rules, Engine};
@@ -69,7 +70,13 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check pre-flight requests (JSON Lines; stdin when no FILE).
+    /// Check pre-flight requests (stdin when no FILE).
+    ///
+    /// Each input is JSON Lines (one request a line), or, when its first
+    /// non-blank line starts with `[`, one JSON array of requests, or, when
+    /// that line starts a value it does not finish, requests spread over
+    /// several lines (as pasted). Decisions and errors name the line each
+    /// request starts on.
     ///
     /// Exit status: 0 when every request is ALLOW, 1 when any is DENY, 2 when
     /// any line was invalid, the policy did not load, or a file was unreadable.
@@ -89,7 +96,14 @@ enum Command {
         /// fsync the audit log after every entry (else once at the end).
         #[arg(long, requires = "audit_log")]
         audit_fsync: bool,
-        /// Request files, one JSON request a line.
+        /// The time of every request that has no `now` (RFC 3339), or `now`
+        /// for this machine's clock: the rules that need the time use it.
+        #[arg(long, value_name = "T|now", allow_hyphen_values = true)]
+        now: Option<String>,
+        /// The `caller` of every request that has none.
+        #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+        caller: Option<String>,
+        /// Request files (JSON Lines, a JSON array, or requests over several lines).
         files: Vec<PathBuf>,
     },
     /// The audit trail: `ctpolicy audit verify FILE`.
@@ -100,14 +114,23 @@ enum Command {
     /// Parse tokens read from stdin, one a line (never from argv: it is
     /// visible to every user of the machine).
     Token,
-    /// Apply one lifecycle event to a stored record.
+    /// Apply one lifecycle event to a stored record: prints
+    /// `{"record": {...}, "changed": true|false}`.
+    ///
+    /// Exit status: 0 when the step was applied, 2 when it was refused or an
+    /// input could not be read.
     Apply {
-        /// The stored record (JSON); leave out when there is none yet.
+        /// The stored record (JSON): a bare record, or a previous `apply`'s
+        /// output; leave out when there is none yet.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
         /// The event (JSON).
         #[arg(long, value_name = "FILE")]
         event: PathBuf,
+        /// Also write the bare record to FILE, atomically (it may be the
+        /// --record file); nothing is written when the step is refused.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// List every rule: id, code, severity, adjustable, description.
     Rules {
@@ -180,15 +203,18 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let result = match cli.command {
-        Command::Check { policy, summary, format, audit_log, audit_fsync, files } => {
+        Command::Check { policy, summary, format, audit_log, audit_fsync, now, caller, files } => {
             let audit = audit_log.as_deref().map(|path| (path, AuditOptions { fsync_each: audit_fsync }));
-            check(policy.as_deref(), summary, format, audit, &files)
+            match check_fill(now.as_deref(), caller.as_deref()) {
+                Ok(fill) => check(policy.as_deref(), summary, format, audit, &fill, &files),
+                Err(code) => Ok(code),
+            }
         }
         Command::Audit { command: AuditCommand::Verify { expect_head, format, file } } => {
             audit_verify(&file, expect_head.as_deref(), format)
         }
         Command::Token => token(),
-        Command::Apply { record, event } => apply(record.as_deref(), &event),
+        Command::Apply { record, event, output } => apply(record.as_deref(), &event, output.as_deref()),
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Redact { files } => {
@@ -316,6 +342,7 @@ fn check(
     summary: bool,
     format: Format,
     audit: Option<(&Path, AuditOptions)>,
+    fill: &Fill,
     files: &[PathBuf],
 ) -> io::Result<u8> {
     let stdout = io::stdout();
@@ -345,13 +372,13 @@ fn check(
         }
     };
     if let Some((path, options)) = audit {
-        return check_audited(&engine, path, options, summary, table, files, &mut out);
+        return check_audited(&engine, path, options, summary, table, fill, files, &mut out);
     }
     let mut run = cli::CheckRun::new(&engine, table, io::stderr().is_terminal());
     let mut unreadable = false;
     if files.is_empty() {
         let stdin = NamedReader::new(STDIN, io::stdin().lock());
-        if let Err(error) = run.stream(STDIN, LineReader::new(stdin), &mut out) {
+        if let Err(error) = stream_input(STDIN, stdin, fill, |name, input| run.stream(name, input, &mut out)) {
             if !FileError::is_file_error(&error) {
                 return Err(error);
             }
@@ -363,7 +390,7 @@ fn check(
             let name = display_name(path);
             let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
                 let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
-                run.stream(&name, LineReader::new(reader), &mut out)
+                stream_input(&name, reader, fill, |name, input| run.stream(name, input, &mut out))
             });
             match streamed {
                 Ok(()) => {}
@@ -391,6 +418,19 @@ fn check(
     })
 }
 
+/// The members `check --now` and `--caller` add to requests that lack
+/// them, or exit status 2 when `--now` is not a time.
+fn check_fill(now: Option<&str>, caller: Option<&str>) -> Result<Fill, u8> {
+    let now = match now.map(cli::input::now_argument).transpose() {
+        Ok(now) => now,
+        Err(message) => {
+            redacted_eprintln!("ctpolicy: {message}; nothing was decided");
+            return Err(2);
+        }
+    };
+    Ok(Fill::new(now.as_deref(), caller))
+}
+
 fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
     let stdout = io::stdout();
     let table = match format {
@@ -404,12 +444,14 @@ fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
 
 /// `check --audit-log`: the log is opened (and its end verified) before
 /// anything is decided; every decision is written after its entry.
+#[allow(clippy::too_many_arguments)]
 fn check_audited(
     engine: &Engine,
     path: &Path,
     options: AuditOptions,
     summary: bool,
     table: bool,
+    fill: &Fill,
     files: &[PathBuf],
     out: &mut impl Write,
 ) -> io::Result<u8> {
@@ -427,13 +469,14 @@ fn check_audited(
     let mut run = AuditedCheckRun::new(engine, &log, table, group);
     let mut unreadable = false;
     if files.is_empty() {
-        run.stream("<stdin>", LineReader::new(io::stdin().lock()), out)?;
+        stream_input("<stdin>", io::stdin().lock(), fill, |name, input| run.stream(name, input, out))?;
     } else {
         for path in files {
             match File::open(path) {
                 Ok(file) => {
                     let name = display_name(path);
-                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), out)?;
+                    let reader = BufReader::with_capacity(1 << 16, file);
+                    stream_input(&name, reader, fill, |name, input| run.stream(name, input, out))?;
                 }
                 Err(error) => {
                     redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
@@ -495,11 +538,14 @@ fn token() -> io::Result<u8> {
     Ok(u8::from(any_invalid))
 }
 
-fn apply(record: Option<&Path>, event: &Path) -> io::Result<u8> {
+fn apply(record: Option<&Path>, event: &Path, output: Option<&Path>) -> io::Result<u8> {
     let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
     let event = read_file(event).map_err(|e| context("cannot read the event", e))?;
     match ctpolicy::apply_event(record.as_deref(), &event) {
         Ok(transition) => {
+            if let Some(path) = output {
+                write_record(path, &transition)?;
+            }
             println!("{}", transition.json());
             Ok(0)
         }
@@ -508,6 +554,15 @@ fn apply(record: Option<&Path>, event: &Path) -> io::Result<u8> {
             Ok(2)
         }
     }
+}
+
+/// `apply --output`: the bare record, one line, replacing the file whole.
+fn write_record(path: &Path, transition: &ctpolicy::Transition) -> io::Result<()> {
+    let mut line = zeroize::Zeroizing::new(String::with_capacity(transition.record_json().len() + 1));
+    line.push_str(transition.record_json());
+    line.push('\n');
+    cli::files::write_atomically(path, line.as_bytes())
+        .map_err(|e| context(&format!("cannot write the record to {}", display_name(path)), e))
 }
 
 /// `what: error`, keeping the error's kind.

@@ -249,7 +249,9 @@ pub unsafe extern "C" fn ctp_check_json(
 /// One lifecycle step: TOKENIZED, CHARGED or REVOKED.
 ///
 /// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
-///   text `null`) when there is none yet.
+///   text `null`) when there is none yet. A previous step's `out_json`
+///   (`{"record": …, "changed": …}`) is taken as its `record`, so steps
+///   chain without unwrapping; a bare record is the same.
 /// - `event_json`/`event_len`: the event.
 /// - `out_json`: must not be NULL. Receives `{"record": …, "changed": …}` on
 ///   `CTP_OK` (the record holds `customer_token` verbatim), the error JSON
