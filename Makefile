@@ -31,6 +31,8 @@ DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
 	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
+
+.PHONY: set-version
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
 
 all: build
@@ -134,6 +136,18 @@ dist-python:
 ## /usr/lib/jvm) and Maven; Maven runs cargo for the library.
 dist-java:
 	bash bindings/java/package.sh $(CURDIR)/dist
+
+## One version everywhere: `make set-version V=x.y.z` writes it into Cargo.toml
+## (the source), the Python package, the Java pom and the Go module; add the
+## release's entry to CHANGELOG.md by hand (tests/version.rs checks them all).
+set-version:
+	@test -n "$(V)" || { echo "usage: make set-version V=x.y.z" >&2; exit 2; }
+	sed -i '0,/^version = ".*"/s//version = "$(V)"/' Cargo.toml bindings/python/pyproject.toml
+	sed -i 's/^__version__ = ".*"/__version__ = "$(V)"/' bindings/python/ctpolicy/_version.py
+	python3 -c 'import re,sys; p="bindings/java/pom.xml"; s=open(p).read(); open(p,"w").write(re.sub(r"(<artifactId>ctpolicy</artifactId>\s*<version>)[^<]*", r"\g<1>$(V)", s, count=1))'
+	sed -i 's/^const Version = ".*"/const Version = "$(V)"/' bindings/go/version.go
+	$(CARGO) update --workspace --offline >/dev/null 2>&1 || $(CARGO) update --workspace
+	@echo "version $(V) set; now add its entry to CHANGELOG.md"
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build

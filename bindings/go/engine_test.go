@@ -40,8 +40,8 @@ func newTestEngine(t testing.TB, policy string) *Engine {
 }
 
 func TestVersions(t *testing.T) {
-	if v := LibraryVersion(); v == "" || strings.Count(v, ".") != 2 {
-		t.Errorf("LibraryVersion() = %q", v)
+	if v := LibraryVersion(); v == "" || strings.Count(v, ".") != 2 || v != Version {
+		t.Errorf("LibraryVersion() = %q, the module's Version %q", v, Version)
 	}
 	if ABIVersion() != 1 {
 		t.Errorf("ABIVersion() = %d, want 1", ABIVersion())
