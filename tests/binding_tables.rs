@@ -75,7 +75,7 @@ fn python() -> String {
 }
 
 fn go() -> String {
-    let mut out = format!("// Code {GENERATED}. DO NOT EDIT.\n// `make tables` rewrites this file; `make test` fails when it differs from a\n// fresh generation.\n\npackage ctpolicy\n\n");
+    let mut out = format!("//go:build cgo\n\n// Code {GENERATED}. DO NOT EDIT.\n// `make tables` rewrites this file; `make test` fails when it differs from a\n// fresh generation.\n\npackage ctpolicy\n\n");
     out +=
         "// Reason codes of the rules, as they appear in Violation.Code. A code never\n// changes meaning.\nconst (\n";
     // Laid out as gofmt lays it out (names, values and comments aligned).

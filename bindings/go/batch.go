@@ -1,3 +1,5 @@
+//go:build cgo
+
 package ctpolicy
 
 // BatchCounts says how many requests of a CheckMany were ALLOW, DENY and

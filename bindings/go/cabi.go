@@ -1,3 +1,5 @@
+//go:build cgo
+
 package ctpolicy
 
 // The raw layer: every cgo call of this package and the memory handling

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package ctpolicy
 
 // The reason codes of the rules (CodeTokenMalformed ...) and ruleCodes are

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package ctpolicy is the Go binding of ctpolicy, the pre-flight policy
 // engine for Klarna customer-token charges: before sending an
 // authorizePayment call, ask the engine whether it is safe to send.

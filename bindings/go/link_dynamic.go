@@ -1,4 +1,4 @@
-//go:build ctpolicy_dynamic && !ctpolicy_pkgconfig
+//go:build cgo && ctpolicy_dynamic && !ctpolicy_pkgconfig
 
 package ctpolicy
 

@@ -1,4 +1,4 @@
-//go:build ctpolicy_pkgconfig
+//go:build cgo && ctpolicy_pkgconfig
 
 package ctpolicy
 

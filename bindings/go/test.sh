@@ -54,6 +54,14 @@ for example in allow deny; do
   diff -u "examples/$example/expected_output.txt" "$work/$example.out" || fail "examples/$example printed something other than its expected_output.txt"
 done
 
+step "without cgo: the first and only error says to turn cgo on"
+if CGO_ENABLED=0 "$GO" build . 2> "$work/nocgo.err"; then
+  fail "CGO_ENABLED=0 go build succeeded: the binding cannot work without cgo"
+fi
+errors=$(grep -c '^\./' "$work/nocgo.err" || true)
+[ "$errors" -eq 1 ] && grep -q '^\./nocgo.go:.*ctpolicy_needs_cgo__build_with_CGO_ENABLED_1_and_a_C_compiler' "$work/nocgo.err" \
+  || fail "CGO_ENABLED=0 go build did not stop at the one cgo message: $(cat "$work/nocgo.err")"
+
 step "before 'make build': go build itself says to run it (static and dynamic builds)"
 fresh=$work/fresh-checkout
 mkdir -p "$fresh/bindings" "$fresh/include"
