@@ -6,6 +6,7 @@
 pub mod diagnostics;
 pub mod files;
 pub mod input;
+pub mod progress;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ctpolicy::audit::cli::AuditedCheckRun;
 use ctpolicy::audit::{AuditLog, AuditOptions};
 use ctpolicy::cli::input::{stream_input, Fill};
+use ctpolicy::cli::progress::{Inputs, Progress};
 use ctpolicy::cli::{self, diagnostics, LineReader, Summary};
 use ctpolicy::redact::cli::display_name;
 use ctpolicy::{redacted_eprint, redacted_eprintln, rules, Engine};
@@ -22,6 +23,10 @@ use ctpolicy::{redacted_eprint, redacted_eprintln, rules, Engine};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress display on stderr (it shows only on a terminal, for
+    /// runs longer than a second).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,6 +207,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    let progress = progress(&cli.command, cli.quiet);
     let result = match cli.command {
         Command::Check { policy, summary, format, audit_log, audit_fsync, now, caller, files } => {
             let audit = audit_log.as_deref().map(|path| (path, AuditOptions { fsync_each: audit_fsync }));
@@ -228,6 +234,7 @@ fn main() -> ExitCode {
             with_redacted_stderr(|err| ctpolicy::vault::cli::run(&args, &mut out, err).map(|outcome| outcome.exit))
         }
     };
+    drop(progress);
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(0),
@@ -236,6 +243,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Progress on stderr for the commands that read long inputs.
+fn progress(command: &Command, quiet: bool) -> Progress {
+    let (label, inputs) = match command {
+        Command::Check { files, .. } => ("check", Inputs::Files(files)),
+        Command::Redact { files } => ("redact", Inputs::Files(files)),
+        Command::Scan { files, .. } => ("scan", Inputs::Files(files)),
+        Command::Vault(VaultCommand::Lint { files, .. }) => ("vault lint", Inputs::Files(files)),
+        Command::Audit { command: AuditCommand::Verify { file, .. } } => ("audit verify", Inputs::One(file)),
+        _ => return Progress::none(),
+    };
+    Progress::start(label, inputs, quiet)
 }
 
 /// The command line, or the exit status when there is none to run. Help
@@ -374,7 +394,8 @@ fn check(
     if let Some((path, options)) = audit {
         return check_audited(&engine, path, options, summary, table, fill, files, &mut out);
     }
-    let mut run = cli::CheckRun::new(&engine, table, io::stderr().is_terminal());
+    // (Progress is shown by cli::progress, for every long command alike.)
+    let mut run = cli::CheckRun::new(&engine, table, false);
     let mut unreadable = false;
     if files.is_empty() {
         let stdin = NamedReader::new(STDIN, io::stdin().lock());

@@ -25,7 +25,9 @@ pub fn eprint(args: fmt::Arguments<'_>) {
     // Writing into a String fails only if a Display impl fails.
     let _ = text.write_fmt(args);
     let clean = redact_str(&text);
-    let _ = io::stderr().lock().write_all(clean.as_bytes());
+    crate::cli::progress::suspend(|| {
+        let _ = io::stderr().lock().write_all(clean.as_bytes());
+    });
 }
 
 /// stderr behind a [`RedactingWriter`], for the commands that write their
