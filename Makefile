@@ -32,7 +32,7 @@ DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSI
 	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
 
-.PHONY: set-version
+.PHONY: set-version dist-go test-dist
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
 
 all: build
@@ -98,7 +98,7 @@ install-debug: stage
 ## Every artifact in $(DIST)/, with SHA256SUMS over all of them.
 ## dist-python and dist-java are the Python and Java packaging targets
 ## (bindings/python, bindings/java); dist-c is the C tarball below.
-dist: dist-c dist-python dist-java
+dist: dist-c dist-python dist-java dist-go
 	@missing=""; \
 	 for artifact in $(DIST_ARTIFACTS); do \
 	   compgen -G "$(DIST)/$$artifact" >/dev/null || missing="$$missing $$artifact"; \
@@ -148,6 +148,18 @@ set-version:
 	sed -i 's/^const Version = ".*"/const Version = "$(V)"/' bindings/go/version.go
 	$(CARGO) update --workspace --offline >/dev/null 2>&1 || $(CARGO) update --workspace
 	@echo "version $(V) set; now add its entry to CHANGELOG.md"
+
+## $(DIST)/goproxy: a Go module proxy folder holding ctpolicy.dev/ctpolicy/bindings/go
+## v$(VERSION) with the stripped static library inside, so that
+## `GOPROXY=file://$$PWD/dist/goproxy GONOSUMDB=ctpolicy.dev go get ctpolicy.dev/ctpolicy/bindings/go@v$(VERSION)`
+## builds without cargo or a checkout.
+dist-go: stage
+	bash bindings/go/dist.sh $(DIST)/goproxy $(VERSION) $(STAGE)/lib/libctpolicy.a include/ctpolicy.h
+
+## Installs from the release folder the way a user without Rust does, from
+## projects outside the repository with no cargo on PATH (so far: Go).
+test-dist: dist-go
+	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build
