@@ -352,8 +352,10 @@ def find_library() -> Path:
         + (
             f"Set {LIBRARY_ENV} to the library's path, or run `make build` in the repository."
             if len(candidates) > 2
-            else f"The installed package has lost its library: reinstall ctpolicy "
-            f"(pip install --force-reinstall ctpolicy), or set {LIBRARY_ENV} to the library's path."
+            else f"The installed package has lost its library: reinstall it from the wheel or "
+            f"folder you installed it from (pip install --force-reinstall --no-index --find-links "
+            f"DIR ctpolicy: ctpolicy is not on the public index), or set {LIBRARY_ENV} to the "
+            f"library's path."
         )
     )
 

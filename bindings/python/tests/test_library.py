@@ -106,7 +106,10 @@ def test_not_found_when_installed_names_no_repository(tmp_path: Path) -> None:
     assert "$CTPOLICY_LIB: (not set)" in err
     assert f"the installed package: {root / 'ctpolicy' / _native.library_filename()}" in err
     assert "repository" not in err and "target" not in err
-    assert "reinstall ctpolicy" in err
+    assert "reinstall it from the wheel or folder you installed it from" in err
+    # Never a bare `pip install ctpolicy`: that name on the public index is not ours.
+    assert "--no-index --find-links" in err
+    assert "pip install --force-reinstall ctpolicy" not in err
 
 
 def test_abi_mismatch_is_a_clear_error() -> None:
