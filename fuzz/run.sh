@@ -67,11 +67,14 @@ for target in "${targets[@]}"; do
     [[ " ${ALL_TARGETS[*]} " == *" $target "* ]] || die "unknown target '$target' (targets: ${ALL_TARGETS[*]})"
 done
 
-# cargo-fuzz: use it, or install it, or stop loudly.
+# cargo-fuzz: the one on PATH, else the project's own copy in build/tools
+# (installed there, never into ~/.cargo, the first time it is needed).
+TOOLS="$ROOT/build/tools"
+export PATH="$PATH:$TOOLS/bin"
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "fuzz/run.sh: cargo-fuzz not found; installing it (cargo install cargo-fuzz --locked)" >&2
-    cargo install cargo-fuzz --locked >&2 || die "FAILED to install cargo-fuzz; install it by hand: cargo install cargo-fuzz --locked"
-    cargo fuzz --version >/dev/null 2>&1 || die "FAILED: cargo-fuzz installed but 'cargo fuzz' does not run (is ~/.cargo/bin on PATH?)"
+    echo "fuzz/run.sh: cargo-fuzz not found; installing it into $TOOLS (cargo install --root $TOOLS cargo-fuzz --locked; a few minutes, once)" >&2
+    cargo install --root "$TOOLS" cargo-fuzz --locked >&2 || die "FAILED to install cargo-fuzz into $TOOLS; install it by hand: cargo install cargo-fuzz --locked"
+    cargo fuzz --version >/dev/null 2>&1 || die "FAILED: cargo-fuzz installed into $TOOLS/bin but 'cargo fuzz' does not run"
 fi
 echo "== $(cargo fuzz --version), $(rustc --version)"
 

@@ -74,6 +74,13 @@ fi
 [ -x "$root/target/release/ctpolicy" ] \
     || die "$root/target/release/ctpolicy (the CLI) is missing: run \`make build\` in $root first"
 
+# Maven's local repository is the project's build/m2 (plugins, JUnit, and the
+# jar test_install.sh installs), never ~/.m2; CTPOLICY_M2 names another.
+m2="${CTPOLICY_M2:-$root/build/m2}"
+mkdir -p "$m2"
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$m2"
+echo "bindings/java: Maven's local repository: $m2"
+
 # Maven's own guava calls sun.misc.Unsafe, which JDK 24+ warns about; that is Maven's noise, not ours.
 if [ "$major" -ge 24 ]; then
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
@@ -104,6 +111,27 @@ awk '
 if [ "$status" -ne 0 ]; then
     echo "bindings/java/test.sh: FAILED (mvn exit status $status); see $here/target/surefire-reports" >&2
     exit "$status"
+fi
+
+# The examples' launcher on a JDK older than 22: it names the JDK it needs.
+old_jdk=""
+for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null); do
+    candidate="${candidate%/}"
+    candidate_major="$(java_major "$candidate/bin/java")"
+    if [[ "$candidate_major" =~ ^[0-9]+$ ]] && [ "$candidate_major" -lt 22 ]; then
+        old_jdk="$candidate"
+        break
+    fi
+done
+if [ -n "$old_jdk" ]; then
+    if old_out="$(JAVA_HOME="$old_jdk" bash examples/run.sh 2>&1)"; then
+        die "examples/run.sh ran on $old_jdk (older than 22)"
+    fi
+    grep -q "need a JDK 22 or newer; .* is Java " <<<"$old_out" \
+        || die "examples/run.sh on $old_jdk did not name the JDK it needs: $old_out"
+    echo "bindings/java: examples/run.sh on $(basename "$old_jdk") refuses: ${old_out%%;*}"
+else
+    echo "bindings/java: NOTICE: no JDK older than 22 under /usr/lib/jvm: the launcher's old-JDK message was not tried"
 fi
 
 # The install path: mvn install from a clean copy, a project outside the repository.

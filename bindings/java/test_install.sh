@@ -5,7 +5,8 @@
 #   1. Without cargo, `mvn package` fails saying cargo is needed (no jar).
 #   2. `mvn install` in the copy's bindings/java builds libctpolicy with
 #      cargo and installs dev.ctpolicy:ctpolicy:<version> (jar, sources,
-#      javadoc) into the local repository (~/.m2 unless -Dmaven.repo.local
+#      javadoc) into the local repository (build/m2 as test.sh sets it,
+#      else ~/.m2, unless -Dmaven.repo.local
 #      is in MAVEN_ARGS); the jar holds the stripped library and LICENSE.
 #   3. A Maven project in a temp folder outside the repository depends on
 #      the installed artifact, compiles the README's example (the code
@@ -112,63 +113,16 @@ assert len(output) == 1, f"expected one output block under ## Example, found {le
 open(sys.argv[2], "w", encoding="utf-8").write(java[0])
 open(sys.argv[3], "w", encoding="utf-8").write(output[0])
 EOF
-cat > "$app/pom.xml" <<EOF
-<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>example</groupId>
-  <artifactId>renewals</artifactId>
-  <version>1.0</version>
-  <properties>
-    <maven.compiler.release>22</maven.compiler.release>
-    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
-  </properties>
-  <dependencies>
-    <dependency>
-      <groupId>dev.ctpolicy</groupId>
-      <artifactId>ctpolicy</artifactId>
-      <version>$version</version>
-    </dependency>
-  </dependencies>
-  <build>
-    <plugins>
-      <plugin>
-        <groupId>org.apache.maven.plugins</groupId>
-        <artifactId>maven-compiler-plugin</artifactId>
-        <version>3.13.0</version>
-      </plugin>
-      <plugin>
-        <groupId>org.apache.maven.plugins</groupId>
-        <artifactId>maven-dependency-plugin</artifactId>
-        <version>3.8.1</version>
-        <executions>
-          <execution>
-            <phase>package</phase>
-            <goals><goal>copy-dependencies</goal></goals>
-            <configuration><outputDirectory>\${project.build.directory}/lib</outputDirectory></configuration>
-          </execution>
-        </executions>
-      </plugin>
-      <plugin>
-        <groupId>org.apache.maven.plugins</groupId>
-        <artifactId>maven-jar-plugin</artifactId>
-        <version>3.4.2</version>
-        <configuration>
-          <archive>
-            <manifest>
-              <mainClass>RenewalExample</mainClass>
-              <addClasspath>true</addClasspath>
-              <classpathPrefix>lib/</classpathPrefix>
-            </manifest>
-            <manifestEntries>
-              <Enable-Native-Access>ALL-UNNAMED</Enable-Native-Access>
-            </manifestEntries>
-          </archive>
-        </configuration>
-      </plugin>
-    </plugins>
-  </build>
-</project>
+# The README's complete pom.xml, as it stands (its ctpolicy version must be this one).
+python3 - "$root/bindings/java/README.md" "$app/pom.xml" "$version" <<'EOF'
+import re, sys
+readme = open(sys.argv[1], encoding="utf-8").read()
+section = readme.split("\n## Example\n", 1)[1].split("\n## ", 1)[0]
+poms = [b for b in re.findall(r"```xml\n(.*?)```", section, re.S) if b.startswith("<?xml")]
+assert len(poms) == 1, f"expected one complete pom.xml under ## Example, found {len(poms)}"
+want = f"<artifactId>ctpolicy</artifactId>\n      <version>{sys.argv[3]}</version>"
+assert want in poms[0], f"the README's pom does not depend on ctpolicy {sys.argv[3]}"
+open(sys.argv[2], "w", encoding="utf-8").write(poms[0])
 EOF
 (cd "$app" && mvn "${mvn_args[@]}" package 2>&1 | strip_colours) || fail "the consuming project did not build"
 [ -f "$app/target/lib/ctpolicy-$version.jar" ] || fail "the consuming project did not resolve ctpolicy $version"

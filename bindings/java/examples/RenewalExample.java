@@ -6,10 +6,12 @@ import dev.ctpolicy.Violation;
 /**
  * Pre-flight a subscription renewal before calling authorizePayment.
  *
- * <p>Run from bindings/java after `mvn -q package -DskipTests`:
+ * <p>Needs a JDK 22 or newer. Run from bindings/java after `mvn -q package -DskipTests`:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/ctpolicy-0.1.0.jar examples/RenewalExample.java
+ * examples/run.sh
  * </pre>
+ * which checks the JDK first and then runs
+ * {@code java --enable-native-access=ALL-UNNAMED -cp target/ctpolicy-VERSION.jar examples/RenewalExample.java}.
  */
 public class RenewalExample {
 

@@ -43,7 +43,7 @@ public final class Engine implements AutoCloseable {
 
     /** An engine with the default policy (Klarna's rules only). */
     public static Engine create() {
-        return create((byte[]) null);
+        return createFromBytes(null);
     }
 
     /**
@@ -55,11 +55,14 @@ public final class Engine implements AutoCloseable {
      * @throws EngineException when the native library is unavailable
      */
     public static Engine create(String policyJson) {
-        return create(policyJson == null ? null : Utf8.encode(policyJson));
+        return createFromBytes(policyJson == null ? null : Utf8.encode(policyJson));
     }
 
-    /** As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default. */
-    public static Engine create(byte[] policyJson) {
+    /**
+     * As {@link #create(String)}, from the exact bytes of the policy; {@code null} for the default.
+     * (A name of its own, so that {@code Engine.create(null)} means the text overload.)
+     */
+    public static Engine createFromBytes(byte[] policyJson) {
         MemorySegment[] engine = new MemorySegment[1];
         Native.Reply reply = Native.engineNew(policyJson, engine);
         if (!reply.ok()) {

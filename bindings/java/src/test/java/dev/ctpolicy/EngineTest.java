@@ -22,8 +22,8 @@ class EngineTest {
 
     @Test
     void defaultPolicyFromNullEmptyObjectAndNoArgumentIsTheSame() {
-        try (Engine a = Engine.create((String) null); Engine b = Engine.create("{}"); Engine c = Engine.create();
-                Engine d = Engine.create((byte[]) null)) {
+        try (Engine a = Engine.create(null); Engine b = Engine.create("{}"); Engine c = Engine.create();
+                Engine d = Engine.createFromBytes(null)) {
             String digest = a.check(Samples.RENEWAL).policyDigest();
             assertTrue(digest.startsWith("sha256:"), digest);
             assertEquals(digest, b.check(Samples.RENEWAL).policyDigest());

@@ -116,7 +116,7 @@ class ErrorsTest {
             assertEquals(dflt.check(Samples.RENEWAL).policyDigest(), empty.check(Samples.RENEWAL).policyDigest());
         }
         assertEquals("INVALID_UTF8",
-                assertThrows(PolicyException.class, () -> Engine.create(new byte[] {'{', (byte) 0xff, '}'})).status());
+                assertThrows(PolicyException.class, () -> Engine.createFromBytes(new byte[] {'{', (byte) 0xff, '}'})).status());
     }
 
     @Test

@@ -286,11 +286,11 @@ class VectorsTest {
         byte[] policy = input(c, "policy");
         JsonNode expect = c.get("expect");
         if (expect.has("error")) {
-            CtPolicyException e = assertThrows(CtPolicyException.class, () -> Engine.create(policy), name);
+            CtPolicyException e = assertThrows(CtPolicyException.class, () -> Engine.createFromBytes(policy), name);
             assertError(expect.get("error"), e, name);
             return;
         }
-        try (Engine engine = Engine.create(policy)) {
+        try (Engine engine = Engine.createFromBytes(policy)) {
             Decision d = engine.check(TestSupport.MINIMAL_REQUEST);
             if (expect.has("digest")) {
                 assertEquals(expect.get("digest").asText(), d.policyDigest(), name + ": digest");
