@@ -122,6 +122,10 @@ enum Command {
     /// Apply one lifecycle event to a stored record: prints
     /// `{"record": {...}, "changed": true|false}`.
     ///
+    /// With --event: one lifecycle event (TOKENIZED, CHARGED, DECLINED,
+    /// REVOKED). With --request, --response and --at: Klarna's answer to the
+    /// pre-flight request as the events it implies, applied in order.
+    ///
     /// Exit status: 0 when the step was applied, 2 when it was refused or an
     /// input could not be read.
     Apply {
@@ -130,8 +134,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
         /// The event (JSON).
-        #[arg(long, value_name = "FILE")]
-        event: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "response", conflicts_with_all = ["request", "response", "at"])]
+        event: Option<PathBuf>,
+        /// The pre-flight request that was checked and sent (JSON).
+        #[arg(long, value_name = "FILE", requires_all = ["response", "at"])]
+        request: Option<PathBuf>,
+        /// The JSON body of Klarna's 2xx answer to it.
+        #[arg(long, value_name = "FILE", requires_all = ["request", "at"])]
+        response: Option<PathBuf>,
+        /// When the answer arrived (RFC 3339).
+        #[arg(long, value_name = "T", requires_all = ["request", "response"])]
+        at: Option<String>,
         /// Also write the bare record to FILE, atomically (it may be the
         /// --record file); nothing is written when the step is refused.
         #[arg(long, value_name = "FILE")]
@@ -220,7 +233,13 @@ fn main() -> ExitCode {
             audit_verify(&file, expect_head.as_deref(), format)
         }
         Command::Token => token(),
-        Command::Apply { record, event, output } => apply(record.as_deref(), &event, output.as_deref()),
+        Command::Apply { record, event, request, response, at, output } => match (event, request, response, at) {
+            (Some(event), ..) => apply(record.as_deref(), &event, output.as_deref()),
+            (None, Some(request), Some(response), Some(at)) => {
+                apply_response(record.as_deref(), &request, &response, &at, output.as_deref())
+            }
+            _ => unreachable!("clap requires --event, or --request, --response and --at"),
+        },
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Redact { files } => {
@@ -584,6 +603,31 @@ fn write_record(path: &Path, transition: &ctpolicy::Transition) -> io::Result<()
     line.push('\n');
     cli::files::write_atomically(path, line.as_bytes())
         .map_err(|e| context(&format!("cannot write the record to {}", display_name(path)), e))
+}
+
+fn apply_response(
+    record: Option<&Path>,
+    request: &Path,
+    response: &Path,
+    at: &str,
+    output: Option<&Path>,
+) -> io::Result<u8> {
+    let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
+    let request = read_file(request).map_err(|e| context("cannot read the request", e))?;
+    let response = read_file(response).map_err(|e| context("cannot read the response", e))?;
+    match ctpolicy::apply_response(record.as_deref(), &request, &response, at) {
+        Ok(transition) => {
+            if let Some(path) = output {
+                write_record(path, &transition)?;
+            }
+            println!("{}", transition.json());
+            Ok(0)
+        }
+        Err(error) => {
+            println!("{}", error.to_json());
+            Ok(2)
+        }
+    }
 }
 
 /// `what: error`, keeping the error's kind.
