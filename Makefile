@@ -32,7 +32,7 @@ DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSI
 	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
 
-.PHONY: set-version dist-go test-dist
+.PHONY: set-version dist-go test-dist test-notice
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
 
 all: build
@@ -173,8 +173,16 @@ header:
 tables:
 	CTPOLICY_WRITE_TABLES=1 $(CARGO) test --release --locked --test binding_tables
 
-test: build lint test-rust test-c test-python test-go test-java fuzz-smoke
+test: test-notice build lint test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
+
+## What `make test` installs, and where, said before it starts.
+test-notice:
+	@echo "make test: every suite, about 20-30 minutes on 2 cores (the first run longer: downloads and tools)."
+	@echo "  It installs into this project only: build/tools (cargo-fuzz, built once), build/m2 (Maven's plugins and"
+	@echo "  JUnit), bindings/python/.venv* (pytest and the packaging tools); Maven itself through apt-get when it is"
+	@echo "  missing and you are root. Toolchain caches stay where the toolchains keep them (~/.cargo/registry,"
+	@echo "  ~/.cache/go-build, ~/.cache/pip). Temporary folders go under TMPDIR (else /tmp) and are removed."
 
 ## The Rust sources as rustfmt.toml lays them out, and no clippy warning.
 lint:

@@ -225,3 +225,44 @@ fn apply_event_takes_its_own_output() {
     let error = ctpolicy::apply_event(Some(odd.as_bytes()), &event("charged")).unwrap_err();
     assert_eq!(error.code, Some("RECORD_INVALID"));
 }
+
+/// `--caller` gives requests without a `caller` one, for a policy's `access`.
+#[test]
+fn caller_fills_requests_that_lack_it() {
+    let dir = tempdir("caller");
+    let policy = dir.join("policy.json");
+    std::fs::write(&policy, r#"{"access": {"billing-renewals": {"scopes": ["payment:customer_not_present"]}}}"#)
+        .unwrap();
+    let policy = policy.to_str().unwrap();
+    let renewal = std::fs::read_to_string(root("examples/requests.jsonl")).unwrap().lines().next().unwrap().to_owned();
+    let without = run(&["check", "--policy", policy], renewal.as_bytes());
+    assert_eq!(without.status.code(), Some(1));
+    assert!(text(&without.stdout).contains("CALLER_NOT_ALLOWED"), "{}", text(&without.stdout));
+    let with = run(&["check", "--policy", policy, "--caller", "billing-renewals"], renewal.as_bytes());
+    assert_eq!(with.status.code(), Some(0), "{}", text(&with.stdout));
+    let other = run(&["check", "--policy", policy, "--caller", "support-console"], renewal.as_bytes());
+    assert!(text(&other.stdout).contains("CALLER_NOT_ALLOWED"));
+    // The request's own caller wins.
+    let own = renewal.replacen('{', r#"{"caller":"support-console","#, 1);
+    let kept = run(&["check", "--policy", policy, "--caller", "billing-renewals"], own.as_bytes());
+    assert!(text(&kept.stdout).contains("CALLER_NOT_ALLOWED"), "{}", text(&kept.stdout));
+}
+
+/// The README's `apply` chain, run as it stands (in a scratch folder that
+/// sees the repository's examples).
+#[test]
+fn the_readme_apply_chain_runs_as_written() {
+    let readme = std::fs::read_to_string(root("README.md")).unwrap();
+    let after = readme.split("**Chaining `apply`.**").nth(1).expect("the section");
+    let block = after.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("its sh block");
+    let dir = tempdir("readme-apply");
+    std::os::unix::fs::symlink(root("examples"), dir.join("examples")).unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let status =
+        Command::new("sh").args(["-euc", block]).current_dir(&dir).env("PATH", path).output().expect("sh runs");
+    assert!(status.status.success(), "{block}\n{}", text(&status.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("rec.json")).unwrap()).unwrap();
+    assert_eq!(record["state"], "ACTIVE");
+    assert!(record["last_used_at"].is_string(), "{record}");
+}
