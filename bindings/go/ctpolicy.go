@@ -228,7 +228,7 @@ func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
 	status, errJSON, err := rawApplyEvent(recordJSON, eventJSON, func(out []byte) error {
 		// Decoded straight from the library's buffer: the only Go copy of
 		// the record is the one handed to the caller.
-		if json.Unmarshal(out, t) != nil || t.Record.Len() == 0 {
+		if decodeTransition(out, t) != nil || t.Record.Len() == 0 {
 			return badOutput("a transition")
 		}
 		return nil
@@ -260,7 +260,7 @@ func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
 func ApplyResponse(recordJSON, requestJSON, responseJSON []byte, at string) (*Transition, error) {
 	t := new(Transition)
 	status, errJSON, err := rawApplyResponse(recordJSON, requestJSON, responseJSON, at, func(out []byte) error {
-		if json.Unmarshal(out, t) != nil || t.Events == nil {
+		if decodeTransition(out, t) != nil || t.Events == nil {
 			return badOutput("a transition")
 		}
 		return nil

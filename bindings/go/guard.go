@@ -12,7 +12,6 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -602,17 +601,6 @@ func readLimited(r io.Reader) []byte {
 	return b
 }
 
-// recordToken is the record's customer_token, the key it is stored under.
-func recordToken(record []byte) (string, error) {
-	var r struct {
-		CustomerToken *string `json:"customer_token"`
-	}
-	if err := json.Unmarshal(record, &r); err != nil || r.CustomerToken == nil {
-		return "", badOutput("a record without customer_token")
-	}
-	return *r.CustomerToken, nil
-}
-
 // report hands a fault after sending to OnError, or logs it. A panicking
 // OnError is logged instead: it must not reach the caller either.
 func (g *Guard) report(err *GuardError) {
@@ -640,9 +628,37 @@ func (g *Guard) now() time.Time {
 	return time.Now()
 }
 
-// appendInstant writes t as RFC 3339 UTC with milliseconds.
+// appendInstant writes t as RFC 3339 UTC with milliseconds
+// (2026-11-30T12:00:00.000Z), by hand: it is on every guarded request.
 func appendInstant(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z") // the engine refuses it
+	}
+	hour, minute, second := t.Clock()
+	digits := func(b []byte, n, width int) []byte {
+		var buf [4]byte
+		for i := width - 1; i >= 0; i-- {
+			buf[i] = byte('0' + n%10)
+			n /= 10
+		}
+		return append(b, buf[:width]...)
+	}
+	b = digits(b, year, 4)
+	b = append(b, '-')
+	b = digits(b, int(month), 2)
+	b = append(b, '-')
+	b = digits(b, day, 2)
+	b = append(b, 'T')
+	b = digits(b, hour, 2)
+	b = append(b, ':')
+	b = digits(b, minute, 2)
+	b = append(b, ':')
+	b = digits(b, second, 2)
+	b = append(b, '.')
+	b = digits(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z')
 }
 
 // appendJSONString writes s as a JSON string. Only '"', '\' and control
@@ -651,17 +667,21 @@ func appendInstant(b []byte, t time.Time) []byte {
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
 		}
+		b = append(b, s[start:i]...)
+		if c < 0x20 {
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		} else {
+			b = append(b, '\\', c)
+		}
+		start = i + 1
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

@@ -1046,3 +1046,24 @@ func TestGuardConcurrency(t *testing.T) {
 	}
 	tg.noFaults(t)
 }
+
+func TestGuardWriters(t *testing.T) {
+	for _, tm := range []time.Time{guardStart, time.Date(2026, 1, 2, 3, 4, 5, 678901234, time.FixedZone("x", 3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)} {
+		if got, want := string(appendInstant(nil, tm)), tm.UTC().Format("2006-01-02T15:04:05.000Z"); got != want {
+			t.Errorf("appendInstant %s, want %s", got, want)
+		}
+	}
+	for _, s := range []string{"", "plain", `a"b\c`, "tab\there\x00\x1f\x7f", "é€", "\xff"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil && s != "\xff" {
+			t.Errorf("%q: %s is not JSON: %v", s, got, err)
+		} else if err == nil && back != s && s != "\xff" {
+			t.Errorf("%q came back as %q", s, back)
+		}
+	}
+	if got := string(appendJSONString(nil, "\xff")); got != "\"\xff\"" {
+		t.Errorf("invalid UTF-8 is not passed through: %q", got)
+	}
+}

@@ -203,3 +203,50 @@ func TestApplyResponse(t *testing.T) {
 		t.Errorf("ApplyEvent DECLINED: %v %v", tr, err)
 	}
 }
+
+// TestDecodeTransition: the hand-written reader of the library's
+// transition JSON gives what encoding/json gives, and leaves to it what
+// it does not recognise.
+func TestDecodeTransition(t *testing.T) {
+	outputs := []string{
+		`{"record":{"customer_token":"t","state":"ACTIVE"},"changed":true}`,
+		`{"record":{"customer_token":"t","meta":{"changed":false,"events":[1]}},"changed":false}`,
+		`{"record":{"customer_token":"t","note":",\"changed\":true"},"changed":true,"events":[]}`,
+		`{"record":null,"changed":false,"events":[]}`,
+		`{"record":{"customer_token":"t"},"changed":true,"events":[{"type":"TOKENIZED","at":"2026-11-30T12:00:00Z"},{"type":"CHARGED","at":"2026-11-30T12:00:00Z"}]}`,
+		`{"record":{"customer_token":"t"},"changed":true,"events":[{"type":"CHARGED","at":"2026-11-30T12:00:00\u005a"}]}`,
+		`{"record": {"customer_token":"t"}, "changed": true}`,
+		`{"changed":true,"record":{"customer_token":"t"}}`,
+		`{"record":{"customer_token":"t"},"changed":true,"events":[`,
+		`{"record":{"customer_token":"t"},"changed":true,"events":[]`,
+	}
+	for _, out := range outputs {
+		var fast, slow Transition
+		fastErr := decodeTransition([]byte(out), &fast)
+		slowErr := json.Unmarshal([]byte(out), &slow)
+		if (fastErr != nil) != (slowErr != nil) {
+			t.Errorf("%s: errors %v / %v", out, fastErr, slowErr)
+			continue
+		}
+		if fastErr != nil {
+			continue
+		}
+		if !bytes.Equal(fast.Record.Bytes(), slow.Record.Bytes()) || fast.Changed != slow.Changed ||
+			fmt.Sprint(fast.Events) != fmt.Sprint(slow.Events) || (fast.Events == nil) != (slow.Events == nil) {
+			t.Errorf("%s:\n  fast %s %v %v\n  slow %s %v %v", out, fast.Record.Bytes(), fast.Changed, fast.Events,
+				slow.Record.Bytes(), slow.Changed, slow.Events)
+		}
+	}
+	for record, want := range map[string]string{
+		`{"customer_token":"krn:a","state":"ACTIVE"}`:      "krn:a",
+		`{"state":"ACTIVE","customer_token":"krn:b"}`:      "krn:b",
+		`{"customer_token":"krn:\u0063","state":"ACTIVE"}`: "krn:c",
+	} {
+		if got, err := recordToken([]byte(record)); err != nil || got != want {
+			t.Errorf("recordToken(%s) = %q %v", record, got, err)
+		}
+	}
+	if _, err := recordToken([]byte(`{"state":"ACTIVE"}`)); err == nil {
+		t.Error("recordToken without customer_token")
+	}
+}
