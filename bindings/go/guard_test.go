@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -1066,4 +1067,65 @@ func TestGuardWriters(t *testing.T) {
 	if got := string(appendJSONString(nil, "\xff")); got != "\"\xff\"" {
 		t.Errorf("invalid UTF-8 is not passed through: %q", got)
 	}
+}
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestGuardNoResend: the clone's GetBody serves the checked bytes until
+// the request began to be written, and refuses afterwards, so net/http
+// cannot send a guarded charge twice.
+func TestGuardNoResend(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.records.records[renewalToken] = activeRecord(renewalToken, "payment:customer_not_present")
+	var before, after error
+	var beforeBody []byte
+	tg.guard.Next = roundTripFunc(func(out *http.Request) (*http.Response, error) {
+		body, err := out.GetBody()
+		before = err
+		if err == nil {
+			beforeBody, _ = io.ReadAll(body)
+		}
+		if trace := httptrace.ContextClientTrace(out.Context()); trace != nil && trace.WroteHeaders != nil {
+			trace.WroteHeaders()
+		}
+		_, after = out.GetBody()
+		return nil, errors.New("connection reset")
+	})
+	if _, err := tg.guard.RoundTrip(tg.renewal(t, renewalToken, renewalBody)); err == nil {
+		t.Fatal("no error")
+	}
+	if before != nil || string(beforeBody) != renewalBody {
+		t.Errorf("GetBody before writing: %v %q", before, beforeBody)
+	}
+	if !errors.Is(after, errNoResend) {
+		t.Errorf("GetBody after writing: %v", after)
+	}
+	// The charge was written, then lost: it counts.
+	if r := tg.records.stored(t, renewalToken); len(r.Attempts) != 1 {
+		t.Errorf("attempts %v", r.Attempts)
+	}
+}
+
+// TestGuardDialErrorIsNotCounted: a request that never reached a
+// connection (nothing listens on the port) is not an attempt.
+func TestGuardDialErrorIsNotCounted(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.records.records[renewalToken] = activeRecord(renewalToken, "payment:customer_not_present")
+	before := bytes.Clone(tg.records.records[renewalToken])
+	tg.guard.Next = &http.Transport{}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := closed.URL
+	closed.Close()
+	req := tg.renewal(t, renewalToken, renewalBody)
+	req.URL, _ = url.Parse(addr + "/v2/payment/authorize")
+	if _, err := tg.client.Do(req); err == nil {
+		t.Fatal("no error")
+	}
+	if len(tg.records.puts) != 0 || !bytes.Equal(tg.records.records[renewalToken], before) {
+		t.Errorf("a dial error changed the record: %s", tg.records.records[renewalToken])
+	}
+	tg.noFaults(t)
 }
