@@ -311,7 +311,8 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	case g.CustomerPresent == nil:
 		return nil, &GuardError{Op: "configuration", Err: errors.New("Guard.CustomerPresent is nil")}
 	}
-	names := klarnaHeaderNames(req.Header)
+	var nameBuf [8]string
+	names := klarnaHeaderNames(nameBuf[:0], req.Header)
 	token, hasToken := customerTokenHeader(req.Header, names)
 
 	if hasToken {
@@ -354,13 +355,13 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	resp, sendErr := next.RoundTrip(out)
 	if sendErr != nil {
 		if hasToken && trace.mayHaveSent() {
-			g.settle(token, hasToken, preflight, nil, nil, nil)
+			g.settle(token, hasToken, preflight, len(body), nil, nil, nil)
 		}
 		return nil, sendErr
 	}
 	raw, readErr := readResponseBody(resp)
 	if hasToken || readErr == nil {
-		g.settle(token, hasToken, preflight, resp, raw, readErr)
+		g.settle(token, hasToken, preflight, len(body), resp, raw, readErr)
 	}
 	return resp, nil
 }
@@ -389,7 +390,7 @@ func readResponseBody(resp *http.Response) ([]byte, error) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil, nil
 	}
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := readAll(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
 	if err != nil {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
@@ -399,14 +400,34 @@ func readResponseBody(resp *http.Response) ([]byte, error) {
 	return raw, err
 }
 
+// readAll is io.ReadAll with the buffer sized from a known length.
+func readAll(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > maxAnswer {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1) // +1: room to see EOF without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than announced: grow as ReadAll does
+		}
+	}
+}
+
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-// klarnaHeaderNames are the names of the Klarna-* headers that will be
-// sent (at least one value), sorted, as net/http writes them.
-func klarnaHeaderNames(h http.Header) []string {
-	var names []string
+// klarnaHeaderNames appends to names the names of the Klarna-* headers
+// that will be sent (at least one value), sorted, as net/http writes them.
+func klarnaHeaderNames(names []string, h http.Header) []string {
 	for name, values := range h {
 		if len(values) > 0 && len(name) >= 7 && strings.EqualFold(name[:7], "Klarna-") {
 			names = append(names, name)
@@ -504,7 +525,7 @@ func (g *Guard) check(preflight []byte) error {
 // and stores it. resp is nil when the request got no answer (sendErr);
 // readErr is set when the answer's body could not be read to its end.
 // It never fails the caller: faults (and panics) go to OnError.
-func (g *Guard) settle(token string, hasToken bool, preflight []byte, resp *http.Response, raw []byte, readErr error) {
+func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen int, resp *http.Response, raw []byte, readErr error) {
 	defer func() {
 		if v := recover(); v != nil {
 			g.report(&GuardError{Op: "after sending", Err: errors.New("panic: " + RedactString(fmt.Sprint(v)))})
@@ -533,7 +554,7 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, resp *http
 	var err error
 	op := "ApplyResponse"
 	if isObject {
-		tr, err = ApplyResponse(current, preflight, answer, at)
+		tr, err = ApplyResponse(current, answerRequest(preflight, bodyLen), answer, at)
 		var ce *Error
 		if hasToken && errors.As(err, &ce) && ce.Code == CodeResponseInvalid {
 			// A 2xx body that the strict reader refuses (a duplicate key,
@@ -559,6 +580,26 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, resp *http
 	if err != nil {
 		g.report(&GuardError{Op: "Records.Put", Err: err, Record: tr.Record})
 	}
+}
+
+// answerRequest is the pre-flight request as ApplyResponse reads it:
+// customer_present, the headers and the body, the bytes that were
+// checked, without the stored record and the other fields the answer
+// does not depend on (the library would parse the record twice: it is
+// also ApplyResponse's first argument). The headers object holds no
+// unescaped quote in a name or value, so the first ,"token_record": is
+// where it ends; the body is the last field.
+func answerRequest(preflight []byte, bodyLen int) []byte {
+	end := bytes.Index(preflight, []byte(`,"token_record":`))
+	bodyStart := len(preflight) - 1 - bodyLen
+	if end < 0 || bodyStart < end {
+		return preflight
+	}
+	b := make([]byte, 0, end+len(`,"body":`)+bodyLen+1)
+	b = append(b, preflight[:end]...)
+	b = append(b, `,"body":`...)
+	b = append(b, preflight[bodyStart:]...)
+	return b
 }
 
 // decodedObject is the answer's body for the guard's own reading: decoded
@@ -734,10 +775,11 @@ type sendTrace struct {
 
 func (t *sendTrace) clientTrace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		GetConn:          func(string) { t.getConn.Store(true) },
+		GetConn: func(string) { t.getConn.Store(true) },
+		// Called for every header net/http writes, the first (Host)
+		// included, before any byte of the request can leave.
 		WroteHeaderField: func(string, []string) { t.wrote.Store(true) },
 		WroteHeaders:     func() { t.wrote.Store(true) },
-		WroteRequest:     func(httptrace.WroteRequestInfo) { t.wrote.Store(true) },
 	}
 }
 

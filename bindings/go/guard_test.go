@@ -1129,3 +1129,24 @@ func TestGuardDialErrorIsNotCounted(t *testing.T) {
 	}
 	tg.noFaults(t)
 }
+
+func TestGuardAnswerRequest(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.guard.Caller = "billing"
+	req := tg.renewal(t, renewalToken, renewalBody)
+	req.Header.Set("Klarna-Network-Session-Token", `odd ,"token_record": value`)
+	record := activeRecord(renewalToken, "payment:customer_not_present")
+	preflight := tg.guard.preflight(req, klarnaHeaderNames(nil, req.Header), record, []byte(renewalBody))
+	got := answerRequest(preflight, len(renewalBody))
+	var full, reduced map[string]json.RawMessage
+	if err := json.Unmarshal(preflight, &full); err != nil {
+		t.Fatalf("%v: %s", err, preflight)
+	}
+	if err := json.Unmarshal(got, &reduced); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	if len(reduced) != 3 || string(reduced["body"]) != renewalBody || string(reduced["headers"]) != string(full["headers"]) ||
+		string(reduced["customer_present"]) != "false" {
+		t.Errorf("answer request %s\n  from %s", got, preflight)
+	}
+}
