@@ -316,11 +316,11 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	token, hasToken := customerTokenHeader(req.Header, names)
 
 	if hasToken {
-		unlock, err := g.lock(req.Context(), token)
+		l, err := g.lock(req.Context(), token)
 		if err != nil {
 			return nil, err
 		}
-		defer unlock()
+		defer g.unlock(token, l)
 	}
 	var record []byte
 	if hasToken {
@@ -678,14 +678,6 @@ func appendInstant(b []byte, t time.Time) []byte {
 		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z") // the engine refuses it
 	}
 	hour, minute, second := t.Clock()
-	digits := func(b []byte, n, width int) []byte {
-		var buf [4]byte
-		for i := width - 1; i >= 0; i-- {
-			buf[i] = byte('0' + n%10)
-			n /= 10
-		}
-		return append(b, buf[:width]...)
-	}
 	b = digits(b, year, 4)
 	b = append(b, '-')
 	b = digits(b, int(month), 2)
@@ -700,6 +692,18 @@ func appendInstant(b []byte, t time.Time) []byte {
 	b = append(b, '.')
 	b = digits(b, t.Nanosecond()/1e6, 3)
 	return append(b, 'Z')
+}
+
+// digits writes n (not negative) as exactly width decimal digits.
+func digits(b []byte, n, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		d := n
+		for j := 0; j < i; j++ {
+			d /= 10
+		}
+		b = append(b, byte('0'+d%10))
+	}
+	return b
 }
 
 // appendJSONString writes s as a JSON string. Only '"', '\' and control
@@ -734,8 +738,8 @@ type tokenLock struct {
 }
 
 // lock takes the token's lock, or gives up with the context's error (the
-// request is then not sent). The returned func releases it.
-func (g *Guard) lock(ctx context.Context, token string) (func(), error) {
+// request is then not sent). unlock releases it.
+func (g *Guard) lock(ctx context.Context, token string) (*tokenLock, error) {
 	g.mu.Lock()
 	if g.locks == nil {
 		g.locks = map[string]*tokenLock{}
@@ -747,21 +751,29 @@ func (g *Guard) lock(ctx context.Context, token string) (func(), error) {
 	}
 	l.refs++
 	g.mu.Unlock()
-	release := func() {
-		g.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(g.locks, token)
-		}
-		g.mu.Unlock()
-	}
 	select {
 	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
+		return l, nil
 	case <-ctx.Done():
-		release()
+		g.release(token, l)
 		return nil, ctx.Err()
 	}
+}
+
+func (g *Guard) unlock(token string, l *tokenLock) {
+	<-l.ch
+	g.release(token, l)
+}
+
+// release forgets a goroutine's interest in the token's lock, and the
+// lock itself when nobody holds or waits for it.
+func (g *Guard) release(token string, l *tokenLock) {
+	g.mu.Lock()
+	l.refs--
+	if l.refs == 0 {
+		delete(g.locks, token)
+	}
+	g.mu.Unlock()
 }
 
 // sendTrace follows one request through net/http: whether a connection

@@ -3,6 +3,7 @@ package ctpolicy
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1148,5 +1149,38 @@ func TestGuardAnswerRequest(t *testing.T) {
 	if len(reduced) != 3 || string(reduced["body"]) != renewalBody || string(reduced["headers"]) != string(full["headers"]) ||
 		string(reduced["customer_present"]) != "false" {
 		t.Errorf("answer request %s\n  from %s", got, preflight)
+	}
+}
+
+// TestGuardLockHonoursTheContext: a charge waiting for its token's lock
+// gives up when its context ends, and is not sent.
+func TestGuardLockHonoursTheContext(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.records.records[renewalToken] = activeRecord(renewalToken, "payment:customer_not_present")
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	tg.server.script(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		jsonAnswer(200, `{"payment_transaction_response":{"result":"APPROVED"}}`)(w, r)
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := tg.do(t, tg.renewal(t, renewalToken, renewalBody))
+		done <- err
+	}()
+	<-arrived
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := tg.client.Do(tg.renewal(t, renewalToken, renewalBody).WithContext(ctx))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting charge: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := tg.server.count.Load(); n != 1 {
+		t.Errorf("server got %d", n)
 	}
 }
