@@ -304,7 +304,7 @@ var (
 	}
 )
 
-// TestCheckChargeAgreesWithCheck is the property test of issue 17: random
+// TestCheckChargeAgreesWithCheck is the property test of the typed path: random
 // typed charges give, under every vector policy, the same verdict, ids,
 // codes and fingerprint as Check on the equivalent JSON request, or the
 // same error object byte for byte.
@@ -350,7 +350,7 @@ func TestCheckChargeAgreesWithCheck(t *testing.T) {
 	t.Logf("3000 charges over %d policies: %d ALLOW, %d DENY, %d errors", len(policies), allows, denies, errs)
 }
 
-// TestCheckChargeDecidesLikeJSON: the hand-picked cases of issue 17.
+// TestCheckChargeDecidesLikeJSON: hand-picked cases of the typed path.
 func TestCheckChargeDecidesLikeJSON(t *testing.T) {
 	e := newTestEngine(t, `{"allowed_regions":["eu1"],"max_attempts":{"per_24h":10}}`)
 	cases := map[string]struct {

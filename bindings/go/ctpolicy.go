@@ -243,10 +243,11 @@ func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
 }
 
 // ApplyResponse turns Klarna's answer to an authorizePayment call into the
-// record's next state (docs/RULES.md, "Lifecycle"): the stored record (nil when
-// there is none), the pre-flight request that was checked and sent, the
-// JSON body of the 2xx answer, and at, when the answer arrived (RFC 3339
-// text, e.g. "2026-11-30T12:00:00.000Z"). An approved tokenization makes
+// record's next state (docs/RULES.md, "From Klarna's answer to the next
+// record"): the stored record (nil when there is none), the pre-flight
+// request that was checked and sent, the JSON body of the 2xx answer, and
+// at, when the answer arrived (RFC 3339 text, e.g.
+// "2026-11-30T12:00:00.000Z"). An approved tokenization makes
 // the record; a payment result keeps the attempt (CHARGED for APPROVED,
 // nothing for STEP_UP_REQUIRED, DECLINED for anything else).
 //
