@@ -104,9 +104,33 @@ type Guard struct {
 	// IsAuthorizePayment); the others go to Next untouched.
 	Match func(*http.Request) bool
 
-	mu    sync.Mutex
-	locks map[string]*tokenLock
+	// locks is behind a pointer so that printing a Guard by reflection
+	// shows an address, never the tokens being charged.
+	locks atomic.Pointer[tokenLocks]
 }
+
+// String shows the guard's settings that hold no secret; Records, the
+// tokens being charged and the functions are not printed.
+func (g *Guard) String() string {
+	if g == nil {
+		return "ctpolicy.Guard(nil)"
+	}
+	match := "IsAuthorizePayment"
+	if g.Match != nil {
+		match = "custom"
+	}
+	return RedactString("ctpolicy.Guard{caller=" + strconv.Quote(g.Caller) + " audit=" + strconv.FormatBool(g.Audit != nil) +
+		" records=" + strconv.FormatBool(g.Records != nil) + " match=" + match + "}")
+}
+
+// GoString is String.
+func (g *Guard) GoString() string { return g.String() }
+
+// Format makes every fmt verb print String.
+func (g *Guard) Format(f fmt.State, verb rune) { formatSafe(f, verb, g.String()) }
+
+// LogValue gives log/slog String.
+func (g *Guard) LogValue() slog.Value { return slog.StringValue(g.String()) }
 
 // IsAuthorizePayment is the default test of which requests a Guard
 // checks: a POST whose path, as sent (percent-encoding kept), is
@@ -731,49 +755,60 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // tokenLock serialises the charges of one token; refs counts the
-// goroutines holding or waiting for it, so the map forgets idle tokens.
+// goroutines holding or waiting for it, so the table forgets idle tokens.
 type tokenLock struct {
 	ch   chan struct{}
 	refs int
 }
 
+type tokenLocks struct {
+	mu sync.Mutex
+	m  map[string]*tokenLock
+}
+
+func (g *Guard) lockTable() *tokenLocks {
+	if t := g.locks.Load(); t != nil {
+		return t
+	}
+	g.locks.CompareAndSwap(nil, &tokenLocks{m: map[string]*tokenLock{}})
+	return g.locks.Load()
+}
+
 // lock takes the token's lock, or gives up with the context's error (the
 // request is then not sent). unlock releases it.
 func (g *Guard) lock(ctx context.Context, token string) (*tokenLock, error) {
-	g.mu.Lock()
-	if g.locks == nil {
-		g.locks = map[string]*tokenLock{}
-	}
-	l := g.locks[token]
+	t := g.lockTable()
+	t.mu.Lock()
+	l := t.m[token]
 	if l == nil {
 		l = &tokenLock{ch: make(chan struct{}, 1)}
-		g.locks[token] = l
+		t.m[token] = l
 	}
 	l.refs++
-	g.mu.Unlock()
+	t.mu.Unlock()
 	select {
 	case l.ch <- struct{}{}:
 		return l, nil
 	case <-ctx.Done():
-		g.release(token, l)
+		t.release(token, l)
 		return nil, ctx.Err()
 	}
 }
 
 func (g *Guard) unlock(token string, l *tokenLock) {
 	<-l.ch
-	g.release(token, l)
+	g.lockTable().release(token, l)
 }
 
 // release forgets a goroutine's interest in the token's lock, and the
 // lock itself when nobody holds or waits for it.
-func (g *Guard) release(token string, l *tokenLock) {
-	g.mu.Lock()
+func (t *tokenLocks) release(token string, l *tokenLock) {
+	t.mu.Lock()
 	l.refs--
 	if l.refs == 0 {
-		delete(g.locks, token)
+		delete(t.m, token)
 	}
-	g.mu.Unlock()
+	t.mu.Unlock()
 }
 
 // sendTrace follows one request through net/http: whether a connection

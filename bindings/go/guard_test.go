@@ -529,6 +529,44 @@ func TestGuardDenyIsNotSent(t *testing.T) {
 	if !strings.Contains(err.Error(), "SCOPE_MISMATCH") {
 		t.Errorf("the error does not name the rule: %s", err)
 	}
+	for form, text := range printedForms(denied, true) {
+		if strings.Contains(text, "a1b2c3d4") {
+			t.Errorf("%s holds the token: %s", form, text)
+		}
+	}
+}
+
+// TestGuardPrintsNoToken: a guard printed while a charge holds its
+// token's lock shows neither that token nor the store, and its caller
+// goes through the redaction.
+func TestGuardPrintsNoToken(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.guard.Caller = leakToken // a caller name like any other, without policy access
+	tg.records.records[renewalToken] = activeRecord(renewalToken, "payment:customer_not_present")
+	// The token being charged, in every form, nested in an unexported
+	// field included (the lock table is behind a pointer); the caller,
+	// a field the host set, in every form but that one, where fmt prints
+	// a struct's fields by reflection (as for Charge).
+	var all, methods map[string]string
+	tg.server.onArrive = func(*http.Request) {
+		all, methods = printedForms(tg.guard, true), printedForms(tg.guard, false)
+	}
+	if _, _, err := tg.do(t, tg.renewal(t, renewalToken, renewalBody)); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 {
+		t.Fatal("nothing printed")
+	}
+	for form, text := range all {
+		if strings.Contains(text, "a1b2c3d4") {
+			t.Errorf("%s holds the token being charged: %s", form, text)
+		}
+	}
+	for form, text := range methods {
+		if strings.Contains(text, leakID) {
+			t.Errorf("%s holds the token given as the caller: %s", form, text)
+		}
+	}
 }
 
 func TestGuardCheckFailuresAreNotSent(t *testing.T) {
@@ -1040,9 +1078,10 @@ func TestGuardConcurrency(t *testing.T) {
 	if maxInFlight.Load() > 1 {
 		t.Errorf("two charges of one token were at the server at once")
 	}
-	tg.guard.mu.Lock()
-	left := len(tg.guard.locks)
-	tg.guard.mu.Unlock()
+	table := tg.guard.lockTable()
+	table.mu.Lock()
+	left := len(table.m)
+	table.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d token locks left after all charges", left)
 	}
