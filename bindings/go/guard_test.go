@@ -1223,3 +1223,33 @@ func TestGuardLockHonoursTheContext(t *testing.T) {
 		t.Errorf("server got %d", n)
 	}
 }
+
+// TestGuardTruncatedAnswer: an answer cut off mid-body reaches the caller
+// as it would without the guard (the bytes that arrived, then the error),
+// and counts as an attempt.
+func TestGuardTruncatedAnswer(t *testing.T) {
+	tg := newTestGuard(t, "", false)
+	tg.records.records[renewalToken] = activeRecord(renewalToken, "payment:customer_not_present")
+	tg.server.script(func(w http.ResponseWriter, _ *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"payment_tra")
+		_ = buf.Flush()
+		_ = conn.Close()
+	})
+	resp, err := tg.client.Do(tg.renewal(t, renewalToken, renewalBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != `{"payment_tra` || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("caller read %q, %v", body, err)
+	}
+	if r := tg.records.stored(t, renewalToken); len(r.Attempts) != 1 || r.LastUsedAt != "" {
+		t.Errorf("record %+v", r)
+	}
+	tg.noFaults(t)
+}
