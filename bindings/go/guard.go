@@ -812,10 +812,10 @@ func (t *tokenLocks) release(token string, l *tokenLock) {
 }
 
 // sendTrace follows one request through net/http: whether a connection
-// was asked for, and whether any of the request was written. A request
-// that asked for a connection and wrote nothing was not sent (a dial
-// error); one the trace says nothing about (another RoundTripper) may
-// have been, and counts.
+// was asked for, and whether the request's headers were written. A
+// request that asked for a connection and did not write its headers was
+// not sent (a dial error); one the trace says nothing about (another
+// RoundTripper) may have been, and counts.
 type sendTrace struct {
 	getConn, wrote atomic.Bool
 }
@@ -823,10 +823,11 @@ type sendTrace struct {
 func (t *sendTrace) clientTrace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
 		GetConn: func(string) { t.getConn.Store(true) },
-		// Called for every header net/http writes, the first (Host)
-		// included, before any byte of the request can leave.
-		WroteHeaderField: func(string, []string) { t.wrote.Store(true) },
-		WroteHeaders:     func() { t.wrote.Store(true) },
+		// Called once the request line and headers are written (a
+		// request cut off before that is incomplete, and no server acts
+		// on it). WroteHeaderField would say it earlier, but makes
+		// net/http copy every header value for the call.
+		WroteHeaders: func() { t.wrote.Store(true) },
 	}
 }
 
