@@ -458,7 +458,7 @@ def test_raw_ctp_check_charge_refuses_what_the_header_says() -> None:
                 return result, err
 
             assert status()[0] == _native.OK
-            result, err = status(flags=512)
+            result, err = status(flags=2048)
             assert result == _native.INVALID_ARGUMENT and b'"status":"INVALID_ARGUMENT"' in err
             assert status(record_state=3, record_token=TOKEN.encode())[0] == _native.INVALID_ARGUMENT
             with pytest.raises(OverflowError):
