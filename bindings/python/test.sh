@@ -41,7 +41,7 @@ fi
 
 cd "$HERE"
 echo "== mypy --strict"
-"$VENV/bin/python" -m mypy --strict ctpolicy tests bench.py || fail "mypy --strict found errors"
+"$VENV/bin/python" -m mypy --strict ctpolicy tests bench.py bench_guard.py examples || fail "mypy --strict found errors"
 
 echo "== pytest"
 set +e

@@ -65,16 +65,6 @@ def _decoded(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
     return httpx.Response(status, headers=headers, content=raw).content
 
 
-def _answer(response: httpx.Response, request: httpx.Request, data: bytes, error: Optional[BaseException]) -> httpx.Response:
-    return httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        stream=_Replay(data, error),
-        extensions=response.extensions,
-        request=request,
-    )
-
-
 def _body_for_guard(response: httpx.Response, data: bytes, error: Optional[BaseException]) -> Optional[bytes]:
     if error is not None:
         return None
@@ -103,20 +93,23 @@ class GuardTransport(httpx.BaseTransport):
         except BaseException as exc:
             guard._finish(charge, None, None, sent=not isinstance(exc, _NOT_SENT))
             raise
+        stream = response.stream
         chunks: list[bytes] = []
         error: Optional[BaseException] = None
         try:
-            for chunk in response.stream:  # type: ignore[union-attr]
+            for chunk in stream:  # type: ignore[union-attr]
                 chunks.append(chunk)
         except Exception as exc:  # noqa: BLE001 - handed to the caller after the accounting
             error = exc
         try:
-            response.close()
+            stream.close()  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001
             pass
         data = b"".join(chunks)
         guard._finish(charge, response.status_code if error is None else None, _body_for_guard(response, data, error))
-        return _answer(response, request, data, error)
+        # The same response, its body served from the bytes as received.
+        response.stream = _Replay(data, error)
+        return response
 
     def close(self) -> None:
         self._inner.close()
@@ -144,20 +137,22 @@ class AsyncGuardTransport(httpx.AsyncBaseTransport):
         except BaseException as exc:
             guard._finish(charge, None, None, sent=not isinstance(exc, _NOT_SENT))
             raise
+        stream = response.stream
         chunks: list[bytes] = []
         error: Optional[BaseException] = None
         try:
-            async for chunk in response.stream:  # type: ignore[union-attr]
+            async for chunk in stream:  # type: ignore[union-attr]
                 chunks.append(chunk)
         except Exception as exc:  # noqa: BLE001 - handed to the caller after the accounting
             error = exc
         try:
-            await response.aclose()
+            await stream.aclose()  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001
             pass
         data = b"".join(chunks)
         guard._finish(charge, response.status_code if error is None else None, _body_for_guard(response, data, error))
-        return _answer(response, request, data, error)
+        response.stream = _Replay(data, error)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -533,3 +533,63 @@ def test_guard_arguments_are_checked(engine: ctpolicy.Engine) -> None:
 
 
 _ = (Callable, Received)
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_the_caller_reads_the_bytes_as_received(kind: str, klarna: StandIn, engine: ctpolicy.Engine) -> None:
+    store, clock = Store(), Clock()
+    store.data[TOKEN] = stored()
+    guard = make_guard(engine, store, clock)
+    gz = Answer.json(APPROVED, gzipped=True)
+    klarna.script.append(gz)
+    url = klarna.url + PATH
+    if kind == "httpx":
+        with httpx.Client(transport=guard.httpx_transport()) as client:
+            with client.stream("POST", url, content=renewal_body(), headers=renewal_headers()) as r:
+                raw = b"".join(r.iter_raw())
+    elif kind == "httpx-async":
+
+        async def go() -> bytes:
+            async with httpx.AsyncClient(transport=guard.async_httpx_transport()) as client:
+                async with client.stream("POST", url, content=renewal_body(), headers=renewal_headers()) as r:
+                    return b"".join([chunk async for chunk in r.aiter_raw()])
+
+        raw = asyncio.run(go())
+    else:
+        with requests.Session() as session:
+            session.mount("http://", guard.requests_adapter())
+            answer = session.post(url, data=renewal_body(), headers=dict(renewal_headers()), stream=True)
+            raw = answer.raw.read(decode_content=False)
+            assert answer.raw.status == 200 and answer.headers["Content-Encoding"] == "gzip"
+    assert raw == gz.body
+    assert len(store.data[TOKEN]["attempts"]) == 1
+
+
+@pytest.mark.parametrize("kind", ["httpx", "requests"])
+def test_a_generator_body_is_buffered_once_and_sent(kind: str, klarna: StandIn, engine: ctpolicy.Engine) -> None:
+    store, clock = Store(), Clock()
+    store.data[TOKEN] = stored()
+    guard = make_guard(engine, store, clock)
+    body = renewal_body()
+    pulls: list[int] = []
+
+    def pieces() -> Iterator[bytes]:
+        pulls.append(1)
+        yield body[:10]
+        yield body[10:]
+
+    url = klarna.url + PATH
+    if kind == "httpx":
+        with httpx.Client(transport=guard.httpx_transport()) as client:
+            client.post(url, content=pieces(), headers=renewal_headers())
+    else:
+        with requests.Session() as session:
+            session.mount("http://", guard.requests_adapter())
+            session.post(url, data=pieces(), headers=dict(renewal_headers()))
+    assert pulls == [1]
+    seen = klarna.received[0]
+    if kind == "requests":  # sent with its Content-Length
+        assert seen.body == body and seen.header("Content-Length") == str(len(body))
+    else:  # httpx keeps the chunked framing of a generator body (the stand-in reads Content-Length only)
+        assert seen.header("Transfer-Encoding") == "chunked"
+    assert len(store.data[TOKEN]["attempts"]) == 1
