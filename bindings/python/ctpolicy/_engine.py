@@ -474,7 +474,7 @@ def apply_response(
     record: Optional[JsonInput], request: JsonInput, response: JsonInput, at: Union[str, datetime]
 ) -> Transition:
     """Klarna's answer to an ``authorizePayment`` call as the record's next
-    state (rules.md section 7.1): the events it implies (TOKENIZED, CHARGED,
+    state: the events it implies (TOKENIZED, CHARGED,
     DECLINED) applied to ``record``.
 
     ``record`` is the stored record, None when there is none; ``request`` the

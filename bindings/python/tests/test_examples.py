@@ -47,3 +47,13 @@ def test_examples_return_what_they_print(name: str) -> None:
     finally:
         sys.path.remove(str(EXAMPLES))
     assert result["sent"] in (2, 3)
+
+
+def test_readme_guard_block_is_python() -> None:
+    import re
+
+    text = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL) if "ChargeGuard(" in b]
+    assert blocks, "README.md has no charge guard example"
+    compile(blocks[0], "README.md", "exec")
+    assert "## Put the guard in your HTTP client" in text

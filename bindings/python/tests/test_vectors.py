@@ -150,7 +150,7 @@ def test_lifecycle_vector(case: Case) -> None:
 
 @pytest.mark.parametrize("case", RESPONSES, ids=case_ids(RESPONSES))
 def test_response_vector(case: Case) -> None:
-    """rules.md 7.1: apply_response(record, request, response, at)."""
+    """apply_response(record, request, response, at) on every case of responses.json."""
     name = case["name"]
     expect = case["expect"]
     record = input_of(case, "record")
