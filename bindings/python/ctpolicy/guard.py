@@ -58,9 +58,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
-from . import _native
+from . import _errors, _native
 from ._audit import AuditLog
-from ._engine import Engine, _instant_text, apply_event, apply_response, to_json_bytes
+from ._engine import Engine, _instant_text, to_json_bytes
 from ._errors import Error, InvalidRequestError
 from ._redact import redact
 from ._types import Decision
@@ -85,7 +85,8 @@ _AUTHORIZE = re.compile(r"/v2/(?:accounts/[^/]+/)?payment/authorize/?")
 _TOKEN_HEADER = "klarna-customer-token"
 _JSON_WS = " \t\n\r"
 _raw_decode = json.JSONDecoder().raw_decode
-_dumps_str = json.JSONEncoder(ensure_ascii=True).encode
+_dumps_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
+_json_loads = json.JSONDecoder().decode
 
 
 class TokenRecords(Protocol):
@@ -273,11 +274,19 @@ class _TokenLocks:
 class _Charge:
     """One guarded request between its check and its accounting."""
 
-    __slots__ = ("token", "record", "request", "tokenizes", "locked")
+    __slots__ = ("token", "record", "record_json", "request", "tokenizes", "locked")
 
-    def __init__(self, token: Optional[str], record: Optional[dict[str, Any]], request: bytes, tokenizes: bool) -> None:
+    def __init__(
+        self,
+        token: Optional[str],
+        record: Optional[dict[str, Any]],
+        record_json: Optional[bytes],
+        request: bytes,
+        tokenizes: bool,
+    ) -> None:
         self.token = token
         self.record = record
+        self.record_json = record_json
         self.request = request
         self.tokenizes = tokenizes
         self.locked = False
@@ -469,9 +478,11 @@ class ChargeGuard:
 
     def _check(self, token: Optional[str], parts: list[bytes], tokenizes: bool) -> _Charge:
         record = self._read_record(token) if token is not None else None
+        record_json = None
         if record is not None:
+            record_json = to_json_bytes(record, "token_record")
             parts.append(b',"token_record":')
-            parts.append(to_json_bytes(record, "token_record"))
+            parts.append(record_json)
         parts.append(b',"now":"' + _utc_text(self.clock()) + b'"')
         if self._caller_json is not None:
             parts.append(b',"caller":' + self._caller_json)
@@ -480,7 +491,7 @@ class ChargeGuard:
         decision = self.engine.check(request, audit=self.audit)
         if not decision.allowed:
             raise PreflightDenied(decision)
-        return _Charge(token, record, request, tokenizes)
+        return _Charge(token, record, record_json, request, tokenizes)
 
     def _begin(self, out: OutgoingRequest) -> _Charge:
         """Checks ``out``; on ALLOW returns the charge, holding its token's
@@ -544,35 +555,38 @@ class ChargeGuard:
         if charge.token is None and not (charge.tokenizes and is_object):
             return  # not a token charge, nor a tokenization that succeeded
         at = _utc_text(self.clock())
-        record = charge.record
+        record, record_json = charge.record, charge.record_json
         if charge.token is not None:
-            record = self._reread(charge)
-        result: Optional[tuple[Optional[dict[str, Any]], bool]] = None
-        failure: Optional[BaseException] = None
+            found = self._reread(charge)
+            if found != record:
+                record = found
+                record_json = None if found is None else to_json_bytes(found, "record")
+        outcome: Optional[bytes] = None
+        failure: Optional[Error] = None
         if is_object:
             assert body is not None
-            try:
-                t = apply_response(record, charge.request, body, at.decode("ascii"))
-                result = (t.record, t.changed)
-            except Error as exc:
-                if exc.code == "RESPONSE_INVALID" and charge.token is not None and not charge.tokenizes:
-                    result = None  # not a JSON object after all: an attempt of unknown outcome
-                else:
-                    failure = exc
-        if result is None and failure is None:
+            code, out = _native.apply_response_json(record_json, charge.request, body, at)
+            if code == _native.OK:
+                outcome = out
+            else:
+                failure = _errors.from_status(code, out, InvalidRequestError)
+                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not charge.tokenizes:
+                    failure = None  # not a JSON object after all: an attempt of unknown outcome
+        if outcome is None and failure is None:
             if charge.token is None:
                 return
-            try:
-                t = apply_event(record, b'{"type":"DECLINED","at":"' + at + b'"}')
-                result = (t.record, t.changed)
-            except Error as exc:
-                failure = exc
+            code, out = _native.apply_event_json(record_json, b'{"type":"DECLINED","at":"' + at + b'"}')
+            if code == _native.OK:
+                outcome = out
+            else:
+                failure = _errors.from_status(code, out, InvalidRequestError)
         if failure is not None:
             self._report(_guard_error("apply", "Klarna's answer could not be applied to the record", record, failure))
             return
-        assert result is not None
-        new, changed = result
-        if not changed or new is None:
+        assert outcome is not None
+        result = _json_loads(outcome.decode("utf-8"))
+        new = result.get("record")
+        if not result.get("changed") or not isinstance(new, dict):
             return
         key = new.get("customer_token")
         put_failure: Optional[BaseException] = None
