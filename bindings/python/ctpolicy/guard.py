@@ -154,7 +154,8 @@ class GuardError(Error):
     (the one exception to "no token in any output": keep it elsewhere), None
     when there is none. ``error`` is the ctpolicy error behind it, when one
     is. Its text never holds a token, nor the text of the host's exception
-    (only its type name).
+    (only its type name). ``status`` is the ctpolicy error's, or
+    ``"GUARD_FAULT"`` (``status_number`` -1) for a fault of the store.
     """
 
     def __init__(
@@ -197,7 +198,7 @@ def _guard_error(stage: str, message: str, record: Optional[dict[str, Any]], cau
         stage=stage,
         record=record,
         status="GUARD_FAULT",
-        status_number=_native.INVALID_ARGUMENT,
+        status_number=-1,  # no C status: the fault is the host's store
     )
 
 
@@ -437,10 +438,12 @@ class ChargeGuard:
                 token = text
             seen.add(lower)
             pairs.append(_dumps_str(shown) + ":" + _dumps_str(text))
+        fault = False
         try:
             utf8, value = _body_value(out.body)
         except _BodyFault:
-            utf8, value = True, None
+            utf8, value, fault = True, None, True
+        if fault:  # outside the except: the engine's error keeps no context
             self._body_fault(out.body)
         tokenizes = utf8 and isinstance(value, dict) and value.get("request_customer_token") is not None
         present = self.customer_present
