@@ -57,3 +57,12 @@ def test_readme_guard_block_is_python() -> None:
     assert blocks, "README.md has no charge guard example"
     compile(blocks[0], "README.md", "exec")
     assert "## Put the guard in your HTTP client" in text
+
+
+def test_bench_guard_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(PACKAGE_ROOT / "bench_guard.py"), "--requests", "20", "--rounds", "1"],
+        capture_output=True, text=True, timeout=300, cwd=PACKAGE_ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "httpx.Client, loopback" in out.stdout and "requests.Session, loopback" in out.stdout
