@@ -33,6 +33,8 @@ class Answer:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     drop: bool = False
+    cut: bool = False
+    """Send the headers and half the body, then close the connection."""
 
     @classmethod
     def json(cls, obj: Any, status: int = 200, *, gzipped: bool = False) -> Answer:
@@ -152,6 +154,15 @@ class StandIn:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
+                if answer.cut:
+                    self.wfile.write(answer.body[: len(answer.body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
                 self.wfile.write(answer.body)
 
             do_POST = _handle

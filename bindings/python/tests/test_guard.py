@@ -593,3 +593,21 @@ def test_a_generator_body_is_buffered_once_and_sent(kind: str, klarna: StandIn, 
     else:  # httpx keeps the chunked framing of a generator body (the stand-in reads Content-Length only)
         assert seen.header("Transfer-Encoding") == "chunked"
     assert len(store.data[TOKEN]["attempts"]) == 1
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_a_body_cut_short_gives_the_caller_its_own_error_and_counts(
+    kind: str, klarna: StandIn, engine: ctpolicy.Engine
+) -> None:
+    store, clock = Store(), Clock()
+    store.data[TOKEN] = stored()
+    errors: list[GuardError] = []
+    guard = make_guard(engine, store, clock, on_error=errors.append)
+    cut = Answer.json(APPROVED)
+    cut.cut = True
+    klarna.script.append(cut)
+    with pytest.raises((httpx.RemoteProtocolError, requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        send(kind, guard, klarna.url + PATH, renewal_body(), renewal_headers())
+    record = store.data[TOKEN]
+    assert len(record["attempts"]) == 1 and "last_used_at" not in record, "an attempt of unknown outcome"
+    assert errors == [] and guard._locks._entries == {}
