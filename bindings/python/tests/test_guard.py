@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import httpx
 import pytest
@@ -28,7 +28,7 @@ from ctpolicy.guard import ChargeGuard, GuardError, OutgoingRequest, PreflightDe
 from support import PACKAGE_ROOT
 
 sys.path.insert(0, str(PACKAGE_ROOT / "examples"))
-from klarna_stand_in import Answer, Received, StandIn  # noqa: E402
+from klarna_stand_in import Answer, StandIn  # noqa: E402
 
 UTC = timezone.utc
 SECRET = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -531,8 +531,6 @@ def test_guard_arguments_are_checked(engine: ctpolicy.Engine) -> None:
         ChargeGuard(engine, Store(), "yes")  # type: ignore[arg-type]
     assert ctpolicy.PreflightDenied is PreflightDenied and ctpolicy.GuardError is GuardError
 
-
-_ = (Callable, Received)
 
 
 @pytest.mark.parametrize("kind", CLIENTS)
