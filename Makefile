@@ -157,9 +157,12 @@ dist-go: stage
 	bash bindings/go/dist.sh $(DIST)/goproxy $(VERSION) $(STAGE)/lib/libctpolicy.a include/ctpolicy.h
 
 ## Installs from the release folder the way a user without Rust does, from
-## projects outside the repository with no cargo on PATH (so far: Go).
-test-dist: dist-go
+## projects outside the repository with no cargo on PATH: the Go module
+## proxy folder and the C tarball (Python's wheel and Java's jar are
+## installed without cargo by their suites' install tests).
+test-dist: dist-go dist-c
 	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
+	bash tests/c/test_dist.sh $(DIST)/$(DIST_NAME).tar.gz
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build
