@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** apply_event from Java: TOKENIZED, CHARGED, REVOKED, and the redacted toString. */
@@ -27,9 +28,19 @@ class LifecycleTest {
         assertTrue(t2.changed());
         assertEquals("2024-02-15T09:30:00Z", TestSupport.parse(t2.recordJson()).get("last_used_at").asText());
 
-        Transition same = CtPolicy.applyEvent(t2.recordJson(), "{\"type\":\"CHARGED\",\"at\":\"2024-02-01T00:00:00Z\"}");
+        // An earlier charge keeps last_used_at but is still an attempt; the same instant again is not.
+        Transition earlier = CtPolicy.applyEvent(t2.recordJson(), "{\"type\":\"CHARGED\",\"at\":\"2024-02-01T00:00:00Z\"}");
+        assertTrue(earlier.changed());
+        JsonNode e = TestSupport.parse(earlier.recordJson());
+        assertEquals("2024-02-15T09:30:00Z", e.get("last_used_at").asText());
+        assertEquals(2, e.get("attempts").size());
+        Transition same = CtPolicy.applyEvent(t2.recordJson(), "{\"type\":\"CHARGED\",\"at\":\"2024-02-15T09:30:00Z\"}");
         assertFalse(same.changed());
         assertEquals(t2.recordJson(), same.recordJson());
+        Transition declined = CtPolicy.applyEvent(t2.recordJson(), "{\"type\":\"DECLINED\",\"at\":\"2024-02-16T09:30:00Z\"}");
+        assertTrue(declined.changed());
+        assertEquals(List.of(), declined.events());
+        assertEquals(2, TestSupport.parse(declined.recordJson()).get("attempts").size());
 
         Transition t3 = CtPolicy.applyEvent(t2.recordJson(),
                 "{\"type\":\"REVOKED\",\"at\":\"2024-03-01T00:00:00Z\",\"by\":\"CUSTOMER\"}");

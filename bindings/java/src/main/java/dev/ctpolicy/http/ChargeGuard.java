@@ -291,16 +291,38 @@ public final class ChargeGuard {
         return !(e instanceof ConnectException || e instanceof HttpConnectTimeoutException);
     }
 
-    /** Klarna answered: the next record from the answer. Never throws. */
-    void answered(Checked c, int status, byte[] body) {
+    /**
+     * Klarna answered: the next record from the answer. A body sent with
+     * {@code Content-Encoding: gzip} is decoded for this reading only (the caller gets the bytes
+     * as received); one that does not decode is not a JSON object. Never throws.
+     */
+    void answered(Checked c, int status, HttpHeaders headers, byte[] received) {
         try {
-            if (status >= 200 && status < 300 && JsonShape.isObject(body)) {
+            byte[] body = decoded(headers, received);
+            if (status >= 200 && status < 300 && body != null && JsonShape.isObject(body)) {
                 applyResponse(c, body);
             } else if (c.token() != null) {
                 declined(c);
             }
         } catch (Throwable t) {
             report(new RecordNotStoredException("APPLY_FAILED", null, null, t));
+        }
+    }
+
+    /** The body as the guard reads it: gunzipped when so encoded; null when it does not decode. */
+    private static byte[] decoded(HttpHeaders headers, byte[] body) {
+        String encoding = headers.firstValue("Content-Encoding").orElse("identity").trim();
+        if (encoding.equalsIgnoreCase("identity") || encoding.isEmpty()) {
+            return body;
+        }
+        if (!encoding.equalsIgnoreCase("gzip") && !encoding.equalsIgnoreCase("x-gzip")) {
+            return null; // an encoding the guard does not read: not a JSON object to it
+        }
+        try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                new java.io.ByteArrayInputStream(body))) {
+            return in.readNBytes(2 * 1024 * 1024); // the engine refuses more than 1 MiB anyway
+        } catch (IOException e) {
+            return null;
         }
     }
 

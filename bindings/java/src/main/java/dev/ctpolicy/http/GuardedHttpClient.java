@@ -72,7 +72,7 @@ final class GuardedHttpClient extends HttpClient {
                 guard.lost(c);
                 throw e;
             }
-            guard.answered(c, raw.statusCode(), raw.body());
+            guard.answered(c, raw.statusCode(), raw.headers(), raw.body());
             try {
                 return new GuardedResponse<>(raw, BodyBytes.replay(info(raw), raw.body(), null, handler)
                         .toCompletableFuture().get());
@@ -123,7 +123,7 @@ final class GuardedHttpClient extends HttpClient {
         BodyBytes.Capture capture = new BodyBytes.Capture();
         return inner.sendAsync(copy, capture).handle((raw, err) -> {
             if (err == null) {
-                guard.answered(c, raw.statusCode(), raw.body());
+                guard.answered(c, raw.statusCode(), raw.headers(), raw.body());
                 return BodyBytes.replay(info(raw), raw.body(), null, handler).toCompletableFuture()
                         .thenApply(b -> (HttpResponse<T>) new GuardedResponse<>(raw, b));
             }
