@@ -470,7 +470,8 @@ class ChargeGuardTest {
     void eightThreadsShareOneGuardAndOneTokenIsSerialised(boolean async) throws Exception {
         Engine open = Engine.create("{}");
         try {
-            HttpClient client = guard().engine(open).build().wrap(plain);
+            ChargeGuard shared = guard().engine(open).build();
+            HttpClient client = shared.wrap(plain);
             klarna.otherwise = r -> StandIn.Answer.json(200, StandIn.APPROVED).delayed(15);
             List<String> tokens = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -512,7 +513,7 @@ class ChargeGuardTest {
                 }
                 assertEquals(8, attempts(TOKEN), "every attempt counted");
                 assertEquals(1, klarna.maxInFlightOneToken.get(), "serialised");
-                assertEquals(0, guard().build().locks.size());
+                assertEquals(0, shared.locks.size(), "no turn left behind");
                 if (async) {
                     // sendAsync from one thread: the futures queue up per token.
                     List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
@@ -524,6 +525,7 @@ class ChargeGuardTest {
                     }
                     assertEquals(16, attempts(TOKEN));
                     assertEquals(1, klarna.maxInFlightOneToken.get());
+                    assertEquals(0, shared.locks.size(), "no turn left behind");
                 }
             } finally {
                 pool.shutdownNow();
