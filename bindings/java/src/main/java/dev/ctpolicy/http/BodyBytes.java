@@ -102,62 +102,27 @@ final class BodyBytes {
     }
 
     /**
-     * The internal handler: collects the body as received and remembers the response info and
-     * what was read, so that a failure while reading can be replayed to the caller.
+     * The internal handler: collects the body as received (through the client's own
+     * byte-array consumer, which the client feeds inline, without a hand-off to its executor)
+     * and remembers the response info and what was read, so that a failure while reading can
+     * be replayed to the caller.
      */
-    static final class Capture implements HttpResponse.BodyHandler<byte[]> {
+    static final class Capture implements HttpResponse.BodyHandler<Void> {
         volatile HttpResponse.ResponseInfo info;
-        volatile Partial subscriber;
-
-        @Override
-        public HttpResponse.BodySubscriber<byte[]> apply(HttpResponse.ResponseInfo responseInfo) {
-            info = responseInfo;
-            Partial s = new Partial();
-            subscriber = s;
-            return s;
-        }
-
-        byte[] partial() {
-            Partial s = subscriber;
-            return s == null ? new byte[0] : s.soFar();
-        }
-    }
-
-    /** Collects the response body; what was read so far stays readable after an error. */
-    static final class Partial implements HttpResponse.BodySubscriber<byte[]> {
-        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         @Override
-        public CompletionStage<byte[]> getBody() {
-            return body;
+        public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo responseInfo) {
+            info = responseInfo;
+            return HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk.ifPresent(this::append));
         }
 
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
+        private synchronized void append(byte[] chunk) {
+            out.writeBytes(chunk);
         }
 
-        @Override
-        public synchronized void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer item : items) {
-                byte[] chunk = new byte[item.remaining()];
-                item.get(chunk);
-                out.writeBytes(chunk);
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            body.completeExceptionally(throwable);
-        }
-
-        @Override
-        public synchronized void onComplete() {
-            body.complete(out.toByteArray());
-        }
-
-        synchronized byte[] soFar() {
+        /** Every byte read so far (all of them once the exchange completed). */
+        synchronized byte[] bytes() {
             return out.toByteArray();
         }
     }

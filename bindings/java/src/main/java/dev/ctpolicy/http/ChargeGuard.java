@@ -388,7 +388,9 @@ public final class ChargeGuard {
         if (!t.changed() || t.recordJson() == null) {
             return;
         }
-        String key = t.customerToken().orElse(c.token());
+        // A charge's record is the header's token (rule 202 allowed nothing else); only a
+        // tokenization's new record is read for its key.
+        String key = c.token() != null ? c.token() : t.customerToken().orElse(null);
         try {
             if (key == null) {
                 throw new IllegalStateException("the new record has no customer_token to store it under");

@@ -49,7 +49,7 @@ final class GuardedHttpClient extends HttpClient {
             ChargeGuard.Checked c = guard.check(p);
             HttpRequest copy = copyOf(request, body);
             BodyBytes.Capture capture = new BodyBytes.Capture();
-            HttpResponse<byte[]> raw;
+            HttpResponse<Void> raw;
             try {
                 raw = inner.send(copy, capture);
             } catch (IOException e) {
@@ -61,7 +61,7 @@ final class GuardedHttpClient extends HttpClient {
                     // The answer started but its body could not be read: the caller's handler
                     // gets what was read, then the same error.
                     try {
-                        T partial = BodyBytes.replay(info, capture.partial(), e, handler).toCompletableFuture().get();
+                        T partial = BodyBytes.replay(info, capture.bytes(), e, handler).toCompletableFuture().get();
                         return new GuardedResponse<>(info, copy, partial);
                     } catch (ExecutionException | RuntimeException handlerFailed) {
                         throw e;
@@ -72,9 +72,10 @@ final class GuardedHttpClient extends HttpClient {
                 guard.lost(c);
                 throw e;
             }
-            guard.answered(c, raw.statusCode(), raw.headers(), raw.body());
+            byte[] received = capture.bytes();
+            guard.answered(c, raw.statusCode(), raw.headers(), received);
             try {
-                return new GuardedResponse<>(raw, BodyBytes.replay(info(raw), raw.body(), null, handler)
+                return new GuardedResponse<>(raw, BodyBytes.replay(info(raw), received, null, handler)
                         .toCompletableFuture().get());
             } catch (ExecutionException e) {
                 throw rethrow(e.getCause());
@@ -123,8 +124,9 @@ final class GuardedHttpClient extends HttpClient {
         BodyBytes.Capture capture = new BodyBytes.Capture();
         return inner.sendAsync(copy, capture).handle((raw, err) -> {
             if (err == null) {
-                guard.answered(c, raw.statusCode(), raw.headers(), raw.body());
-                return BodyBytes.replay(info(raw), raw.body(), null, handler).toCompletableFuture()
+                byte[] received = capture.bytes();
+                guard.answered(c, raw.statusCode(), raw.headers(), received);
+                return BodyBytes.replay(info(raw), received, null, handler).toCompletableFuture()
                         .thenApply(b -> (HttpResponse<T>) new GuardedResponse<>(raw, b));
             }
             Throwable cause = unwrap(err);
@@ -133,7 +135,7 @@ final class GuardedHttpClient extends HttpClient {
             }
             HttpResponse.ResponseInfo info = capture.info;
             if (info != null) {
-                return BodyBytes.replay(info, capture.partial(), cause, handler).toCompletableFuture()
+                return BodyBytes.replay(info, capture.bytes(), cause, handler).toCompletableFuture()
                         .handle((b, e) -> {
                             if (e != null) {
                                 throw new CompletionException(cause);

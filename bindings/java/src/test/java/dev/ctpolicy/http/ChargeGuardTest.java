@@ -250,6 +250,19 @@ class ChargeGuardTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
+    void aTimeoutReachesTheCallerAndCountsAsAnAttempt(boolean async) throws Exception {
+        HttpClient client = client();
+        klarna.script.add(StandIn.Answer.json(200, StandIn.APPROVED).delayed(1500));
+        HttpRequest slow = HttpRequest.newBuilder(renewal(RENEWAL), (n, v) -> true).timeout(Duration.ofMillis(300)).build();
+        assertThrows(java.net.http.HttpTimeoutException.class,
+                () -> call(client, slow, HttpResponse.BodyHandlers.ofString(), async));
+        assertEquals(1, attempts(TOKEN), "the outcome is unknown: it counts");
+        assertFalse(record(TOKEN).has("last_used_at"));
+        assertTrue(errors.isEmpty(), errors.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
     void nonJsonAndGzipAnswers(boolean async) throws Exception {
         HttpClient client = client();
         klarna.script.add(new StandIn.Answer(200, "<html>busy</html>".getBytes(StandardCharsets.UTF_8),
