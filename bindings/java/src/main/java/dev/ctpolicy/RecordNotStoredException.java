@@ -12,7 +12,9 @@ package dev.ctpolicy;
  * {@link InvalidRequestException}), {@code GET_FAILED} (reading the stored record again after
  * the answer raised) or {@code PUT_FAILED} (storing the record raised). The message names the
  * step and the cause's class and redacted message; it never holds the record, the answer or a
- * token, and neither does {@link #toString()}.
+ * token, and neither does {@link #toString()}. A cause that is not a ctpolicy exception (the
+ * host's own, from its token store) is kept as a {@link RedactedCause}: its class name and
+ * redacted message, with its stack trace, so that a printed stack trace holds no token either.
  */
 public final class RecordNotStoredException extends CtPolicyException {
     private static final long serialVersionUID = 1L;
@@ -32,7 +34,8 @@ public final class RecordNotStoredException extends CtPolicyException {
      * @param cause        what failed (kept as the cause; its own text is the host's or the engine's)
      */
     public RecordNotStoredException(String code, String recordJson, byte[] responseBody, Throwable cause) {
-        super(new Status(STATUS, "RECORD_NOT_STORED"), code, describe(code, cause), null, null, null, cause);
+        super(new Status(STATUS, "RECORD_NOT_STORED"), code, describe(code, cause), null, null, null,
+                redacted(cause, 0));
         this.recordJson = recordJson;
         this.responseBody = responseBody == null ? null : responseBody.clone();
     }
@@ -50,6 +53,32 @@ public final class RecordNotStoredException extends CtPolicyException {
         String text = cause.getMessage();
         // The cause's text goes through the redaction in the constructor, with the rest.
         return step + " (" + cause.getClass().getName() + (text == null ? "" : ": " + text) + ")";
+    }
+
+    /**
+     * Stands in for a cause from outside ctpolicy: {@link #getMessage()} is the original's class
+     * name and its message through the redaction; the stack trace is the original's.
+     */
+    public static final class RedactedCause extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        private RedactedCause(String message) {
+            super(message);
+        }
+    }
+
+    private static Throwable redacted(Throwable cause, int depth) {
+        if (cause == null || cause instanceof CtPolicyException) {
+            return cause;
+        }
+        String text = cause.getMessage();
+        String message = cause.getClass().getName() + (text == null ? "" : ": " + text);
+        RedactedCause copy = new RedactedCause(Native.READY ? Redactor.redact(message) : message);
+        copy.setStackTrace(cause.getStackTrace());
+        if (depth < 8 && cause.getCause() != null && cause.getCause() != cause) {
+            copy.initCause(redacted(cause.getCause(), depth + 1));
+        }
+        return copy;
     }
 
     /**

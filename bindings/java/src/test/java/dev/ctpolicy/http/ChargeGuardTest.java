@@ -263,6 +263,26 @@ class ChargeGuardTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
+    void aBodyCutOffReachesTheCallerAsReadThenTheSameError(boolean async) throws Exception {
+        HttpClient client = client();
+        klarna.script.add(StandIn.cutOff("{\"payment_transaction_response\":"));
+        java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+        HttpResponse.BodyHandler<Void> recording = info -> HttpResponse.BodySubscribers.ofByteArrayConsumer(
+                chunk -> chunk.ifPresent(seen::writeBytes));
+        IOException failure = assertThrows(IOException.class, () -> call(client, renewal(RENEWAL), recording, async));
+        assertEquals("{\"payment_transaction_response\":", seen.toString(StandardCharsets.UTF_8),
+                "the caller's handler got what was read, then the error: " + failure);
+        assertFalse(failure instanceof PreflightDeniedException);
+        assertEquals(1, attempts(TOKEN), "the outcome is unknown: it counts");
+        // A handler that needs the whole body gets the client's error.
+        klarna.script.add(StandIn.cutOff("{\"payment"));
+        assertThrows(IOException.class, () -> call(client, renewal(RENEWAL), HttpResponse.BodyHandlers.ofString(), async));
+        assertEquals(2, attempts(TOKEN));
+        assertTrue(errors.isEmpty(), errors.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
     void nonJsonAndGzipAnswers(boolean async) throws Exception {
         HttpClient client = client();
         klarna.script.add(new StandIn.Answer(200, "<html>busy</html>".getBytes(StandardCharsets.UTF_8),
@@ -422,6 +442,11 @@ class ChargeGuardTest {
         assertEquals(1, rec.get("attempts").size());
         assertFalse(e.getMessage().contains(SECRET_ID), e.getMessage());
         assertFalse(e.toString().contains(SECRET_ID), e.toString());
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        assertFalse(trace.toString().contains(SECRET_ID), "no token in the printed stack trace");
+        assertTrue(trace.toString().contains("IllegalStateException: disk full while storing [customer-token sha256:"),
+                trace.toString());
 
         // The default onError: one ERROR record, redacted.
         List<LogRecord> logged = new CopyOnWriteArrayList<>();

@@ -85,6 +85,12 @@ final class StandIn implements AutoCloseable {
 
     static final Answer DROP = new Answer(0, new byte[0], Map.of(), true, 0);
 
+    /** A 200 whose body stops after these bytes: the connection is lost mid-body. */
+    static Answer cutOff(String partialBody) {
+        return new Answer(200, partialBody.getBytes(StandardCharsets.UTF_8), Map.of("Content-Type", "application/json"),
+                true, 0);
+    }
+
     private final HttpServer server;
     private final ExecutorService pool = Executors.newFixedThreadPool(16);
     final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
@@ -122,6 +128,17 @@ final class StandIn implements AutoCloseable {
         if (perToken != null) {
             maxInFlightOneToken.accumulateAndGet(perToken.incrementAndGet(), Math::max);
         }
+        // "In flight" ends just before the answer is written: the client cannot have it earlier.
+        boolean[] counted = {true};
+        Runnable answered = () -> {
+            if (counted[0]) {
+                counted[0] = false;
+                if (perToken != null) {
+                    perToken.decrementAndGet();
+                }
+                inFlight.decrementAndGet();
+            }
+        };
         try {
             byte[] body = exchange.getRequestBody().readAllBytes();
             Received r = new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
@@ -134,9 +151,18 @@ final class StandIn implements AutoCloseable {
             if (a.delayMillis() > 0) {
                 Thread.sleep(a.delayMillis());
             }
+            answered.run();
+            if (a.drop() && a.status() > 0) {
+                // Headers and part of the body, then the connection is lost.
+                a.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+                exchange.sendResponseHeaders(a.status(), a.body().length + 100L);
+                OutputStream out = exchange.getResponseBody();
+                out.write(a.body());
+                out.flush();
+                throw new IOException("cut off on purpose");
+            }
             if (a.drop()) {
                 // Close the connection without a status line: the client sees the connection lost.
-                exchange.getHttpContext().getServer();
                 throw new IOException("dropped on purpose");
             }
             a.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
@@ -147,10 +173,7 @@ final class StandIn implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (perToken != null) {
-                perToken.decrementAndGet();
-            }
-            inFlight.decrementAndGet();
+            answered.run();
             exchange.close();
         }
     }
