@@ -10,7 +10,8 @@ package dev.ctpolicy;
  * <p>{@link #code()} says which step failed: {@code APPLY_FAILED} (turning Klarna's answer
  * into the next record failed: the cause is the {@link TransitionException} or
  * {@link InvalidRequestException}), {@code GET_FAILED} (reading the stored record again after
- * the answer raised) or {@code PUT_FAILED} (storing the record raised). The message names the
+ * the answer raised: the record read before sending was used instead, and stored when the
+ * answer changed it) or {@code PUT_FAILED} (storing the record raised). The message names the
  * step and the cause's class and redacted message; it never holds the record, the answer or a
  * token, and neither does {@link #toString()}. A cause that is not a ctpolicy exception (the
  * host's own, from its token store) is kept as a {@link RedactedCause}: its class name and
@@ -43,7 +44,8 @@ public final class RecordNotStoredException extends CtPolicyException {
     private static String describe(String code, Throwable cause) {
         String step = switch (String.valueOf(code)) {
             case "APPLY_FAILED" -> "Klarna's answer could not be turned into the next token record";
-            case "GET_FAILED" -> "the stored token record could not be read again after the answer";
+            case "GET_FAILED" -> "the stored token record could not be read again after the answer"
+                    + " (the one read before sending was used)";
             case "PUT_FAILED" -> "the next token record could not be stored";
             default -> "the token record was not stored";
         };

@@ -157,8 +157,8 @@ public final class ChargeGuard {
     record Prepared(HttpRequest original, byte[] body, String token, boolean present, byte[] headersJson) {
     }
 
-    /** A checked request: what was sent and what the answer is applied with. */
-    record Checked(Prepared prepared, byte[] preflight) {
+    /** A checked request: what was sent, the record read before sending, and what the answer is applied with. */
+    record Checked(Prepared prepared, byte[] preflight, String recordBefore) {
         String token() {
             return prepared.token();
         }
@@ -210,7 +210,7 @@ public final class ChargeGuard {
         if (!decision.allowed()) {
             throw new PreflightDeniedException(decision);
         }
-        return new Checked(p, preflight);
+        return new Checked(p, preflight, record);
     }
 
     private byte[] preflight(Prepared p, String record, String now) {
@@ -340,9 +340,6 @@ public final class ChargeGuard {
 
     private void applyResponse(Checked c, byte[] body) {
         String record = reread(c);
-        if (record == GET_FAILED) {
-            return;
-        }
         Transition t;
         try {
             t = CtPolicy.applyResponse(record == null ? null : record.getBytes(StandardCharsets.UTF_8), c.preflight(),
@@ -356,9 +353,6 @@ public final class ChargeGuard {
 
     private void declined(Checked c) {
         String record = reread(c);
-        if (record == GET_FAILED) {
-            return;
-        }
         Transition t;
         try {
             t = CtPolicy.applyEvent(record, "{\"type\":\"DECLINED\",\"at\":\"" + now() + "\"}");
@@ -369,9 +363,10 @@ public final class ChargeGuard {
         store(c, t);
     }
 
-    /** A marker for a failed re-read (already reported). */
-    private static final String GET_FAILED = new String("get failed");
-
+    /**
+     * The record read again after the answer. When that read raises, the fault is reported and
+     * the record read before sending is used: the attempt must still be counted.
+     */
     private String reread(Checked c) {
         if (c.token() == null) {
             return null;
@@ -380,7 +375,7 @@ public final class ChargeGuard {
             return records.get(c.token()).orElse(null);
         } catch (RuntimeException e) {
             report(new RecordNotStoredException("GET_FAILED", null, null, e));
-            return GET_FAILED;
+            return c.recordBefore();
         }
     }
 

@@ -448,6 +448,26 @@ class ChargeGuardTest {
         assertTrue(trace.toString().contains("IllegalStateException: disk full while storing [customer-token sha256:"),
                 trace.toString());
 
+        // The re-read after the answer raises: reported, and the record read before sending is used.
+        errors.clear();
+        Store flaky = new Store() {
+            final AtomicInteger reads = new AtomicInteger();
+
+            @Override
+            public Optional<String> get(String token) {
+                if (reads.incrementAndGet() % 2 == 0) {
+                    throw new IllegalStateException("replica lag");
+                }
+                return super.get(token);
+            }
+        };
+        flaky.map.put(TOKEN, RECORD);
+        HttpClient rereads = guard().records(flaky).build().wrap(plain);
+        assertEquals(200, call(rereads, renewal(RENEWAL), HttpResponse.BodyHandlers.ofString(), async).statusCode());
+        assertEquals("GET_FAILED", assertInstanceOf(RecordNotStoredException.class, errors.get(0)).code());
+        assertEquals(1, JSON.readTree(flaky.map.get(TOKEN)).get("attempts").size(), "the attempt is still counted");
+        errors.clear();
+
         // The default onError: one ERROR record, redacted.
         List<LogRecord> logged = new CopyOnWriteArrayList<>();
         Handler h = new Handler() {
