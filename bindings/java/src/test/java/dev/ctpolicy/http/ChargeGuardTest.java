@@ -415,6 +415,10 @@ class ChargeGuardTest {
         try (HttpClient redirects = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()) {
             assertThrows(IllegalArgumentException.class, () -> g.wrap(redirects));
         }
+        try (HttpClient authenticating = HttpClient.newBuilder().authenticator(new java.net.Authenticator() {
+        }).build()) {
+            assertThrows(IllegalArgumentException.class, () -> g.wrap(authenticating));
+        }
         assertThrows(NullPointerException.class, () -> ChargeGuard.builder().engine(engine).build());
         assertFalse(guard().caller(TOKEN).build().toString().contains(SECRET_ID));
     }
@@ -509,6 +513,21 @@ class ChargeGuardTest {
         assertEquals("APPLY_FAILED", apply.code());
         assertTrue(new String(apply.responseBody(), StandardCharsets.UTF_8).contains(NEW_TOKEN));
         assertFalse(apply.getMessage().contains("0f8fad5b"), apply.getMessage());
+    }
+
+    @Test
+    void customerPresentAsAFunctionOfTheRequest() throws Exception {
+        // A request from the checkout (a session header) is customer-present; a renewal is not.
+        HttpClient client = guard().customerPresent(r -> r.headers().firstValue("X-Checkout-Session").isPresent())
+                .build().wrap(plain);
+        HttpRequest onSession = HttpRequest.newBuilder(renewal(RENEWAL), (n, v) -> true)
+                .header("X-Checkout-Session", "s-1").build();
+        PreflightDeniedException d = assertThrows(PreflightDeniedException.class,
+                () -> client.send(onSession, HttpResponse.BodyHandlers.ofString()));
+        assertTrue(d.decision().codes().contains("SCOPE_MISMATCH"), d.decision().codes().toString());
+        assertEquals(0, klarna.count());
+        assertEquals(200, client.send(renewal(RENEWAL), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(1, klarna.count());
     }
 
     @Test
