@@ -59,4 +59,27 @@ class LifecycleTest {
         assertFalse(t.toString().contains("a1b2c3d4"), t.toString());
         assertTrue(t.toString().contains("changed=true"), t.toString());
     }
+
+    @Test
+    void applyResponseTransitionAndEventsPrintNoToken() {
+        String request = "{\"customer_present\":false,\"headers\":{\"Klarna-Customer-Token\":\"" + Samples.TOKEN
+                + "\"},\"body\":{\"currency\":\"EUR\",\"request_payment_transaction\":{\"amount\":1}}}";
+        Transition t = CtPolicy.applyResponse(Samples.RECORD, request,
+                "{\"payment_transaction_response\":{\"result\":\"DECLINED\"}}", "2026-11-30T12:00:00.000Z");
+        assertTrue(t.changed());
+        assertEquals(List.of(new Event("DECLINED", "2026-11-30T12:00:00.000Z")), t.events());
+        assertEquals(Samples.TOKEN, t.customerToken().orElseThrow());
+        assertFalse(t.toString().contains("a1b2c3d4"), t.toString());
+        assertTrue(t.toString().contains("DECLINED"), t.toString());
+        // Whatever a caller stores in an Event, it prints redacted.
+        assertFalse(new Event(Samples.TOKEN, Samples.TOKEN).toString().contains("a1b2c3d4"));
+        // A one-time payment: no record results.
+        Transition none = CtPolicy.applyResponse(null, "{\"customer_present\":true,\"body\":{\"currency\":\"EUR\","
+                + "\"request_payment_transaction\":{\"amount\":1}}}",
+                "{\"payment_transaction_response\":{\"result\":\"APPROVED\"}}", "2026-11-30T12:00:00Z");
+        assertEquals(null, none.recordJson());
+        assertFalse(none.changed());
+        assertEquals(List.of(), none.events());
+        assertTrue(none.customerToken().isEmpty());
+    }
 }
