@@ -148,6 +148,38 @@ final class FastPath {
         }
     }
 
+    /**
+     * {@code ctp_check_json_verdict} without the decision JSON: the verdict on OK, else the
+     * status and error object. The request bytes are copied to native memory and wiped.
+     */
+    static TypedReply checkJsonVerdict(MemorySegment engine, byte[] request) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(VERDICT_SIZE + BUF_SIZE + Math.max(1, request.length), 8);
+            MemorySegment v = block.asSlice(0, VERDICT_SIZE);
+            MemorySegment error = block.asSlice(VERDICT_SIZE, BUF_SIZE);
+            MemorySegment in = request.length == 0 ? MemorySegment.NULL
+                    : block.asSlice(VERDICT_SIZE + BUF_SIZE, request.length);
+            if (request.length > 0) {
+                MemorySegment.copy(request, 0, in, JAVA_BYTE, 0, request.length);
+            }
+            int status;
+            byte[] errorBytes;
+            try {
+                status = (int) CHECK_JSON_VERDICT.invokeExact(engine, in, (long) request.length, v, MemorySegment.NULL,
+                        error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                errorBytes = take(error);
+                if (request.length > 0) {
+                    wipe(in);
+                }
+            }
+            Verdict verdict = status == CTP_OK ? readVerdict(v, false) : null;
+            return new TypedReply(status, verdict, errorBytes);
+        }
+    }
+
     /** Epoch milliseconds; an instant beyond a long's range saturates (the core refuses both ends). */
     private static long millis(Instant t) {
         try {

@@ -206,9 +206,14 @@ public final class ChargeGuard {
     Checked check(Prepared p) throws PreflightDeniedException {
         String record = p.token() == null ? null : records.get(p.token()).orElse(null);
         byte[] preflight = preflight(p, record, now());
-        Decision decision = audit != null ? audit.check(engine, preflight) : engine.check(preflight);
-        if (!decision.allowed()) {
-            throw new PreflightDeniedException(decision);
+        if (audit != null) {
+            Decision decision = audit.check(engine, preflight);
+            if (!decision.allowed()) {
+                throw new PreflightDeniedException(decision);
+            }
+        } else if (!engine.checkVerdict(preflight).allowed()) {
+            // The full decision (messages, paths) is read only for a DENY.
+            throw new PreflightDeniedException(engine.check(preflight));
         }
         return new Checked(p, preflight, record);
     }
