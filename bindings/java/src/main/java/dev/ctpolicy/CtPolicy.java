@@ -31,7 +31,7 @@ public final class CtPolicy {
     }
 
     /**
-     * One lifecycle step (rules.md section 7): TOKENIZED, CHARGED, DECLINED or REVOKED.
+     * One lifecycle step (docs/RULES.md, "Lifecycle"): TOKENIZED, CHARGED, DECLINED or REVOKED.
      *
      * @param recordJson the stored record as JSON, or {@code null} when there is none yet
      * @param eventJson  the event as JSON
@@ -49,9 +49,10 @@ public final class CtPolicy {
 
     /**
      * Klarna's answer to an {@code authorizePayment} call turned into lifecycle events and
-     * applied to the stored record (rules.md section 7.1): an approved tokenization makes the
-     * record; a payment result keeps the attempt ({@code CHARGED} for {@code APPROVED}, nothing
-     * for {@code STEP_UP_REQUIRED}, {@code DECLINED} for anything else).
+     * applied to the stored record (docs/RULES.md, "From Klarna's answer to the next record"):
+     * an approved tokenization makes the record; a payment result keeps the attempt
+     * ({@code CHARGED} for {@code APPROVED}, nothing for {@code STEP_UP_REQUIRED},
+     * {@code DECLINED} for anything else).
      *
      * @param recordJson   the stored record as JSON, or {@code null} when there is none
      * @param requestJson  the pre-flight request that was checked and then sent
