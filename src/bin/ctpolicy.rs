@@ -65,6 +65,19 @@ enum AuditCommand {
         /// The audit log (JSON Lines).
         file: PathBuf,
     },
+    /// Cut the torn tail a write cut short left (the bytes after the last
+    /// newline), when every entry before it verifies; never cuts an entry.
+    ///
+    /// Exit status: 0 when the log verifies afterwards (and says what was
+    /// cut: bytes for which no decision was given), 1 when a whole entry
+    /// fails (not a torn write: nothing is cut), 2 when the file cannot be
+    /// read or cut.
+    Repair {
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Auto)]
+        format: VerifyFormat,
+        /// The audit log (JSON Lines).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,7 +105,7 @@ enum Command {
         /// Request files, one JSON request a line.
         files: Vec<PathBuf>,
     },
-    /// The audit trail: `ctpolicy audit verify FILE`.
+    /// The audit trail: `ctpolicy audit verify FILE`, `ctpolicy audit repair FILE`.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -187,6 +200,7 @@ fn main() -> ExitCode {
         Command::Audit { command: AuditCommand::Verify { expect_head, format, file } } => {
             audit_verify(&file, expect_head.as_deref(), format)
         }
+        Command::Audit { command: AuditCommand::Repair { format, file } } => audit_repair(&file, format),
         Command::Token => token(),
         Command::Apply { record, event } => apply(record.as_deref(), &event),
         Command::Rules { format } => print_rules(format),
@@ -204,13 +218,21 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        // stdout was closed (`ctpolicy check … | head -1`): the command has
+        // stopped, its audit entries are synced as at a normal end, and it
+        // exits as a process killed by SIGPIPE is reported (128 + 13), so
+        // that a pipeline's status shows the output was cut.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_BROKEN_PIPE),
         Err(error) => {
             redacted_eprintln!("ctpolicy: {error}");
             ExitCode::from(2)
         }
     }
 }
+
+/// The exit status of a command whose stdout was closed before it ended:
+/// 141, what a shell reports for a process killed by SIGPIPE.
+const EXIT_BROKEN_PIPE: u8 = 128 + 13;
 
 /// The command line, or the exit status when there is none to run. Help
 /// and version are clap's own (stdout, exit 0; help for a missing
@@ -349,39 +371,43 @@ fn check(
     }
     let mut run = cli::CheckRun::new(&engine, table, io::stderr().is_terminal());
     let mut unreadable = false;
-    if files.is_empty() {
-        let stdin = NamedReader::new(STDIN, io::stdin().lock());
-        if let Err(error) = run.stream(STDIN, LineReader::new(stdin), &mut out) {
-            if !FileError::is_file_error(&error) {
-                return Err(error);
-            }
-            redacted_eprintln!("ctpolicy: {error}");
-            unreadable = true;
-        }
-    } else {
-        for path in files {
-            let name = display_name(path);
-            let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
-                let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
-                run.stream(&name, LineReader::new(reader), &mut out)
-            });
-            match streamed {
-                Ok(()) => {}
-                // An unreadable input (missing, a directory, an I/O error
-                // halfway) is reported by name; the other files still run.
-                Err(error) if FileError::is_file_error(&error) => {
-                    redacted_eprintln!("ctpolicy: {error}");
-                    unreadable = true;
+    let streamed = (|| {
+        if files.is_empty() {
+            let stdin = NamedReader::new(STDIN, io::stdin().lock());
+            if let Err(error) = run.stream(STDIN, LineReader::new(stdin), &mut out) {
+                if !FileError::is_file_error(&error) {
+                    return Err(error);
                 }
-                Err(error) => return Err(error),
+                redacted_eprintln!("ctpolicy: {error}");
+                unreadable = true;
+            }
+        } else {
+            for path in files {
+                let name = display_name(path);
+                let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
+                    let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
+                    run.stream(&name, LineReader::new(reader), &mut out)
+                });
+                match streamed {
+                    Ok(()) => {}
+                    // An unreadable input (missing, a directory, an I/O error
+                    // halfway) is reported by name; the other files still run.
+                    Err(error) if FileError::is_file_error(&error) => {
+                        redacted_eprintln!("ctpolicy: {error}");
+                        unreadable = true;
+                    }
+                    Err(error) => return Err(error),
+                }
             }
         }
-    }
-    out.flush()?;
+        out.flush()
+    })();
     let totals: &Summary = run.finish();
+    // The counts are of what was decided, also when stdout closed early.
     if summary {
         redacted_eprint!("{}", totals.render());
     }
+    streamed?;
     Ok(if unreadable || totals.errors > 0 {
         2
     } else if totals.denied > 0 {
@@ -426,27 +452,27 @@ fn check_audited(
     let group = if options.fsync_each { 1 } else { ctpolicy::audit::cli::GROUP_ENTRIES };
     let mut run = AuditedCheckRun::new(engine, &log, table, group);
     let mut unreadable = false;
-    if files.is_empty() {
-        run.stream("<stdin>", LineReader::new(io::stdin().lock()), out)?;
-    } else {
-        for path in files {
-            match File::open(path) {
-                Ok(file) => {
-                    let name = display_name(path);
-                    run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), out)?;
-                }
-                Err(error) => {
-                    redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
-                    unreadable = true;
+    let streamed = (|| {
+        if files.is_empty() {
+            run.stream("<stdin>", LineReader::new(io::stdin().lock()), out)?;
+        } else {
+            for path in files {
+                match File::open(path) {
+                    Ok(file) => {
+                        let name = display_name(path);
+                        run.stream(&name, LineReader::new(BufReader::with_capacity(1 << 16, file)), out)?;
+                    }
+                    Err(error) => {
+                        redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
+                        unreadable = true;
+                    }
                 }
             }
         }
-    }
-    out.flush()?;
+        out.flush()
+    })();
     let totals = run.finish();
-    if summary {
-        redacted_eprint!("{}", totals.render());
-    }
+    let rendered = totals.render();
     let code = if unreadable || totals.errors > 0 {
         2
     } else if totals.denied > 0 {
@@ -455,10 +481,20 @@ fn check_audited(
         0
     };
     drop(run);
-    if let Err(failure) = log.close() {
-        redacted_eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
-        return Ok(2);
+    // The entries appended so far reach the disk whether the run ended,
+    // stopped on a failed append, or stopped on a closed stdout.
+    let closed = log.close();
+    if summary {
+        redacted_eprint!("{rendered}");
     }
+    if let Err(failure) = closed {
+        redacted_eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
+        return match streamed {
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(error),
+            _ => Ok(2),
+        };
+    }
+    streamed?;
     Ok(code)
 }
 
@@ -469,6 +505,18 @@ fn audit_verify(file: &Path, expect_head: Option<&str>, format: VerifyFormat) ->
         VerifyFormat::Text => false,
     };
     let outcome = ctpolicy::audit::cli::verify_command(file, expect_head, json);
+    io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
+    redacted_eprint!("{}", outcome.stderr);
+    Ok(outcome.exit)
+}
+
+fn audit_repair(file: &Path, format: VerifyFormat) -> io::Result<u8> {
+    let json = match format {
+        VerifyFormat::Auto => !io::stdout().is_terminal(),
+        VerifyFormat::Json => true,
+        VerifyFormat::Text => false,
+    };
+    let outcome = ctpolicy::audit::cli::repair_command(file, json);
     io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
     redacted_eprint!("{}", outcome.stderr);
     Ok(outcome.exit)
