@@ -60,7 +60,13 @@ impl AuditFailure {
 
     /// An I/O failure whose message already says what failed and why.
     pub fn io_message(message: String) -> AuditFailure {
-        AuditFailure { kind: AuditFailureKind::Io, code: "IO_ERROR", line: None, seq: None, message: redact_string(message) }
+        AuditFailure {
+            kind: AuditFailureKind::Io,
+            code: "IO_ERROR",
+            line: None,
+            seq: None,
+            message: redact_string(message),
+        }
     }
 
     /// A fault of the entry on `line` (when known), the `seq`-th of the

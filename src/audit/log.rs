@@ -432,7 +432,10 @@ fn read_tail(file: &File, name: &str) -> Result<Tail, AuditFailure> {
         AuditFailure {
             line,
             seq: line,
-            ..AuditFailure::invalid(code, format!("{name}: {place}the log's last line {why}, so it is not appended to{next}"))
+            ..AuditFailure::invalid(
+                code,
+                format!("{name}: {place}the log's last line {why}, so it is not appended to{next}"),
+            )
         }
     };
     let body = &bytes[..bytes.len() - 1];

@@ -72,7 +72,7 @@ pub fn repair_path(path: &Path) -> Result<RepairReport, AuditFailure> {
     }
     let file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-            " (repair needs write access; an append-only file, chattr +a, must be made writable first)"
+            " (repair needs write access: an append-only file must first be made writable, chattr -a)"
         } else {
             ""
         };
@@ -89,12 +89,18 @@ fn repair_locked(file: &File, name: &str) -> Result<RepairReport, AuditFailure> 
     let keep = after_last_newline(file, len).map_err(|e| AuditFailure::io(name, &e))?;
     let summary = verify_prefix(file, keep, name)?;
     if keep == len {
-        return Ok(RepairReport { repaired: false, cut_bytes: 0, kept_bytes: len, entries: summary.entries, head: summary.head });
+        return Ok(RepairReport {
+            repaired: false,
+            cut_bytes: 0,
+            kept_bytes: len,
+            entries: summary.entries,
+            head: summary.head,
+        });
     }
     file.set_len(keep).map_err(|e| {
         AuditFailure::io_message(format!(
-            "{name}: cutting the torn tail of {} bytes off failed: {e} (an append-only file must be made writable \
-             first, e.g. chattr -a)",
+            "{name}: cutting the torn tail of {} bytes off failed: {e} (an append-only file must first be made \
+             writable, chattr -a)",
             len - keep
         ))
     })?;
