@@ -277,6 +277,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         _u32,
         [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out],
     ),
+    "ctp_audit_repair": (_u32, [_bytes_in, _size, _buf_out]),
     "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
     "ctp_audit_free": (None, [_audit_log]),
     "ctp_vault_new": (
@@ -642,6 +643,7 @@ _ctp_audit_check_json = lib.ctp_audit_check_json
 _ctp_audit_verify = lib.ctp_audit_verify
 _ctp_audit_entry_json = lib.ctp_audit_entry_json
 _ctp_audit_close = lib.ctp_audit_close
+_ctp_audit_repair = lib.ctp_audit_repair
 
 
 def audit_open(path: bytes, flags: int) -> tuple[int, int, bytes]:
@@ -662,6 +664,11 @@ def audit_verify(path: bytes, expect_head: Optional[bytes]) -> tuple[int, bytes]
 def audit_entry_json(engine: int, request: bytes, seq: int, prev: bytes, at: Optional[bytes]) -> tuple[int, bytes]:
     """``ctp_audit_entry_json``: (status, entry line or error JSON)."""
     return _call_with_buf(_ctp_audit_entry_json, engine, request, len(request), seq, prev, len(prev), at, _len(at))
+
+
+def audit_repair(path: bytes) -> tuple[int, bytes]:
+    """``ctp_audit_repair``: (status, report JSON or error JSON)."""
+    return _call_with_buf(_ctp_audit_repair, path, len(path))
 
 
 def audit_close(log: int) -> tuple[int, bytes]:
