@@ -182,7 +182,23 @@ enum VaultCommand {
         summary: bool,
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
+        /// Report only the findings of shard I of N (1 <= I <= N), as
+        /// JSON Lines with `file_index` and a last line for `vault merge`.
+        /// The N shards, run anywhere, report together exactly what one
+        /// plain run reports, each with about 1/N of the memory.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         /// Export files, one JSON record a line.
+        files: Vec<PathBuf>,
+    },
+    /// Merge the outputs of the N shards of one `vault lint --shard I/N`
+    /// run into the output of one plain run (same findings, same order).
+    ///
+    /// Exit status: as the plain run (0 or 1), or 2 when a shard is
+    /// missing, repeated, from another run, unfinished or exited 2.
+    Merge {
+        /// The shards' outputs, in any order.
+        #[arg(required = true)]
         files: Vec<PathBuf>,
     },
 }
@@ -209,11 +225,15 @@ fn main() -> ExitCode {
             with_redacted_stderr(|err| ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), err))
         }
         Command::Scan { summary, format, files } => scan(summary, format, &files),
-        Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, files }) => {
+        Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, shard, files }) => {
             let table = format == Format::Table || (format == Format::Auto && io::stdout().is_terminal());
-            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files };
+            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files, shard };
             let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
             with_redacted_stderr(|err| ctpolicy::vault::cli::run(&args, &mut out, err).map(|outcome| outcome.exit))
+        }
+        Command::Vault(VaultCommand::Merge { files }) => {
+            let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            with_redacted_stderr(|err| ctpolicy::vault::cli::merge(&files, &mut out, err))
         }
     };
     match result {

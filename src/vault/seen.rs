@@ -4,11 +4,13 @@
 //!
 //! Per token seen: a 16-byte hash and the position of its first record (24
 //! bytes). Per reference of a valid `ACTIVE` record seen first: a 16-byte
-//! hash, the position of that record, and the position of the first record
-//! with that record's token (32 bytes). Two records have the same token
-//! exactly when their tokens' first positions are equal, so the token needs
-//! no second hash. With the tables' control bytes and free slots, that is
-//! about 60 bytes per record at best and 130 right after a table grew.
+//! hash, the position of that record, and the 16-byte hash of that
+//! record's token (40 bytes). The token is kept as its hash, not as the
+//! position of its first record, so that a shard of the lint (which holds
+//! only the tokens of its share) can still tell whether a later record of
+//! one of its references has the same token. With the tables' control
+//! bytes and free slots, that is about 66 bytes per record at best and 135
+//! right after a table grew.
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::HashMap;
@@ -19,6 +21,11 @@ use sha2::{Digest, Sha256};
 /// A keyed 128-bit hash of a token or a reference.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Key([u64; 2]);
+
+/// A token as the duplicate tables know it: its keyed 128-bit hash
+/// ([`Seen::token_key`]), which means nothing outside this run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenKey(Key);
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -81,11 +88,11 @@ impl<V> Table<V> {
 }
 
 /// Where the first valid `ACTIVE` record with a reference is, and which
-/// token it has (as the position of that token's first record).
+/// token it has.
 #[derive(Clone, Copy)]
 struct FirstActive {
     at: u64,
-    token_first: u64,
+    token: Key,
 }
 
 /// The duplicate tables of one lint run.
@@ -129,27 +136,32 @@ impl Seen {
         Key([half(0), half(8)])
     }
 
+    /// The keyed hash of a token, for [`Seen::token`] and
+    /// [`Seen::active_reference`].
+    pub fn token_key(&self, token: &[u8]) -> TokenKey {
+        TokenKey(self.key(TOKEN_DOMAIN, token))
+    }
+
     /// The position of the first record with this token, remembering `at`
     /// as that position when the token is new.
-    pub fn token(&mut self, token: &[u8], at: u64) -> u64 {
-        let key = self.key(TOKEN_DOMAIN, token);
-        *self.tokens.entry(key).or_insert(at)
+    pub fn token(&mut self, token: TokenKey, at: u64) -> u64 {
+        *self.tokens.entry(token.0).or_insert(at)
     }
 
     /// For a valid `ACTIVE` record at `at` with a non-empty `reference` and
-    /// the token first seen at `token_first`: the position of the first
-    /// earlier such record with the same reference when its token differs.
-    /// The first record with a reference is remembered; later ones never
-    /// replace it (vault.md: only the first earlier record counts).
-    pub fn active_reference(&mut self, reference: &[u8], at: u64, token_first: u64) -> Option<u64> {
+    /// the token `token`: the position of the first earlier such record
+    /// with the same reference when its token differs. The first record
+    /// with a reference is remembered; later ones never replace it
+    /// (only the first earlier record counts).
+    pub fn active_reference(&mut self, reference: &[u8], at: u64, token: TokenKey) -> Option<u64> {
         let key = self.key(REFERENCE_DOMAIN, reference);
         match self.references.entry(key) {
             Entry::Occupied(first) => {
                 let first = *first.get();
-                (first.token_first != token_first).then_some(first.at)
+                (first.token != token.0).then_some(first.at)
             }
             Entry::Vacant(slot) => {
-                slot.insert(FirstActive { at, token_first });
+                slot.insert(FirstActive { at, token: token.0 });
                 None
             }
         }
@@ -170,15 +182,16 @@ mod tests {
     #[test]
     fn first_position_wins_and_tables_hold_hashes_only() {
         let mut seen = Seen::new();
-        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 1), 1);
-        assert_eq!(seen.token(b"krn:customer-token:eu1:b", 2), 2);
-        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 3), 1);
-        // A, B, C of vault.md: B differs from A, C has A's token.
-        assert_eq!(seen.active_reference(b"r", 1, 1), None);
-        assert_eq!(seen.active_reference(b"r", 2, 2), Some(1));
-        assert_eq!(seen.active_reference(b"r", 3, 1), None);
+        let (a, b) = (seen.token_key(b"krn:customer-token:eu1:a"), seen.token_key(b"krn:customer-token:eu1:b"));
+        assert_eq!(seen.token(a, 1), 1);
+        assert_eq!(seen.token(b, 2), 2);
+        assert_eq!(seen.token(a, 3), 1);
+        // A, B, C of the contract: B differs from A, C has A's token.
+        assert_eq!(seen.active_reference(b"r", 1, a), None);
+        assert_eq!(seen.active_reference(b"r", 2, b), Some(1));
+        assert_eq!(seen.active_reference(b"r", 3, a), None);
         // A token and a reference with the same bytes are different keys.
-        assert_eq!(seen.active_reference(b"krn:customer-token:eu1:b", 4, 1), None);
+        assert_eq!(seen.active_reference(b"krn:customer-token:eu1:b", 4, a), None);
     }
 
     #[test]
@@ -197,8 +210,9 @@ mod tests {
         let mut worst: f64 = 0.0;
         for at in 1..=200_000u64 {
             let bytes = at.to_le_bytes();
-            let first = seen.token(&bytes, at);
-            assert_eq!(seen.active_reference(&bytes, at, first), None);
+            let key = seen.token_key(&bytes);
+            assert_eq!(seen.token(key, at), at);
+            assert_eq!(seen.active_reference(&bytes, at, key), None);
             if at >= 20_000 && at % 1000 == 0 {
                 worst = worst.max(seen.heap_bytes() as f64 / at as f64);
             }
