@@ -186,7 +186,7 @@ enum VaultCommand {
         /// JSON Lines with `file_index` and a last line for `vault merge`.
         /// The N shards, run anywhere, report together exactly what one
         /// plain run reports, each with about 1/N of the memory.
-        #[arg(long, value_name = "I/N")]
+        #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
         shard: Option<String>,
         /// Export files, one JSON record a line.
         files: Vec<PathBuf>,

@@ -297,6 +297,11 @@ impl VaultLint {
         self.shard
     }
 
+    /// Bytes held by the duplicate tables (their capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.seen.heap_bytes()
+    }
+
     /// Lints the next record (one JSON text, as stored); its position, from
     /// 1, is its `line`.
     pub fn feed(&mut self, record: &[u8]) -> Vec<VaultFinding> {
