@@ -732,6 +732,28 @@ uint32_t ctp_vault_feed(struct ctp_vault *vault,
                         struct ctp_buf *out_findings_jsonl,
                         size_t *count);
 
+// Makes the lint one shard of an export split over `count` independent
+// lints (processes or machines that share nothing): it reports only the
+// findings of shard `index`, and its duplicate tables hold only that
+// share. The `count` shards together report exactly the findings of one
+// plain lint. The shard of a byte string is `1 + (the first 8 bytes of
+// its SHA-256, big-endian) mod count`; `DUPLICATE_REFERENCE` falls in the
+// shard of the record's `customer_token_reference`, every other finding
+// in the shard of its `customer_token`, or in shard 1 when that is not a
+// string. Every shard must still be fed every record, in order (`line`
+// stays the position among all records fed).
+//
+// - `vault`: from `ctp_vault_new`, before its first `ctp_vault_feed`.
+// - `index`, `count`: 1 ≤ `index` ≤ `count`; `1, 1` is a plain lint.
+// - `error_json`: may be NULL; on failure only, the error object.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault`, a shard out
+// of range (code `INVALID_SHARD`), or records already fed) or `CTP_PANIC`.
+uint32_t ctp_vault_set_shard(struct ctp_vault *vault,
+                             uint64_t index,
+                             uint64_t count,
+                             struct ctp_buf *error_json);
+
 // Releases a vault lint. `NULL` is a no-op. It must not be used after.
 void ctp_vault_free(struct ctp_vault *vault);
 

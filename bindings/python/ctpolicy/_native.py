@@ -285,6 +285,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         [_bytes_in, _size, _bytes_in, _size, ctypes.c_int64, _engine_out, _buf_out],
     ),
     "ctp_vault_feed": (_u32, [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(_size)]),
+    "ctp_vault_set_shard": (_u32, [_engine, _u64, _u64, _buf_out]),
     "ctp_vault_free": (None, [_engine]),
 }
 
@@ -411,6 +412,7 @@ _ctp_scan = lib.ctp_scan
 _ctp_vault_new = lib.ctp_vault_new
 _ctp_vault_feed = lib.ctp_vault_feed
 _ctp_vault_free = lib.ctp_vault_free
+_ctp_vault_set_shard = lib.ctp_vault_set_shard
 _string_at = ctypes.string_at
 _byref = ctypes.byref
 
@@ -618,6 +620,11 @@ def vault_new(policy: Optional[bytes], now: Optional[bytes], stale_days: int) ->
 def vault_free(vault: int) -> None:
     """``ctp_vault_free``; 0 is a no-op."""
     _ctp_vault_free(vault)
+
+
+def vault_set_shard(vault: int, index: int, count: int) -> tuple[int, bytes]:
+    """``ctp_vault_set_shard``: (status, error JSON or b"")."""
+    return _call_with_buf(_ctp_vault_set_shard, vault, index, count)
 
 
 def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
