@@ -284,7 +284,8 @@ fn write_jsonl(
     // cutting it off).
     let mut bytes = serde_json::to_vec(&printed).map_err(io::Error::from)?;
     bytes.pop();
-    write!(out, "{},\"file_index\":{index}}}\n", String::from_utf8_lossy(&bytes))
+    bytes.extend_from_slice(format!(",\"file_index\":{index}}}\n").as_bytes());
+    out.write_all(&bytes)
 }
 
 /// The terminal table: findings grouped by code (V1 order), each with the
