@@ -23,7 +23,7 @@ use crate::record::{self, first_unknown_scope, TokenState};
 use crate::timestamp::{self, Instant};
 use crate::token::{self, TokenError};
 
-pub use seen::{Seen, TokenKey};
+pub use seen::{Seen, TokenId, TokenKey};
 
 /// Seconds in the day of `--stale-days`.
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -265,8 +265,8 @@ impl std::fmt::Display for Shard {
 
 /// The lint over one export. Feed records in order; each call returns that
 /// record's findings in V1 order. Memory: the options, plus the duplicate
-/// tables of [`Seen`] (about 66 to 135 bytes per record read; a shard of N
-/// holds about 1/N of them).
+/// tables of [`Seen`] (about 60 to 130 bytes per record read; a shard of N
+/// holds about 1/N of them, at up to 8 bytes more per reference).
 pub struct VaultLint {
     options: VaultOptions,
     shard: Shard,
@@ -281,7 +281,8 @@ impl VaultLint {
 
     /// A lint that reports only the findings of `shard` (see [`Shard`]).
     pub fn with_shard(options: VaultOptions, shard: Shard) -> Self {
-        VaultLint { options, shard, seen: Seen::new(), fed: 0 }
+        let seen = if shard.count == 1 { Seen::new() } else { Seen::sharded() };
+        VaultLint { options, shard, seen, fed: 0 }
     }
 
     /// Sets the shard; only before the first record (`false` after).
@@ -290,6 +291,7 @@ impl VaultLint {
             return false;
         }
         self.shard = shard;
+        self.seen = if shard.count == 1 { Seen::new() } else { Seen::sharded() };
         true
     }
 
@@ -372,9 +374,13 @@ impl VaultLint {
             }
         }
         findings.duplicate_token(first_with_token, at);
-        let token_key = token_key.expect("a valid record has a token");
+        let token_id = if self.seen.by_hash() {
+            TokenId::Hash(token_key.expect("a valid record has a token"))
+        } else {
+            TokenId::First(first_with_token.expect("a valid record has a token"))
+        };
         if valid.state == TokenState::Active {
-            if let Some(first) = self.duplicate_reference(at, members, token_key) {
+            if let Some(first) = self.duplicate_reference(at, members, token_id) {
                 findings.push_related(VaultCode::DuplicateReference, None, first);
             }
         }
@@ -383,7 +389,7 @@ impl VaultLint {
     /// For a valid `ACTIVE` record with `token`: the first earlier such
     /// record with its reference and another token, when the reference
     /// falls in this shard.
-    fn duplicate_reference(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], token: TokenKey) -> Option<u64> {
+    fn duplicate_reference(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], token: TokenId) -> Option<u64> {
         let Some(Value::String(reference)) = member(members, "customer_token_reference") else { return None };
         let reference = reference.as_str();
         if reference.is_empty() || !self.shard.holds(reference.as_bytes()) {
@@ -410,7 +416,8 @@ impl VaultLint {
         if !matches!(record::validate(members), Ok(valid) if valid.state == TokenState::Active) {
             return;
         }
-        let key = self.seen.token_key(token.as_bytes());
+        // Only a shard gets here: its reference table takes the token's hash.
+        let key = TokenId::Hash(self.seen.token_key(token.as_bytes()));
         if let Some(first) = self.seen.active_reference(reference.as_bytes(), at, key) {
             let mut findings = Findings { at, fingerprint: Some(token::fingerprint(token.as_bytes())), out };
             findings.push_related(VaultCode::DuplicateReference, None, first);
