@@ -80,13 +80,16 @@ print(f"| {label} | {rss / 1024:.0f} MiB | {rss * 1024 / records:.0f} | {wall:.1
 PY
 }
 
+# Relative names, so that the output (which names the file) is the same
+# from one run of this script to the next.
+cd "$WORK"
 echo
 echo "| run | peak RSS | bytes/record | wall | CPU | output lines | exit |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-measure "$WORK/plain.out" "plain" vault lint "${OPTIONS[@]}" "$WORK/export.jsonl"
+measure "$WORK/plain.out" "plain" vault lint "${OPTIONS[@]}" export.jsonl
 SHARD_OUTPUTS=()
 for i in $(seq 1 "$SHARDS"); do
-    measure "$WORK/shard$i.out" "shard $i/$SHARDS" vault lint "${OPTIONS[@]}" --shard "$i/$SHARDS" "$WORK/export.jsonl"
+    measure "$WORK/shard$i.out" "shard $i/$SHARDS" vault lint "${OPTIONS[@]}" --shard "$i/$SHARDS" export.jsonl
     SHARD_OUTPUTS+=("$WORK/shard$i.out")
 done
 measure "$WORK/merged.out" "merge" vault merge "${SHARD_OUTPUTS[@]}"
