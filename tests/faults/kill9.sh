@@ -38,8 +38,8 @@ for run in $(seq 1 "$KILLS"); do
     "$CLI" check "${flags[@]}" --audit-log "$LOG" \
         < <(sed "s/RUN-/r$run-/" "$WORK/requests.tmpl") > "$WORK/decisions.$run" 2>/dev/null &
     pid=$!
-    # A random moment: 20 to 400 ms into the run.
-    sleep "0.$(printf '%03d' $(( 20 + RANDOM % 380 )))"
+    # A random moment: 10 to 250 ms into the run.
+    sleep "0.$(printf '%03d' $(( 10 + RANDOM % 240 )))"
     if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
     wait "$pid" 2>/dev/null || true
     if ! "$CLI" audit verify "$LOG" >/dev/null 2>&1; then
