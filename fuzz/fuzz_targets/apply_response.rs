@@ -117,11 +117,16 @@ fuzz_target!(|data: &[u8]| {
                     event.get("type").and_then(Value::as_str).expect("a type")
                 })
                 .collect();
-            let request_value: Value = serde_json::from_slice(request).expect("the engine read the request");
-            let response_value: Value = serde_json::from_slice(response).expect("the engine read the answer");
+            let (Ok(request_value), Ok(response_value)) =
+                (serde_json::from_slice::<Value>(request), serde_json::from_slice::<Value>(response))
+            else {
+                // The engine read both; serde_json refuses only its own reserved keys.
+                assert!(has_serde_json_reserved_key(request) || has_serde_json_reserved_key(response));
+                return;
+            };
             assert_eq!(types, expected_events(&request_value, &response_value), "events");
 
-            let old: Option<Value> = record.and_then(|text| serde_json::from_slice(text).ok()).filter(|v| !v.is_null());
+            let old: Option<Value> = record.and_then(|text| serde_json::from_slice(text).ok()).filter(|v: &Value| !v.is_null());
             let new = &out["record"];
             assert!(new.is_null() || new.is_object(), "record {new}");
             match &old {

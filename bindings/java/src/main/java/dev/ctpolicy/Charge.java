@@ -12,8 +12,9 @@ import java.util.Objects;
  * null; the {@code Klarna-Idempotency-Key} header when {@code idempotencyKey} is not null;
  * {@code body.step_up_config: {}} when {@code stepUp}; {@code body.currency} and
  * {@code body.request_payment_transaction: {"amount": amount}}; {@code token_record} when
- * {@code record} is not null; {@code now}; and {@code counters} for the counters that are
- * not null.
+ * {@code record} is not null (with its {@code attempts} when {@link StoredRecord#attempts()} is
+ * not null); {@code now}; {@code counters} for the counters that are not null; and
+ * {@code caller} when {@code caller} is not null.
  *
  * @param customerPresent whether the customer is present (on-session)
  * @param token           the {@code Klarna-Customer-Token} header value, or null when the header
@@ -35,10 +36,13 @@ import java.util.Objects;
  *                        envelope fault: {@link InvalidRequestException} {@code INVALID_VALUE})
  * @param attempts30d     earlier attempts in 30 days, or null (likewise)
  * @param wantFingerprint fill {@link Verdict#fingerprint()} (one SHA-256 more per call)
+ * @param caller          the service making this charge (the request's {@code caller}, checked
+ *                        against the policy's {@code access}), or null when not sent; the engine
+ *                        judges it (an empty or over-long name is an envelope fault, as for JSON)
  */
 public record Charge(boolean customerPresent, String token, String idempotencyKey, boolean stepUp, long amount,
         String currency, StoredRecord record, Instant now, Long attempts24h, Long attempts30d,
-        boolean wantFingerprint) {
+        boolean wantFingerprint, String caller) {
 
     /**
      * Nothing is judged here: the core judges every value as the JSON path does.
@@ -47,6 +51,14 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
      */
     public Charge {
         Objects.requireNonNull(currency, "currency");
+    }
+
+    /** A charge without {@code caller}. */
+    public Charge(boolean customerPresent, String token, String idempotencyKey, boolean stepUp, long amount,
+            String currency, StoredRecord record, Instant now, Long attempts24h, Long attempts30d,
+            boolean wantFingerprint) {
+        this(customerPresent, token, idempotencyKey, stepUp, amount, currency, record, now, attempts24h, attempts30d,
+                wantFingerprint, null);
     }
 
     /** A builder: not present, no token, no key, no step-up, amount 0, no record; set the currency. */
@@ -58,7 +70,7 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
     public Builder toBuilder() {
         return new Builder().customerPresent(customerPresent).token(token).idempotencyKey(idempotencyKey)
                 .stepUp(stepUp).amount(amount).currency(currency).record(record).now(now)
-                .attempts24h(attempts24h).attempts30d(attempts30d).wantFingerprint(wantFingerprint);
+                .attempts24h(attempts24h).attempts30d(attempts30d).wantFingerprint(wantFingerprint).caller(caller);
     }
 
     /**
@@ -73,7 +85,8 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
                 + ", stepUp=" + stepUp + ", amount=" + amount + ", currency=" + Redactor.redact(currency)
                 + ", record=" + record
                 + ", now=" + now + ", attempts24h=" + attempts24h + ", attempts30d=" + attempts30d
-                + ", wantFingerprint=" + wantFingerprint + "]";
+                + ", wantFingerprint=" + wantFingerprint
+                + ", caller=" + (caller == null ? "absent" : Redactor.redact(caller)) + "]";
     }
 
     /** Builds a {@link Charge}; not thread-safe. */
@@ -89,6 +102,7 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
         private Long attempts24h;
         private Long attempts30d;
         private boolean wantFingerprint;
+        private String caller;
 
         private Builder() {
         }
@@ -151,10 +165,16 @@ public record Charge(boolean customerPresent, String token, String idempotencyKe
             return this;
         }
 
+        /** The service making the charge (the request's {@code caller}); null means not sent. */
+        public Builder caller(String caller) {
+            this.caller = caller;
+            return this;
+        }
+
         /** @throws NullPointerException when no currency was set; see {@link Charge#Charge} */
         public Charge build() {
             return new Charge(customerPresent, token, idempotencyKey, stepUp, amount, currency, record, now,
-                    attempts24h, attempts30d, wantFingerprint);
+                    attempts24h, attempts30d, wantFingerprint, caller);
         }
     }
 }

@@ -10,11 +10,12 @@ package dev.ctpolicy;
  *
  * <p>The hierarchy is sealed, so a {@code switch} over it is exhaustive:
  * {@link InvalidRequestException}, {@link PolicyException}, {@link TokenFormatException},
- * {@link TransitionException}, {@link AuditLogException}, {@link EngineException}.
+ * {@link TransitionException}, {@link AuditLogException}, {@link EngineException},
+ * {@link RecordNotStoredException}.
  */
 public abstract sealed class CtPolicyException extends RuntimeException
         permits InvalidRequestException, PolicyException, TokenFormatException, TransitionException,
-                AuditLogException, EngineException {
+                AuditLogException, EngineException, RecordNotStoredException {
 
     private static final long serialVersionUID = 1L;
 

@@ -59,6 +59,27 @@ final class DecisionReader {
         }
     }
 
+    /** {@code {"record": … or null, "changed": …, "events": [{"type", "at"}, …]}}. */
+    static Transition readResponseTransition(String json) {
+        try {
+            Map<String, String> members = Json.memberTexts(json);
+            String record = members.get("record");
+            String changed = members.get("changed");
+            String events = members.get("events");
+            if (record == null || events == null || !("true".equals(changed) || "false".equals(changed))) {
+                throw new IllegalArgumentException("missing record, changed or events");
+            }
+            List<Event> list = new ArrayList<>(2);
+            for (Object o : (List<?>) Json.parse(events)) {
+                Map<?, ?> m = (Map<?, ?>) o;
+                list.add(new Event((String) m.get("type"), (String) m.get("at")));
+            }
+            return new Transition("null".equals(record) ? null : record, Boolean.parseBoolean(changed), list);
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+            throw new IllegalStateException("unexpected transition JSON from the library"); // no cause: it may quote the JSON
+        }
+    }
+
     private static List<Violation> hits(Object value) {
         List<?> list = (List<?>) value;
         List<Violation> out = new ArrayList<>(list.size());

@@ -137,6 +137,26 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * The pre-flight check of {@link #check(byte[])}, answered as a {@link Verdict} (rule ids,
+     * no messages or paths) without writing or reading the decision JSON
+     * ({@code ctp_check_json_verdict}): the cheaper call when only "may it be sent?" matters,
+     * as in the charge guard, which builds the full {@link Decision} only for a DENY.
+     *
+     * @return the verdict ({@link Verdict#fingerprint()} is empty); a DENY is a verdict
+     * @throws InvalidRequestException as {@link #check(byte[])}: treat as DENY
+     * @throws IllegalStateException   when the engine is closed
+     * @throws NullPointerException    when {@code requestJson} is null
+     */
+    public Verdict checkVerdict(byte[] requestJson) {
+        Objects.requireNonNull(requestJson, "requestJson");
+        FastPath.TypedReply reply = withPointer(e -> FastPath.checkJsonVerdict(e, requestJson));
+        if (reply.status() == Statuses.CTP_OK) {
+            return reply.verdict();
+        }
+        throw Errors.of(Errors.Call.CHECK, reply.status(), reply.error());
+    }
+
+    /**
      * The batch path ({@code ctp_check_many}): checks many requests in one native call. Result
      * {@code i} is for request {@code i}: a {@link CheckResult.Decided} with the same
      * {@link Decision} as {@link #check(String)} (same {@code rawJson}), or a

@@ -44,15 +44,19 @@ final class FastPath {
         byte[] key = charge.idempotencyKey() == null ? null : Utf8.encode(charge.idempotencyKey());
         byte[] currency = Utf8.encode(charge.currency());
         byte[] stored = record == null ? null : Utf8.encode(record.customerToken());
+        byte[] caller = charge.caller() == null ? null : Utf8.encode(charge.caller());
+        List<Instant> attempts = record == null ? null : record.attempts();
+        int attemptCount = attempts == null ? 0 : attempts.size();
         byte[][] scopes = new byte[record == null ? 0 : record.scopes().size()][];
-        long secretsSize = (long) len(token) + len(key) + len(currency) + len(stored);
+        long secretsSize = (long) len(token) + len(key) + len(currency) + len(stored) + len(caller);
         for (int i = 0; i < scopes.length; i++) {
             scopes[i] = Utf8.encode(record.scopes().get(i));
             secretsSize += scopes[i].length;
         }
         try (Arena arena = Arena.ofConfined()) {
-            // One zeroed block: charge, verdict, error buffer, scope inputs, then the string bytes.
-            long head = CHARGE_SIZE + VERDICT_SIZE + BUF_SIZE + INPUT_SIZE * scopes.length;
+            // One zeroed block: charge, verdict, error buffer, scope inputs, attempt instants, then the string bytes.
+            long attemptsAt = CHARGE_SIZE + VERDICT_SIZE + BUF_SIZE + INPUT_SIZE * scopes.length;
+            long head = attemptsAt + 8L * attemptCount;
             MemorySegment block = arena.allocate(head + secretsSize, 8);
             MemorySegment c = block.asSlice(0, CHARGE_SIZE);
             MemorySegment v = block.asSlice(CHARGE_SIZE, VERDICT_SIZE);
@@ -88,6 +92,21 @@ final class FastPath {
                     flags |= CHARGE_HAS_LAST_USED_AT;
                     c.set(JAVA_LONG, TC_LAST_USED_AT, millis(record.lastUsedAt()));
                 }
+                if (attempts != null) {
+                    flags |= CHARGE_HAS_ATTEMPTS;
+                    if (attemptCount > 0) {
+                        MemorySegment instants = block.asSlice(attemptsAt, 8L * attemptCount);
+                        for (int i = 0; i < attemptCount; i++) {
+                            instants.setAtIndex(JAVA_LONG, i, millis(attempts.get(i)));
+                        }
+                        c.set(ADDRESS, TC_RECORD_ATTEMPTS, instants);
+                        c.set(JAVA_LONG, TC_RECORD_ATTEMPTS + LEN_AFTER_PTR, attemptCount);
+                    }
+                }
+            }
+            if (caller != null) {
+                flags |= CHARGE_HAS_CALLER;
+                at = put(c, TC_CALLER, secrets, at, caller);
             }
             c.set(JAVA_LONG, TC_AMOUNT, charge.amount());
             if (charge.now() != null) {
@@ -119,11 +138,44 @@ final class FastPath {
                 zero(key);
                 zero(currency);
                 zero(stored);
+                zero(caller);
                 for (byte[] scope : scopes) {
                     zero(scope);
                 }
             }
             Verdict verdict = status == CTP_OK ? readVerdict(v, charge.wantFingerprint()) : null;
+            return new TypedReply(status, verdict, errorBytes);
+        }
+    }
+
+    /**
+     * {@code ctp_check_json_verdict} without the decision JSON: the verdict on OK, else the
+     * status and error object. The request bytes are copied to native memory and wiped.
+     */
+    static TypedReply checkJsonVerdict(MemorySegment engine, byte[] request) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(VERDICT_SIZE + BUF_SIZE + Math.max(1, request.length), 8);
+            MemorySegment v = block.asSlice(0, VERDICT_SIZE);
+            MemorySegment error = block.asSlice(VERDICT_SIZE, BUF_SIZE);
+            MemorySegment in = request.length == 0 ? MemorySegment.NULL
+                    : block.asSlice(VERDICT_SIZE + BUF_SIZE, request.length);
+            if (request.length > 0) {
+                MemorySegment.copy(request, 0, in, JAVA_BYTE, 0, request.length);
+            }
+            int status;
+            byte[] errorBytes;
+            try {
+                status = (int) CHECK_JSON_VERDICT.invokeExact(engine, in, (long) request.length, v, MemorySegment.NULL,
+                        error);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                errorBytes = take(error);
+                if (request.length > 0) {
+                    wipe(in);
+                }
+            }
+            Verdict verdict = status == CTP_OK ? readVerdict(v, false) : null;
             return new TypedReply(status, verdict, errorBytes);
         }
     }

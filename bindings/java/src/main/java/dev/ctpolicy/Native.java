@@ -58,8 +58,9 @@ final class Native {
             JAVA_LONG.withName("allowed"), JAVA_LONG.withName("denied"), JAVA_LONG.withName("invalid"));
 
     /**
-     * {@code struct ctp_typed_charge} (128 bytes, align 8), for {@code ctp_check_charge}: the currency is a
-     * pointer + length, the record's scopes an array of {@code ctp_input} strings.
+     * {@code struct ctp_typed_charge} (160 bytes, align 8), for {@code ctp_check_charge}: the currency is a
+     * pointer + length, the record's scopes an array of {@code ctp_input} strings; at the end the
+     * request's caller (pointer + length) and the record's attempts (an array of epoch milliseconds).
      */
     static final StructLayout CTP_TYPED_CHARGE = MemoryLayout.structLayout(
             ADDRESS.withName("token"), JAVA_LONG.withName("token_len"),
@@ -69,7 +70,9 @@ final class Native {
             ADDRESS.withName("record_scopes"), JAVA_LONG.withName("record_scope_count"),
             JAVA_INT.withName("flags"), JAVA_INT.withName("record_state"),
             JAVA_LONG.withName("amount"), JAVA_LONG.withName("now_ms"), JAVA_LONG.withName("last_used_at_ms"),
-            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"));
+            JAVA_LONG.withName("attempts_24h"), JAVA_LONG.withName("attempts_30d"),
+            ADDRESS.withName("caller"), JAVA_LONG.withName("caller_len"),
+            ADDRESS.withName("record_attempts_ms"), JAVA_LONG.withName("record_attempt_count"));
 
     /** {@code struct ctp_input { const uint8_t *ptr; size_t len; }} (16 bytes), for {@code ctp_check_many}. */
     static final StructLayout CTP_INPUT = MemoryLayout.structLayout(ADDRESS.withName("ptr"), JAVA_LONG.withName("len"));
@@ -91,6 +94,8 @@ final class Native {
     static final int CHARGE_HAS_ATTEMPTS_24H = 64;
     static final int CHARGE_HAS_ATTEMPTS_30D = 128;
     static final int CHARGE_WANT_FINGERPRINT = 256;
+    static final int CHARGE_HAS_CALLER = 512;
+    static final int CHARGE_HAS_ATTEMPTS = 1024;
 
     /** {@code ctp_typed_charge.record_state} values. */
     static final int RECORD_NONE = 0;
@@ -119,6 +124,8 @@ final class Native {
     static final long TC_LAST_USED_AT = offset(CTP_TYPED_CHARGE, "last_used_at_ms");
     static final long TC_ATTEMPTS_24H = offset(CTP_TYPED_CHARGE, "attempts_24h");
     static final long TC_ATTEMPTS_30D = offset(CTP_TYPED_CHARGE, "attempts_30d");
+    static final long TC_CALLER = offset(CTP_TYPED_CHARGE, "caller");
+    static final long TC_RECORD_ATTEMPTS = offset(CTP_TYPED_CHARGE, "record_attempts_ms");
     /** A pointer and, 8 bytes on, its length: how every (ptr, len) pair of the structs is laid out. */
     static final long LEN_AFTER_PTR = 8;
     static final long R_STATUS = offset(CTP_RESULT, "status");
@@ -137,6 +144,8 @@ final class Native {
     static final MethodHandle ENGINE_FREE;
     static final MethodHandle CHECK_JSON;
     static final MethodHandle APPLY_EVENT_JSON;
+    /** {@code ctp_apply_response_json(record, len, request, len, response, len, at, len, ctp_buf*)}. */
+    static final MethodHandle APPLY_RESPONSE_JSON;
     static final MethodHandle TOKEN_PARSE;
     static final MethodHandle BUF_FREE;
     static final MethodHandle VERSION;
@@ -201,6 +210,8 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
         APPLY_EVENT_JSON = bind(linker, lookup, failure, "ctp_apply_event_json",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        APPLY_RESPONSE_JSON = bind(linker, lookup, failure, "ctp_apply_response_json", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
         TOKEN_PARSE = bind(linker, lookup, failure, "ctp_token_parse",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         BUF_FREE = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS));
@@ -382,6 +393,20 @@ final class Native {
             MemorySegment eventIn = input(arena, event);
             return call(arena, out -> (int) APPLY_EVENT_JSON.invokeExact(recordIn, (long) length(record), eventIn,
                     (long) length(event), out), recordIn, eventIn);
+        }
+    }
+
+    /** {@code ctp_apply_response_json}: the transition JSON on OK, else the error object. */
+    static Reply applyResponse(byte[] record, byte[] request, byte[] response, byte[] at) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment recordIn = input(arena, record);
+            MemorySegment requestIn = input(arena, request);
+            MemorySegment responseIn = input(arena, response);
+            MemorySegment atIn = input(arena, at);
+            return call(arena, out -> (int) APPLY_RESPONSE_JSON.invokeExact(recordIn, (long) length(record), requestIn,
+                    (long) length(request), responseIn, (long) length(response), atIn, (long) length(at), out),
+                    recordIn, requestIn, responseIn, atIn);
         }
     }
 

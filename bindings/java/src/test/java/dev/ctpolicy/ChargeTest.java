@@ -58,9 +58,17 @@ class ChargeTest {
     private static final JsonNode CHECK_VECTORS = TestSupport.readVectors("check.json");
     private static final Map<String, Engine> ENGINES = new HashMap<>();
 
+    /** A policy with {@code access} (rules 901-903) and a 24-hour attempt cap, for the caller cases. */
+    static final String ACCESS_POLICY = "{\"max_attempts\":{\"per_24h\":3,\"per_30d\":5},\"access\":{"
+            + "\"billing-renewals\":{\"scopes\":[\"payment:customer_not_present\"]},"
+            + "\"checkout-web\":{\"scopes\":[\"payment:customer_present\"],\"tokenize\":true},"
+            + "\"support-console\":{\"scopes\":[]}}}";
+    static final String[] CALLERS = {"billing-renewals", "checkout-web", "support-console", "unknown-service", "",
+            "x".repeat(300), "bad\u0001name", "é-service", TOKEN};
+
     static synchronized Engine engine(String policy) {
-        return ENGINES.computeIfAbsent(policy,
-                p -> Engine.create(TestSupport.write(CHECK_VECTORS.get("policies").get(p))));
+        return ENGINES.computeIfAbsent(policy, p -> Engine.create("access".equals(p) ? ACCESS_POLICY
+                : TestSupport.write(CHECK_VECTORS.get("policies").get(p))));
     }
 
     @AfterAll
@@ -96,6 +104,10 @@ class ChargeTest {
             if (c.record().lastUsedAt() != null) {
                 r.put("last_used_at", RFC3339.format(c.record().lastUsedAt()));
             }
+            if (c.record().attempts() != null) {
+                ArrayNode attempts = r.putArray("attempts");
+                c.record().attempts().forEach(t -> attempts.add(RFC3339.format(t)));
+            }
         }
         if (c.now() != null) {
             req.put("now", RFC3339.format(c.now()));
@@ -108,6 +120,9 @@ class ChargeTest {
             if (c.attempts30d() != null) {
                 counters.put("attempts_30d", c.attempts30d());
             }
+        }
+        if (c.caller() != null) {
+            req.put("caller", c.caller());
         }
         return TestSupport.write(req);
     }
@@ -304,6 +319,39 @@ class ChargeTest {
         assertTrue(c.toString().contains("<redacted>"));
     }
 
+    @Test
+    void callerAndRecordAttemptsAgree() {
+        Charge base = renewal().attempts24h(null).attempts30d(null).build();
+        List<Instant> recent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            recent.add(BASE.minusSeconds(3600L * (i + 1)));
+        }
+        List<List<Instant>> lists = List.of(List.of(), recent, recent.subList(0, 2),
+                List.of(BASE.plusSeconds(60), BASE.minusSeconds(86_400), BASE.minusSeconds(86_399)),
+                List.of(BASE.minusSeconds(20 * 86_400L), BASE.minusSeconds(25 * 86_400L), BASE.minusSeconds(29 * 86_400L),
+                        BASE.minusSeconds(31 * 86_400L), BASE.minusSeconds(2 * 86_400L)));
+        for (String policy : List.of("default", "attempts", "interval-attempts", "access")) {
+            for (String caller : new String[] {null, "billing-renewals", "checkout-web", "support-console", "nobody", ""}) {
+                assertAgree(policy, base.toBuilder().caller(caller).build(), "caller " + caller);
+                for (List<Instant> attempts : lists) {
+                    Charge c = base.toBuilder().caller(caller).record(base.record().withAttempts(attempts)).build();
+                    assertAgree(policy, c, "attempts " + attempts.size());
+                    assertAgree(policy, c.toBuilder().attempts24h(0L).attempts30d(0L).build(), "counters win");
+                    assertAgree(policy, c.toBuilder().now(null).build(), "no now");
+                    assertAgree(policy, c.toBuilder().customerPresent(true).stepUp(true).build(), "present");
+                }
+            }
+        }
+        // The cap holds with the record's attempts alone, and lets go a day later.
+        Charge capped = base.toBuilder().caller("billing-renewals").record(base.record().withAttempts(recent)).build();
+        Verdict v = engine("access").checkCharge(capped);
+        assertEquals(List.of(804), v.violations(), v.toString());
+        assertTrue(engine("access").checkCharge(capped.toBuilder().now(BASE.plusSeconds(86_400)).build()).allowed());
+        assertEquals(List.of(901), engine("access").checkCharge(base.toBuilder().caller("nobody").build()).violations());
+        assertFalse(capped.toString().contains(TOKEN));
+        assertFalse(base.toBuilder().caller(TOKEN).build().toString().contains("a1b2c3d4"));
+    }
+
     // ------------------------------------------------------------------ generated cases
 
     record Generated(String policy, Charge charge, List<String> scopeOrder) {
@@ -311,6 +359,7 @@ class ChargeTest {
 
     static List<Generated> generate(long seed, int count) {
         Random rnd = new Random(seed);
+        Random extra = new Random(seed + 1);
         List<Generated> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             String policy = POLICIES[rnd.nextInt(POLICIES.length)];
@@ -362,6 +411,26 @@ class ChargeTest {
             }
             if (rnd.nextInt(6) > 0) {
                 b.attempts30d((long) rnd.nextInt(40));
+            }
+            // Caller and the record's attempts, from a second generator so that the draws above
+            // stay what they were before these fields existed.
+            if (extra.nextInt(3) == 0) {
+                b.caller(CALLERS[extra.nextInt(CALLERS.length)]);
+            }
+            if (extra.nextInt(8) == 0) {
+                policy = "access";
+            }
+            if (kind > 0 && extra.nextInt(3) > 0) {
+                List<Instant> attempts = new ArrayList<>();
+                int n = extra.nextInt(8);
+                for (int k = 0; k < n; k++) {
+                    attempts.add(BASE.minusSeconds(extra.nextInt(3_000_000) - 100_000).plusMillis(extra.nextInt(1000)));
+                }
+                Charge built = b.build();
+                b.record(built.record().withAttempts(attempts));
+                if (extra.nextInt(2) == 0) {
+                    b.attempts24h(null).attempts30d(null);
+                }
             }
             out.add(new Generated(policy, b.build(), order));
         }

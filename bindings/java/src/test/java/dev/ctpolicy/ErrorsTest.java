@@ -167,6 +167,7 @@ class ErrorsTest {
             case TransitionException x -> "transition";
             case EngineException x -> "engine";
             case AuditLogException x -> "audit";
+            case RecordNotStoredException x -> "record";
         };
         assertEquals("request", kind);
     }

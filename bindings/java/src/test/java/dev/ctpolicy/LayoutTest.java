@@ -27,7 +27,8 @@ class LayoutTest {
             "ctp_batch_counts", List.of("allowed", "denied", "invalid"),
             "ctp_typed_charge", List.of("token", "token_len", "record_token", "record_token_len", "idempotency_key",
                     "idempotency_key_len", "currency", "currency_len", "record_scopes", "record_scope_count", "flags",
-                    "record_state", "amount", "now_ms", "last_used_at_ms", "attempts_24h", "attempts_30d"),
+                    "record_state", "amount", "now_ms", "last_used_at_ms", "attempts_24h", "attempts_30d", "caller",
+                    "caller_len", "record_attempts_ms", "record_attempt_count"),
             "ctp_input", List.of("ptr", "len"),
             "ctp_result", List.of("status", "allowed", "json"));
 
@@ -59,8 +60,8 @@ class LayoutTest {
         assertEquals(Native.TC_AMOUNT, 88);
         assertEquals(Native.R_JSON, 8);
         assertEquals(Native.V_FINGERPRINT, 272);
-        assertEquals(128, Native.CTP_TYPED_CHARGE.byteSize());
-        long[] typed = {0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96, 104, 112, 120};
+        assertEquals(160, Native.CTP_TYPED_CHARGE.byteSize());
+        long[] typed = {0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96, 104, 112, 120, 128, 136, 144, 152};
         for (int i = 0; i < typed.length; i++) {
             assertEquals(typed[i], offset("ctp_typed_charge", FIELDS.get("ctp_typed_charge").get(i)));
         }
@@ -115,6 +116,8 @@ class LayoutTest {
         constants.put("CTP_CHARGE_HAS_ATTEMPTS_24H", Native.CHARGE_HAS_ATTEMPTS_24H);
         constants.put("CTP_CHARGE_HAS_ATTEMPTS_30D", Native.CHARGE_HAS_ATTEMPTS_30D);
         constants.put("CTP_CHARGE_WANT_FINGERPRINT", Native.CHARGE_WANT_FINGERPRINT);
+        constants.put("CTP_CHARGE_HAS_CALLER", Native.CHARGE_HAS_CALLER);
+        constants.put("CTP_CHARGE_HAS_ATTEMPTS", Native.CHARGE_HAS_ATTEMPTS);
         constants.put("CTP_RECORD_NONE", Native.RECORD_NONE);
         constants.put("CTP_RECORD_ACTIVE", Native.RECORD_ACTIVE);
         constants.put("CTP_RECORD_REVOKED", Native.RECORD_REVOKED);

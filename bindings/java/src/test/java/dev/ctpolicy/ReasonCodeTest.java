@@ -25,7 +25,7 @@ class ReasonCodeTest {
             assertEquals(r, ReasonCode.fromCode(r.code()).orElseThrow());
         }
         assertEquals(library, binding);
-        assertEquals(34, binding.size());
+        assertEquals(37, binding.size());
     }
 
     @Test
