@@ -31,9 +31,8 @@ DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
 	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
 
-
 .PHONY: set-version dist-go test-dist test-notice
-.PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint
+.PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint audit-kill9 bench-vault-shards
 
 all: build
 
@@ -222,6 +221,24 @@ asan-rust:
 		--skip memory_stays_flat_on_a_large_stream
 # (That one test measures the CLI's peak RSS, which under ASan is the
 # sanitizer's shadow memory and quarantine; `make test` runs it unsanitized.)
+
+## The audit trail under kill -9: 25 runs of `check --audit-log` killed at
+## random moments (half with --audit-fsync), torn tails cut by `audit
+## repair`, every printed decision checked against the log's entries
+## (KILLS=N for another count; at least 20 must be killed). Not in `make
+## test`: it takes about a minute.
+KILLS ?= 25
+audit-kill9: build
+	bash tests/faults/kill9.sh $(KILLS)
+
+## 4 shards of a 2,000,000-record export against one plain run: the merged
+## output must be byte-identical; prints each process's peak RSS
+## (docs/BENCHMARKS.md). Not in `make test` (tests/vault_shards.rs is the
+## small version); SHARD_RECORDS and SHARDS change the size.
+SHARD_RECORDS ?= 2000000
+SHARDS ?= 4
+bench-vault-shards: build
+	bash benches/vault_shards.sh $(SHARD_RECORDS) $(SHARDS)
 
 ## Every benchmark; writes docs/BENCHMARKS.md and docs/benchmarks.svg.
 bench: build

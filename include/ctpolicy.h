@@ -418,7 +418,9 @@ const char *ctp_reason_code(uint32_t id);
 // Returns `CTP_OK`; `CTP_INVALID_ARGUMENT` (NULL `out`, empty path, unknown
 // flag); `CTP_IO_ERROR` (the file cannot be opened, read or locked);
 // `CTP_AUDIT_LOG_INVALID` (its last line is torn or does not verify, so
-// it is not appended to: decide nothing against it); `CTP_PANIC`.
+// it is not appended to: decide nothing against it; the error names the
+// line, and a torn one is cut by `ctp_audit_repair`; or the path is not a
+// regular file, code `NOT_A_REGULAR_FILE`); `CTP_PANIC`.
 uint32_t ctp_audit_open(const uint8_t *path,
                         size_t len,
                         uint32_t flags,
@@ -438,7 +440,11 @@ uint32_t ctp_audit_open(const uint8_t *path,
 //
 // Returns what `ctp_check_json` returns, except that when the entry could
 // not be appended the decision is not given: `CTP_IO_ERROR` or
-// `CTP_AUDIT_LOG_INVALID` (another writer left a torn last line).
+// `CTP_AUDIT_LOG_INVALID` (another writer left a torn last line; or the
+// log changed under this handle: code `LOG_REPLACED` when its path was
+// deleted, renamed away or now names another file, as log rotation does:
+// close the handle and open the path again; `LOG_TRUNCATED` when it is
+// shorter than this handle left it).
 // Treat every status but `CTP_OK` as DENY. `CTP_INVALID_ARGUMENT` (a NULL
 // engine, log or request pointer) records nothing.
 uint32_t ctp_audit_check_json(const struct ctp_engine *engine,
@@ -465,6 +471,26 @@ uint32_t ctp_audit_verify(const uint8_t *path,
                           size_t len,
                           const uint8_t *expect_head,
                           size_t expect_len,
+                          struct ctp_buf *out_json);
+
+// Repairs the audit log at `path` after a write cut short: when the file
+// ends in bytes without a final `\n` (a torn tail: a writer killed in
+// its write, or a failed roll-back) and every line before them verifies,
+// cuts those bytes off and syncs the file, under the log's lock. Nothing
+// that verifies is ever cut; no decision was given for a torn tail.
+//
+// - `path`/`len`: the file's path (bytes, not NUL-terminated).
+// - `out_json`: must not be NULL. On `CTP_OK` the report
+//   `{"repaired", "cut_bytes", "kept_bytes", "entries", "head"}`
+//   (`repaired` false and `cut_bytes` 0 when the log verified as it
+//   was); else the error object. Release it with `ctp_buf_free`.
+//
+// Returns `CTP_OK` (the log verifies now); `CTP_AUDIT_LOG_INVALID` (a
+// whole line fails: not a torn write, nothing was cut; or the path is not
+// a regular file); `CTP_IO_ERROR` (cannot be read, locked or cut, e.g. an
+// append-only file); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
+uint32_t ctp_audit_repair(const uint8_t *path,
+                          size_t len,
                           struct ctp_buf *out_json);
 
 // The entry line (without `\n`) that a log would hold for this request
@@ -756,6 +782,28 @@ uint32_t ctp_vault_feed(struct ctp_vault *vault,
                         size_t len,
                         struct ctp_buf *out_findings_jsonl,
                         size_t *count);
+
+// Makes the lint one shard of an export split over `count` independent
+// lints (processes or machines that share nothing): it reports only the
+// findings of shard `index`, and its duplicate tables hold only that
+// share. The `count` shards together report exactly the findings of one
+// plain lint. The shard of a byte string is `1 + (the first 8 bytes of
+// its SHA-256, big-endian) mod count`; `DUPLICATE_REFERENCE` falls in the
+// shard of the record's `customer_token_reference`, every other finding
+// in the shard of its `customer_token`, or in shard 1 when that is not a
+// string. Every shard must still be fed every record, in order (`line`
+// stays the position among all records fed).
+//
+// - `vault`: from `ctp_vault_new`, before its first `ctp_vault_feed`.
+// - `index`, `count`: 1 ≤ `index` ≤ `count`; `1, 1` is a plain lint.
+// - `error_json`: may be NULL; on failure only, the error object.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault`, a shard out
+// of range (code `INVALID_SHARD`), or records already fed) or `CTP_PANIC`.
+uint32_t ctp_vault_set_shard(struct ctp_vault *vault,
+                             uint64_t index,
+                             uint64_t count,
+                             struct ctp_buf *error_json);
 
 // Releases a vault lint. `NULL` is a no-op. It must not be used after.
 void ctp_vault_free(struct ctp_vault *vault);

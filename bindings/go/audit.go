@@ -41,7 +41,10 @@ type AuditError struct {
 	Status Status
 	// Code is stable: "IO_ERROR", "TORN_LINE", "LINE_TOO_LONG", "NOT_JSON",
 	// "NOT_AN_ENTRY", "NOT_CANONICAL", "SEQ_MISMATCH", "PREV_MISMATCH",
-	// "HEAD_MISMATCH", "INVALID_ARGUMENT".
+	// "HEAD_MISMATCH", "INVALID_ARGUMENT"; "LOG_REPLACED" (the log's path
+	// was deleted, renamed away or names another file under an open log:
+	// close it and open the path again) and "LOG_TRUNCATED" (the file is
+	// shorter than this log left it); "NOT_A_REGULAR_FILE".
 	Code string
 	// Line is the 1-based line of the first bad entry, 0 when the failure
 	// is not about one entry; Seq is the seq that entry should have had.
@@ -58,8 +61,10 @@ func (e *AuditError) Error() string {
 	var b strings.Builder
 	b.WriteString("ctpolicy: audit: ")
 	b.WriteString(e.Status.String())
-	b.WriteString(" ")
-	b.WriteString(e.Code)
+	if e.Code != e.Status.String() {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
 	if e.Line != 0 {
 		b.WriteString(" at line " + strconv.FormatUint(e.Line, 10) + " (seq " + strconv.FormatUint(e.Seq, 10) + ")")
 	}
@@ -127,8 +132,10 @@ func OpenAuditLog(path string, opts ...AuditOption) (*AuditLog, error) {
 // is written. A request the engine cannot decide (an envelope fault) gets
 // an ERROR entry, then its *Error is returned. When the entry cannot be
 // appended the decision is not given: an *AuditError (StatusIoError, or
-// StatusAuditLogInvalid when another writer left a torn last line). Treat
-// every error as DENY.
+// StatusAuditLogInvalid when another writer left a torn last line, or the
+// log changed under this handle: Code "LOG_REPLACED" after a rotation by
+// rename or a deletion, "LOG_TRUNCATED" after a truncation). Treat every
+// error as DENY.
 func (l *AuditLog) Check(engine *Engine, request []byte) (*Decision, error) {
 	if l == nil {
 		return nil, ErrAuditLogClosed
@@ -211,6 +218,38 @@ func VerifyAuditLog(path string, expectHead string) (AuditSummary, error) {
 		return AuditSummary{}, badOutput("an audit summary")
 	}
 	return s, nil
+}
+
+// AuditRepair is what RepairAuditLog did.
+type AuditRepair struct {
+	// Repaired is whether a torn tail was cut off (false: the log verified
+	// as it was).
+	Repaired bool `json:"repaired"`
+	// CutBytes were cut off the end: a write cut short, for which no
+	// decision was given.
+	CutBytes  uint64 `json:"cut_bytes"`
+	KeptBytes uint64 `json:"kept_bytes"`
+	// Entries is the number of whole entries the log holds, all verifying.
+	Entries uint64 `json:"entries"`
+	Head    string `json:"head"`
+}
+
+// RepairAuditLog cuts the torn tail a write cut short left in the log at
+// path (the bytes after its last '\n'), under the log's lock, when every
+// entry before it verifies, and syncs the file: the command line's
+// `ctpolicy audit repair`. It never cuts anything that verifies: a log that
+// fails at a whole entry is an *AuditError (StatusAuditLogInvalid) and is
+// not touched; a file that cannot be cut (append-only) is StatusIoError.
+func RepairAuditLog(path string) (AuditRepair, error) {
+	status, out := rawAuditRepair(path)
+	if status != StatusOK {
+		return AuditRepair{}, callError(status, out)
+	}
+	var r AuditRepair
+	if err := json.Unmarshal(out, &r); err != nil || r.Head == "" {
+		return AuditRepair{}, badOutput("an audit repair report")
+	}
+	return r, nil
 }
 
 // auditEntry is the entry line a log would hold for request as entry seq

@@ -392,3 +392,129 @@ func TestAuditEnvelopeFaultRecordsError(t *testing.T) {
 		t.Fatalf("after a fault: %+v, %v", s, verr)
 	}
 }
+
+// goRenewal is a request decided with its own now (so its entry's at is
+// fixed) and decision id d-i.
+func goRenewal(i int) []byte {
+	token := "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+	n := strconv.Itoa(i)
+	return []byte(`{"customer_present":false,"headers":{"Klarna-Customer-Token":"` + token + `","Klarna-Idempotency-Key":"k-` + n +
+		`"},"token_record":{"customer_token":"` + token + `","scopes":["payment:customer_not_present"],"state":"ACTIVE"},` +
+		`"body":{"currency":"EUR","request_payment_transaction":{"amount":1299,"payment_transaction_reference":"r-` + n +
+		`"}},"now":"2026-11-25T10:00:00Z","decision_id":"d-` + n + `"}`)
+}
+
+// A log truncated, deleted or renamed over under an open AuditLog: the
+// next Check fails naming the file and the change, and gives no decision.
+func TestAuditLogChangedUnderAWriter(t *testing.T) {
+	e, err := NewEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, c := range []struct {
+		name, code string
+		change     func(path string) error
+	}{
+		{"truncated", "LOG_TRUNCATED", func(p string) error { return os.Truncate(p, 0) }},
+		{"deleted", "LOG_REPLACED", os.Remove},
+		{"renamed", "LOG_REPLACED", func(p string) error {
+			if err := os.Rename(p, p+".1"); err != nil {
+				return err
+			}
+			return os.WriteFile(p, nil, 0o600)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			log, err := OpenAuditLog(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer log.Close()
+			for i := 0; i < 5; i++ {
+				if _, err := log.Check(e, goRenewal(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.change(path); err != nil {
+				t.Fatal(err)
+			}
+			d, err := log.Check(e, goRenewal(5))
+			var ae *AuditError
+			if d != nil || !errors.As(err, &ae) || ae.Status != StatusAuditLogInvalid || ae.Code != c.code ||
+				!strings.Contains(ae.Message, "audit.jsonl") {
+				t.Fatalf("got %v, %v; want no decision and %s", d, err, c.code)
+			}
+			if c.name == "renamed" {
+				s, err := VerifyAuditLog(path+".1", "")
+				if err != nil || s.Entries != 5 {
+					t.Fatalf("the renamed log holds every entry: %+v, %v", s, err)
+				}
+			}
+		})
+	}
+}
+
+func TestAuditLogRefusesFilesThatAreNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if out, err := exec.Command("mkfifo", fifo).CombinedOutput(); err != nil {
+		t.Fatalf("mkfifo: %v %s", err, out)
+	}
+	for _, path := range []string{"/dev/null", fifo, dir} {
+		log, err := OpenAuditLog(path) // a FIFO must not hang
+		var ae *AuditError
+		if log != nil || !errors.As(err, &ae) || ae.Code != "NOT_A_REGULAR_FILE" {
+			t.Fatalf("%s: got %v, %v", path, log, err)
+		}
+	}
+}
+
+func TestRepairAuditLogCutsATornTail(t *testing.T) {
+	e, err := NewEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := log.Check(e, goRenewal(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, whole[:len(whole)-25], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenAuditLog(path)
+	var ae *AuditError
+	if !errors.As(err, &ae) || ae.Code != "TORN_LINE" || ae.Line != 4 || !strings.Contains(ae.Message, "ctpolicy audit repair") {
+		t.Fatalf("a torn log is refused, naming line 4 and the repair: %v", err)
+	}
+	r, err := RepairAuditLog(path)
+	kept := bytes.LastIndexByte(whole[:len(whole)-1], '\n') + 1
+	if err != nil || !r.Repaired || r.Entries != 3 || r.KeptBytes != uint64(kept) || r.CutBytes != uint64(len(whole)-25-kept) {
+		t.Fatalf("repair: %+v, %v", r, err)
+	}
+	if r, err := RepairAuditLog(path); err != nil || r.Repaired || r.CutBytes != 0 {
+		t.Fatalf("nothing that verifies is cut: %+v, %v", r, err)
+	}
+	tampered := append(bytes.Replace(whole[:kept], []byte(`"seq":2`), []byte(`"seq":9`), 1), []byte(`{"torn`)...)
+	if err := os.WriteFile(path, tampered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RepairAuditLog(path); !errors.As(err, &ae) || ae.Status != StatusAuditLogInvalid {
+		t.Fatalf("a tampered log is not repaired: %v", err)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, tampered) {
+		t.Fatal("a refused repair touched the log")
+	}
+}

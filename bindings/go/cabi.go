@@ -185,6 +185,15 @@ func rawAuditVerify(path, expectHead string) (Status, []byte) {
 	return status, takeBuf(&out)
 }
 
+// rawAuditRepair is ctp_audit_repair: the status and the report or error
+// object.
+func rawAuditRepair(path string) (Status, []byte) {
+	var out C.ctp_buf
+	status := Status(C.ctp_audit_repair(stringPtr(path), C.size_t(len(path)), &out))
+	runtime.KeepAlive(path)
+	return status, takeBuf(&out)
+}
+
 // rawAuditEntry is ctp_audit_entry_json: the entry line a log would hold
 // for request as entry seq after prev, with the writer's clock at.
 func rawAuditEntry(engine engineHandle, request []byte, seq uint64, prev, at string) (Status, []byte) {

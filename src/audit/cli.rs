@@ -15,6 +15,7 @@ use super::entry::Checked;
 use super::failure::{AuditFailure, AuditFailureKind};
 use super::log::AuditLog;
 use super::prepared::{Prepared, PreparedGroup};
+use super::repair::repair_path;
 use super::verify::{parse_expected_head, verify_path};
 
 /// Most entries appended under one lock hold and one `write(2)`. The
@@ -208,5 +209,31 @@ fn failed(path: &Path, failure: &AuditFailure, json: bool) -> VerifyOutcome {
             failure.message
         ),
         exit,
+    }
+}
+
+/// `ctpolicy audit repair FILE`: cuts a torn tail (the bytes after the last
+/// `\n`, when every line before them verifies) and reports what was cut.
+/// Exit 0 when the log verifies afterwards (cut or not), 1 when it fails
+/// at a whole line (not a torn write: nothing is cut), 2 when the file
+/// cannot be read or cut.
+pub fn repair_command(path: &Path, json: bool) -> VerifyOutcome {
+    match repair_path(path) {
+        Ok(report) => VerifyOutcome {
+            stdout: if json { format!("{}\n", report.to_json()) } else { report.render_text(&display_name(path)) },
+            stderr: String::new(),
+            exit: 0,
+        },
+        Err(failure) => {
+            let exit = match failure.kind {
+                AuditFailureKind::Invalid | AuditFailureKind::HeadMismatch => 1,
+                AuditFailureKind::Io | AuditFailureKind::Argument => 2,
+            };
+            VerifyOutcome {
+                stdout: if json { format!("{}\n", failure.to_json()) } else { String::new() },
+                stderr: format!("ctpolicy: the audit log was not repaired: {} {}\n", failure.code, failure.message),
+                exit,
+            }
+        }
     }
 }

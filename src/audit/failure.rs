@@ -33,7 +33,10 @@ pub struct AuditFailure {
     pub kind: AuditFailureKind,
     /// A stable code: `IO_ERROR`, `TORN_LINE`, `LINE_TOO_LONG`, `NOT_JSON`,
     /// `NOT_AN_ENTRY`, `NOT_CANONICAL`, `SEQ_MISMATCH`, `PREV_MISMATCH`,
-    /// `HEAD_MISMATCH`, `INVALID_ARGUMENT`.
+    /// `HEAD_MISMATCH`, `INVALID_ARGUMENT`; for a log changed under a
+    /// writer `LOG_REPLACED` (its path names another file or none) and
+    /// `LOG_TRUNCATED` (it is shorter than the writer left it); for a path
+    /// that is not a regular file `NOT_A_REGULAR_FILE`.
     pub code: &'static str,
     /// The 1-based line of the first bad entry, where there is one.
     pub line: Option<u64>,
@@ -52,6 +55,17 @@ impl AuditFailure {
             line: None,
             seq: None,
             message: redact_string(format!("{what}: {error}")),
+        }
+    }
+
+    /// An I/O failure whose message already says what failed and why.
+    pub fn io_message(message: String) -> AuditFailure {
+        AuditFailure {
+            kind: AuditFailureKind::Io,
+            code: "IO_ERROR",
+            line: None,
+            seq: None,
+            message: redact_string(message),
         }
     }
 
@@ -131,7 +145,11 @@ impl AuditFailure {
 
 impl fmt::Display for AuditFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status().name(), self.code, self.message)
+        // `IO_ERROR: …`, not `IO_ERROR IO_ERROR: …`.
+        match self.status().name() {
+            status if status == self.code => write!(f, "{status}: {}", self.message),
+            status => write!(f, "{status} {}: {}", self.code, self.message),
+        }
     }
 }
 

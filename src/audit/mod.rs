@@ -8,6 +8,8 @@
 //! - [`AuditLog`] appends entries under an in-process mutex and an
 //!   exclusive file lock, one `write(2)` each.
 //! - [`verify_path`] / [`verify_reader`] check a whole log in one pass.
+//! - [`repair_path`] cuts the torn tail a write cut short leaves, and
+//!   nothing that verifies.
 
 pub mod cli;
 mod clock;
@@ -15,6 +17,7 @@ mod entry;
 mod failure;
 mod log;
 mod prepared;
+mod repair;
 mod verify;
 
 pub use clock::{format_unix_millis, Clock};
@@ -22,4 +25,5 @@ pub use entry::{Checked, Entry, EntryStatus, EntryToken, Fingerprint, ALLOW, DEN
 pub use failure::{AuditFailure, AuditFailureKind};
 pub use log::{Appended, AuditLog, AuditOptions};
 pub use prepared::{Prepared, PreparedGroup};
+pub use repair::{repair_path, RepairReport};
 pub use verify::{parse_expected_head, verify_path, verify_reader, DecisionCounts, VerifySummary, MAX_ENTRY_BYTES};

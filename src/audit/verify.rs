@@ -119,7 +119,8 @@ pub fn verify_reader<R: BufRead>(
                     "TORN_LINE",
                     Some(number),
                     number,
-                    "the last line has no newline at its end (a write was cut short)",
+                    "the last line has no newline at its end (a write was cut short, and no decision was given \
+                     for it); `ctpolicy audit repair` on the log cuts it off",
                 ))
             }
             LineRead::Line => {}

@@ -71,6 +71,19 @@ enum AuditCommand {
         /// The audit log (JSON Lines).
         file: PathBuf,
     },
+    /// Cut the torn tail a write cut short left (the bytes after the last
+    /// newline), when every entry before it verifies; never cuts an entry.
+    ///
+    /// Exit status: 0 when the log verifies afterwards (and says what was
+    /// cut: bytes for which no decision was given), 1 when a whole entry
+    /// fails (not a torn write: nothing is cut), 2 when the file cannot be
+    /// read or cut.
+    Repair {
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Auto)]
+        format: VerifyFormat,
+        /// The audit log (JSON Lines).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,7 +124,7 @@ enum Command {
         /// Request files (JSON Lines, a JSON array, or requests over several lines).
         files: Vec<PathBuf>,
     },
-    /// The audit trail: `ctpolicy audit verify FILE`.
+    /// The audit trail: `ctpolicy audit verify FILE`, `ctpolicy audit repair FILE`.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -210,7 +223,23 @@ enum VaultCommand {
         summary: bool,
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
+        /// Report only the findings of shard I of N (1 <= I <= N), as
+        /// JSON Lines with `file_index` and a last line for `vault merge`.
+        /// The N shards, run anywhere, report together exactly what one
+        /// plain run reports, each with about 1/N of the memory.
+        #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
+        shard: Option<String>,
         /// Export files, one JSON record a line.
+        files: Vec<PathBuf>,
+    },
+    /// Merge the outputs of the N shards of one `vault lint --shard I/N`
+    /// run into the output of one plain run (same findings, same order).
+    ///
+    /// Exit status: as the plain run (0 or 1), or 2 when a shard is
+    /// missing, repeated, from another run, unfinished or exited 2.
+    Merge {
+        /// The shards' outputs, in any order.
+        #[arg(required = true)]
         files: Vec<PathBuf>,
     },
 }
@@ -232,6 +261,7 @@ fn main() -> ExitCode {
         Command::Audit { command: AuditCommand::Verify { expect_head, format, file } } => {
             audit_verify(&file, expect_head.as_deref(), format)
         }
+        Command::Audit { command: AuditCommand::Repair { format, file } } => audit_repair(&file, format),
         Command::Token => token(),
         Command::Apply { record, event, request, response, at, output } => match (event, request, response, at) {
             (Some(event), ..) => apply(record.as_deref(), &event, output.as_deref()),
@@ -246,17 +276,25 @@ fn main() -> ExitCode {
             with_redacted_stderr(|err| ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), err))
         }
         Command::Scan { summary, format, files } => scan(summary, format, &files),
-        Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, files }) => {
+        Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, shard, files }) => {
             let table = format == Format::Table || (format == Format::Auto && io::stdout().is_terminal());
-            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files };
+            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files, shard };
             let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
             with_redacted_stderr(|err| ctpolicy::vault::cli::run(&args, &mut out, err).map(|outcome| outcome.exit))
+        }
+        Command::Vault(VaultCommand::Merge { files }) => {
+            let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            with_redacted_stderr(|err| ctpolicy::vault::cli::merge(&files, &mut out, err))
         }
     };
     drop(progress);
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        // stdout was closed (`ctpolicy check … | head -1`): the command has
+        // stopped, its audit entries are synced as at a normal end, and it
+        // exits as a process killed by SIGPIPE is reported (128 + 13), so
+        // that a pipeline's status shows the output was cut.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_BROKEN_PIPE),
         Err(error) => {
             redacted_eprintln!("ctpolicy: {error}");
             ExitCode::from(2)
@@ -276,6 +314,10 @@ fn progress(command: &Command, quiet: bool) -> Progress {
     };
     Progress::start(label, inputs, quiet)
 }
+
+/// The exit status of a command whose stdout was closed before it ended:
+/// 141, what a shell reports for a process killed by SIGPIPE.
+const EXIT_BROKEN_PIPE: u8 = 128 + 13;
 
 /// The command line, or the exit status when there is none to run. Help
 /// and version are clap's own (stdout, exit 0; help for a missing
@@ -416,39 +458,43 @@ fn check(
     // (Progress is shown by cli::progress, for every long command alike.)
     let mut run = cli::CheckRun::new(&engine, table, false);
     let mut unreadable = false;
-    if files.is_empty() {
-        let stdin = NamedReader::new(STDIN, io::stdin().lock());
-        if let Err(error) = stream_input(STDIN, stdin, fill, |name, input| run.stream(name, input, &mut out)) {
-            if !FileError::is_file_error(&error) {
-                return Err(error);
-            }
-            redacted_eprintln!("ctpolicy: {error}");
-            unreadable = true;
-        }
-    } else {
-        for path in files {
-            let name = display_name(path);
-            let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
-                let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
-                stream_input(&name, reader, fill, |name, input| run.stream(name, input, &mut out))
-            });
-            match streamed {
-                Ok(()) => {}
-                // An unreadable input (missing, a directory, an I/O error
-                // halfway) is reported by name; the other files still run.
-                Err(error) if FileError::is_file_error(&error) => {
-                    redacted_eprintln!("ctpolicy: {error}");
-                    unreadable = true;
+    let streamed = (|| {
+        if files.is_empty() {
+            let stdin = NamedReader::new(STDIN, io::stdin().lock());
+            if let Err(error) = stream_input(STDIN, stdin, fill, |name, input| run.stream(name, input, &mut out)) {
+                if !FileError::is_file_error(&error) {
+                    return Err(error);
                 }
-                Err(error) => return Err(error),
+                redacted_eprintln!("ctpolicy: {error}");
+                unreadable = true;
+            }
+        } else {
+            for path in files {
+                let name = display_name(path);
+                let streamed = File::open(path).map_err(|e| FileError::wrap(&name, e)).and_then(|file| {
+                    let reader = NamedReader::new(&name, BufReader::with_capacity(1 << 16, file));
+                    stream_input(&name, reader, fill, |name, input| run.stream(name, input, &mut out))
+                });
+                match streamed {
+                    Ok(()) => {}
+                    // An unreadable input (missing, a directory, an I/O error
+                    // halfway) is reported by name; the other files still run.
+                    Err(error) if FileError::is_file_error(&error) => {
+                        redacted_eprintln!("ctpolicy: {error}");
+                        unreadable = true;
+                    }
+                    Err(error) => return Err(error),
+                }
             }
         }
-    }
-    out.flush()?;
+        out.flush()
+    })();
     let totals: &Summary = run.finish();
+    // The counts are of what was decided, also when stdout closed early.
     if summary {
         redacted_eprint!("{}", totals.render());
     }
+    streamed?;
     Ok(if unreadable || totals.errors > 0 {
         2
     } else if totals.denied > 0 {
@@ -508,28 +554,28 @@ fn check_audited(
     let group = if options.fsync_each { 1 } else { ctpolicy::audit::cli::GROUP_ENTRIES };
     let mut run = AuditedCheckRun::new(engine, &log, table, group);
     let mut unreadable = false;
-    if files.is_empty() {
-        stream_input("<stdin>", io::stdin().lock(), fill, |name, input| run.stream(name, input, out))?;
-    } else {
-        for path in files {
-            match File::open(path) {
-                Ok(file) => {
-                    let name = display_name(path);
-                    let reader = BufReader::with_capacity(1 << 16, file);
-                    stream_input(&name, reader, fill, |name, input| run.stream(name, input, out))?;
-                }
-                Err(error) => {
-                    redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
-                    unreadable = true;
+    let streamed = (|| {
+        if files.is_empty() {
+            stream_input("<stdin>", io::stdin().lock(), fill, |name, input| run.stream(name, input, out))?;
+        } else {
+            for path in files {
+                match File::open(path) {
+                    Ok(file) => {
+                        let name = display_name(path);
+                        let reader = BufReader::with_capacity(1 << 16, file);
+                        stream_input(&name, reader, fill, |name, input| run.stream(name, input, out))?;
+                    }
+                    Err(error) => {
+                        redacted_eprintln!("ctpolicy: {}: {error}", display_name(path));
+                        unreadable = true;
+                    }
                 }
             }
         }
-    }
-    out.flush()?;
+        out.flush()
+    })();
     let totals = run.finish();
-    if summary {
-        redacted_eprint!("{}", totals.render());
-    }
+    let rendered = totals.render();
     let code = if unreadable || totals.errors > 0 {
         2
     } else if totals.denied > 0 {
@@ -538,10 +584,20 @@ fn check_audited(
         0
     };
     drop(run);
-    if let Err(failure) = log.close() {
-        redacted_eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
-        return Ok(2);
+    // The entries appended so far reach the disk whether the run ended,
+    // stopped on a failed append, or stopped on a closed stdout.
+    let closed = log.close();
+    if summary {
+        redacted_eprint!("{rendered}");
     }
+    if let Err(failure) = closed {
+        redacted_eprintln!("ctpolicy: the audit log could not be flushed to disk: {failure}");
+        return match streamed {
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(error),
+            _ => Ok(2),
+        };
+    }
+    streamed?;
     Ok(code)
 }
 
@@ -552,6 +608,18 @@ fn audit_verify(file: &Path, expect_head: Option<&str>, format: VerifyFormat) ->
         VerifyFormat::Text => false,
     };
     let outcome = ctpolicy::audit::cli::verify_command(file, expect_head, json);
+    io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
+    redacted_eprint!("{}", outcome.stderr);
+    Ok(outcome.exit)
+}
+
+fn audit_repair(file: &Path, format: VerifyFormat) -> io::Result<u8> {
+    let json = match format {
+        VerifyFormat::Auto => !io::stdout().is_terminal(),
+        VerifyFormat::Json => true,
+        VerifyFormat::Text => false,
+    };
+    let outcome = ctpolicy::audit::cli::repair_command(file, json);
     io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
     redacted_eprint!("{}", outcome.stderr);
     Ok(outcome.exit)

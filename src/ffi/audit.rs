@@ -9,7 +9,7 @@ use std::path::Path;
 use super::{ctp_buf, ctp_engine, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 use crate::audit::{
-    parse_expected_head, verify_path, AuditFailure, AuditLog, AuditOptions, Checked, Clock, Fingerprint,
+    parse_expected_head, repair_path, verify_path, AuditFailure, AuditLog, AuditOptions, Checked, Clock, Fingerprint,
 };
 use crate::error::{Error, Status};
 
@@ -57,7 +57,9 @@ fn argument_failure(error: Error) -> AuditFailure {
 /// Returns `CTP_OK`; `CTP_INVALID_ARGUMENT` (NULL `out`, empty path, unknown
 /// flag); `CTP_IO_ERROR` (the file cannot be opened, read or locked);
 /// `CTP_AUDIT_LOG_INVALID` (its last line is torn or does not verify, so
-/// it is not appended to: decide nothing against it); `CTP_PANIC`.
+/// it is not appended to: decide nothing against it; the error names the
+/// line, and a torn one is cut by `ctp_audit_repair`; or the path is not a
+/// regular file, code `NOT_A_REGULAR_FILE`); `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_open(
     path: *const u8,
@@ -101,7 +103,11 @@ pub unsafe extern "C" fn ctp_audit_open(
 ///
 /// Returns what `ctp_check_json` returns, except that when the entry could
 /// not be appended the decision is not given: `CTP_IO_ERROR` or
-/// `CTP_AUDIT_LOG_INVALID` (another writer left a torn last line).
+/// `CTP_AUDIT_LOG_INVALID` (another writer left a torn last line; or the
+/// log changed under this handle: code `LOG_REPLACED` when its path was
+/// deleted, renamed away or now names another file, as log rotation does:
+/// close the handle and open the path again; `LOG_TRUNCATED` when it is
+/// shorter than this handle left it).
 /// Treat every status but `CTP_OK` as DENY. `CTP_INVALID_ARGUMENT` (a NULL
 /// engine, log or request pointer) records nothing.
 #[no_mangle]
@@ -174,6 +180,42 @@ pub unsafe extern "C" fn ctp_audit_verify(
         match verified {
             Ok(summary) => {
                 out_json.write(into_buf(summary.to_json()));
+                CTP_OK
+            }
+            Err(failure) => deliver_failure(out_json, &failure),
+        }
+    })
+}
+
+/// Repairs the audit log at `path` after a write cut short: when the file
+/// ends in bytes without a final `\n` (a torn tail: a writer killed in
+/// its write, or a failed roll-back) and every line before them verifies,
+/// cuts those bytes off and syncs the file, under the log's lock. Nothing
+/// that verifies is ever cut; no decision was given for a torn tail.
+///
+/// - `path`/`len`: the file's path (bytes, not NUL-terminated).
+/// - `out_json`: must not be NULL. On `CTP_OK` the report
+///   `{"repaired", "cut_bytes", "kept_bytes", "entries", "head"}`
+///   (`repaired` false and `cut_bytes` 0 when the log verified as it
+///   was); else the error object. Release it with `ctp_buf_free`.
+///
+/// Returns `CTP_OK` (the log verifies now); `CTP_AUDIT_LOG_INVALID` (a
+/// whole line fails: not a torn write, nothing was cut; or the path is not
+/// a regular file); `CTP_IO_ERROR` (cannot be read, locked or cut, e.g. an
+/// append-only file); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_audit_repair(path: *const u8, len: usize, out_json: *mut ctp_buf) -> u32 {
+    guard(CTP_PANIC, || {
+        if out_json.is_null() {
+            return CTP_INVALID_ARGUMENT;
+        }
+        let repaired = (|| {
+            let bytes = input(path, len).map_err(|_| argument_failure(null_with_length("path")))?;
+            repair_path(path_of(bytes).map_err(argument_failure)?)
+        })();
+        match repaired {
+            Ok(report) => {
+                out_json.write(into_buf(report.to_json()));
                 CTP_OK
             }
             Err(failure) => deliver_failure(out_json, &failure),

@@ -4,7 +4,7 @@
 use super::{ctp_buf, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 use crate::error::{Error, Status};
-use crate::vault::{VaultLint, VaultOptions};
+use crate::vault::{Shard, VaultLint, VaultOptions};
 
 /// A vault lint over one export. Opaque. It remembers every record fed
 /// (as keyed hashes, never tokens) to find duplicates, so it is **not**
@@ -115,6 +115,50 @@ pub unsafe extern "C" fn ctp_vault_feed(
                 CTP_OK
             }
             Err(error) => deliver(out_findings_jsonl, Err(error)),
+        }
+    })
+}
+
+/// Makes the lint one shard of an export split over `count` independent
+/// lints (processes or machines that share nothing): it reports only the
+/// findings of shard `index`, and its duplicate tables hold only that
+/// share. The `count` shards together report exactly the findings of one
+/// plain lint. The shard of a byte string is `1 + (the first 8 bytes of
+/// its SHA-256, big-endian) mod count`; `DUPLICATE_REFERENCE` falls in the
+/// shard of the record's `customer_token_reference`, every other finding
+/// in the shard of its `customer_token`, or in shard 1 when that is not a
+/// string. Every shard must still be fed every record, in order (`line`
+/// stays the position among all records fed).
+///
+/// - `vault`: from `ctp_vault_new`, before its first `ctp_vault_feed`.
+/// - `index`, `count`: 1 ≤ `index` ≤ `count`; `1, 1` is a plain lint.
+/// - `error_json`: may be NULL; on failure only, the error object.
+///
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault`, a shard out
+/// of range (code `INVALID_SHARD`), or records already fed) or `CTP_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_vault_set_shard(
+    vault: *mut ctp_vault,
+    index: u64,
+    count: u64,
+    error_json: *mut ctp_buf,
+) -> u32 {
+    guard(CTP_PANIC, || {
+        let result = (|| {
+            let vault = vault.as_mut().ok_or_else(|| invalid_argument("vault"))?;
+            let shard = Shard::new(index, count)?;
+            if !vault.lint.set_shard(shard) {
+                return Err(Error::new(
+                    Status::InvalidArgument,
+                    Some("SHARD_AFTER_FEED"),
+                    "the shard is set before the first record is fed",
+                ));
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => CTP_OK,
+            Err(error) => deliver(error_json, Err(error)),
         }
     })
 }
@@ -235,6 +279,34 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_reports_its_share_and_is_set_before_the_first_record() {
+        let (mut total, mut plain) = (0, 0);
+        for index in 1..=3 {
+            let vault = new_vault(b"", b"", -1).unwrap();
+            assert_eq!(unsafe { ctp_vault_set_shard(vault, index, 3, ptr::null_mut()) }, CTP_OK);
+            for record in [RECORD, b"{oops", RECORD, br#"{"customer_token":"krn:customer-token:eu1:zz"}"#] {
+                total += feed(vault, record).2;
+            }
+            let mut error = empty();
+            assert_eq!(unsafe { ctp_vault_set_shard(vault, 1, 1, &mut error) }, CTP_INVALID_ARGUMENT);
+            assert!(take(error).contains("SHARD_AFTER_FEED"));
+            unsafe { ctp_vault_free(vault) };
+        }
+        let vault = new_vault(b"", b"", -1).unwrap();
+        for record in [RECORD, b"{oops", RECORD, br#"{"customer_token":"krn:customer-token:eu1:zz"}"#] {
+            plain += feed(vault, record).2;
+        }
+        assert_eq!(total, plain, "three shards report what one lint reports");
+        for (index, count) in [(0, 3), (4, 3), (1, 0)] {
+            let mut error = empty();
+            assert_eq!(unsafe { ctp_vault_set_shard(vault, index, count, &mut error) }, CTP_INVALID_ARGUMENT);
+            assert!(take(error).contains("INVALID_SHARD"));
+        }
+        assert_eq!(unsafe { ctp_vault_set_shard(ptr::null_mut(), 1, 1, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        unsafe { ctp_vault_free(vault) };
+    }
+
+    #[test]
     fn every_vault_export_turns_a_panic_into_its_fallback() {
         let vault = new_vault(b"", b"", -1).unwrap();
         let mut handle = ptr::null_mut();
@@ -242,9 +314,10 @@ mod tests {
         panic_injection::arm(true);
         let new = unsafe { ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, &mut handle, &mut out) };
         let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()) };
+        let shard = unsafe { ctp_vault_set_shard(vault, 1, 1, ptr::null_mut()) };
         unsafe { ctp_vault_free(vault) }; // panics inside the guard: leaks, never unwinds
         panic_injection::arm(false);
-        assert_eq!((new, fed), (CTP_PANIC, CTP_PANIC));
+        assert_eq!((new, fed, shard), (CTP_PANIC, CTP_PANIC, CTP_PANIC));
         assert!(handle.is_null() && out.ptr.is_null());
     }
 }

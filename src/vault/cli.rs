@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{parse_stale_days, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
+use super::{parse_stale_days, Shard, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
 use crate::cli::{Line, LineReader};
 use crate::policy::Policy;
 use crate::redact::cli::display_name;
@@ -25,6 +25,9 @@ pub struct LintArgs {
     pub table: bool,
     /// The export's files in order; `-` is stdin; none means stdin.
     pub files: Vec<PathBuf>,
+    /// `--shard I/N` as typed: report only that shard's findings, as JSON
+    /// Lines with `file_index` and a last line for `vault merge`.
+    pub shard: Option<String>,
 }
 
 /// A finding as the command line prints it: the library's finding plus the
@@ -107,7 +110,13 @@ pub struct Failure(pub String);
 
 /// Checks the options, loads the policy and opens every file, in that
 /// order, before a single record is read (V2).
-fn prepare(args: &LintArgs) -> Result<(VaultOptions, Vec<Source>), Failure> {
+fn prepare(args: &LintArgs) -> Result<(VaultOptions, Shard, Vec<Source>), Failure> {
+    let shard = match &args.shard {
+        None => Shard::ALL,
+        Some(text) => {
+            Shard::parse(text).map_err(|_| Failure("--shard: must be I/N, decimal integers with 1 <= I <= N".into()))?
+        }
+    };
     let stale_days = args
         .stale_days
         .as_deref()
@@ -150,7 +159,7 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Vec<Source>), Failure> {
         }
         sources.push(Source { name, reader: Box::new(BufReader::with_capacity(1 << 16, file)) });
     }
-    Ok((options, sources))
+    Ok((options, shard, sources))
 }
 
 /// The run's result: the exit status (0, 1 or 2) and the counts.
@@ -163,14 +172,16 @@ pub struct Outcome {
 /// and the summary. An error writing `out` is returned (a closed pipe is
 /// the caller's to judge); everything else becomes exit status 2.
 pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Outcome> {
-    let (options, sources) = match prepare(args) {
+    let (options, shard, sources) = match prepare(args) {
         Ok(ready) => ready,
         Err(Failure(message)) => {
             writeln!(err, "ctpolicy: {message}")?;
             return Ok(Outcome { exit: 2, summary: LintSummary::default() });
         }
     };
-    let mut lint = VaultLint::new(options);
+    let sharded = args.shard.is_some();
+    let as_table = args.table && !sharded;
+    let mut lint = VaultLint::with_shard(options, shard);
     let mut files = Files { starts: Vec::with_capacity(sources.len()) };
     let mut summary = LintSummary::default();
     let mut table = Table::default();
@@ -196,10 +207,11 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
             };
             summary.count(&findings);
             for finding in &findings {
-                if args.table {
+                if as_table {
                     table.add(file_index, line_number, finding);
                 } else {
-                    write_jsonl(out, &source.name, line_number, finding, &files)?;
+                    let index = sharded.then_some(file_index);
+                    write_jsonl(out, &source.name, line_number, finding, &files, index)?;
                 }
             }
         }
@@ -208,15 +220,8 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
         }
         offset += reader.line_number;
     }
-    if args.table {
+    if as_table {
         table.render(out, &files)?;
-    }
-    out.flush()?;
-    if let Some(message) = &read_failure {
-        writeln!(err, "ctpolicy: {message}")?;
-    }
-    if args.summary {
-        err.write_all(summary.render().as_bytes())?;
     }
     let exit = if read_failure.is_some() {
         2
@@ -225,10 +230,40 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
     } else {
         0
     };
+    if sharded {
+        let names: Vec<&str> = files.starts.iter().map(|(_, name)| name.as_str()).collect();
+        let last = ShardLine { shard: shard.to_string(), files: names, records: summary.records, exit };
+        serde_json::to_writer(&mut *out, &last).map_err(io::Error::from)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    if let Some(message) = &read_failure {
+        writeln!(err, "ctpolicy: {message}")?;
+    }
+    if args.summary {
+        err.write_all(summary.render().as_bytes())?;
+    }
     Ok(Outcome { exit, summary })
 }
 
-fn write_jsonl(out: &mut dyn Write, file: &str, line: u64, finding: &VaultFinding, files: &Files) -> io::Result<()> {
+/// The last line of a shard's output: which shard, over which files, how
+/// many records it read and the exit status it gave.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+struct ShardLine<S> {
+    shard: String,
+    files: Vec<S>,
+    records: u64,
+    exit: u8,
+}
+
+fn write_jsonl(
+    out: &mut dyn Write,
+    file: &str,
+    line: u64,
+    finding: &VaultFinding,
+    files: &Files,
+    file_index: Option<usize>,
+) -> io::Result<()> {
     let related = finding.related_line.map(|at| files.locate(at));
     let printed = FileFinding {
         file,
@@ -240,8 +275,17 @@ fn write_jsonl(out: &mut dyn Write, file: &str, line: u64, finding: &VaultFindin
         related_line: related.map(|(_, line)| line),
         related_file: related.map(|(name, _)| name),
     };
-    serde_json::to_writer(&mut *out, &printed).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    let Some(index) = file_index else {
+        serde_json::to_writer(&mut *out, &printed).map_err(io::Error::from)?;
+        return out.write_all(b"\n");
+    };
+    // A shard's finding: the plain run's bytes, then `file_index` as the
+    // last key (so that `vault merge` gives back the plain bytes by
+    // cutting it off).
+    let mut bytes = serde_json::to_vec(&printed).map_err(io::Error::from)?;
+    bytes.pop();
+    bytes.extend_from_slice(format!(",\"file_index\":{index}}}\n").as_bytes());
+    out.write_all(&bytes)
 }
 
 /// The terminal table: findings grouped by code (V1 order), each with the
@@ -290,4 +334,203 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// `ctpolicy vault merge FILE ...`: the outputs of the N shards of one
+/// `vault lint --shard I/N` run, in any order, merged into the output of
+/// one plain run: every finding without `file_index`, by file position,
+/// line, then V1 order. Exit 2 (nothing on stdout) when a shard is
+/// missing, repeated, from another run (other N, files or record count),
+/// did not finish (no last line) or exited 2; else 1 when any finding is
+/// an error, 0 otherwise. Memory: one line per shard (the shards' outputs
+/// are each in input order, so they are merged as streams).
+pub fn merge(paths: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let shards = match open_shards(paths) {
+        Ok(shards) => shards,
+        Err(Failure(message)) => {
+            writeln!(err, "ctpolicy vault merge: {message}")?;
+            return Ok(2);
+        }
+    };
+    match merge_streams(shards, out)? {
+        Ok(any_error) => {
+            out.flush()?;
+            Ok(u8::from(any_error))
+        }
+        Err(Failure(message)) => {
+            out.flush()?;
+            writeln!(err, "ctpolicy vault merge: {message}")?;
+            Ok(2)
+        }
+    }
+}
+
+/// One shard's output: its findings (the bytes before its last line) and
+/// the shard it says it is.
+struct ShardOutput {
+    name: String,
+    reader: io::Take<BufReader<File>>,
+    shard: Shard,
+}
+
+/// Opens every output, reads and checks every last line, before anything
+/// is written.
+fn open_shards(paths: &[PathBuf]) -> Result<Vec<ShardOutput>, Failure> {
+    if paths.is_empty() {
+        return Err(Failure("give the output files of every shard of one run".into()));
+    }
+    let mut outputs = Vec::with_capacity(paths.len());
+    let mut first: Option<(String, ShardLine<String>)> = None;
+    for path in paths {
+        let name = display_name(path);
+        let mut file = File::open(path).map_err(|e| Failure(format!("{name}: cannot open: {e}")))?;
+        let (start, last) = last_line(&mut file).map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
+        let line: ShardLine<String> = serde_json::from_slice(&last).map_err(|_| {
+            Failure(format!("{name}: its last line is not a shard's last line (the shard did not finish, or this is not a shard's output)"))
+        })?;
+        let shard = Shard::parse(&line.shard).map_err(|_| Failure(format!("{name}: its shard is not I/N")))?;
+        if line.exit == 2 {
+            return Err(Failure(format!(
+                "{name}: shard {shard} exited 2 (a file could not be read): its findings are not whole"
+            )));
+        }
+        match &first {
+            None => {
+                first = Some((
+                    name.clone(),
+                    ShardLine {
+                        shard: line.shard.clone(),
+                        files: line.files.clone(),
+                        records: line.records,
+                        exit: line.exit,
+                    },
+                ))
+            }
+            Some((first_name, expected)) => {
+                let expected_count = Shard::parse(&expected.shard).map(Shard::count).unwrap_or(0);
+                if shard.count() != expected_count {
+                    return Err(Failure(format!(
+                        "{name} is a shard of {}, {first_name} of {expected_count}: not one run",
+                        shard.count()
+                    )));
+                }
+                if line.files != expected.files || line.records != expected.records {
+                    return Err(Failure(format!(
+                        "{name} and {first_name} linted other files or another number of records: not one run"
+                    )));
+                }
+            }
+        }
+        if let Some(other) = outputs.iter().find(|o: &&ShardOutput| o.shard == shard) {
+            return Err(Failure(format!("shard {shard} is given twice ({} and {name})", other.name)));
+        }
+        let reader = io::Read::take(BufReader::with_capacity(1 << 16, file), start);
+        outputs.push(ShardOutput { name, reader, shard });
+    }
+    let count = outputs[0].shard.count();
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !outputs.iter().any(|o| o.shard.index() == *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure(format!("shard {} is missing: every shard of one run is needed", missing.join(", "))));
+    }
+    Ok(outputs)
+}
+
+/// The last line of a file (without its `\n`) and the offset it starts at,
+/// leaving the file at offset 0.
+fn last_line(file: &mut File) -> io::Result<(u64, Vec<u8>)> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut buffer = vec![0u8; 1 << 16];
+    if end > 0 {
+        let mut byte = [0u8; 1];
+        file.read_exact_at(&mut byte, end - 1)?;
+        if byte[0] == b'\n' {
+            end -= 1;
+        }
+    }
+    let mut start = end;
+    'search: while start > 0 {
+        let from = start.saturating_sub(buffer.len() as u64);
+        let chunk = &mut buffer[..(start - from) as usize];
+        file.read_exact_at(chunk, from)?;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
+            start = from + i as u64 + 1;
+            break 'search;
+        }
+        start = from;
+    }
+    let mut last = vec![0u8; (end - start) as usize];
+    file.read_exact_at(&mut last, start)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok((start, last))
+}
+
+/// What merge reads of a shard's finding.
+#[derive(serde::Deserialize)]
+struct MergeKey {
+    line: u64,
+    code: String,
+    severity: String,
+    file_index: u64,
+}
+
+/// The next finding of a shard: its sort key and its plain bytes.
+fn next_finding(output: &mut ShardOutput, line: &mut Vec<u8>) -> Result<Option<(u64, u64, usize, bool)>, Failure> {
+    line.clear();
+    let read =
+        output.reader.read_until(b'\n', line).map_err(|e| Failure(format!("{}: read error: {e}", output.name)))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    let bad = || Failure(format!("{}: a line is not a shard's finding", output.name));
+    let key: MergeKey = serde_json::from_slice(line).map_err(|_| bad())?;
+    let rank = VaultCode::ALL.iter().position(|c| c.as_str() == key.code).ok_or_else(bad)?;
+    let suffix = format!(",\"file_index\":{}}}", key.file_index);
+    if !line.ends_with(suffix.as_bytes()) {
+        return Err(bad());
+    }
+    line.truncate(line.len() - suffix.len());
+    line.extend_from_slice(b"}\n");
+    Ok(Some((key.file_index, key.line, rank, key.severity == "error")))
+}
+
+/// Merges the shards' findings as streams; `Ok(Ok(any error finding))`.
+fn merge_streams(mut shards: Vec<ShardOutput>, out: &mut dyn Write) -> io::Result<Result<bool, Failure>> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut lines: Vec<Vec<u8>> = vec![Vec::new(); shards.len()];
+    let mut last_key: Vec<(u64, u64, usize)> = vec![(0, 0, 0); shards.len()];
+    let mut heap = BinaryHeap::new();
+    let mut any_error = false;
+    for (i, shard) in shards.iter_mut().enumerate() {
+        match next_finding(shard, &mut lines[i]) {
+            Ok(Some((file, line, rank, error))) => heap.push(Reverse((file, line, rank, i, error))),
+            Ok(None) => {}
+            Err(failure) => return Ok(Err(failure)),
+        }
+    }
+    while let Some(Reverse((file, line, rank, i, error))) = heap.pop() {
+        out.write_all(&lines[i])?;
+        any_error |= error;
+        last_key[i] = (file, line, rank);
+        match next_finding(&mut shards[i], &mut lines[i]) {
+            Ok(Some((file, line, rank, error))) => {
+                if (file, line, rank) < last_key[i] {
+                    return Ok(Err(Failure(format!("{}: its findings are not in input order", shards[i].name))));
+                }
+                heap.push(Reverse((file, line, rank, i, error)));
+            }
+            Ok(None) => {}
+            Err(failure) => return Ok(Err(failure)),
+        }
+    }
+    Ok(Ok(any_error))
 }

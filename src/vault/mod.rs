@@ -23,7 +23,7 @@ use crate::record::{self, first_unknown_scope, TokenState};
 use crate::timestamp::{self, Instant};
 use crate::token::{self, TokenError};
 
-pub use seen::Seen;
+pub use seen::{Seen, TokenId, TokenKey};
 
 /// Seconds in the day of `--stale-days`.
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -197,18 +197,111 @@ pub fn parse_stale_days(text: &str) -> Result<u64, Error> {
         .map_err(|_| invalid_option("INVALID_STALE_DAYS", "stale days must be at most 18446744073709551615"))
 }
 
+/// One share of a lint split over `count` independent processes: shard
+/// `index` (1-based) reports only the findings that fall in it, so that
+/// the shards together report exactly the findings of one plain run.
+///
+/// The shard of a byte string is `1 + u64::from_be_bytes(SHA-256(bytes)[..8])
+/// % count`. `DUPLICATE_REFERENCE` falls in the shard of the record's
+/// `customer_token_reference`; every other finding in the shard of its
+/// `customer_token`, or in shard 1 when that is not a string. A shard keeps
+/// only the tokens and references of its share in its duplicate tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    /// The whole export (a plain run).
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// Shard `index` of `count`: 1 ≤ index ≤ count.
+    pub fn new(index: u64, count: u64) -> Result<Shard, Error> {
+        if count == 0 || index == 0 || index > count {
+            return Err(invalid_option("INVALID_SHARD", "a shard is I/N with 1 <= I <= N"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// `I/N` as typed: two decimal integers, 1 ≤ I ≤ N.
+    pub fn parse(text: &str) -> Result<Shard, Error> {
+        let bad = || invalid_option("INVALID_SHARD", "a shard is I/N: decimal integers with 1 <= I <= N");
+        let (index, count) = text.split_once('/').ok_or_else(bad)?;
+        let number = |part: &str| {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            part.parse::<u64>().map_err(|_| bad())
+        };
+        Shard::new(number(index)?, number(count)?).map_err(|_| bad())
+    }
+
+    pub fn index(self) -> u64 {
+        self.index
+    }
+
+    pub fn count(self) -> u64 {
+        self.count
+    }
+
+    /// The shard (1-based) a byte string falls in.
+    pub fn of(bytes: &[u8], count: u64) -> u64 {
+        let digest = token::sha256(bytes);
+        1 + u64::from_be_bytes(digest[..8].try_into().expect("eight bytes")) % count
+    }
+
+    /// Whether `bytes` falls in this shard.
+    fn holds(self, bytes: &[u8]) -> bool {
+        self.count == 1 || Shard::of(bytes, self.count) == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 /// The lint over one export. Feed records in order; each call returns that
 /// record's findings in V1 order. Memory: the options, plus the duplicate
-/// tables of [`Seen`] (about 60 to 130 bytes per record read).
+/// tables of [`Seen`] (about 60 to 130 bytes per record read; a shard of N
+/// holds about 1/N of them, at up to 8 bytes more per reference).
 pub struct VaultLint {
     options: VaultOptions,
+    shard: Shard,
     seen: Seen,
     fed: u64,
 }
 
 impl VaultLint {
     pub fn new(options: VaultOptions) -> Self {
-        VaultLint { options, seen: Seen::new(), fed: 0 }
+        VaultLint::with_shard(options, Shard::ALL)
+    }
+
+    /// A lint that reports only the findings of `shard` (see [`Shard`]).
+    pub fn with_shard(options: VaultOptions, shard: Shard) -> Self {
+        let seen = if shard.count == 1 { Seen::new() } else { Seen::sharded() };
+        VaultLint { options, shard, seen, fed: 0 }
+    }
+
+    /// Sets the shard; only before the first record (`false` after).
+    pub fn set_shard(&mut self, shard: Shard) -> bool {
+        if self.fed > 0 {
+            return false;
+        }
+        self.shard = shard;
+        self.seen = if shard.count == 1 { Seen::new() } else { Seen::sharded() };
+        true
+    }
+
+    pub fn shard(&self) -> Shard {
+        self.shard
+    }
+
+    /// Bytes held by the duplicate tables (their capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.seen.heap_bytes()
     }
 
     /// Lints the next record (one JSON text, as stored); its position, from
@@ -224,14 +317,20 @@ impl VaultLint {
     /// `None` is a line over the 1 MiB limit, whose bytes were never held.
     pub fn lint_at(&mut self, at: u64, record: Option<&[u8]>) -> Vec<VaultFinding> {
         let mut out = Vec::new();
+        // A record without a string token falls in shard 1.
+        let first_shard = self.shard.index == 1;
         let Some(bytes) = record else {
-            out.push(unreadable(at, json::JsonFault::TooLarge.code()));
+            if first_shard {
+                out.push(unreadable(at, json::JsonFault::TooLarge.code()));
+            }
             return out;
         };
         json::with_arena(|arena| match json::parse(bytes, arena) {
-            Err(error) => out.push(unreadable(at, error.fault.code())),
+            Err(error) if first_shard => out.push(unreadable(at, error.fault.code())),
+            Err(_) => {}
             Ok(Value::Object(members)) => self.lint_object(at, members, &mut out),
-            Ok(_) => out.push(unreadable(at, "NOT_AN_OBJECT")),
+            Ok(_) if first_shard => out.push(unreadable(at, "NOT_AN_OBJECT")),
+            Ok(_) => {}
         });
         out
     }
@@ -241,8 +340,19 @@ impl VaultLint {
             Some(Value::String(text)) => Some(text.as_str()),
             _ => None,
         };
+        let mine = match token {
+            Some(token) => self.shard.holds(token.as_bytes()),
+            None => self.shard.index == 1,
+        };
+        if !mine {
+            // Only a DUPLICATE_REFERENCE of this record can fall in this
+            // shard (by its reference).
+            self.other_shards_record(at, token, members, out);
+            return;
+        }
         let mut findings = Findings { at, fingerprint: token.map(|t| token::fingerprint(t.as_bytes())), out };
-        let first_with_token = token.map(|t| self.seen.token(t.as_bytes(), at));
+        let token_key = token.map(|t| self.seen.token_key(t.as_bytes()));
+        let first_with_token = token_key.map(|key| self.seen.token(key, at));
         let valid = match record::validate(members) {
             Ok(valid) => valid,
             Err(fault) => {
@@ -264,16 +374,53 @@ impl VaultLint {
             }
         }
         findings.duplicate_token(first_with_token, at);
-        let first_with_token = first_with_token.expect("a valid record has a token");
+        let token_id = if self.seen.by_hash() {
+            TokenId::Hash(token_key.expect("a valid record has a token"))
+        } else {
+            TokenId::First(first_with_token.expect("a valid record has a token"))
+        };
         if valid.state == TokenState::Active {
-            if let Some(Value::String(reference)) = member(members, "customer_token_reference") {
-                let reference = reference.as_str();
-                if !reference.is_empty() {
-                    if let Some(first) = self.seen.active_reference(reference.as_bytes(), at, first_with_token) {
-                        findings.push_related(VaultCode::DuplicateReference, None, first);
-                    }
-                }
+            if let Some(first) = self.duplicate_reference(at, members, token_id) {
+                findings.push_related(VaultCode::DuplicateReference, None, first);
             }
+        }
+    }
+
+    /// For a valid `ACTIVE` record with `token`: the first earlier such
+    /// record with its reference and another token, when the reference
+    /// falls in this shard.
+    fn duplicate_reference(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], token: TokenId) -> Option<u64> {
+        let Some(Value::String(reference)) = member(members, "customer_token_reference") else { return None };
+        let reference = reference.as_str();
+        if reference.is_empty() || !self.shard.holds(reference.as_bytes()) {
+            return None;
+        }
+        self.seen.active_reference(reference.as_bytes(), at, token)
+    }
+
+    /// A record whose other findings fall in another shard: only its
+    /// `DUPLICATE_REFERENCE`, when its reference falls in this one.
+    fn other_shards_record(
+        &mut self,
+        at: u64,
+        token: Option<&str>,
+        members: &[(JsonStr<'_>, Value<'_>)],
+        out: &mut Vec<VaultFinding>,
+    ) {
+        let Some(token) = token else { return };
+        let Some(Value::String(reference)) = member(members, "customer_token_reference") else { return };
+        let reference = reference.as_str();
+        if reference.is_empty() || !self.shard.holds(reference.as_bytes()) {
+            return;
+        }
+        if !matches!(record::validate(members), Ok(valid) if valid.state == TokenState::Active) {
+            return;
+        }
+        // Only a shard gets here: its reference table takes the token's hash.
+        let key = TokenId::Hash(self.seen.token_key(token.as_bytes()));
+        if let Some(first) = self.seen.active_reference(reference.as_bytes(), at, key) {
+            let mut findings = Findings { at, fingerprint: Some(token::fingerprint(token.as_bytes())), out };
+            findings.push_related(VaultCode::DuplicateReference, None, first);
         }
     }
 }

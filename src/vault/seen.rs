@@ -4,11 +4,14 @@
 //!
 //! Per token seen: a 16-byte hash and the position of its first record (24
 //! bytes). Per reference of a valid `ACTIVE` record seen first: a 16-byte
-//! hash, the position of that record, and the position of the first record
-//! with that record's token (32 bytes). Two records have the same token
-//! exactly when their tokens' first positions are equal, so the token needs
-//! no second hash. With the tables' control bytes and free slots, that is
-//! about 60 bytes per record at best and 130 right after a table grew.
+//! hash, the position of that record, and which token it has: in a plain
+//! run the position of that token's first record (32 bytes; two records
+//! have the same token exactly when their tokens' first positions are
+//! equal), in a shard the token's 16-byte hash (40 bytes; a shard holds
+//! only the tokens of its share, so a reference of its share may have a
+//! token whose first position it never saw). With the tables' control
+//! bytes and free slots, a plain run holds about 60 bytes per record at
+//! best and 130 right after a table grew.
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::HashMap;
@@ -19,6 +22,11 @@ use sha2::{Digest, Sha256};
 /// A keyed 128-bit hash of a token or a reference.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Key([u64; 2]);
+
+/// A token as the duplicate tables know it: its keyed 128-bit hash
+/// ([`Seen::token_key`]), which means nothing outside this run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenKey(Key);
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -81,11 +89,27 @@ impl<V> Table<V> {
 }
 
 /// Where the first valid `ACTIVE` record with a reference is, and which
-/// token it has (as the position of that token's first record).
+/// token it has (`T`: the position of the token's first record, or its
+/// hash).
 #[derive(Clone, Copy)]
-struct FirstActive {
+struct FirstActive<T> {
     at: u64,
-    token_first: u64,
+    token: T,
+}
+
+/// A record's token as [`Seen::active_reference`] compares it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TokenId {
+    /// The position of the token's first record (a plain run, [`Seen::new`]).
+    First(u64),
+    /// The token's hash (a shard, [`Seen::sharded`]).
+    Hash(TokenKey),
+}
+
+/// The reference table: by the token's first position, or by its hash.
+enum References {
+    ByFirst(Table<FirstActive<u64>>),
+    ByHash(Table<FirstActive<Key>>),
 }
 
 /// The duplicate tables of one lint run.
@@ -94,7 +118,7 @@ pub struct Seen {
     /// and nobody can craft inputs that collide in it.
     run_key: [u8; 32],
     tokens: Table<u64>,
-    references: Table<FirstActive>,
+    references: References,
 }
 
 const TOKEN_DOMAIN: u8 = b't';
@@ -120,7 +144,17 @@ impl Default for Seen {
 
 impl Seen {
     pub fn new() -> Self {
-        Seen { run_key: random_run_key(), tokens: Table::default(), references: Table::default() }
+        Seen { run_key: random_run_key(), tokens: Table::default(), references: References::ByFirst(Table::default()) }
+    }
+
+    /// The tables of a shard: a reference remembers its token's hash.
+    pub fn sharded() -> Self {
+        Seen { references: References::ByHash(Table::default()), ..Seen::new() }
+    }
+
+    /// Whether [`Seen::active_reference`] takes [`TokenId::Hash`].
+    pub fn by_hash(&self) -> bool {
+        matches!(self.references, References::ByHash(_))
     }
 
     fn key(&self, domain: u8, bytes: &[u8]) -> Key {
@@ -129,37 +163,55 @@ impl Seen {
         Key([half(0), half(8)])
     }
 
+    /// The keyed hash of a token, for [`Seen::token`] and
+    /// [`Seen::active_reference`].
+    pub fn token_key(&self, token: &[u8]) -> TokenKey {
+        TokenKey(self.key(TOKEN_DOMAIN, token))
+    }
+
     /// The position of the first record with this token, remembering `at`
     /// as that position when the token is new.
-    pub fn token(&mut self, token: &[u8], at: u64) -> u64 {
-        let key = self.key(TOKEN_DOMAIN, token);
-        *self.tokens.entry(key).or_insert(at)
+    pub fn token(&mut self, token: TokenKey, at: u64) -> u64 {
+        *self.tokens.entry(token.0).or_insert(at)
     }
 
     /// For a valid `ACTIVE` record at `at` with a non-empty `reference` and
-    /// the token first seen at `token_first`: the position of the first
-    /// earlier such record with the same reference when its token differs.
-    /// The first record with a reference is remembered; later ones never
-    /// replace it (docs/VAULT.md: only the first earlier record counts).
-    pub fn active_reference(&mut self, reference: &[u8], at: u64, token_first: u64) -> Option<u64> {
+    /// the token `token`: the position of the first earlier such record
+    /// with the same reference when its token differs. The first record
+    /// with a reference is remembered; later ones never replace it
+    /// (only the first earlier record counts).
+    pub fn active_reference(&mut self, reference: &[u8], at: u64, token: TokenId) -> Option<u64> {
         let key = self.key(REFERENCE_DOMAIN, reference);
-        match self.references.entry(key) {
-            Entry::Occupied(first) => {
-                let first = *first.get();
-                (first.token_first != token_first).then_some(first.at)
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(FirstActive { at, token_first });
-                None
-            }
+        match (&mut self.references, token) {
+            (References::ByFirst(table), TokenId::First(first)) => first_active(table.entry(key), at, first),
+            (References::ByHash(table), TokenId::Hash(hash)) => first_active(table.entry(key), at, hash.0),
+            _ => panic!("a plain run's tables take TokenId::First, a shard's TokenId::Hash"),
         }
     }
 
     /// Bytes held by the tables (capacity, not just what is used).
     pub fn heap_bytes(&self) -> usize {
         let slot = |entry: usize| entry + 1; // one control byte per bucket
-        self.tokens.capacity() * slot(std::mem::size_of::<(Key, u64)>())
-            + self.references.capacity() * slot(std::mem::size_of::<(Key, FirstActive)>())
+        let references = match &self.references {
+            References::ByFirst(t) => t.capacity() * slot(std::mem::size_of::<(Key, FirstActive<u64>)>()),
+            References::ByHash(t) => t.capacity() * slot(std::mem::size_of::<(Key, FirstActive<Key>)>()),
+        };
+        self.tokens.capacity() * slot(std::mem::size_of::<(Key, u64)>()) + references
+    }
+}
+
+/// The first record of a reference is remembered; a later one is reported
+/// (its first record's position) when its token differs.
+fn first_active<T: Copy + PartialEq>(entry: Entry<'_, Key, FirstActive<T>>, at: u64, token: T) -> Option<u64> {
+    match entry {
+        Entry::Occupied(first) => {
+            let first = *first.get();
+            (first.token != token).then_some(first.at)
+        }
+        Entry::Vacant(slot) => {
+            slot.insert(FirstActive { at, token });
+            None
+        }
     }
 }
 
@@ -169,16 +221,23 @@ mod tests {
 
     #[test]
     fn first_position_wins_and_tables_hold_hashes_only() {
-        let mut seen = Seen::new();
-        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 1), 1);
-        assert_eq!(seen.token(b"krn:customer-token:eu1:b", 2), 2);
-        assert_eq!(seen.token(b"krn:customer-token:eu1:a", 3), 1);
-        // A, B, C of docs/VAULT.md: B differs from A, C has A's token.
-        assert_eq!(seen.active_reference(b"r", 1, 1), None);
-        assert_eq!(seen.active_reference(b"r", 2, 2), Some(1));
-        assert_eq!(seen.active_reference(b"r", 3, 1), None);
-        // A token and a reference with the same bytes are different keys.
-        assert_eq!(seen.active_reference(b"krn:customer-token:eu1:b", 4, 1), None);
+        for mut seen in [Seen::new(), Seen::sharded()] {
+            let (a, b) = (seen.token_key(b"krn:customer-token:eu1:a"), seen.token_key(b"krn:customer-token:eu1:b"));
+            assert_eq!(seen.token(a, 1), 1);
+            assert_eq!(seen.token(b, 2), 2);
+            assert_eq!(seen.token(a, 3), 1);
+            let (a, b) = if seen.by_hash() {
+                (TokenId::Hash(a), TokenId::Hash(b))
+            } else {
+                (TokenId::First(1), TokenId::First(2))
+            };
+            // A, B, C of the contract: B differs from A, C has A's token.
+            assert_eq!(seen.active_reference(b"r", 1, a), None);
+            assert_eq!(seen.active_reference(b"r", 2, b), Some(1));
+            assert_eq!(seen.active_reference(b"r", 3, a), None);
+            // A token and a reference with the same bytes are different keys.
+            assert_eq!(seen.active_reference(b"krn:customer-token:eu1:b", 4, a), None);
+        }
     }
 
     #[test]
@@ -197,8 +256,9 @@ mod tests {
         let mut worst: f64 = 0.0;
         for at in 1..=200_000u64 {
             let bytes = at.to_le_bytes();
-            let first = seen.token(&bytes, at);
-            assert_eq!(seen.active_reference(&bytes, at, first), None);
+            let key = seen.token_key(&bytes);
+            assert_eq!(seen.token(key, at), at);
+            assert_eq!(seen.active_reference(&bytes, at, TokenId::First(at)), None);
             if at >= 20_000 && at % 1000 == 0 {
                 worst = worst.max(seen.heap_bytes() as f64 / at as f64);
             }

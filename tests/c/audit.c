@@ -3,11 +3,14 @@
  * - a log written with ctp_audit_check_json is byte for byte the log the
  *   CLI writes for the same requests (those decided with a `now`, so `at`
  *   is the same), and each decision out is ctp_check_json's;
- * - ctp_audit_verify, --expect-head, a torn log, misuse, and 8 threads on
- *   one handle.
+ * - ctp_audit_verify, --expect-head, a torn log and its repair
+ *   (ctp_audit_repair), misuse, and 8 threads on one handle;
+ * - a log truncated, deleted or renamed over under an open handle, and
+ *   paths that are not regular files (/dev/null, a FIFO, a directory).
  * `audit VECTORS.tsv CTPOLICY_BINARY` */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,9 +162,64 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
     log = NULL;
     ctp_buf error = {0};
     EXPECT(ctp_audit_open((const uint8_t *)abi_log, strlen(abi_log), 0, &log, &error) == CTP_AUDIT_LOG_INVALID && log == NULL
-           && buf_contains(&error, "TORN_LINE"), "a torn log is not appended to");
+           && buf_contains(&error, "TORN_LINE") && buf_contains(&error, "\"line\":")
+           && buf_contains(&error, "ctpolicy audit repair"), "a torn log is not appended to; the error names the line and the repair");
     ctp_buf_free(&error);
+    /* Repair cuts the torn tail (4 bytes of the last entry are left), then finds nothing to cut. */
+    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out) == CTP_OK && buf_contains(&out, "\"repaired\":true"),
+           "repair cuts a torn tail");
+    ctp_buf_free(&out);
+    size_t repaired_len = 0;
+    char *repaired = slurp(abi_log, &repaired_len);
+    EXPECT(repaired && repaired_len == last_start && memcmp(repaired, bytes, last_start) == 0, "exactly the torn line was cut");
+    free(repaired);
+    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out) == CTP_OK && buf_contains(&out, "\"cut_bytes\":0"),
+           "nothing that verifies is cut");
+    ctp_buf_free(&out);
+    EXPECT(ctp_audit_open((const uint8_t *)abi_log, strlen(abi_log), 0, &log, NULL) == CTP_OK && log, "a repaired log is continued");
+    ctp_audit_free(log);
     free(bytes);
+}
+
+/* One handle, one check, then `change` under it: the next check fails with `code`. */
+static void changed_under_a_handle(ctp_engine *engine, const char *what, const char *code) {
+    char path[512], moved[520], command[2048];
+    snprintf(path, sizeof path, "%s/changed.log", dir);
+    snprintf(moved, sizeof moved, "%s.1", path);
+    unlink(path);
+    ctp_audit_log *log = NULL;
+    EXPECT(ctp_audit_open((const uint8_t *)path, strlen(path), 0, &log, NULL) == CTP_OK, "%s: open", what);
+    const char *request = requests[0];
+    ctp_buf out = {0};
+    uint32_t first = ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out);
+    EXPECT(first == CTP_OK || first == CTP_INVALID_REQUEST, "%s: first check", what);
+    ctp_buf_free(&out);
+    if (strcmp(what, "truncated") == 0) {
+        EXPECT(truncate(path, 0) == 0, "truncate");
+    } else if (strcmp(what, "deleted") == 0) {
+        EXPECT(unlink(path) == 0, "unlink");
+    } else {
+        snprintf(command, sizeof command, "mv %s %s && touch %s", path, moved, path);
+        EXPECT(system(command) == 0, "rename");
+    }
+    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out) == CTP_AUDIT_LOG_INVALID
+           && buf_contains(&out, code) && buf_contains(&out, "changed.log"), "%s: the check fails with %s, naming the file", what, code);
+    ctp_buf_free(&out);
+    EXPECT(ctp_audit_close(log, NULL) == CTP_OK, "%s: close", what);
+}
+
+static void not_regular_files(void) {
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    EXPECT(mkfifo(fifo, 0600) == 0, "mkfifo");
+    const char *paths[] = {"/dev/null", fifo, dir};
+    for (int i = 0; i < 3; i++) {
+        ctp_audit_log *log = NULL;
+        ctp_buf error = {0};
+        EXPECT(ctp_audit_open((const uint8_t *)paths[i], strlen(paths[i]), 0, &log, &error) == CTP_AUDIT_LOG_INVALID
+               && log == NULL && buf_contains(&error, "NOT_A_REGULAR_FILE"), "%s is refused (and a FIFO does not hang)", paths[i]);
+        ctp_buf_free(&error);
+    }
 }
 
 static const char *cli_path;
@@ -220,6 +278,11 @@ static void misuse(ctp_engine *engine) {
     ctp_buf_free(&out);
     EXPECT(ctp_audit_verify((const uint8_t *)"x", 1, (const uint8_t *)"sha256:zz", 9, &out) == CTP_INVALID_ARGUMENT, "bad head");
     ctp_buf_free(&out);
+    EXPECT(ctp_audit_repair(NULL, 3, &out) == CTP_INVALID_ARGUMENT, "repair: NULL path with a length");
+    ctp_buf_free(&out);
+    EXPECT(ctp_audit_repair((const uint8_t *)"x", 1, NULL) == CTP_INVALID_ARGUMENT, "repair: NULL out");
+    EXPECT(ctp_audit_repair((const uint8_t *)missing, strlen(missing), &out) == CTP_IO_ERROR, "repair: unreadable");
+    ctp_buf_free(&out);
     EXPECT(ctp_audit_close(NULL, NULL) == CTP_OK, "close(NULL)");
     ctp_audit_free(NULL);
     EXPECT(strcmp(ctp_status_name(CTP_IO_ERROR), "IO_ERROR") == 0 && strcmp(ctp_status_name(CTP_AUDIT_LOG_INVALID), "AUDIT_LOG_INVALID") == 0
@@ -239,6 +302,10 @@ int main(int argc, char **argv) {
     entry_bytes_match_the_vectors(engine);
     abi_log_equals_cli_log(engine);
     threads_share_one_handle(engine);
+    changed_under_a_handle(engine, "truncated", "LOG_TRUNCATED");
+    changed_under_a_handle(engine, "deleted", "LOG_REPLACED");
+    changed_under_a_handle(engine, "renamed", "LOG_REPLACED");
+    not_regular_files();
     misuse(engine);
     ctp_engine_free(engine);
     snprintf(command, sizeof command, "rm -rf %s", dir);

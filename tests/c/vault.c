@@ -109,6 +109,36 @@ static void misuse(void) {
     ctp_vault_free(NULL);
 }
 
+/* Four shards, each fed every record, report together what one lint reports. */
+static void shards(void) {
+    const char *records[] = {
+        "{\"customer_token\":\"krn:customer-token:eu1:aa\",\"customer_token_reference\":\"r\",\"scopes\":[\"payment:customer_present\"],\"state\":\"ACTIVE\",\"created_at\":\"2026-01-01T00:00:00Z\",\"customer_id\":\"c\"}",
+        "{\"customer_token\":\"krn:customer-token:eu1:bb\",\"customer_token_reference\":\"r\",\"scopes\":[\"payment:customer_present\"],\"state\":\"ACTIVE\",\"created_at\":\"2026-01-01T00:00:00Z\",\"customer_id\":\"c\"}",
+        "{\"customer_token\":\"krn:customer-token:eu1:aa\",\"scopes\":[]}",
+        "{oops",
+        "{\"customer_token\":7}",
+    };
+    size_t plain = 0, total = 0;
+    for (unsigned index = 0; index <= 4; index++) {
+        ctp_vault *vault = NULL;
+        EXPECT(ctp_vault_new(NULL, 0, NULL, 0, -1, &vault, NULL) == CTP_OK, "new");
+        if (index > 0) EXPECT(ctp_vault_set_shard(vault, index, 4, NULL) == CTP_OK, "shard %u/4", index);
+        for (size_t i = 0; i < sizeof records / sizeof *records; i++) {
+            ctp_buf out = {0};
+            size_t count = 0;
+            EXPECT(ctp_vault_feed(vault, (const uint8_t *)records[i], strlen(records[i]), &out, &count) == CTP_OK, "feed");
+            if (index == 0) plain += count; else total += count;
+            ctp_buf_free(&out);
+        }
+        ctp_buf error = {0};
+        EXPECT(ctp_vault_set_shard(vault, 1, 1, &error) == CTP_INVALID_ARGUMENT && error.ptr != NULL, "no shard after a feed");
+        ctp_buf_free(&error);
+        ctp_vault_free(vault);
+    }
+    EXPECT(plain == 5 && total == plain, "4 shards report what one lint reports (%zu vs %zu)", total, plain);
+    EXPECT(ctp_vault_set_shard(NULL, 1, 1, NULL) == CTP_INVALID_ARGUMENT, "NULL vault");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: vault VAULT_TSV\n"); return 2; }
     FILE *file = fopen(argv[1], "r");
@@ -130,6 +160,7 @@ int main(int argc, char **argv) {
     free(line);
     fclose(file);
     EXPECT(cases >= 30, "only %d vault cases", cases);
+    shards();
     misuse();
     return finish("vault");
 }

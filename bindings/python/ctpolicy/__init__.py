@@ -16,7 +16,7 @@ package, else the repository's ``target/release``. See README.md.
 """
 
 from . import codes
-from ._audit import AuditLog, AuditSummary, verify_audit_log
+from ._audit import AuditLog, AuditRepair, AuditSummary, repair_audit_log, verify_audit_log
 from ._engine import (
     Engine,
     JsonInput,
@@ -58,6 +58,7 @@ __all__ = [
     "AuditIOError",
     "AuditLog",
     "AuditLogError",
+    "AuditRepair",
     "AuditSummary",
     "ABI_VERSION",
     "BatchResult",
@@ -94,6 +95,7 @@ __all__ = [
     "parse_token",
     "redact",
     "redact_count",
+    "repair_audit_log",
     "scan",
     "verify_audit_log",
 ]

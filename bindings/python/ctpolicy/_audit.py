@@ -52,8 +52,17 @@ class AuditLog(NativeHandle):
     is synced by :meth:`close`.
 
     Raises :class:`AuditLogError` when the file's last line does not verify
-    (a torn last line: nothing is appended to it), :class:`AuditIOError`
-    when it cannot be opened, read or locked. A context manager.
+    (a torn last line: nothing is appended to it; ``line`` names it and
+    :func:`repair_audit_log` cuts it off) or the path is not a regular file
+    (code ``NOT_A_REGULAR_FILE``: a device, FIFO or directory),
+    :class:`AuditIOError` when it cannot be opened, read or locked. A
+    context manager.
+
+    A check fails with :class:`AuditLogError` and gives no decision when the
+    log changed under this handle: code ``LOG_REPLACED`` when the path was
+    deleted, renamed away or names another file (log rotation by rename:
+    close this log, open the path again and check the request again) and
+    ``LOG_TRUNCATED`` when the file is shorter than this handle left it.
     """
 
     def __init__(self, path: PathLike, fsync: bool = False) -> None:
@@ -148,6 +157,48 @@ def verify_audit_log(path: PathLike, expect_head: Optional[str] = None) -> Audit
         denied=decisions["DENY"],
         errors=decisions["ERROR"],
         head=summary["head"],
+    )
+
+
+@redacted_repr
+@dataclass(frozen=True, slots=True)
+class AuditRepair:
+    """What :func:`repair_audit_log` did."""
+
+    repaired: bool
+    """Whether a torn tail was cut off (False: the log verified as it was)."""
+    cut_bytes: int
+    """How many bytes were cut off the end: a write cut short, for which no
+    decision was given."""
+    kept_bytes: int
+    """The log's length now."""
+    entries: int
+    """The whole entries the log holds, all of which verify."""
+    head: str
+    """The log's head now."""
+
+
+def repair_audit_log(path: PathLike) -> AuditRepair:
+    """Cuts the torn tail a write cut short left in the audit log at
+    ``path`` (the bytes after its last newline), under the log's lock, when
+    every entry before it verifies; syncs the file. Never cuts anything
+    that verifies. The command line's ``ctpolicy audit repair``.
+
+    Raises :class:`AuditLogError` when a whole entry fails (not a torn
+    write: nothing is cut) or the path is not a regular file;
+    :class:`AuditIOError` when the file cannot be read, locked or cut (an
+    append-only file).
+    """
+    status, out = _native.audit_repair(_path_bytes(path))
+    if status != _native.OK:
+        raise _errors.from_status(status, out, AuditLogError)
+    report = json.loads(out)
+    return AuditRepair(
+        repaired=report["repaired"],
+        cut_bytes=report["cut_bytes"],
+        kept_bytes=report["kept_bytes"],
+        entries=report["entries"],
+        head=report["head"],
     )
 
 

@@ -287,6 +287,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         _u32,
         [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out],
     ),
+    "ctp_audit_repair": (_u32, [_bytes_in, _size, _buf_out]),
     "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
     "ctp_audit_free": (None, [_audit_log]),
     "ctp_vault_new": (
@@ -294,6 +295,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         [_bytes_in, _size, _bytes_in, _size, ctypes.c_int64, _engine_out, _buf_out],
     ),
     "ctp_vault_feed": (_u32, [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(_size)]),
+    "ctp_vault_set_shard": (_u32, [_engine, _u64, _u64, _buf_out]),
     "ctp_vault_free": (None, [_engine]),
 }
 
@@ -423,6 +425,7 @@ _ctp_scan = lib.ctp_scan
 _ctp_vault_new = lib.ctp_vault_new
 _ctp_vault_feed = lib.ctp_vault_feed
 _ctp_vault_free = lib.ctp_vault_free
+_ctp_vault_set_shard = lib.ctp_vault_set_shard
 _string_at = ctypes.string_at
 _byref = ctypes.byref
 
@@ -652,6 +655,11 @@ def vault_free(vault: int) -> None:
     _ctp_vault_free(vault)
 
 
+def vault_set_shard(vault: int, index: int, count: int) -> tuple[int, bytes]:
+    """``ctp_vault_set_shard``: (status, error JSON or b"")."""
+    return _call_with_buf(_ctp_vault_set_shard, vault, index, count)
+
+
 def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
     """``ctp_vault_feed``: (status, findings as JSON Lines or error JSON)."""
     count = ctypes.c_size_t()
@@ -675,6 +683,7 @@ _ctp_audit_check_json = lib.ctp_audit_check_json
 _ctp_audit_verify = lib.ctp_audit_verify
 _ctp_audit_entry_json = lib.ctp_audit_entry_json
 _ctp_audit_close = lib.ctp_audit_close
+_ctp_audit_repair = lib.ctp_audit_repair
 
 
 def audit_open(path: bytes, flags: int) -> tuple[int, int, bytes]:
@@ -695,6 +704,11 @@ def audit_verify(path: bytes, expect_head: Optional[bytes]) -> tuple[int, bytes]
 def audit_entry_json(engine: int, request: bytes, seq: int, prev: bytes, at: Optional[bytes]) -> tuple[int, bytes]:
     """``ctp_audit_entry_json``: (status, entry line or error JSON)."""
     return _call_with_buf(_ctp_audit_entry_json, engine, request, len(request), seq, prev, len(prev), at, _len(at))
+
+
+def audit_repair(path: bytes) -> tuple[int, bytes]:
+    """``ctp_audit_repair``: (status, report JSON or error JSON)."""
+    return _call_with_buf(_ctp_audit_repair, path, len(path))
 
 
 def audit_close(log: int) -> tuple[int, bytes]:

@@ -80,6 +80,17 @@ def _stale_days(stale_days: Optional[int]) -> int:
     return stale_days
 
 
+def _shard(shard: Optional[tuple[int, int]]) -> tuple[int, int]:
+    if shard is None:
+        return (1, 1)
+    if not isinstance(shard, tuple) or len(shard) != 2 or not all(type(x) is int for x in shard):
+        raise TypeError("shard must be a tuple (index, count) of two ints")
+    index, count = shard
+    if not 1 <= index <= count < 2**64:
+        raise ValueError("shard must be (index, count) with 1 <= index <= count")
+    return index, count
+
+
 class VaultLint(NativeHandle):
     """A lint over one export of stored token records.
 
@@ -89,6 +100,17 @@ class VaultLint(NativeHandle):
     ``now``) enables ``STALE``. Raises :class:`PolicyError` when the policy
     does not load and :class:`EngineError` (code ``INVALID_NOW`` or
     ``STALE_DAYS_NEED_NOW``) when the options are invalid.
+
+    ``shard=(i, n)`` (1 <= i <= n) makes this lint shard ``i`` of ``n``
+    independent lints (processes or machines that share nothing), each fed
+    every record in order: it reports only the findings of its share and
+    keeps only its share of the duplicate tables, and the ``n`` shards
+    together report exactly what one lint reports. A finding's shard is that
+    of the record's ``customer_token`` (shard 1 when it is not a string),
+    except ``DUPLICATE_REFERENCE``, which is that of its
+    ``customer_token_reference``; the shard of a string is ``1 + (first 8
+    bytes of the SHA-256 of its UTF-8, big-endian) % n``. A shard out of
+    range raises ``ValueError``.
 
     The lint remembers every record fed (as keyed hashes, never tokens) to
     find duplicates: feed one export per lint, from one thread at a time.
@@ -101,13 +123,21 @@ class VaultLint(NativeHandle):
         *,
         now: Union[str, datetime, None] = None,
         stale_days: Optional[int] = None,
+        shard: Optional[tuple[int, int]] = None,
     ) -> None:
+        index, count = _shard(shard)
         data = None if policy is None else to_json_bytes(policy, "policy")
         status, pointer, err = _native.vault_new(data, _now_text(now), _stale_days(stale_days))
         if status != _native.OK or not pointer:
             raise _errors.from_status(status, err, PolicyError)
         super().__init__(pointer, _native.vault_free)
         self._fed = 0
+        self._shard = (index, count)
+        if count != 1:
+            status, err = self._call(_native.vault_set_shard, index, count)
+            if status != _native.OK:
+                self.close()
+                raise _errors.from_status(status, err, InvalidRequestError)
 
     def feed(self, record: RecordInput) -> list[VaultFinding]:
         """Lints the next record and returns its findings, in docs/VAULT.md order."""
@@ -122,6 +152,11 @@ class VaultLint(NativeHandle):
         """Feeds every record in order, yielding the findings as they come."""
         for record in records:
             yield from self.feed(record)
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        """``(index, count)`` of this lint's shard; ``(1, 1)`` for a plain lint."""
+        return self._shard
 
     @property
     def records_fed(self) -> int:

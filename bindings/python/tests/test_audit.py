@@ -312,3 +312,123 @@ def test_four_processes_and_threads_keep_one_chain(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path)], env=env) for _ in range(4)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     assert ctpolicy.verify_audit_log(path).entries == 4 * 2 * 40
+
+
+# ---------------------------------------------------------------- faults
+
+RENEWAL = (
+    '{"customer_present":false,"headers":{"Klarna-Customer-Token":"krn:customer-token:eu1:' + TOKEN_ID + '",'
+    '"Klarna-Idempotency-Key":"k-%d"},"token_record":{"customer_token":"krn:customer-token:eu1:' + TOKEN_ID + '",'
+    '"scopes":["payment:customer_not_present"],"state":"ACTIVE"},"body":{"currency":"EUR",'
+    '"request_payment_transaction":{"amount":1299,"payment_transaction_reference":"r-%d"}},'
+    '"now":"2026-11-25T10:00:00Z","decision_id":"d-%d"}'
+)
+
+
+def renewal(i: int) -> str:
+    return RENEWAL % (i, i, i)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _delete(path: Path) -> None:
+    path.unlink()
+
+
+def _rename_over(path: Path) -> None:
+    path.rename(path.with_name(path.name + ".1"))
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [(_truncate, "LOG_TRUNCATED"), (_delete, "LOG_REPLACED"), (_rename_over, "LOG_REPLACED")],
+)
+def test_a_log_changed_under_a_running_writer_fails_the_check(
+    engine: ctpolicy.Engine, tmp_path: Path, change: Any, code: str
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    given = []
+    with ctpolicy.AuditLog(path) as log:
+        for i in range(5):
+            given.append(engine.check(renewal(i), audit=log).decision_id)
+        change(path)
+        with pytest.raises(ctpolicy.AuditLogError) as caught:
+            engine.check(renewal(5), audit=log)
+        assert caught.value.code == code and "audit.jsonl" in str(caught.value)
+        # No decision later either.
+        with pytest.raises(ctpolicy.AuditLogError):
+            engine.check(renewal(6), audit=log)
+    if change is _rename_over:
+        rotated = tmp_path / "audit.jsonl.1"
+        assert [json.loads(line)["decision_id"] for line in rotated.read_text().splitlines()] == given
+        assert ctpolicy.verify_audit_log(rotated).entries == 5
+
+
+def test_rotation_by_rename_with_a_reopen_loses_nothing(engine: ctpolicy.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = ctpolicy.AuditLog(path)
+    given = []
+    for i in range(50):
+        if i == 20:
+            _rename_over(path)
+        while True:
+            try:
+                given.append(engine.check(renewal(i), audit=log).decision_id)
+                break
+            except ctpolicy.AuditLogError as error:
+                assert error.code == "LOG_REPLACED"
+                log.close()
+                log = ctpolicy.AuditLog(path)
+    log.close()
+    logged = [
+        json.loads(line)["decision_id"]
+        for name in ("audit.jsonl.1", "audit.jsonl")
+        for line in (tmp_path / name).read_text().splitlines()
+    ]
+    assert logged == given and len(given) == 50
+
+
+def test_paths_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    import os
+
+    os.mkfifo(fifo)
+    for path in ("/dev/null", fifo, tmp_path):
+        with pytest.raises(ctpolicy.AuditLogError) as caught:
+            ctpolicy.AuditLog(path)  # a FIFO must not hang
+        assert caught.value.code == "NOT_A_REGULAR_FILE"
+
+
+def test_a_torn_tail_names_its_line_and_is_repaired(engine: ctpolicy.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    with ctpolicy.AuditLog(path) as log:
+        for i in range(4):
+            engine.check(renewal(i), audit=log)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-30])
+    with pytest.raises(ctpolicy.AuditLogError) as caught:
+        ctpolicy.AuditLog(path)
+    assert caught.value.code == "TORN_LINE"
+    assert (caught.value.line, caught.value.seq) == (4, 4)
+    assert "ctpolicy audit repair" in str(caught.value)
+    with pytest.raises(ctpolicy.AuditLogError) as verified:
+        ctpolicy.verify_audit_log(path)
+    assert verified.value.line == caught.value.line
+    report = ctpolicy.repair_audit_log(path)
+    kept = whole[: whole.rindex(b"\n", 0, len(whole) - 1) + 1]
+    assert report.repaired and report.entries == 3 and report.kept_bytes == len(kept)
+    assert report.cut_bytes == len(whole) - 30 - len(kept)
+    assert path.read_bytes() == kept
+    again = ctpolicy.repair_audit_log(path)
+    assert not again.repaired and again.cut_bytes == 0
+    # A tampered log is not repaired, and not touched.
+    tampered = kept.replace(b'"seq":2', b'"seq":9') + b'{"torn'
+    path.write_bytes(tampered)
+    with pytest.raises(ctpolicy.AuditLogError):
+        ctpolicy.repair_audit_log(path)
+    assert path.read_bytes() == tampered
+    with pytest.raises(ctpolicy.AuditIOError):
+        ctpolicy.repair_audit_log(tmp_path / "missing")

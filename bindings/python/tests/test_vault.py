@@ -178,3 +178,64 @@ def test_readme_vault_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "error DUPLICATE_TOKEN None record 4 (first seen as record 1)" in proc.stdout
     assert proc.stdout.rstrip().endswith("records checked")
+
+
+# ---------------------------------------------------------------- shards
+
+
+def _shard_of(text: str, count: int) -> int:
+    import hashlib
+
+    return 1 + int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % count
+
+
+def _shard_records() -> list[str]:
+    base = (
+        '{"customer_token":"krn:customer-token:eu1:t%d","customer_token_reference":"r%d",'
+        '"scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z"%s}'
+    )
+    out = []
+    for i in range(400):
+        if i % 7 == 0:
+            out.append(base % (i // 2, i, ""))  # duplicate tokens
+        elif i % 11 == 0:
+            out.append(base % (i, i // 3, ',"customer_id":"c"'))  # duplicate references
+        elif i % 13 == 0:
+            out.append('{"customer_token":5}')
+        elif i % 17 == 0:
+            out.append("{oops")
+        else:
+            out.append(base % (i, i, ',"customer_id":"c"'))
+    return out
+
+
+def test_shards_report_together_what_one_lint_reports() -> None:
+    records = _shard_records()
+    with ctpolicy.VaultLint() as plain:
+        expected = [(f.line, f.code, f.detail, f.related_line) for f in plain.lint(records)]
+    assert any(code == "DUPLICATE_REFERENCE" for _, code, _, _ in expected)
+    assert any(code == "DUPLICATE_TOKEN" for _, code, _, _ in expected)
+    union = []
+    for index in range(1, 4):
+        with ctpolicy.VaultLint(shard=(index, 3)) as lint:
+            assert lint.shard == (index, 3)
+            for f in lint.lint(records):
+                record = json.loads(records[f.line - 1]) if not records[f.line - 1].startswith("{oops") else {}
+                if f.code == "DUPLICATE_REFERENCE":
+                    assert _shard_of(record["customer_token_reference"], 3) == index
+                elif isinstance(record.get("customer_token"), str):
+                    assert _shard_of(record["customer_token"], 3) == index
+                else:
+                    assert index == 1
+                union.append((f.line, f.code, f.detail, f.related_line))
+    # The V1 order of one record's findings: DUPLICATE_REFERENCE is last.
+    union.sort(key=lambda x: (x[0], x[1] == "DUPLICATE_REFERENCE"))
+    assert union == expected
+
+
+def test_a_bad_shard_is_refused() -> None:
+    for bad in [(0, 3), (4, 3), (1, 0)]:
+        with pytest.raises(ValueError):
+            ctpolicy.VaultLint(shard=bad)
+    with pytest.raises(TypeError):
+        ctpolicy.VaultLint(shard=[1, 2])  # type: ignore[arg-type]

@@ -53,7 +53,10 @@ public final class AuditLog implements AutoCloseable {
      * @param fsyncEachEntry sync the file after every entry (slower; survives power loss)
      * @throws AuditLogException    {@code IO_ERROR} when the file cannot be opened, read or
      *                              locked; {@code AUDIT_LOG_INVALID} when its last line is torn or
-     *                              does not verify (nothing is appended to such a log)
+     *                              does not verify (nothing is appended to such a log;
+     *                              {@code line()} names it, and {@link #repair(Path)} cuts a torn
+     *                              one), or the path is not a regular file (code
+     *                              {@code NOT_A_REGULAR_FILE})
      * @throws NullPointerException when {@code path} is null
      */
     public static AuditLog open(Path path, boolean fsyncEachEntry) {
@@ -73,7 +76,11 @@ public final class AuditLog implements AutoCloseable {
      *
      * @throws InvalidRequestException an envelope fault (recorded as an ERROR entry): treat as DENY
      * @throws AuditLogException       the entry could not be appended, so no decision is given:
-     *                                 treat as DENY
+     *                                 treat as DENY. Code {@code LOG_REPLACED}: the path was
+     *                                 deleted, renamed away or names another file (log rotation
+     *                                 by rename: close this log, open the path again and check
+     *                                 again); {@code LOG_TRUNCATED}: the file is shorter than this
+     *                                 log left it
      * @throws IllegalStateException   when this log or the engine is closed
      */
     public Decision check(Engine engine, String requestJson) {
@@ -119,6 +126,26 @@ public final class AuditLog implements AutoCloseable {
             throw fault(reply);
         }
         return AuditSummary.from(Errors.text(reply.bytes()));
+    }
+
+    /**
+     * Cuts the torn tail a write cut short left in the log at {@code path} (the bytes after its
+     * last line feed), under the log's lock, when every entry before it verifies, and syncs the
+     * file: the command line's {@code ctpolicy audit repair}. Nothing that verifies is cut; no
+     * decision was given for a torn tail.
+     *
+     * @return what was cut ({@link AuditRepair#repaired()} false when the log verified as it was)
+     * @throws AuditLogException {@code AUDIT_LOG_INVALID} when a whole entry fails (not a torn
+     *                           write: nothing is cut) or the path is not a regular file;
+     *                           {@code IO_ERROR} when it cannot be read, locked or cut
+     *                           (an append-only file)
+     */
+    public static AuditRepair repair(Path path) {
+        Native.Reply reply = Native.auditRepair(pathBytes(path));
+        if (!reply.ok()) {
+            throw fault(reply);
+        }
+        return AuditRepair.from(Errors.text(reply.bytes()));
     }
 
     /**

@@ -178,6 +178,7 @@ final class Native {
     static final MethodHandle AUDIT_CHECK_JSON;
     static final MethodHandle AUDIT_VERIFY;
     static final MethodHandle AUDIT_ENTRY_JSON;
+    static final MethodHandle AUDIT_REPAIR;
     static final MethodHandle AUDIT_CLOSE;
     static final MethodHandle AUDIT_FREE;
 
@@ -248,6 +249,8 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
         AUDIT_ENTRY_JSON = bind(linker, lookup, failure, "ctp_audit_entry_json", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        AUDIT_REPAIR = bind(linker, lookup, failure, "ctp_audit_repair",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         AUDIT_CLOSE = bind(linker, lookup, failure, "ctp_audit_close",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         AUDIT_FREE = bind(linker, lookup, failure, "ctp_audit_free", FunctionDescriptor.ofVoid(ADDRESS));
@@ -557,6 +560,15 @@ final class Native {
             MemorySegment head = input(arena, expectHead);
             return call(arena, out -> (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head,
                     (long) length(expectHead), out), in, head);
+        }
+    }
+
+    /** {@code ctp_audit_repair}: the report JSON on OK, else the error object. */
+    static Reply auditRepair(byte[] path) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, path);
+            return call(arena, out -> (int) AUDIT_REPAIR.invokeExact(in, (long) length(path), out), in);
         }
     }
 

@@ -176,6 +176,84 @@ class AuditLogTest {
         assertEquals("AUDIT_LOG_INVALID", e.status());
     }
 
+    static String renewal(int i) {
+        String token = "krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+        return "{\"customer_present\":false,\"headers\":{\"Klarna-Customer-Token\":\"" + token
+                + "\",\"Klarna-Idempotency-Key\":\"k-" + i + "\"},\"token_record\":{\"customer_token\":\"" + token
+                + "\",\"scopes\":[\"payment:customer_not_present\"],\"state\":\"ACTIVE\"},\"body\":{\"currency\":\"EUR\","
+                + "\"request_payment_transaction\":{\"amount\":1299,\"payment_transaction_reference\":\"r-" + i
+                + "\"}},\"now\":\"2026-11-25T10:00:00Z\",\"decision_id\":\"d-" + i + "\"}";
+    }
+
+    private void changedUnderAWriter(String name, String code) throws Exception {
+        Path path = dir.resolve(name + ".jsonl");
+        try (Engine engine = Engine.create(); AuditLog log = AuditLog.open(path)) {
+            for (int i = 0; i < 5; i++) {
+                engine.check(renewal(i), log);
+            }
+            switch (name) {
+                case "truncated" -> Files.write(path, new byte[0]);
+                case "deleted" -> Files.delete(path);
+                default -> {
+                    Files.move(path, dir.resolve(name + ".jsonl.1"));
+                    Files.write(path, new byte[0]);
+                }
+            }
+            AuditLogException e = assertThrows(AuditLogException.class, () -> engine.check(renewal(5), log));
+            assertEquals("AUDIT_LOG_INVALID", e.status());
+            assertEquals(code, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains(name + ".jsonl"), e.getMessage());
+        }
+        if (name.equals("renamed")) {
+            assertEquals(5, AuditLog.verify(dir.resolve(name + ".jsonl.1")).entries());
+        }
+    }
+
+    @Test
+    void aLogChangedUnderAWriterFailsTheCheck() throws Exception {
+        changedUnderAWriter("truncated", "LOG_TRUNCATED");
+        changedUnderAWriter("deleted", "LOG_REPLACED");
+        changedUnderAWriter("renamed", "LOG_REPLACED");
+    }
+
+    @Test
+    void pathsThatAreNotRegularFilesAreRefused() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        for (Path path : List.of(Path.of("/dev/null"), fifo, dir)) {
+            AuditLogException e = assertThrows(AuditLogException.class, () -> AuditLog.open(path));
+            assertEquals("NOT_A_REGULAR_FILE", e.code(), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTornTailNamesItsLineAndIsRepaired() throws Exception {
+        Path path = dir.resolve("torn.jsonl");
+        try (Engine engine = Engine.create(); AuditLog log = AuditLog.open(path)) {
+            for (int i = 0; i < 4; i++) {
+                engine.check(renewal(i), log);
+            }
+        }
+        byte[] whole = Files.readAllBytes(path);
+        Files.write(path, java.util.Arrays.copyOf(whole, whole.length - 20));
+        AuditLogException e = assertThrows(AuditLogException.class, () -> AuditLog.open(path));
+        assertEquals("TORN_LINE", e.code());
+        assertEquals(4, e.line().getAsLong());
+        assertTrue(e.getMessage().contains("ctpolicy audit repair"), e.getMessage());
+        int kept = new String(whole, 0, whole.length - 1, StandardCharsets.UTF_8).lastIndexOf('\n') + 1;
+        AuditRepair r = AuditLog.repair(path);
+        assertTrue(r.repaired());
+        assertEquals(3, r.entries());
+        assertEquals(kept, r.keptBytes());
+        assertEquals(whole.length - 20 - kept, r.cutBytes());
+        assertFalse(AuditLog.repair(path).repaired(), "nothing that verifies is cut");
+        String tampered = new String(whole, 0, kept, StandardCharsets.UTF_8).replace("\"seq\":2", "\"seq\":9") + "{\"torn";
+        Files.writeString(path, tampered);
+        e = assertThrows(AuditLogException.class, () -> AuditLog.repair(path));
+        assertEquals("AUDIT_LOG_INVALID", e.status());
+        assertEquals(tampered, Files.readString(path), "a refused repair does not touch the log");
+    }
+
     @Test
     void missingFileIsAnIoError() {
         AuditLogException e = assertThrows(AuditLogException.class,
