@@ -342,3 +342,19 @@ fn every_file_error_names_the_file() {
         assert!(stderr.contains("ctpolicy: <stdin>: Is a directory"), "{args:?}: {stderr}");
     }
 }
+
+/// The README's access policy snippet loads as it stands and says what
+/// `examples/policies/access.json` says.
+#[test]
+fn readme_access_snippet_is_the_example_policy() {
+    let readme = std::fs::read_to_string(root("README.md")).unwrap();
+    let from = readme.find("**Which service may use which token.**").expect("the README's access paragraph");
+    let block = &readme[from..];
+    let start = block.find("```json\n").expect("a json block") + "```json\n".len();
+    let snippet = &block[start..start + block[start..].find("```").unwrap()];
+    ctpolicy::Policy::from_json(snippet.as_bytes()).expect("the snippet loads as a policy");
+    let snippet: serde_json::Value = serde_json::from_str(snippet).unwrap();
+    let example: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root("examples/policies/access.json")).unwrap()).unwrap();
+    assert_eq!(snippet["access"], example["access"]);
+}
