@@ -533,6 +533,8 @@ fn explain(name: &str) -> io::Result<u8> {
             Ok(0)
         }
         None => {
+            // Redacted as given, before `{:?}` escapes it (hygiene.md H4).
+            let name = ctpolicy::redact::redact_str(name);
             redacted_eprintln!("ctpolicy: no rule {name:?}; `ctpolicy rules` lists them");
             Ok(2)
         }
