@@ -99,7 +99,7 @@ func (c Charge) String() string {
 	b.WriteString(" amount=")
 	b.WriteString(strconv.FormatInt(c.Amount, 10))
 	b.WriteString(" currency=")
-	b.WriteString(strconv.Quote(c.Currency))
+	b.WriteString(strconv.Quote(RedactString(c.Currency))) // redacted before quoting escapes it
 	b.WriteString(" record=")
 	if c.Record == nil {
 		b.WriteString("<none>")
@@ -139,7 +139,7 @@ func (r StoredRecord) String() string { return RedactString(r.text()) }
 
 func (r StoredRecord) text() string {
 	return "StoredRecord{customer_token=<redacted> state=" + r.State.String() +
-		" scopes=" + strconv.Quote(strings.Join(r.Scopes, ",")) + "}"
+		" scopes=" + strconv.Quote(RedactString(strings.Join(r.Scopes, ","))) + "}"
 }
 
 // GoString is String, so %#v cannot print the token.
