@@ -1,4 +1,4 @@
-//! hygiene.md H4, issue 18: a token a caller put where it does not belong
+//! hygiene.md H4: a token a caller put where it does not belong
 //! (an object key, a header name, `decision_id`, a policy key, a command
 //! line argument, a file name) comes out of every face only as
 //! `[customer-token sha256:<fingerprint of the token>]`.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The leak doors of issue 18 (hygiene.md H4): a recognisable token put
+// The leak doors (hygiene.md H4): a recognisable token put
 // where it does not belong, every printed form searched for its id part.
 
 // printedForms is everything this package can make of v as text: every
