@@ -269,7 +269,8 @@ func (e *Error) Format(f fmt.State, verb rune) {
 		Status                      Status
 		Code, Message, Path, Detail string
 	}
-	formatRedacted(f, verb, plain{e.Status, e.Code, e.Message, e.Path, e.Detail})
+	formatRedacted(f, verb, plain{e.Status, RedactString(e.Code), RedactString(e.Message), RedactString(e.Path),
+		RedactString(e.Detail)})
 }
 
 // LogValue gives log/slog Error(), redacted.
@@ -282,7 +283,9 @@ func (e *AuditError) Format(f fmt.State, verb rune) {
 		return
 	}
 	type plain AuditError
-	formatRedacted(f, verb, plain(*e))
+	c := *e
+	c.Code, c.Message = RedactString(e.Code), RedactString(e.Message)
+	formatRedacted(f, verb, plain(c))
 }
 
 // LogValue gives log/slog Error(), redacted.
@@ -326,7 +329,10 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 		return Redact(e.raw), nil
 	}
 	type plain Error
-	return marshalRedacted((*plain)(e))
+	c := *e
+	c.Code, c.Message, c.Path, c.Detail = RedactString(e.Code), RedactString(e.Message), RedactString(e.Path),
+		RedactString(e.Detail)
+	return marshalRedacted((*plain)(&c))
 }
 
 // marshalRedacted is json.Marshal of v, redacted. A replacement holds no
@@ -371,5 +377,7 @@ func (e *AuditError) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	type plain AuditError
-	return marshalRedacted((*plain)(e))
+	c := *e
+	c.Code, c.Message = RedactString(e.Code), RedactString(e.Message)
+	return marshalRedacted(plain(c))
 }
