@@ -12,7 +12,7 @@ use ctpolicy::ffi::{self, ctp_buf};
 
 #[path = "fixtures.rs"]
 mod fixtures;
-use fixtures::{RENEWAL, STRICT_POLICY};
+use fixtures::{RENEWAL, RENEWAL_ATTEMPTS, STRICT_POLICY};
 
 fn empty() -> ctp_buf {
     ctp_buf { ptr: ptr::null_mut(), len: 0 }
@@ -66,6 +66,16 @@ fn verdict_vs_json(c: &mut Criterion) {
         b.iter(|| unsafe {
             let mut buf = empty();
             let status = ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf);
+            ffi::ctp_buf_free(&mut buf);
+            status
+        })
+    });
+    // Rule 804 counted by the host (`counters`) or from the record's 35 attempts.
+    group.bench_function("ctp_check_json_attempts_35", |b| {
+        b.iter(|| unsafe {
+            let mut buf = empty();
+            let status =
+                ffi::ctp_check_json(handle, black_box(RENEWAL_ATTEMPTS.as_ptr()), RENEWAL_ATTEMPTS.len(), &mut buf);
             ffi::ctp_buf_free(&mut buf);
             status
         })

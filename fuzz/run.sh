@@ -19,7 +19,7 @@ set -euo pipefail
 
 FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$FUZZ_DIR")
-ALL_TARGETS=(token_parse check_json apply_event policy_load ffi redact)
+ALL_TARGETS=(token_parse check_json apply_event apply_response policy_load ffi redact)
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR=never
 # Flags of `cargo fuzz build` and `cargo fuzz run` (must be equal, or run rebuilds):

@@ -11,6 +11,8 @@ as libFuzzer names the inputs it adds, so nothing is written twice.
                record customer_token of check.json
   check_json   every request of check.json (exact text or bytes when the
                case gives them), and the lines of examples/requests.jsonl
+  apply_response  record, request, answer and at of responses.json, joined
+               by 0xFF
   apply_event  record + 0xFF + event for lifecycle.json cases with a record,
                the event alone for those without
   policy_load  every policy of policies.json and check.json, and
@@ -29,7 +31,7 @@ import sys
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 VECTORS = os.path.join(ROOT, "tests", "vectors")
-TARGETS = ["token_parse", "check_json", "apply_event", "policy_load", "ffi", "redact"]
+TARGETS = ["token_parse", "check_json", "apply_event", "apply_response", "policy_load", "ffi", "redact"]
 
 
 def load(name):
@@ -106,6 +108,14 @@ def main():
         else:
             transitions.append(record + b"\xff" + event)
     seeds["apply_event"] += transitions
+
+    with open(os.path.join(VECTORS, "responses.json"), "rb") as f:
+        responses_doc = json.load(f)
+    for case in responses_doc["cases"]:
+        record = case_bytes(case, "record")
+        record = b"" if record is None or record == b"null" else record
+        seeds["apply_response"].append(b"\xff".join(
+            [record, case_bytes(case, "request"), case_bytes(case, "response"), case["at"].encode("utf-8")]))
 
     policies = []
     for case in policies_doc["cases"]:

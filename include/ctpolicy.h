@@ -98,6 +98,14 @@
 // `ctp_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
 #define CTP_CHARGE_WANT_FINGERPRINT 256
 
+// `ctp_typed_charge.flags`: `caller` is set (the request's `caller`).
+// Only `ctp_check_charge` knows this bit.
+#define CTP_CHARGE_HAS_CALLER 512
+
+// `ctp_typed_charge.flags`: the record has `attempts` (`record_attempts_ms`).
+// Only `ctp_check_charge` knows this bit.
+#define CTP_CHARGE_HAS_ATTEMPTS 1024
+
 // `ctp_charge.record_state`: no record is stored.
 #define CTP_RECORD_NONE 0
 
@@ -266,6 +274,16 @@ typedef struct ctp_typed_charge {
   int64_t attempts_24h;
   // Earlier attempts in 30 days (`CTP_CHARGE_HAS_ATTEMPTS_30D`).
   int64_t attempts_30d;
+  // The request's `caller` (with `CTP_CHARGE_HAS_CALLER`): the service
+  // making the charge, checked against the policy's `access`.
+  const uint8_t *caller;
+  size_t caller_len;
+  // The stored record's `attempts`, `record_attempt_count` instants in
+  // milliseconds since the Unix epoch (with `CTP_CHARGE_HAS_ATTEMPTS` and
+  // a record); rule 804 counts them when no counter is set. May be NULL
+  // when the count is 0.
+  const int64_t *record_attempts_ms;
+  size_t record_attempt_count;
 } ctp_typed_charge;
 
 #ifdef __cplusplus
@@ -306,7 +324,7 @@ uint32_t ctp_check_json(const struct ctp_engine *engine,
                         size_t len,
                         struct ctp_buf *out_json);
 
-// One lifecycle step: TOKENIZED, CHARGED or REVOKED.
+// One lifecycle step: TOKENIZED, CHARGED, DECLINED or REVOKED.
 //
 // - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
 //   text `null`) when there is none yet.
@@ -323,6 +341,37 @@ uint32_t ctp_apply_event_json(const uint8_t *record_json,
                               const uint8_t *event_json,
                               size_t event_len,
                               struct ctp_buf *out_json);
+
+// Klarna's answer to an `authorizePayment` call as lifecycle events,
+// applied to the stored record: an approved tokenization makes the
+// record, a payment result keeps the attempt (CHARGED for `APPROVED`,
+// nothing for `STEP_UP_REQUIRED`, DECLINED for anything else).
+//
+// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
+//   text `null`) when there is none.
+// - `request_json`/`request_len`: the pre-flight request that was checked
+//   and sent (as given to `ctp_check_json`).
+// - `response_json`/`response_len`: the JSON body of the 2xx answer.
+// - `at`/`at_len`: when the answer arrived, RFC 3339.
+// - `out_json`: must not be NULL. Receives `{"record": … or null,
+//   "changed": …, "events": [{"type": …, "at": …}, …]}` on `CTP_OK` (the
+//   record holds `customer_token` verbatim), the error JSON otherwise.
+//   Release it with `ctp_buf_free`, which wipes it.
+//
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+// `CTP_INVALID_REQUEST` (the request fails the envelope checks, or the
+// record is not acceptable JSON), `CTP_TRANSITION_REJECTED` (with the code
+// of the fault: `RECORD_INVALID`, `RESPONSE_INVALID`, `INVALID_EVENT` for
+// `at`, or the lifecycle's) or `CTP_PANIC`.
+uint32_t ctp_apply_response_json(const uint8_t *record_json,
+                                 size_t record_len,
+                                 const uint8_t *request_json,
+                                 size_t request_len,
+                                 const uint8_t *response_json,
+                                 size_t response_len,
+                                 const uint8_t *at,
+                                 size_t at_len,
+                                 struct ctp_buf *out_json);
 
 // Checks the format of a customer token; no engine needed.
 //

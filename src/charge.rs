@@ -16,7 +16,7 @@
 use crate::decision::Engine;
 use crate::error::Error;
 use crate::facts::{Facts, IdempotencyKey, Payment, RecordFacts, Reference, TokenHeader};
-use crate::record::{PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
+use crate::record::{Attempts, PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
 use crate::request::{self, Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::rules::{Severity, RULES};
 use crate::timestamp::Instant;
@@ -85,6 +85,9 @@ pub struct StoredRecord<'a> {
     pub scopes: ScopeSet,
     /// Milliseconds since the Unix epoch.
     pub last_used_at_ms: Option<i64>,
+    /// The record's `attempts`, milliseconds since the Unix epoch each;
+    /// `None` when the record has none.
+    pub attempts_ms: Option<&'a [i64]>,
 }
 
 /// A token charge in typed form. Redacted in `Debug`: it holds the token.
@@ -106,6 +109,8 @@ pub struct Charge<'a> {
     pub now_ms: Option<i64>,
     pub attempts_24h: Option<i64>,
     pub attempts_30d: Option<i64>,
+    /// The request's `caller`: the service making the charge (rules 901-903).
+    pub caller: Option<&'a [u8]>,
 }
 
 impl std::fmt::Debug for Charge<'_> {
@@ -195,6 +200,7 @@ pub fn check_utf8(charge: &Charge<'_>) -> Result<(), Error> {
         ("the Klarna-Idempotency-Key header", charge.idempotency_key),
         ("body.currency", Some(charge.currency)),
         ("token_record.customer_token", charge.record.map(|record| record.customer_token)),
+        ("caller", charge.caller),
     ];
     for (name, bytes) in fields {
         if let Some(Err(error)) = bytes.map(std::str::from_utf8) {
@@ -214,6 +220,19 @@ fn check_counters(charge: &Charge<'_>) -> Result<(), ChargeError> {
         }
     }
     Ok(())
+}
+
+/// The caller as text, or the JSON path's envelope fault for a `caller`
+/// that is not a caller name. [`check_utf8`] has already found a caller
+/// that is not UTF-8; here it is the same fault as any other bad name.
+fn check_caller<'a>(charge: &Charge<'a>) -> Result<Option<&'a str>, ChargeError> {
+    let Some(bytes) = charge.caller else {
+        return Ok(None);
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) if request::is_caller_name(text) => Ok(Some(text)),
+        _ => Err(ChargeError::Envelope(request::invalid_caller_error())),
+    }
 }
 
 fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
@@ -241,6 +260,7 @@ impl Engine {
         let mut last_used_digits = [0u8; 3];
         let now = charge.now_ms.map(|ms| instant(ms, &mut now_digits)).transpose()?;
         check_counters(charge)?;
+        let caller = check_caller(charge)?;
         let record = match &charge.record {
             None => RecordFacts::Absent,
             Some(stored) => {
@@ -248,6 +268,9 @@ impl Engine {
                 // timestamps; a last use no RFC 3339 text can write is the
                 // record fault an unreadable `last_used_at` is (rule 204).
                 let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits));
+                let attempts_in_range = stored
+                    .attempts_ms
+                    .is_none_or(|items| items.iter().all(|ms| (MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(ms)));
                 let status = match (stored.scopes.payment_scope(), last_used_at.transpose()) {
                     (None, _) => Err(RecordFault {
                         detail: RecordDetail::Scopes,
@@ -259,7 +282,17 @@ impl Engine {
                         field: "last_used_at",
                         message: "timestamps must be RFC 3339",
                     }),
-                    (Some(scope), Ok(last_used_at)) => Ok(ValidRecord { state: stored.state, scope, last_used_at }),
+                    (Some(_), Ok(_)) if !attempts_in_range => Err(RecordFault {
+                        detail: RecordDetail::Timestamp,
+                        field: "attempts",
+                        message: "attempts must be RFC 3339 timestamps",
+                    }),
+                    (Some(scope), Ok(last_used_at)) => Ok(ValidRecord {
+                        state: stored.state,
+                        scope,
+                        last_used_at,
+                        attempts: stored.attempts_ms.map_or(Attempts::None, Attempts::Millis),
+                    }),
                 };
                 RecordFacts::Present {
                     customer_token: Some(stored.customer_token),
@@ -293,7 +326,11 @@ impl Engine {
             }),
             duplicate_header: None,
             now,
-            counters: Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d },
+            // The equivalent request has a `counters` object exactly when a
+            // counter is set; without one, rule 804 counts the record's attempts.
+            counters: (charge.attempts_24h.is_some() || charge.attempts_30d.is_some())
+                .then_some(Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d }),
+            caller,
         };
         let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
         self.evaluate(&facts, |index, severity, _hit| match severity {

@@ -68,6 +68,9 @@ pub struct Tokenization {
     pub has_subscriptions: bool,
     /// `supplementary_purchase_data.ondemand_service` is an object.
     pub has_ondemand_service: bool,
+    /// The payment scope asked for when `scopes` is an array holding
+    /// exactly one payment scope, whatever else it holds (rule 903).
+    pub asked_payment_scope: Option<PaymentScope>,
 }
 
 /// A present `request_payment_transaction`.
@@ -101,7 +104,11 @@ pub struct Facts<'a> {
     /// The first header name equal but for case to an earlier one.
     pub duplicate_header: Option<&'a str>,
     pub now: Option<Instant<'a>>,
-    pub counters: Counters,
+    /// The request's `counters` object, when it has one (rule 804 counts
+    /// the record's `attempts` when it has none).
+    pub counters: Option<Counters>,
+    /// The service making the call (rules 901-903).
+    pub caller: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
@@ -157,6 +164,7 @@ impl<'a> Facts<'a> {
             duplicate_header,
             now: request.now,
             counters: request.counters,
+            caller: request.caller,
         }
     }
 }
@@ -249,7 +257,16 @@ fn tokenization(requested: &Value<'_>, supplementary: Option<&Value<'_>>) -> Tok
         has_ondemand_service: supplementary
             .and_then(|data| data.get("ondemand_service"))
             .is_some_and(|service| matches!(service, Value::Object(_))),
+        asked_payment_scope: asked_payment_scope(requested.get("scopes")),
     }
+}
+
+/// The one payment scope an array of scopes holds, when it holds exactly
+/// one (items that are not payment scope strings are passed over).
+fn asked_payment_scope(scopes: Option<&Value<'_>>) -> Option<PaymentScope> {
+    let mut payment_scopes = scopes?.as_array()?.iter().filter_map(|item| item.as_str().and_then(PaymentScope::parse));
+    let first = payment_scopes.next()?;
+    payment_scopes.next().is_none().then_some(first)
 }
 
 fn payment(transaction: &Value<'_>) -> Payment {

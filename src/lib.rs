@@ -37,7 +37,7 @@ pub mod vault;
 pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
 pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
 pub use error::{Error, Status};
-pub use lifecycle::{apply_event, Transition};
+pub use lifecycle::{apply_event, apply_response, Transition};
 pub use policy::Policy;
 pub use rules::{Rule, Severity, RULES};
 pub use token::{parse_token, CustomerToken, TokenError, TokenInfo};

@@ -1,5 +1,7 @@
-//! The token lifecycle (rules.md section 7): TOKENIZED creates an ACTIVE
-//! record, CHARGED moves `last_used_at`, REVOKED ends it for good.
+//! The token lifecycle: TOKENIZED creates an ACTIVE record, CHARGED and
+//! DECLINED keep the attempt (CHARGED also moves `last_used_at`), REVOKED
+//! ends it for good; and `apply_response`, which reads Klarna's answer to an
+//! `authorizePayment` call as those events.
 
 use std::fmt;
 
@@ -11,8 +13,9 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Status};
 use crate::json::de::{self, Lenient, Nulls};
 use crate::json::{self, member, JsonStr, Plain, Value};
-use crate::record::{self, payment_scope_of, PaymentScope, TokenState};
-use crate::timestamp;
+use crate::record::{self, payment_scope_of, PaymentScope, TokenState, MAX_KEPT_ATTEMPTS};
+use crate::request::{self, body_field, CUSTOMER_TOKEN_HEADER};
+use crate::timestamp::{self, Instant};
 use crate::token::{classify, TokenError};
 
 /// The outcome of one lifecycle step.
@@ -71,6 +74,7 @@ enum EventType {
     Tokenized,
     Charged,
     Revoked,
+    Declined,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -141,40 +145,66 @@ fn rejected(code: &'static str, path: &str, message: &str) -> Error {
     Error::new(Status::TransitionRejected, Some(code), message).at(path)
 }
 
-/// Applies `event_json` to the stored record (`None`, or the JSON text
-/// `null`, when there is none yet).
-pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
-    let arena = json::Arena::new();
-    let record_root = match record_json {
-        Some(text) => json::parse(text, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record"))?,
-        None => Value::Null,
-    };
-    let event_root =
-        json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+/// Where the parts of an event stand in the document an error's path points
+/// into: the event itself for [`apply_event`], Klarna's answer and the
+/// pre-flight request for [`apply_response`].
+struct Paths {
+    /// The `customer_token_response` object.
+    response: &'static str,
+    /// The `request_customer_token` object.
+    requested: &'static str,
+    /// The event's type (a transition that is not allowed).
+    kind: &'static str,
+}
 
-    // Check 1: the record, when given, is valid.
-    let record = match &record_root {
-        Value::Null => None,
+const EVENT_PATHS: Paths = Paths { response: "/response", requested: "/requested", kind: "/type" };
+const RESPONSE_PATHS: Paths =
+    Paths { response: "/customer_token_response", requested: "/body/request_customer_token", kind: "" };
+
+/// A stored record that passed section 3: its members and its state.
+type StoredRecord<'r, 'a> = (&'r [(JsonStr<'a>, Value<'a>)], TokenState);
+
+/// Reads the stored record (`None`, or the JSON text `null`, when there is
+/// none yet) and checks it (check 1).
+fn read_record<'a>(record_json: Option<&'a [u8]>, arena: &'a json::Arena) -> Result<Value<'a>, Error> {
+    match record_json {
+        Some(text) => json::parse(text, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "record")),
+        None => Ok(Value::Null),
+    }
+}
+
+fn valid_record<'r, 'a>(root: &'r Value<'a>) -> Result<Option<StoredRecord<'r, 'a>>, Error> {
+    match root {
+        Value::Null => Ok(None),
         Value::Object(fields) => {
             let valid = record::validate(fields).map_err(|fault| {
                 rejected("RECORD_INVALID", &json::pointer(&[fault.field]), fault.message)
                     .with_detail(fault.detail.as_str())
             })?;
-            Some((*fields, valid.state))
+            Ok(Some((*fields, valid.state)))
         }
-        _ => {
-            return Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD"));
-        }
-    };
+        _ => Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD")),
+    }
+}
+
+/// Applies `event_json` to the stored record (`None`, or the JSON text
+/// `null`, when there is none yet).
+pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
+    let arena = json::Arena::new();
+    let record_root = read_record(record_json, &arena)?;
+    let event_root =
+        json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+
+    // Check 1: the record, when given, is valid.
+    let record = valid_record(&record_root)?;
 
     // Check 2: the event's shape. Every field is lenient, so the only
     // fault reading can have is an event that is not an object.
     let event: Event<'_> = de::from_value(&event_root, Nulls::Absent)
         .map_err(|_| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
-    let event_type = event
-        .kind
-        .0
-        .ok_or_else(|| rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED or REVOKED"))?;
+    let event_type = event.kind.0.ok_or_else(|| {
+        rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED, DECLINED or REVOKED")
+    })?;
     let EventTime(at) =
         event.at.0.ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
     let revoked_by = match event_type {
@@ -187,52 +217,189 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
         _ => None,
     };
 
-    match (event_type, record) {
-        (EventType::Tokenized, Some(_)) => {
-            Err(rejected("INVALID_TRANSITION", "/type", "TOKENIZED needs no record: a token is created once"))
+    let next = match event_type {
+        EventType::Tokenized => {
+            let new = tokenized(
+                record,
+                Tokenization {
+                    response: event.response.0,
+                    requested: event.requested.0,
+                    customer_id: event.customer_id.0,
+                    subscription_id: event.subscription_id.0,
+                },
+                at,
+                &EVENT_PATHS,
+            )?;
+            Next::New(new)
         }
-        (EventType::Tokenized, None) => tokenized(event, at),
-        (_, None) => Err(rejected("RECORD_REQUIRED", "/type", "CHARGED and REVOKED need the stored record")),
-        (EventType::Charged, Some((_, TokenState::Revoked))) => {
-            Err(rejected("TOKEN_REVOKED", "/type", "a REVOKED token cannot be charged: REVOKED is final"))
+        EventType::Charged => attempted(record, at, true, &EVENT_PATHS)?,
+        EventType::Declined => attempted(record, at, false, &EVENT_PATHS)?,
+        EventType::Revoked => revoked(record, at, revoked_by.expect("read with the event"), &EVENT_PATHS)?,
+    };
+    Ok(next.into_transition(None))
+}
+
+/// What the next record is, before it is written.
+enum Next<'r, 'a> {
+    /// No record, none made (`apply_response` only).
+    None,
+    /// The given record, unchanged.
+    Unchanged(&'r [(JsonStr<'a>, Value<'a>)]),
+    /// The given record with some members replaced or added.
+    Updated(UpdatedRecord<'r, 'a>),
+    /// A record made by a TOKENIZED event.
+    New(NewRecord<'a>),
+}
+
+impl Next<'_, '_> {
+    fn changed(&self) -> bool {
+        matches!(self, Next::Updated(_) | Next::New(_))
+    }
+
+    /// `{"record": …, "changed": …}`, with `"events": […]` when given.
+    fn into_transition(self, events: Option<&[EventSummary<'_>]>) -> Transition {
+        let changed = self.changed();
+        let capacity = match &self {
+            Next::None => 64,
+            Next::Unchanged(fields) => 64 + fields_len(fields),
+            Next::Updated(record) => {
+                64 + fields_len(record.fields)
+                    + record.updates.iter().map(|(name, value)| name.len() + value.approximate_len() + 6).sum::<usize>()
+            }
+            Next::New(record) => 256 + record.customer_token.0.len() + 40 * record.attempts.len(),
+        };
+        let record = RecordView(&self);
+        let json = match events {
+            None => json::to_secret_string(&TransitionView { record: &record, changed }, capacity),
+            Some(events) => json::to_secret_string(&ResponseView { record: &record, changed, events }, capacity + 64),
+        };
+        Transition { json, changed }
+    }
+}
+
+fn fields_len(fields: &[(JsonStr<'_>, Value<'_>)]) -> usize {
+    fields.iter().map(|(key, value)| key.as_str().len() + approximate_len(value)).sum()
+}
+
+/// The parts of a TOKENIZED event, from the event or from Klarna's answer.
+struct Tokenization<'a> {
+    response: Option<Response<'a>>,
+    requested: Option<Requested<'a>>,
+    customer_id: Option<&'a str>,
+    subscription_id: Option<&'a str>,
+}
+
+/// CHARGED (`charged`) or DECLINED: the attempt is kept; CHARGED also
+/// moves `last_used_at` forward (check 4).
+fn attempted<'r, 'a>(
+    record: Option<StoredRecord<'r, 'a>>,
+    at: &'a str,
+    charged: bool,
+    paths: &Paths,
+) -> Result<Next<'r, 'a>, Error>
+where
+    'r: 'a,
+{
+    let fields = match record {
+        None => {
+            return Err(rejected("RECORD_REQUIRED", paths.kind, "CHARGED, DECLINED and REVOKED need the stored record"))
         }
-        (EventType::Charged, Some((fields, TokenState::Active))) => {
-            let newer = match member(fields, "last_used_at").and_then(Value::as_str) {
-                // The record is valid, so a stored last_used_at parses.
-                Some(previous) => timestamp::parse(at) > timestamp::parse(previous),
-                None => true,
-            };
-            Ok(if newer { updated(fields, &[("last_used_at", at)]) } else { unchanged(fields) })
+        Some((_, TokenState::Revoked)) => {
+            return Err(rejected("TOKEN_REVOKED", paths.kind, "a REVOKED token cannot be charged: REVOKED is final"))
         }
-        (EventType::Revoked, Some((fields, TokenState::Revoked))) => Ok(unchanged(fields)),
-        (EventType::Revoked, Some((fields, TokenState::Active))) => {
-            let by = revoked_by.expect("checked with the event").as_str();
-            Ok(updated(fields, &[("state", "REVOKED"), ("revoked_at", at), ("revoked_by", by)]))
+        Some((fields, TokenState::Active)) => fields,
+    };
+    let mut updates: Vec<(&'static str, NewValue<'a>)> = Vec::with_capacity(2);
+    if charged {
+        let newer = match member(fields, "last_used_at").and_then(Value::as_str) {
+            // The record is valid, so a stored last_used_at parses.
+            Some(previous) => timestamp::parse(at) > timestamp::parse(previous),
+            None => true,
+        };
+        if newer {
+            updates.push(("last_used_at", NewValue::Text(at)));
         }
+    }
+    let existing = member(fields, "attempts").and_then(Value::as_array);
+    let kept = kept_attempts(existing.map(|items| items.iter().filter_map(Value::as_str)), at);
+    let attempts_changed = match existing {
+        None => true,
+        Some(items) => items.len() != kept.len() || items.iter().zip(&kept).any(|(old, new)| old.as_str() != Some(new)),
+    };
+    if attempts_changed {
+        updates.push(("attempts", NewValue::Texts(kept)));
+    }
+    Ok(if updates.is_empty() { Next::Unchanged(fields) } else { Next::Updated(UpdatedRecord { fields, updates }) })
+}
+
+/// The attempts a record keeps after one at `at` (rules.md section 7): `at`
+/// added unless an entry is the same instant, ordered by instant (equal
+/// instants keep their order), the latest [`MAX_KEPT_ATTEMPTS`] kept.
+/// Entries are kept exactly as given; none is dropped for its age.
+fn kept_attempts<'a>(existing: Option<impl Iterator<Item = &'a str>>, at: &'a str) -> Vec<&'a str> {
+    let instant_of = |text: &'a str| timestamp::parse(text).expect("attempts of a valid record are RFC 3339");
+    let mut entries: Vec<(Instant<'a>, &'a str)> =
+        existing.into_iter().flatten().map(|text| (instant_of(text), text)).collect();
+    let at_instant = instant_of(at);
+    if !entries.iter().any(|(instant, _)| *instant == at_instant) {
+        entries.push((at_instant, at));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let dropped = entries.len().saturating_sub(MAX_KEPT_ATTEMPTS);
+    entries.drain(dropped..).map(|(_, text)| text).collect()
+}
+
+/// REVOKED: from ACTIVE to REVOKED; on a REVOKED record nothing changes
+/// (check 5: revocation is idempotent, so retries are safe).
+fn revoked<'r, 'a>(
+    record: Option<StoredRecord<'r, 'a>>,
+    at: &'a str,
+    by: RevokedBy,
+    paths: &Paths,
+) -> Result<Next<'r, 'a>, Error> {
+    match record {
+        None => Err(rejected("RECORD_REQUIRED", paths.kind, "CHARGED, DECLINED and REVOKED need the stored record")),
+        Some((fields, TokenState::Revoked)) => Ok(Next::Unchanged(fields)),
+        Some((fields, TokenState::Active)) => Ok(Next::Updated(UpdatedRecord {
+            fields,
+            updates: vec![
+                ("state", NewValue::Text("REVOKED")),
+                ("revoked_at", NewValue::Text(at)),
+                ("revoked_by", NewValue::Text(by.as_str())),
+            ],
+        })),
     }
 }
 
 /// Check 3: a TOKENIZED event builds the first record from Klarna's response.
-fn tokenized(event: Event<'_>, at: &str) -> Result<Transition, Error> {
-    let response_invalid = |path: &str, message: &str| rejected("RESPONSE_INVALID", path, message);
+fn tokenized<'a>(
+    record: Option<StoredRecord<'_, '_>>,
+    event: Tokenization<'a>,
+    at: &'a str,
+    paths: &Paths,
+) -> Result<NewRecord<'a>, Error> {
+    if record.is_some() {
+        return Err(rejected("INVALID_TRANSITION", paths.kind, "TOKENIZED needs no record: a token is created once"));
+    }
+    let at_path = |tail: &str| format!("{}{tail}", paths.response);
+    let response_invalid = |tail: &str, message: &str| rejected("RESPONSE_INVALID", &at_path(tail), message);
     let response = event
         .response
-        .0
-        .ok_or_else(|| response_invalid("/response", "response must be Klarna's customer_token_response object"))?;
+        .ok_or_else(|| response_invalid("", "response must be Klarna's customer_token_response object"))?;
     if response.result.0 != Some("APPROVED") {
-        return Err(rejected("NOT_APPROVED", "/response/result", "Klarna did not approve the tokenization"));
+        return Err(rejected("NOT_APPROVED", &at_path("/result"), "Klarna did not approve the tokenization"));
     }
     let granted = response
         .customer_token
         .0
-        .ok_or_else(|| response_invalid("/response/customer_token", "response.customer_token must be an object"))?;
+        .ok_or_else(|| response_invalid("/customer_token", "response.customer_token must be an object"))?;
     let token = granted.customer_token.0.ok_or_else(|| {
-        response_invalid("/response/customer_token/customer_token", "the granted customer_token must be a string")
+        response_invalid("/customer_token/customer_token", "the granted customer_token must be a string")
     })?;
     let scopes = granted.scopes.0.unwrap_or_default();
     let granted_scope = payment_scope_of(scopes.iter().copied()).ok_or_else(|| {
         response_invalid(
-            "/response/customer_token/scopes",
+            "/customer_token/scopes",
             "the granted scopes must be strings, without repeats, holding exactly one payment scope",
         )
     })?;
@@ -241,28 +408,28 @@ fn tokenized(event: Event<'_>, at: &str) -> Result<Transition, Error> {
         Some(Lenient(Some(text))) if record::is_reference_length(text) => Some(text),
         Some(_) => {
             return Err(response_invalid(
-                "/response/customer_token/customer_token_reference",
+                "/customer_token/customer_token_reference",
                 "the granted customer_token_reference must be a string of at most 255 characters",
             ))
         }
     };
     classify(token.as_bytes()).map_err(|error| {
-        let path = "/response/customer_token/customer_token";
+        let path = at_path("/customer_token/customer_token");
         match error {
             TokenError::Malformed(detail) => {
-                rejected("TOKEN_MALFORMED", path, detail.explain()).with_detail(detail.as_str())
+                rejected("TOKEN_MALFORMED", &path, detail.explain()).with_detail(detail.as_str())
             }
-            TokenError::WrongType => rejected("TOKEN_WRONG_TYPE", path, &error.to_string()),
+            TokenError::WrongType => rejected("TOKEN_WRONG_TYPE", &path, &error.to_string()),
         }
     })?;
-    if let Some(requested) = event.requested.0 {
+    if let Some(requested) = event.requested {
         let asked_other_scope = requested.scopes.0.is_some_and(|scopes| {
             scopes.iter().filter_map(|s| s.0.and_then(PaymentScope::parse)).any(|scope| scope != granted_scope)
         });
         if asked_other_scope {
             return Err(rejected(
                 "SCOPE_GRANT_MISMATCH",
-                "/requested/scopes",
+                &format!("{}/scopes", paths.requested),
                 "Klarna granted a different payment scope from the one requested",
             ));
         }
@@ -270,45 +437,128 @@ fn tokenized(event: Event<'_>, at: &str) -> Result<Transition, Error> {
             if asked.is_none() || asked != reference {
                 return Err(rejected(
                     "REFERENCE_MISMATCH",
-                    "/response/customer_token/customer_token_reference",
+                    &at_path("/customer_token/customer_token_reference"),
                     "the returned customer_token_reference differs from the one requested",
                 ));
             }
         }
     }
 
-    let record = NewRecord {
+    Ok(NewRecord {
         customer_token: Plain(token),
         scopes: scopes.into_iter().map(Plain).collect(),
         state: Plain("ACTIVE"),
         created_at: Plain(at),
         customer_token_reference: reference.map(Plain),
-        customer_id: event.customer_id.0.map(Plain),
-        subscription_id: event.subscription_id.0.map(Plain),
+        customer_id: event.customer_id.map(Plain),
+        subscription_id: event.subscription_id.map(Plain),
+        last_used_at: None,
+        attempts: Vec::new(),
+    })
+}
+
+/// One event `apply_response` applied: its type and instant only (never
+/// the response, which holds the token).
+#[derive(Serialize)]
+struct EventSummary<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    at: Plain<'a>,
+}
+
+/// Turns Klarna's answer to an `authorizePayment` call into the lifecycle
+/// events it implies and applies them (rules.md section 7.1): `record_json`
+/// is the stored record (`None` or `null` when there is none), `request_json`
+/// the pre-flight request that was checked and sent, `response_json` the
+/// JSON body of the 2xx answer, `at` when it arrived (RFC 3339). The result
+/// is `{"record": … or null, "changed": …, "events": [{"type", "at"}, …]}`.
+pub fn apply_response(
+    record_json: Option<&[u8]>,
+    request_json: &[u8],
+    response_json: &[u8],
+    at: &str,
+) -> Result<Transition, Error> {
+    let arena = json::Arena::new();
+    // Check 1, in the contract's order: the request's envelope (as `check`
+    // reports it), the record, the response, then `at`.
+    let request_root = request::parse_json(request_json, &arena)?;
+    let request = request::from_value(&request_root, &arena)?;
+    let record_root = read_record(record_json, &arena)?;
+    let record = valid_record(&record_root)?;
+    let response_root = json::parse(response_json, &arena).map_err(|e| {
+        let message = format!("response: {}", e.message);
+        rejected("RESPONSE_INVALID", &e.pointer, &message)
+    })?;
+    let Value::Object(response) = &response_root else {
+        return Err(rejected("RESPONSE_INVALID", "", "the response must be a JSON object"));
     };
-    let out = json::to_secret_string(&TransitionView { record: &record, changed: true }, 256 + token.len());
-    Ok(Transition { json: out, changed: true })
+    if timestamp::parse(at).is_none() {
+        return Err(Error::new(Status::TransitionRejected, Some("INVALID_EVENT"), "at must be an RFC 3339 timestamp"));
+    }
+
+    let header_present = request.header(CUSTOMER_TOKEN_HEADER).is_some();
+    let requested = body_field(request.body, "request_customer_token");
+    let mut events: Vec<EventSummary<'_>> = Vec::with_capacity(2);
+
+    // Step 2: an approved tokenization makes the first record.
+    let token_response = member(response, "customer_token_response");
+    let approved = |value: &Value<'_>| value.get("result").and_then(Value::as_str) == Some("APPROVED");
+    let mut next = match (header_present, requested, token_response) {
+        (false, Some(requested), Some(token_response)) if approved(token_response) => {
+            let event = Tokenization {
+                response: Some(lenient_read(token_response)),
+                requested: match requested {
+                    Value::Object(_) => Some(lenient_read(requested)),
+                    _ => None,
+                },
+                customer_id: None,
+                subscription_id: None,
+            };
+            events.push(EventSummary { kind: "TOKENIZED", at: Plain(at) });
+            Next::New(tokenized(record, event, at, &RESPONSE_PATHS)?)
+        }
+        _ => match record {
+            Some((fields, _)) => Next::Unchanged(fields),
+            None => Next::None,
+        },
+    };
+
+    // Step 3: the payment, when there is a token charge to account for.
+    if let Some(payment) = member(response, "payment_transaction_response") {
+        let result = payment.get("result").and_then(Value::as_str);
+        let charged = match result {
+            Some("STEP_UP_REQUIRED") => None,
+            Some("APPROVED") => Some(true),
+            _ => Some(false),
+        };
+        if let Some(charged) = charged {
+            let kind = if charged { "CHARGED" } else { "DECLINED" };
+            next = match next {
+                Next::New(mut new) => {
+                    // The record step 2 just made: no last use, no attempts yet.
+                    if charged {
+                        new.last_used_at = Some(Plain(at));
+                    }
+                    new.attempts = vec![Plain(at)];
+                    events.push(EventSummary { kind, at: Plain(at) });
+                    Next::New(new)
+                }
+                _ if header_present => {
+                    let next = attempted(record, at, charged, &RESPONSE_PATHS)?;
+                    events.push(EventSummary { kind, at: Plain(at) });
+                    next
+                }
+                // A one-time payment: no token to account for.
+                other => other,
+            };
+        }
+    }
+    Ok(next.into_transition(Some(&events)))
 }
 
-fn unchanged(fields: &[(JsonStr<'_>, Value<'_>)]) -> Transition {
-    finish(fields, &[], false)
-}
-
-fn updated(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)]) -> Transition {
-    finish(fields, updates, true)
-}
-
-/// Writes the record with `updates` (string values) applied: existing keys
-/// keep their place, new keys follow in the order given, everything else is
-/// carried through byte for byte.
-fn finish(fields: &[(JsonStr<'_>, Value<'_>)], updates: &[(&str, &str)], changed: bool) -> Transition {
-    let record = UpdatedRecord { fields, updates };
-    // The record as read plus the keys an update may add: one allocation.
-    let capacity = 64
-        + fields.iter().map(|(key, value)| key.as_str().len() + approximate_len(value)).sum::<usize>()
-        + updates.iter().map(|(name, value)| name.len() + value.len() + 6).sum::<usize>();
-    let out = json::to_secret_string(&TransitionView { record: &record, changed }, capacity);
-    Transition { json: out, changed }
+/// Reads a part of Klarna's answer whose every field is lenient.
+fn lenient_read<'v, T: Deserialize<'v>>(value: &'v Value<'v>) -> T {
+    de::from_value(value, Nulls::Absent).expect("an object of lenient fields always reads")
 }
 
 /// About how many bytes `value` takes as JSON (a sizing hint, not exact).
@@ -331,6 +581,52 @@ struct TransitionView<'r, R> {
     changed: bool,
 }
 
+/// `{"record": …, "changed": …, "events": […]}` (`apply_response`).
+#[derive(Serialize)]
+struct ResponseView<'r, 'e, R> {
+    record: &'r R,
+    changed: bool,
+    events: &'e [EventSummary<'e>],
+}
+
+/// The next record as written: `null`, or an object.
+struct RecordView<'n, 'r, 'a>(&'n Next<'r, 'a>);
+
+impl Serialize for RecordView<'_, '_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Next::None => serializer.serialize_none(),
+            Next::Unchanged(fields) => UpdatedRecord { fields, updates: Vec::new() }.serialize(serializer),
+            Next::Updated(record) => record.serialize(serializer),
+            Next::New(record) => record.serialize(serializer),
+        }
+    }
+}
+
+/// A member value an update writes: a string, or a list of strings.
+enum NewValue<'a> {
+    Text(&'a str),
+    Texts(Vec<&'a str>),
+}
+
+impl NewValue<'_> {
+    fn approximate_len(&self) -> usize {
+        match self {
+            NewValue::Text(text) => text.len() + 2,
+            NewValue::Texts(items) => 2 + items.iter().map(|text| text.len() + 3).sum::<usize>(),
+        }
+    }
+}
+
+impl Serialize for NewValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            NewValue::Text(text) => Plain(text).serialize(serializer),
+            NewValue::Texts(items) => serializer.collect_seq(items.iter().map(|text| Plain(text))),
+        }
+    }
+}
+
 /// The first record, built from a TOKENIZED event; optional keys left out
 /// when the event has no value for them.
 #[derive(Serialize)]
@@ -345,13 +641,19 @@ struct NewRecord<'a> {
     customer_id: Option<Plain<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subscription_id: Option<Plain<'a>>,
+    /// Set when the tokenization came with the first payment (`apply_response`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used_at: Option<Plain<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attempts: Vec<Plain<'a>>,
 }
 
-/// A stored record with string updates applied, in the order of
-/// [`finish`]; a map because its keys are the partner's own.
+/// A stored record with updates applied: existing keys keep their place,
+/// new keys follow in the order given, everything else is carried through
+/// byte for byte. A map because its keys are the partner's own.
 struct UpdatedRecord<'r, 'a> {
     fields: &'r [(JsonStr<'a>, Value<'a>)],
-    updates: &'r [(&'r str, &'r str)],
+    updates: Vec<(&'static str, NewValue<'a>)>,
 }
 
 impl Serialize for UpdatedRecord<'_, '_> {
@@ -359,13 +661,13 @@ impl Serialize for UpdatedRecord<'_, '_> {
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in self.fields {
             match self.updates.iter().find(|(name, _)| *name == key.as_str()) {
-                Some((_, new_value)) => map.serialize_entry(key, &Plain(new_value))?,
+                Some((_, new_value)) => map.serialize_entry(key, new_value)?,
                 None => map.serialize_entry(key, value)?,
             }
         }
-        for (name, new_value) in self.updates {
+        for (name, new_value) in &self.updates {
             if !self.fields.iter().any(|(key, _)| key.as_str() == *name) {
-                map.serialize_entry(name, &Plain(new_value))?;
+                map.serialize_entry(name, new_value)?;
             }
         }
         map.end()

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Status};
 use crate::json::de::{self, Entries, Nulls};
 use crate::json::{self, Value};
-use crate::record::{PaymentScope, SCOPE_CUSTOMER_NOT_PRESENT, SCOPE_CUSTOMER_PRESENT};
+use crate::record::{PaymentScope, MAX_KEPT_ATTEMPTS, SCOPE_CUSTOMER_NOT_PRESENT, SCOPE_CUSTOMER_PRESENT};
+use crate::request::is_caller_name;
 use crate::rules::{self, Severity, RULES};
 use crate::token::{is_region, sha256_label};
 
@@ -17,6 +18,24 @@ use crate::token::{is_region, sha256_label};
 pub struct MaxAttempts {
     pub per_24h: Option<i64>,
     pub per_30d: Option<i64>,
+}
+
+/// What one caller may do (policy `access`, rules 901-903).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerAccess {
+    /// The caller name, byte for byte as in the policy.
+    pub caller: String,
+    /// May it charge with each payment scope (customer present, not present).
+    scopes: [bool; 2],
+    /// May it send `request_customer_token`.
+    pub tokenize: bool,
+}
+
+impl CallerAccess {
+    /// Whether this caller may use tokens of `scope`.
+    pub fn allows_scope(&self, scope: PaymentScope) -> bool {
+        self.scopes[scope_index(scope)]
+    }
 }
 
 /// A loaded, immutable policy.
@@ -30,6 +49,9 @@ pub struct Policy {
     pub min_charge_interval_seconds: Option<i64>,
     pub max_attempts: Option<MaxAttempts>,
     pub require_token_reference: bool,
+    /// Which services may use tokens, and how; `None` when the policy has
+    /// no `access` (rules 901-903 then never fire).
+    pub access: Option<Vec<CallerAccess>>,
     /// Effective severity of each rule, by its position in `RULES`.
     severities: Vec<Severity>,
     digest: String,
@@ -60,6 +82,67 @@ struct PolicyDocument {
     require_token_reference: Option<bool>,
     /// Rule code → deny, warn or off, for adjustable rules only.
     severity: Option<Entries<AdjustableRule, Severity>>,
+    /// Caller name → what it may do.
+    access: Option<Entries<CallerKey, AccessDocument>>,
+}
+
+/// A key of `access`: a caller name.
+struct CallerKey(String);
+
+impl<'de> Deserialize<'de> for CallerKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        if !is_caller_name(text) {
+            return Err(D::Error::invalid_value(
+                Unexpected::Other("text"),
+                &"a caller name: 1 to 255 characters, no control characters",
+            ));
+        }
+        Ok(CallerKey(text.to_owned()))
+    }
+}
+
+/// One caller's entry of `access`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessDocument {
+    scopes: AccessScopes,
+    tokenize: Option<bool>,
+}
+
+/// The payment scopes a caller may use, each at most once.
+struct AccessScopes([bool; 2]);
+
+impl<'de> Deserialize<'de> for AccessScopes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut allowed = [false; 2];
+        for ScopeItem(scope) in Vec::<ScopeItem>::deserialize(deserializer)? {
+            let slot = &mut allowed[scope_index(scope)];
+            if *slot {
+                return Err(D::Error::invalid_value(
+                    Unexpected::Other("a repeated scope"),
+                    &"payment scopes, each at most once",
+                ));
+            }
+            *slot = true;
+        }
+        Ok(AccessScopes(allowed))
+    }
+}
+
+/// An item of an `access` entry's `scopes`: a payment scope.
+struct ScopeItem(PaymentScope);
+
+impl<'de> Deserialize<'de> for ScopeItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        PaymentScope::parse(text).map(ScopeItem).ok_or_else(|| {
+            D::Error::invalid_value(
+                Unexpected::Other("text"),
+                &"a payment scope: payment:customer_present or payment:customer_not_present",
+            )
+        })
+    }
 }
 
 /// `version`: the integer 1.
@@ -130,8 +213,21 @@ impl<'de> Deserialize<'de> for ScopeKey {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MaxAttemptsDocument {
-    per_24h: Option<PositiveInteger>,
-    per_30d: Option<PositiveInteger>,
+    per_24h: Option<AttemptCap>,
+    per_30d: Option<AttemptCap>,
+}
+
+/// A `max_attempts` cap: 1 to 100 (a record keeps at most 100 attempts, so
+/// a higher cap could never be reached by counting them).
+struct AttemptCap(i64);
+
+impl<'de> Deserialize<'de> for AttemptCap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match i64::deserialize(deserializer)? {
+            n if (1..=MAX_KEPT_ATTEMPTS as i64).contains(&n) => Ok(AttemptCap(n)),
+            other => Err(D::Error::invalid_value(Unexpected::Signed(other), &"an integer from 1 to 100")),
+        }
+    }
 }
 
 /// A key of `severity`: the code of a rule whose severity may change.
@@ -183,6 +279,17 @@ impl Policy {
                 .max_attempts
                 .map(|caps| MaxAttempts { per_24h: caps.per_24h.map(|n| n.0), per_30d: caps.per_30d.map(|n| n.0) }),
             require_token_reference: document.require_token_reference.unwrap_or(false),
+            access: document.access.map(|entries| {
+                entries
+                    .0
+                    .into_iter()
+                    .map(|(CallerKey(caller), entry)| CallerAccess {
+                        caller,
+                        scopes: entry.scopes.0,
+                        tokenize: entry.tokenize.unwrap_or(false),
+                    })
+                    .collect()
+            }),
             severities,
             digest: sha256_label(&Sha256::digest(canonical.as_bytes())),
         })
@@ -201,6 +308,12 @@ impl Policy {
     /// Every rule's effective severity, by position in `RULES`.
     pub fn severities(&self) -> &[Severity] {
         &self.severities
+    }
+
+    /// The `access` entry of `caller` (compared byte for byte), when the
+    /// policy has `access` and names it.
+    pub fn caller_access(&self, caller: &str) -> Option<&CallerAccess> {
+        self.access.as_ref()?.iter().find(|entry| entry.caller == caller)
     }
 
     /// The cap for this scope and (uppercase) currency, when set.

@@ -93,6 +93,68 @@ pub struct ValidRecord<'v> {
     pub state: TokenState,
     pub scope: PaymentScope,
     pub last_used_at: Option<Instant<'v>>,
+    /// The instants of earlier authorization attempts (rule 804).
+    pub attempts: Attempts<'v>,
+}
+
+/// The record's `attempts`: read from the JSON record (every entry already
+/// checked to be RFC 3339) or given by the typed path in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub enum Attempts<'v> {
+    /// Absent or `null`: no attempt known yet.
+    None,
+    /// The JSON array, every item an RFC 3339 string.
+    Json(&'v [Value<'v>]),
+    /// Milliseconds since the Unix epoch, each within years 0001-9999.
+    Millis(&'v [i64]),
+}
+
+/// Attempts counted in the two windows of rule 804.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttemptCounts {
+    pub last_24h: i64,
+    pub last_30d: i64,
+}
+
+/// How many attempts a record keeps (the latest; rules.md section 7).
+pub const MAX_KEPT_ATTEMPTS: usize = 100;
+
+/// 24 hours and 30 days, in seconds (rules.md section 0).
+pub const SECONDS_24H: i64 = 86_400;
+pub const SECONDS_30D: i64 = 2_592_000;
+
+impl Attempts<'_> {
+    /// Entries later than `now - 24 hours` and later than `now - 30 days`;
+    /// an entry later than `now` counts (clocks drift, and a cap must not
+    /// loosen because of it).
+    pub fn count(&self, now: &Instant<'_>) -> AttemptCounts {
+        let mut counts = AttemptCounts::default();
+        let mut tally = |attempt: &Instant<'_>| {
+            if now.is_before_offset(attempt, SECONDS_30D) {
+                counts.last_30d += 1;
+                if now.is_before_offset(attempt, SECONDS_24H) {
+                    counts.last_24h += 1;
+                }
+            }
+        };
+        match self {
+            Attempts::None => {}
+            Attempts::Json(items) => {
+                for text in items.iter().filter_map(Value::as_str) {
+                    if let Some(attempt) = timestamp::parse(text) {
+                        tally(&attempt);
+                    }
+                }
+            }
+            Attempts::Millis(items) => {
+                let mut digits = [0u8; 3];
+                for ms in items.iter() {
+                    tally(&Instant::from_unix_millis(*ms, &mut digits));
+                }
+            }
+        }
+        counts
+    }
 }
 
 const MAX_REFERENCE_CHARS: usize = 255;
@@ -149,6 +211,7 @@ pub(crate) struct KnownMembers<'v, 'a> {
     pub(crate) revoked_by: Option<&'v Value<'a>>,
     pub(crate) customer_id: Option<&'v Value<'a>>,
     pub(crate) subscription_id: Option<&'v Value<'a>>,
+    pub(crate) attempts: Option<&'v Value<'a>>,
 }
 
 impl<'v, 'a> KnownMembers<'v, 'a> {
@@ -169,6 +232,7 @@ impl<'v, 'a> KnownMembers<'v, 'a> {
                 "revoked_by" => &mut known.revoked_by,
                 "customer_id" => &mut known.customer_id,
                 "subscription_id" => &mut known.subscription_id,
+                "attempts" => &mut known.attempts,
                 _ => continue,
             };
             // The reader refuses duplicate keys, so each slot is set once.
@@ -179,12 +243,12 @@ impl<'v, 'a> KnownMembers<'v, 'a> {
 }
 
 /// Checks a stored record. `members` is the record object.
-pub fn validate<'v>(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Result<ValidRecord<'v>, RecordFault> {
+pub fn validate<'v>(members: &'v [(JsonStr<'v>, Value<'v>)]) -> Result<ValidRecord<'v>, RecordFault> {
     validate_known(&KnownMembers::of(members))
 }
 
 /// [`validate`] over members already found.
-pub(crate) fn validate_known<'v>(known: &KnownMembers<'v, '_>) -> Result<ValidRecord<'v>, RecordFault> {
+pub(crate) fn validate_known<'v>(known: &KnownMembers<'v, 'v>) -> Result<ValidRecord<'v>, RecordFault> {
     let field =
         |field: &'static str, message: &'static str| RecordFault { detail: RecordDetail::Field, field, message };
 
@@ -228,6 +292,13 @@ pub(crate) fn validate_known<'v>(known: &KnownMembers<'v, '_>) -> Result<ValidRe
             return Err(field(name, "customer_id and subscription_id must be strings"));
         }
     }
+    let attempts = match known.attempts {
+        None => None,
+        Some(value) => match string_items(value) {
+            Some(_) => value.as_array(),
+            None => return Err(field("attempts", "attempts must be an array of RFC 3339 strings")),
+        },
+    };
 
     let state = match state {
         "ACTIVE" => TokenState::Active,
@@ -258,7 +329,17 @@ pub(crate) fn validate_known<'v>(known: &KnownMembers<'v, '_>) -> Result<ValidRe
             }
         }
     }
-    Ok(ValidRecord { state, scope, last_used_at })
+    if let Some(items) = attempts {
+        if !items.iter().filter_map(Value::as_str).all(|text| timestamp::parse(text).is_some()) {
+            return Err(RecordFault {
+                detail: RecordDetail::Timestamp,
+                field: "attempts",
+                message: "attempts must be RFC 3339 timestamps",
+            });
+        }
+    }
+    let attempts = attempts.map_or(Attempts::None, Attempts::Json);
+    Ok(ValidRecord { state, scope, last_used_at, attempts })
 }
 
 /// Index of the first scope that is a string but not a known scope.

@@ -65,6 +65,27 @@ pub fn invalid_now_error() -> Error {
     Error::from_de(fault.within(&["now"]), Status::InvalidRequest, "request")
 }
 
+/// The error of a `caller` that is not a caller name, for the typed path.
+pub fn invalid_caller_error() -> Error {
+    let fault: DeError = not_a_caller_name();
+    Error::from_de(fault.within(&["caller"]), Status::InvalidRequest, "request")
+}
+
+fn not_a_caller_name<E: serde::de::Error>() -> E {
+    E::invalid_value(Unexpected::Other("text"), &"a caller name: 1 to 255 characters, no control characters")
+}
+
+/// Longest caller name, in characters.
+pub const MAX_CALLER_CHARS: usize = 255;
+
+/// A caller name (rules.md section 0): 1 to 255 characters, none of them a
+/// control character.
+pub fn is_caller_name(text: &str) -> bool {
+    !text.is_empty()
+        && (text.len() <= MAX_CALLER_CHARS || text.chars().count() <= MAX_CALLER_CHARS)
+        && !text.chars().any(char::is_control)
+}
+
 /// A request that passed the envelope checks.
 pub struct Request<'v> {
     pub customer_present: bool,
@@ -74,10 +95,14 @@ pub struct Request<'v> {
     /// The stored record object, when one was sent.
     pub token_record: Option<&'v [(JsonStr<'v>, Value<'v>)]>,
     pub now: Option<Instant<'v>>,
-    pub counters: Counters,
+    /// `None` when the request has no `counters` object.
+    pub counters: Option<Counters>,
     /// As the caller gave it, but with any token occurrence replaced by
     /// `[customer-token sha256:…]` (hygiene.md H4).
     pub decision_id: Option<&'v str>,
+    /// The service making the call, exactly as given (compared byte for
+    /// byte with the policy's `access` keys; redacted wherever it is written).
+    pub caller: Option<&'v str>,
 }
 
 impl<'v> Request<'v> {
@@ -119,10 +144,11 @@ struct Envelope<'v> {
     token_record: Option<Object<'v>>,
     #[serde(borrow)]
     now: Option<Now<'v>>,
-    #[serde(default)]
-    counters: Counters,
+    counters: Option<Counters>,
     #[serde(borrow)]
     decision_id: Option<DecisionId<'v>>,
+    #[serde(borrow)]
+    caller: Option<CallerName<'v>>,
 }
 
 /// Checks the envelope of a parsed request and yields its typed parts.
@@ -137,7 +163,21 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         now: envelope.now.map(|now| now.0),
         counters: envelope.counters,
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
+        caller: envelope.caller.map(|caller| caller.0),
     })
+}
+
+/// `caller`: a caller name.
+struct CallerName<'v>(&'v str);
+
+impl<'de: 'v, 'v> Deserialize<'de> for CallerName<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        if !is_caller_name(text) {
+            return Err(not_a_caller_name());
+        }
+        Ok(CallerName(text))
+    }
 }
 
 /// `now`: an RFC 3339 timestamp.

@@ -384,6 +384,38 @@ fn tampering_of_every_kind_is_found_and_named() {
 }
 
 #[test]
+fn entries_carry_the_caller_redacted_and_omit_it_when_absent() {
+    let dir = tempdir("caller");
+    let path = dir.join("caller.jsonl");
+    let engine = Engine::default();
+    let token = TOKENS[0];
+    let requests = [
+        renewal(token, "", r#","caller":"billing-renewals""#),
+        renewal(token, "", ""),
+        renewal(token, "", &format!(r#","caller":"svc-{token}""#)),
+        // Read, but not decided: the caller of a request is still written.
+        renewal(token, "", r#","caller":"billing-renewals","now":"soon""#),
+        // Not a caller name: no caller key.
+        renewal(token, "", r#","caller":"""#),
+    ];
+    write_log(&path, &engine, &requests);
+    let lines = lines_of(&path);
+    let entries: Vec<Value> = lines.iter().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(entries[0]["caller"], "billing-renewals");
+    let keys: Vec<&str> = entries[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let decision_id = keys.iter().position(|k| *k == "decision_id").unwrap();
+    assert_eq!(keys[decision_id + 1], "caller", "caller stands after decision_id: {keys:?}");
+    assert!(entries[1].get("caller").is_none(), "no caller, no key");
+    let redacted = entries[2]["caller"].as_str().unwrap();
+    assert!(redacted.starts_with("svc-[customer-token sha256:"), "{redacted}");
+    assert_no_token_piece(&lines[2]);
+    assert_eq!(entries[3]["decision"], "ERROR");
+    assert_eq!(entries[3]["caller"], "billing-renewals");
+    assert!(entries[4].get("caller").is_none());
+    assert_eq!(verify_path(&path, None).map(|summary| summary.entries).ok(), Some(5), "the log verifies");
+}
+
+#[test]
 fn a_log_whose_end_does_not_verify_is_not_appended_to() {
     let dir = tempdir("torn");
     let (path, lines) = sample_log(&dir, 3);

@@ -174,6 +174,58 @@ fn apply_walks_the_lifecycle() {
 }
 
 #[test]
+fn apply_reads_klarnas_answer_and_chains() {
+    let dir = tempdir("apply-response");
+    let record_path = dir.join("record.json");
+    std::fs::copy(root("examples/records/active-renewal.json"), &record_path).unwrap();
+    let request = "examples/responses/renewal-request.json";
+    let answer = |response: &str, at: &str| {
+        let args = ["apply", "--record", record_path.to_str().unwrap(), "--request", request, "--response", response];
+        run(&[&args[..], &["--at", at]].concat(), b"")
+    };
+    let declined = answer("examples/responses/declined.json", "2024-06-15T09:30:00.000Z");
+    assert_eq!(declined.status.code(), Some(0), "{}", text(&declined.stdout));
+    let out = &json_lines(&declined)[0];
+    assert_eq!(out["events"], serde_json::json!([{"type": "DECLINED", "at": "2024-06-15T09:30:00.000Z"}]));
+    assert_eq!(out["changed"], true);
+    assert_eq!(out["record"]["attempts"], serde_json::json!(["2024-06-15T09:30:00.000Z"]));
+    std::fs::write(&record_path, out["record"].to_string()).unwrap();
+
+    let approved = answer("examples/responses/approved.json", "2024-06-15T09:35:00.000Z");
+    let out = &json_lines(&approved)[0];
+    assert_eq!(out["events"][0]["type"], "CHARGED");
+    assert_eq!(out["record"]["last_used_at"], "2024-06-15T09:35:00.000Z");
+    assert_eq!(
+        out["record"]["attempts"],
+        serde_json::json!(["2024-06-15T09:30:00.000Z", "2024-06-15T09:35:00.000Z"]),
+        "both attempts kept, in order"
+    );
+
+    // The same answer again: counted once, nothing changes.
+    std::fs::write(&record_path, out["record"].to_string()).unwrap();
+    let again = answer("examples/responses/approved.json", "2024-06-15T11:35:00+02:00");
+    assert_eq!(json_lines(&again)[0]["changed"], false);
+
+    // The record keeps the retry cap: rule 804 counts its attempts.
+    let mut renewal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root(request)).unwrap()).unwrap();
+    renewal["token_record"] = serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
+    renewal["now"] = "2024-06-15T10:00:00Z".into();
+    let policy = dir.join("policy.json");
+    std::fs::write(&policy, r#"{"max_attempts": {"per_24h": 2}, "access": {"billing-renewals": {"scopes": ["payment:customer_not_present"]}}}"#).unwrap();
+    let checked =
+        run(&["check", "--policy", policy.to_str().unwrap(), "--format", "jsonl"], renewal.to_string().as_bytes());
+    assert_eq!(checked.status.code(), Some(1));
+    assert_eq!(json_lines(&checked)[0]["violations"][0]["code"], "ATTEMPT_LIMIT_EXCEEDED");
+
+    let bad_at = answer("examples/responses/approved.json", "yesterday");
+    assert_eq!(bad_at.status.code(), Some(2));
+    assert_eq!(json_lines(&bad_at)[0]["error"]["code"], "INVALID_EVENT");
+    let missing = run(&["apply", "--request", request, "--response", "examples/responses/approved.json"], b"");
+    assert_eq!(missing.status.code(), Some(2), "--at is required with --response");
+}
+
+#[test]
 fn rules_and_explain_come_from_the_table() {
     let output = run(&["rules"], b"");
     let listing = text(&output.stdout);

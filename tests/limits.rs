@@ -118,7 +118,17 @@ fn amounts_at_and_beyond_every_integer_edge() {
 
 #[test]
 fn counters_and_caps_at_the_far_end_do_not_overflow() {
-    let engine = Engine::from_policy_json(br#"{"max_attempts":{"per_24h":9223372036854775807,"per_30d":1}}"#).unwrap();
+    // A cap is 1 to 100 (a record keeps at most 100 attempts); beyond is a load error.
+    for cap in ["0", "101", "9223372036854775807"] {
+        let policy = format!(r#"{{"max_attempts":{{"per_24h":{cap}}}}}"#);
+        let error = Engine::from_policy_json(policy.as_bytes()).unwrap_err();
+        assert_eq!(
+            (error.code, error.path.as_deref()),
+            (Some("INVALID_VALUE"), Some("/max_attempts/per_24h")),
+            "{cap}"
+        );
+    }
+    let engine = Engine::from_policy_json(br#"{"max_attempts":{"per_24h":100,"per_30d":1}}"#).unwrap();
     let request = with(&["counters"], json!({"attempts_24h": 9_223_372_036_854_775_807i64, "attempts_30d": 0}));
     assert_eq!(codes(&answer(&engine, &request)), ["ATTEMPT_LIMIT_EXCEEDED"]);
     let beyond = renewal().to_string().replacen(

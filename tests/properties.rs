@@ -15,7 +15,13 @@ const POLICIES: &[&str] = &[
     r#"{"allowed_regions":["eu1"],"allowed_currencies":["EUR","SEK"],"max_amount":{"payment:customer_not_present":{"EUR":50000},"payment:customer_present":{"SEK":1000}}}"#,
     r#"{"min_charge_interval_seconds":86400,"max_attempts":{"per_24h":3,"per_30d":10},"severity":{"IDEMPOTENCY_KEY_MISSING":"deny","STEP_UP_RECOMMENDED":"off","UNKNOWN_SCOPE":"deny"}}"#,
     r#"{"max_attempts":{"per_30d":2},"severity":{"CHARGE_TOO_SOON":"warn","AMOUNT_LIMIT_EXCEEDED":"off","CURRENCY_NOT_ALLOWED":"warn"},"allowed_currencies":[]}"#,
+    r#"{"max_attempts":{"per_24h":2,"per_30d":5},"access":{"billing":{"scopes":["payment:customer_not_present"]},"checkout":{"scopes":["payment:customer_present"],"tokenize":true},"support":{"scopes":[]}}}"#,
+    r#"{"access":{},"max_attempts":{"per_24h":1}}"#,
 ];
+
+/// Callers a typed charge may name: known to some policies, unknown, and
+/// two that are not caller names at all (an envelope fault on both paths).
+const CALLERS: &[&str] = &["billing", "checkout", "support", "nobody", "", "tab\there"];
 
 fn engines() -> Vec<Engine> {
     POLICIES.iter().map(|p| Engine::from_policy_json(p.as_bytes()).unwrap()).collect()
@@ -50,6 +56,9 @@ struct ChargeCase {
     currency: &'static str,
     now: Option<i64>,
     attempts: (Option<i64>, Option<i64>),
+    caller: Option<usize>,
+    /// The record's `attempts`, milliseconds since the Unix epoch.
+    record_attempts: Option<Vec<i64>>,
 }
 
 fn charge_case() -> impl Strategy<Value = ChargeCase> {
@@ -70,9 +79,41 @@ fn charge_case() -> impl Strategy<Value = ChargeCase> {
         prop::sample::select(vec!["EUR", "eur", "SEK", "USD", "EU1", "E R"]),
         proptest::option::of(-100_000_000i64..100_000_000),
         (proptest::option::of(0i64..12), proptest::option::of(0i64..40)),
+        proptest::option::of(0..CALLERS.len()),
+        // Around now: inside and outside both windows, on their edges, later than now.
+        proptest::option::of(proptest::collection::vec(
+            prop::sample::select(vec![
+                0i64,
+                -1,
+                -86_400_000,
+                -86_399_999,
+                -86_400_001,
+                -2_592_000_000,
+                -2_591_999_999,
+                -5_000_000_000,
+                3_600_000,
+                -7_200_000,
+            ]),
+            0..6,
+        )),
     )
         .prop_map(
-            move |(policy, customer_present, token, record, key, step_up, amount, currency, now, attempts)| {
+            move |(
+                policy,
+                customer_present,
+                token,
+                record,
+                key,
+                step_up,
+                amount,
+                currency,
+                now,
+                attempts,
+                caller,
+                record_attempts,
+            )| {
+                let now = now.map(|d| base_ms + d);
+                let anchor = now.unwrap_or(base_ms);
                 ChargeCase {
                     policy,
                     customer_present,
@@ -83,8 +124,11 @@ fn charge_case() -> impl Strategy<Value = ChargeCase> {
                     step_up,
                     amount,
                     currency,
-                    now: now.map(|d| base_ms + d),
+                    now,
                     attempts,
+                    caller,
+                    record_attempts: record_attempts
+                        .map(|offsets| offsets.into_iter().map(|offset| anchor + offset).collect()),
                 }
             },
         )
@@ -130,6 +174,9 @@ fn equivalent_json(case: &ChargeCase) -> Value {
         if let Some(last) = last {
             record["last_used_at"] = json!(timestamp(last));
         }
+        if let Some(attempts) = &case.record_attempts {
+            record["attempts"] = json!(attempts.iter().map(|ms| timestamp(*ms)).collect::<Vec<_>>());
+        }
         request.insert("token_record".into(), record);
     }
     if let Some(now) = case.now {
@@ -144,6 +191,9 @@ fn equivalent_json(case: &ChargeCase) -> Value {
     }
     if !counters.is_empty() {
         request.insert("counters".into(), Value::Object(counters));
+    }
+    if let Some(caller) = case.caller {
+        request.insert("caller".into(), json!(CALLERS[caller]));
     }
     Value::Object(request)
 }
@@ -203,6 +253,7 @@ proptest! {
         let stored = case.record.map(|(_, _, same, _)| {
             if same { tokens[case.token].clone().unwrap_or_default() } else { OTHER_TOKEN.to_owned() }
         });
+        let caller = case.caller.map(|index| CALLERS[index].to_owned());
         let charge = Charge {
             customer_present: case.customer_present,
             token: tokens[case.token].as_deref().map(str::as_bytes),
@@ -215,10 +266,12 @@ proptest! {
                 state: if revoked { TokenState::Revoked } else { TokenState::Active },
                 scopes: ScopeSet(scopes),
                 last_used_at_ms: last,
+                attempts_ms: case.record_attempts.as_deref(),
             }),
             now_ms: case.now,
             attempts_24h: case.attempts.0,
             attempts_30d: case.attempts.1,
+            caller: caller.as_deref().map(str::as_bytes),
         };
         let request = equivalent_json(&case);
         let json_answer = decide(engine, request.to_string().as_bytes());
@@ -233,8 +286,9 @@ proptest! {
                 let fingerprint = verdict.fingerprint.map(|f| format!("sha256:{}", f.iter().map(|b| format!("{b:02x}")).collect::<String>()));
                 prop_assert_eq!(fingerprint.as_deref(), json_answer["token"]["fingerprint"].as_str());
             }
-            Err(_) => {
-                prop_assert_eq!(&json_answer["error"]["code"], "NEEDED_BY_RULE", "{}", request);
+            Err(error) => {
+                let error: Value = serde_json::from_str(&error.to_error().to_json()).unwrap();
+                prop_assert_eq!(&json_answer, &error, "{}", request);
             }
         }
     }
@@ -373,6 +427,8 @@ fn one_engine_sixteen_threads_one_million_checks() {
         currency: "EUR",
         now: None,
         attempts: (None, None),
+        caller: None,
+        record_attempts: None,
     };
     let mut requests: Vec<String> =
         (0..63).map(|_| equivalent_json(&charge_case().new_tree(&mut runner).unwrap().current()).to_string()).collect();

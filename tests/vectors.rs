@@ -7,7 +7,7 @@ use std::path::Path;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use ctpolicy::{apply_event, Engine, Policy};
+use ctpolicy::{apply_event, apply_response, Engine, Policy};
 
 fn load(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
@@ -173,6 +173,35 @@ fn lifecycle_vectors() {
         }
     }
     report("lifecycle", &failures, cases(&file).len());
+}
+
+#[test]
+fn response_vectors() {
+    let file = load("responses.json");
+    let mut failures = Vec::new();
+    for case in cases(&file) {
+        let name = case["name"].as_str().expect("a name");
+        let record = input(case, "record").filter(|bytes| bytes != b"null");
+        let request = input(case, "request").unwrap_or_else(|| panic!("{name}: no request"));
+        let response = input(case, "response").unwrap_or_else(|| panic!("{name}: no response"));
+        let at = case["at"].as_str().unwrap_or_else(|| panic!("{name}: no at"));
+        let actual: Value = match apply_response(record.as_deref(), &request, &response, at) {
+            Ok(transition) => serde_json::from_str(transition.json()).unwrap(),
+            Err(error) => serde_json::from_str(&error.to_json()).unwrap(),
+        };
+        let expect = &case["expect"];
+        let problems = if expect.get("error").is_some() {
+            compare(expect, &actual)
+        } else if actual != *expect {
+            vec![format!("want {expect}, got {actual}")]
+        } else {
+            vec![]
+        };
+        if !problems.is_empty() {
+            failures.push(format!("{name}: {}", problems.join("; ")));
+        }
+    }
+    report("response", &failures, cases(&file).len());
 }
 
 #[test]

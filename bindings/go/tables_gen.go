@@ -41,6 +41,9 @@ const (
 	CodeAmountLimitExceeded            = "AMOUNT_LIMIT_EXCEEDED"             // 802
 	CodeChargeTooSoon                  = "CHARGE_TOO_SOON"                   // 803
 	CodeAttemptLimitExceeded           = "ATTEMPT_LIMIT_EXCEEDED"            // 804
+	CodeCallerNotAllowed               = "CALLER_NOT_ALLOWED"                // 901
+	CodeCallerScopeNotAllowed          = "CALLER_SCOPE_NOT_ALLOWED"          // 902
+	CodeCallerTokenizationNotAllowed   = "CALLER_TOKENIZATION_NOT_ALLOWED"   // 903
 )
 
 // ruleCodes maps every rule id to its code.
@@ -79,6 +82,9 @@ var ruleCodes = map[int]string{
 	802: CodeAmountLimitExceeded,
 	803: CodeChargeTooSoon,
 	804: CodeAttemptLimitExceeded,
+	901: CodeCallerNotAllowed,
+	902: CodeCallerScopeNotAllowed,
+	903: CodeCallerTokenizationNotAllowed,
 }
 
 // Statuses of the C ABI (CTP_*). A DENY decision is not an error: Check

@@ -12,8 +12,8 @@
 //!   record is REVOKED, unchanged (`changed` false) and equal to the input
 //!   record as a JSON value;
 //! - when a record is given, the output keeps its customer_token and every
-//!   one of its keys, and adds none but last_used_at, state, revoked_at and
-//!   revoked_by;
+//!   one of its keys, and adds none but last_used_at, attempts, state,
+//!   revoked_at and revoked_by;
 //! - a failure's error JSON parses and has status INVALID_REQUEST,
 //!   INVALID_UTF8 or TRANSITION_REJECTED.
 #![no_main]
@@ -61,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
                 for key in new_record.keys() {
                     assert!(
                         old_record.contains_key(key)
-                            || matches!(key.as_str(), "last_used_at" | "state" | "revoked_at" | "revoked_by"),
+                            || matches!(
+                                key.as_str(),
+                                "last_used_at" | "attempts" | "state" | "revoked_at" | "revoked_by"
+                            ),
                         "key {key:?} was added"
                     );
                 }

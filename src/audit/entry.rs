@@ -133,6 +133,10 @@ pub struct Entry<'a> {
     pub currency: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub decision_id: Option<Cow<'a, str>>,
+    /// The request's `caller`, redacted; no key at all when the request has
+    /// none, so logs written before this field existed verify unchanged.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub policy_digest: Cow<'a, str>,
     #[serde(borrow)]
@@ -170,6 +174,9 @@ pub struct Checked {
     pub amount: Option<i64>,
     /// `body.currency` as given, when it passes rule 601.
     pub currency: Option<String>,
+    /// The request's `caller`, redacted, when the request was read and its
+    /// `caller` is a caller name.
+    pub caller: Option<String>,
 }
 
 /// What an entry keeps from the request itself (besides the decision).
@@ -182,8 +189,10 @@ struct RequestParts {
 impl Checked {
     /// Decides `request_json` with `engine`, keeping what its entry needs.
     pub fn check(engine: &Engine, request_json: &[u8], clock: &Clock) -> Checked {
+        let mut caller = None;
         let outcome = json::with_arena(|arena| {
             let root = request::parse_json(request_json, arena)?;
+            caller = caller_of(&root).map(Cow::into_owned);
             let request = request::from_value(&root, arena)?;
             let decision = engine.check(&request)?;
             Ok((decision, request_parts(&root)))
@@ -194,14 +203,15 @@ impl Checked {
                 at: parts.now.unwrap_or_else(|| clock.now()),
                 amount: parts.amount,
                 currency: parts.currency,
+                caller,
             },
-            Err(error) => Checked::failed(error, clock),
+            Err(error) => Checked { caller, ..Checked::failed(error, clock) },
         }
     }
 
     /// A request that could not be decided (an `ERROR` entry).
     pub fn failed(error: Error, clock: &Clock) -> Checked {
-        Checked { result: Err(error), at: clock.now(), amount: None, currency: None }
+        Checked { result: Err(error), at: clock.now(), amount: None, currency: None, caller: None }
     }
 
     /// The entry for this check, with `seq` 0 and `prev` empty until a log
@@ -231,6 +241,7 @@ impl Checked {
                 // Redacted when the request was read; again here for a
                 // Decision built by hand (the scan finds nothing twice).
                 decision_id: decision.decision_id.as_deref().map(redact_str),
+                caller: self.caller.as_deref().map(Cow::Borrowed),
                 policy_digest,
                 engine_version,
             },
@@ -250,6 +261,7 @@ impl Checked {
                 amount: None,
                 currency: None,
                 decision_id: None,
+                caller: self.caller.as_deref().map(Cow::Borrowed),
                 policy_digest,
                 engine_version,
             },
@@ -264,6 +276,12 @@ impl Checked {
             Err(error) => out.push_str(&error.to_json()),
         }
     }
+}
+
+/// The audit entry's `caller`: the request's `caller` when it is a caller
+/// name, redacted (hygiene.md H4: a token put there comes out replaced).
+pub(crate) fn caller_of<'v>(root: &'v Value<'_>) -> Option<Cow<'v, str>> {
+    root.get("caller").and_then(Value::as_str).filter(|caller| request::is_caller_name(caller)).map(redact_str)
 }
 
 fn request_parts(root: &Value<'_>) -> RequestParts {

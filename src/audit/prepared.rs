@@ -26,7 +26,7 @@ use crate::token::TokenView;
 use super::clock::Clock;
 #[cfg(doc)]
 use super::entry::Entry;
-use super::entry::{Fingerprint, ERROR};
+use super::entry::{caller_of, Fingerprint, ERROR};
 use crate::redact::redact_str;
 
 /// `seq` and `prev`: the head of a line, written under the lock.
@@ -50,6 +50,8 @@ struct Body<'a> {
     amount: Option<i64>,
     currency: Option<&'a str>,
     decision_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caller: Option<Cow<'a, str>>,
 }
 
 /// The last [`Entry`] fields: the same for every entry of a run, so
@@ -154,15 +156,25 @@ impl<'e> PreparedGroup<'e> {
     pub fn check(&mut self, line_number: u64, request_json: &[u8], clock: &Clock) {
         let engine = self.engine;
         let start = self.decisions.len();
+        let mut failed_caller = None;
         let decided = json::with_arena(|arena| {
             let root = request::parse_json(request_json, arena)?;
-            let request = request::from_value(&root, arena)?;
             let decisions = &mut self.decisions;
             let bodies = &mut self.bodies;
-            engine.decide_for_audit(&request, decisions, |parts| {
-                write_decided(bodies, parts, &root, clock);
-                Prepared::Decided { allowed: parts.allowed(), violations: parts.violations, warnings: parts.warnings }
-            })
+            let decided = request::from_value(&root, arena).and_then(|request| {
+                engine.decide_for_audit(&request, decisions, |parts| {
+                    write_decided(bodies, parts, &root, clock);
+                    Prepared::Decided {
+                        allowed: parts.allowed(),
+                        violations: parts.violations,
+                        warnings: parts.warnings,
+                    }
+                })
+            });
+            if decided.is_err() {
+                failed_caller = caller_of(&root).map(Cow::into_owned);
+            }
+            decided
         });
         match decided {
             Ok(prepared) => {
@@ -172,7 +184,7 @@ impl<'e> PreparedGroup<'e> {
             }
             Err(error) => {
                 self.decisions.truncate(start);
-                self.failed(line_number, error, clock);
+                self.failed_with_caller(line_number, error, failed_caller.as_deref(), clock);
             }
         }
     }
@@ -180,6 +192,11 @@ impl<'e> PreparedGroup<'e> {
     /// A request that could not be decided: an `ERROR` entry and the error
     /// object.
     pub fn failed(&mut self, line_number: u64, error: Error, clock: &Clock) {
+        self.failed_with_caller(line_number, error, None, clock)
+    }
+
+    /// [`Self::failed`] for a request that was read, with its (redacted) caller.
+    fn failed_with_caller(&mut self, line_number: u64, error: Error, caller: Option<&str>, clock: &Clock) {
         let at = clock.now();
         let body = Body {
             at: &at,
@@ -192,6 +209,7 @@ impl<'e> PreparedGroup<'e> {
             amount: None,
             currency: None,
             decision_id: None,
+            caller: caller.map(Cow::Borrowed),
         };
         serde_json::to_writer(&mut self.bodies, &body).expect("an entry always serializes");
         self.end_body();
@@ -257,6 +275,7 @@ fn write_decided(bodies: &mut Vec<u8>, parts: &AuditParts<'_>, root: &Value<'_>,
         amount: amount.and_then(Value::as_integer),
         currency: currency.filter(|c| valid_currency(Some(c.as_bytes())).is_some()),
         decision_id: parts.decision_id.map(redact_str),
+        caller: caller_of(root),
     };
     serde_json::to_writer(bodies, &body).expect("an entry always serializes");
 }

@@ -101,13 +101,26 @@ enum Command {
     /// visible to every user of the machine).
     Token,
     /// Apply one lifecycle event to a stored record.
+    ///
+    /// With --event: one lifecycle event (TOKENIZED, CHARGED, DECLINED,
+    /// REVOKED). With --request, --response and --at: Klarna's answer to the
+    /// pre-flight request as the events it implies, applied in order.
     Apply {
         /// The stored record (JSON); leave out when there is none yet.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
         /// The event (JSON).
-        #[arg(long, value_name = "FILE")]
-        event: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "response", conflicts_with_all = ["request", "response", "at"])]
+        event: Option<PathBuf>,
+        /// The pre-flight request that was checked and sent (JSON).
+        #[arg(long, value_name = "FILE", requires_all = ["response", "at"])]
+        request: Option<PathBuf>,
+        /// The JSON body of Klarna's 2xx answer to it.
+        #[arg(long, value_name = "FILE", requires_all = ["request", "at"])]
+        response: Option<PathBuf>,
+        /// When the answer arrived (RFC 3339).
+        #[arg(long, value_name = "T", requires_all = ["request", "response"])]
+        at: Option<String>,
     },
     /// List every rule: id, code, severity, adjustable, description.
     Rules {
@@ -191,7 +204,13 @@ fn main() -> ExitCode {
             audit_verify(&file, expect_head.as_deref(), format)
         }
         Command::Token => token(),
-        Command::Apply { record, event } => apply(record.as_deref(), &event),
+        Command::Apply { record, event, request, response, at } => match (event, request, response, at) {
+            (Some(event), ..) => apply(record.as_deref(), &event),
+            (None, Some(request), Some(response), Some(at)) => {
+                apply_response(record.as_deref(), &request, &response, &at)
+            }
+            _ => unreachable!("clap requires --event, or --request, --response and --at"),
+        },
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Redact { files } => {
@@ -502,6 +521,22 @@ fn apply(record: Option<&Path>, event: &Path) -> io::Result<u8> {
     let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
     let event = read_file(event).map_err(|e| context("cannot read the event", e))?;
     match ctpolicy::apply_event(record.as_deref(), &event) {
+        Ok(transition) => {
+            println!("{}", transition.json());
+            Ok(0)
+        }
+        Err(error) => {
+            println!("{}", error.to_json());
+            Ok(2)
+        }
+    }
+}
+
+fn apply_response(record: Option<&Path>, request: &Path, response: &Path, at: &str) -> io::Result<u8> {
+    let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
+    let request = read_file(request).map_err(|e| context("cannot read the request", e))?;
+    let response = read_file(response).map_err(|e| context("cannot read the response", e))?;
+    match ctpolicy::apply_response(record.as_deref(), &request, &response, at) {
         Ok(transition) => {
             println!("{}", transition.json());
             Ok(0)

@@ -27,6 +27,16 @@ pub const CTP_CHARGE_HAS_ATTEMPTS_30D: u32 = 128;
 /// `ctp_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
 pub const CTP_CHARGE_WANT_FINGERPRINT: u32 = 256;
 pub(crate) const KNOWN_FLAGS: u32 = 511;
+/// `ctp_typed_charge.flags`: `caller` is set (the request's `caller`).
+/// Only `ctp_check_charge` knows this bit.
+pub const CTP_CHARGE_HAS_CALLER: u32 = 512;
+/// `ctp_typed_charge.flags`: the record has `attempts` (`record_attempts_ms`).
+/// Only `ctp_check_charge` knows this bit.
+pub const CTP_CHARGE_HAS_ATTEMPTS: u32 = 1024;
+/// Every bit `ctp_check_charge` knows. The two bits past `KNOWN_FLAGS`
+/// guard fields appended to `ctp_typed_charge`: a caller built before
+/// they existed never sets them, so the library never reads past its struct.
+pub(crate) const TYPED_KNOWN_FLAGS: u32 = KNOWN_FLAGS | CTP_CHARGE_HAS_CALLER | CTP_CHARGE_HAS_ATTEMPTS;
 
 /// `ctp_charge.record_state`: no record is stored.
 pub const CTP_RECORD_NONE: u32 = 0;
@@ -141,6 +151,7 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
             state,
             scopes: ScopeSet(charge.record_scopes),
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
+            attempts_ms: None,
         }),
     };
     // ctp_check's contract: a last use outside years 0001-9999 is a fault
@@ -167,6 +178,7 @@ unsafe fn read_charge(charge: &ctp_charge) -> Result<Charge<'_>, u32> {
         now_ms: has(CTP_CHARGE_HAS_NOW).then_some(charge.now_ms),
         attempts_24h,
         attempts_30d,
+        caller: None,
     })
 }
 

@@ -246,7 +246,7 @@ pub unsafe extern "C" fn ctp_check_json(
     })
 }
 
-/// One lifecycle step: TOKENIZED, CHARGED or REVOKED.
+/// One lifecycle step: TOKENIZED, CHARGED, DECLINED or REVOKED.
 ///
 /// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
 ///   text `null`) when there is none yet.
@@ -275,6 +275,58 @@ pub unsafe extern "C" fn ctp_apply_event_json(
             let event = input(event_json, event_len).map_err(|_| null_with_length("event_json"))?;
             let record = (!record.is_empty()).then_some(record);
             lifecycle::apply_event(record, event).map(|transition| transition.json().to_owned())
+        })();
+        deliver(out_json, result)
+    })
+}
+
+/// Klarna's answer to an `authorizePayment` call as lifecycle events,
+/// applied to the stored record: an approved tokenization makes the
+/// record, a payment result keeps the attempt (CHARGED for `APPROVED`,
+/// nothing for `STEP_UP_REQUIRED`, DECLINED for anything else).
+///
+/// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
+///   text `null`) when there is none.
+/// - `request_json`/`request_len`: the pre-flight request that was checked
+///   and sent (as given to `ctp_check_json`).
+/// - `response_json`/`response_len`: the JSON body of the 2xx answer.
+/// - `at`/`at_len`: when the answer arrived, RFC 3339.
+/// - `out_json`: must not be NULL. Receives `{"record": … or null,
+///   "changed": …, "events": [{"type": …, "at": …}, …]}` on `CTP_OK` (the
+///   record holds `customer_token` verbatim), the error JSON otherwise.
+///   Release it with `ctp_buf_free`, which wipes it.
+///
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+/// `CTP_INVALID_REQUEST` (the request fails the envelope checks, or the
+/// record is not acceptable JSON), `CTP_TRANSITION_REJECTED` (with the code
+/// of the fault: `RECORD_INVALID`, `RESPONSE_INVALID`, `INVALID_EVENT` for
+/// `at`, or the lifecycle's) or `CTP_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn ctp_apply_response_json(
+    record_json: *const u8,
+    record_len: usize,
+    request_json: *const u8,
+    request_len: usize,
+    response_json: *const u8,
+    response_len: usize,
+    at: *const u8,
+    at_len: usize,
+    out_json: *mut ctp_buf,
+) -> u32 {
+    guard(CTP_PANIC, || {
+        if out_json.is_null() {
+            return CTP_INVALID_ARGUMENT;
+        }
+        let result = (|| {
+            let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+            let request = input(request_json, request_len).map_err(|_| null_with_length("request_json"))?;
+            let response = input(response_json, response_len).map_err(|_| null_with_length("response_json"))?;
+            let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
+            let at = std::str::from_utf8(at).map_err(|_| {
+                Error::new(Status::TransitionRejected, Some("INVALID_EVENT"), "at must be an RFC 3339 timestamp")
+            })?;
+            let record = (!record.is_empty()).then_some(record);
+            lifecycle::apply_response(record, request, response, at).map(|transition| transition.json().to_owned())
         })();
         deliver(out_json, result)
     })

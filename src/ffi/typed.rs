@@ -11,7 +11,7 @@
 //! path's `INVALID_REQUEST`, a last use no RFC 3339 text can write is rule
 //! 204 (detail `TIMESTAMP`).
 
-use super::fast::{verdict_for_c, KNOWN_FLAGS};
+use super::fast::{verdict_for_c, CTP_CHARGE_HAS_ATTEMPTS, CTP_CHARGE_HAS_CALLER, TYPED_KNOWN_FLAGS};
 use super::{ctp_buf, ctp_engine, ctp_input, ctp_verdict, deliver, guard, input, invalid_argument, null_with_length};
 use super::{CTP_CHARGE_CUSTOMER_PRESENT, CTP_CHARGE_HAS_ATTEMPTS_24H, CTP_CHARGE_HAS_ATTEMPTS_30D};
 use super::{CTP_CHARGE_HAS_IDEMPOTENCY_KEY, CTP_CHARGE_HAS_TOKEN, CTP_CHARGE_WANT_FINGERPRINT};
@@ -61,6 +61,16 @@ pub struct ctp_typed_charge {
     pub attempts_24h: i64,
     /// Earlier attempts in 30 days (`CTP_CHARGE_HAS_ATTEMPTS_30D`).
     pub attempts_30d: i64,
+    /// The request's `caller` (with `CTP_CHARGE_HAS_CALLER`): the service
+    /// making the charge, checked against the policy's `access`.
+    pub caller: *const u8,
+    pub caller_len: usize,
+    /// The stored record's `attempts`, `record_attempt_count` instants in
+    /// milliseconds since the Unix epoch (with `CTP_CHARGE_HAS_ATTEMPTS` and
+    /// a record); rule 804 counts them when no counter is set. May be NULL
+    /// when the count is 0.
+    pub record_attempts_ms: *const i64,
+    pub record_attempt_count: usize,
 }
 
 fn bad_argument(message: String) -> Error {
@@ -112,8 +122,8 @@ unsafe fn read_scopes(charge: &ctp_typed_charge) -> Result<ScopeSet, Error> {
 /// everything about the values is judged by the core.
 unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Error> {
     let flags = charge.flags;
-    if flags & !KNOWN_FLAGS != 0 {
-        return Err(bad_argument(format!("charge.flags has unknown bits 0x{:x}", flags & !KNOWN_FLAGS)));
+    if flags & !TYPED_KNOWN_FLAGS != 0 {
+        return Err(bad_argument(format!("charge.flags has unknown bits 0x{:x}", flags & !TYPED_KNOWN_FLAGS)));
     }
     let has = |flag: u32| flags & flag != 0;
     let token = flagged(flags, CTP_CHARGE_HAS_TOKEN, charge.token, charge.token_len, "charge.token")?;
@@ -139,6 +149,7 @@ unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Err
             state,
             scopes: read_scopes(charge)?,
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
+            attempts_ms: if has(CTP_CHARGE_HAS_ATTEMPTS) { Some(read_attempts(charge)?) } else { None },
         }),
     };
     Ok(Charge {
@@ -152,7 +163,20 @@ unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Err
         now_ms: has(CTP_CHARGE_HAS_NOW).then_some(charge.now_ms),
         attempts_24h: has(CTP_CHARGE_HAS_ATTEMPTS_24H).then_some(charge.attempts_24h),
         attempts_30d: has(CTP_CHARGE_HAS_ATTEMPTS_30D).then_some(charge.attempts_30d),
+        caller: flagged(flags, CTP_CHARGE_HAS_CALLER, charge.caller, charge.caller_len, "charge.caller")?,
     })
+}
+
+/// The record's attempts, borrowed for the call.
+unsafe fn read_attempts(charge: &ctp_typed_charge) -> Result<&[i64], Error> {
+    let count = charge.record_attempt_count;
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if charge.record_attempts_ms.is_null() {
+        return Err(null_with_length("charge.record_attempts_ms"));
+    }
+    Ok(std::slice::from_raw_parts(charge.record_attempts_ms, count))
 }
 
 /// The typed path, deciding exactly as `ctp_check_json` decides the

@@ -9,6 +9,7 @@ use crate::error::Error;
 pub use crate::facts::Facts;
 use crate::redact::redact_string;
 
+mod access;
 mod headers;
 mod partner;
 mod record;
@@ -67,6 +68,7 @@ pub enum Family {
     Transaction,
     Headers,
     Partner,
+    Access,
 }
 
 /// Written as its name, as in the rule table and policies.
@@ -87,6 +89,7 @@ impl Family {
             Family::Transaction => "transaction",
             Family::Headers => "headers",
             Family::Partner => "partner policy",
+            Family::Access => "access",
         }
     }
 }
@@ -308,8 +311,17 @@ rule_table! {
         "A partner-initiated charge comes sooner after the record's last_used_at than the policy's min_charge_interval_seconds (needs now).",
         r#"policy {"min_charge_interval_seconds": 86400}, last_used_at one hour before now"#;
     804 ATTEMPT_LIMIT_EXCEEDED Partner Deny adjustable partner::attempt_limit_exceeded,
-        "A partner-initiated charge has reached the policy's max_attempts per 24 hours or per 30 days (needs the matching counters).",
+        "A partner-initiated charge has reached the policy's max_attempts per 24 hours or per 30 days, counted by the host in counters or, without counters, from the record's attempts (needs now).",
         r#"policy {"max_attempts": {"per_24h": 10}}, counters {"attempts_24h": 10}"#;
+    901 CALLER_NOT_ALLOWED Access Deny fixed access::caller_not_allowed,
+        "The policy sets access and the request's caller is absent or not one of its callers.",
+        r#"policy {"access": {"billing-renewals": {"scopes": ["payment:customer_not_present"]}}}, caller "checkout-web""#;
+    902 CALLER_SCOPE_NOT_ALLOWED Access Deny fixed access::caller_scope_not_allowed,
+        "The caller is in the policy's access, a token is sent, and the caller's scopes lack the scope this charge needs.",
+        r#"policy {"access": {"checkout-web": {"scopes": ["payment:customer_present"]}}}, caller "checkout-web", a renewal"#;
+    903 CALLER_TOKENIZATION_NOT_ALLOWED Access Deny fixed access::caller_tokenization_not_allowed,
+        "The caller is in the policy's access and sends request_customer_token, but may not tokenize, or may not use the payment scope it asks for.",
+        r#"policy {"access": {"billing-renewals": {"scopes": ["payment:customer_not_present"]}}}, body {"request_customer_token": {...}}"#;
 }
 
 /// The rule with this id.
@@ -336,7 +348,8 @@ mod tests {
         assert!(RULES.windows(2).all(|pair| pair[0].id < pair[1].id));
         assert!(RULES.len() <= 64, "RuleSet and ctp_verdict hold at most 64 rules");
         for rule in RULES {
-            assert_eq!(rule.adjustable, rule.default_severity == Severity::Warn || rule.id >= 800, "{}", rule.code);
+            let partner_rule = (800..900).contains(&rule.id);
+            assert_eq!(rule.adjustable, rule.default_severity == Severity::Warn || partner_rule, "{}", rule.code);
         }
     }
 }

@@ -59,32 +59,45 @@ pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
     if facts.customer_present {
         return Ok(None);
     }
-    let counters = facts.counters;
-    let checks = [
-        (
-            limits.per_24h,
-            counters.attempts_24h,
-            "/counters/attempts_24h",
-            "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h",
-            "the token has reached the policy's max_attempts per 24 hours",
-        ),
-        (
-            limits.per_30d,
-            counters.attempts_30d,
-            "/counters/attempts_30d",
-            "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d",
-            "the token has reached the policy's max_attempts per 30 days",
-        ),
-    ];
-    // Every needed counter is required before any is compared, so a
-    // missing one fails the call even when another cap is already hit.
-    for (limit, count, path, missing, _) in checks {
-        if limit.is_some() && count.is_none() {
-            return Err(needed_by_rule(path, missing));
+    const PER_24H: &str = "the token has reached the policy's max_attempts per 24 hours";
+    const PER_30D: &str = "the token has reached the policy's max_attempts per 30 days";
+    let (count_24h, count_30d, path_24h, path_30d) = match (facts.counters, facts.valid_record()) {
+        (Some(counters), _) => {
+            // Every needed counter is required before any is compared, so a
+            // missing one fails the call even when another cap is already hit.
+            if limits.per_24h.is_some() && counters.attempts_24h.is_none() {
+                return Err(needed_by_rule(
+                    "/counters/attempts_24h",
+                    "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_24h: the policy sets max_attempts.per_24h",
+                ));
+            }
+            if limits.per_30d.is_some() && counters.attempts_30d.is_none() {
+                return Err(needed_by_rule(
+                    "/counters/attempts_30d",
+                    "rule 804 ATTEMPT_LIMIT_EXCEEDED needs counters.attempts_30d: the policy sets max_attempts.per_30d",
+                ));
+            }
+            (counters.attempts_24h, counters.attempts_30d, "/counters/attempts_24h", "/counters/attempts_30d")
         }
-    }
-    Ok(checks.into_iter().find_map(|(limit, count, path, _, message)| match (limit, count) {
-        (Some(limit), Some(count)) if count >= limit => Some(Hit::new(path, message)),
-        _ => None,
-    }))
+        (None, Some(record)) => {
+            let now = facts.now.ok_or_else(|| {
+                needed_by_rule(
+                    "/now",
+                    "rule 804 ATTEMPT_LIMIT_EXCEEDED needs now to count the record's attempts: the policy sets max_attempts",
+                )
+            })?;
+            let counts = record.attempts.count(&now);
+            (Some(counts.last_24h), Some(counts.last_30d), "/token_record/attempts", "/token_record/attempts")
+        }
+        // Neither counters nor a valid record: rules 105, 201 or 204 deny.
+        (None, None) => return Ok(None),
+    };
+    let reached = |limit: Option<i64>, count: Option<i64>| matches!((limit, count), (Some(l), Some(c)) if c >= l);
+    Ok(if reached(limits.per_24h, count_24h) {
+        Some(Hit::new(path_24h, PER_24H))
+    } else if reached(limits.per_30d, count_30d) {
+        Some(Hit::new(path_30d, PER_30D))
+    } else {
+        None
+    })
 }

@@ -9,9 +9,11 @@ from the vector file are carried too, so they also prove the contract.
 
     kind  name  policy_hex  input_hex  input2_hex  cli_output_hex  status  codes
 
-kind is check, token or apply; input2 is the event for apply (input is the
-record, empty for none); status is the expected status name or OK; codes are
-the expected violation codes, comma-separated.
+kind is check, token, apply or response; input2 is the event for apply
+(input is the record, empty for none); for response, input is the record,
+input2 is the request's hex, a colon and the answer's hex, and policy_hex
+holds `at`; status is the expected status name or OK; codes are the
+expected violation codes, comma-separated.
 """
 import base64
 import json
@@ -90,9 +92,26 @@ def main(out_path):
             output = run_cli(args).rstrip(b"\n")
             status = case["expect"]["error"]["status"] if "error" in case["expect"] else "OK"
             rows.append(("apply", case["name"], b"", record, event, output, status, ""))
+        responses = json.loads((ROOT / "tests/vectors/responses.json").read_text())
+        for case in responses["cases"]:
+            record = exact_input(case, "record")
+            if record == b"null":
+                record = b""
+            request, answer = exact_input(case, "request"), exact_input(case, "response")
+            (tmp / "request.json").write_bytes(request)
+            (tmp / "response.json").write_bytes(answer)
+            args = ["apply", "--request", str(tmp / "request.json"), "--response", str(tmp / "response.json"),
+                    "--at", case["at"]]
+            if record:
+                (tmp / "record.json").write_bytes(record)
+                args += ["--record", str(tmp / "record.json")]
+            output = run_cli(args).rstrip(b"\n")
+            status = case["expect"]["error"]["status"] if "error" in case["expect"] else "OK"
+            rows.append(("response", case["name"], case["at"].encode(), record, (request, answer), output, status, ""))
     with open(out_path, "w") as out:
         for kind, name, policy, first, second, output, status, codes in rows:
-            fields = [kind, name, policy.hex(), first.hex(), second.hex(), "-" if output is None else output.hex(), status, codes or "-"]
+            second_hex = second[0].hex() + ":" + second[1].hex() if isinstance(second, tuple) else second.hex()
+            fields = [kind, name, policy.hex(), first.hex(), second_hex, "-" if output is None else output.hex(), status, codes or "-"]
             out.write("\t".join(fields) + "\n")
     print(f"flattened {len(rows)} vectors into {out_path}")
 

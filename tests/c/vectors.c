@@ -66,10 +66,14 @@ int main(int argc, char **argv) {
         char *f[MAX_FIELDS];
         if (split(line, f) != MAX_FIELDS) { fprintf(stderr, "malformed vectors line\n"); return 2; }
         const char *kind = f[0], *name = f[1], *status_name = f[6], *codes = f[7];
-        size_t policy_len, input_len, input2_len, cli_len;
+        size_t policy_len, input_len, input2_len, input3_len = 0, cli_len;
+        /* A response row carries the request and the answer as "hex:hex". */
+        char *third = strcmp(kind, "response") == 0 ? strchr(f[4], ':') : NULL;
+        if (third) *third++ = '\0';
         unsigned char *policy = unhex(f[2], &policy_len);
         unsigned char *input = unhex(f[3], &input_len);
         unsigned char *input2 = unhex(f[4], &input2_len);
+        unsigned char *input3 = third ? unhex(third, &input3_len) : NULL;
         unsigned char *cli = unhex(f[5], &cli_len);
         int compare_cli = strcmp(f[5], "-") != 0;
         ctp_buf out = {0};
@@ -88,6 +92,11 @@ int main(int argc, char **argv) {
             }
         } else if (strcmp(kind, "token") == 0) {
             status = ctp_token_parse(input, input_len, &out);
+        } else if (strcmp(kind, "response") == 0) {
+            EXPECT(third != NULL, "%s: a response row holds the request and the answer", name);
+            /* policy_hex holds `at` for a response row. */
+            status = ctp_apply_response_json(input, input_len, input2, input2_len, input3, input3_len,
+                                             policy, policy_len, &out);
         } else {
             status = ctp_apply_event_json(input, input_len, input2, input2_len, &out);
         }
@@ -100,6 +109,7 @@ int main(int argc, char **argv) {
         free(policy);
         free(input);
         free(input2);
+        free(input3);
         free(cli);
     }
     free(line);

@@ -29,6 +29,7 @@ RULES = {
     701: "IDEMPOTENCY_KEY_MISSING", 702: "IDEMPOTENCY_KEY_INVALID", 703: "HEADER_DUPLICATE",
     801: "CURRENCY_NOT_ALLOWED", 802: "AMOUNT_LIMIT_EXCEEDED", 803: "CHARGE_TOO_SOON",
     804: "ATTEMPT_LIMIT_EXCEEDED",
+    901: "CALLER_NOT_ALLOWED", 902: "CALLER_SCOPE_NOT_ALLOWED", 903: "CALLER_TOKENIZATION_NOT_ALLOWED",
 }
 CODE_ID = {c: i for i, c in RULES.items()}
 TOKEN_DETAILS = ["EMPTY", "TOO_LONG", "INVALID_CHARACTER", "NOT_A_KRN", "BAD_STRUCTURE", "BAD_REGION", "BAD_ID"]
@@ -288,6 +289,33 @@ def check_lifecycle(path):
     return len(cases)
 
 
+def check_responses(path):
+    fname = os.path.basename(path)
+    cases = common(fname, load(path))
+    for case in cases:
+        where = "%s %s" % (fname, case.get("name"))
+        if "request" not in case or not isinstance(case.get("at"), str):
+            problem(where, "a case has a request and an at")
+        one_of(where, case, ("response", "response_text"))
+        exp = case["expect"]
+        if "error" in exp:
+            err = exp["error"]
+            if err.get("status") == "TRANSITION_REJECTED":
+                check_error(where, err, {"TRANSITION_REJECTED"}, TRANSITION_CODES)
+                if err.get("code") == "RECORD_INVALID" and err.get("detail") not in RECORD_DETAILS:
+                    problem(where, "RECORD_INVALID needs a record detail")
+            else:
+                check_error(where, err, {"INVALID_REQUEST", "INVALID_UTF8"}, JSON_CODES)
+        else:
+            if set(exp) != {"record", "changed", "events"} or not isinstance(exp["changed"], bool) \
+                    or not (exp["record"] is None or isinstance(exp["record"], dict)):
+                problem(where, "a success expectation is {record: {...} or null, changed: bool, events: [...]}")
+            for event in exp.get("events", []):
+                if set(event) != {"type", "at"} or event["type"] not in ("TOKENIZED", "CHARGED", "DECLINED"):
+                    problem(where, "an event is {type, at}")
+    return len(cases)
+
+
 def canonical_digest(policy):
     return "sha256:" + hashlib.sha256(
         json.dumps(policy, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -313,7 +341,8 @@ def check_policies(path):
 def main():
     here = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     checks = [("check.json", check_check), ("tokens.json", check_tokens),
-              ("lifecycle.json", check_lifecycle), ("policies.json", check_policies)]
+              ("lifecycle.json", check_lifecycle), ("responses.json", check_responses),
+              ("policies.json", check_policies)]
     for fname, fn in checks:
         path = os.path.join(here, fname)
         try:

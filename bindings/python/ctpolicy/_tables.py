@@ -43,6 +43,9 @@ __all__ = [
     "AMOUNT_LIMIT_EXCEEDED",
     "CHARGE_TOO_SOON",
     "ATTEMPT_LIMIT_EXCEEDED",
+    "CALLER_NOT_ALLOWED",
+    "CALLER_SCOPE_NOT_ALLOWED",
+    "CALLER_TOKENIZATION_NOT_ALLOWED",
 ]
 
 # Reason codes of the rules, by id.
@@ -80,6 +83,9 @@ CURRENCY_NOT_ALLOWED: Final = "CURRENCY_NOT_ALLOWED"  # 801
 AMOUNT_LIMIT_EXCEEDED: Final = "AMOUNT_LIMIT_EXCEEDED"  # 802
 CHARGE_TOO_SOON: Final = "CHARGE_TOO_SOON"  # 803
 ATTEMPT_LIMIT_EXCEEDED: Final = "ATTEMPT_LIMIT_EXCEEDED"  # 804
+CALLER_NOT_ALLOWED: Final = "CALLER_NOT_ALLOWED"  # 901
+CALLER_SCOPE_NOT_ALLOWED: Final = "CALLER_SCOPE_NOT_ALLOWED"  # 902
+CALLER_TOKENIZATION_NOT_ALLOWED: Final = "CALLER_TOKENIZATION_NOT_ALLOWED"  # 903
 
 #: (id, code, default severity, adjustable) of every rule, in id order.
 RULES: Final[tuple[tuple[int, str, str, bool], ...]] = (
@@ -117,6 +123,9 @@ RULES: Final[tuple[tuple[int, str, str, bool], ...]] = (
     (802, "AMOUNT_LIMIT_EXCEEDED", "deny", True),
     (803, "CHARGE_TOO_SOON", "deny", True),
     (804, "ATTEMPT_LIMIT_EXCEEDED", "deny", True),
+    (901, "CALLER_NOT_ALLOWED", "deny", False),
+    (902, "CALLER_SCOPE_NOT_ALLOWED", "deny", False),
+    (903, "CALLER_TOKENIZATION_NOT_ALLOWED", "deny", False),
 )
 
 #: (number, name) of every status of the C ABI (CTP_* without the prefix).

@@ -6,6 +6,7 @@ import json
 import os
 
 import model
+from fractions import Fraction
 from common import *  # noqa: F401,F403
 
 POLICIES = {
@@ -40,6 +41,18 @@ POLICIES = {
     "time-rules-off": {"min_charge_interval_seconds": 86400,
                        "max_attempts": {"per_24h": 10, "per_30d": 35},
                        "severity": {"CHARGE_TOO_SOON": "off", "ATTEMPT_LIMIT_EXCEEDED": "off"}},
+    "attempts-small": {"max_attempts": {"per_24h": 2, "per_30d": 3}},
+    "access": {
+        "access": {
+            "billing-renewals": {"scopes": [CNP]},
+            "checkout-web": {"scopes": [CP], "tokenize": True},
+            "support-console": {"scopes": []},
+            "signup-service": {"scopes": [CNP], "tokenize": True},
+        },
+    },
+    "access-empty": {"access": {}},
+    "access-attempts": {"max_attempts": {"per_24h": 2},
+                        "access": {"billing-renewals": {"scopes": [CNP]}}},
     "time-rules-warn": {"min_charge_interval_seconds": 86400,
                         "max_attempts": {"per_24h": 10},
                         "severity": {"CHARGE_TOO_SOON": "warn", "ATTEMPT_LIMIT_EXCEEDED": "warn"}},
@@ -664,15 +677,16 @@ C("policy-attempts/monthly-cap-hit", mod(renewal(), {"counters": {"attempts_24h"
 C("policy-attempts/both-caps-hit-names-daily",
   mod(renewal(), {"counters": {"attempts_24h": 11, "attempts_30d": 40}}), policy="attempts",
   deny=[804], paths={804: "/counters/attempts_24h"})
-C("policy-attempts/counters-missing", renewal(), policy="attempts",
+C("policy-attempts/record-count-needs-now", renewal(), policy="attempts",
+  error=E(code="NEEDED_BY_RULE", path="/now"))
+C("policy-attempts/empty-counters-need-the-counter", mod(renewal(), {"counters": {}}), policy="attempts",
   error=E(code="NEEDED_BY_RULE", path="/counters/attempts_24h"))
 C("policy-attempts/monthly-counter-missing", mod(renewal(), {"counters": {"attempts_24h": 1}}),
   policy="attempts", error=E(code="NEEDED_BY_RULE", path="/counters/attempts_30d"))
 C("policy-attempts/null-counter-is-missing", mod(renewal(), {"counters": {"attempts_24h": None, "attempts_30d": 1}}),
   policy="attempts", error=E(code="NEEDED_BY_RULE", path="/counters/attempts_24h"))
-C("policy-attempts/needed-without-header-or-record",
-  mod(renewal(), {"headers/" + HDR: DEL, "token_record": DEL}), policy="attempts",
-  error=E(code="NEEDED_BY_RULE", path="/counters/attempts_24h"))
+C("policy-attempts/nothing-to-count-without-header-or-record",
+  mod(renewal(), {"headers/" + HDR: DEL, "token_record": DEL}), policy="attempts", deny=[105])
 C("policy-attempts/monthly-only-needs-no-daily", mod(renewal(), {"counters": {"attempts_30d": 14}}),
   policy="attempts-30d")
 C("policy-attempts/monthly-only-ignores-daily",
@@ -688,6 +702,150 @@ C("policy-attempts/both-rules-fire", mod(renewal(), {"now": "2024-05-15T09:45:00
   policy="interval-attempts", deny=[803, 804])
 C("policy-time/both-need-fields-names-803-first", renewal(), policy="interval-attempts",
   error=E(code="NEEDED_BY_RULE", path="/now"))
+
+
+# ---------------------------------------------------------------- rule 804 counted from the record's attempts
+AT_NOW = "2024-06-15T09:30:00Z"
+AT_NOW_S = model.parse_ts(AT_NOW)
+
+
+def ago(seconds):
+    """The RFC 3339 UTC text of AT_NOW minus `seconds` (a Fraction or int)."""
+    import datetime as _dt
+    from fractions import Fraction as _F
+    t = _F(AT_NOW_S) - _F(seconds)
+    whole = t.numerator // t.denominator
+    frac = t - whole
+    day, sec = divmod(whole, 86400)
+    d = _dt.date.fromordinal(day)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (d.year, d.month, d.day, sec // 3600, sec // 60 % 60, sec % 60)
+    if frac:
+        digits = ""
+        while frac:
+            frac *= 10
+            digits += str(frac.numerator // frac.denominator)
+            frac -= frac.numerator // frac.denominator
+        text += "." + digits
+    return text + "Z"
+
+
+assert ago(0) == AT_NOW and model.parse_ts(ago(86400)) == AT_NOW_S - 86400
+
+
+def counted(attempts, **extra):
+    changes = {"now": AT_NOW, R + "attempts": attempts, R + "last_used_at": DEL}
+    changes.update(extra)
+    return mod(renewal(), changes)
+
+
+DAY = 86400
+C("attempts-record/none-yet-allows", counted(DEL), policy="attempts")
+C("attempts-record/null-is-none-yet", counted(None), policy="attempts")
+C("attempts-record/empty-list-allows", counted([]), policy="attempts")
+C("attempts-record/34-in-30-days-allows", counted([ago(DAY * 2 + i * 60000) for i in range(34)]),
+  policy="attempts")
+C("attempts-record/35-in-30-days-denies", counted([ago(DAY * 2 + i * 60000) for i in range(35)]),
+  policy="attempts", deny=[804], paths={804: "/token_record/attempts"})
+C("attempts-record/10-in-24-hours-denies", counted([ago(60 * i + 60) for i in range(10)]),
+  policy="attempts", deny=[804], paths={804: "/token_record/attempts"})
+C("attempts-record/9-in-24-hours-allows", counted([ago(60 * i + 60) for i in range(9)]), policy="attempts")
+C("attempts-record/exactly-24-hours-ago-is-outside", counted([ago(DAY), ago(3600)]), policy="attempts-small")
+C("attempts-record/a-millisecond-inside-24-hours-counts", counted([ago(DAY - Fraction(1, 1000)), ago(3600)]),
+  policy="attempts-small", deny=[804])
+C("attempts-record/exactly-30-days-ago-is-outside", counted([ago(30 * DAY), ago(2 * DAY), ago(3 * DAY)]),
+  policy="attempts-small")
+C("attempts-record/just-inside-30-days-counts",
+  counted([ago(30 * DAY - Fraction(1, 10 ** 9)), ago(2 * DAY), ago(3 * DAY)]), policy="attempts-small", deny=[804])
+C("attempts-record/later-than-now-counts", counted([ago(-3600), ago(7200)]), policy="attempts-small", deny=[804])
+C("attempts-record/equal-instants-in-other-offsets-count-twice",
+  counted(["2024-06-15T08:00:00Z", "2024-06-15T10:00:00+02:00"]), policy="attempts-small", deny=[804])
+C("attempts-record/old-attempts-do-not-count", counted([ago(40 * DAY), ago(31 * DAY), ago(365 * DAY)]),
+  policy="attempts-small")
+C("attempts-record/counters-take-precedence", counted([ago(60 * i + 60) for i in range(10)],
+                                                     counters={"attempts_24h": 0, "attempts_30d": 0}),
+  policy="attempts")
+C("attempts-record/counters-over-the-cap-with-an-empty-record",
+  counted([], counters={"attempts_24h": 10, "attempts_30d": 0}), policy="attempts", deny=[804],
+  paths={804: "/counters/attempts_24h"})
+C("attempts-record/customer-present-ignores-attempts",
+  mod(oneclick(), {"now": AT_NOW, R + "attempts": [ago(60 * i + 60) for i in range(20)]}), policy="attempts")
+C("attempts-record/severity-off-needs-no-now", counted(DEL, now=DEL), policy="time-rules-off")
+C("attempts-record/severity-warn", counted([ago(60 * i + 60) for i in range(10)]), policy="time-rules-warn",
+  warn=[804])
+C("attempts-record/invalid-record-is-not-counted", counted([ago(60), 42]), policy="attempts", deny=[204],
+  details={204: "FIELD"})
+C("attempts-record/null-entry-is-field", counted([None]), policy="attempts", deny=[204], details={204: "FIELD"})
+C("attempts-record/not-a-list-is-field", counted(ago(60)), policy="attempts", deny=[204], details={204: "FIELD"})
+C("attempts-record/bad-timestamp-is-timestamp", counted([ago(60), "2024-06-15 09:00:00Z"]), policy="attempts",
+  deny=[204], details={204: "TIMESTAMP"})
+C("attempts-record/invalid-attempts-default-policy", counted(["yesterday"]), deny=[204], details={204: "TIMESTAMP"})
+C("attempts-record/revoked-record-still-counts", mod(counted([ago(60 * i + 60) for i in range(10)]),
+                                                     {R + "state": "REVOKED"}),
+  policy="attempts", deny=[203, 804])
+C("attempts-record/hundred-entries-at-the-cap",
+  counted([ago(DAY * 31 + i) for i in range(99)] + [ago(60)]), policy="attempts-small")
+
+# ---------------------------------------------------------------- rules 901-903: policy access
+C("access/renewal-by-billing-allows", mod(renewal(), {"caller": "billing-renewals"}), policy="access")
+C("access/renewal-by-checkout-denied", mod(renewal(), {"caller": "checkout-web"}), policy="access",
+  deny=[902], paths={902: "/caller"})
+C("access/no-caller-denied", renewal(), policy="access", deny=[901], paths={901: "/caller"})
+C("access/unknown-caller-denied", mod(renewal(), {"caller": "reporting-batch"}), policy="access", deny=[901])
+C("access/caller-compared-byte-for-byte", mod(renewal(), {"caller": "Billing-Renewals"}), policy="access",
+  deny=[901])
+C("access/caller-with-trailing-space-is-another", mod(renewal(), {"caller": "billing-renewals "}),
+  policy="access", deny=[901])
+C("access/support-console-may-charge-nothing", mod(renewal(), {"caller": "support-console"}), policy="access",
+  deny=[902])
+C("access/one-click-by-checkout-allows", mod(oneclick(), {"caller": "checkout-web"}), policy="access")
+C("access/one-click-by-billing-denied", mod(oneclick(), {"caller": "billing-renewals"}), policy="access",
+  deny=[902])
+C("access/guest-purchase-needs-a-known-caller-only", mod(guest(), {"caller": "billing-renewals"}),
+  policy="access")
+C("access/guest-purchase-without-caller-denied", guest(), policy="access", deny=[901])
+C("access/checkout-tokenizes-on-demand", mod(signup_ondemand(), {"caller": "checkout-web"}), policy="access")
+C("access/checkout-may-not-tokenize-for-renewals", mod(signup(), {"caller": "checkout-web"}), policy="access",
+  deny=[903], paths={903: "/body/request_customer_token"})
+C("access/signup-service-tokenizes-for-renewals", mod(signup(), {"caller": "signup-service"}), policy="access")
+C("access/billing-may-not-tokenize", mod(signup(), {"caller": "billing-renewals"}), policy="access",
+  deny=[903])
+C("access/support-console-may-not-tokenize", mod(signup_ondemand(), {"caller": "support-console"}),
+  policy="access", deny=[903])
+C("access/tokenization-with-both-scopes-is-not-judged-by-scope",
+  mod(signup(), {"caller": "checkout-web", RCT + "/scopes": [CP, CNP]}), policy="access", deny=[503])
+C("access/tokenization-scopes-not-a-list", mod(signup(), {"caller": "checkout-web", RCT + "/scopes": CNP}),
+  policy="access", deny=[503])
+C("access/tokenization-not-an-object", mod(signup(), {"caller": "billing-renewals", RCT: "yes"}),
+  policy="access", deny=[503, 903])
+C("access/tokenization-with-the-first-payment-by-checkout",
+  mod(signup_ondemand(), {"caller": "checkout-web", RCT + "/customer_token_reference": "cust_7310-rides-2"}),
+  policy="access")
+C("access/header-beside-tokenization", mod(signup(), {"caller": "checkout-web", "headers/" + HDR: TOK_CP,
+                                                    "token_record": oneclick_record()}),
+  policy="access", deny=[504, 903])
+C("access/header-beside-tokenization-by-signup-service",
+  mod(signup(), {"caller": "signup-service", "headers/" + HDR: TOK_CP, "token_record": oneclick_record()}),
+  policy="access", deny=[504, 902])
+C("access/empty-access-allows-no-caller", mod(renewal(), {"caller": "billing-renewals"}), policy="access-empty",
+  deny=[901])
+C("access/empty-access-no-caller", renewal(), policy="access-empty", deny=[901])
+C("access/without-access-caller-is-only-recorded", mod(renewal(), {"caller": "anything-at-all"}))
+C("access/null-caller-is-absent", mod(renewal(), {"caller": None}), policy="access", deny=[901])
+C("access/unicode-caller-name", mod(renewal(), {"caller": "billing-\u00e9"}), policy="access", deny=[901])
+C("access/caller-of-255-characters", mod(renewal(), {"caller": "c" * 255}))
+C("access/with-record-attempts", counted([ago(60), ago(120)], caller="billing-renewals"),
+  policy="access-attempts", deny=[804])
+C("access/caller-and-cap-both-deny", counted([ago(60), ago(120)], caller="checkout-web"),
+  policy="access-attempts", deny=[804, 901])
+C("access/caller-empty-is-an-envelope-fault", mod(renewal(), {"caller": ""}),
+  error=E(code="INVALID_VALUE", path="/caller"))
+C("access/caller-not-a-string", mod(renewal(), {"caller": 42}), error=E(code="WRONG_TYPE", path="/caller"))
+C("access/caller-with-a-newline", mod(renewal(), {"caller": "billing\n"}),
+  error=E(code="INVALID_VALUE", path="/caller"))
+C("access/caller-with-a-c1-control", mod(renewal(), {"caller": "billing\u0085"}),
+  error=E(code="INVALID_VALUE", path="/caller"))
+C("access/caller-of-256-characters", mod(renewal(), {"caller": "c" * 256}),
+  error=E(code="INVALID_VALUE", path="/caller"))
 
 C("policy-severity/limits-as-warnings",
   mod(renewal(), {B + "currency": "SEK"}), policy="limits-warn", warn=[801])

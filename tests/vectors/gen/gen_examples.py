@@ -106,12 +106,30 @@ def main():
                {"type": "CHARGED", "at": "2024-06-15T09:30:04.127+02:00"})
     write_json(os.path.join(EXAMPLES, "events", "revoked.json"),
                {"type": "REVOKED", "at": "2024-06-20T14:02:11Z", "by": "CUSTOMER"})
+    write_json(os.path.join(EXAMPLES, "events", "declined.json"),
+               {"type": "DECLINED", "at": "2024-06-16T09:30:00.000Z"})
+    # apply_response: a renewal as sent, and Klarna's answers to it
+    os.makedirs(os.path.join(EXAMPLES, "responses"), exist_ok=True)
+    sent = renewal()
+    del sent["token_record"]
+    sent["caller"] = "billing-renewals"
+    write_json(os.path.join(EXAMPLES, "responses", "renewal-request.json"), sent)
+    write_json(os.path.join(EXAMPLES, "responses", "approved.json"), {"payment_transaction_response": {
+        "result": "APPROVED",
+        "payment_transaction": {"payment_transaction_id": TXN, "amount": 1299, "currency": "EUR"}}})
+    write_json(os.path.join(EXAMPLES, "responses", "declined.json"),
+               {"payment_transaction_response": {"result": "DECLINED"}})
+    write_json(os.path.join(EXAMPLES, "policies", "access.json"), {
+        "max_attempts": {"per_24h": 10, "per_30d": 35},
+        "access": {"billing-renewals": {"scopes": [CNP]},
+                   "checkout-web": {"scopes": [CP], "tokenize": True},
+                   "support-console": {"scopes": []}}})
     with open(os.path.join(EXAMPLES, "tokens.txt"), "w", encoding="utf-8") as f:
         for t in TOKENS:
             f.write(t + "\n")
     # the examples must themselves be usable: event chain from the record
     rec = renewal_record()
-    for ev in ("charged", "revoked"):
+    for ev in ("charged", "declined", "revoked"):
         with open(os.path.join(EXAMPLES, "events", ev + ".json")) as f:
             rec, changed = model.apply_event(rec, json.load(f))
             assert changed

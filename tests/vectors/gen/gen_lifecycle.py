@@ -192,19 +192,78 @@ L("charged/first-charge-sets-last-used-at", mod(REC, {"last_used_at": DEL}), cha
 L("charged/null-last-used-at-is-absent", mod(REC, {"last_used_at": None}), charged("2024-06-15T09:30:00Z"),
   changed=True, has={"last_used_at": "2024-06-15T09:30:00Z"})
 L("charged/later-instant-moves-last-used-at", REC, charged("2024-06-15T09:30:00Z"), changed=True,
-  record_out=mod(REC, {"last_used_at": "2024-06-15T09:30:00Z"}))
+  record_out=mod(REC, {"last_used_at": "2024-06-15T09:30:00Z", "attempts": ["2024-06-15T09:30:00Z"]}))
 L("charged/later-by-one-nanosecond", mod(REC, {"last_used_at": "2024-06-15T09:30:00Z"}),
   charged("2024-06-15T09:30:00.000000001Z"), changed=True, has={"last_used_at": "2024-06-15T09:30:00.000000001Z"})
 L("charged/later-instant-in-other-offset-stored-as-given", REC, charged("2024-05-15T10:30:12.482+01:00"),
-  changed=True, has={"last_used_at": "2024-05-15T10:30:12.482+01:00"})
-L("charged/equal-instant-other-offset-keeps-old-string", REC, charged("2024-05-15T11:30:12.481+02:00"),
+  changed=True, has={"last_used_at": "2024-05-15T10:30:12.482+01:00",
+                     "attempts": ["2024-05-15T10:30:12.482+01:00"]})
+# A record that kept its attempts: its last use is also its last attempt.
+REC_A = mod(REC, {"attempts": ["2024-04-15T09:30:00Z", "2024-05-15T09:30:12.481Z"]})
+L("charged/equal-instant-other-offset-changes-nothing", REC_A, charged("2024-05-15T11:30:12.481+02:00"),
   changed=False)
-L("charged/equal-instant-more-fraction-digits-keeps-old-string", REC, charged("2024-05-15T09:30:12.481000000Z"),
-  changed=False)
-L("charged/equal-instant-lowercase-z-keeps-old-string", REC, charged("2024-05-15t09:30:12.481z"), changed=False)
-L("charged/earlier-instant-keeps-old-string", REC, charged("2024-05-01T00:00:00Z"), changed=False)
-L("charged/earlier-instant-despite-later-wall-clock", REC, charged("2024-05-15T10:30:00+02:00"), changed=False)
-L("charged/earlier-by-a-fraction", REC, charged("2024-05-15T09:30:12.4809999Z"), changed=False)
+L("charged/equal-instant-more-fraction-digits-changes-nothing", REC_A,
+  charged("2024-05-15T09:30:12.481000000Z"), changed=False)
+L("charged/equal-instant-lowercase-z-changes-nothing", REC_A, charged("2024-05-15t09:30:12.481z"), changed=False)
+L("charged/delivered-twice-is-counted-once", REC_A, charged("2024-05-15T09:30:12.481Z"), changed=False)
+L("charged/equal-instant-without-attempts-keeps-old-string-adds-attempt", REC,
+  charged("2024-05-15T11:30:12.481+02:00"), changed=True,
+  record_out=mod(REC, {"attempts": ["2024-05-15T11:30:12.481+02:00"]}))
+L("charged/earlier-instant-keeps-old-string", REC_A, charged("2024-05-01T00:00:00Z"), changed=True,
+  record_out=mod(REC_A, {"attempts": ["2024-04-15T09:30:00Z", "2024-05-01T00:00:00Z", "2024-05-15T09:30:12.481Z"]}))
+L("charged/earlier-instant-despite-later-wall-clock", REC_A, charged("2024-05-15T10:30:00+02:00"), changed=True,
+  has={"last_used_at": "2024-05-15T09:30:12.481Z",
+       "attempts": ["2024-04-15T09:30:00Z", "2024-05-15T10:30:00+02:00", "2024-05-15T09:30:12.481Z"]})
+L("charged/earlier-by-a-fraction", REC_A, charged("2024-05-15T09:30:12.4809999Z"), changed=True,
+  has={"last_used_at": "2024-05-15T09:30:12.481Z",
+       "attempts": ["2024-04-15T09:30:00Z", "2024-05-15T09:30:12.4809999Z", "2024-05-15T09:30:12.481Z"]})
+L("charged/null-attempts-is-absent", mod(REC, {"attempts": None}), charged("2024-06-15T09:30:00Z"), changed=True,
+  has={"attempts": ["2024-06-15T09:30:00Z"]})
+L("charged/unsorted-attempts-are-ordered", mod(REC_A, {"attempts": ["2024-05-15T09:30:12.481Z",
+                                                                    "2024-04-15T09:30:00Z"]}),
+  charged("2024-05-15T09:30:12.481Z"), changed=True,
+  has={"attempts": ["2024-04-15T09:30:00Z", "2024-05-15T09:30:12.481Z"]})
+L("charged/equal-instants-keep-their-order", mod(REC, {"attempts": ["2024-06-01T02:00:00+02:00",
+                                                                    "2024-06-01T00:00:00Z"]}),
+  charged("2024-06-15T09:30:00Z"), changed=True,
+  has={"attempts": ["2024-06-01T02:00:00+02:00", "2024-06-01T00:00:00Z", "2024-06-15T09:30:00Z"]})
+HUNDRED = ["2024-01-%02dT%02d:00:00Z" % (1 + i // 24, i % 24) for i in range(100)]
+L("charged/the-latest-hundred-stay", mod(REC, {"attempts": HUNDRED}), charged("2024-06-15T09:30:00Z"),
+  changed=True, has={"attempts": HUNDRED[1:] + ["2024-06-15T09:30:00Z"]})
+L("charged/an-earlier-attempt-than-all-hundred-is-dropped", mod(REC, {"attempts": HUNDRED}),
+  charged("2023-12-31T00:00:00Z"), changed=False)
+L("charged/nothing-dropped-for-its-age", mod(REC, {"attempts": ["2001-01-01T00:00:00Z"]}),
+  charged("2024-06-15T09:30:00Z"), changed=True,
+  has={"attempts": ["2001-01-01T00:00:00Z", "2024-06-15T09:30:00Z"]})
+L("charged/future-event-wipes-no-history", mod(REC, {"attempts": HUNDRED[:3]}),
+  charged("2999-01-01T00:00:00Z"), changed=True,
+  has={"attempts": HUNDRED[:3] + ["2999-01-01T00:00:00Z"], "last_used_at": "2999-01-01T00:00:00Z"})
+L("charged/record-attempts-invalid", mod(REC, {"attempts": ["soon"]}), charged("2024-06-15T09:30:00Z"),
+  code="RECORD_INVALID", detail="TIMESTAMP")
+L("charged/record-attempts-not-strings", mod(REC, {"attempts": [1]}), charged("2024-06-15T09:30:00Z"),
+  code="RECORD_INVALID", detail="FIELD")
+
+# ------------------------------------------------------------------ DECLINED
+def declined(at):
+    return {"type": "DECLINED", "at": at}
+
+
+L("declined/keeps-the-attempt-not-the-last-use", REC, declined("2024-06-15T09:30:00Z"), changed=True,
+  record_out=mod(REC, {"attempts": ["2024-06-15T09:30:00Z"]}))
+L("declined/first-attempt-without-last-use", mod(REC, {"last_used_at": DEL}), declined("2024-06-15T09:30:00Z"),
+  changed=True, lacks=("last_used_at",), has={"attempts": ["2024-06-15T09:30:00Z"]})
+L("declined/delivered-twice-is-counted-once", mod(REC, {"attempts": ["2024-06-15T09:30:00Z"]}),
+  declined("2024-06-15T11:30:00+02:00"), changed=False)
+L("declined/after-a-charge-at-the-same-instant", REC_A, declined("2024-05-15T09:30:12.481Z"), changed=False)
+L("declined/the-latest-hundred-stay", mod(REC, {"attempts": HUNDRED}), declined("2024-06-15T09:30:00Z"),
+  changed=True, has={"attempts": HUNDRED[1:] + ["2024-06-15T09:30:00Z"]})
+L("declined/no-record", None, declined("2024-06-15T09:30:00Z"), code="RECORD_REQUIRED")
+L("declined/revoked-record", REVOKED_REC, declined("2024-06-15T09:30:00Z"), code="TOKEN_REVOKED")
+L("declined/at-missing", REC, {"type": "DECLINED"}, code="INVALID_EVENT")
+L("declined/at-not-rfc3339", REC, declined("2024-06-15T09:30:60Z"), code="INVALID_EVENT")
+L("declined/unknown-fields-ignored", REC, dict(declined("2024-06-15T09:30:00Z"), reason="insufficient_funds"),
+  changed=True, lacks=("reason",))
+L("declined/lowercase-type", REC, {"type": "declined", "at": "2024-06-15T09:30:00Z"}, code="INVALID_EVENT")
 L("charged/unknown-record-fields-carried-through",
   mod(REC, {"klarna_customer_id": "kc_8842", "meta": {"plan": "premium", "seats": 3}}),
   charged("2024-06-15T09:30:00Z"), changed=True,

@@ -122,6 +122,34 @@ invalid("invalid/max-attempts-unknown-key", {"max_attempts": {"per_day": 10}}, c
         path="/max_attempts/per_day")
 invalid("invalid/max-attempts-zero", {"max_attempts": {"per_24h": 0}}, code="INVALID_VALUE",
         path="/max_attempts/per_24h")
+invalid("invalid/max-attempts-over-100", {"max_attempts": {"per_30d": 101}}, code="INVALID_VALUE",
+        path="/max_attempts/per_30d")
+ACCESS = {"billing-renewals": {"scopes": [CNP]}, "checkout-web": {"scopes": [CP], "tokenize": True},
+          "support-console": {"scopes": []}}
+invalid("invalid/access-not-an-object", {"access": ["billing-renewals"]}, code="WRONG_TYPE", path="/access")
+invalid("invalid/access-entry-not-an-object", {"access": {"billing-renewals": [CNP]}}, code="WRONG_TYPE",
+        path="/access/billing-renewals")
+invalid("invalid/access-entry-without-scopes", {"access": {"billing-renewals": {"tokenize": False}}},
+        code="MISSING_FIELD", path="/access/billing-renewals/scopes")
+invalid("invalid/access-entry-unknown-field", {"access": {"billing-renewals": {"scopes": [CNP], "admin": True}}},
+        code="UNKNOWN_FIELD", path="/access/billing-renewals/admin")
+invalid("invalid/access-scope-not-a-payment-scope", {"access": {"billing-renewals": {"scopes": ["customer:login"]}}},
+        code="INVALID_VALUE", path="/access/billing-renewals/scopes/0")
+invalid("invalid/access-scope-repeated", {"access": {"billing-renewals": {"scopes": [CNP, CNP]}}},
+        code="INVALID_VALUE", path="/access/billing-renewals/scopes")
+invalid("invalid/access-tokenize-not-a-boolean", {"access": {"checkout-web": {"scopes": [CP], "tokenize": "yes"}}},
+        code="WRONG_TYPE", path="/access/checkout-web/tokenize")
+invalid("invalid/access-tokenize-null", {"access": {"checkout-web": {"scopes": [CP], "tokenize": None}}},
+        code="WRONG_TYPE", path="/access/checkout-web/tokenize")
+invalid("invalid/access-empty-caller-name", {"access": {"": {"scopes": [CNP]}}}, code="INVALID_VALUE",
+        path="/access/")
+invalid("invalid/access-caller-name-with-a-newline", {"access": {"billing\n": {"scopes": [CNP]}}},
+        code="INVALID_VALUE", path="/access/billing\n")
+invalid("invalid/access-null", {"access": None}, code="WRONG_TYPE", path="/access")
+valid("valid/access", {"access": ACCESS})
+valid("valid/access-empty-allows-no-caller", {"access": {}})
+valid("valid/access-with-everything", dict(STRICT, access=ACCESS))
+valid("valid/max-attempts-at-100", {"max_attempts": {"per_24h": 100, "per_30d": 100}})
 invalid("invalid/max-attempts-a-number", {"max_attempts": 10}, code="WRONG_TYPE", path="/max_attempts")
 invalid("invalid/require-reference-string", {"require_token_reference": "yes"}, code="WRONG_TYPE",
         path="/require_token_reference")

@@ -133,6 +133,18 @@ case("invalid/details", [("tokens.jsonl", text(
     ("tokens.jsonl", 7, "RECORD_INVALID", "FIELD"),
     ("tokens.jsonl", 8, "RECORD_INVALID", "SCOPES"),
 ])
+case("invalid/attempts", [("tokens.jsonl", text(
+    rec(T1, attempts=["2026-01-10T09:00:00Z", "2026-01-11T09:00:00Z"]),   # valid attempts: no finding of their own
+    rec(T2, attempts=["2026-01-10 09:00:00Z"]),                            # TIMESTAMP
+    rec(T3, attempts=["2026-01-10T09:00:00Z", 7]),                         # FIELD: not a string
+    rec(T4, raw_attempts=[None]),                                          # FIELD: null entry
+    rec(US, attempts="2026-01-10T09:00:00Z"),                              # FIELD: not an array
+))], [
+    ("tokens.jsonl", 2, "RECORD_INVALID", "TIMESTAMP"),
+    ("tokens.jsonl", 3, "RECORD_INVALID", "FIELD"),
+    ("tokens.jsonl", 4, "RECORD_INVALID", "FIELD"),
+    ("tokens.jsonl", 5, "RECORD_INVALID", "FIELD"),
+])
 case("invalid/no-other-finding-not-even-unknown-scope", [("tokens.jsonl", text(
     rec("krn:customer-token:eu1:bad id\n", scopes=[NP, CP, "payment:installments"], created_at=None,
         customer_id=None, revoked_at="2020-01-01T00:00:00Z", last_used_at="2030-01-01T00:00:00Z"),

@@ -52,6 +52,9 @@ RULES = [
     (802, "AMOUNT_LIMIT_EXCEEDED", "deny"),
     (803, "CHARGE_TOO_SOON", "deny"),
     (804, "ATTEMPT_LIMIT_EXCEEDED", "deny"),
+    (901, "CALLER_NOT_ALLOWED", "deny"),
+    (902, "CALLER_SCOPE_NOT_ALLOWED", "deny"),
+    (903, "CALLER_TOKENIZATION_NOT_ALLOWED", "deny"),
 ]
 CODE = {i: c for i, c, _ in RULES}
 ID = {c: i for i, c, _ in RULES}
@@ -208,6 +211,9 @@ def record_fault(rec):
     for k in ("customer_id", "subscription_id"):
         if rec.get(k) is not None and not isinstance(rec.get(k), str):
             field.append(k)
+    att = rec.get("attempts")
+    if att is not None and (not isinstance(att, list) or not all(isinstance(a, str) for a in att)):
+        field.append("attempts")
     if field:
         return ("FIELD", base + field[0])
     if rec["state"] not in ("ACTIVE", "REVOKED"):
@@ -217,12 +223,20 @@ def record_fault(rec):
     for k in ("created_at", "last_used_at", "revoked_at"):
         if rec.get(k) is not None and parse_ts(rec[k]) is None:
             return ("TIMESTAMP", base + k)
+    if att is not None and any(parse_ts(a) is None for a in att):
+        return ("TIMESTAMP", base + "attempts")
     return None
+
+
+def caller_name(v):
+    """A caller name: 1 to 255 characters, no control character (Cc)."""
+    return isinstance(v, str) and 1 <= len(v) <= 255 and \
+        not any(ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F for c in v)
 
 
 # ---------------------------------------------------------------- envelope
 TOP = ("customer_present", "headers", "body", "token_record", "now",
-       "counters", "decision_id")
+       "counters", "decision_id", "caller")
 
 
 class Fault(Exception):
@@ -278,6 +292,12 @@ def envelope(req):
             raise Fault("WRONG_TYPE", "/decision_id")
         if len(d) > 255:
             raise Fault("INVALID_VALUE", "/decision_id")
+    cl = req.get("caller")
+    if cl is not None:
+        if not isinstance(cl, str):
+            raise Fault("WRONG_TYPE", "/caller")
+        if not caller_name(cl):
+            raise Fault("INVALID_VALUE", "/caller")
 
 
 # ---------------------------------------------------------------- rules
@@ -459,16 +479,45 @@ def evaluate(req, policy):
             hit(803, "/token_record/last_used_at")
     if sev[804] != "off" and not cp and "max_attempts" in policy:
         ma = policy["max_attempts"]
-        c = req.get("counters") or {}
-        capped = None
-        for per, key in (("per_24h", "attempts_24h"), ("per_30d", "attempts_30d")):
-            if per in ma:
-                if c.get(key) is None:
+        c = req.get("counters")
+        counts = None
+        if c is not None:
+            for per, key in (("per_24h", "attempts_24h"), ("per_30d", "attempts_30d")):
+                if per in ma and c.get(key) is None:
                     return {"error": ("NEEDED_BY_RULE", "/counters/" + key)}
-                if c[key] >= ma[per] and capped is None:
-                    capped = "/counters/" + key
-        if capped:
-            hit(804, capped)
+            counts = {"per_24h": (c.get("attempts_24h"), "/counters/attempts_24h"),
+                      "per_30d": (c.get("attempts_30d"), "/counters/attempts_30d")}
+        elif rec_valid:
+            if req.get("now") is None:
+                return {"error": ("NEEDED_BY_RULE", "/now")}
+            now = parse_ts(req["now"])
+            instants = [parse_ts(a) for a in (rec.get("attempts") or [])]
+            counts = {"per_24h": (sum(1 for a in instants if a > now - 86400), "/token_record/attempts"),
+                      "per_30d": (sum(1 for a in instants if a > now - 2592000), "/token_record/attempts")}
+        if counts is not None:
+            for per in ("per_24h", "per_30d"):
+                n, path = counts[per]
+                if per in ma and n >= ma[per]:
+                    hit(804, path)
+                    break
+    access = policy.get("access")
+    if access is not None:
+        caller = req.get("caller")
+        entry = access.get(caller) if isinstance(caller, str) else None
+        if entry is None:
+            hit(901, "/caller")
+        else:
+            if ct and req_scope not in entry["scopes"]:
+                hit(902, "/caller")
+            if rct is not None:
+                asked = None
+                sc = rct.get("scopes") if isinstance(rct, dict) else None
+                if isinstance(sc, list):
+                    pay = [x for x in sc if isinstance(x, str) and x in PAYMENT_SCOPES]
+                    if len(pay) == 1:
+                        asked = pay[0]
+                if entry.get("tokenize") is not True or (asked is not None and asked not in entry["scopes"]):
+                    hit(903, "/body/request_customer_token")
     viol, warn = [], []
     done = set()
     for i, path, detail in sorted(hits, key=lambda h: h[0]):
@@ -496,7 +545,7 @@ def apply_event(record, event):
         f = record_fault(record)
         if f:
             raise Rejected("RECORD_INVALID", f[0])
-    if not isinstance(event, dict) or event.get("type") not in ("TOKENIZED", "CHARGED", "REVOKED") \
+    if not isinstance(event, dict) or event.get("type") not in ("TOKENIZED", "CHARGED", "DECLINED", "REVOKED") \
             or parse_ts(event.get("at")) is None \
             or (event["type"] == "REVOKED" and event.get("by") not in ("CUSTOMER", "PARTNER", "KLARNA")):
         raise Rejected("INVALID_EVENT")
@@ -543,16 +592,19 @@ def apply_event(record, event):
     if record is None:
         raise Rejected("RECORD_REQUIRED")
     out = dict(record)
-    if t == "CHARGED":
+    if t in ("CHARGED", "DECLINED"):
         if record["state"] == "REVOKED":
             raise Rejected("TOKEN_REVOKED")
-        old = record.get("last_used_at")
-        if old is None or parse_ts(at) > parse_ts(old):
-            if "last_used_at" in out and out["last_used_at"] is None:
-                del out["last_used_at"]
-            out["last_used_at"] = at
-            return out, True
-        return out, False
+        if t == "CHARGED":
+            old = record.get("last_used_at")
+            if old is None or parse_ts(at) > parse_ts(old):
+                out["last_used_at"] = at
+        kept = list(record.get("attempts") or [])
+        if not any(parse_ts(a) == parse_ts(at) for a in kept):
+            kept.append(at)
+        kept = sorted(kept, key=parse_ts)[-100:]  # sorted() is stable
+        out["attempts"] = kept
+        return out, _json_value(out) != _json_value(record)
     # REVOKED
     if record["state"] == "REVOKED":
         return out, False
@@ -560,3 +612,56 @@ def apply_event(record, event):
     out["revoked_at"] = at
     out["revoked_by"] = event["by"]
     return out, True
+
+
+def _json_value(v):
+    """A JSON value with null members dropped (absent and null are one)."""
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return v
+
+
+class EnvelopeFault(Exception):
+    pass
+
+
+def apply_response(record, request, response, at):
+    """rules.md 7.1: (record or None, changed, [(type, at)]), or raises
+    Rejected, or EnvelopeFault for a request that fails section 1."""
+    try:
+        envelope(request)
+    except Fault as f:
+        raise EnvelopeFault(f.code, f.path)
+    if record is not None:
+        if not isinstance(record, dict):
+            raise Rejected("RECORD_INVALID", "FIELD")
+        f = record_fault(record)
+        if f:
+            raise Rejected("RECORD_INVALID", f[0])
+    if not isinstance(response, dict):
+        raise Rejected("RESPONSE_INVALID")
+    if parse_ts(at) is None:
+        raise Rejected("INVALID_EVENT")
+    headers = [k for k, v in (request.get("headers") or {}).items() if v is not None]
+    header = any(alower(k) == alower(HDR) for k in headers)
+    rct = request["body"].get("request_customer_token")
+    ctr = response.get("customer_token_response")
+    current, events, made = record, [], False
+    if not header and rct is not None and isinstance(ctr, dict) and ctr.get("result") == "APPROVED":
+        ev = {"type": "TOKENIZED", "at": at, "response": ctr}
+        if isinstance(rct, dict):
+            ev["requested"] = rct
+        current, _ = apply_event(record, ev)
+        events.append(("TOKENIZED", at))
+        made = True
+    ptr = response.get("payment_transaction_response")
+    if ptr is not None and (header or made):
+        result = ptr.get("result") if isinstance(ptr, dict) else None
+        if result != "STEP_UP_REQUIRED":
+            kind = "CHARGED" if result == "APPROVED" else "DECLINED"
+            current, _ = apply_event(current, {"type": kind, "at": at})
+            events.append((kind, at))
+    changed = made or (record is not None and _json_value(current) != _json_value(record))
+    return current, changed, events

@@ -109,8 +109,17 @@ public enum ReasonCode {
     /** 803: A partner-initiated charge comes sooner after the record's last_used_at than the policy's min_charge_interval_seconds (needs now). */
     CHARGE_TOO_SOON(803),
 
-    /** 804: A partner-initiated charge has reached the policy's max_attempts per 24 hours or per 30 days (needs the matching counters). */
-    ATTEMPT_LIMIT_EXCEEDED(804);
+    /** 804: A partner-initiated charge has reached the policy's max_attempts per 24 hours or per 30 days, counted by the host in counters or, without counters, from the record's attempts (needs now). */
+    ATTEMPT_LIMIT_EXCEEDED(804),
+
+    /** 901: The policy sets access and the request's caller is absent or not one of its callers. */
+    CALLER_NOT_ALLOWED(901),
+
+    /** 902: The caller is in the policy's access, a token is sent, and the caller's scopes lack the scope this charge needs. */
+    CALLER_SCOPE_NOT_ALLOWED(902),
+
+    /** 903: The caller is in the policy's access and sends request_customer_token, but may not tokenize, or may not use the payment scope it asks for. */
+    CALLER_TOKENIZATION_NOT_ALLOWED(903);
 
     private static final ReasonCode[] BY_ID = new ReasonCode[1000];
 
