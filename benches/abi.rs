@@ -153,6 +153,10 @@ fn verdict_vs_json(c: &mut Criterion) {
         last_used_at_ms: 1_761_386_400_000,
         attempts_24h: 0,
         attempts_30d: 1,
+        caller: std::ptr::null(),
+        caller_len: 0,
+        record_attempts_ms: std::ptr::null(),
+        record_attempt_count: 0,
     };
     group.bench_function("ctp_check", |b| {
         b.iter(|| unsafe { ffi::ctp_check(handle, black_box(&legacy), verdict.as_mut_ptr()) })

@@ -112,10 +112,12 @@ fn typed_path(c: &mut Criterion) {
             state: TokenState::Active,
             scopes: ScopeSet(ScopeSet::CUSTOMER_NOT_PRESENT),
             last_used_at_ms: Some(1_761_386_400_000),
+            attempts_ms: None,
         }),
         now_ms: Some(1_764_064_800_000),
         attempts_24h: Some(0),
         attempts_30d: Some(1),
+        caller: None,
     };
     assert!(engine.check_charge(&charge, false).unwrap().allowed());
     let mut group = c.benchmark_group("typed");
