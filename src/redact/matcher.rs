@@ -24,6 +24,13 @@
 //! after it. Markers and candidates are both in order, so deciding each
 //! candidate costs O(1) amortised, also for candidates cut by the 1 MiB
 //! limit, where the next candidate inside the cut one must be decided too.
+//!
+//! A candidate cut by the limit that is an occurrence extends to the end of
+//! its run (H1): the sink gets its bytes up to the cut (what its
+//! fingerprint is taken of), then the length of the rest of the run as it
+//! passes ([`Sink::extend`], never the bytes), then its end. The rest of the
+//! run is skipped without being held, so a stream still holds back at most
+//! one candidate.
 
 use std::collections::VecDeque;
 use std::sync::OnceLock;
