@@ -353,3 +353,23 @@ def test_the_fallback_redactor_agrees_with_the_library() -> None:
         assert _fallback.redact_bytes(data) == ctpolicy.redact(data), case["name"]
     for text in [TOKEN, ENCODED, MALFORMED, f"/tmp/{TOKEN}/libctpolicy.so", "krn:customer-token:", "xkrn%3acustomer-token%3Aa"]:
         assert _fallback.redact(text) == ctpolicy.redact(text), text
+
+
+def test_every_value_type_prints_no_piece_of_what_a_caller_stored(log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, out = log
+    violation = ctpolicy.Violation(1, TOKEN, TOKEN, TOKEN, f"/{TOKEN}", TOKEN)
+    values: list[object] = [
+        ctpolicy.TokenInfo(TOKEN, TOKEN, TOKEN, TOKEN),
+        violation,
+        [violation, violation],
+        ctpolicy.Transition({"customer_token": MALFORMED, "note": TOKEN}, True),
+        ctpolicy.Verdict(False, (), (), TOKEN),
+        ctpolicy.LeakReport(1, 1, 1, TOKEN, False, TOKEN, TOKEN),
+        ctpolicy.AuditSummary(0, TOKEN, TOKEN, 0, 0, 0, TOKEN),
+        ctpolicy.VaultFinding(1, TOKEN, TOKEN, TOKEN, TOKEN, None),
+        ctpolicy.StoredRecord(TOKEN, TOKEN, [TOKEN, ENCODED]),  # type: ignore[arg-type]
+        ctpolicy.InvalidRequestError(TOKEN, status=TOKEN, status_number=1, code=TOKEN, path=TOKEN, detail=TOKEN),
+        {"nested": ctpolicy.TokenInfo(ENCODED, TOKEN, None, TOKEN)},
+    ]
+    assert_no_piece(values, logger, out)
+    assert "[customer-token sha256:" in repr(values[5])
