@@ -153,9 +153,9 @@ fn verdict_vs_json(c: &mut Criterion) {
         last_used_at_ms: 1_761_386_400_000,
         attempts_24h: 0,
         attempts_30d: 1,
-        caller: std::ptr::null(),
+        caller: ptr::null(),
         caller_len: 0,
-        record_attempts_ms: std::ptr::null(),
+        record_attempts_ms: ptr::null(),
         record_attempt_count: 0,
     };
     group.bench_function("ctp_check", |b| {

@@ -32,6 +32,25 @@ static inline ctpgo_charge_result ctpgo_check_charge(const ctp_engine *engine, c
 	r.status = ctp_check_charge(engine, &charge, &r.verdict, &r.error_json);
 	return r;
 }
+
+// The answer of ctp_check_json_verdict without the decision JSON, by value
+// for the same reason as ctpgo_charge_result.
+typedef struct ctpgo_verdict_result {
+	uint32_t status;
+	ctp_verdict verdict;
+	ctp_buf error_json;
+} ctpgo_verdict_result;
+
+static inline ctpgo_verdict_result ctpgo_check_json_verdict(const ctp_engine *engine, const uint8_t *request, size_t len) {
+	ctpgo_verdict_result r;
+	r.verdict.allowed = 0;
+	r.verdict.violation_count = 0;
+	r.verdict.warning_count = 0;
+	r.error_json.ptr = NULL;
+	r.error_json.len = 0;
+	r.status = ctp_check_json_verdict(engine, request, len, &r.verdict, NULL, &r.error_json);
+	return r;
+}
 */
 import "C"
 
@@ -268,12 +287,43 @@ func rawApplyEvent(record, event []byte, decode func(out []byte) error) (Status,
 	return StatusOK, nil, decode(viewBuf(&out))
 }
 
+// rawApplyResponse is ctp_apply_response_json, with the same handling of
+// the output as rawApplyEvent: on CTP_OK decode sees the library's buffer,
+// which is wiped and freed right after.
+func rawApplyResponse(record, request, response []byte, at string, decode func(out []byte) error) (Status, []byte, error) {
+	var out C.ctp_buf
+	status := Status(C.ctp_apply_response_json(bytesPtr(record), C.size_t(len(record)),
+		bytesPtr(request), C.size_t(len(request)), bytesPtr(response), C.size_t(len(response)),
+		stringPtr(at), C.size_t(len(at)), &out))
+	runtime.KeepAlive(at)
+	defer C.ctp_buf_free(&out)
+	if status != StatusOK {
+		return status, append([]byte(nil), viewBuf(&out)...), nil
+	}
+	return StatusOK, nil, decode(viewBuf(&out))
+}
+
+// rawCheckVerdict is ctp_check_json_verdict without the decision JSON:
+// whether the request is allowed, or the status and error object. The
+// guard's hot path, which needs the decision's details only on a DENY.
+func rawCheckVerdict(h engineHandle, request []byte) (allowed bool, readable bool, status Status, errJSON []byte) {
+	r := C.ctpgo_check_json_verdict(h, bytesPtr(request), C.size_t(len(request)))
+	status = Status(r.status)
+	if status != StatusOK {
+		errBuf := r.error_json
+		return false, false, status, takeBuf(&errBuf)
+	}
+	_, readable = verdictOf(&r.verdict)
+	return r.verdict.allowed != 0, readable, StatusOK, nil
+}
+
 // typedCharge is a ctp_typed_charge in Go terms (charge.go fills it).
 type typedCharge struct {
-	token, recordToken, idempotencyKey, currency string
-	scopes                                       []string
-	flags, recordState                           uint32
-	amount, nowMs, lastUsedAtMs, a24, a30        int64
+	token, recordToken, idempotencyKey, currency, caller string
+	scopes                                               []string
+	attemptsMs                                           []int64
+	flags, recordState                                   uint32
+	amount, nowMs, lastUsedAtMs, a24, a30                int64
 }
 
 // The CTP_CHARGE_* flags and CTP_RECORD_* states.
@@ -287,6 +337,8 @@ const (
 	chargeHasAttempts24h  = uint32(C.CTP_CHARGE_HAS_ATTEMPTS_24H)
 	chargeHasAttempts30d  = uint32(C.CTP_CHARGE_HAS_ATTEMPTS_30D)
 	chargeWantFingerprint = uint32(C.CTP_CHARGE_WANT_FINGERPRINT)
+	chargeHasCaller       = uint32(C.CTP_CHARGE_HAS_CALLER)
+	chargeHasAttempts     = uint32(C.CTP_CHARGE_HAS_ATTEMPTS)
 	recordNone            = uint32(C.CTP_RECORD_NONE)
 	recordActive          = uint32(C.CTP_RECORD_ACTIVE)
 	recordRevoked         = uint32(C.CTP_RECORD_REVOKED)
@@ -326,6 +378,12 @@ func rawCheckCharge(h engineHandle, tc *typedCharge) (v Verdict, readable bool, 
 	c.flags, c.record_state = C.uint32_t(tc.flags), C.uint32_t(tc.recordState)
 	c.amount, c.now_ms, c.last_used_at_ms = C.int64_t(tc.amount), C.int64_t(tc.nowMs), C.int64_t(tc.lastUsedAtMs)
 	c.attempts_24h, c.attempts_30d = C.int64_t(tc.a24), C.int64_t(tc.a30)
+	c.caller, c.caller_len = pinString(&pin, tc.caller)
+	if n := len(tc.attemptsMs); n > 0 {
+		pin.Pin(&tc.attemptsMs[0])
+		c.record_attempts_ms = (*C.int64_t)(unsafe.Pointer(&tc.attemptsMs[0]))
+		c.record_attempt_count = C.size_t(n)
+	}
 	r := C.ctpgo_check_charge(h, c)
 	status = Status(r.status)
 	if status != StatusOK {

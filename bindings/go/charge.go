@@ -48,6 +48,14 @@ type StoredRecord struct {
 	Scopes []string
 	// LastUsedAt is the record's last_used_at; the zero Time means absent.
 	LastUsedAt time.Time
+	// Attempts are the record's attempts: the instants of earlier
+	// authorization attempts with this token, as ApplyEvent and
+	// ApplyResponse keep them. Rule 804 counts them when the charge has
+	// neither Attempts24h nor Attempts30d. nil means the record has no
+	// attempts field (no attempts known yet, as an empty list); times are
+	// sent with millisecond precision, and one outside years 0001-9999
+	// makes the record invalid (rule 204, detail TIMESTAMP).
+	Attempts []time.Time
 }
 
 // Charge is a token charge in typed form, for CheckCharge: the fields of
@@ -80,8 +88,14 @@ type Charge struct {
 	// Now is the time of the charge; the zero Time means absent.
 	Now time.Time
 	// Attempts24h and Attempts30d are the earlier attempts with this token
-	// (the request's counters); nil means absent.
+	// (the request's counters); nil means absent. When both are nil, rule
+	// 804 counts the record's Attempts instead.
 	Attempts24h, Attempts30d *int64
+	// Caller is the service making the charge (the request's caller),
+	// checked against the policy's access; "" means absent. A value that
+	// is not a caller name (1 to 255 characters, no control characters)
+	// is the JSON path's INVALID_REQUEST error.
+	Caller string
 	// WantFingerprint: fill Verdict.Fingerprint for a well-formed token.
 	WantFingerprint bool
 }
@@ -100,6 +114,10 @@ func (c Charge) String() string {
 	b.WriteString(strconv.FormatInt(c.Amount, 10))
 	b.WriteString(" currency=")
 	b.WriteString(strconv.Quote(RedactString(c.Currency))) // redacted before quoting escapes it
+	if c.Caller != "" {
+		b.WriteString(" caller=")
+		b.WriteString(strconv.Quote(RedactString(c.Caller)))
+	}
 	b.WriteString(" record=")
 	if c.Record == nil {
 		b.WriteString("<none>")
@@ -130,6 +148,7 @@ func (c Charge) LogValue() slog.Value {
 		slog.String("token", redacted(c.HasToken)),
 		slog.Int64("amount", c.Amount),
 		slog.String("currency", RedactString(c.Currency)),
+		slog.String("caller", RedactString(c.Caller)),
 	)
 }
 
@@ -138,8 +157,12 @@ func (c Charge) LogValue() slog.Value {
 func (r StoredRecord) String() string { return RedactString(r.text()) }
 
 func (r StoredRecord) text() string {
-	return "StoredRecord{customer_token=<redacted> state=" + r.State.String() +
-		" scopes=" + strconv.Quote(RedactString(strings.Join(r.Scopes, ","))) + "}"
+	s := "StoredRecord{customer_token=<redacted> state=" + r.State.String() +
+		" scopes=" + strconv.Quote(RedactString(strings.Join(r.Scopes, ","))) // redacted before quoting escapes it
+	if r.Attempts != nil {
+		s += " attempts=" + strconv.Itoa(len(r.Attempts))
+	}
+	return s + "}"
 }
 
 // GoString is String, so %#v cannot print the token.
@@ -275,6 +298,10 @@ func typedChargeOf(c *Charge) typedCharge {
 	if c.HasIdempotencyKey {
 		tc.idempotencyKey = c.IdempotencyKey
 	}
+	if c.Caller != "" {
+		tc.flags |= chargeHasCaller
+		tc.caller = c.Caller
+	}
 	if !c.Now.IsZero() {
 		tc.flags |= chargeHasNow
 		tc.nowMs = c.Now.UnixMilli()
@@ -286,6 +313,13 @@ func typedChargeOf(c *Charge) typedCharge {
 		if !r.LastUsedAt.IsZero() {
 			tc.flags |= chargeHasLastUsedAt
 			tc.lastUsedAtMs = r.LastUsedAt.UnixMilli()
+		}
+		if r.Attempts != nil {
+			tc.flags |= chargeHasAttempts
+			tc.attemptsMs = make([]int64, len(r.Attempts))
+			for i, at := range r.Attempts {
+				tc.attemptsMs[i] = at.UnixMilli()
+			}
 		}
 	}
 	if c.Attempts24h != nil {

@@ -106,6 +106,16 @@ func equivalentRequest(c *Charge) (request []byte, ok bool) {
 			b.WriteString(`,"last_used_at":`)
 			stamp(r.LastUsedAt)
 		}
+		if r.Attempts != nil {
+			b.WriteString(`,"attempts":[`)
+			for i, at := range r.Attempts {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				stamp(at)
+			}
+			b.WriteString(`]`)
+		}
 		b.WriteString(`}`)
 	}
 	if !c.Now.IsZero() {
@@ -124,6 +134,10 @@ func equivalentRequest(c *Charge) (request []byte, ok bool) {
 			b.WriteString(`"attempts_30d":` + strconv.FormatInt(*c.Attempts30d, 10))
 		}
 		b.WriteString(`}`)
+	}
+	if c.Caller != "" {
+		b.WriteString(`,"caller":`)
+		str(c.Caller)
 	}
 	b.WriteString(`}`)
 	return b.Bytes(), ok
@@ -252,10 +266,45 @@ func generatedCharge(rng *rand.Rand) Charge {
 		}
 	}
 	c.Attempts24h, c.Attempts30d = counter(), counter()
+	// The caller (policy access, rules 901-903) and the record's attempts
+	// (rule 804 when there are no counters): known and unknown callers,
+	// two that are not caller names, a token as one; attempts inside and
+	// outside both windows, on their edges and later than now.
+	if pick(3) == 0 {
+		c.Caller = chargeCallers[pick(len(chargeCallers))]
+	}
+	if c.Record != nil && pick(2) == 0 {
+		anchor := c.Now
+		if anchor.IsZero() {
+			anchor = base
+		}
+		c.Record.Attempts = []time.Time{}
+		for n := pick(6); n > 0; n-- {
+			offset := attemptOffsets[pick(len(attemptOffsets))]
+			c.Record.Attempts = append(c.Record.Attempts, anchor.Add(offset))
+		}
+	}
+	if pick(4) == 0 {
+		c.Attempts24h, c.Attempts30d = nil, nil
+	}
 	return c
 }
 
-// TestCheckChargeAgreesWithCheck is the property test of issue 17: random
+var (
+	chargeCallers  = []string{"billing", "checkout", "support", "nobody", "tab\there", strings.Repeat("x", 256), testToken}
+	attemptOffsets = []time.Duration{0, -time.Millisecond, -24 * time.Hour, -24*time.Hour + time.Millisecond,
+		-24*time.Hour - time.Millisecond, -30 * 24 * time.Hour, -30*24*time.Hour + time.Millisecond,
+		-60 * 24 * time.Hour, time.Hour, -2 * time.Hour}
+	// accessPolicies add policy access (and retry caps counted from the
+	// record) to the vector policies of the agreement test.
+	accessPolicies = map[string]string{
+		"access": `{"max_attempts":{"per_24h":2,"per_30d":5},"access":{"billing":{"scopes":["payment:customer_not_present"]},` +
+			`"checkout":{"scopes":["payment:customer_present"],"tokenize":true},"support":{"scopes":[]}}}`,
+		"access-empty": `{"access":{},"max_attempts":{"per_24h":1}}`,
+	}
+)
+
+// TestCheckChargeAgreesWithCheck is the property test of the typed path: random
 // typed charges give, under every vector policy, the same verdict, ids,
 // codes and fingerprint as Check on the equivalent JSON request, or the
 // same error object byte for byte.
@@ -264,8 +313,14 @@ func TestCheckChargeAgreesWithCheck(t *testing.T) {
 	readVectors(t, "check.json", &file)
 	engs := engines(t, file.Policies)
 	policies := sortedKeys(file.Policies)
+	for name, policy := range accessPolicies {
+		engs[name] = newTestEngine(t, policy)
+		policies = append(policies, name)
+	}
+	slices.Sort(policies)
 	rng := rand.New(rand.NewSource(17))
 	var denies, errs, allows int
+	hits := map[uint16]int{}
 	for i := 0; i < 3000; i++ {
 		c := generatedCharge(rng)
 		e := engs[policies[i%len(policies)]]
@@ -279,15 +334,23 @@ func TestCheckChargeAgreesWithCheck(t *testing.T) {
 			allows++
 		default:
 			denies++
+			for _, id := range v.Violations() {
+				hits[id]++
+			}
 		}
 	}
 	if allows == 0 || denies == 0 || errs == 0 {
 		t.Fatalf("the generator misses an outcome: %d ALLOW, %d DENY, %d errors", allows, denies, errs)
 	}
+	for _, id := range []uint16{804, 901, 902} {
+		if hits[id] == 0 {
+			t.Errorf("the generator never hits rule %d", id)
+		}
+	}
 	t.Logf("3000 charges over %d policies: %d ALLOW, %d DENY, %d errors", len(policies), allows, denies, errs)
 }
 
-// TestCheckChargeDecidesLikeJSON: the hand-picked cases of issue 17.
+// TestCheckChargeDecidesLikeJSON: hand-picked cases of the typed path.
 func TestCheckChargeDecidesLikeJSON(t *testing.T) {
 	e := newTestEngine(t, `{"allowed_regions":["eu1"],"max_attempts":{"per_24h":10}}`)
 	cases := map[string]struct {
@@ -534,10 +597,14 @@ func TestCloseDuringCheckCharge(t *testing.T) {
 // an error from the library, and agree with Check on the JSON equivalent
 // whenever there is one.
 func FuzzCheckCharge(f *testing.F) {
-	f.Add(false, testToken, true, "renewal-1", true, false, int64(1299), "EUR", uint8(1), testToken, "payment:customer_not_present", int64(0), int64(1764064800000), int64(0), int64(0), true)
-	f.Add(true, "krn:x", true, "a b", false, true, int64(0), "eu1", uint8(2), "", "customer:login,x", int64(-5), int64(1764064800000), int64(1764064700000), int64(3), true)
+	f.Add(false, testToken, true, "renewal-1", true, false, int64(1299), "EUR", uint8(1), testToken, "payment:customer_not_present", int64(0), int64(1764064800000), int64(0), int64(0), true, "", int64(0))
+	f.Add(true, "krn:x", true, "a b", false, true, int64(0), "eu1", uint8(2), "", "customer:login,x", int64(-5), int64(1764064800000), int64(1764064700000), int64(3), true, "billing", int64(1764064700000))
+	f.Add(false, testToken, true, "k", true, false, int64(1299), "EUR", uint8(1), testToken, "payment:customer_not_present", int64(math.MinInt64), int64(1764064800000), int64(0), int64(18), false, "billing", int64(1764064000000))
 	var file checkFile
 	readVectors(f, "check.json", &file)
+	for name, policy := range accessPolicies {
+		file.Policies[name] = json.RawMessage(policy)
+	}
 	policies := sortedKeys(file.Policies)
 	engs := make([]*Engine, len(policies))
 	for i, p := range policies {
@@ -550,7 +617,7 @@ func FuzzCheckCharge(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, present bool, token string, hasToken bool, key string, hasKey bool, stepUp bool,
 		amount int64, currency string, state uint8, recordToken string, scopes string,
-		a24 int64, nowMs int64, lastMs int64, policy int64, fp bool) {
+		a24 int64, nowMs int64, lastMs int64, policy int64, fp bool, caller string, attemptMs int64) {
 		c := Charge{CustomerPresent: present, Token: token, HasToken: hasToken, IdempotencyKey: key, HasIdempotencyKey: hasKey,
 			StepUp: stepUp, Amount: amount, Currency: currency, WantFingerprint: fp}
 		if state%3 != 0 {
@@ -561,7 +628,12 @@ func FuzzCheckCharge(f *testing.F) {
 			if lastMs != 0 {
 				c.Record.LastUsedAt = time.UnixMilli(lastMs)
 			}
+			if attemptMs != 0 {
+				// Two attempts: the fuzzed instant and one a day before it.
+				c.Record.Attempts = []time.Time{time.UnixMilli(attemptMs), time.UnixMilli(attemptMs).Add(-24 * time.Hour)}
+			}
 		}
+		c.Caller = caller
 		if nowMs != 0 {
 			c.Now = time.UnixMilli(nowMs)
 		}
@@ -605,4 +677,104 @@ func TestCheckChargeAllocations(t *testing.T) {
 	if allocs := testing.AllocsPerRun(200, func() { _, _ = e.CheckCharge(&noRecord) }); allocs != 0 {
 		t.Errorf("%v allocations per CheckCharge without a record, want 0", allocs)
 	}
+}
+
+// TestCheckChargeCallerAndAttempts: the caller and the record's attempts
+// on the typed path, each case also compared with Check on the JSON
+// equivalent.
+func TestCheckChargeCallerAndAttempts(t *testing.T) {
+	e := newTestEngine(t, accessPolicies["access"])
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	fromRecord := func(c *Charge, offsets ...time.Duration) {
+		c.Attempts24h, c.Attempts30d = nil, nil
+		c.Record.Attempts = []time.Time{}
+		for _, o := range offsets {
+			c.Record.Attempts = append(c.Record.Attempts, now.Add(o))
+		}
+	}
+	cases := []struct {
+		name   string
+		edit   func(*Charge)
+		codes  []string // the violation codes, exactly; nil with errPath
+		errPth string   // the INVALID_REQUEST error's path, "" for a verdict
+	}{
+		{"caller allowed", func(c *Charge) { c.Caller = "billing" }, []string{}, ""},
+		{"no caller", func(c *Charge) {}, []string{CodeCallerNotAllowed}, ""},
+		{"unknown caller", func(c *Charge) { c.Caller = "nobody" }, []string{CodeCallerNotAllowed}, ""},
+		{"caller without the scope", func(c *Charge) { c.Caller = "checkout" }, []string{CodeCallerScopeNotAllowed}, ""},
+		{"caller with no scopes", func(c *Charge) { c.Caller = "support" }, []string{CodeCallerScopeNotAllowed}, ""},
+		{"caller not a name", func(c *Charge) { c.Caller = "bad\x01name" }, nil, "/caller"},
+		{"attempts under the cap", func(c *Charge) { c.Caller = "billing"; fromRecord(c, -time.Hour) }, []string{}, ""},
+		{"attempts at the 24h cap", func(c *Charge) { c.Caller = "billing"; fromRecord(c, -time.Hour, -2*time.Hour) },
+			[]string{CodeAttemptLimitExceeded}, ""},
+		{"attempts exactly 24h old do not count", func(c *Charge) {
+			c.Caller = "billing"
+			fromRecord(c, -24*time.Hour, -24*time.Hour-time.Millisecond)
+		}, []string{}, ""},
+		{"an attempt later than now counts", func(c *Charge) { c.Caller = "billing"; fromRecord(c, time.Hour, -time.Hour) },
+			[]string{CodeAttemptLimitExceeded}, ""},
+		{"attempts at the 30d cap", func(c *Charge) {
+			c.Caller = "billing"
+			fromRecord(c, -2*24*time.Hour, -3*24*time.Hour, -4*24*time.Hour, -5*24*time.Hour, -29*24*time.Hour)
+		}, []string{CodeAttemptLimitExceeded}, ""},
+		{"counters win over the record", func(c *Charge) {
+			c.Caller = "billing"
+			fromRecord(c, -time.Hour, -2*time.Hour)
+			c.Attempts24h, c.Attempts30d = i64(0), i64(0)
+		}, []string{}, ""},
+		{"attempts need now", func(c *Charge) { c.Caller = "billing"; fromRecord(c); c.Now = time.Time{} }, nil, "/now"},
+		{"attempt outside years 0001-9999", func(c *Charge) {
+			c.Caller = "billing"
+			fromRecord(c)
+			c.Record.Attempts = []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}, []string{CodeRecordInvalid}, ""},
+	}
+	for _, tc := range cases {
+		c := renewalCharge()
+		c.Now = now
+		c.Record.LastUsedAt = time.Time{}
+		tc.edit(&c)
+		v, err := e.CheckCharge(&c)
+		switch {
+		case tc.errPth != "":
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Status != StatusInvalidRequest || ce.Path != tc.errPth {
+				t.Errorf("%s: %v %v, want INVALID_REQUEST at %s", tc.name, v.Codes(), err, tc.errPth)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !slices.Equal(v.Codes(), tc.codes):
+			t.Errorf("%s: codes %v, want %v", tc.name, v.Codes(), tc.codes)
+		}
+		if _, ok := equivalentRequest(&c); ok {
+			if msg := compareWithCheck(e, &c); msg != "" {
+				t.Errorf("%s: %s", tc.name, msg)
+			}
+		}
+		text := fmt.Sprintf("%v %+v %#v %s", c, c, c, c)
+		if c.Caller != "" && !strings.Contains(text, "caller=") {
+			t.Errorf("%s: the printed charge does not show the caller: %s", tc.name, text)
+		}
+	}
+	// A token given as the caller is a caller name like any other, and is
+	// redacted wherever the charge is printed.
+	c := renewalCharge()
+	c.Caller = testToken
+	if _, err := e.CheckCharge(&c); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{fmt.Sprintf("%v %+v %#v %s %q %x", c, c, c, c, c, c), mustJSON(t, c)} {
+		if strings.Contains(text, "a1b2c3d4") {
+			t.Errorf("the printed charge holds the token given as its caller: %s", text)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -156,6 +156,25 @@ func (e *Engine) Check(requestJSON []byte) (*Decision, error) {
 	return d, nil
 }
 
+// allowed is Check answered as ALLOW or not, without the decision JSON
+// (ctp_check_json_verdict): the guard's path, which needs the decision in
+// full only for a DENY. Errors are Check's.
+func (e *Engine) allowed(requestJSON []byte) (bool, error) {
+	var allowed bool
+	err := e.use(func(h engineHandle) error {
+		ok, readable, status, errJSON := rawCheckVerdict(h, requestJSON)
+		if status != StatusOK {
+			return errorFromOutput(status, errJSON)
+		}
+		if !readable {
+			return badOutput("a verdict")
+		}
+		allowed = ok
+		return nil
+	})
+	return allowed, err
+}
+
 // decisionOrError reads what ctp_check_json (or one item of
 // ctp_check_many) answered: a decision on StatusOK, else the error object.
 func decisionOrError(status Status, out []byte) (*Decision, error) {
@@ -199,9 +218,9 @@ func ParseToken(token string) (*TokenInfo, error) {
 }
 
 // ApplyEvent computes one lifecycle step (rules.md section 7): the stored
-// record (nil when there is none yet) and an event (TOKENIZED, CHARGED or
-// REVOKED) give the record to store next. A step that is not allowed is an
-// *Error with StatusTransitionRejected and its Code.
+// record (nil when there is none yet) and an event (TOKENIZED, CHARGED,
+// DECLINED or REVOKED) give the record to store next. A step that is not
+// allowed is an *Error with StatusTransitionRejected and its Code.
 //
 // The returned Record holds the customer token verbatim; see Transition.
 func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
@@ -209,7 +228,40 @@ func ApplyEvent(recordJSON, eventJSON []byte) (*Transition, error) {
 	status, errJSON, err := rawApplyEvent(recordJSON, eventJSON, func(out []byte) error {
 		// Decoded straight from the library's buffer: the only Go copy of
 		// the record is the one handed to the caller.
-		if json.Unmarshal(out, t) != nil || t.Record.Len() == 0 {
+		if decodeTransition(out, t) != nil || t.Record.Len() == 0 {
+			return badOutput("a transition")
+		}
+		return nil
+	})
+	if status != StatusOK {
+		return nil, errorFromOutput(status, errJSON)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ApplyResponse turns Klarna's answer to an authorizePayment call into the
+// record's next state (docs/RULES.md, "From Klarna's answer to the next
+// record"): the stored record (nil when there is none), the pre-flight
+// request that was checked and sent, the JSON body of the 2xx answer, and
+// at, when the answer arrived (RFC 3339 text, e.g.
+// "2026-11-30T12:00:00.000Z"). An approved tokenization makes
+// the record; a payment result keeps the attempt (CHARGED for APPROVED,
+// nothing for STEP_UP_REQUIRED, DECLINED for anything else).
+//
+// tr.Record is empty (Len() == 0) when no record results; tr.Events lists
+// the events applied. A request that fails the envelope checks is an
+// *Error with StatusInvalidRequest, as Check gives it; every other fault
+// is StatusTransitionRejected with its Code (CodeRecordInvalid,
+// CodeResponseInvalid, CodeInvalidEvent for at, or the lifecycle's).
+//
+// The returned Record holds the customer token verbatim; see Transition.
+func ApplyResponse(recordJSON, requestJSON, responseJSON []byte, at string) (*Transition, error) {
+	t := new(Transition)
+	status, errJSON, err := rawApplyResponse(recordJSON, requestJSON, responseJSON, at, func(out []byte) error {
+		if decodeTransition(out, t) != nil || t.Events == nil {
 			return badOutput("a transition")
 		}
 		return nil

@@ -303,9 +303,16 @@ func TestApplyEvent(t *testing.T) {
 	if err != nil || !charged.Changed || !bytes.Contains(charged.Record.Bytes(), []byte(`"last_used_at":"2024-02-15T10:00:00Z"`)) {
 		t.Fatalf("CHARGED: %v %v", charged, err)
 	}
-	again, err := ApplyEvent(charged.Record.Bytes(), []byte(`{"type":"CHARGED","at":"2024-02-15T09:00:00Z"}`))
-	if err != nil || again.Changed {
-		t.Fatalf("earlier CHARGED: %v %v", again, err)
+	// An earlier CHARGED keeps last_used_at but counts the attempt; the
+	// same event delivered twice is counted once.
+	earlier := []byte(`{"type":"CHARGED","at":"2024-02-15T09:00:00Z"}`)
+	again, err := ApplyEvent(charged.Record.Bytes(), earlier)
+	if err != nil || !again.Changed || !bytes.Contains(again.Record.Bytes(), []byte(`"last_used_at":"2024-02-15T10:00:00Z"`)) ||
+		!bytes.Contains(again.Record.Bytes(), []byte(`"attempts":["2024-02-15T09:00:00Z","2024-02-15T10:00:00Z"]`)) {
+		t.Fatalf("earlier CHARGED: %v %v %s", again, err, again.Record.Bytes())
+	}
+	if twice, err := ApplyEvent(again.Record.Bytes(), earlier); err != nil || twice.Changed {
+		t.Fatalf("CHARGED delivered twice: %v %v", twice, err)
 	}
 	revoked, err := ApplyEvent(charged.Record.Bytes(), []byte(`{"type":"REVOKED","at":"2024-03-01T00:00:00Z","by":"CUSTOMER"}`))
 	if err != nil || !revoked.Changed {

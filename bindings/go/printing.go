@@ -359,7 +359,8 @@ func (c Charge) MarshalJSON() ([]byte, error) {
 		Amount          int64         `json:"amount"`
 		Currency        string        `json:"currency"`
 		Record          *StoredRecord `json:"record"`
-	}{c.CustomerPresent, redacted(c.HasToken), redacted(c.HasIdempotencyKey), c.Amount, c.Currency, record})
+		Caller          string        `json:"caller,omitempty"`
+	}{c.CustomerPresent, redacted(c.HasToken), redacted(c.HasIdempotencyKey), c.Amount, c.Currency, record, c.Caller})
 }
 
 // MarshalJSON encodes the record without its customer token.
@@ -368,7 +369,8 @@ func (r StoredRecord) MarshalJSON() ([]byte, error) {
 		CustomerToken string   `json:"customer_token"`
 		State         string   `json:"state"`
 		Scopes        []string `json:"scopes"`
-	}{"<redacted>", r.State.String(), r.Scopes})
+		Attempts      int      `json:"attempts,omitempty"`
+	}{"<redacted>", r.State.String(), r.Scopes, len(r.Attempts)})
 }
 
 // MarshalJSON encodes the audit error, redacted.

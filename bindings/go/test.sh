@@ -47,8 +47,8 @@ step "go vet (static, dynamic and pkg-config builds)"
 "$GO" vet -tags ctpolicy_dynamic ./...
 # (vet of the pkg-config build needs an installed ctpolicy.pc: below.)
 
-step "example programs: examples/allow (ALLOW renewal), examples/deny (three DENYs with a nil Token)"
-for example in allow deny; do
+step "example programs: examples/allow (ALLOW renewal), examples/deny (three DENYs with a nil Token), examples/renewal-worker and examples/checkout-handler (the guard against a local stand-in for Klarna)"
+for example in allow deny renewal-worker checkout-handler; do
   "$GO" build -o "$work/$example" "./examples/$example"
   "$work/$example" > "$work/$example.out" || fail "examples/$example exited $?: $(cat "$work/$example.out")"
   diff -u "examples/$example/expected_output.txt" "$work/$example.out" || fail "examples/$example printed something other than its expected_output.txt"

@@ -103,8 +103,9 @@ func (t TokenInfo) LogValue() slog.Value {
 	)
 }
 
-// Transition is the result of ApplyEvent: the record to store, and whether
-// it changed.
+// Transition is the result of ApplyEvent and ApplyResponse: the record to
+// store, whether it changed, and (ApplyResponse only) the lifecycle events
+// that were applied.
 //
 // Record holds customer_token verbatim (it is the partner's own stored
 // data, the one text ctpolicy does not redact), so nothing prints it:
@@ -114,14 +115,40 @@ func (t TokenInfo) LogValue() slog.Value {
 // unexported field of another struct prints an address under %v or slog,
 // never the record. Write Record.Bytes() to your store deliberately; do
 // not log it.
+//
+// Record is empty (Len() == 0) when no record results: ApplyResponse for a
+// one-time payment, or for an answer that creates nothing when no record
+// was given. ApplyEvent always gives a record.
 type Transition struct {
 	Record  RecordJSON `json:"record"`
 	Changed bool       `json:"changed"`
+	// Events are the events ApplyResponse applied, in order (empty when
+	// the answer implied none); nil for ApplyEvent.
+	Events []Event `json:"events,omitempty"`
+}
+
+// Event is one lifecycle event that ApplyResponse applied: its type
+// ("TOKENIZED", "CHARGED", "DECLINED") and instant (the at given, as
+// given). It never holds the response, which holds the token.
+type Event struct {
+	Type string `json:"type"`
+	At   string `json:"at"`
 }
 
 // String redacts the record, which holds the customer token.
 func (t Transition) String() string {
-	return "Transition{changed=" + strconv.FormatBool(t.Changed) + " record=" + t.Record.String() + "}"
+	s := "Transition{changed=" + strconv.FormatBool(t.Changed) + " record=" + t.Record.String()
+	if t.Events != nil {
+		s += " events=["
+		for i, e := range t.Events {
+			if i > 0 {
+				s += " "
+			}
+			s += e.Type + "@" + e.At
+		}
+		s += "]"
+	}
+	return RedactString(s + "}")
 }
 
 // GoString is String, so %#v cannot print the record.
@@ -135,6 +162,7 @@ func (t Transition) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Bool("changed", t.Changed),
 		slog.String("record", t.Record.String()),
+		slog.Int("events", len(t.Events)),
 	)
 }
 
@@ -174,11 +202,24 @@ func (r RecordJSON) LogValue() slog.Value { return slog.StringValue(r.String()) 
 // token. Store Bytes(), not the encoding of a Transition.
 func (r RecordJSON) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(r.String())), nil }
 
-// UnmarshalJSON keeps a copy of the record JSON.
+// UnmarshalJSON keeps a copy of the record JSON; null is no record
+// (Len() == 0).
 func (r *RecordJSON) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		r.b = nil
+		return nil
+	}
 	b := append([]byte(nil), data...)
 	r.b = &b
 	return nil
+}
+
+// recordJSONOf wraps record bytes (nil or empty: no record).
+func recordJSONOf(b []byte) RecordJSON {
+	if len(b) == 0 {
+		return RecordJSON{}
+	}
+	return RecordJSON{b: &b}
 }
 
 // formatSafe prints s for every verb (quoted for %q), never the fields.

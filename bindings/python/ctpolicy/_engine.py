@@ -226,6 +226,7 @@ class Engine(NativeHandle):
         attempts_24h: Optional[int] = None,
         attempts_30d: Optional[int] = None,
         fingerprint: bool = False,
+        caller: Optional[str] = None,
     ) -> Verdict:
         """The typed path (``ctp_check_charge``): decides a token charge
         given as fields, with no JSON either way, exactly as :meth:`check`
@@ -237,7 +238,10 @@ class Engine(NativeHandle):
         ``currency`` as sent; ``now`` and ``record.last_used_at`` are aware
         datetimes (truncated to the millisecond) or ints of milliseconds
         since the Unix epoch; ``attempts_*`` are the counters, None when
-        unknown. With ``fingerprint=True`` the verdict carries the token's
+        unknown (without either, rule 804 counts ``record.attempts``);
+        ``caller`` is the request's ``caller`` (the service making the
+        charge, checked against the policy's ``access``), None when not
+        sent. With ``fingerprint=True`` the verdict carries the token's
         fingerprint. The library judges every value: a currency that is not
         three letters is a DENY with CURRENCY_INVALID, as in :meth:`check`.
 
@@ -266,6 +270,7 @@ class Engine(NativeHandle):
         record_token = None
         scopes = None
         last_used_ms = 0
+        attempts_ms: Optional[tuple[int, ...]] = None
         if record is not None:
             if not isinstance(record, StoredRecord):
                 raise TypeError(f"record must be a StoredRecord, not {type(record).__name__}")
@@ -277,6 +282,13 @@ class Engine(NativeHandle):
             if record.last_used_at is not None:
                 last_used_ms = _millis(record.last_used_at, "record.last_used_at")
                 flags |= _HAS_LAST_USED_AT
+            if record.attempts is not None:
+                attempts_ms = _attempt_list(record.attempts)
+                flags |= _HAS_ATTEMPTS
+        caller_bytes = None
+        if caller is not None:
+            caller_bytes = _utf8(caller, "caller")
+            flags |= _HAS_CALLER
         now_ms = 0
         if now is not None:
             now_ms = _millis(now, "now")
@@ -311,6 +323,8 @@ class Engine(NativeHandle):
                 last_used_at_ms=last_used_ms,
                 attempts_24h=counters[0],
                 attempts_30d=counters[1],
+                caller=caller_bytes,
+                record_attempts_ms=attempts_ms,
             )
         except OverflowError as exc:
             status, verdict, err = -1, None, str(exc).encode()
@@ -361,6 +375,8 @@ _HAS_LAST_USED_AT = _native.CHARGE_HAS_LAST_USED_AT
 _HAS_ATTEMPTS_24H = _native.CHARGE_HAS_ATTEMPTS_24H
 _HAS_ATTEMPTS_30D = _native.CHARGE_HAS_ATTEMPTS_30D
 _WANT_FINGERPRINT = _native.CHARGE_WANT_FINGERPRINT
+_HAS_CALLER = _native.CHARGE_HAS_CALLER
+_HAS_ATTEMPTS = _native.CHARGE_HAS_ATTEMPTS
 _check_typed = _native.check_typed
 _check_json = _native.check_json
 _decision_of = Decision.from_bytes
@@ -382,6 +398,13 @@ def _scope_list(scopes: object) -> tuple[bytes, ...]:
     if isinstance(scopes, (str, bytes)) or not isinstance(scopes, Iterable):
         raise TypeError(f"record.scopes must be a collection of str, not {type(scopes).__name__}")
     return tuple([_utf8(scope, "each of record.scopes") for scope in scopes])
+
+
+def _attempt_list(attempts: object) -> tuple[int, ...]:
+    """``record.attempts`` as milliseconds since the Unix epoch."""
+    if isinstance(attempts, (str, bytes)) or not isinstance(attempts, Iterable):
+        raise TypeError(f"record.attempts must be a sequence of datetime or int, not {type(attempts).__name__}")
+    return tuple([_millis(at, "each of record.attempts") for at in attempts])
 
 
 def _millis(value: object, name: str) -> int:
@@ -425,6 +448,54 @@ def apply_event(record: Optional[JsonInput], event: JsonInput) -> Transition:
     record_data = None if record is None else to_json_bytes(record, "record")
     event_data = to_json_bytes(event, "event")
     status, out = _native.apply_event_json(record_data, event_data)
+    if status != _OK:
+        raise _errors.from_status(status, out, InvalidRequestError)
+    return Transition.from_json(_loads(out))
+
+
+def _instant_text(at: object) -> bytes:
+    """``at`` of :func:`apply_response`: RFC 3339 text as given, or an aware
+    datetime written as RFC 3339 UTC with milliseconds."""
+    if isinstance(at, datetime):
+        try:
+            text = _json_default(at)
+        except _DatetimeError as exc:
+            error = ValueError(f"at is {exc}")
+        else:
+            assert isinstance(text, str)
+            return text.encode("ascii")
+        raise error
+    if isinstance(at, str):
+        return at.encode("utf-8", "surrogatepass")
+    raise TypeError(f"at must be a str (RFC 3339) or an aware datetime, not {type(at).__name__}")
+
+
+def apply_response(
+    record: Optional[JsonInput], request: JsonInput, response: JsonInput, at: Union[str, datetime]
+) -> Transition:
+    """Klarna's answer to an ``authorizePayment`` call as the record's next
+    state: the events it implies (TOKENIZED, CHARGED,
+    DECLINED) applied to ``record``.
+
+    ``record`` is the stored record, None when there is none; ``request`` the
+    pre-flight request that was checked and sent (as given to
+    :meth:`Engine.check`); ``response`` the JSON body of the 2xx answer
+    (a dict, or its text as received); ``at`` when the answer arrived: RFC
+    3339 text, or an aware ``datetime`` (written as RFC 3339 UTC with
+    milliseconds). Returns a :class:`Transition` whose ``record`` is None
+    when no record results, with ``events`` the events applied.
+
+    Raises :class:`InvalidRequestError` when ``request`` fails the envelope
+    checks (as :meth:`Engine.check` would) or the record is not acceptable
+    JSON, :class:`TransitionError` (``code`` RECORD_INVALID,
+    RESPONSE_INVALID, INVALID_EVENT for ``at``, or the lifecycle's) when the
+    answer cannot be applied.
+    """
+    record_data = None if record is None else to_json_bytes(record, "record")
+    request_data = to_json_bytes(request, "request")
+    response_data = to_json_bytes(response, "response")
+    at_data = _instant_text(at)
+    status, out = _native.apply_response_json(record_data, request_data, response_data, at_data)
     if status != _OK:
         raise _errors.from_status(status, out, InvalidRequestError)
     return Transition.from_json(_loads(out))

@@ -80,6 +80,8 @@ CHARGE_HAS_LAST_USED_AT = 32
 CHARGE_HAS_ATTEMPTS_24H = 64
 CHARGE_HAS_ATTEMPTS_30D = 128
 CHARGE_WANT_FINGERPRINT = 256
+CHARGE_HAS_CALLER = 512
+CHARGE_HAS_ATTEMPTS = 1024
 
 # ``ctp_charge.record_state`` values (CTP_RECORD_*).
 RECORD_NONE = 0
@@ -209,6 +211,10 @@ class CtpTypedCharge(ctypes.Structure):
         ("last_used_at_ms", ctypes.c_int64),
         ("attempts_24h", ctypes.c_int64),
         ("attempts_30d", ctypes.c_int64),
+        ("caller", ctypes.c_char_p),
+        ("caller_len", ctypes.c_size_t),
+        ("record_attempts_ms", ctypes.POINTER(ctypes.c_int64)),
+        ("record_attempt_count", ctypes.c_size_t),
     ]
 
 
@@ -241,6 +247,10 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ctp_engine_free": (None, [_engine]),
     "ctp_check_json": (_u32, [_engine, _bytes_in, _size, _buf_out]),
     "ctp_apply_event_json": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_apply_response_json": (
+        _u32,
+        [_bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _buf_out],
+    ),
     "ctp_token_parse": (_u32, [_bytes_in, _size, _buf_out]),
     "ctp_buf_free": (None, [_buf_out]),
     "ctp_version": (_static_str, []),
@@ -414,6 +424,7 @@ _ctp_engine_new = lib.ctp_engine_new
 _ctp_engine_free = lib.ctp_engine_free
 _ctp_check_json = lib.ctp_check_json
 _ctp_apply_event_json = lib.ctp_apply_event_json
+_ctp_apply_response_json = lib.ctp_apply_response_json
 _ctp_token_parse = lib.ctp_token_parse
 _ctp_buf_free = lib.ctp_buf_free
 _ctp_check_charge = lib.ctp_check_charge
@@ -498,6 +509,8 @@ def check_typed(
     last_used_at_ms: int,
     attempts_24h: int,
     attempts_30d: int,
+    caller: Optional[bytes] = None,
+    record_attempts_ms: Optional[tuple[int, ...]] = None,
 ) -> tuple[int, Optional[VerdictTuple], bytes]:
     """``ctp_check_charge``: (status, the verdict on :data:`OK` else None,
     the error JSON on any other status else b"").
@@ -514,6 +527,13 @@ def check_typed(
     ):  # ctypes would wrap such a value silently
         raise OverflowError(_too_wide(amount, now_ms, last_used_at_ms, attempts_24h, attempts_30d))
     scopes = _scope_array(tuple(record_scopes)) if record_scopes else None
+    attempts: Any = None
+    attempt_count = 0
+    if record_attempts_ms:
+        attempt_count = len(record_attempts_ms)
+        if not all(_I64_MIN <= ms <= _I64_MAX for ms in record_attempts_ms):
+            raise OverflowError("record_attempts_ms does not fit in 64 bits")
+        attempts = (ctypes.c_int64 * attempt_count)(*record_attempts_ms)
     # All fields in one constructor call, in the header's order (ctypes sets
     # them in C: a third of the cost of setting them one by one).
     charge = CtpTypedCharge(
@@ -534,6 +554,10 @@ def check_typed(
         last_used_at_ms,
         attempts_24h,
         attempts_30d,
+        caller,
+        len(caller) if caller is not None else 0,
+        attempts,
+        attempt_count,
     )
     verdict = CtpVerdict()
     status, data = _call_with_buf(_ctp_check_charge, engine, _byref(charge), _byref(verdict))
@@ -592,6 +616,13 @@ def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int,
 def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]:
     """``ctp_apply_event_json``: (status, transition JSON or error JSON)."""
     return _call_with_buf(_ctp_apply_event_json, record, _len(record), event, len(event))
+
+
+def apply_response_json(record: Optional[bytes], request: bytes, response: bytes, at: bytes) -> tuple[int, bytes]:
+    """``ctp_apply_response_json``: (status, transition JSON or error JSON)."""
+    return _call_with_buf(
+        _ctp_apply_response_json, record, _len(record), request, len(request), response, len(response), at, len(at)
+    )
 
 
 def token_parse(token: bytes) -> tuple[int, bytes]:

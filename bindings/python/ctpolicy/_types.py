@@ -261,24 +261,47 @@ def _decoded_fields(obj: dict[str, Any]) -> tuple[Any, ...]:
 
 @redacted_repr
 @dataclass(frozen=True, slots=True)
+class Event:
+    """One lifecycle event that :func:`ctpolicy.apply_response` applied:
+    its ``type`` (``"TOKENIZED"``, ``"CHARGED"``, ``"DECLINED"``) and ``at``
+    (RFC 3339, as given). Never the response, which holds the token."""
+
+    type: str
+    at: str
+
+
+@redacted_repr
+@dataclass(frozen=True, slots=True)
 class Transition:
-    """The result of one lifecycle step.
+    """The result of one lifecycle step (:func:`ctpolicy.apply_event`) or of
+    Klarna's answer (:func:`ctpolicy.apply_response`).
 
     ``record`` is the partner's own stored data and holds ``customer_token``
     verbatim, as it must; ``repr()``/``str()`` show its fingerprint instead.
     """
 
-    record: dict[str, Any] = field(hash=False)
-    """The record to store (key order as rules.md/DECISIONS.md describe)."""
+    record: Optional[dict[str, Any]] = field(hash=False)
+    """The record to store (key order as rules.md/DECISIONS.md describe);
+    None only from :func:`ctpolicy.apply_response` when no record results
+    (no record given and none made)."""
     changed: bool
     """False when the step left the record as it was (e.g. a repeated REVOKED)."""
+    events: tuple[Event, ...] = ()
+    """The events applied, in order (:func:`ctpolicy.apply_response`);
+    always empty from :func:`ctpolicy.apply_event`."""
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Transition:
-        return cls(record=obj["record"], changed=bool(obj["changed"]))
+        events = obj.get("events") or ()
+        return cls(
+            record=obj.get("record"),
+            changed=bool(obj["changed"]),
+            events=tuple(Event(type=str(e["type"]), at=str(e["at"])) for e in events),
+        )
 
     def __repr__(self) -> str:
-        return f"Transition(record={_redacted(self.record)!r}, changed={self.changed!r})"
+        record = None if self.record is None else _redacted(self.record)
+        return f"Transition(record={record!r}, changed={self.changed!r}, events={self.events!r})"
 
     __str__ = __repr__
 
@@ -309,19 +332,25 @@ class StoredRecord:
     record's ``scopes`` (an unknown one is rule 205 UNKNOWN_SCOPE; none,
     both payment scopes or a repeated one is rule 204 RECORD_INVALID).
     ``last_used_at`` is an aware ``datetime`` or milliseconds since the Unix
-    epoch. ``repr()`` shows the token's
-    fingerprint, never the token.
+    epoch. ``attempts`` is the record's ``attempts`` list (the instants of
+    earlier authorization attempts, read by rule 804 when the charge has no
+    counters): a sequence of aware ``datetime`` or ``int`` milliseconds since
+    the Unix epoch, or None when the record has none (an empty sequence is
+    an empty list: no attempts yet either). A record kept as JSON holds
+    RFC 3339 strings: convert them with ``datetime.fromisoformat``.
+    ``repr()`` shows the token's fingerprint, never the token.
     """
 
     customer_token: str
     state: Literal["ACTIVE", "REVOKED"]
     scopes: Collection[str]
     last_used_at: Optional[Timestamp] = None
+    attempts: Optional[Sequence[Timestamp]] = None
 
     def __repr__(self) -> str:
         return (
             f"StoredRecord(customer_token={_fingerprint_of(self.customer_token)!r}, state={self.state!r}, "
-            f"scopes={self.scopes!r}, last_used_at={self.last_used_at!r})"
+            f"scopes={self.scopes!r}, last_used_at={self.last_used_at!r}, attempts={self.attempts!r})"
         )
 
     __str__ = __repr__

@@ -85,12 +85,16 @@ def equivalent_json(kw: Kw) -> dict[str, Any]:
         }
         if record.last_used_at is not None:
             stored["last_used_at"] = _stamp(record.last_used_at)
+        if record.attempts is not None:
+            stored["attempts"] = [_stamp(at) for at in record.attempts]
         request["token_record"] = stored
     if kw.get("now") is not None:
         request["now"] = _stamp(kw["now"])
     counters = {k: kw[k] for k in ("attempts_24h", "attempts_30d") if kw.get(k) is not None}
     if counters:
         request["counters"] = counters
+    if kw.get("caller") is not None:
+        request["caller"] = kw["caller"]
     return request
 
 
@@ -236,6 +240,46 @@ HAND_PICKED: list[tuple[str, Kw]] = [
     ("only 24h", renewal(attempts_30d=None)),
     ("only 30d", renewal(attempts_24h=None)),
     ("nothing", {"customer_present": True, "token": None, "amount": 0, "currency": ""}),
+    ("caller billing", renewal(caller="billing-renewals")),
+    ("caller checkout", renewal(caller="checkout-web")),
+    ("caller support", renewal(caller="support-console")),
+    ("caller unknown", renewal(caller="someone-else")),
+    ("caller present checkout", renewal(customer_present=True, caller="checkout-web",
+                                        record=StoredRecord(TOKEN, "ACTIVE", [CP]))),
+    ("caller empty", renewal(caller="")),
+    ("caller 255", renewal(caller="c" * 255)),
+    ("caller 256", renewal(caller="c" * 256)),
+    ("caller control", renewal(caller="billing\nrenewals")),
+    ("caller non-ascii", renewal(caller="fakturering-förnyelse")),
+    ("caller lone surrogate", renewal(caller="b\ud800")),
+    ("caller is a token", renewal(caller=TOKEN)),
+    ("caller, no token", renewal(token=None, caller="billing-renewals")),
+    ("attempts counted", renewal(attempts_24h=None, attempts_30d=None,
+                                 record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE - timedelta(hours=h) for h in (1, 2, 3)]))),
+    ("attempts 10 in a day", renewal(attempts_24h=None, attempts_30d=None,
+                                     record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE - timedelta(hours=h) for h in range(10)]))),
+    ("attempts exactly 24h", renewal(attempts_24h=None, attempts_30d=None,
+                                     record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE - timedelta(days=1)] * 3))),
+    ("attempts exactly 30d", renewal(attempts_24h=None, attempts_30d=None,
+                                     record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE - timedelta(days=30)] * 40))),
+    ("attempts 35 in 30 days", renewal(attempts_24h=None, attempts_30d=None,
+                                       record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE_MS - i * 3_600_000 * 20 for i in range(1, 36)]))),
+    ("attempts in the future", renewal(attempts_24h=None, attempts_30d=None,
+                                       record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE + timedelta(days=2)] * 11))),
+    ("attempts empty", renewal(attempts_24h=None, attempts_30d=None, record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, []))),
+    ("attempts with counters", renewal(record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE] * 50))),
+    ("attempts without now", renewal(now=None, attempts_24h=None, attempts_30d=None,
+                                     record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE]))),
+    ("attempts out of range", renewal(attempts_24h=None, attempts_30d=None,
+                                      record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [2**62]))),
+    ("attempts out of range, bad scopes", renewal(attempts_24h=None, attempts_30d=None,
+                                                  record=StoredRecord(TOKEN, "ACTIVE", [], None, [2**62]))),
+    ("attempts before year 1", renewal(attempts_24h=None, attempts_30d=None,
+                                       record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [-62_135_596_800_001]))),
+    ("attempts ms and datetimes", renewal(attempts_24h=None, attempts_30d=None,
+                                          record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, (BASE_MS - 1, BASE - timedelta(seconds=1))))),
+    ("attempts and caller", renewal(attempts_24h=None, attempts_30d=None, caller="billing-renewals",
+                                    record=StoredRecord(TOKEN, "ACTIVE", [CNP], None, [BASE] * 3))),
 ]
 
 
@@ -272,11 +316,18 @@ def random_charge(rng: random.Random) -> Kw:
             scopes = [*scopes, rng.choice(SCOPE_POOL)]
         gap = pick(10**7, [0, 1, 3599, 3600, 3601, 86399, 86400, 86401, 10**6, -60])
         last_used = now - timedelta(seconds=gap, milliseconds=rng.choice([0, 0, 1, -1, 500]))
+        attempts = None
+        if rng.random() < 0.5:
+            attempts = [
+                stamp(now - timedelta(seconds=rng.choice([-3600, 0, 1, 3600, 86399, 86400, 86401, 10**6, 2591999, 2592000, 2592001])))
+                for _ in range(rng.choice([0, 1, 2, 3, 9, 10, 11, 15, 35, 36]))
+            ]
         record = StoredRecord(
             record_token,
             pick("ACTIVE", ["REVOKED"]),
             scopes,
             stamp(last_used) if rng.random() < 0.7 else None,
+            attempts,
         )
     return {
         "customer_present": present,
@@ -290,8 +341,12 @@ def random_charge(rng: random.Random) -> Kw:
         "currency": pick(rng.choice(["EUR", "SEK"]), ["eur", "sek", "USD", "EU", "EU1", "EURO", "", "€", "E", "E\ud800"]),
         "record": record,
         "now": pick(stamp(now), [None, None, 2**62, -62_135_596_800_001]),
-        "attempts_24h": pick(rng.choice([0, 2]), [None, 3, 4, 10, 11, -1]),
-        "attempts_30d": pick(rng.choice([0, 14]), [None, 15, 16, 35, 36, -1]),
+        "attempts_24h": pick(rng.choice([0, 2, None]), [None, 3, 4, 10, 11, -1]),
+        "attempts_30d": pick(rng.choice([0, 14, None]), [None, 15, 16, 35, 36, -1]),
+        "caller": pick(
+            rng.choice([None, "billing-renewals", "checkout-web"]),
+            [None, "support-console", "signup-service", "other", "", "c" * 256, "a\tb", TOKEN],
+        ),
     }
 
 
@@ -314,7 +369,9 @@ def test_random_charges_agree_with_check(engines: dict[str, ctpolicy.Engine]) ->
                 seen_ids.update(verdict.violations + verdict.warnings)
     # the generator reaches every kind of answer, and most typed-path rules
     assert all(n > 50 for n in outcomes.values()), outcomes
-    typed_rules = {101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 301, 401, 402, 601, 602, 701, 702, 801, 802, 803, 804}
+    typed_rules = {
+        101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 301, 401, 402, 601, 602, 701, 702, 801, 802, 803, 804, 901, 902,
+    }
     assert seen_ids == typed_rules, f"never hit: {sorted(typed_rules - seen_ids)}; off the typed path: {sorted(seen_ids - typed_rules)}"
 
 
@@ -380,6 +437,8 @@ def test_needed_by_rule() -> None:
         ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], datetime(2026, 1, 1))}, "record.last_used_at is a naive"),
         ({"record": StoredRecord(TOKEN, "PAUSED", [CNP])}, "record.state must be 'ACTIVE' or 'REVOKED'"),  # type: ignore[arg-type]
         ({"record": StoredRecord(TOKEN, "active", [CNP])}, "record.state must be"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, [datetime(2026, 1, 1)])}, "each of record.attempts is a naive"),
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, [2**63])}, "record_attempts_ms does not fit"),
     ],
 )
 def test_values_the_typed_path_cannot_carry(engine: ctpolicy.Engine, changes: Kw, match: str) -> None:
@@ -416,6 +475,12 @@ def test_range_edges_are_accepted(engine: ctpolicy.Engine) -> None:
         ({"now": "2026-11-25T10:00:00Z"}, "now"),
         ({"attempts_24h": 1.0}, "attempts_24h"),
         ({"attempts_30d": False}, "attempts_30d"),
+        ({"caller": b"billing"}, "caller"),
+        ({"caller": 7}, "caller"),
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, "2026-01-01T00:00:00Z")}, "record.attempts"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, 5)}, "record.attempts"),  # type: ignore[arg-type]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, ["2026-01-01T00:00:00Z"])}, "each of record.attempts"),  # type: ignore[list-item]
+        ({"record": StoredRecord(TOKEN, "ACTIVE", [CNP], None, [1.5])}, "each of record.attempts"),  # type: ignore[list-item]
     ],
 )
 def test_wrong_types(engine: ctpolicy.Engine, changes: Kw, name: str) -> None:
@@ -458,7 +523,7 @@ def test_raw_ctp_check_charge_refuses_what_the_header_says() -> None:
                 return result, err
 
             assert status()[0] == _native.OK
-            result, err = status(flags=512)
+            result, err = status(flags=2048)
             assert result == _native.INVALID_ARGUMENT and b'"status":"INVALID_ARGUMENT"' in err
             assert status(record_state=3, record_token=TOKEN.encode())[0] == _native.INVALID_ARGUMENT
             with pytest.raises(OverflowError):

@@ -263,6 +263,7 @@ def test_transition_record_required() -> None:
 
 def test_transition_revoked_is_final() -> None:
     revoked = ctpolicy.apply_event(RECORD, {"type": "REVOKED", "at": AT, "by": "PARTNER"})
+    assert revoked.record is not None
     assert revoked.changed and revoked.record["state"] == "REVOKED"
     with pytest.raises(ctpolicy.TransitionError) as info:
         ctpolicy.apply_event(revoked.record, {"type": "CHARGED", "at": AT})

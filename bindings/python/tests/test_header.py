@@ -60,6 +60,7 @@ FIELD_CTYPES: dict[str, Any] = {
     "uint16_t": ctypes.c_uint16,
     "struct ctp_buf": _native.CtpBuf,
     "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
+    "const int64_t *": ctypes.POINTER(ctypes.c_int64),
 }
 
 #: The header's structures and the raw layer's classes for them.

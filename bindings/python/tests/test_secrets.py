@@ -115,7 +115,7 @@ def test_token_never_leaks() -> None:
         "customer_token": {"customer_token": TOKEN, "scopes": [cnp], "customer_token_reference": "ref-1"},
     }
     tokenized = _run(seen, lambda: ctpolicy.apply_event(None, {"type": "TOKENIZED", "at": AT, "response": response}))
-    assert isinstance(tokenized, ctpolicy.Transition)
+    assert isinstance(tokenized, ctpolicy.Transition) and tokenized.record is not None
     assert tokenized.record["customer_token"] == TOKEN  # verbatim, as it must be
     assert SECRET_ID in str(tokenized.record)  # positive control: the search works
     assert SECRET_ID not in repr(tokenized) and "<redacted sha256:" in repr(tokenized)

@@ -24,17 +24,24 @@ CHECK = cases("check")
 TOKENS = cases("tokens")
 LIFECYCLE = cases("lifecycle")
 POLICIES = cases("policies")
+RESPONSES = cases("responses")
 
 KNOWN_KEYS = {
     "check": {"name", "policy", "request", "request_text", "request_base64", "expect", "note", "comment"},
     "tokens": {"name", "token", "token_base64", "token_text", "expect", "note", "comment"},
     "lifecycle": {"name", "record", "record_text", "event", "event_text", "expect", "note", "comment"},
     "policies": {"name", "policy", "policy_text", "expect", "note", "comment"},
+    "responses": {
+        "name", "record", "record_text", "request", "request_text", "response", "response_text", "at",
+        "expect", "note", "comment",
+    },
 }
 
 
-@pytest.mark.parametrize("name", ["check", "tokens", "lifecycle", "policies"])
+@pytest.mark.parametrize("name", ["check", "tokens", "lifecycle", "policies", "responses"])
 def test_vectors_present_and_understood(name: str) -> None:
+    if name == "responses" and not (VECTORS / "responses.json").exists():
+        pytest.skip("tests/vectors/responses.json does not exist (apply_response vectors not added yet)")
     data = load_vectors(name)
     names = [c["name"] for c in data["cases"]]
     assert len(names) == len(set(names)), f"{name}.json has duplicate case names"
@@ -141,6 +148,34 @@ def test_lifecycle_vector(case: Case) -> None:
     assert t.record == expect["record"], f"{name}: {t.record} != {expect['record']}"
 
 
+@pytest.mark.parametrize("case", RESPONSES, ids=case_ids(RESPONSES))
+def test_response_vector(case: Case) -> None:
+    """apply_response(record, request, response, at) on every case of responses.json."""
+    name = case["name"]
+    expect = case["expect"]
+    record = input_of(case, "record")
+    request = input_of(case, "request")
+    response = input_of(case, "response")
+    assert request is not None, f"{name}: no request"
+    assert response is not None or "response" in case, f"{name}: no response"
+    if response is None:
+        response = "null"  # the JSON value null
+    at: str = case["at"]
+    if "error" in expect:
+        with pytest.raises((ctpolicy.TransitionError, ctpolicy.InvalidRequestError)) as info:
+            ctpolicy.apply_response(record, request, response, at)
+        err = info.value
+        check_error(err, expect["error"], name)
+        wanted = ctpolicy.TransitionError if err.status == "TRANSITION_REJECTED" else ctpolicy.InvalidRequestError
+        assert isinstance(err, wanted), f"{name}: {err!r} should be a {wanted.__name__}"
+        return
+    t = ctpolicy.apply_response(record, request, response, at)
+    assert t.record == expect["record"], f"{name}: {t.record} != {expect['record']}"
+    assert t.changed == expect["changed"], name
+    assert [{"type": e.type, "at": e.at} for e in t.events] == expect["events"], name
+    assert all(isinstance(e, ctpolicy.Event) for e in t.events)
+
+
 @pytest.mark.parametrize("case", POLICIES, ids=case_ids(POLICIES))
 def test_policy_vector(case: Case) -> None:
     name = case["name"]
@@ -160,3 +195,5 @@ def test_policy_vector(case: Case) -> None:
 
 def test_vectors_folder() -> None:
     assert {p.stem for p in VECTORS.glob("*.json")} >= {"check", "lifecycle", "policies", "tokens"}
+    if not RESPONSES:
+        pytest.skip("tests/vectors/responses.json does not exist: apply_response's vectors did not run")

@@ -1,0 +1,124 @@
+package ctpolicy
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// decodeTransition reads what ctp_apply_event_json and
+// ctp_apply_response_json write: {"record":…,"changed":…} with
+// ,"events":[{"type":…,"at":…},…] for the latter, compact, in that
+// order. The record is copied out as it stands (it is any JSON object, or
+// null), the rest read by hand: the guard calls this on every sent
+// charge, and encoding/json's reflection was most of its cost. Anything
+// that does not look exactly like that goes through encoding/json.
+func decodeTransition(out []byte, t *Transition) error {
+	if decodeTransitionFast(out, t) {
+		return nil
+	}
+	*t = Transition{}
+	return json.Unmarshal(out, t)
+}
+
+func decodeTransitionFast(out []byte, t *Transition) bool {
+	const prefix = `{"record":`
+	const changedKey = `,"changed":`
+	if !bytes.HasPrefix(out, []byte(prefix)) || len(out) == 0 || out[len(out)-1] != '}' {
+		return false
+	}
+	// The record is written before "changed" and may hold that key
+	// itself (an unknown field of the partner's), so the last one is the
+	// transition's: the events after it hold only types and instants.
+	i := bytes.LastIndex(out, []byte(changedKey))
+	if i <= len(prefix) {
+		return false
+	}
+	record := out[len(prefix):i]
+	rest := out[i+len(changedKey) : len(out)-1]
+	var changed bool
+	switch {
+	case bytes.HasPrefix(rest, []byte("true")):
+		changed, rest = true, rest[4:]
+	case bytes.HasPrefix(rest, []byte("false")):
+		rest = rest[5:]
+	default:
+		return false
+	}
+	var events []Event
+	if len(rest) > 0 {
+		list, ok := bytes.CutPrefix(rest, []byte(`,"events":[`))
+		if !ok || len(list) == 0 || list[len(list)-1] != ']' {
+			return false
+		}
+		list = list[:len(list)-1]
+		events = make([]Event, 0, 2)
+		for len(list) > 0 {
+			var typ, at string
+			if list, ok = cutString(list, `{"type":"`); !ok {
+				return false
+			}
+			if typ, list, ok = readPlainString(list); !ok {
+				return false
+			}
+			if list, ok = cutString(list, `,"at":"`); !ok {
+				return false
+			}
+			if at, list, ok = readPlainString(list); !ok {
+				return false
+			}
+			if list, ok = cutString(list, `}`); !ok {
+				return false
+			}
+			events = append(events, Event{Type: typ, At: at})
+			if len(list) > 0 {
+				if list, ok = cutString(list, `,`); !ok || len(list) == 0 {
+					return false
+				}
+			}
+		}
+	}
+	if bytes.Equal(record, []byte("null")) {
+		t.Record = RecordJSON{}
+	} else {
+		t.Record = recordJSONOf(bytes.Clone(record))
+	}
+	t.Changed = changed
+	t.Events = events
+	return true
+}
+
+func cutString(b []byte, prefix string) ([]byte, bool) {
+	return bytes.CutPrefix(b, []byte(prefix))
+}
+
+// readPlainString reads a JSON string's text up to its closing quote; ok
+// is false for one with an escape (left to encoding/json).
+func readPlainString(b []byte) (string, []byte, bool) {
+	for i, c := range b {
+		switch c {
+		case '"':
+			return string(b[:i]), b[i+1:], true
+		case '\\':
+			return "", nil, false
+		}
+	}
+	return "", nil, false
+}
+
+// recordToken is the record's customer_token, the key it is stored under.
+// The library writes customer_token first; a record that starts
+// otherwise, or whose token holds an escape, is read by encoding/json.
+func recordToken(record []byte) (string, error) {
+	if rest, ok := bytes.CutPrefix(record, []byte(`{"customer_token":"`)); ok {
+		if token, _, ok := readPlainString(rest); ok {
+			return token, nil
+		}
+	}
+	var r struct {
+		CustomerToken *string `json:"customer_token"`
+	}
+	if err := json.Unmarshal(record, &r); err != nil || r.CustomerToken == nil {
+		return "", badOutput("a record without customer_token")
+	}
+	return *r.CustomerToken, nil
+}

@@ -1,0 +1,618 @@
+"""The charge guard: the pre-flight check inside the HTTP client.
+
+A :class:`ChargeGuard` sits in the host's HTTP client (an httpx transport,
+sync or async, or a requests adapter) and checks the ``authorizePayment``
+request that is actually sent, then turns Klarna's answer into the token
+record's next state::
+
+    guard = ChargeGuard(engine, records, customer_present=False, caller="billing-renewals")
+    client = httpx.Client(transport=guard.httpx_transport())
+    session = requests.Session(); session.mount("https://", guard.requests_adapter())
+
+What it does, for every ``POST`` to ``/v2/accounts/{id}/payment/authorize``
+or ``/v2/payment/authorize`` (raw path, optional trailing ``/``; ``match``
+changes that):
+
+1. The body is buffered once and the buffered bytes are sent. The pre-flight
+   request is built as JSON text with the body bytes placed in it as they
+   are (never parsed and written again), every ``Klarna-*`` header as it
+   will be sent (a repeated one fails the check as rule 703 would), the
+   stored record of the ``Klarna-Customer-Token`` value (``records.get``),
+   ``now`` from the clock and ``caller``. It is checked (through the audit
+   log when there is one: the entry is written before the request leaves).
+   On DENY :class:`PreflightDenied` is raised; when the check fails the
+   error is raised (:class:`ctpolicy.InvalidRequestError`, an audit error,
+   :class:`GuardError` for a ``records.get`` that raised). Either way no
+   byte reaches the network.
+2. After sending, the caller gets the response unchanged (the same bytes as
+   received, decoded by the client as usual). The record is read again and
+   Klarna's answer applied: a 2xx JSON object through
+   :func:`ctpolicy.apply_response`; any other outcome of a sent token charge
+   (another status, a body that is not a JSON object, a connection lost or
+   a timeout after sending) as a ``DECLINED`` attempt, so it counts against
+   the retry caps. A changed record is ``records.put`` keyed by its
+   ``customer_token`` (a tokenization puts the new token's record).
+   Nothing after sending raises to the caller: a fault goes to ``on_error``
+   as a :class:`GuardError` carrying the record that should have been
+   stored (default: one error-level record on the ``ctpolicy.guard``
+   logger, redacted).
+
+Charges of one token are serialised within a guard (a lock per token, from
+``get`` to ``put``). Across processes, serialise charges of one token
+yourself (your scheduler, or a store whose ``put`` is conditional).
+
+httpx and requests are optional (``pip install ctpolicy[httpx]``,
+``ctpolicy[requests]``); this module imports neither until a transport or
+adapter is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
+
+from . import _errors, _native
+from ._audit import AuditLog
+from ._engine import Engine, _instant_text, to_json_bytes
+from ._errors import Error, InvalidRequestError
+from ._redact import redact
+from ._types import Decision
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    import httpx
+    import requests.adapters
+
+__all__ = [
+    "ChargeGuard",
+    "GuardError",
+    "OutgoingRequest",
+    "PreflightDenied",
+    "TokenRecords",
+    "default_match",
+]
+
+_log = logging.getLogger("ctpolicy.guard")
+
+#: Klarna's ``authorizePayment`` paths, raw (G1).
+_AUTHORIZE = re.compile(r"/v2/(?:accounts/[^/]+/)?payment/authorize/?")
+_TOKEN_HEADER = "klarna-customer-token"
+_JSON_WS = " \t\n\r"
+_raw_decode = json.JSONDecoder().raw_decode
+_dumps_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
+_json_loads = json.JSONDecoder().decode
+
+
+class TokenRecords(Protocol):
+    """The host's token store: any object with these two methods, keyed by
+    the token itself. Records are dicts (JSON objects)."""
+
+    def get(self, token: str) -> Optional[Mapping[str, Any]]: ...
+
+    def put(self, token: str, record: dict[str, Any]) -> None: ...
+
+
+def default_match(method: str, raw_path: str) -> bool:
+    """True for ``POST`` to Klarna's ``authorizePayment`` paths (raw path,
+    without the query): ``/v2/accounts/{id}/payment/authorize`` and
+    ``/v2/payment/authorize``, with an optional trailing ``/``."""
+    return method.upper() == "POST" and _AUTHORIZE.fullmatch(raw_path) is not None
+
+
+@dataclass(frozen=True)
+class OutgoingRequest:
+    """A guarded request as it will be sent, given to a ``customer_present``
+    function: ``method``, ``url``, ``raw_path`` (as sent, without the
+    query), ``headers`` (every header, ``(name, value)`` in the client's
+    order), ``body`` (the buffered bytes that are sent) and ``native`` (the
+    client's own request object). ``repr()`` shows no header or body."""
+
+    method: str
+    url: str
+    raw_path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    native: Any
+
+    def __repr__(self) -> str:
+        return redact(f"OutgoingRequest(method={self.method!r}, raw_path={self.raw_path!r}, body=<{len(self.body)} bytes>)")
+
+
+class PreflightDenied(Exception):
+    """The pre-flight check denied a guarded request; it was not sent.
+
+    ``decision`` is the engine's :class:`ctpolicy.Decision` (its
+    ``violations`` say why). The message names the codes, never the token.
+    """
+
+    def __init__(self, decision: Decision) -> None:
+        codes = ", ".join(decision.codes) or "DENY"
+        super().__init__(f"the pre-flight check denied the charge: {codes}")
+        self.decision = decision
+
+    def __repr__(self) -> str:
+        return redact(f"PreflightDenied({self.args[0]!r})")
+
+    def __reduce__(self) -> Any:
+        return (PreflightDenied, (self.decision,))
+
+
+class GuardError(Error):
+    """A fault of the guard around a sent (or about to be sent) charge.
+
+    ``stage`` says where: ``"get"`` (``records.get`` raised; the request was
+    not sent), ``"apply"`` (``apply_response`` / ``apply_event`` refused
+    Klarna's answer), ``"put"`` (``records.put`` raised), ``"reread"`` (the
+    record could not be read again after the answer; the one read before
+    sending was used). ``record`` is the record that should have been stored
+    (the one exception to "no token in any output": keep it elsewhere), None
+    when there is none. ``error`` is the ctpolicy error behind it, when one
+    is. Its text never holds a token, nor the text of the host's exception
+    (only its type name). ``status`` is the ctpolicy error's, or
+    ``"GUARD_FAULT"`` (``status_number`` -1) for a fault of the store.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str,
+        record: Optional[dict[str, Any]] = None,
+        error: Optional[Error] = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(message, **fields)
+        self.stage = stage
+        self.record = record
+        self.error = error
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "stage": self.stage, "record": self.record, "error": self.error}
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, stage={self.stage!r})"
+
+
+def _guard_error(stage: str, message: str, record: Optional[dict[str, Any]], cause: BaseException) -> GuardError:
+    if isinstance(cause, Error):
+        return GuardError(
+            f"{message}: {cause}",
+            stage=stage,
+            record=record,
+            error=cause,
+            status=cause.status,
+            status_number=cause.status_number,
+            code=cause.code,
+            path=cause.path,
+            detail=cause.detail,
+        )
+    # The host's own exception: its type only (its text may hold a token).
+    return GuardError(
+        f"{message}: {type(cause).__name__}",
+        stage=stage,
+        record=record,
+        status="GUARD_FAULT",
+        status_number=-1,  # no C status: the fault is the host's store
+    )
+
+
+def _log_error(error: GuardError) -> None:
+    _log.error("ctpolicy guard: %s", redact(str(error)))
+
+
+def _utc_text(at: datetime) -> bytes:
+    return _instant_text(at)
+
+
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Entry:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+
+
+class _TokenLocks:
+    """One lock per token, dropped when no charge holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+
+    def _enter(self, token: str) -> _Entry:
+        with self._mutex:
+            entry = self._entries.get(token)
+            if entry is None:
+                entry = self._entries[token] = _Entry()
+            entry.users += 1
+            return entry
+
+    def _leave(self, token: str, entry: _Entry) -> None:
+        with self._mutex:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._entries[token]
+
+    def acquire(self, token: str) -> None:
+        entry = self._enter(token)
+        try:
+            entry.lock.acquire()
+        except BaseException:
+            self._leave(token, entry)
+            raise
+
+    async def acquire_async(self, token: str) -> None:
+        # A threading lock, polled: the same lock serves threads and event
+        # loops (a sync and an async client may share one guard), and a
+        # waiting coroutine never blocks its loop.
+        entry = self._enter(token)
+        try:
+            delay = 0.0002
+            while not entry.lock.acquire(blocking=False):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.005)
+        except BaseException:
+            self._leave(token, entry)
+            raise
+
+    def release(self, token: str) -> None:
+        with self._mutex:
+            entry = self._entries[token]
+        entry.lock.release()
+        self._leave(token, entry)
+
+
+class _Charge:
+    """One guarded request between its check and its accounting."""
+
+    __slots__ = ("token", "record", "record_json", "request", "tokenizes", "locked")
+
+    def __init__(
+        self,
+        token: Optional[str],
+        record: Optional[dict[str, Any]],
+        record_json: Optional[bytes],
+        request: bytes,
+        tokenizes: bool,
+    ) -> None:
+        self.token = token
+        self.record = record
+        self.record_json = record_json
+        self.request = request
+        self.tokenizes = tokenizes
+        self.locked = False
+
+
+class _BodyFault(Exception):
+    """The body is not one JSON value: the engine reports why."""
+
+
+def _body_value(body: bytes) -> tuple[bool, Any]:
+    """(True, the value) when ``body`` is exactly one JSON value (for its
+    extent only: the bytes checked are ``body`` itself), (False, None) when
+    it is not UTF-8 (the engine then refuses the whole request), else raises
+    :class:`_BodyFault`."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False, None
+    start = len(text) - len(text.lstrip(_JSON_WS))
+    try:
+        value, end = _raw_decode(text, start)
+    except (ValueError, RecursionError):
+        raise _BodyFault() from None
+    if text[end:].strip(_JSON_WS):
+        raise _BodyFault()
+    return True, value
+
+
+def _header_text(value: Union[str, bytes]) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _case_variant(name: str, used: set[str]) -> str:
+    """``name`` spelled in another ASCII case not in ``used``: a repeated
+    header becomes two names equal but for case, which rule 703 denies."""
+    candidates = [name.lower(), name.upper(), name.swapcase()]
+    for i, ch in enumerate(name):
+        if ch.isascii() and ch.isalpha():
+            candidates.append(name[:i] + ch.swapcase() + name[i + 1 :])
+    for candidate in candidates:
+        if candidate not in used:
+            return candidate
+    return name  # a duplicate key: an envelope fault, which fails the check too
+
+
+class ChargeGuard:
+    """Checks every guarded request a client sends and keeps the token
+    record from Klarna's answer (see the module's documentation).
+
+    ``engine``: the :class:`ctpolicy.Engine` that decides. ``records``: the
+    token store, ``get(token) -> dict | None`` and ``put(token, record)``.
+    ``customer_present``: a bool, or a function of the
+    :class:`OutgoingRequest` giving one. ``caller``: sent as ``caller`` in
+    every pre-flight request. ``audit``: a :class:`ctpolicy.AuditLog` every
+    guarded check goes through. ``clock``: a function giving "now" as an
+    aware ``datetime`` (default: the system clock, UTC). ``on_error``: gets
+    each :class:`GuardError` after sending (default: one error-level record
+    on the ``ctpolicy.guard`` logger). ``match``: a function of (method,
+    raw path) saying which requests are guarded (default
+    :func:`default_match`).
+
+    Safe to share across threads (and event loops).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        records: TokenRecords,
+        customer_present: Union[bool, Callable[[OutgoingRequest], bool]],
+        *,
+        caller: Optional[str] = None,
+        audit: Optional[AuditLog] = None,
+        clock: Optional[Callable[[], datetime]] = None,
+        on_error: Optional[Callable[[GuardError], None]] = None,
+        match: Optional[Callable[[str, str], bool]] = None,
+    ) -> None:
+        if not isinstance(engine, Engine):
+            raise TypeError(f"engine must be a ctpolicy.Engine, not {type(engine).__name__}")
+        if not (callable(getattr(records, "get", None)) and callable(getattr(records, "put", None))):
+            raise TypeError("records must have get(token) and put(token, record) methods")
+        if not (isinstance(customer_present, bool) or callable(customer_present)):
+            raise TypeError("customer_present must be a bool or a function of the outgoing request")
+        if caller is not None and not isinstance(caller, str):
+            raise TypeError(f"caller must be a str or None, not {type(caller).__name__}")
+        if audit is not None and not isinstance(audit, AuditLog):
+            raise TypeError(f"audit must be a ctpolicy.AuditLog, not {type(audit).__name__}")
+        self.engine = engine
+        self.records = records
+        self.customer_present = customer_present
+        self.caller = caller
+        self.audit = audit
+        self.clock: Callable[[], datetime] = clock if clock is not None else _system_clock
+        self.on_error: Callable[[GuardError], None] = on_error if on_error is not None else _log_error
+        self.match: Callable[[str, str], bool] = match if match is not None else default_match
+        self._caller_json = None if caller is None else _dumps_str(caller).encode("ascii")
+        self._locks = _TokenLocks()
+
+    def __repr__(self) -> str:
+        return f"<ctpolicy.guard.ChargeGuard caller={self.caller!r}>"
+
+    # -- the faces ---------------------------------------------------------
+
+    def httpx_transport(self, inner: Optional[httpx.BaseTransport] = None) -> httpx.BaseTransport:
+        """An ``httpx.BaseTransport`` guarding the requests it sends through
+        ``inner`` (default: a new ``httpx.HTTPTransport()``)."""
+        from ._guard_httpx import GuardTransport
+
+        return GuardTransport(self, inner)
+
+    def async_httpx_transport(self, inner: Optional[httpx.AsyncBaseTransport] = None) -> httpx.AsyncBaseTransport:
+        """An ``httpx.AsyncBaseTransport`` guarding the requests it sends
+        through ``inner`` (default: a new ``httpx.AsyncHTTPTransport()``)."""
+        from ._guard_httpx import AsyncGuardTransport
+
+        return AsyncGuardTransport(self, inner)
+
+    def requests_adapter(self, **kwargs: Any) -> requests.adapters.HTTPAdapter:
+        """A ``requests.adapters.HTTPAdapter`` (``kwargs`` as HTTPAdapter's)
+        to mount on a ``Session``. A ``max_retries`` that would send a
+        ``POST`` again after it was sent is refused (``ValueError``)."""
+        from ._guard_requests import GuardAdapter
+
+        return GuardAdapter(self, **kwargs)
+
+    # -- before sending (G3) -------------------------------------------------
+
+    def _prepare(self, out: OutgoingRequest) -> tuple[Optional[str], list[bytes], bool]:
+        """The token, the pre-flight pieces before ``token_record``, and
+        whether the body asks for a token. Raises when the check fails
+        before the engine is asked."""
+        token: Optional[str] = None
+        value: Any
+        seen: set[str] = set()
+        used: set[str] = set()
+        pairs: list[str] = []
+        for name, text in out.headers:
+            lower = name.lower()
+            if not lower.startswith("klarna-"):
+                continue
+            shown = name if name not in used else _case_variant(name, used)
+            used.add(shown)
+            if lower == _TOKEN_HEADER and lower not in seen:
+                token = text
+            seen.add(lower)
+            pairs.append(_dumps_str(shown) + ":" + _dumps_str(text))
+        fault = False
+        try:
+            utf8, value = _body_value(out.body)
+        except _BodyFault:
+            utf8, value, fault = True, None, True
+        if fault:  # outside the except: the engine's error keeps no context
+            self._body_fault(out.body)
+        tokenizes = utf8 and isinstance(value, dict) and value.get("request_customer_token") is not None
+        present = self.customer_present
+        if not isinstance(present, bool):
+            present = bool(present(out))
+        parts = [b'{"customer_present":true' if present else b'{"customer_present":false']
+        if pairs:
+            parts.append(b',"headers":{' + ",".join(pairs).encode("ascii") + b"}")
+        parts.append(b',"body":')
+        parts.append(out.body)
+        return token, parts, tokenizes
+
+    def _body_fault(self, body: bytes) -> None:
+        """A body that is not one JSON value: the engine's own error for it."""
+        self.engine.check(body, audit=self.audit)
+        raise InvalidRequestError(
+            "the request body is not one JSON value",
+            status="INVALID_REQUEST",
+            status_number=_native.INVALID_REQUEST,
+            path="/body",
+        )
+
+    def _read_record(self, token: str) -> Optional[dict[str, Any]]:
+        failure: Optional[BaseException] = None
+        try:
+            found = self.records.get(token)
+        except Exception as exc:  # noqa: BLE001 - the host's store
+            failure = exc
+            found = None
+        if failure is not None:  # raised outside the except: no context holding a token
+            raise _guard_error("get", "records.get raised; the request was not sent", None, failure)
+        if found is None:
+            return None
+        return found if isinstance(found, dict) else dict(found)
+
+    def _check(self, token: Optional[str], parts: list[bytes], tokenizes: bool) -> _Charge:
+        record = self._read_record(token) if token is not None else None
+        record_json = None
+        if record is not None:
+            record_json = to_json_bytes(record, "token_record")
+            parts.append(b',"token_record":')
+            parts.append(record_json)
+        parts.append(b',"now":"' + _utc_text(self.clock()) + b'"')
+        if self._caller_json is not None:
+            parts.append(b',"caller":' + self._caller_json)
+        parts.append(b"}")
+        request = b"".join(parts)
+        decision = self.engine.check(request, audit=self.audit)
+        if not decision.allowed:
+            raise PreflightDenied(decision)
+        return _Charge(token, record, record_json, request, tokenizes)
+
+    def _begin(self, out: OutgoingRequest) -> _Charge:
+        """Checks ``out``; on ALLOW returns the charge, holding its token's
+        lock (released by :meth:`_finish`). Raises when it must not be sent."""
+        token, parts, tokenizes = self._prepare(out)
+        if token is None:
+            return self._check(None, parts, tokenizes)
+        self._locks.acquire(token)
+        try:
+            charge = self._check(token, parts, tokenizes)
+        except BaseException:
+            self._locks.release(token)
+            raise
+        charge.locked = True
+        return charge
+
+    async def _begin_async(self, out: OutgoingRequest) -> _Charge:
+        token, parts, tokenizes = self._prepare(out)
+        if token is None:
+            return self._check(None, parts, tokenizes)
+        await self._locks.acquire_async(token)
+        try:
+            charge = self._check(token, parts, tokenizes)
+        except BaseException:
+            self._locks.release(token)
+            raise
+        charge.locked = True
+        return charge
+
+    # -- after sending (G4) --------------------------------------------------
+
+    def _finish(self, charge: _Charge, status: Optional[int], body: Optional[bytes], *, sent: bool = True) -> None:
+        """Accounts for a sent charge and releases its lock; never raises.
+        With ``sent`` False (an error before any byte left) it only releases.
+
+        ``status`` and ``body`` (decoded, as the client would give it) are
+        the answer's; None when the connection was lost or timed out after
+        sending (or the body could not be read).
+        """
+        try:
+            if sent:
+                self._account(charge, status, body)
+        except Exception as exc:  # noqa: BLE001 - nothing after sending may fail the call
+            self._report(_guard_error("apply", "the guard failed after sending", charge.record, exc))
+        finally:
+            if charge.locked:
+                charge.locked = False
+                assert charge.token is not None
+                self._locks.release(charge.token)
+
+    def _report(self, error: GuardError) -> None:
+        try:
+            self.on_error(error)
+        except Exception as exc:  # noqa: BLE001 - on_error must not fail the call either
+            _log.error("ctpolicy guard: on_error raised %s while reporting: %s", type(exc).__name__, redact(str(error)))
+
+    def _account(self, charge: _Charge, status: Optional[int], body: Optional[bytes]) -> None:
+        is_object = (
+            status is not None and 200 <= status < 300 and body is not None and body.lstrip(b" \t\r\n")[:1] == b"{"
+        )
+        if charge.token is None and not (charge.tokenizes and is_object):
+            return  # not a token charge, nor a tokenization that succeeded
+        at = _utc_text(self.clock())
+        record, record_json = charge.record, charge.record_json
+        if charge.token is not None:
+            found = self._reread(charge)
+            if found != record:
+                record = found
+                record_json = None if found is None else to_json_bytes(found, "record")
+        outcome: Optional[bytes] = None
+        failure: Optional[Error] = None
+        if is_object:
+            assert body is not None
+            code, out = _native.apply_response_json(record_json, charge.request, body, at)
+            if code == _native.OK:
+                outcome = out
+            else:
+                failure = _errors.from_status(code, out, InvalidRequestError)
+                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not charge.tokenizes:
+                    failure = None  # not a JSON object after all: an attempt of unknown outcome
+        if outcome is None and failure is None:
+            if charge.token is None:
+                return
+            code, out = _native.apply_event_json(record_json, b'{"type":"DECLINED","at":"' + at + b'"}')
+            if code == _native.OK:
+                outcome = out
+            else:
+                failure = _errors.from_status(code, out, InvalidRequestError)
+        if failure is not None:
+            self._report(_guard_error("apply", "Klarna's answer could not be applied to the record", record, failure))
+            return
+        assert outcome is not None
+        result = _json_loads(outcome.decode("utf-8"))
+        new = result.get("record")
+        if not result.get("changed") or not isinstance(new, dict):
+            return
+        key = new.get("customer_token")
+        put_failure: Optional[BaseException] = None
+        try:
+            self.records.put(key if isinstance(key, str) else (charge.token or ""), new)
+        except Exception as exc:  # noqa: BLE001 - the host's store
+            put_failure = exc
+        if put_failure is not None:
+            self._report(_guard_error("put", "records.put raised; the record was not stored", new, put_failure))
+
+    def _reread(self, charge: _Charge) -> Optional[dict[str, Any]]:
+        assert charge.token is not None
+        failure: Optional[BaseException] = None
+        try:
+            found = self.records.get(charge.token)
+        except Exception as exc:  # noqa: BLE001 - the host's store
+            failure = exc
+            found = charge.record
+        if failure is not None:
+            self._report(
+                _guard_error("reread", "records.get raised after the answer; the record read before sending was used",
+                             charge.record, failure)
+            )
+        if found is None:
+            return None
+        return found if isinstance(found, dict) else dict(found)
