@@ -122,6 +122,8 @@ func TestLeakDoorsEveryValueTypeUnderEveryVerb(t *testing.T) {
 		"[]Violation":           []Violation{violation},
 		"map of values":         map[string]any{"d": decision, "r": report, "s": summary},
 		"encoded colons inside": Receipt{DecisionID: strings.ReplaceAll(tok, ":", "%3A")},
+		"Event":                 Event{Type: tok, At: tok},
+		"[]Event":               []Event{{Type: tok, At: tok}},
 	}
 	for what, v := range values {
 		assertNoPiece(t, what, v)

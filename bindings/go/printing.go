@@ -383,3 +383,24 @@ func (e *AuditError) MarshalJSON() ([]byte, error) {
 	c.Code, c.Message = RedactString(e.Code), RedactString(e.Message)
 	return marshalRedacted(plain(c))
 }
+
+// redacted is the event with its text fields redacted.
+func (e Event) redacted() Event { return Event{Type: RedactString(e.Type), At: RedactString(e.At)} }
+
+// Format prints the event, redacted (a caller may build one by hand).
+func (e Event) Format(f fmt.State, verb rune) {
+	type plain Event
+	formatRedacted(f, verb, plain(e.redacted()))
+}
+
+// LogValue gives log/slog the event, redacted.
+func (e Event) LogValue() slog.Value {
+	r := e.redacted()
+	return slog.GroupValue(slog.String("type", r.Type), slog.String("at", r.At))
+}
+
+// MarshalJSON encodes the event, redacted.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	return marshalRedacted(plain(e.redacted()))
+}

@@ -121,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
             let response_value: Value = serde_json::from_slice(response).expect("the engine read the answer");
             assert_eq!(types, expected_events(&request_value, &response_value), "events");
 
-            let old: Option<Value> = record.and_then(|text| serde_json::from_slice(text).ok()).filter(|v| !v.is_null());
+            let old: Option<Value> = record.and_then(|text| serde_json::from_slice(text).ok()).filter(|v: &Value| !v.is_null());
             let new = &out["record"];
             assert!(new.is_null() || new.is_object(), "record {new}");
             match &old {
