@@ -685,17 +685,20 @@ uint32_t ctp_redactor_new(struct ctp_redactor **out);
 //   `ctp_buf_free` (an empty one needs no free, but may be freed).
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`,
-// or `bytes` NULL with a non-zero `len`; nothing is written) or
-// `CTP_PANIC` (after which the redactor may only be freed).
+// `bytes` NULL with a non-zero `len`, or a redactor whose stream has
+// ended with `ctp_redactor_finish`; nothing is written) or `CTP_PANIC`
+// (after which the redactor may only be freed).
 uint32_t ctp_redactor_write(struct ctp_redactor *redactor,
                             const uint8_t *bytes,
                             size_t len,
                             struct ctp_buf *out);
 
-// Ends the stream: `out` receives the held-back bytes, redacted (empty
-// when nothing was held). The redactor is then ready for a new stream;
-// nothing of the old one carries over (its replaced-occurrence count,
-// `ctp_redactor_count`, goes on counting).
+// Ends the stream for good: `out` receives the held-back bytes, redacted
+// (empty when nothing was held). Later `ctp_redactor_write` calls are
+// refused with `CTP_INVALID_ARGUMENT`: were they taken as a new stream,
+// a token cut by this end would come out as two plain halves that join
+// into the whole token. A new stream needs a new redactor. A second
+// finish gives an empty `out`; `ctp_redactor_count` still answers.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
 // or `CTP_PANIC`.

@@ -335,7 +335,14 @@ impl Path<'_> {
 }
 
 /// Appends `/segment` to a JSON Pointer, escaping `~` and `/` (RFC 6901).
+///
+/// The segment is redacted first, as the caller wrote it (docs/HYGIENE.md H4):
+/// escaping lengthens it (a key of half a mebibyte of `~` doubles), and
+/// redacting only the escaped pointer could find a token's run cut by the
+/// matcher's limit, or give a fingerprint of the escaped text instead of
+/// the token's. A replacement holds neither `~` nor `/`.
 pub fn push_pointer_segment(pointer: &mut String, segment: &str) {
+    let segment = crate::redact::redact_str(segment);
     pointer.push('/');
     for c in segment.chars() {
         match c {

@@ -52,13 +52,25 @@ fn redact_copies_stdin_with_tokens_replaced_byte_for_byte_otherwise() {
 }
 
 #[test]
-fn each_file_is_its_own_stream_and_an_unreadable_one_does_not_stop_the_others() {
+fn the_files_are_one_stream_as_cat_joins_them_and_an_unreadable_one_does_not_stop_the_others() {
     let dir = tempdir("files");
     let first = dir.join("first.log");
     let second = dir.join("second.log");
-    // A token cut across two files is two texts, neither an occurrence.
+    // A token cut across two files (as `split -b` leaves it) is one
+    // occurrence, exactly as in `cat first second | ctpolicy redact`.
     std::fs::write(&first, "head krn:customer-").unwrap();
     std::fs::write(&second, format!("token:eu1:ab\n{TOKEN}\n")).unwrap();
+    let output = run(&["redact", first.to_str().unwrap(), second.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(0));
+    let joined = format!("head krn:customer-token:eu1:ab\n{TOKEN}\n");
+    let piped = run(&["redact"], joined.as_bytes());
+    assert_eq!(output.stdout, piped.stdout);
+    assert_eq!(
+        text(&output.stdout),
+        format!("head {}\n{}\n", replacement("krn:customer-token:eu1:ab"), replacement(TOKEN))
+    );
+    // An unreadable file in between: reported, exit 2, the stream goes on
+    // (stdin, `-`, stands where it is named).
     let missing = dir.join("missing.log");
     let output = run(
         &["redact", first.to_str().unwrap(), missing.to_str().unwrap(), "-", second.to_str().unwrap()],
@@ -68,10 +80,38 @@ fn each_file_is_its_own_stream_and_an_unreadable_one_does_not_stop_the_others() 
     assert_eq!(text(&output.stdout), format!("head krn:customer-stdin line\ntoken:eu1:ab\n{}\n", replacement(TOKEN)));
     let stderr = text(&output.stderr);
     assert!(stderr.contains(missing.to_str().unwrap()) && stderr.contains("cannot open"), "{stderr}");
+    let output = run(&["redact", first.to_str().unwrap(), missing.to_str().unwrap(), second.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.stdout, piped.stdout, "the unreadable file adds nothing to the stream");
+    assert_no_token(&output);
     // A directory cannot be read either; the message names it.
     let output = run(&["redact", dir.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains(dir.to_str().unwrap()));
+}
+
+/// The vectors cut into two files (`cut`) come out of `ctpolicy redact a b`
+/// as their `redacted` text.
+#[test]
+fn the_two_file_vectors_through_the_command() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/redact.json");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = tempdir("vectors");
+    let mut seen = 0;
+    for case in file["cases"].as_array().unwrap() {
+        let Some(cut) = case["cut"].as_u64() else { continue };
+        let parts = case["text"]["concat"].as_array().unwrap();
+        let joined: String = parts.iter().map(|p| p.as_str().unwrap()).collect();
+        let (a, b) = joined.split_at(cut as usize);
+        let (first, second) = (dir.join("a"), dir.join("b"));
+        std::fs::write(&first, a).unwrap();
+        std::fs::write(&second, b).unwrap();
+        let output = run(&["redact", first.to_str().unwrap(), second.to_str().unwrap()], b"");
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(text(&output.stdout), case["redacted"].as_str().unwrap(), "{}", case["name"]);
+        seen += 1;
+    }
+    assert!(seen >= 3);
 }
 
 #[test]

@@ -49,8 +49,82 @@ fn assert_clean(what: &str, output: &str) {
 
 /// Clean, and the replacement of `token` stands in it.
 fn assert_redacted(what: &str, output: &str, token: &str) {
+    assert_replaced(what, output, &replacement(token));
+}
+
+/// Clean, and `replaced` (a replacement) stands in it.
+fn assert_replaced(what: &str, output: &str, replaced: &str) {
     assert_clean(what, output);
-    assert!(output.contains(&replacement(token)), "{what}: no replacement for the token in: {output}");
+    assert!(output.contains(replaced), "{what}: no replacement for the token in: {}", shorten(output));
+}
+
+/// A long output cut to what a failure message can show.
+fn shorten(text: &str) -> String {
+    if text.len() <= 2000 {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(600).collect();
+    let tail: String = text.chars().rev().take(1200).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{head}…({} bytes)…{tail}", text.len())
+}
+
+/// Keys that JSON Pointer escaping (`~` → `~0`, `/` → `~1`) takes past the
+/// matcher's 1 MiB limit, with the replacement each must come out as: the
+/// key is redacted as the caller wrote it, before it is escaped.
+fn long_keys() -> Vec<(&'static str, String, String)> {
+    // Half a MiB of `~` or `/` doubles when escaped.
+    let half = 524_276;
+    let tildes = format!("krn:{}{TOKEN}", "~".repeat(half));
+    let slashes = format!("{}{TOKEN}", "/".repeat(half));
+    let tail = format!("krn:{}:{TOKEN}", "x".repeat(1_048_576 - 2_000));
+    vec![
+        // One run: the whole key is the occurrence.
+        ("tildes, one run", replacement(&tildes), tildes),
+        // `/` ends a run: the token after them is an occurrence of its own.
+        ("slashes before the token", replacement(TOKEN), slashes),
+        // Near the limit before escaping (nothing to escape): a token at
+        // the end of a run just under 1 MiB.
+        ("a token at the end of a run near the limit", replacement(&tail), tail),
+    ]
+}
+
+/// The long-key doors of a request: the key in a partner blob above a
+/// duplicate, as an unknown top-level key, a counters key and a header name.
+fn long_key_request_doors() -> Vec<RequestDoor> {
+    let mut doors = Vec::new();
+    for (what, replaced, key) in long_keys() {
+        // A replacement has nothing to escape; the slashes before it do.
+        let prefix = if key.starts_with('/') { "~1".repeat(524_276) } else { String::new() };
+        let segment = format!("{prefix}{replaced}");
+        doors.push(RequestDoor {
+            name: what,
+            request: renewal("", "").replace(
+                r#""currency": "EUR","#,
+                &format!(r#""currency": "EUR", "supplementary_purchase_data": {{"{key}": {{"a": 1, "a": 2}}}},"#),
+            ),
+            replaced: replaced.clone(),
+            path: format!("/body/supplementary_purchase_data/{segment}/a"),
+        });
+        doors.push(RequestDoor {
+            name: what,
+            request: renewal("", &format!(r#", "{key}": 1"#)),
+            replaced: replaced.clone(),
+            path: format!("/{segment}"),
+        });
+        doors.push(RequestDoor {
+            name: what,
+            request: renewal("", &format!(r#", "counters": {{"{key}": 1}}"#)),
+            replaced: replaced.clone(),
+            path: format!("/counters/{segment}"),
+        });
+        doors.push(RequestDoor {
+            name: what,
+            request: renewal(&format!(r#", "{key}": 5"#), ""),
+            replaced: replaced.clone(),
+            path: format!("/headers/{segment}"),
+        });
+    }
+    doors
 }
 
 const RECORD: &str = r#"{"customer_token": "krn:customer-token:eu1:a1b2", "scopes": ["payment:customer_not_present"], "state": "ACTIVE"}"#;
@@ -68,47 +142,50 @@ fn renewal(extra_headers: &str, extra_members: &str) -> String {
 struct RequestDoor {
     name: &'static str,
     request: String,
-    token: &'static str,
+    /// The replacement that must stand where the token stood.
+    replaced: String,
     path: String,
 }
 
 fn request_doors() -> Vec<RequestDoor> {
     let r = replacement;
-    vec![
+    let mut doors = vec![
         RequestDoor {
             name: "duplicate key inside a partner blob",
             request: renewal("", "").replace(
                 r#""currency": "EUR","#,
                 &format!(r#""currency": "EUR", "supplementary_purchase_data": {{"{TOKEN}": 1, "{TOKEN}": 2}},"#),
             ),
-            token: TOKEN,
+            replaced: replacement(TOKEN),
             path: format!("/body/supplementary_purchase_data/{}", r(TOKEN)),
         },
         RequestDoor {
             name: "unknown top-level key",
             request: renewal("", &format!(r#", "{TOKEN}": 1"#)),
-            token: TOKEN,
+            replaced: replacement(TOKEN),
             path: format!("/{}", r(TOKEN)),
         },
         RequestDoor {
             name: "unknown counters key",
             request: renewal("", &format!(r#", "counters": {{"{TOKEN}": 1}}"#)),
-            token: TOKEN,
+            replaced: replacement(TOKEN),
             path: format!("/counters/{}", r(TOKEN)),
         },
         RequestDoor {
             name: "header named by the token, wrong type",
             request: renewal(&format!(r#", "{TOKEN}": 5"#), ""),
-            token: TOKEN,
+            replaced: replacement(TOKEN),
             path: format!("/headers/{}", r(TOKEN)),
         },
         RequestDoor {
             name: "a token-named header on a duplicated header error (two keys equal)",
             request: renewal(&format!(r#", "{TOKEN}": "a", "{TOKEN}": "b""#), ""),
-            token: TOKEN,
+            replaced: replacement(TOKEN),
             path: format!("/headers/{}", r(TOKEN)),
         },
-    ]
+    ];
+    doors.extend(long_key_request_doors());
+    doors
 }
 
 /// Rule 703 on two header names that are both tokens, equal but for case:
@@ -128,18 +205,18 @@ fn request_doors_through_the_library() {
     let engine = Engine::default();
     for door in request_doors() {
         let error = engine.check_json(door.request.as_bytes()).expect_err(door.name);
-        assert_eq!(error.path.as_deref(), Some(door.path.as_str()), "{}", door.name);
+        assert!(error.path.as_deref() == Some(door.path.as_str()), "{}: {}", door.name, shorten(&error.to_json()));
         for (face, text) in
             [("to_json", error.to_json()), ("Display", error.to_string()), ("Debug", format!("{error:?}"))]
         {
-            assert_redacted(&format!("{} ({face})", door.name), &text, door.token);
+            assert_replaced(&format!("{} ({face})", door.name), &text, &door.replaced);
         }
         let mut out = String::new();
         let error = engine.check_json_into(door.request.as_bytes(), &mut out).expect_err(door.name);
-        assert_redacted(door.name, &error.to_json(), door.token);
+        assert_replaced(door.name, &error.to_json(), &door.replaced);
         assert_clean(door.name, &out);
         let error = engine.check_json_verdict(door.request.as_bytes(), None).expect_err(door.name);
-        assert_redacted(door.name, &error.to_json(), door.token);
+        assert_replaced(door.name, &error.to_json(), &door.replaced);
     }
 }
 
@@ -187,7 +264,7 @@ fn decision_id_is_redacted_in_the_receipt() {
 /// Policies whose keys are the token, with the path their error must carry.
 fn policy_doors() -> Vec<(String, String)> {
     let r = replacement(TOKEN);
-    vec![
+    let mut doors = vec![
         (format!(r#"{{"{TOKEN}": 1}}"#), format!("/{r}")),
         (format!(r#"{{"severity": {{"{TOKEN}": "warn"}}}}"#), format!("/severity/{r}")),
         (
@@ -198,16 +275,32 @@ fn policy_doors() -> Vec<(String, String)> {
         (format!(r#"{{"max_attempts": {{"{TOKEN}": 1}}}}"#), format!("/max_attempts/{r}")),
         (format!(r#"{{"version": 1, "version": 1, "{TOKEN}": 1, "{TOKEN}": 2}}"#), "/version".to_owned()),
         (format!(r#"{{"allowed_regions": ["eu1"], "{TOKEN}": 1, "{TOKEN}": 2}}"#), format!("/{r}")),
-    ]
+    ];
+    doors.extend(long_key_policy_doors());
+    doors
+}
+
+/// Policies whose keys escaping takes past the limit, with their paths.
+fn long_key_policy_doors() -> Vec<(String, String)> {
+    let mut doors = Vec::new();
+    for (_, replaced, key) in long_keys() {
+        let prefix = if key.starts_with('/') { "~1".repeat(524_276) } else { String::new() };
+        let segment = format!("{prefix}{replaced}");
+        doors.push((format!(r#"{{"{key}": 1}}"#), format!("/{segment}")));
+        doors.push((format!(r#"{{"severity": {{"{key}": "warn"}}}}"#), format!("/severity/{segment}")));
+        doors.push((format!(r#"{{"max_attempts": {{"{key}": 1}}}}"#), format!("/max_attempts/{segment}")));
+    }
+    doors
 }
 
 #[test]
 fn policy_loader_messages_and_paths() {
     for (policy, path) in policy_doors() {
-        let error = Engine::from_policy_json(policy.as_bytes()).expect_err(&policy);
-        assert_eq!(error.path.as_deref(), Some(path.as_str()), "{policy}");
-        assert_clean(&policy, &error.to_json());
-        assert_clean(&policy, &error.to_string());
+        let what = shorten(&policy);
+        let error = Engine::from_policy_json(policy.as_bytes()).expect_err(&what);
+        assert!(error.path.as_deref() == Some(path.as_str()), "{what}: {}", shorten(&error.to_json()));
+        assert_clean(&what, &error.to_json());
+        assert_clean(&what, &error.to_string());
     }
     // The unknown-field message names the key (redacted), so an operator
     // still sees which key it was.
@@ -255,14 +348,14 @@ fn c_engine(policy: &str) -> Result<*mut ctp_engine, String> {
 #[test]
 fn request_doors_through_the_c_abi() {
     let engine = c_engine("").unwrap();
-    let mut requests: Vec<(String, &str)> = request_doors().into_iter().map(|d| (d.request, d.token)).collect();
-    requests.push((rule_703_request(), TOKEN_UPPER));
-    requests.push((with_decision_id(TOKEN), TOKEN));
+    let mut requests: Vec<(String, String)> = request_doors().into_iter().map(|d| (d.request, d.replaced)).collect();
+    requests.push((rule_703_request(), replacement(TOKEN_UPPER)));
+    requests.push((with_decision_id(TOKEN), replacement(TOKEN)));
     for (request, token) in &requests {
         let mut out = empty();
         // SAFETY: valid pointers and lengths.
         unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), &mut out) };
-        assert_redacted("ctp_check_json", &take(out), token);
+        assert_replaced("ctp_check_json", &take(out), token);
 
         // SAFETY: all-zero is a valid ctp_verdict to be overwritten.
         let mut verdict: ctp_verdict = unsafe { std::mem::zeroed() };
@@ -272,7 +365,7 @@ fn request_doors_through_the_c_abi() {
             ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error)
         };
         let both = take(decision) + &take(error);
-        assert_redacted("ctp_check_json_verdict", &both, token);
+        assert_replaced("ctp_check_json_verdict", &both, token);
 
         let mut audit = empty();
         let zero = format!("sha256:{}", "0".repeat(64));
@@ -302,7 +395,22 @@ fn request_doors_through_the_c_abi() {
     assert_eq!(status, CTP_OK);
     for (result, (_, token)) in results.iter_mut().zip(&requests) {
         let json = take(std::mem::replace(&mut result.json, empty()));
-        assert_redacted("ctp_check_many", &json, token);
+        assert_replaced("ctp_check_many", &json, token);
+    }
+    // The batch path: one line per request, in order.
+    let mut lines = String::new();
+    for (request, _) in &requests {
+        lines.push_str(request);
+        lines.push('\n');
+    }
+    let mut out = empty();
+    // SAFETY: valid pointers and lengths; counts may be NULL.
+    let status = unsafe { ctp_check_batch(engine, lines.as_ptr(), lines.len(), &mut out, ptr::null_mut()) };
+    assert_eq!(status, CTP_OK);
+    let answers = take(out);
+    assert_eq!(answers.lines().count(), requests.len());
+    for (answer, (_, token)) in answers.lines().zip(&requests) {
+        assert_replaced("ctp_check_batch", answer, token);
     }
     // SAFETY: the engine from ctp_engine_new, freed once.
     unsafe { ctp_engine_free(engine) };
@@ -311,10 +419,22 @@ fn request_doors_through_the_c_abi() {
 #[test]
 fn policy_doors_through_ctp_engine_new() {
     for (policy, path) in policy_doors() {
-        let error = c_engine(&policy).expect_err(&policy);
-        assert_clean(&policy, &error);
+        let what = shorten(&policy);
+        let error = c_engine(&policy).expect_err(&what);
+        assert_clean(&what, &error);
         let parsed: serde_json::Value = serde_json::from_str(&error).unwrap();
-        assert_eq!(parsed["error"]["path"], path.as_str());
+        assert!(parsed["error"]["path"] == path.as_str(), "{what}");
+        // The vault lint loads the same policy, strictly.
+        let mut vault = ptr::null_mut();
+        let mut error = empty();
+        // SAFETY: valid pointers and lengths; no `now`.
+        let status =
+            unsafe { ctp_vault_new(policy.as_ptr(), policy.len(), ptr::null(), 0, -1, &mut vault, &mut error) };
+        assert_eq!(status, CTP_INVALID_POLICY, "{what}");
+        let error = take(error);
+        assert_clean(&what, &error);
+        let parsed: serde_json::Value = serde_json::from_str(&error).unwrap();
+        assert!(parsed["error"]["path"] == path.as_str(), "{what}");
     }
 }
 
@@ -505,4 +625,175 @@ fn stderr_is_written_only_through_the_redacting_diagnostics() {
     let mut found = Vec::new();
     visit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
     assert!(found.is_empty(), "stderr written around the redaction: {found:?}");
+}
+
+// ------------------------------------- escaping that outgrows the matcher
+
+#[test]
+fn long_keys_through_apply_event() {
+    for (what, replaced, key) in long_keys() {
+        let event = format!(
+            r#"{{"type": "REVOKED", "at": "2026-11-30T12:00:00Z", "by": "PARTNER", "{key}": {{"a": 1, "a": 2}}}}"#
+        );
+        let error = ctpolicy::apply_event(Some(RECORD.as_bytes()), event.as_bytes()).unwrap_err();
+        assert_replaced(what, &error.to_json(), &replaced);
+        assert_clean(what, &error.to_string());
+        let record = format!(r#"{{"{key}": {{"a": 1, "a": 2}}}}"#);
+        let error = ctpolicy::apply_event(Some(record.as_bytes()), br#"{"type": "REVOKED"}"#).unwrap_err();
+        assert_replaced(what, &error.to_json(), &replaced);
+    }
+}
+
+#[test]
+fn long_keys_through_the_command_line() {
+    let dir = scratch("long_keys");
+    for (index, (what, replaced, key)) in long_keys().into_iter().enumerate() {
+        let policy = dir.join(format!("policy{index}.json"));
+        std::fs::write(&policy, format!(r#"{{"severity": {{"{key}": "warn"}}}}"#)).unwrap();
+        let event = dir.join(format!("event{index}.json"));
+        std::fs::write(
+            &event,
+            format!(
+                r#"{{"type": "REVOKED", "at": "2026-11-30T12:00:00Z", "by": "PARTNER", "{key}": {{"a": 1, "a": 2}}}}"#
+            ),
+        )
+        .unwrap();
+        let record = dir.join("record.json");
+        std::fs::write(&record, RECORD).unwrap();
+        let (policy, event, record) = (policy.to_str().unwrap(), event.to_str().unwrap(), record.to_str().unwrap());
+        let request = renewal("", &format!(r#", "counters": {{"{key}": 1}}"#));
+        for (args, input) in [
+            (vec!["check", "--policy", policy], b"".as_slice()),
+            (vec!["vault", "lint", "--policy", policy], b"".as_slice()),
+            (vec!["apply", "--record", record, "--event", event], b"".as_slice()),
+            (vec!["check"], request.as_bytes()),
+            (vec!["check", "--format", "table", "--summary"], request.as_bytes()),
+        ] {
+            let output = run(&args, input);
+            let text = both(&output);
+            assert_eq!(output.status.code(), Some(2), "{what} {args:?}: {}", shorten(&text));
+            assert_clean(&format!("{what} {args:?}"), &text);
+            if !args.contains(&"table") {
+                assert!(text.contains(&replaced), "{what} {args:?}: {}", shorten(&text));
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// -------------------------------------------- the matcher's 1 MiB limit
+
+/// `krn:` + 1,048,552 `x` + the token on one line: the candidate at the
+/// first `krn` is cut by the limit inside the token, and is an occurrence.
+fn token_at_the_end_of_a_long_run() -> (Vec<u8>, String) {
+    let mut line = b"krn:".to_vec();
+    line.extend(std::iter::repeat_n(b'x', 1_048_552));
+    line.extend_from_slice(TOKEN.as_bytes());
+    let digest = Sha256::digest(&line[..1_048_576]);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    line.extend_from_slice(b" done\n");
+    (line, format!("[customer-token sha256:{hex}]"))
+}
+
+#[test]
+fn a_token_at_the_end_of_a_run_longer_than_the_limit() {
+    let (line, replaced) = token_at_the_end_of_a_long_run();
+    let expected = format!("{replaced} done\n");
+    // The library.
+    let out = ctpolicy::redact::redact(&line);
+    assert_eq!(String::from_utf8_lossy(&out), expected);
+    let reports = ctpolicy::redact::scan(&line, Some("f"));
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].length, line.len() as u64 - 6, "reported with its whole length");
+    // The C ABI: whole, streamed in pieces, and scanned.
+    let mut out = empty();
+    let mut count = 0usize;
+    // SAFETY: valid pointers and lengths.
+    assert_eq!(unsafe { ctp_redact(line.as_ptr(), line.len(), &mut out, &mut count) }, CTP_OK);
+    assert_eq!(take(out), expected);
+    let mut handle = ptr::null_mut();
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+    let mut streamed = String::new();
+    for piece in line.chunks(65_521) {
+        let mut out = empty();
+        // SAFETY: the redactor from ctp_redactor_new; valid piece.
+        assert_eq!(unsafe { ctp_redactor_write(handle, piece.as_ptr(), piece.len(), &mut out) }, CTP_OK);
+        streamed.push_str(&take(out));
+    }
+    let mut out = empty();
+    // SAFETY: as above.
+    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+    streamed.push_str(&take(out));
+    // SAFETY: freed once.
+    unsafe { ctp_redactor_free(handle) };
+    assert_eq!(streamed, expected);
+    let mut out = empty();
+    // SAFETY: valid pointers and lengths.
+    assert_eq!(unsafe { ctp_scan(line.as_ptr(), line.len(), &mut out, &mut count) }, CTP_OK);
+    let report = take(out);
+    assert_clean("ctp_scan", &report);
+    assert!(report.contains(&format!(r#""length":{}"#, line.len() - 6)), "{report}");
+    // The command line: redact and scan.
+    let output = run(&["redact"], &line);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    let output = run(&["scan", "--summary"], &line);
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean("scan", &both(&output));
+    let output = run(&["scan", "--format", "table"], &line);
+    assert_clean("scan table", &both(&output));
+}
+
+// ------------------------------------------------- streams and their ends
+
+#[test]
+fn redact_takes_its_files_as_one_stream() {
+    let dir = scratch("split");
+    let text = format!("line one\nid={TOKEN} end\n");
+    // Every cut `split -b` could make, through the token.
+    let start = text.find("krn").unwrap();
+    for cut in start + 1..start + TOKEN.len() {
+        let (a, b) = (dir.join("xaa"), dir.join("xab"));
+        std::fs::write(&a, &text[..cut]).unwrap();
+        std::fs::write(&b, &text[cut..]).unwrap();
+        let output = run(&["redact", a.to_str().unwrap(), b.to_str().unwrap()], b"");
+        assert_eq!(output.status.code(), Some(0));
+        let out = both(&output);
+        assert_redacted(&format!("cut at {cut}"), &out, TOKEN);
+        // An unreadable file in between still fails the command, and the
+        // stream still joins around it.
+        let missing = dir.join("missing");
+        let output = run(&["redact", a.to_str().unwrap(), missing.to_str().unwrap(), b.to_str().unwrap()], b"");
+        assert_eq!(output.status.code(), Some(2));
+        assert_redacted(&format!("cut at {cut}, a file missing"), &both(&output), TOKEN);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_c_redactor_finished_mid_token_takes_no_more_writes() {
+    let (first, second) = (format!("id={}", &TOKEN[..19]), format!("{} end\n", &TOKEN[19..]));
+    let mut handle = ptr::null_mut();
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+    let mut all = String::new();
+    let mut out = empty();
+    // SAFETY: the redactor from ctp_redactor_new; valid bytes.
+    assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out) }, CTP_OK);
+    all.push_str(&take(out));
+    let mut out = empty();
+    // SAFETY: as above.
+    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+    all.push_str(&take(out));
+    let mut out = empty();
+    // SAFETY: as above.
+    let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out) };
+    assert_eq!(status, CTP_INVALID_ARGUMENT, "a write after the end is refused");
+    all.push_str(&take(out));
+    // SAFETY: freed once.
+    unsafe { ctp_redactor_free(handle) };
+    // The first half alone is not an occurrence; the second never came out.
+    assert!(!all.contains(&TOKEN[19..]), "{all}");
+    assert_clean("finish mid-token", &all);
 }

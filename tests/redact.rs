@@ -45,7 +45,29 @@ fn reference_is_occurrence(decoded: &[u8]) -> bool {
     }
 }
 
+/// Where the candidate at `start` ends: at the end of its run, or where
+/// the limit cuts it (an encoded colon that would cross it left out).
+fn candidate_end(text: &[u8], start: usize, limit: usize) -> usize {
+    let mut end = start;
+    while let Some(len) = unit(text, end) {
+        if end + len - start > limit {
+            break;
+        }
+        end += len;
+    }
+    end
+}
+
+/// Where the run that `at` stands in goes on to.
+fn run_end(text: &[u8], mut at: usize) -> usize {
+    while let Some(len) = unit(text, at) {
+        at += len;
+    }
+    at
+}
+
 /// `(start, end)` of every occurrence, with the candidate limit `limit`.
+/// An occurrence cut by the limit extends to the end of its run.
 fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let mut i = 0;
@@ -54,14 +76,9 @@ fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
             i += 1;
             continue;
         }
-        let mut end = i;
-        while let Some(len) = unit(text, end) {
-            if end + len - i > limit {
-                break;
-            }
-            end += len;
-        }
+        let end = candidate_end(text, i, limit);
         if reference_is_occurrence(&reference_decode(&text[i..end])) {
+            let end = run_end(text, end);
             found.push((i, end));
             i = end;
         } else {
@@ -80,7 +97,9 @@ fn reference_redact_with_limit(text: &[u8], limit: usize) -> Vec<u8> {
     let mut last = 0;
     for (start, end) in reference(text, limit) {
         out.extend_from_slice(&text[last..start]);
-        let digest = ctpolicy::token::fingerprint(&reference_decode(&text[start..end]));
+        // The fingerprint is of the text as the limit cut it.
+        let cut = candidate_end(text, start, limit);
+        let digest = ctpolicy::token::fingerprint(&reference_decode(&text[start..cut]));
         out.extend_from_slice(format!("[customer-token {digest}]").as_bytes());
         last = end;
     }
@@ -104,8 +123,9 @@ fn expand(text: &Value) -> Vec<u8> {
     }
 }
 
-/// One case: name, text, expected redaction, count, expected reports.
-type Case = (String, Vec<u8>, Vec<u8>, u64, Vec<Value>);
+/// One case: name, text, expected redaction, count, expected reports, and
+/// where a two-file stream is cut.
+type Case = (String, Vec<u8>, Vec<u8>, u64, Vec<Value>, Option<usize>);
 
 fn vectors() -> Vec<Case> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/redact.json");
@@ -122,6 +142,7 @@ fn vectors() -> Vec<Case> {
                 expand(&case["redacted"]),
                 case["count"].as_u64().unwrap(),
                 case["reports"].as_array().unwrap().clone(),
+                case["cut"].as_u64().map(|cut| cut as usize),
             )
         })
         .collect()
@@ -145,7 +166,7 @@ fn redact_in_pieces(text: &[u8], cuts: &[usize]) -> Vec<u8> {
 fn every_shared_vector_redacts_and_scans_as_expected() {
     let cases = vectors();
     assert!(cases.len() >= 30);
-    for (name, text, redacted, count, reports) in cases {
+    for (name, text, redacted, count, reports, cut) in cases {
         let whole = redact(&text);
         assert!(whole.as_ref() == redacted.as_slice(), "{name}: redaction differs");
         assert_eq!(matches!(whole, Cow::Borrowed(_)), count == 0, "{name}: borrowed exactly when nothing was found");
@@ -155,6 +176,9 @@ fn every_shared_vector_redacts_and_scans_as_expected() {
         // Cut in 4 KiB pieces and byte by byte near every occurrence edge.
         let cuts: Vec<usize> = (1..text.len()).step_by(4093).collect();
         assert!(redact_in_pieces(&text, &cuts) == redacted, "{name}: cut in pieces");
+        if let Some(cut) = cut {
+            assert!(redact_in_pieces(&text, &[cut]) == redacted, "{name}: cut where the files meet");
+        }
         let scanned: Vec<Value> =
             redact::scan(&text, None).iter().map(|r| serde_json::from_str(&r.to_json()).unwrap()).collect();
         assert_eq!(scanned, reports, "{name}: reports");
@@ -167,7 +191,7 @@ fn every_shared_vector_redacts_and_scans_as_expected() {
 
 #[test]
 fn the_vectors_agree_with_the_reference_where_it_is_fast_enough() {
-    for (name, text, redacted, _, _) in vectors() {
+    for (name, text, redacted, _, _, _) in vectors() {
         if text.len() < 100_000 {
             assert_eq!(reference_redact(&text), redacted, "{name}");
         }
@@ -336,7 +360,85 @@ proptest! {
 #[test]
 fn the_reference_cuts_at_the_limit() {
     assert_eq!(reference(b"krn:customer-token:x", 19), vec![]);
-    assert_eq!(reference(b"krn:customer-token:xy", 20), vec![(0, 20)]);
+    assert_eq!(reference(b"krn:customer-token:xy", 20), vec![(0, 21)]);
+    assert_eq!(reference(b"krn:customer-token:xy z", 20), vec![(0, 21)]);
     assert_eq!(reference(b"krn:a:krn:customer-token:x", 10), vec![]);
     assert_eq!(reference(b"krn:aakrn:customer-token:x", 20), vec![(6, 26)]);
+    // Cut by the limit, an occurrence takes in its whole run.
+    assert_eq!(reference(b"krn:customer-token:e%3Au1:abcd efgh", 21), vec![(0, 30)]);
+}
+
+/// H1's limit: an occurrence cut by it is redacted to the end of its run
+/// (the token at the end of a long run is not copied out), reported with
+/// its whole length, and fingerprinted as cut; a cut candidate that is not
+/// an occurrence gives way to the occurrences inside it.
+#[test]
+fn an_occurrence_cut_by_the_limit_extends_to_the_end_of_its_run() {
+    let token = "krn:customer-token:eu1:c0ffee42-dead-4bef-8a5e-0123456789ab";
+    // The door as found: `krn:` + 1,048,552 `x` + a token on one line. The
+    // candidate at the first `krn` holds `:customer-token:e` when the limit
+    // cuts it: an occurrence, so the rest of the token goes with it.
+    let mut text = b"krn:".to_vec();
+    text.extend(std::iter::repeat_n(b'x', LIMIT - 24));
+    text.extend_from_slice(token.as_bytes());
+    text.extend_from_slice(b" tail\n");
+    let fingerprint = ctpolicy::token::fingerprint(&text[..LIMIT]);
+    let expected = format!("[customer-token {fingerprint}] tail\n");
+    assert!(redact(&text).as_ref() == expected.as_bytes());
+    let reports = redact::scan(&text, None);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].length, text.len() as u64 - 6);
+
+    // A cut candidate that is not an occurrence gives way to the one
+    // starting inside it, found whole.
+    let mut text = b"krn:".to_vec();
+    text.extend(std::iter::repeat_n(b'x', LIMIT + 10));
+    let inner = text.len();
+    text.extend_from_slice(token.as_bytes());
+    text.extend_from_slice(b" tail\n");
+    let expected = [&text[..inner], replacement_of(token).as_bytes(), b" tail\n"].concat();
+    assert!(redact(&text).as_ref() == expected.as_slice());
+    assert!(redact_in_pieces(&text, &[3, LIMIT, inner + 2]) == expected);
+
+    // A first candidate that is an occurrence, cut by the limit inside the
+    // token after it: the whole run is the occurrence.
+    let mut text = b"krn:customer-token:eu1:".to_vec();
+    text.extend(std::iter::repeat_n(b'x', LIMIT - 30));
+    text.push(b':');
+    text.extend_from_slice(token.as_bytes());
+    text.extend_from_slice(b" tail\n");
+    let run = text.len() - 6;
+    let fingerprint = ctpolicy::token::fingerprint(&text[..LIMIT]);
+    let expected = format!("[customer-token {fingerprint}] tail\n");
+    assert!(redact(&text).as_ref() == expected.as_bytes());
+    assert!(redact_in_pieces(&text, &[1, LIMIT - 3, LIMIT, LIMIT + 5, run - 1]) == expected.as_bytes());
+    assert!(redact_in_pieces(&text, &(1..text.len()).step_by(4093).collect::<Vec<_>>()) == expected.as_bytes());
+    let found: Vec<_> = occurrences(&text).collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].offset, found[0].length), (0, run as u64));
+    assert_eq!(found[0].fingerprint, fingerprint);
+    let reports = redact::scan(&text, Some("f"));
+    assert_eq!(reports.len(), 1);
+    assert_eq!((reports[0].line, reports[0].column, reports[0].length), (1, 1, run as u64));
+    // Streaming, the report of a cut occurrence waits for its run's end.
+    let mut scanner = Scanner::new(None);
+    let mut streamed = Vec::new();
+    for piece in text.chunks(100_003) {
+        scanner.write(piece, &mut streamed);
+    }
+    scanner.finish(&mut streamed);
+    assert_eq!(streamed.len(), 1);
+    assert_eq!(streamed[0].length, run as u64);
+
+    // An encoded colon at the limit counts whole in the run, left out of
+    // the fingerprint.
+    let mut text = b"krn:customer-token:eu1:".to_vec();
+    text.extend(std::iter::repeat_n(b'x', LIMIT - 24));
+    text.extend_from_slice(b"%3Aabc%3a");
+    let fingerprint = ctpolicy::token::fingerprint(&text[..LIMIT - 1]);
+    assert_eq!(redact(&text).as_ref(), format!("[customer-token {fingerprint}]").as_bytes());
+}
+
+fn replacement_of(token: &str) -> String {
+    format!("[customer-token {}]", ctpolicy::token::fingerprint(token.as_bytes()))
 }

@@ -115,10 +115,10 @@ func (c Charge) String() string {
 	b.WriteString(" amount=")
 	b.WriteString(strconv.FormatInt(c.Amount, 10))
 	b.WriteString(" currency=")
-	b.WriteString(strconv.Quote(c.Currency))
+	b.WriteString(strconv.Quote(RedactString(c.Currency))) // redacted before quoting escapes it
 	if c.Caller != "" {
 		b.WriteString(" caller=")
-		b.WriteString(strconv.Quote(c.Caller))
+		b.WriteString(strconv.Quote(RedactString(c.Caller)))
 	}
 	b.WriteString(" record=")
 	if c.Record == nil {
@@ -160,7 +160,7 @@ func (r StoredRecord) String() string { return RedactString(r.text()) }
 
 func (r StoredRecord) text() string {
 	s := "StoredRecord{customer_token=<redacted> state=" + r.State.String() +
-		" scopes=" + strconv.Quote(strings.Join(r.Scopes, ","))
+		" scopes=" + strconv.Quote(RedactString(strings.Join(r.Scopes, ","))) // redacted before quoting escapes it
 	if r.Attempts != nil {
 		s += " attempts=" + strconv.Itoa(len(r.Attempts))
 	}

@@ -79,7 +79,7 @@ func (e *Error) text() string {
 	}
 	if e.Path != "" {
 		b.WriteString(" at ")
-		b.WriteString(strconv.Quote(e.Path))
+		b.WriteString(strconv.Quote(RedactString(e.Path))) // redacted before quoting escapes it
 	}
 	if e.Message != "" {
 		b.WriteString(": ")

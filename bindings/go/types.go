@@ -96,11 +96,12 @@ func (t TokenInfo) Format(f fmt.State, verb rune) { formatSafe(f, verb, t.String
 
 // LogValue gives log/slog the same four fields.
 func (t TokenInfo) LogValue() slog.Value {
+	r := t.redacted()
 	return slog.GroupValue(
-		slog.String("form", t.Form),
-		slog.String("region", t.Region),
-		slog.String("environment", t.Environment),
-		slog.String("fingerprint", t.Fingerprint),
+		slog.String("form", r.Form),
+		slog.String("region", r.Region),
+		slog.String("environment", r.Environment),
+		slog.String("fingerprint", r.Fingerprint),
 	)
 }
 

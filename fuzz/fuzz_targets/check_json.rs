@@ -235,9 +235,48 @@ fuzz_target!(|data: &[u8]| {
     if door_sampled(data, DOOR_SAMPLING) {
         if let Some(input) = DoorInput::with_tree(data, tree.as_ref(), reserved_key) {
             leak_doors(data, &input);
+            // Hashed without the first byte, so independent of the sampling above.
+            if door_sampled(data.get(1..).unwrap_or_default(), LONG_KEY_SAMPLING) {
+                long_key_doors(data, &input);
+            }
         }
     }
 });
+
+/// The long-key doors (half-MiB keys that escaping doubles, a key near
+/// the input limit) run on 1 sampled input in this many more: each check
+/// reads a MiB.
+const LONG_KEY_SAMPLING: u64 = 1024;
+
+/// A long key ending in the canary, through one key door (picked by the
+/// input's length), into both entry points of one engine.
+fn long_key_doors(data: &[u8], input: &DoorInput) {
+    use std::fmt::Write;
+    let doors: Vec<_> = REQUEST_DOORS.iter().filter(|d| long_key_fits(**d)).collect();
+    let door = *doors[data.len() % doors.len()];
+    let token = long_key_token(data.len() / doors.len(), data.len() + 64);
+    let Some(request) = input.inject(door, &token) else { return };
+    let engine = &engines()[data.len() % 2];
+    let mut outputs = String::new();
+    for into in [false, true] {
+        let failed = if into {
+            engine.check_json_into(&request, &mut outputs).err()
+        } else {
+            match engine.check_json(&request) {
+                Ok(decision) => {
+                    outputs.push_str(&engine.decision_json(&decision));
+                    None
+                }
+                Err(error) => Some(error),
+            }
+        };
+        if let Some(error) = failed {
+            outputs.push_str(&error.to_json());
+            let _ = write!(outputs, "\n{error}\n{error:?}\n");
+        }
+    }
+    assert_no_canary(&format!("long key {door:?}"), &outputs);
+}
 
 /// The leak-door oracle runs on 1 input in this many, picked by a hash of
 /// its bytes (see the module doc).

@@ -154,6 +154,28 @@ pub fn canary_token(selector: usize) -> String {
     }
 }
 
+/// The long keys the leak-door oracle also tries (docs/HYGIENE.md H4: a key of
+/// any length up to the input limit): JSON Pointer escaping (`~` → `~0`,
+/// `/` → `~1`) takes the first two past the matcher's 1 MiB limit (they
+/// are half a MiB as given), the third is a token at the end of a run just
+/// under the input limit (`room` is the rest of the input, kept within
+/// it). Each ends in a canary token of the form `selector` picks.
+pub fn long_key_token(selector: usize, room: usize) -> String {
+    const HALF: usize = 524_276;
+    let token = canary_token(selector / 3);
+    match selector % 3 {
+        0 => format!("krn:{}{token}", "~".repeat(HALF)),
+        1 => format!("{}{token}", "/".repeat(HALF)),
+        _ => format!("krn:{}:{token}", "x".repeat(1_048_576usize.saturating_sub(room + 4_096))),
+    }
+}
+
+/// Doors a long key fits through: one key, not two (a duplicate or a
+/// case twin of a half-MiB key would pass the input limit).
+pub fn long_key_fits(door: Door) -> bool {
+    matches!(door, Door::Key { .. })
+}
+
 /// Whether `text` holds the canary id or any 8-byte piece of it, in any
 /// case (the rule 703 door uses a twin with the id in capitals).
 ///

@@ -170,11 +170,24 @@ unsafe fn engine_new(policy: &[u8], selector: u8) {
     }
 }
 
-/// The canary through every policy door into `ctp_engine_new`.
-unsafe fn policy_doors(policy: &[u8]) {
+/// The long-key doors (half-MiB keys that escaping doubles, a key near the
+/// input limit) run on 1 sampled input in this many more: each call reads
+/// a MiB.
+const LONG_KEY_SAMPLING: u64 = 1024;
+
+/// The canary through every policy door into `ctp_engine_new`, and now and
+/// then a long key ending in it through one key door.
+unsafe fn policy_doors(policy: &[u8], long_keys: bool) {
     let Some(input) = DoorInput::new(policy) else { return };
-    for (i, door) in POLICY_DOORS.iter().enumerate() {
-        let Some(injected) = input.inject(*door, &canary_token(policy.len() + i)) else { continue };
+    let mut tries: Vec<(Door, String)> =
+        POLICY_DOORS.iter().enumerate().map(|(i, door)| (*door, canary_token(policy.len() + i))).collect();
+    if long_keys {
+        let doors: Vec<_> = POLICY_DOORS.iter().filter(|d| long_key_fits(**d)).collect();
+        let door = *doors[policy.len() % doors.len()];
+        tries.push((door, long_key_token(policy.len() / doors.len(), policy.len() + 64)));
+    }
+    for (door, token) in &tries {
+        let Some(injected) = input.inject(*door, token) else { continue };
         let mut engine: *mut ctp_engine = ptr::null_mut();
         let mut error = empty_buf();
         let status = ctp_engine_new(injected.as_ptr(), injected.len(), &mut engine, &mut error);
@@ -184,13 +197,22 @@ unsafe fn policy_doors(policy: &[u8]) {
     }
 }
 
-/// The canary through every request door into the JSON calls of the ABI.
-unsafe fn request_doors(request: &[u8], which: usize) {
+/// The canary through every request door into the JSON calls of the ABI,
+/// and now and then a long key ending in it through one key door (also
+/// into `ctp_check_batch`).
+unsafe fn request_doors(request: &[u8], which: usize, long_keys: bool) {
     let engine = engines().c[which];
     let Some(input) = DoorInput::new(request) else { return };
     let mut injected = Vec::new();
-    for (i, door) in REQUEST_DOORS.iter().enumerate() {
-        let Some(text) = input.inject(*door, &canary_token(request.len() + i)) else { continue };
+    let mut tries: Vec<(Door, String)> =
+        REQUEST_DOORS.iter().enumerate().map(|(i, door)| (*door, canary_token(request.len() + i))).collect();
+    if long_keys {
+        let doors: Vec<_> = REQUEST_DOORS.iter().filter(|d| long_key_fits(**d)).collect();
+        let door = *doors[request.len() % doors.len()];
+        tries.push((door, long_key_token(request.len() / doors.len(), request.len() + 64)));
+    }
+    for (door, token) in &tries {
+        let Some(text) = input.inject(*door, token) else { continue };
         let what = format!("{door:?}");
         let mut out = empty_buf();
         no_panic("ctp_check_json", ctp_check_json(engine, text.as_ptr(), text.len(), &mut out));
@@ -209,6 +231,14 @@ unsafe fn request_doors(request: &[u8], which: usize) {
     assert_eq!(status, CTP_OK, "ctp_check_many");
     for result in &mut results {
         assert_no_canary("ctp_check_many", &take(&mut result.json));
+    }
+    if long_keys {
+        if let Some(text) = injected.last().filter(|t| t.len() > 500_000 && !t.contains(&b'\n')) {
+            let mut out = empty_buf();
+            let status = ctp_check_batch(engine, text.as_ptr(), text.len(), &mut out, ptr::null_mut());
+            assert_eq!(status, CTP_OK, "ctp_check_batch");
+            assert_no_canary("ctp_check_batch long key", &take(&mut out));
+        }
     }
 }
 
@@ -411,13 +441,13 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 engine_new(rest, selector);
                 if door_sampled(data, DOOR_SAMPLING) {
-                    policy_doors(rest);
+                    policy_doors(rest, door_sampled(rest, LONG_KEY_SAMPLING));
                 }
             }
             1 => {
                 check_json(rest, selector);
                 if door_sampled(data, DOOR_SAMPLING) {
-                    request_doors(rest, usize::from(selector & 0x40 != 0));
+                    request_doors(rest, usize::from(selector & 0x40 != 0), door_sampled(rest, LONG_KEY_SAMPLING));
                 }
             }
             2 => check_batch(rest, selector),

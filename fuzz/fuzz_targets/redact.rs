@@ -11,6 +11,8 @@
 //!   matcher with the small limit equals the reference with that limit;
 //! - the `Redactor` fed in pieces gives the same bytes, never holding back
 //!   more than the limit allows;
+//! - a canary token at the end of a run longer than the (small) limit,
+//!   followed by the text, comes out with no 8-byte piece of its id;
 //! - `occurrences` and `scan` report exactly the reference's spans, and no
 //!   report's JSON holds the occurrence's last segment (its id) when that
 //!   is 8 bytes or more (unless it is spelled like a fixed part of the JSON).
@@ -46,9 +48,19 @@ fn decode(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Where the run that `at` stands in goes on to.
+fn run_end(text: &[u8], mut at: usize) -> usize {
+    while let Some(len) = unit(text, at) {
+        at += len;
+    }
+    at
+}
+
 /// H1 word for word: try a candidate at every `krn` + colon, extend it,
-/// split the decoded text, resume after it or after its `k`.
-fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
+/// split the decoded text, resume after it or after its `k`. An
+/// occurrence cut by the limit extends to the end of its run: each span is
+/// `(start, end, cut)`, its fingerprint taken of `start..cut`.
+fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize, usize)> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < text.len() {
@@ -71,8 +83,9 @@ fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
             None => false,
         };
         if occurrence {
-            found.push((i, end));
-            i = end;
+            let whole = run_end(text, end);
+            found.push((i, whole, end));
+            i = whole;
         } else {
             i += 1;
         }
@@ -80,12 +93,12 @@ fn reference(text: &[u8], limit: usize) -> Vec<(usize, usize)> {
     found
 }
 
-fn reference_redact(text: &[u8], spans: &[(usize, usize)]) -> Vec<u8> {
+fn reference_redact(text: &[u8], spans: &[(usize, usize, usize)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut last = 0;
-    for &(start, end) in spans {
+    for &(start, end, cut) in spans {
         out.extend_from_slice(&text[last..start]);
-        let digest = Sha256::digest(decode(&text[start..end]));
+        let digest = Sha256::digest(decode(&text[start..cut]));
         out.extend_from_slice(b"[customer-token sha256:");
         for byte in digest {
             out.extend_from_slice(format!("{byte:02x}").as_bytes());
@@ -97,14 +110,39 @@ fn reference_redact(text: &[u8], spans: &[(usize, usize)]) -> Vec<u8> {
     out
 }
 
+/// A token whose id the long-run oracle searches for.
+const CANARY_ID: &str = "Q4wRunTailZ81vKp";
+const CANARY: &str = "krn:customer-token:eu1:Q4wRunTailZ81vKp";
+
+/// Whether `bytes` hold an 8-byte piece of [`CANARY_ID`].
+fn holds_canary_piece(bytes: &[u8]) -> bool {
+    bytes.windows(8).any(|w| CANARY_ID.as_bytes().windows(8).any(|p| p == w))
+}
+
 /// Every fixed piece of a report's JSON.
-const SKELETON: &str =
-    r#"{"file":"f","line":,"column":,"length":,"fingerprint":"sha256:","well_formed":true,false,"form":"network","identity",null,"region":}"#;
+const SKELETON: &str = r#"{"file":"f","line":,"column":,"length":,"fingerprint":"sha256:","well_formed":true,false,"form":"network","identity",null,"region":}"#;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, text)) = data.split_first() else { return };
     let piece = usize::from(selector % 64) + 1;
     let small_limit = usize::from(selector / 4) + 6;
+
+    // A token at the end of a run longer than the limit: the run's first
+    // candidate is cut inside the token (or just before it), and nothing of
+    // the token's id may come out, whatever follows. With the small limit
+    // (at least the canary's length, so the canary alone is never cut).
+    let canary_limit = small_limit.max(CANARY.len());
+    let mut long_run = b"krn:".to_vec();
+    long_run.extend(std::iter::repeat_n(b'x', canary_limit - 4 - usize::from(selector % 41).min(canary_limit - 4)));
+    long_run.extend_from_slice(CANARY.as_bytes());
+    long_run.extend_from_slice(text);
+    let redacted = redact::redact_with_limit(&long_run, canary_limit as u64);
+    // (A text that spells a piece of the canary itself proves nothing.)
+    assert!(
+        holds_canary_piece(text) || !holds_canary_piece(&redacted),
+        "a token at the end of a run longer than the limit leaked"
+    );
+    assert!(redacted == reference_redact(&long_run, &reference(&long_run, canary_limit)));
 
     let spans = reference(text, MAX_CANDIDATE_BYTES as usize);
     let expected = reference_redact(text, &spans);
@@ -123,16 +161,16 @@ fuzz_target!(|data: &[u8]| {
         redactor.write(chunk, &mut streamed);
         assert!(redactor.held_back() <= MAX_CANDIDATE_BYTES as usize + 2);
     }
-    redactor.finish(&mut streamed);
+    let total = redactor.finish(&mut streamed);
     assert!(streamed == expected, "the stream in {piece}-byte pieces differs");
-    assert_eq!(redactor.total(), spans.len() as u64);
+    assert_eq!(total, spans.len() as u64);
 
     let found: Vec<(usize, usize)> =
         redact::occurrences(text).map(|o| (o.offset as usize, (o.offset + o.length) as usize)).collect();
-    assert_eq!(found, spans);
+    assert_eq!(found, spans.iter().map(|&(start, end, _)| (start, end)).collect::<Vec<_>>());
     let reports = redact::scan(text, Some("f"));
     assert_eq!(reports.len(), spans.len());
-    for (report, &(start, end)) in reports.iter().zip(&spans) {
+    for (report, &(start, end, _)) in reports.iter().zip(&spans) {
         let line_start = text[..start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         assert_eq!(report.column as usize, start - line_start + 1);
         assert_eq!(report.line as usize, text[..start].iter().filter(|&&b| b == b'\n').count() + 1);

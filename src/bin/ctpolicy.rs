@@ -176,10 +176,13 @@ enum Command {
     /// Copy text to stdout with every customer token replaced by
     /// `[customer-token sha256:…]` (stdin when no FILE; `-` is stdin).
     ///
+    /// The files are one stream, in order, exactly as `cat FILE ... |
+    /// ctpolicy redact`: a token split across two files is still found.
+    ///
     /// Exit status: 0, or 2 when a file could not be read (the others are
     /// still redacted).
     Redact {
-        /// Files to redact, each its own stream.
+        /// Files to redact, read one after the other as one stream.
         files: Vec<PathBuf>,
     },
     /// Find customer tokens that leaked into files: one JSON report a line
@@ -721,6 +724,8 @@ fn explain(name: &str) -> io::Result<u8> {
             Ok(0)
         }
         None => {
+            // Redacted as given, before `{:?}` escapes it (docs/HYGIENE.md H4).
+            let name = ctpolicy::redact::redact_str(name);
             redacted_eprintln!("ctpolicy: no rule {name:?}; `ctpolicy rules` lists them");
             Ok(2)
         }

@@ -15,7 +15,10 @@ use crate::redact::{self, Redactor};
 /// anywhere. Opaque. Not for use by two threads at once (it may be handed
 /// from one thread to another between calls).
 pub struct ctp_redactor {
-    redactor: Redactor,
+    /// `None` once the stream has ended (`ctp_redactor_finish`).
+    redactor: Option<Redactor>,
+    /// Occurrences replaced by a stream that has ended.
+    total: u64,
 }
 
 /// Hands `bytes` to the caller as a library-owned buffer.
@@ -71,7 +74,7 @@ pub unsafe extern "C" fn ctp_redactor_new(out: *mut *mut ctp_redactor) -> u32 {
         if out.is_null() {
             return CTP_INVALID_ARGUMENT;
         }
-        out.write(Box::into_raw(Box::new(ctp_redactor { redactor: Redactor::new() })));
+        out.write(Box::into_raw(Box::new(ctp_redactor { redactor: Some(Redactor::new()), total: 0 })));
         CTP_OK
     })
 }
@@ -92,8 +95,9 @@ pub unsafe extern "C" fn ctp_redactor_new(out: *mut *mut ctp_redactor) -> u32 {
 ///   `ctp_buf_free` (an empty one needs no free, but may be freed).
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`,
-/// or `bytes` NULL with a non-zero `len`; nothing is written) or
-/// `CTP_PANIC` (after which the redactor may only be freed).
+/// `bytes` NULL with a non-zero `len`, or a redactor whose stream has
+/// ended with `ctp_redactor_finish`; nothing is written) or `CTP_PANIC`
+/// (after which the redactor may only be freed).
 #[no_mangle]
 pub unsafe extern "C" fn ctp_redactor_write(
     redactor: *mut ctp_redactor,
@@ -107,17 +111,22 @@ pub unsafe extern "C" fn ctp_redactor_write(
         if out.is_null() {
             return CTP_INVALID_ARGUMENT;
         }
+        // Writing after the end would let the second half of a token cut by
+        // it out unredacted: refused.
+        let Some(stream) = redactor.redactor.as_mut() else { return CTP_INVALID_ARGUMENT };
         let mut redacted = Vec::new();
-        redactor.redactor.write(bytes, &mut redacted);
+        stream.write(bytes, &mut redacted);
         out.write(bytes_buf(redacted));
         CTP_OK
     })
 }
 
-/// Ends the stream: `out` receives the held-back bytes, redacted (empty
-/// when nothing was held). The redactor is then ready for a new stream;
-/// nothing of the old one carries over (its replaced-occurrence count,
-/// `ctp_redactor_count`, goes on counting).
+/// Ends the stream for good: `out` receives the held-back bytes, redacted
+/// (empty when nothing was held). Later `ctp_redactor_write` calls are
+/// refused with `CTP_INVALID_ARGUMENT`: were they taken as a new stream,
+/// a token cut by this end would come out as two plain halves that join
+/// into the whole token. A new stream needs a new redactor. A second
+/// finish gives an empty `out`; `ctp_redactor_count` still answers.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
 /// or `CTP_PANIC`.
@@ -129,7 +138,9 @@ pub unsafe extern "C" fn ctp_redactor_finish(redactor: *mut ctp_redactor, out: *
             return CTP_INVALID_ARGUMENT;
         }
         let mut redacted = Vec::new();
-        redactor.redactor.finish(&mut redacted);
+        if let Some(stream) = redactor.redactor.take() {
+            redactor.total = stream.finish(&mut redacted);
+        }
         out.write(bytes_buf(redacted));
         CTP_OK
     })
@@ -146,7 +157,7 @@ pub unsafe extern "C" fn ctp_redactor_count(redactor: *const ctp_redactor, count
         if count.is_null() {
             return CTP_INVALID_ARGUMENT;
         }
-        count.write(redactor.redactor.total());
+        count.write(redactor.redactor.as_ref().map_or(redactor.total, Redactor::total));
         CTP_OK
     })
 }
@@ -250,6 +261,34 @@ mod tests {
         assert_eq!(unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out) }, CTP_INVALID_ARGUMENT);
         unsafe { ctp_redactor_free(handle) };
         unsafe { ctp_redactor_free(ptr::null_mut()) };
+    }
+
+    #[test]
+    fn finish_ends_the_stream_for_good() {
+        let mut handle = ptr::null_mut();
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        let (first, second) = (b"id krn:customer-token:eu1:a1b2c3d4", b"e5f6a7b8 done\n");
+        let mut out = empty();
+        assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out) }, CTP_OK);
+        let mut all = take(out);
+        let mut out = empty();
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        all.extend(take(out));
+        // The second half is refused, not taken as a new stream that would
+        // let it out next to the first.
+        let mut out = empty();
+        let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out) };
+        assert_eq!(status, CTP_INVALID_ARGUMENT);
+        assert!(out.ptr.is_null());
+        let mut out = empty();
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert!(out.ptr.is_null());
+        let mut count = 0;
+        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count) }, CTP_OK);
+        assert_eq!(count, 1);
+        assert_eq!(all, redact::redact(first).into_owned());
+        assert!(!String::from_utf8_lossy(&all).contains("a1b2c3d4"));
+        unsafe { ctp_redactor_free(handle) };
     }
 
     #[test]

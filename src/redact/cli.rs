@@ -1,6 +1,9 @@
-//! `ctpolicy redact` and `ctpolicy scan` (docs/HYGIENE.md H2): each named file
-//! (or stdin, `-`) is its own stream, read in 1 MiB pieces and written out
-//! as it goes, so memory stays flat however large the input.
+//! `ctpolicy redact` and `ctpolicy scan` (docs/HYGIENE.md H2), read in 1 MiB
+//! pieces and written out as they go, so memory stays flat however large
+//! the input. `redact` takes its files (or stdin, `-`) as one stream, in
+//! order, exactly as `cat FILE ... | ctpolicy redact` would give them, so a
+//! token split across two files is still found; `scan` takes each file on
+//! its own, so its lines and columns are per file.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -61,7 +64,9 @@ enum ReadFailure {
     Output(io::Error),
 }
 
-/// `ctpolicy redact [FILE ...]`: exit 0, or 2 when a file could not be read.
+/// `ctpolicy redact [FILE ...]`: the files as one stream, as `cat` joins
+/// them; exit 0, or 2 when a file could not be read (whatever was read of
+/// it stays in the stream, and the other files are still redacted).
 pub fn redact_files(files: &[std::path::PathBuf], out: &mut impl Write, err: &mut impl Write) -> io::Result<u8> {
     let mut unreadable = false;
     let mut redactor = Redactor::new();
@@ -73,10 +78,6 @@ pub fn redact_files(files: &[std::path::PathBuf], out: &mut impl Write, err: &mu
             redacted.clear();
             Ok(())
         });
-        // Whatever was read is redacted to its end, also after an error.
-        redactor.finish(&mut redacted);
-        out.write_all(&redacted)?;
-        redacted.clear();
         match result {
             Ok(()) => {}
             Err(ReadFailure::Output(error)) => return Err(error),
@@ -86,6 +87,9 @@ pub fn redact_files(files: &[std::path::PathBuf], out: &mut impl Write, err: &mu
             }
         }
     }
+    // The end of the last file is the end of the stream.
+    redactor.finish(&mut redacted);
+    out.write_all(&redacted)?;
     out.flush()?;
     Ok(if unreadable { 2 } else { 0 })
 }

@@ -24,6 +24,13 @@
 //! after it. Markers and candidates are both in order, so deciding each
 //! candidate costs O(1) amortised, also for candidates cut by the 1 MiB
 //! limit, where the next candidate inside the cut one must be decided too.
+//!
+//! A candidate cut by the limit that is an occurrence extends to the end of
+//! its run (H1): the sink gets its bytes up to the cut (what its
+//! fingerprint is taken of), then the length of the rest of the run as it
+//! passes ([`Sink::extend`], never the bytes), then its end. The rest of the
+//! run is skipped without being held, so a stream still holds back at most
+//! one candidate.
 
 use std::collections::VecDeque;
 use std::sync::OnceLock;
@@ -41,8 +48,17 @@ const MARKER: &[u8; 16] = b":customer-token:";
 pub(crate) trait Sink {
     /// Bytes that are not part of any occurrence, copied unchanged.
     fn plain(&mut self, bytes: &[u8]);
-    /// An occurrence: its offset in the stream and its bytes as they stand.
+    /// An occurrence: its offset in the stream and its bytes as they
+    /// stand, up to the limit when it was cut by the limit (H1: those are
+    /// the bytes its fingerprint is taken of). The bytes of its run past
+    /// the limit follow through [`Sink::extend`]; [`Sink::occurrence_end`]
+    /// comes once the whole occurrence has been given.
     fn occurrence(&mut self, offset: u64, raw: &[u8]);
+    /// More bytes of the occurrence last given, which was cut by the limit
+    /// and so extends to the end of its run: part of it, never copied out.
+    fn extend(&mut self, _len: u64) {}
+    /// The occurrence last given is whole.
+    fn occurrence_end(&mut self) {}
 }
 
 /// Single run bytes: ASCII letters, digits, `.`, `_`, `~`, `-`, `:`.
@@ -201,6 +217,9 @@ enum Mode {
     Seek,
     /// Walking a run that holds at least one undecided candidate.
     Walk(Run),
+    /// Inside an occurrence cut by the limit: the rest of its run belongs
+    /// to it (H1), however long, and is passed over to the run's end.
+    Tail,
 }
 
 /// The H1 matcher over one stream. See the module documentation.
@@ -272,6 +291,7 @@ impl Matcher {
                                 if run.is_occurrence(q) {
                                     sink.plain(&data[at(self.emitted)..at(q)]);
                                     sink.occurrence(q, &data[at(q)..at(run_end)]);
+                                    sink.occurrence_end();
                                     self.emitted = run_end;
                                     break;
                                 }
@@ -282,8 +302,10 @@ impl Matcher {
                         Unit::Run(len, ch) => (u64::from(len), ch),
                     };
                     // Candidates that this unit would take past the limit
-                    // end before it.
-                    let mut resume = None;
+                    // are cut before it. A cut occurrence takes in the
+                    // rest of its run (H1); a cut candidate that is not
+                    // one gives way to the next candidate inside it.
+                    let mut cut_occurrence = false;
                     while let Some(&q) = run.candidates.front() {
                         if self.scanned + len - q <= self.limit {
                             break;
@@ -293,10 +315,15 @@ impl Matcher {
                             sink.plain(&data[at(self.emitted)..at(q)]);
                             sink.occurrence(q, &data[at(q)..at(self.scanned)]);
                             self.emitted = self.scanned;
-                            resume = Some(self.scanned);
+                            cut_occurrence = true;
                             break;
                         }
                     }
+                    if cut_occurrence {
+                        self.mode = Mode::Tail;
+                        continue;
+                    }
+                    let mut resume = None;
                     if resume.is_none() && run.candidates.is_empty() {
                         // Nothing open any more: a `krn` in progress is
                         // found again by the search.
@@ -316,6 +343,31 @@ impl Matcher {
                     }
                     run.take(self.scanned, ch);
                     self.scanned += len;
+                }
+                Mode::Tail => {
+                    let from = at(self.scanned);
+                    let mut to = from;
+                    let unit = loop {
+                        // Most of a run is single run bytes: skip them
+                        // without asking about encoded colons.
+                        while data.get(to).is_some_and(|&b| RUN_BYTE[b as usize]) {
+                            to += 1;
+                        }
+                        match unit_at(data, to, eof) {
+                            Unit::Run(len, _) => to += usize::from(len),
+                            other => break other,
+                        }
+                    };
+                    if to > from {
+                        sink.extend((to - from) as u64);
+                        self.scanned += (to - from) as u64;
+                        self.emitted = self.scanned;
+                    }
+                    if unit == Unit::NeedMore {
+                        return;
+                    }
+                    sink.occurrence_end();
+                    self.mode = Mode::Seek;
                 }
             }
         }

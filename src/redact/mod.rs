@@ -189,6 +189,11 @@ pub fn occurrences(text: &[u8]) -> impl Iterator<Item = Occurrence> {
         fn occurrence(&mut self, offset: u64, raw: &[u8]) {
             self.0.push(describe(offset, raw));
         }
+        fn extend(&mut self, len: u64) {
+            if let Some(last) = self.0.last_mut() {
+                last.length += len;
+            }
+        }
     }
     let mut sink = Collect(Vec::new());
     Matcher::default().advance(text, true, &mut sink);

@@ -111,12 +111,13 @@ impl Stream {
         }
     }
 
-    /// Decides the held bytes as the end of the stream and starts afresh.
-    fn finish(&mut self, sink: &mut impl Sink) {
+    /// Decides the held bytes as the end of the stream. The stream is
+    /// gone afterwards (its owners take `self` to finish): bytes written
+    /// after an end could otherwise complete a token whose first half has
+    /// just been let out as plain text.
+    fn finish(mut self, sink: &mut impl Sink) {
         self.matcher.advance(self.held.as_slice(), true, sink);
         self.held.clear();
-        self.matcher = Matcher::default();
-        self.received = 0;
     }
 }
 
@@ -131,9 +132,8 @@ impl Stream {
 /// let mut out = Vec::new();
 /// redactor.write(b"token krn:customer-tok", &mut out);
 /// redactor.write(b"en:eu1:a1b2 done\n", &mut out);
-/// redactor.finish(&mut out);
+/// assert_eq!(redactor.finish(&mut out), 1);
 /// assert!(out.starts_with(b"token [customer-token sha256:"));
-/// assert_eq!(redactor.total(), 1);
 /// ```
 #[derive(Default)]
 pub struct Redactor {
@@ -170,14 +170,16 @@ impl Redactor {
         sink.count
     }
 
-    /// Ends the stream: appends the held-back bytes, redacted; returns how
-    /// many occurrences that replaced. The redactor is then ready for a
-    /// new stream ([`Redactor::total`] keeps counting).
-    pub fn finish(&mut self, out: &mut Vec<u8>) -> u64 {
+    /// Ends the stream for good: appends the held-back bytes, redacted,
+    /// and returns how many occurrences the whole stream had. It takes the
+    /// redactor, so nothing can be written after the end: a new stream
+    /// needs a new redactor, and the two halves of a token cut by an end
+    /// can never meet again as one unredacted text.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> u64 {
         let mut sink = Replace { out, count: 0 };
-        self.stream.finish(&mut sink);
-        self.total += sink.count;
-        sink.count
+        let stream = std::mem::take(&mut self.stream);
+        stream.finish(&mut sink);
+        self.total + sink.count
     }
 
     /// Occurrences replaced since this redactor was made.
@@ -207,11 +209,11 @@ impl<W: Write> RedactingWriter<W> {
     }
 
     /// Writes the held-back tail and flushes; gives back the inner writer.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.redactor.finish(&mut self.out);
-        self.drain()?;
-        self.inner.flush()?;
-        let RedactingWriter { inner, .. } = self;
+    pub fn finish(self) -> io::Result<W> {
+        let RedactingWriter { mut inner, redactor, mut out } = self;
+        redactor.finish(&mut out);
+        inner.write_all(&out)?;
+        inner.flush()?;
         Ok(inner)
     }
 
@@ -246,6 +248,7 @@ pub struct Scanner {
     stream: Stream,
     lines: LineCounter,
     file: Option<String>,
+    pending: Option<Report>,
 }
 
 /// Where each line starts, counted over the bytes in stream order.
@@ -263,6 +266,8 @@ struct Locate<'a> {
     lines: &'a mut LineCounter,
     file: &'a Option<String>,
     reports: &'a mut Vec<Report>,
+    /// The report of an occurrence cut by the limit, until its run ends.
+    pending: &'a mut Option<Report>,
 }
 
 impl Sink for Locate<'_> {
@@ -277,7 +282,7 @@ impl Sink for Locate<'_> {
     fn occurrence(&mut self, offset: u64, raw: &[u8]) {
         // Run characters hold no newline: the occurrence is in one line.
         let found = describe(offset, raw);
-        self.reports.push(Report {
+        *self.pending = Some(Report {
             file: self.file.clone(),
             line: self.lines.newlines + 1,
             column: offset - self.lines.line_start + 1,
@@ -289,24 +294,33 @@ impl Sink for Locate<'_> {
         });
         self.lines.position += raw.len() as u64;
     }
+    fn extend(&mut self, len: u64) {
+        if let Some(report) = self.pending.as_mut() {
+            report.length += len;
+        }
+        self.lines.position += len;
+    }
+    fn occurrence_end(&mut self) {
+        self.reports.extend(self.pending.take());
+    }
 }
 
 impl Scanner {
     /// A scanner whose reports carry `file` (left out of the JSON when `None`).
     pub fn new(file: Option<String>) -> Self {
-        Scanner { stream: Stream::default(), lines: LineCounter::default(), file }
+        Scanner { stream: Stream::default(), lines: LineCounter::default(), file, pending: None }
     }
 
     /// Scans the next piece, appending a report for every occurrence decided.
     pub fn write(&mut self, chunk: &[u8], reports: &mut Vec<Report>) {
-        let mut sink = Locate { lines: &mut self.lines, file: &self.file, reports };
+        let mut sink = Locate { lines: &mut self.lines, file: &self.file, reports, pending: &mut self.pending };
         self.stream.write(chunk, &mut sink);
     }
 
-    /// Ends the stream; the scanner is then ready for a new one.
-    pub fn finish(&mut self, reports: &mut Vec<Report>) {
-        let mut sink = Locate { lines: &mut self.lines, file: &self.file, reports };
-        self.stream.finish(&mut sink);
-        self.lines = LineCounter::default();
+    /// Ends the stream for good (a new stream needs a new scanner).
+    pub fn finish(mut self, reports: &mut Vec<Report>) {
+        let stream = std::mem::take(&mut self.stream);
+        let mut sink = Locate { lines: &mut self.lines, file: &self.file, reports, pending: &mut self.pending };
+        stream.finish(&mut sink);
     }
 }

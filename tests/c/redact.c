@@ -88,7 +88,7 @@ static void check_arguments(void) {
     EXPECT(ctp_redactor_count(NULL, NULL) == CTP_INVALID_ARGUMENT, "count NULL");
     ctp_redactor_free(NULL);
 
-    /* A token split across writes; a reused redactor starts a new stream. */
+    /* A token split across writes; after finish the stream has ended for good. */
     const char *token = "krn:customer-token:eu1:a1b2";
     ctp_redactor *redactor = NULL;
     EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
@@ -100,11 +100,31 @@ static void check_arguments(void) {
     EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && buf_contains(&out, "[customer-token sha256:")
            && !buf_contains(&out, "a1b2"), "finish gives the replacement");
     ctp_buf_free(&out);
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)"krn:customer-", 13, &out) == CTP_OK, "new stream");
+    /* A write after finish is refused, never taken as a new stream: the two
+     * halves of a token cut by finish would otherwise both come out plain. */
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)"krn:customer-", 13, &out) == CTP_INVALID_ARGUMENT
+           && out.ptr == NULL, "a write after finish");
+    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && out.len == 0, "a second finish gives nothing");
     ctp_buf_free(&out);
-    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && buf_equals(&out, "krn:customer-", 13), "no occurrence");
+    uint64_t total = 0;
+    EXPECT(ctp_redactor_count(redactor, &total) == CTP_OK && total == 1, "the count survives the end");
+    ctp_redactor_free(redactor);
+
+    /* finish mid-token: the first half alone is not an occurrence and comes
+     * out as it is; the second half is refused. */
+    redactor = NULL;
+    EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 19, &out) == CTP_OK, "first half");
     ctp_buf_free(&out);
+    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && buf_equals(&out, token, 19), "finish mid-token");
+    ctp_buf_free(&out);
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token + 19, strlen(token) - 19, &out) == CTP_INVALID_ARGUMENT,
+           "the second half is refused");
+    ctp_redactor_free(redactor);
+
     /* Freed with bytes held back: they are wiped, never leaked. */
+    redactor = NULL;
+    EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
     EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 20, &out) == CTP_OK, "held at free");
     ctp_buf_free(&out);
     ctp_redactor_free(redactor);

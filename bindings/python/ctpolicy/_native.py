@@ -52,7 +52,7 @@ LIBRARY_ENV = "CTPOLICY_LIB"
 
 # Status values of the header (CTP_*), generated from the engine into
 # _tables.py. Stable: a retired number is never reused.
-from . import _tables  # noqa: E402
+from . import _fallback, _tables  # noqa: E402
 
 OK = _tables.STATUS_OK
 INVALID_ARGUMENT = _tables.STATUS_INVALID_ARGUMENT
@@ -103,7 +103,17 @@ _I64_MAX = 2**63 - 1
 
 
 class LibraryLoadError(ImportError):
-    """The native library could not be found, loaded, or has the wrong ABI."""
+    """The native library could not be found, loaded, or has the wrong ABI.
+
+    Its message goes through the redaction (docs/HYGIENE.md H4) like every text
+    of this package: a library path that ``CTPOLICY_LIB`` names may hold a
+    token. The library cannot redact before it is loaded, so a pure-Python
+    reading of the same rule does it (``_fallback``). It keeps no cause or
+    context: the ``OSError`` of a failed load quotes the path verbatim.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_fallback.redact(message))
 
 
 class CtpBuf(ctypes.Structure):
@@ -375,12 +385,11 @@ def find_library() -> Path:
 def declare(lib: ctypes.CDLL) -> None:
     """Sets argtypes and restype of every header function on ``lib``."""
     for name, (restype, argtypes) in SIGNATURES.items():
-        try:
-            fn = getattr(lib, name)
-        except AttributeError as exc:
-            raise LibraryLoadError(
-                f"ctpolicy: the native library does not export {name}"
-            ) from exc
+        # Not raised inside an except block: the AttributeError quotes the
+        # library's path, and must not stay behind as the error's context.
+        fn = getattr(lib, name, None)
+        if fn is None:
+            raise LibraryLoadError(f"ctpolicy: the native library does not export {name}")
         fn.restype = restype
         fn.argtypes = argtypes
 
@@ -397,10 +406,16 @@ def check_abi(found: int, path: object) -> None:
 
 def load(path: Path) -> ctypes.CDLL:
     """Loads, declares and ABI-checks the library at ``path``."""
+    failure = None
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
-        raise LibraryLoadError(f"ctpolicy: cannot load {path}: {exc}") from exc
+        # The OSError quotes the path: its text is redacted into the message
+        # (LibraryLoadError), and the error is raised outside the handler so
+        # that it keeps neither the OSError as its cause nor as its context.
+        failure = f"ctpolicy: cannot load {path}: {exc}"
+    if failure is not None:
+        raise LibraryLoadError(failure)
     declare(lib)
     check_abi(int(lib.ctp_abi_version()), path)
     return lib

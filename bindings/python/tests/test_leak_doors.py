@@ -6,10 +6,15 @@ exception's text and its whole traceback (context and cause included)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import logging
+import os
 import pickle
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -208,3 +213,163 @@ def test_no_exception_keeps_a_context_with_the_token(engine: ctpolicy.Engine) ->
         error = outcome(call)
         assert isinstance(error, Exception)
         assert error.__context__ is None and error.__cause__ is None, repr(error.__context__)
+
+
+# ---- The second round: escaping that outgrows the matcher, library paths,
+# the matcher's limit. Every text is searched for any 8-byte piece of the id.
+
+PIECES = [SECRET[i : i + 8] for i in range(len(SECRET) - 7)]
+
+
+def piece_in(text: str) -> str | None:
+    """The first 8-byte piece of the token's id in ``text``, or None."""
+    return next((piece for piece in PIECES if piece in text), None)
+
+
+def assert_no_piece(values: list[object], logger: logging.Logger, out: io.StringIO) -> None:
+    seen: list[str] = []
+    for value in values:
+        seen += texts_of(value, logger)
+    seen.append(out.getvalue())
+    for text in seen:
+        piece = piece_in(text)
+        assert piece is None, f"{piece!r} in {text[:300]}…{text[-300:]}"
+
+
+def long_keys() -> dict[str, str]:
+    """Keys that JSON Pointer escaping (``~`` → ``~0``, ``/`` → ``~1``) takes
+    past the matcher's 1 MiB limit, and one near the limit before escaping."""
+    half = 524_276
+    return {
+        "tildes": "krn:" + "~" * half + TOKEN,
+        "slashes": "/" * half + TOKEN,
+        "near the limit": "krn:" + "x" * (1_048_576 - 2_000) + ":" + TOKEN,
+    }
+
+
+@pytest.mark.parametrize("name", list(long_keys()))
+def test_keys_that_escaping_lengthens(engine: ctpolicy.Engine, log: tuple[logging.Logger, io.StringIO], name: str) -> None:
+    logger, out = log
+    key = long_keys()[name]
+    requests: list[Any] = [
+        renewal(body={"currency": "EUR", "supplementary_purchase_data": {"$K": 0}, "request_payment_transaction": {"amount": 1}}),
+        renewal(**{key: 1}),
+        renewal(counters={key: 1}),
+        renewal(headers={"Klarna-Customer-Token": TOKEN, key: 5}),
+    ]
+    requests[0] = json.dumps(requests[0]).replace('{"$K": 0}', '{"%s": {"a": 1, "a": 2}}' % key)
+    values: list[object] = []
+    for request in requests:
+        error = outcome(lambda: engine.check(request))
+        assert isinstance(error, ctpolicy.Error), type(error)
+        assert error.path is not None and "[customer-token sha256:" in error.path
+        values += [error, *engine.check_many([request]), outcome(lambda: engine.check_raw(request))]
+    values.append(outcome(lambda: ctpolicy.Engine({"severity": {key: "warn"}})))
+    values.append(outcome(lambda: ctpolicy.VaultLint({"max_attempts": {key: 1}})))
+    event = '{"type": "REVOKED", "at": "2026-11-30T12:00:00Z", "by": "PARTNER", "%s": {"a": 1, "a": 2}}' % key
+    values.append(outcome(lambda: ctpolicy.apply_event({"customer_token": TOKEN, "scopes": [CNP], "state": "ACTIVE"}, event)))
+    assert all(isinstance(v, (ctpolicy.Error, ctpolicy.Decision)) for v in values), [type(v) for v in values]
+    assert_no_piece(values, logger, out)
+
+
+def test_a_token_at_the_end_of_a_run_longer_than_the_limit(log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, out = log
+    line = "krn:" + "x" * 1_048_552 + TOKEN
+    expected = f"[customer-token sha256:{hashlib.sha256(line[:1_048_576].encode()).hexdigest()}] done"
+    assert ctpolicy.redact(line + " done") == expected
+    assert ctpolicy.redact((line + " done").encode()) == expected.encode()
+    (report,) = ctpolicy.scan(line + " done")
+    assert report.length == len(line)
+    # The logging filter: the message, its arguments and an exception.
+    filtered = logging.getLogger("ctpolicy-test-leak-doors-filtered")
+    filtered.propagate = False
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ctpolicy.RedactingFilter())
+    filtered.addHandler(handler)
+    try:
+        filtered.warning("charge %s", line)
+        try:
+            raise ValueError(line)
+        except ValueError:
+            filtered.exception("failed")
+    finally:
+        filtered.removeHandler(handler)
+    assert piece_in(stream.getvalue()) is None
+    assert stream.getvalue().count("[customer-token sha256:") >= 2
+    assert_no_piece([report], logger, out)
+
+
+def _import_with_lib(lib: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CTPOLICY_LIB"}
+    env["CTPOLICY_LIB"] = lib
+    env["PYTHONPATH"] = str(Path(ctpolicy.__file__).resolve().parents[1])
+    code = (
+        "import traceback\n"
+        "try:\n"
+        "    import ctpolicy\n"
+        "except ImportError as e:\n"
+        "    print(type(e).__name__, str(e), repr(e), e.args)\n"
+        "    print('cause', repr(e.__cause__), 'context', repr(e.__context__), e.__suppress_context__)\n"
+        "    traceback.print_exc()\n"
+        "    raise\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_a_library_path_that_holds_a_token(tmp_path: Path) -> None:
+    folder = tmp_path / TOKEN
+    folder.mkdir()
+    not_a_library = folder / "libctpolicy.so"
+    not_a_library.write_bytes(b"not an ELF file")
+    for lib in [str(folder / "missing" / "libctpolicy.so"), str(not_a_library), str(tmp_path / ENCODED / "lib.so")]:
+        done = _import_with_lib(lib)
+        shown = done.stdout + done.stderr
+        assert done.returncode != 0, shown
+        assert "LibraryLoadError" in shown, shown
+        assert piece_in(shown) is None, shown
+        assert "[customer-token sha256:" in shown, shown
+        assert "cause None context None" in shown, shown
+
+
+def test_the_fallback_redactor_agrees_with_the_library() -> None:
+    from ctpolicy import _fallback
+    from support import load_vectors
+
+    def expand(text: Any) -> bytes:
+        if isinstance(text, str):
+            return text.encode()
+        if "base64" in text:
+            return base64.b64decode(str(text["base64"]))
+        if "repeat" in text:
+            return expand(text["repeat"]) * int(text["times"])
+        return b"".join(expand(part) for part in text["concat"])
+
+    cases = load_vectors("redact")["cases"]
+    assert len(cases) >= 30
+    for case in cases:
+        data = expand(case["text"])
+        assert _fallback.redact_bytes(data) == expand(case["redacted"]), case["name"]
+        assert _fallback.redact_bytes(data) == ctpolicy.redact(data), case["name"]
+    for text in [TOKEN, ENCODED, MALFORMED, f"/tmp/{TOKEN}/libctpolicy.so", "krn:customer-token:", "xkrn%3acustomer-token%3Aa"]:
+        assert _fallback.redact(text) == ctpolicy.redact(text), text
+
+
+def test_every_value_type_prints_no_piece_of_what_a_caller_stored(log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, out = log
+    violation = ctpolicy.Violation(1, TOKEN, TOKEN, TOKEN, f"/{TOKEN}", TOKEN)
+    values: list[object] = [
+        ctpolicy.TokenInfo(TOKEN, TOKEN, TOKEN, TOKEN),
+        violation,
+        [violation, violation],
+        ctpolicy.Transition({"customer_token": MALFORMED, "note": TOKEN}, True),
+        ctpolicy.Verdict(False, (), (), TOKEN),
+        ctpolicy.LeakReport(1, 1, 1, TOKEN, False, TOKEN, TOKEN),
+        ctpolicy.AuditSummary(0, TOKEN, TOKEN, 0, 0, 0, TOKEN),
+        ctpolicy.VaultFinding(1, TOKEN, TOKEN, TOKEN, TOKEN, None),
+        ctpolicy.StoredRecord(TOKEN, TOKEN, [TOKEN, ENCODED]),  # type: ignore[arg-type]
+        ctpolicy.InvalidRequestError(TOKEN, status=TOKEN, status_number=1, code=TOKEN, path=TOKEN, detail=TOKEN),
+        {"nested": ctpolicy.TokenInfo(ENCODED, TOKEN, None, TOKEN)},
+    ]
+    assert_no_piece(values, logger, out)
+    assert "[customer-token sha256:" in repr(values[5])

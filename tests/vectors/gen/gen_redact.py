@@ -54,9 +54,19 @@ def is_occurrence(decoded: bytes) -> bool:
     return any(segments[first + 1 :])
 
 
+def run_end(text: bytes, at: int) -> int:
+    while True:
+        m = RUN.match(text, at)
+        if not m:
+            return at
+        at = m.end()
+
+
 def reference(text: bytes):
-    """[(start, end)] of every occurrence, by H1 word for word (plus the
-    shortcut H1 allows: an uncut non-occurrence has none inside it)."""
+    """[(start, end, cut)] of every occurrence, by H1 word for word (plus
+    the shortcut H1 allows: an uncut non-occurrence has none inside it).
+    An occurrence cut by the limit extends to the end of its run (`end`);
+    `cut` is where the limit cut it (its fingerprint is of text[start:cut])."""
     found, i = [], 0
     starts = re.compile(rb"krn(?::|%3[Aa])")
     while True:
@@ -66,8 +76,9 @@ def reference(text: bytes):
         start = m.start()
         end = candidate_end(text, start)
         if is_occurrence(decode(text[start:end])):
-            found.append((start, end))
-            i = end
+            whole = run_end(text, end)
+            found.append((start, whole, end))
+            i = whole
         elif not RUN.match(text, end) and end - start <= LIMIT:
             i = end
         else:
@@ -104,8 +115,8 @@ def well_formed(decoded: bytes):
 
 def reports(text: bytes):
     out = []
-    for start, end in reference(text):
-        decoded = decode(text[start:end])
+    for start, end, cut in reference(text):
+        decoded = decode(text[start:cut])
         line_start = text.rfind(b"\n", 0, start) + 1
         wf = well_formed(decoded)
         out.append(
@@ -124,9 +135,9 @@ def reports(text: bytes):
 
 def redact(text: bytes) -> bytes:
     out, last = [], 0
-    for start, end in reference(text):
+    for start, end, cut in reference(text):
         out.append(text[last:start])
-        out.append(rep(decode(text[start:end]).decode()).encode())
+        out.append(rep(decode(text[start:cut]).decode()).encode())
         last = end
     out.append(text[last:])
     return b"".join(out)
@@ -182,15 +193,21 @@ CASES = [
     # The 1 MiB cap.
     ("a candidate of exactly the limit", {"concat": [MIB_RUN, " tail"]},
      {"concat": [rep(MIB_RUN_TEXT), " tail"]}),
-    ("one byte over the limit: the rest is scanned anew",
+    ("one byte over the limit: the rest of the run goes with the occurrence",
      {"concat": [MIB_RUN, "b:customer-token:x"]},
-     {"concat": [rep(MIB_RUN_TEXT), "b:customer-token:x"]}),
-    ("an encoded colon that would cross the limit is left out",
+     rep(MIB_RUN_TEXT)),
+    ("an encoded colon that would cross the limit is left out of the fingerprint",
      {"concat": ["krn:customer-token:eu1:", {"repeat": "a", "times": LIMIT - 25}, "%3Akrn:customer-token:eu1:z"]},
-     {"concat": [rep("krn:customer-token:eu1:" + "a" * (LIMIT - 25)), "%3A", rep("krn:customer-token:eu1:z")]}),
+     rep("krn:customer-token:eu1:" + "a" * (LIMIT - 25))),
     ("cut by the limit: the next candidate inside the cut one is decided",
      {"concat": ["krn:", {"repeat": "a", "times": LIMIT - 10}, "krn:customer-token:x"]},
      {"concat": ["krn:", {"repeat": "a", "times": LIMIT - 10}, rep("krn:customer-token:x")]}),
+    ("cut by the limit inside a token at the end of a long run: the token goes whole",
+     {"concat": ["krn:", {"repeat": "x", "times": LIMIT - 24}, "krn:customer-token:eu1:c0ffee42-dead-4bef-8a5e-0123456789ab tail\n"]},
+     {"concat": [rep("krn:" + "x" * (LIMIT - 24) + "krn:customer-token:e"), " tail\n"]}),
+    ("cut by the limit, not an occurrence: the token after it is found whole",
+     {"concat": ["krn:", {"repeat": "x", "times": LIMIT + 10}, T, " tail"]},
+     {"concat": ["krn:", {"repeat": "x", "times": LIMIT + 10}, rep(T), " tail"]}),
     # Linear time: with naive resumption after every k this is quadratic.
     ("a long run of krn:a: (linear time)", {"concat": [{"repeat": "krn:a:", "times": 170_000}, " end"]},
      {"concat": [{"repeat": "krn:a:", "times": 170_000}, " end"]}),
@@ -198,7 +215,17 @@ CASES = [
 
 
 # The family of each case above, in order (docs/VECTORS.md: family/situation).
-FAMILIES = ["form"] * 9 + ["segments"] * 9 + ["boundaries"] * 7 + ["plain"] * 4 + ["limit"] * 4 + ["linear"]
+FAMILIES = ["form"] * 9 + ["segments"] * 9 + ["boundaries"] * 7 + ["plain"] * 4 + ["limit"] * 6 + ["linear"]
+
+# Streams cut into two files (or writes) at `cut`: redacting the parts as one
+# stream, in order, gives `redacted` (H2: `ctpolicy redact a b` is `cat a b |
+# ctpolicy redact`). Their `text` is the two parts joined.
+STREAMS = [
+    ("a token split across two files is one occurrence", "first file krn:customer-tok", "en:eu1:a1b2 second\n",
+     f"first file {rep(T)} second\n"),
+    ("an encoded colon split across two files", "a krn%3Acustomer-token%", "3Aeu1%3Aa1b2\n", f"a {rep(T)}\n"),
+    ("a token at the very end of the first file", f"x {T}", "\ny\n", f"x {rep(T)}\ny\n"),
+]
 
 
 def case_name(family: str, words: str) -> str:
@@ -216,6 +243,12 @@ def main():
         assert got == expand(redacted), f"{name}: the reference disagrees with the hand-written redaction"
         cases.append({"name": name, "text": text, "redacted": redacted, "count": len(reference(raw)),
                       "reports": reports(raw)})
+    for words, first, second, redacted in STREAMS:
+        name = case_name("stream", words)
+        raw = (first + second).encode()
+        assert redact(raw) == redacted.encode(), f"{name}: the reference disagrees with the hand-written redaction"
+        cases.append({"name": name, "text": {"concat": [first, second]}, "cut": len(first.encode()),
+                      "redacted": redacted, "count": len(reference(raw)), "reports": reports(raw)})
     names = [c["name"] for c in cases]
     assert len(set(names)) == len(names), "case names repeat"
     description = (

@@ -17,6 +17,14 @@ import java.util.Map;
 public record AuditSummary(long entries, String firstAt, String lastAt, long allowed, long denied, long errors,
         String head) {
 
+    /** The fields, redacted (docs/HYGIENE.md H4: whatever a caller put in them). */
+    @Override
+    public String toString() {
+        return "AuditSummary[entries=" + entries + ", firstAt=" + Texts.redact(firstAt) + ", lastAt="
+                + Texts.redact(lastAt) + ", allowed=" + allowed + ", denied=" + denied + ", errors=" + errors
+                + ", head=" + Texts.redact(head) + "]";
+    }
+
     static AuditSummary from(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m) || !(m.get("decisions") instanceof Map<?, ?> d)) {
             throw new IllegalStateException("ctp_audit_verify returned an unreadable summary");

@@ -45,8 +45,7 @@ public abstract sealed class CtPolicyException extends RuntimeException
     }
 
     private static String redact(String text) {
-        // Not while the library is loading or unavailable: its own faults quote no caller value.
-        return text == null || !Native.READY ? text : Redactor.redact(text);
+        return Texts.redact(text);
     }
 
     private static String compose(String status, String code, String detail, String path, String reason) {

@@ -79,15 +79,18 @@ public record Decision(boolean allowed, String decision, String requiredScope, L
         return List.copyOf(codes);
     }
 
-    /** A short form: decision, scope, codes, fingerprint (never a token). */
+    /**
+     * A short form: decision, scope, codes, fingerprint, decision id, every one redacted
+     * (docs/HYGIENE.md H4: whatever a caller put in them).
+     */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("Decision[").append(decision);
-        sb.append(", requiredScope=").append(requiredScope);
-        sb.append(", violations=").append(codes());
-        sb.append(", warnings=").append(warningCodes());
-        sb.append(", token=").append(token == null ? "null" : token.fingerprint());
-        sb.append(", decisionId=").append(decisionId() == null ? null : Redactor.redact(decisionId()));
+        StringBuilder sb = new StringBuilder("Decision[").append(Texts.redact(decision));
+        sb.append(", requiredScope=").append(Texts.redact(requiredScope));
+        sb.append(", violations=").append(Texts.redact(codes()));
+        sb.append(", warnings=").append(Texts.redact(warningCodes()));
+        sb.append(", token=").append(token == null ? "null" : Texts.redact(token.fingerprint()));
+        sb.append(", decisionId=").append(Texts.redact(decisionId()));
         return sb.append(']').toString();
     }
 }

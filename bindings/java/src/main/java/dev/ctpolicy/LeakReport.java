@@ -17,6 +17,14 @@ import java.util.Map;
 public record LeakReport(long line, long column, long length, String fingerprint, boolean wellFormed, String form,
         String region) {
 
+    /** The fields, redacted (docs/HYGIENE.md H4: whatever a caller put in them). */
+    @Override
+    public String toString() {
+        return "LeakReport[line=" + line + ", column=" + column + ", length=" + length + ", fingerprint="
+                + Texts.redact(fingerprint) + ", wellFormed=" + wellFormed + ", form=" + Texts.redact(form)
+                + ", region=" + Texts.redact(region) + "]";
+    }
+
     static LeakReport from(Map<?, ?> m) {
         return new LeakReport(((Number) m.get("line")).longValue(), ((Number) m.get("column")).longValue(),
                 ((Number) m.get("length")).longValue(), (String) m.get("fingerprint"),

@@ -200,7 +200,10 @@ final class Native {
             }
         } catch (Throwable t) {
             lookup = null;
-            failure = EngineException.unavailable(t.getMessage() == null ? t.toString() : t.getMessage(), t);
+            // The message names the library's path, which a setting gave and which may hold a
+            // token: the exception gets it redacted, and a cause that carries it redacted too.
+            failure = EngineException.unavailable(t.getMessage() == null ? t.toString() : t.getMessage(),
+                    new LoadFailure(t));
         }
 
         ENGINE_NEW = bind(linker, lookup, failure, "ctp_engine_new",
@@ -264,7 +267,7 @@ final class Native {
                             + "; use a matching ctpolicy jar and library", null);
                 }
             } catch (Throwable t) {
-                failure = EngineException.unavailable("ctp_abi_version failed: " + t, t);
+                failure = EngineException.unavailable("ctp_abi_version failed: " + t, new LoadFailure(t));
             }
         }
         LOAD_FAILURE = failure;
@@ -294,6 +297,20 @@ final class Native {
                 : EngineException.unavailable("libctpolicy has no symbol " + name, null);
         MethodHandle thrower = MethodHandles.throwException(type.returnType(), EngineException.class).bindTo(why);
         return MethodHandles.dropArguments(thrower, 0, type.parameterList());
+    }
+
+    /**
+     * Why the library could not be loaded, in place of the exception that said so: that one's
+     * message quotes the library's path verbatim, this one's is redacted (its stack trace is the
+     * same). Nothing of the original is kept.
+     */
+    static final class LoadFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        LoadFailure(Throwable t) {
+            super(FallbackRedactor.redact(t.getClass().getName() + ": " + t.getMessage()), null, false, true);
+            setStackTrace(t.getStackTrace());
+        }
     }
 
     /** Throws a fresh EngineException when the library could not be loaded. */

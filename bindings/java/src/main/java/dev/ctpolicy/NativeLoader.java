@@ -57,7 +57,19 @@ final class NativeLoader {
         if (!Files.isRegularFile(path)) {
             throw new IOException(source + " names " + path + ", which is not a readable file");
         }
+        if (platform().startsWith("linux-") && !isElf(path)) {
+            // Refused here rather than by dlopen: the JVM's own warning about a file it failed to
+            // load quotes the path verbatim, where this binding cannot redact it.
+            throw new IOException(source + " names " + path + ", which is not a shared library (no ELF header)");
+        }
         return new Location(path, source, false);
+    }
+
+    private static boolean isElf(Path path) throws IOException {
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+        }
     }
 
     /**

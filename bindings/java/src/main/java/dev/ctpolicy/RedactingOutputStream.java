@@ -25,7 +25,9 @@ import java.util.Objects;
  * above. A log line that ends in a line feed leaves nothing held back (a candidate ends at
  * the first byte that cannot be in a token), so line-oriented appenders see every line at
  * once. <b>{@link #close()}</b> writes the held-back tail, redacted, then closes the wrapped
- * stream; {@link #finish()} does the first half alone.
+ * stream; {@link #finish()} does the first half alone and ends the stream of text for good:
+ * writes after it fail, so the two halves of a token cut by the end can never meet again as
+ * one unredacted text (make a new stream for new text).
  *
  * <p>Thread-safe: each method holds this stream's lock. A stream that is never closed is
  * freed by a {@link Cleaner} (its held-back bytes are then lost, wiped): close it.
@@ -36,6 +38,7 @@ public final class RedactingOutputStream extends FilterOutputStream {
     private final Handle handle;
     private final Cleaner.Cleanable cleanable;
     private boolean closed;
+    private boolean finished;
 
     /**
      * @param out the stream that receives the redacted bytes
@@ -60,6 +63,9 @@ public final class RedactingOutputStream extends FilterOutputStream {
     public synchronized void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         ensureOpen();
+        if (finished) {
+            throw new IOException("the RedactingOutputStream has finished its stream of text");
+        }
         if (len == 0) {
             return;
         }
@@ -78,11 +84,18 @@ public final class RedactingOutputStream extends FilterOutputStream {
     }
 
     /**
-     * Ends the stream of text without closing anything: writes the held-back tail, redacted,
-     * and flushes the wrapped stream. Writing may go on afterwards (as a new stream of text).
+     * Ends the stream of text for good without closing the wrapped stream: writes the held-back
+     * tail, redacted, and flushes the wrapped stream. Later writes throw {@link IOException}:
+     * were they taken as a new stream, a token cut by this end would come out as two plain
+     * halves that join into the whole token. A second {@code finish} does nothing more.
      */
     public synchronized void finish() throws IOException {
         ensureOpen();
+        if (finished) {
+            out.flush();
+            return;
+        }
+        finished = true;
         try {
             emit(Native.redactorFinish(handle.pointer), "ctp_redactor_finish");
         } finally {
@@ -99,7 +112,10 @@ public final class RedactingOutputStream extends FilterOutputStream {
         }
         closed = true;
         try {
-            emit(Native.redactorFinish(handle.pointer), "ctp_redactor_finish");
+            if (!finished) {
+                finished = true;
+                emit(Native.redactorFinish(handle.pointer), "ctp_redactor_finish");
+            }
             out.flush();
         } finally {
             cleanable.clean();
@@ -129,7 +145,7 @@ public final class RedactingOutputStream extends FilterOutputStream {
 
     @Override
     public String toString() {
-        return "RedactingOutputStream[" + (closed ? "closed" : "open") + "]";
+        return "RedactingOutputStream[" + (closed ? "closed" : finished ? "finished" : "open") + "]";
     }
 
     /** The native redactor, apart from the stream so the cleaner does not keep it reachable. */

@@ -10,4 +10,10 @@ package dev.ctpolicy;
  *                    stable across processes and languages
  */
 public record TokenInfo(String form, String region, String environment, String fingerprint) {
+    /** The four fields, redacted (docs/HYGIENE.md H4: whatever a caller put in them). */
+    @Override
+    public String toString() {
+        return "TokenInfo[form=" + Texts.redact(form) + ", region=" + Texts.redact(region) + ", environment="
+                + Texts.redact(environment) + ", fingerprint=" + Texts.redact(fingerprint) + "]";
+    }
 }

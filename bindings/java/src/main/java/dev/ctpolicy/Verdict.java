@@ -85,6 +85,6 @@ public record Verdict(boolean allowed, List<Integer> violations, List<Integer> w
     @Override
     public String toString() {
         return "Verdict[" + decision() + ", violations=" + codes() + ", warnings=" + warningCodes()
-                + ", fingerprint=" + fingerprint.orElse("-") + "]";
+                + ", fingerprint=" + Texts.redact(fingerprint.orElse("-")) + "]";
     }
 }

@@ -15,8 +15,16 @@ import java.util.Optional;
 public record Violation(int id, String code, String severity, String message, String path, String detail) {
     /** The texts come from the library, which redacts them; they go through the redaction again (H4). */
     public Violation {
-        message = message == null ? null : Redactor.redact(message);
-        path = path == null ? null : Redactor.redact(path);
+        message = Texts.redact(message);
+        path = Texts.redact(path);
+    }
+
+    /** Every field, redacted (docs/HYGIENE.md H4: whatever a caller put in them). */
+    @Override
+    public String toString() {
+        return "Violation[id=" + id + ", code=" + Texts.redact(code) + ", severity=" + Texts.redact(severity)
+                + ", message=" + Texts.redact(message) + ", path=" + Texts.redact(path) + ", detail="
+                + Texts.redact(detail) + "]";
     }
 
 
