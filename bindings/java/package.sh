@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Builds the Java artifacts into OUT_DIR (default: dist/ at the repository
 # root): ctpolicy-<v>.jar (with the stripped native library and LICENSE),
-# ctpolicy-<v>-sources.jar and ctpolicy-<v>-javadoc.jar. `make dist-java`.
+# ctpolicy-<v>-sources.jar and ctpolicy-<v>-javadoc.jar; and OUT_DIR/maven,
+# a file-based Maven repository holding dev.ctpolicy:ctpolicy:<v> (the same
+# jars and the pom, with checksums and metadata), which a project declares
+# as a <repository> with url file:///path/to/OUT_DIR/maven to use the jar
+# without Rust. `make dist-java`.
 #
 #   bash bindings/java/package.sh [OUT_DIR]
 #
 # Uses JAVA_HOME when it is a JDK >= 22, else the newest such JDK under
-# /usr/lib/jvm. Runs `mvn package -DskipTests` (the tests are `make test`'s).
+# /usr/lib/jvm. Runs `mvn package -DskipTests` (the tests are `make test`'s),
+# then `mvn deploy:deploy-file` into OUT_DIR/maven. Maven's local repository
+# is the project's build/m2 ($CTPOLICY_M2 names another), never ~/.m2.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,6 +51,10 @@ if [ "$(java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 fi
 
+m2="${CTPOLICY_M2:-$root/build/m2}"
+mkdir -p "$m2"
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$m2"
+
 version="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$here/pom.xml" | head -1)"
 (cd "$here" && mvn -B -q package -DskipTests 2>&1 | sed -u $'s/\x1b\\[[0-9;]*m//g') || die "mvn package failed"
 mkdir -p "$out"
@@ -53,4 +63,18 @@ for suffix in "" "-sources" "-javadoc"; do
     [ -f "$jar" ] || die "$jar was not built"
     cp "$jar" "$out/"
 done
-echo "bindings/java/package.sh: wrote ctpolicy-$version.jar, -sources.jar and -javadoc.jar to $out"
+# The file-based Maven repository: only this artifact lives there, so it is rewritten whole.
+repo="$out/maven"
+rm -rf "$repo" && mkdir -p "$repo"
+(cd "$here" && mvn -B -q org.apache.maven.plugins:maven-deploy-plugin:3.1.3:deploy-file \
+    -Dfile="target/ctpolicy-$version.jar" -DpomFile=pom.xml \
+    -Dsources="target/ctpolicy-$version-sources.jar" -Djavadoc="target/ctpolicy-$version-javadoc.jar" \
+    -DrepositoryId=ctpolicy-release -Durl="file://$repo" 2>&1 | sed -u $'s/\x1b\\[[0-9;]*m//g') \
+    || die "mvn deploy:deploy-file into $repo failed"
+for suffix in ".jar" "-sources.jar" "-javadoc.jar" ".pom"; do
+    [ -f "$repo/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version$suffix" ] \
+        || die "$repo/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version$suffix was not written"
+done
+cmp -s "$repo/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version.jar" "$out/ctpolicy-$version.jar" \
+    || die "the jar in $repo is not the one just built"
+echo "bindings/java/package.sh: wrote ctpolicy-$version.jar, -sources.jar and -javadoc.jar to $out, and the Maven repository $repo"

@@ -2,7 +2,9 @@
 # Builds the Python distribution: the sdist, then the wheel from that sdist
 # (so the sdist is proven to build), repaired by auditwheel to its manylinux
 # tag. Writes ctpolicy-<v>.tar.gz and ctpolicy-<v>-py3-none-manylinux_*.whl
-# into OUT_DIR (default: dist/ at the repository root).
+# into OUT_DIR (default: dist/ at the repository root), and the wheel alone
+# into OUT_DIR/wheels, the folder users install from without Rust:
+# `pip install --no-index --find-links OUT_DIR/wheels ctpolicy`.
 #
 #   bash bindings/python/package.sh [OUT_DIR]
 #
@@ -62,4 +64,7 @@ auditwheel repair --plat "$plat" --wheel-dir "$WORK/repaired" "${wheels[0]}" > "
 # Only what this script writes: dist/ also holds the other faces' artifacts.
 rm -f "$OUT/$(basename "${sdists[0]}")" "$OUT"/ctpolicy-*-py3-none-*.whl
 cp "${sdists[0]}" "$WORK"/repaired/ctpolicy-*-"$plat".whl "$OUT"/
-echo "bindings/python/package.sh: wrote $(basename "${sdists[0]}") and $(basename "$WORK"/repaired/*.whl) to $OUT"
+# The wheel folder holds wheels only: pip never falls back to building the sdist there.
+rm -rf "$OUT/wheels" && mkdir -p "$OUT/wheels"
+cp "$WORK"/repaired/ctpolicy-*-"$plat".whl "$OUT/wheels/"
+echo "bindings/python/package.sh: wrote $(basename "${sdists[0]}") and $(basename "$WORK"/repaired/*.whl) to $OUT (the wheel also to $OUT/wheels)"

@@ -41,8 +41,8 @@ Charges of one token are serialised within a guard (a lock per token, from
 ``get`` to ``put``). Across processes, serialise charges of one token
 yourself (your scheduler, or a store whose ``put`` is conditional).
 
-httpx and requests are optional (``pip install ctpolicy[httpx]``,
-``ctpolicy[requests]``); this module imports neither until a transport or
+httpx and requests are optional (``pip install httpx`` or ``requests``
+beside ctpolicy); this module imports neither until a transport or
 adapter is built.
 """
 

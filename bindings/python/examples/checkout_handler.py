@@ -1,7 +1,7 @@
 """A checkout handler with the charge guard in its (async) HTTP client.
 
 Run it: ``python examples/checkout_handler.py`` (from bindings/python, with
-``pip install ctpolicy[httpx]``). It starts a local stand-in for Klarna
+ctpolicy and ``pip install httpx``). It starts a local stand-in for Klarna
 (examples/klarna_stand_in.py), so no network and no real token is used.
 
 What it shows:

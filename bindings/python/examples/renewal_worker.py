@@ -1,7 +1,7 @@
 """A subscription renewal worker with the charge guard in its HTTP client.
 
 Run it: ``python examples/renewal_worker.py`` (from bindings/python, with
-``pip install ctpolicy[requests]``). It starts a local stand-in for Klarna
+ctpolicy and ``pip install requests``). It starts a local stand-in for Klarna
 (examples/klarna_stand_in.py), so no network and no real token is used.
 
 What it shows:
