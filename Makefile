@@ -191,7 +191,7 @@ test: test-notice build lint test-rust test-c test-python test-go test-java fuzz
 
 ## What `make test` installs, and where, said before it starts.
 test-notice:
-	@echo "make test: every suite, about 20-30 minutes on 2 cores (the first run longer: downloads and tools)."
+	@echo "make test: every suite, about 11 minutes on 2 cores once its tools are fetched (the first run longer: downloads and building cargo-fuzz)."
 	@echo "  It installs into this project only: build/tools (cargo-fuzz, built once), build/m2 (Maven's plugins and"
 	@echo "  JUnit), bindings/python/.venv* (pytest and the packaging tools); Maven itself through apt-get when it is"
 	@echo "  missing and you are root. Toolchain caches stay where the toolchains keep them (~/.cargo/registry,"
