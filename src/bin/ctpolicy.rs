@@ -652,7 +652,13 @@ fn token() -> io::Result<u8> {
 fn apply(record: Option<&Path>, event: &Path, output: Option<&Path>) -> io::Result<u8> {
     let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
     let event = read_file(event).map_err(|e| context("cannot read the event", e))?;
-    match ctpolicy::apply_event(record.as_deref(), &event) {
+    print_transition(ctpolicy::apply_event(record.as_deref(), &event), output)
+}
+
+/// One lifecycle step's outcome: the transition (and, with `--output`, the
+/// bare record written to its file), or the error object and exit 2.
+fn print_transition(result: Result<ctpolicy::Transition, ctpolicy::Error>, output: Option<&Path>) -> io::Result<u8> {
+    match result {
         Ok(transition) => {
             if let Some(path) = output {
                 write_record(path, &transition)?;
@@ -686,19 +692,7 @@ fn apply_response(
     let record = record.map(read_file).transpose().map_err(|e| context("cannot read the record", e))?;
     let request = read_file(request).map_err(|e| context("cannot read the request", e))?;
     let response = read_file(response).map_err(|e| context("cannot read the response", e))?;
-    match ctpolicy::apply_response(record.as_deref(), &request, &response, at) {
-        Ok(transition) => {
-            if let Some(path) = output {
-                write_record(path, &transition)?;
-            }
-            println!("{}", transition.json());
-            Ok(0)
-        }
-        Err(error) => {
-            println!("{}", error.to_json());
-            Ok(2)
-        }
-    }
+    print_transition(ctpolicy::apply_response(record.as_deref(), &request, &response, at), output)
 }
 
 /// `what: error`, keeping the error's kind.
