@@ -273,13 +273,18 @@ pub unsafe extern "C" fn ctp_apply_event_json(
             return CTP_INVALID_ARGUMENT;
         }
         let result = (|| {
-            let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+            let record = stored_record(record_json, record_len)?;
             let event = input(event_json, event_len).map_err(|_| null_with_length("event_json"))?;
-            let record = (!record.is_empty()).then_some(record);
             lifecycle::apply_event(record, event).map(|transition| transition.json().to_owned())
         })();
         deliver(out_json, result)
     })
+}
+
+/// The stored record of a lifecycle call: `NULL`/0 (empty) is "none yet".
+unsafe fn stored_record<'a>(record_json: *const u8, record_len: usize) -> Result<Option<&'a [u8]>, Error> {
+    let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+    Ok((!record.is_empty()).then_some(record))
 }
 
 /// Klarna's answer to an `authorizePayment` call as lifecycle events,
@@ -320,14 +325,13 @@ pub unsafe extern "C" fn ctp_apply_response_json(
             return CTP_INVALID_ARGUMENT;
         }
         let result = (|| {
-            let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+            let record = stored_record(record_json, record_len)?;
             let request = input(request_json, request_len).map_err(|_| null_with_length("request_json"))?;
             let response = input(response_json, response_len).map_err(|_| null_with_length("response_json"))?;
             let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
             let at = std::str::from_utf8(at).map_err(|_| {
                 Error::new(Status::TransitionRejected, Some("INVALID_EVENT"), "at must be an RFC 3339 timestamp")
             })?;
-            let record = (!record.is_empty()).then_some(record);
             lifecycle::apply_response(record, request, response, at).map(|transition| transition.json().to_owned())
         })();
         deliver(out_json, result)
