@@ -18,7 +18,6 @@
 
 pub mod audit;
 pub mod charge;
-pub mod cli;
 pub mod decision;
 pub mod error;
 pub mod facts;

@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+use crate::error::{Error, Status};
 use crate::json::Trusted;
 
 /// Longest header value Klarna accepts, in bytes.
@@ -305,6 +306,33 @@ impl TokenError {
 pub fn parse_token(bytes: &[u8]) -> Result<TokenInfo, TokenError> {
     let (form, region, environment) = classify(bytes)?;
     Ok(TokenInfo { form, region: region.to_owned(), environment, fingerprint: fingerprint(bytes) })
+}
+
+/// [`parse_token`] as the C ABI (`ctp_token_parse`) and the command line
+/// (`ctpolicy token`) report it: the info object as JSON, or an [`Error`]
+/// (`TOKEN_INVALID` with the code and detail, or `INVALID_UTF8`).
+///
+/// ```
+/// let info = ctpolicy::token::parse_token_json(b"krn:customer-token:eu1:a1b2").unwrap();
+/// assert!(info.starts_with(r#"{"form":"network","region":"eu1""#));
+/// assert!(!info.contains("a1b2"));
+/// ```
+pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
+    if let Err(error) = std::str::from_utf8(bytes) {
+        return Err(Error::new(
+            Status::InvalidUtf8,
+            None,
+            format!("token: input is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
+        ));
+    }
+    match parse_token(bytes) {
+        Ok(info) => Ok(crate::json::to_string(&info)),
+        Err(error) => {
+            let mut failure = Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
+            failure.detail = error.detail();
+            Err(failure)
+        }
+    }
 }
 
 /// The format check without the fingerprint, for callers that need only

@@ -339,7 +339,7 @@ proptest! {
             }
         }
         if let Some(token) = &tokens()[case.token] {
-            let parsed = ctpolicy::ffi::parse_token_json(token.as_bytes());
+            let parsed = ctpolicy::token::parse_token_json(token.as_bytes());
             let text = match parsed { Ok(info) => info, Err(error) => format!("{} {error:?} {error}", error.to_json()) };
             prop_assert!(!text.contains(SECRET_ID), "{}", text);
         }

@@ -129,7 +129,7 @@ fn token_vectors() {
     for case in cases(&file) {
         let name = case["name"].as_str().expect("a name");
         let token = case["token"].as_str().expect("a token string");
-        let actual: Value = match ctpolicy::ffi::parse_token_json(token.as_bytes()) {
+        let actual: Value = match ctpolicy::token::parse_token_json(token.as_bytes()) {
             Ok(info) => serde_json::from_str(&info).unwrap(),
             Err(error) => serde_json::from_str(&error.to_json()).unwrap(),
         };

@@ -1,4 +1,4 @@
-//! `ctpolicy::parse_token` and `ctpolicy::ffi::parse_token_json` on arbitrary bytes.
+//! `ctpolicy::parse_token` and `ctpolicy::token::parse_token_json` on arbitrary bytes.
 //!
 //! Asserts:
 //! - the two agree (same verdict, code, detail, message);
@@ -22,7 +22,7 @@
 use std::sync::OnceLock;
 
 use ctpolicy::error::Status;
-use ctpolicy::ffi::parse_token_json;
+use ctpolicy::token::parse_token_json;
 use ctpolicy::token::{parse_token, CustomerToken, TokenError};
 use libfuzzer_sys::fuzz_target;
 

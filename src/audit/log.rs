@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decision::Engine;
-use crate::redact::cli::display_name;
+use crate::redact::display_name;
 
 use super::clock::Clock;
 use super::entry::{Checked, Entry, Fingerprint};

@@ -11,7 +11,6 @@
 //! - [`repair_path`] cuts the torn tail a write cut short leaves, and
 //!   nothing that verifies.
 
-pub mod cli;
 mod clock;
 mod entry;
 mod failure;

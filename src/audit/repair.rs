@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::redact::cli::display_name;
+use crate::redact::display_name;
 
 use super::failure::{AuditFailure, AuditFailureKind};
 use super::verify::{verify_reader, VerifySummary};

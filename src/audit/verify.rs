@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::record::PaymentScope;
-use crate::redact::cli::display_name;
+use crate::redact::display_name;
 use crate::redact::redact_string;
 use crate::timestamp;
 

@@ -21,7 +21,7 @@ use zeroize::Zeroize;
 
 use crate::decision::Engine;
 use crate::error::{Error, Status};
-use crate::{json, lifecycle, rules, token};
+use crate::{lifecycle, rules, token};
 
 mod audit;
 mod fast;
@@ -353,30 +353,12 @@ pub unsafe extern "C" fn ctp_token_parse(token_ptr: *const u8, len: usize, out_j
         }
         let result = (|| {
             let bytes = input(token_ptr, len).map_err(|_| null_with_length("token"))?;
-            parse_token_json(bytes)
+            token::parse_token_json(bytes)
         })();
         deliver(out_json, result)
     })
 }
 
-/// `parse_token` as the ABI and the CLI report it: info JSON or an error.
-pub fn parse_token_json(bytes: &[u8]) -> Result<String, Error> {
-    if let Err(error) = std::str::from_utf8(bytes) {
-        return Err(Error::new(
-            Status::InvalidUtf8,
-            None,
-            format!("token: input is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
-        ));
-    }
-    match token::parse_token(bytes) {
-        Ok(info) => Ok(json::to_string(&info)),
-        Err(error) => {
-            let mut failure = Error::new(Status::TokenInvalid, Some(error.code()), error.to_string());
-            failure.detail = error.detail();
-            Err(failure)
-        }
-    }
-}
 
 /// Zeroizes a buffer before it is freed. `zeroize` on a byte slice writes
 /// one volatile byte at a time, and a batch answer is megabytes: the

@@ -13,7 +13,6 @@
 //! One matcher ([`matcher`]) serves every face: [`redact`], [`Redactor`]
 //! (streaming), [`occurrences`] and [`Scanner`] (streaming leak scan).
 
-pub mod cli;
 mod matcher;
 mod stream;
 
@@ -75,6 +74,14 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a report always serialises")
     }
+}
+
+/// The name a file goes by in reports and messages: as given (`-` for
+/// stdin), redacted in case a token is in the path (docs/HYGIENE.md H4),
+/// lossy where the path is not UTF-8. The audit log's messages and the
+/// command line's both use it, so a file is named the same everywhere.
+pub fn display_name(path: &std::path::Path) -> String {
+    redact_str(&path.to_string_lossy()).into_owned()
 }
 
 /// The decoded text of an occurrence: every encoded colon made `:`. It may

@@ -9,7 +9,6 @@
 //! keeps, per record, a keyed 128-bit hash of its token and (for valid
 //! `ACTIVE` records) of its reference, never the token or the reference.
 
-pub mod cli;
 mod seen;
 
 use std::borrow::Cow;

@@ -7,16 +7,16 @@ use std::path::Path;
 
 use crate::cli::input::RequestSource;
 use crate::cli::{line_too_long, write_table_header, write_table_row, Line, Summary};
-use crate::decision::{Engine, Outcome};
-use crate::redact::cli::display_name;
+use ctpolicy::decision::{Engine, Outcome};
+use ctpolicy::redact::display_name;
 
-use super::clock::Clock;
-use super::entry::Checked;
-use super::failure::{AuditFailure, AuditFailureKind};
-use super::log::AuditLog;
-use super::prepared::{Prepared, PreparedGroup};
-use super::repair::repair_path;
-use super::verify::{parse_expected_head, verify_path};
+use ctpolicy::audit::Clock;
+use ctpolicy::audit::Checked;
+use ctpolicy::audit::{AuditFailure, AuditFailureKind};
+use ctpolicy::audit::AuditLog;
+use ctpolicy::audit::{Prepared, PreparedGroup};
+use ctpolicy::audit::repair_path;
+use ctpolicy::audit::{parse_expected_head, verify_path};
 
 /// Most entries appended under one lock hold and one `write(2)`. The
 /// decisions of a group are written out only after the group's entries.

@@ -14,11 +14,11 @@ use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
 
-use crate::charge::RuleSet;
-use crate::decision::{Decision, Engine, LineOutcome, Outcome};
-use crate::error::{Error, Status};
-use crate::json::{self, MAX_INPUT_BYTES};
-use crate::rules::{Family, Rule, Severity, RULES};
+use ctpolicy::charge::RuleSet;
+use ctpolicy::decision::{Decision, Engine, LineOutcome, Outcome};
+use ctpolicy::error::{Error, Status};
+use ctpolicy::json::{self, MAX_INPUT_BYTES};
+use ctpolicy::rules::{Family, Rule, Severity, RULES};
 use input::RequestSource;
 
 /// One input line, or the fact that it was over the size limit (its bytes
@@ -110,12 +110,9 @@ pub struct Summary {
 
 impl Summary {
     pub fn count_decision(&mut self, decision: &Decision) {
-        let ids = |findings: &[crate::decision::Finding]| {
-            let mut set = RuleSet::default();
-            for finding in findings {
-                set.insert(crate::rules::index_of(finding.rule));
-            }
-            set
+        let ids = |findings: &[ctpolicy::decision::Finding]| {
+            let bits = findings.iter().fold(0u64, |bits, finding| bits | 1 << ctpolicy::rules::index_of(finding.rule));
+            RuleSet(bits)
         };
         self.count(&Outcome { violations: ids(&decision.violations), warnings: ids(&decision.warnings) });
     }
@@ -257,7 +254,7 @@ pub fn write_table_header(out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{:<8} {:<8} {:<44} {:<30} TOKEN", "LINE", "RESULT", "VIOLATIONS", "WARNINGS")
 }
 
-fn codes(findings: &[crate::decision::Finding]) -> String {
+fn codes(findings: &[ctpolicy::decision::Finding]) -> String {
     if findings.is_empty() {
         return "-".to_owned();
     }

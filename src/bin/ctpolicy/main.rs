@@ -10,13 +10,18 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use ctpolicy::audit::cli::AuditedCheckRun;
+mod audit;
+mod cli;
+mod redact;
+mod vault;
+
+use audit::AuditedCheckRun;
 use ctpolicy::audit::{AuditLog, AuditOptions};
-use ctpolicy::cli::input::{stream_input, Fill};
-use ctpolicy::cli::progress::{Inputs, Progress};
-use ctpolicy::cli::{self, diagnostics, LineReader, Summary};
-use ctpolicy::redact::cli::display_name;
-use ctpolicy::{redacted_eprint, redacted_eprintln, rules, Engine};
+use cli::input::{stream_input, Fill};
+use cli::progress::{Inputs, Progress};
+use cli::{diagnostics, LineReader, Summary};
+use ctpolicy::redact::display_name;
+use ctpolicy::{rules, Engine};
 
 #[derive(Parser)]
 #[command(name = "ctpolicy", version, about = "Pre-flight policy checks for Klarna customer-token charges")]
@@ -276,18 +281,18 @@ fn main() -> ExitCode {
         Command::Rules { format } => print_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Redact { files } => {
-            with_redacted_stderr(|err| ctpolicy::redact::cli::redact_files(&files, &mut io::stdout().lock(), err))
+            with_redacted_stderr(|err| redact::redact_files(&files, &mut io::stdout().lock(), err))
         }
         Command::Scan { summary, format, files } => scan(summary, format, &files),
         Command::Vault(VaultCommand::Lint { policy, now, stale_days, summary, format, shard, files }) => {
             let table = format == Format::Table || (format == Format::Auto && io::stdout().is_terminal());
-            let args = ctpolicy::vault::cli::LintArgs { policy, now, stale_days, summary, table, files, shard };
+            let args = vault::LintArgs { policy, now, stale_days, summary, table, files, shard };
             let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            with_redacted_stderr(|err| ctpolicy::vault::cli::run(&args, &mut out, err).map(|outcome| outcome.exit))
+            with_redacted_stderr(|err| vault::run(&args, &mut out, err).map(|outcome| outcome.exit))
         }
         Command::Vault(VaultCommand::Merge { files }) => {
             let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            with_redacted_stderr(|err| ctpolicy::vault::cli::merge(&files, &mut out, err))
+            with_redacted_stderr(|err| vault::merge(&files, &mut out, err))
         }
     };
     drop(progress);
@@ -528,7 +533,7 @@ fn scan(summary: bool, format: Format, files: &[PathBuf]) -> io::Result<u8> {
         Format::Table => true,
     };
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    with_redacted_stderr(|err| ctpolicy::redact::cli::scan_files(files, table, summary, &mut out, err))
+    with_redacted_stderr(|err| redact::scan_files(files, table, summary, &mut out, err))
 }
 
 /// `check --audit-log`: the log is opened (and its end verified) before
@@ -554,7 +559,7 @@ fn check_audited(
     // With --audit-fsync every entry is its own append and reaches the disk
     // before its decision is written; else entries go in groups (one lock
     // hold and one write each) and the log is synced at the end.
-    let group = if options.fsync_each { 1 } else { ctpolicy::audit::cli::GROUP_ENTRIES };
+    let group = if options.fsync_each { 1 } else { audit::GROUP_ENTRIES };
     let mut run = AuditedCheckRun::new(engine, &log, table, group);
     let mut unreadable = false;
     let streamed = (|| {
@@ -610,7 +615,7 @@ fn audit_verify(file: &Path, expect_head: Option<&str>, format: VerifyFormat) ->
         VerifyFormat::Json => true,
         VerifyFormat::Text => false,
     };
-    let outcome = ctpolicy::audit::cli::verify_command(file, expect_head, json);
+    let outcome = audit::verify_command(file, expect_head, json);
     io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
     redacted_eprint!("{}", outcome.stderr);
     Ok(outcome.exit)
@@ -622,7 +627,7 @@ fn audit_repair(file: &Path, format: VerifyFormat) -> io::Result<u8> {
         VerifyFormat::Json => true,
         VerifyFormat::Text => false,
     };
-    let outcome = ctpolicy::audit::cli::repair_command(file, json);
+    let outcome = audit::repair_command(file, json);
     io::stdout().lock().write_all(outcome.stdout.as_bytes())?;
     redacted_eprint!("{}", outcome.stderr);
     Ok(outcome.exit)
@@ -634,7 +639,7 @@ fn token() -> io::Result<u8> {
     let mut any_invalid = false;
     while let Some((_, line)) = reader.next_line(b'\n', false)? {
         let result = match line {
-            cli::Line::Text(bytes) => ctpolicy::ffi::parse_token_json(bytes),
+            cli::Line::Text(bytes) => ctpolicy::token::parse_token_json(bytes),
             cli::Line::TooLong => Err(cli::line_too_long()),
         };
         match result {

@@ -12,17 +12,10 @@ use std::path::Path;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{redact_str, Redactor, Report, Scanner};
+use ctpolicy::redact::{display_name, Redactor, Report, Scanner};
 
 /// How much is read at a time.
 const READ_PIECE: usize = 1 << 20;
-
-/// The name a file goes by in reports and messages: as given on the
-/// command line (`-` for stdin), redacted in case a token is in the path
-/// (docs/HYGIENE.md H4), lossy where the path is not UTF-8.
-pub fn display_name(path: &Path) -> String {
-    redact_str(&path.to_string_lossy()).into_owned()
-}
 
 /// The inputs as given: stdin (`-`) when none.
 fn inputs(files: &[std::path::PathBuf]) -> Vec<&Path> {

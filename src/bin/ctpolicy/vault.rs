@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{parse_stale_days, Shard, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
+use ctpolicy::vault::{parse_stale_days, Shard, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
 use crate::cli::{Line, LineReader};
-use crate::policy::Policy;
-use crate::redact::cli::display_name;
+use ctpolicy::policy::Policy;
+use ctpolicy::redact::display_name;
 
 /// The command line, as parsed by the binary.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,7 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Shard, Vec<Source>), Failur
         .transpose()
         .map_err(|_| Failure("--stale-days: must be a decimal integer of 0 or more".into()))?;
     if let Some(now) = &args.now {
-        if crate::timestamp::parse(now).is_none() {
+        if ctpolicy::timestamp::parse(now).is_none() {
             return Err(Failure("--now: must be an RFC 3339 timestamp (such as 2026-01-31T00:00:00Z)".into()));
         }
     }
@@ -162,10 +162,9 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Shard, Vec<Source>), Failur
     Ok((options, shard, sources))
 }
 
-/// The run's result: the exit status (0, 1 or 2) and the counts.
+/// The run's result: the exit status (0, 1 or 2).
 pub struct Outcome {
     pub exit: u8,
-    pub summary: LintSummary,
 }
 
 /// Runs the lint. `out` receives the findings; `err` the failure messages
@@ -176,7 +175,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
         Ok(ready) => ready,
         Err(Failure(message)) => {
             writeln!(err, "ctpolicy: {message}")?;
-            return Ok(Outcome { exit: 2, summary: LintSummary::default() });
+            return Ok(Outcome { exit: 2 });
         }
     };
     let sharded = args.shard.is_some();
@@ -243,7 +242,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
     if args.summary {
         err.write_all(summary.render().as_bytes())?;
     }
-    Ok(Outcome { exit, summary })
+    Ok(Outcome { exit })
 }
 
 /// The last line of a shard's output: which shard, over which files, how

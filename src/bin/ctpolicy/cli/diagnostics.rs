@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use zeroize::Zeroizing;
 
-use crate::redact::{redact_str, RedactingWriter};
+use ctpolicy::redact::{redact_str, RedactingWriter};
 
 /// Writes the formatted text to stderr, redacted, in one write. The text
 /// as formatted may hold a token: it is wiped before it is freed. A failed

@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use super::{Line, LineReader};
-use crate::json::MAX_INPUT_BYTES;
+use ctpolicy::json::MAX_INPUT_BYTES;
 
 /// A source of requests: each with the number of the line it starts on.
 pub trait RequestSource {
@@ -90,6 +90,7 @@ impl<R: BufRead> Requests<R> {
         Ok(Requests::Whole(WholeInput::new(prefix, layout)))
     }
 
+    #[cfg(test)]
     pub fn layout(&self) -> Layout {
         match self {
             Requests::Lines(_) => Layout::JsonLines,
@@ -125,6 +126,7 @@ pub struct WholeInput {
     text: Zeroizing<Vec<u8>>,
     items: Vec<(u64, Range<usize>)>,
     next: usize,
+    #[cfg_attr(not(test), allow(dead_code, reason = "only the unit tests ask which layout was found"))]
     layout: Layout,
     /// An array split into its elements (else it did not read as one).
     split: bool,
@@ -212,10 +214,6 @@ impl Fill {
             }
         }
         Fill { members }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
     }
 
     /// `request` with the missing members added, into `out`; `false` (and
@@ -313,9 +311,9 @@ impl RequestSource for One<'_> {
 /// clock; the engine never does.
 pub fn now_argument(text: &str) -> Result<String, String> {
     if text == "now" {
-        return Ok(crate::audit::Clock::System.now());
+        return Ok(ctpolicy::audit::Clock::System.now());
     }
-    match crate::timestamp::parse(text) {
+    match ctpolicy::timestamp::parse(text) {
         Some(_) => Ok(text.to_owned()),
         None => Err(format!("--now {text:?} is not an RFC 3339 timestamp (such as 2026-11-30T12:00:00Z) or `now`")),
     }
