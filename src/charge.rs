@@ -13,12 +13,10 @@
 //! has a transaction) and 703 (no header map). 204 fires only as `SCOPES`
 //! (the other record faults cannot be written in typed form).
 
-use crate::decision::Engine;
 use crate::error::Error;
 use crate::facts::{Facts, IdempotencyKey, Payment, RecordFacts, Reference, TokenHeader};
 use crate::record::{Attempts, PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
 use crate::request::{self, Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
-use crate::rules::{Severity, RULES};
 use crate::timestamp::Instant;
 use crate::token;
 
@@ -123,45 +121,6 @@ impl std::fmt::Debug for Charge<'_> {
     }
 }
 
-/// Rules as bits by their position in `RULES` (34 rules fit in a u64).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RuleSet(pub u64);
-
-impl RuleSet {
-    pub(crate) fn insert(&mut self, index: usize) {
-        self.0 |= 1 << index;
-    }
-
-    /// The rule ids in the set, ascending (`RULES` is in id order), visiting
-    /// only the set bits.
-    pub fn ids(self) -> impl Iterator<Item = u16> {
-        let mut bits = self.0;
-        std::iter::from_fn(move || {
-            if bits == 0 {
-                return None;
-            }
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            Some(RULES[index].id)
-        })
-    }
-}
-
-/// The fast path's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub violations: RuleSet,
-    pub warnings: RuleSet,
-    /// SHA-256 of the token, when asked for and the token is well-formed.
-    pub fingerprint: Option<[u8; 32]>,
-}
-
-impl Verdict {
-    pub fn allowed(&self) -> bool {
-        self.violations.0 == 0
-    }
-}
-
 /// Earliest and latest instants an RFC 3339 timestamp can write
 /// (0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z), in milliseconds.
 pub const MIN_TIMESTAMP_MS: i64 = -62_135_596_800_000;
@@ -242,23 +201,20 @@ fn instant(ms: i64, digits: &mut [u8; 3]) -> Result<Instant<'_>, ChargeError> {
     Ok(Instant::from_unix_millis(ms, digits))
 }
 
-impl Engine {
-    /// Decides a typed token charge exactly as [`Engine::check_json`]
-    /// decides the equivalent request (docs/ABI.md writes it out): the same
-    /// verdict, or the same error object. Checks UTF-8 first, as the JSON
-    /// path does before it reads anything.
-    pub fn decide_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, Error> {
-        check_utf8(charge)?;
-        self.check_charge(charge, want_fingerprint).map_err(|error| error.to_error())
-    }
-
-    /// Decides a typed token charge: the same rules as [`Engine::check_json`]
-    /// over the same facts, without JSON, messages or paths. It does not
-    /// check UTF-8 ([`Engine::decide_charge`] does).
-    pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
-        let mut now_digits = [0u8; 3];
-        let mut last_used_digits = [0u8; 3];
-        let now = charge.now_ms.map(|ms| instant(ms, &mut now_digits)).transpose()?;
+impl Charge<'_> {
+    /// The charge's facts, the same [`Facts`] the JSON path reads out of
+    /// the equivalent request (docs/ABI.md writes it out), so one decide
+    /// path serves both. The two digit buffers hold the fractional
+    /// seconds of the instants made from milliseconds (an [`Instant`]
+    /// borrows its digits).
+    #[inline]
+    pub(crate) fn facts<'f>(
+        &'f self,
+        now_digits: &'f mut [u8; 3],
+        last_used_digits: &'f mut [u8; 3],
+    ) -> Result<Facts<'f>, ChargeError> {
+        let charge = self;
+        let now = charge.now_ms.map(|ms| instant(ms, now_digits)).transpose()?;
         check_counters(charge)?;
         let caller = check_caller(charge)?;
         let record = match &charge.record {
@@ -267,7 +223,7 @@ impl Engine {
                 // As the JSON path reads a record: the scopes first, then the
                 // timestamps; a last use no RFC 3339 text can write is the
                 // record fault an unreadable `last_used_at` is (rule 204).
-                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, &mut last_used_digits));
+                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, last_used_digits));
                 let attempts_in_range = stored
                     .attempts_ms
                     .is_none_or(|items| items.iter().all(|ms| (MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(ms)));
@@ -301,8 +257,7 @@ impl Engine {
                 }
             }
         };
-        let facts = Facts {
-            policy: self.policy(),
+        Ok(Facts {
             customer_present: charge.customer_present,
             required_scope: PaymentScope::required_for(charge.customer_present),
             token: match charge.token {
@@ -331,18 +286,6 @@ impl Engine {
             counters: (charge.attempts_24h.is_some() || charge.attempts_30d.is_some())
                 .then_some(Counters { attempts_24h: charge.attempts_24h, attempts_30d: charge.attempts_30d }),
             caller,
-        };
-        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
-        self.evaluate(&facts, |index, severity, _hit| match severity {
-            Severity::Deny => verdict.violations.insert(index),
-            _ => verdict.warnings.insert(index),
         })
-        .map_err(ChargeError::Undecidable)?;
-        if want_fingerprint {
-            if let TokenHeader::Present { value, parsed: Ok(_), .. } = facts.token {
-                verdict.fingerprint = Some(token::sha256(value));
-            }
-        }
-        Ok(verdict)
     }
 }

@@ -4,14 +4,15 @@ use std::borrow::Cow;
 
 use serde::{Serialize, Serializer};
 
-use crate::charge::{RuleSet, Verdict};
+use crate::charge::{check_utf8, Charge, ChargeError};
+use crate::checks::{self, Hit};
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
 use crate::json::{self, Plain, Trusted};
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
-use crate::rules::{Hit, Rule, Severity, RULES};
+use crate::rules::{Rule, RuleSet, Severity, RULES};
 use crate::token::{self, TokenInfo, TokenView};
 
 /// The version every receipt reports.
@@ -145,7 +146,7 @@ impl Engine {
 
     /// Decides a parsed request.
     pub fn check(&self, request: &Request<'_>) -> Result<Decision, Error> {
-        let facts = Facts::from_request(request, &self.policy);
+        let facts = Facts::from_request(request);
         let hits = self.collect(&facts)?;
         let (violations, warnings): (Vec<Finding>, Vec<Finding>) = hits
             .into_iter()
@@ -224,7 +225,7 @@ impl Engine {
         finish: impl FnOnce(&AuditParts<'_>, Option<[u8; 32]>) -> R,
     ) -> Result<R, Error> {
         with_hit_buffer(|hits| {
-            let facts = Facts::from_request(request, &self.policy);
+            let facts = Facts::from_request(request);
             self.collect_into(&facts, hits)?;
             let hits = &*hits;
             let (mut violations, mut warnings) = (RuleSet::default(), RuleSet::default());
@@ -272,6 +273,36 @@ impl Engine {
             }
             Ok(finish(&parts, digest))
         })
+    }
+
+    /// Decides a typed token charge exactly as [`Engine::check_json`]
+    /// decides the equivalent request (docs/ABI.md writes it out): the same
+    /// verdict, or the same error object. Checks UTF-8 first, as the JSON
+    /// path does before it reads anything.
+    pub fn decide_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, Error> {
+        check_utf8(charge)?;
+        self.check_charge(charge, want_fingerprint).map_err(|error| error.to_error())
+    }
+
+    /// Decides a typed token charge: the same rules as [`Engine::check_json`]
+    /// over the same [`Facts`] (built from the charge instead of a
+    /// request), without JSON, messages or paths. It does not check UTF-8
+    /// ([`Engine::decide_charge`] does).
+    pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
+        let (mut now_digits, mut last_used_digits) = ([0u8; 3], [0u8; 3]);
+        let facts = charge.facts(&mut now_digits, &mut last_used_digits)?;
+        let mut verdict = Verdict { violations: RuleSet::default(), warnings: RuleSet::default(), fingerprint: None };
+        self.evaluate(&facts, |index, severity, _hit| match severity {
+            Severity::Deny => verdict.violations.insert(index),
+            _ => verdict.warnings.insert(index),
+        })
+        .map_err(ChargeError::Undecidable)?;
+        if want_fingerprint {
+            if let TokenHeader::Present { value, parsed: Ok(_), .. } = facts.token {
+                verdict.fingerprint = Some(token::sha256(value));
+            }
+        }
+        Ok(verdict)
     }
 
     /// Decides one JSON Lines line, appending the decision JSON (or the
@@ -327,7 +358,7 @@ impl Engine {
     /// need nothing. None suppresses another.
     #[inline]
     pub(crate) fn evaluate(&self, facts: &Facts<'_>, on_hit: impl FnMut(usize, Severity, Hit)) -> Result<(), Error> {
-        crate::rules::evaluate_all(facts, self.policy.severities(), on_hit)
+        checks::evaluate_all(facts, &self.policy, self.policy.severities(), on_hit)
     }
 
     /// Writes the decision as the JSON object of docs/RULES.md section 6.
@@ -378,6 +409,21 @@ impl Engine {
             },
         };
         json::write_into(out, &view);
+    }
+}
+
+/// The fast path's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub violations: RuleSet,
+    pub warnings: RuleSet,
+    /// SHA-256 of the token, when asked for and the token is well-formed.
+    pub fingerprint: Option<[u8; 32]>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.violations.0 == 0
     }
 }
 

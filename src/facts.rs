@@ -3,11 +3,10 @@
 //! A request is parsed once into [`Facts`]; every rule is a small pure
 //! function over them and never sees JSON. Both ways in build the same
 //! facts: [`Facts::from_request`] from a JSON pre-flight request, and
-//! `crate::charge` from the typed fast-path struct, so the two paths cannot
+//! `Charge::facts` (src/charge.rs) from the typed charge, so the two paths cannot
 //! disagree about what a rule means.
 
 use crate::json::{JsonStr, Value};
-use crate::policy::Policy;
 use crate::record::{
     self, is_known_scope, payment_scope_of, string_items, KnownMembers, PaymentScope, RecordFault, ValidRecord,
 };
@@ -89,7 +88,6 @@ pub struct IdempotencyKey<'a> {
 
 /// Everything the rules look at, worked out once per request.
 pub struct Facts<'a> {
-    pub policy: &'a Policy,
     pub customer_present: bool,
     pub required_scope: PaymentScope,
     pub token: TokenHeader<'a>,
@@ -128,7 +126,7 @@ impl<'a> Facts<'a> {
     }
 
     /// Reads the facts out of a JSON request that passed the envelope checks.
-    pub fn from_request(request: &'a Request<'a>, policy: &'a Policy) -> Facts<'a> {
+    pub fn from_request(request: &'a Request<'a>) -> Facts<'a> {
         let token = match request.header(CUSTOMER_TOKEN_HEADER) {
             None => TokenHeader::Absent,
             Some(header) => TokenHeader::Present {
@@ -150,7 +148,6 @@ impl<'a> Facts<'a> {
             .find(|(i, header)| headers[..*i].iter().any(|earlier| earlier.name.eq_ignore_ascii_case(header.name)))
             .map(|(_, header)| header.name);
         Facts {
-            policy,
             customer_present: request.customer_present,
             required_scope: PaymentScope::required_for(request.customer_present),
             token,

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod charge;
+pub mod checks;
 pub mod decision;
 pub mod error;
 pub mod facts;
@@ -33,8 +34,8 @@ pub mod timestamp;
 pub mod token;
 pub mod vault;
 
-pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
-pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
+pub use charge::{Charge, ScopeSet, StoredRecord};
+pub use decision::{Decision, Engine, Finding, Verdict, ENGINE_VERSION};
 pub use error::{Error, Status};
 pub use lifecycle::{apply_event, apply_response, Transition};
 pub use policy::Policy;

@@ -1,23 +1,13 @@
-//! The rules of docs/RULES.md section 4: one table, from which the evaluator,
-//! `ctpolicy rules`/`explain`, `ctp_reason_code`, the docs and the
-//! bindings' constants are all derived. Adding a rule is one row here and
-//! one small function in its family's file.
-
-use std::borrow::Cow;
-
-use crate::error::Error;
-pub use crate::facts::Facts;
-use crate::redact::redact_string;
-
-mod access;
-mod headers;
-mod partner;
-mod record;
-mod scope;
-mod step_up;
-mod token;
-mod tokenization;
-mod transaction;
+//! The rule table of docs/RULES.md section 4: what rules exist (id, code,
+//! family, default severity, whether a policy may adjust it, the docs'
+//! words). The evaluator (`checks`), `ctpolicy rules`/`explain`,
+//! `ctp_reason_code`, the policy's `severity` map, the docs and the
+//! bindings' constants are all derived from it. Adding a rule is one row
+//! here and one small function in its family's file under src/checks/.
+//!
+//! The table knows no request and no policy: the policy reads it (to
+//! resolve `severity`), and the checks read the policy, so the table sits
+//! below both.
 
 /// What a hit does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -94,49 +84,6 @@ impl Family {
     }
 }
 
-/// A rule that fired: where, and why in words. Built only through
-/// [`Hit::new`], which redacts the path and the message (docs/HYGIENE.md H4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
-    /// JSON Pointer into the request; a segment that held a token (a header
-    /// named by one) is `[customer-token sha256:…]`, the others are kept.
-    pub path: Cow<'static, str>,
-    /// `TOKEN_MALFORMED` and `RECORD_INVALID` only.
-    pub detail: Option<&'static str>,
-    /// For people; may change between versions; never quotes the token.
-    pub message: Cow<'static, str>,
-}
-
-impl Hit {
-    /// A path or message built at run time can hold a token (a path is
-    /// spelled from the caller's header name), so such text passes the
-    /// redaction here, where every finding is built. A `'static` literal is
-    /// text compiled into this library, never a caller's: it is kept as it
-    /// is, unscanned, which also lets the writer copy it without an escape
-    /// scan.
-    pub fn new(path: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Hit { path: redact_built(path.into()), detail: None, message: redact_built(message.into()) }
-    }
-
-    pub fn with_detail(mut self, detail: &'static str) -> Self {
-        self.detail = Some(detail);
-        self
-    }
-}
-
-/// Redacts text built at run time; a `'static` literal of this library
-/// holds no caller text and is kept.
-fn redact_built(text: Cow<'static, str>) -> Cow<'static, str> {
-    match text {
-        Cow::Borrowed(literal) => Cow::Borrowed(literal),
-        Cow::Owned(built) => Cow::Owned(redact_string(built)),
-    }
-}
-
-/// What a rule's check returns: a hit or not, or "cannot decide" when a
-/// partner rule needs a field the request lacks (fail closed).
-pub type Outcome = Result<Option<Hit>, Error>;
-
 /// One row of the rule table.
 pub struct Rule {
     pub id: u16,
@@ -149,7 +96,6 @@ pub struct Rule {
     pub description: &'static str,
     /// A request fragment that makes it fire.
     pub example: &'static str,
-    pub check: fn(&Facts<'_>) -> Outcome,
 }
 
 impl std::fmt::Debug for Rule {
@@ -167,6 +113,8 @@ impl PartialEq for Rule {
 
 impl Eq for Rule {}
 
+/// Builds [`RULES`] from the rows; the check paths are only read by the
+/// evaluator (src/checks/mod.rs), which resolves them there.
 macro_rules! rule_table {
     ($( $id:literal $code:ident $family:ident $severity:ident $adjustable:ident $check:path,
         $description:literal, $example:literal; )*) => {
@@ -179,38 +127,21 @@ macro_rules! rule_table {
             adjustable: rule_table!(@adjustable $adjustable),
             description: $description,
             example: $example,
-            check: $check,
         }, )* ];
-
-        /// Runs every rule whose severity in `severities` (by position in
-        /// `RULES`) is not `off`, in id order, calling `on_hit` for each hit.
-        /// Generated from the same rows as `RULES`, with direct calls so the
-        /// compiler can inline each check (the typed path depends on it).
-        #[inline]
-        pub(crate) fn evaluate_all(
-            facts: &Facts<'_>,
-            severities: &[Severity],
-            mut on_hit: impl FnMut(usize, Severity, Hit),
-        ) -> Result<(), Error> {
-            let mut index = 0;
-            $(
-                let severity = severities[index];
-                if severity != Severity::Off {
-                    if let Some(hit) = $check(facts)? {
-                        on_hit(index, severity, hit);
-                    }
-                }
-                index += 1;
-            )*
-            debug_assert_eq!(index, RULES.len());
-            Ok(())
-        }
     };
     (@adjustable adjustable) => { true };
     (@adjustable fixed) => { false };
 }
 
-rule_table! {
+/// The rows of the rule table, handed to `$callback` (a macro taking
+/// them all): `rule_table` builds [`RULES`] from them here, and the
+/// evaluator its direct calls of each row's check in src/checks/. One
+/// list, so the table and the evaluator cannot disagree on order.
+///
+/// A row: `id CODE Family DefaultSeverity adjustable|fixed family::check,
+/// "when it fires", "a request fragment that makes it fire";`
+macro_rules! rule_rows {
+    ($callback:ident) => { $callback! {
     101 TOKEN_MALFORMED Token Deny fixed token::malformed,
         "The Klarna-Customer-Token header is present and is not a well-formed customer token (the detail says which check failed).",
         r#"{"headers": {"Klarna-Customer-Token": "krn:customer-token:eu1:abc\n"}}"#;
@@ -322,7 +253,11 @@ rule_table! {
     903 CALLER_TOKENIZATION_NOT_ALLOWED Access Deny fixed access::caller_tokenization_not_allowed,
         "The caller is in the policy's access and sends request_customer_token, but may not tokenize, or may not use the payment scope it asks for.",
         r#"policy {"access": {"billing-renewals": {"scopes": ["payment:customer_not_present"]}}}, body {"request_customer_token": {...}}"#;
+    } };
 }
+pub(crate) use rule_rows;
+
+rule_rows!(rule_table);
 
 /// The rule with this id.
 pub fn by_id(id: u32) -> Option<&'static Rule> {
@@ -337,6 +272,31 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 /// Position of a rule in [`RULES`], for per-rule arrays such as severities.
 pub fn index_of(rule: &Rule) -> usize {
     RULES.iter().position(|r| r.id == rule.id).expect("rule comes from RULES")
+}
+
+/// Rules as bits by their position in [`RULES`] (34 rules fit in a u64):
+/// the fast paths' answer and the summary's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RuleSet(pub u64);
+
+impl RuleSet {
+    pub(crate) fn insert(&mut self, index: usize) {
+        self.0 |= 1 << index;
+    }
+
+    /// The rule ids in the set, ascending (`RULES` is in id order), visiting
+    /// only the set bits.
+    pub fn ids(self) -> impl Iterator<Item = u16> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let index = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(RULES[index].id)
+        })
+    }
 }
 
 #[cfg(test)]

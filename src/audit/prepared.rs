@@ -14,12 +14,12 @@ use std::borrow::Cow;
 
 use serde::{Serialize, Serializer};
 
-use crate::charge::RuleSet;
 use crate::decision::{AuditParts, Engine, ENGINE_VERSION};
 use crate::error::Error;
 use crate::facts::valid_currency;
 use crate::json::{self, Value};
 use crate::request;
+use crate::rules::RuleSet;
 use crate::rules::RULES;
 use crate::token::TokenView;
 

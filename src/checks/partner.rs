@@ -1,22 +1,22 @@
 //! Rules 801–804: the partner's own guardrails from its policy.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 use crate::error::Error;
 
-pub(super) fn currency_not_allowed(facts: &Facts<'_>) -> Outcome {
-    let (Some(allowed), Some(currency)) = (&facts.policy.allowed_currencies, facts.valid_currency) else {
+pub(super) fn currency_not_allowed(facts: &Facts<'_>, policy: &Policy) -> Outcome {
+    let (Some(allowed), Some(currency)) = (&policy.allowed_currencies, facts.valid_currency) else {
         return Ok(None);
     };
     Ok((!allowed.contains(&currency))
         .then(|| Hit::new("/body/currency", "the currency is not in the policy's allowed_currencies")))
 }
 
-pub(super) fn amount_limit_exceeded(facts: &Facts<'_>) -> Outcome {
+pub(super) fn amount_limit_exceeded(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let amount = facts.payment.as_ref().and_then(|payment| payment.valid_amount);
     let (Some(amount), Some(currency)) = (amount, facts.valid_currency) else {
         return Ok(None);
     };
-    let Some(limit) = facts.policy.max_amount(facts.required_scope, currency) else {
+    let Some(limit) = policy.max_amount(facts.required_scope, currency) else {
         return Ok(None);
     };
     Ok((amount > limit).then(|| {
@@ -31,8 +31,8 @@ fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
     Error::invalid_request("NEEDED_BY_RULE", path, message)
 }
 
-pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
-    let Some(interval) = facts.policy.min_charge_interval_seconds else {
+pub(super) fn charge_too_soon(facts: &Facts<'_>, policy: &Policy) -> Outcome {
+    let Some(interval) = policy.min_charge_interval_seconds else {
         return Ok(None);
     };
     if facts.customer_present {
@@ -52,8 +52,8 @@ pub(super) fn charge_too_soon(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>) -> Outcome {
-    let Some(limits) = facts.policy.max_attempts else {
+pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>, policy: &Policy) -> Outcome {
+    let Some(limits) = policy.max_attempts else {
         return Ok(None);
     };
     if facts.customer_present {

@@ -1,18 +1,18 @@
 //! Rules 201–205: the stored token record.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 use crate::facts::{RecordFacts, TokenHeader};
 use crate::json;
 use crate::record::TokenState;
 use crate::token::constant_time_eq;
 
-pub(super) fn missing(facts: &Facts<'_>) -> Outcome {
+pub(super) fn missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.header_present() && !facts.record_present()).then(|| {
         Hit::new("/token_record", "the token is sent but no token_record: its scope and state cannot be checked")
     }))
 }
 
-pub(super) fn token_mismatch(facts: &Facts<'_>) -> Outcome {
+pub(super) fn token_mismatch(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let (TokenHeader::Present { value, .. }, RecordFacts::Present { customer_token: Some(stored), .. }) =
         (&facts.token, &facts.record)
     else {
@@ -26,14 +26,14 @@ pub(super) fn token_mismatch(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn revoked(facts: &Facts<'_>) -> Outcome {
+pub(super) fn revoked(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(facts
         .valid_record()
         .filter(|record| record.state == TokenState::Revoked)
         .map(|_| Hit::new("/token_record/state", "the token is REVOKED; a revoked token cannot be charged")))
 }
 
-pub(super) fn invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.record {
         RecordFacts::Present { status: Err(fault), .. } => Some(
             Hit::new(json::pointer(&["token_record", fault.field]), fault.message).with_detail(fault.detail.as_str()),
@@ -42,7 +42,7 @@ pub(super) fn invalid(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn unknown_scope(facts: &Facts<'_>) -> Outcome {
+pub(super) fn unknown_scope(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.record {
         RecordFacts::Present { first_unknown_scope: Some(index), .. } => Some(Hit::new(
             format!("/token_record/scopes/{index}"),

@@ -1,8 +1,8 @@
 //! Rule 301: the token's scope against the scope the charge needs.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 
-pub(super) fn mismatch(facts: &Facts<'_>) -> Outcome {
+pub(super) fn mismatch(facts: &Facts<'_>, _: &Policy) -> Outcome {
     if !facts.header_present() {
         return Ok(None);
     }

@@ -1,6 +1,6 @@
 //! Rules 101–105: the customer-token header itself.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 use crate::facts::TokenHeader;
 use crate::json;
 use crate::token::TokenError;
@@ -12,7 +12,7 @@ pub(super) fn header_path(name: &str) -> String {
     json::pointer(&["headers", name])
 }
 
-pub(super) fn malformed(facts: &Facts<'_>) -> Outcome {
+pub(super) fn malformed(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.token {
         TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => {
             Some(Hit::new(header_path(name), detail.explain()).with_detail(detail.as_str()))
@@ -21,7 +21,7 @@ pub(super) fn malformed(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn wrong_type(facts: &Facts<'_>) -> Outcome {
+pub(super) fn wrong_type(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.token {
         TokenHeader::Present { name, parsed: Err(TokenError::WrongType), .. } => Some(Hit::new(
             header_path(name),
@@ -31,8 +31,8 @@ pub(super) fn wrong_type(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn region_not_allowed(facts: &Facts<'_>) -> Outcome {
-    let Some(allowed) = &facts.policy.allowed_regions else {
+pub(super) fn region_not_allowed(facts: &Facts<'_>, policy: &Policy) -> Outcome {
+    let Some(allowed) = &policy.allowed_regions else {
         return Ok(None);
     };
     Ok(match &facts.token {
@@ -43,13 +43,13 @@ pub(super) fn region_not_allowed(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn header_missing(facts: &Facts<'_>) -> Outcome {
+pub(super) fn header_missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.record_present() && !facts.header_present()).then(|| {
         Hit::new(MISSING_HEADER_PATH, "a token_record is sent but the Klarna-Customer-Token header is absent")
     }))
 }
 
-pub(super) fn required(facts: &Facts<'_>) -> Outcome {
+pub(super) fn required(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((!facts.customer_present && !facts.header_present()).then(|| {
         Hit::new(MISSING_HEADER_PATH, "a charge without the customer present needs the Klarna-Customer-Token header")
     }))

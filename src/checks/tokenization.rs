@@ -1,6 +1,6 @@
 //! Rules 501–508: asking Klarna for a new customer token.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 use crate::facts::Reference;
 use crate::record::PaymentScope;
 
@@ -8,17 +8,17 @@ const PATH: &str = "/body/request_customer_token";
 const SCOPES_PATH: &str = "/body/request_customer_token/scopes";
 const REFERENCE_PATH: &str = "/body/request_customer_token/customer_token_reference";
 
-pub(super) fn customer_not_present(facts: &Facts<'_>) -> Outcome {
+pub(super) fn customer_not_present(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.tokenization.is_some() && !facts.customer_present)
         .then(|| Hit::new(PATH, "a token can only be created while the customer is present to consent")))
 }
 
-pub(super) fn step_up_missing(facts: &Facts<'_>) -> Outcome {
+pub(super) fn step_up_missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.tokenization.is_some() && facts.step_up.is_none())
         .then(|| Hit::new("/body/step_up_config", "tokenization always goes through step-up: send step_up_config")))
 }
 
-pub(super) fn scopes_invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn scopes_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
@@ -34,13 +34,13 @@ pub(super) fn scopes_invalid(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn with_token(facts: &Facts<'_>) -> Outcome {
+pub(super) fn with_token(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.tokenization.is_some() && facts.header_present()).then(|| {
         Hit::new(PATH, "request_customer_token must not be sent together with a Klarna-Customer-Token header")
     }))
 }
 
-pub(super) fn subscriptions_required(facts: &Facts<'_>) -> Outcome {
+pub(super) fn subscriptions_required(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
@@ -52,7 +52,7 @@ pub(super) fn subscriptions_required(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn ondemand_service_required(facts: &Facts<'_>) -> Outcome {
+pub(super) fn ondemand_service_required(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
@@ -64,7 +64,7 @@ pub(super) fn ondemand_service_required(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn reference_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let Some(requested) = &facts.tokenization else {
         return Ok(None);
     };
@@ -73,8 +73,8 @@ pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn reference_missing(facts: &Facts<'_>) -> Outcome {
-    if !facts.policy.require_token_reference {
+pub(super) fn reference_missing(facts: &Facts<'_>, policy: &Policy) -> Outcome {
+    if !policy.require_token_reference {
         return Ok(None);
     }
     let Some(requested) = &facts.tokenization else {

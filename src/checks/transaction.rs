@@ -1,16 +1,16 @@
 //! Rules 601–605: what the call charges.
 
-use super::{Facts, Hit, Outcome};
+use super::{Facts, Hit, Outcome, Policy};
 use crate::facts::Reference;
 
-pub(super) fn currency_invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn currency_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(facts
         .valid_currency
         .is_none()
         .then(|| Hit::new("/body/currency", "currency must be a three-letter ISO 4217 code")))
 }
 
-pub(super) fn amount_invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn amount_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(facts.payment.as_ref().filter(|p| p.is_object && p.valid_amount.is_none()).map(|_| {
         Hit::new(
             "/body/request_payment_transaction/amount",
@@ -19,7 +19,7 @@ pub(super) fn amount_invalid(facts: &Facts<'_>) -> Outcome {
     }))
 }
 
-pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
+pub(super) fn reference_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let Some(payment) = &facts.payment else {
         return Ok(None);
     };
@@ -35,12 +35,12 @@ pub(super) fn reference_invalid(facts: &Facts<'_>) -> Outcome {
     })
 }
 
-pub(super) fn payment_missing(facts: &Facts<'_>) -> Outcome {
+pub(super) fn payment_missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok((facts.header_present() && facts.payment.is_none())
         .then(|| Hit::new("/body/request_payment_transaction", "a token charge needs request_payment_transaction")))
 }
 
-pub(super) fn nothing_requested(facts: &Facts<'_>) -> Outcome {
+pub(super) fn nothing_requested(facts: &Facts<'_>, _: &Policy) -> Outcome {
     let asks_for_something = facts.header_present() || facts.payment.is_some() || facts.tokenization.is_some();
     Ok((!asks_for_something).then(|| {
         Hit::new("/body", "the call has no token, no request_payment_transaction and no request_customer_token")

@@ -4,7 +4,8 @@ use std::cell::RefCell;
 
 use super::{ctp_buf, ctp_engine, deliver, guard, input, invalid_argument, null_with_length};
 use super::{CTP_INVALID_ARGUMENT, CTP_INVALID_REQUEST, CTP_OK, CTP_PANIC};
-use crate::charge::{Charge, ChargeError, ScopeSet, StoredRecord, Verdict, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+use crate::charge::{Charge, ChargeError, ScopeSet, StoredRecord, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+use crate::decision::Verdict;
 use crate::error::Error;
 use crate::record::TokenState;
 

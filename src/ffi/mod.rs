@@ -359,7 +359,6 @@ pub unsafe extern "C" fn ctp_token_parse(token_ptr: *const u8, len: usize, out_j
     })
 }
 
-
 /// Zeroizes a buffer before it is freed. `zeroize` on a byte slice writes
 /// one volatile byte at a time, and a batch answer is megabytes: the
 /// aligned middle is wiped as 64-bit words (volatile writes all the same,

@@ -10,13 +10,13 @@ use crate::cli::{line_too_long, write_table_header, write_table_row, Line, Summa
 use ctpolicy::decision::{Engine, Outcome};
 use ctpolicy::redact::display_name;
 
-use ctpolicy::audit::Clock;
-use ctpolicy::audit::Checked;
-use ctpolicy::audit::{AuditFailure, AuditFailureKind};
-use ctpolicy::audit::AuditLog;
-use ctpolicy::audit::{Prepared, PreparedGroup};
 use ctpolicy::audit::repair_path;
+use ctpolicy::audit::AuditLog;
+use ctpolicy::audit::Checked;
+use ctpolicy::audit::Clock;
 use ctpolicy::audit::{parse_expected_head, verify_path};
+use ctpolicy::audit::{AuditFailure, AuditFailureKind};
+use ctpolicy::audit::{Prepared, PreparedGroup};
 
 /// Most entries appended under one lock hold and one `write(2)`. The
 /// decisions of a group are written out only after the group's entries.

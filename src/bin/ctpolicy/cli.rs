@@ -14,10 +14,10 @@ use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
 
-use ctpolicy::charge::RuleSet;
 use ctpolicy::decision::{Decision, Engine, LineOutcome, Outcome};
 use ctpolicy::error::{Error, Status};
 use ctpolicy::json::{self, MAX_INPUT_BYTES};
+use ctpolicy::rules::RuleSet;
 use ctpolicy::rules::{Family, Rule, Severity, RULES};
 use input::RequestSource;
 

@@ -16,10 +16,10 @@ mod redact;
 mod vault;
 
 use audit::AuditedCheckRun;
-use ctpolicy::audit::{AuditLog, AuditOptions};
 use cli::input::{stream_input, Fill};
 use cli::progress::{Inputs, Progress};
 use cli::{diagnostics, LineReader, Summary};
+use ctpolicy::audit::{AuditLog, AuditOptions};
 use ctpolicy::redact::display_name;
 use ctpolicy::{rules, Engine};
 

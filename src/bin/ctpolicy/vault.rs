@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use ctpolicy::vault::{parse_stale_days, Shard, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
 use crate::cli::{Line, LineReader};
 use ctpolicy::policy::Policy;
 use ctpolicy::redact::display_name;
+use ctpolicy::vault::{parse_stale_days, Shard, VaultCode, VaultFinding, VaultLint, VaultOptions, VaultSeverity};
 
 /// The command line, as parsed by the binary.
 #[derive(Debug, Clone, Default)]
