@@ -24,6 +24,7 @@ pub mod error;
 pub mod facts;
 pub mod ffi;
 pub mod json;
+mod krn;
 pub mod lifecycle;
 pub mod policy;
 pub mod record;

@@ -25,7 +25,7 @@ pub use matcher::MAX_CANDIDATE_BYTES;
 use matcher::{Matcher, Sink};
 pub use stream::{RedactingWriter, Redactor, Scanner};
 
-use crate::token::{classify, fingerprint};
+use crate::krn::{classify, fingerprint};
 
 /// What replaces an occurrence: `[customer-token sha256:<64 hex>]`.
 pub const REPLACEMENT_PREFIX: &str = "[customer-token ";

@@ -1,0 +1,300 @@
+//! The text of a customer token (docs/RULES.md section 2): whether bytes
+//! are a well-formed KRN customer token, of which form, region and
+//! environment, and its fingerprint. It knows no JSON, no error object and
+//! no request: it is the one piece every layer needs (the redaction that
+//! keeps tokens out of every output, the JSON reader's error paths
+//! included, is built on it), so it sits below them all. The token as
+//! the engine reports it (`TokenInfo`, `CustomerToken`, the JSON forms) is
+//! `crate::token`, built on this.
+
+use sha2::{Digest, Sha256};
+
+/// Longest header value Klarna accepts, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 1024;
+/// Longest token id, in characters (the id alphabet is ASCII).
+pub const MAX_ID_CHARS: usize = 255;
+
+/// Compares two byte strings without an early exit on the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, a_tail) = a.split_at(a.len() / 8 * 8);
+    let (b_words, b_tail) = b.split_at(a_words.len());
+    let mut difference =
+        a_words.chunks_exact(8).zip(b_words.chunks_exact(8)).fold(0u64, |acc, (x, y)| acc | (word(x) ^ word(y)));
+    difference |= a_tail.iter().zip(b_tail).fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
+    // black_box keeps the optimiser from turning the fold into an early exit.
+    std::hint::black_box(difference) == 0
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("eight bytes"))
+}
+
+/// Every byte in `0x21..=0x7E` (visible ASCII), eight bytes at a time.
+pub fn is_visible_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    let mut bad = 0u64;
+    for chunk in chunks {
+        let x = word(chunk);
+        // High bit of a lane set when the byte is below 0x21 (for bytes
+        // under 0x80), or when it is 0x7F or above.
+        let below = x.wrapping_sub(ONES * 0x21) & !x;
+        let above = ((x & !HIGHS) + ONES) | x;
+        bad |= (below | above) & HIGHS;
+    }
+    bad == 0 && tail.iter().all(|b| (0x21..=0x7E).contains(b))
+}
+
+/// `"sha256:" +` lowercase hex of SHA-256 of `bytes`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    sha256_label(&sha256(bytes))
+}
+
+/// The raw SHA-256 of `bytes` (the fingerprint without its label).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub(crate) fn sha256_label(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in digest {
+        out.push(HEX[(byte >> 4) as usize] as char);
+        out.push(HEX[(byte & 0xF) as usize] as char);
+    }
+    out
+}
+
+/// Which of Klarna's two KRN shapes a token has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenForm {
+    /// `krn:customer-token:{region}:{id}`
+    Network,
+    /// `krn:partner:{region}:{env}:identity:customer-token:{id}`
+    Identity,
+}
+
+impl TokenForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenForm::Network => "network",
+            TokenForm::Identity => "identity",
+        }
+    }
+}
+
+/// The environment segment of the identity form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenEnvironment {
+    Live,
+    Test,
+}
+
+impl TokenEnvironment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEnvironment::Live => "live",
+            TokenEnvironment::Test => "test",
+        }
+    }
+}
+
+/// Why a value is not a customer token, in the order they are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MalformedDetail {
+    Empty,
+    TooLong,
+    InvalidCharacter,
+    NotAKrn,
+    BadStructure,
+    BadRegion,
+    BadId,
+}
+
+impl MalformedDetail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedDetail::Empty => "EMPTY",
+            MalformedDetail::TooLong => "TOO_LONG",
+            MalformedDetail::InvalidCharacter => "INVALID_CHARACTER",
+            MalformedDetail::NotAKrn => "NOT_A_KRN",
+            MalformedDetail::BadStructure => "BAD_STRUCTURE",
+            MalformedDetail::BadRegion => "BAD_REGION",
+            MalformedDetail::BadId => "BAD_ID",
+        }
+    }
+
+    /// A sentence for people; it never quotes the value.
+    pub fn explain(self) -> &'static str {
+        match self {
+            MalformedDetail::Empty => "the customer token is empty",
+            MalformedDetail::TooLong => "the customer token is longer than 1024 bytes",
+            MalformedDetail::InvalidCharacter => {
+                "the customer token holds a byte outside visible ASCII (space, control character or non-ASCII)"
+            }
+            MalformedDetail::NotAKrn => "the customer token does not start with krn:",
+            MalformedDetail::BadStructure => {
+                "the customer token has neither the network nor the identity KRN structure"
+            }
+            MalformedDetail::BadRegion => {
+                "the customer token's region is not two lowercase letters and one to three digits"
+            }
+            MalformedDetail::BadId => "the customer token's id is not 1 to 255 of A-Z a-z 0-9 . _ ~ -",
+        }
+    }
+}
+
+/// A header value that is not a usable customer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("{}", .0.explain())]
+    Malformed(MalformedDetail),
+    #[error("the value is a KRN but not a customer token (a network session token or a transaction id?)")]
+    WrongType,
+}
+
+impl TokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenError::Malformed(_) => "TOKEN_MALFORMED",
+            TokenError::WrongType => "TOKEN_WRONG_TYPE",
+        }
+    }
+
+    pub fn detail(self) -> Option<&'static str> {
+        match self {
+            TokenError::Malformed(detail) => Some(detail.as_str()),
+            TokenError::WrongType => None,
+        }
+    }
+}
+
+/// The format check without the fingerprint, for callers that need only
+/// the verdict or the region.
+pub fn classify(bytes: &[u8]) -> Result<(TokenForm, &str, Option<TokenEnvironment>), TokenError> {
+    use MalformedDetail::*;
+    let malformed = TokenError::Malformed;
+    if bytes.is_empty() {
+        return Err(malformed(Empty));
+    }
+    if bytes.len() > MAX_TOKEN_BYTES {
+        return Err(malformed(TooLong));
+    }
+    // One pass finds the ':' positions and checks every byte is visible
+    // ASCII, eight bytes at a time: this runs on every charge.
+    let mut colons = [0usize; 8];
+    let mut count = 0;
+    if !scan_visible_ascii_and_colons(bytes, &mut colons, &mut count) {
+        return Err(malformed(InvalidCharacter));
+    }
+    if !bytes.starts_with(b"krn:") {
+        return Err(malformed(NotAKrn));
+    }
+    // Segment i runs from after colon i-1 to colon i; `count` colons make
+    // count + 1 segments. More than eight segments never form a valid KRN,
+    // but still need the wrong-type check over all of them.
+    let segment = |i: usize| -> &[u8] {
+        let start = if i == 0 { 0 } else { colons[i - 1] + 1 };
+        let end = if i < count { colons[i] } else { bytes.len() };
+        &bytes[start..end]
+    };
+    let segments = count + 1;
+    let has_customer_token_segment = if count <= colons.len() {
+        (0..segments).any(|i| segment(i) == b"customer-token")
+    } else {
+        bytes.split(|&b| b == b':').any(|s| s == b"customer-token")
+    };
+    if !has_customer_token_segment {
+        return Err(TokenError::WrongType);
+    }
+    let (form, region, environment, id) = match segments {
+        4 if segment(1) == b"customer-token" => (TokenForm::Network, segment(2), None, segment(3)),
+        7 if segment(1) == b"partner" && segment(4) == b"identity" && segment(5) == b"customer-token" => {
+            let environment = match segment(3) {
+                b"live" => TokenEnvironment::Live,
+                b"test" => TokenEnvironment::Test,
+                _ => return Err(malformed(BadStructure)),
+            };
+            (TokenForm::Identity, segment(2), Some(environment), segment(6))
+        }
+        _ => return Err(malformed(BadStructure)),
+    };
+    if !is_region_bytes(region) {
+        return Err(malformed(BadRegion));
+    }
+    if !((1..=MAX_ID_CHARS).contains(&id.len()) && id.iter().all(|&b| ID_BYTES[b as usize])) {
+        return Err(malformed(BadId));
+    }
+    // A region is five ASCII bytes at most, so this cannot fail.
+    let region = std::str::from_utf8(region).map_err(|_| malformed(BadRegion))?;
+    Ok((form, region, environment))
+}
+
+/// Two lowercase ASCII letters followed by one to three ASCII digits.
+pub fn is_region(text: &str) -> bool {
+    is_region_bytes(text.as_bytes())
+}
+
+fn is_region_bytes(bytes: &[u8]) -> bool {
+    (3..=5).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_lowercase)
+        && bytes[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// The id alphabet `A–Z a–z 0–9 . _ ~ -` as a lookup table.
+static ID_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'~' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
+/// Checks that every byte is visible ASCII (`0x21..=0x7E`) and records the
+/// positions of the first eight ':' bytes in `colons` (`count` is the total
+/// number of ':' bytes). Eight bytes at a time.
+fn scan_visible_ascii_and_colons(bytes: &[u8], colons: &mut [usize; 8], count: &mut usize) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut record = |position: usize| {
+        if *count < colons.len() {
+            colons[*count] = position;
+        }
+        *count += 1;
+    };
+    let mut offset = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let x = word(chunk);
+        let below = x.wrapping_sub(ONES * 0x21) & !x;
+        let above = ((x & !HIGHS) + ONES) | x;
+        if (below | above) & HIGHS != 0 {
+            return false;
+        }
+        // Visible ASCII only here, so the zero-byte test is exact.
+        let y = x ^ (ONES * u64::from(b':'));
+        let mut colon_lanes = y.wrapping_sub(ONES) & !y & HIGHS;
+        while colon_lanes != 0 {
+            record(offset + (colon_lanes.trailing_zeros() / 8) as usize);
+            colon_lanes &= colon_lanes - 1;
+        }
+        offset += 8;
+    }
+    for (i, &b) in bytes[offset..].iter().enumerate() {
+        if !(0x21..=0x7E).contains(&b) {
+            return false;
+        }
+        if b == b':' {
+            record(offset + i);
+        }
+    }
+    true
+}
