@@ -146,7 +146,19 @@ type Graph = BTreeMap<String, BTreeMap<String, String>>;
 /// text. Fails on a reference it cannot place.
 fn graph_of(files: &[(String, String)]) -> Graph {
     let lib = files.iter().find(|(path, _)| path == "lib.rs").map(|(_, text)| text.as_str()).unwrap_or("");
-    let reexports = root_reexports(lib);
+    let mut reexports = root_reexports(lib);
+    // `#[macro_export]` macros live at the root: `crate::name!` is the
+    // module that defines them.
+    for (path, text) in files {
+        let mut lines = text.lines().map(str::trim);
+        while let Some(line) = lines.next() {
+            if line == "#[macro_export]" {
+                if let Some(name) = lines.next().and_then(|next| next.strip_prefix("macro_rules! ")) {
+                    reexports.insert(name.trim_end_matches(" {").trim().to_owned(), top_level(path));
+                }
+            }
+        }
+    }
     let modules: BTreeSet<String> =
         files.iter().filter(|(path, _)| path != "lib.rs").map(|(path, _)| top_level(path)).collect();
     let mut graph = Graph::new();
