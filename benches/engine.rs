@@ -7,7 +7,7 @@ use std::ptr;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use ctpolicy::ffi::{self, ctp_buf};
-use ctpolicy::record::TokenState;
+use ctpolicy::TokenState;
 use ctpolicy::{Charge, Engine, ScopeSet, StoredRecord};
 
 #[path = "fixtures.rs"]
@@ -21,7 +21,9 @@ fn json_path(c: &mut Criterion) {
     // The check path's parse: into the thread's reused arena.
     group.bench_function("parse", |b| {
         b.iter(|| {
-            ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok())
+            ctpolicy::internals::with_arena(|arena| {
+                ctpolicy::internals::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()
+            })
         })
     });
     group.bench_function("check_json_decision", |b| {

@@ -46,8 +46,8 @@ fn main() {
     assert_eq!(engine.check_json(deny.as_bytes()).unwrap().violations.len(), 1);
     let mut out = String::new();
     measure("json/parse", &filter, || {
-        black_box(ctpolicy::json::with_arena(|arena| {
-            ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()
+        black_box(ctpolicy::internals::with_arena(|arena| {
+            ctpolicy::internals::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()
         }));
     });
     measure("json/check_json_decision", &filter, || {

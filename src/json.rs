@@ -22,9 +22,7 @@ use zeroize::Zeroize;
 
 pub mod de;
 mod write;
-pub use write::{
-    to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, ContractFormatter, Plain, Trusted,
-};
+pub use write::{to_secret_string, to_string, to_string_one_per_line, write_into, Canonical, Plain, Trusted};
 
 /// Largest input the engine reads: 1 MiB (docs/RULES.md section 1).
 pub const MAX_INPUT_BYTES: usize = 1_048_576;
@@ -699,11 +697,6 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
-}
-
-/// Writes `text` as a JSON string literal (quotes included).
-pub fn write_string(out: &mut String, text: &str) {
-    write_into(out, text);
 }
 
 /// Writes `value` as compact JSON; numbers come back exactly as written.

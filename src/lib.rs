@@ -16,29 +16,63 @@
 //! assert!(decision.allowed());
 //! ```
 
+#![warn(missing_docs)]
+
+// The Rust API: what a service embedding the engine uses.
 pub mod audit;
 pub mod charge;
-pub mod checks;
 pub mod decision;
 pub mod error;
-pub mod facts;
-pub mod ffi;
-pub mod json;
-mod krn;
 pub mod lifecycle;
 pub mod policy;
-pub mod record;
 pub mod redact;
-pub mod request;
 pub mod rules;
-pub mod timestamp;
 pub mod token;
 pub mod vault;
+
+/// The C ABI (include/ctpolicy.h, docs/ABI.md), public so that the Rust
+/// tests and benches call it as C does; documented there, not here. A Rust
+/// service uses the modules above.
+#[doc(hidden)]
+pub mod ffi;
+
+// The engine's inside: the rule checks, the facts they read, the JSON
+// reader and writer, the token format, the request and record readers.
+pub(crate) mod checks;
+pub(crate) mod facts;
+pub(crate) mod json;
+pub(crate) mod krn;
+pub(crate) mod record;
+pub(crate) mod request;
+pub(crate) mod timestamp;
+
+/// Hooks for this crate's own tests, benches and fuzz targets into the
+/// JSON reader and the request parser: not part of the API, may change in
+/// any release (docs/ARCHITECTURE.md).
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::json::{parse, with_arena, write_value, Arena, Value};
+    pub use crate::request::{from_value, parse_json, Request};
+}
 
 pub use charge::{Charge, ScopeSet, StoredRecord};
 pub use decision::{Decision, Engine, Finding, Verdict, ENGINE_VERSION};
 pub use error::{Error, Status};
+pub use json::MAX_INPUT_BYTES;
 pub use lifecycle::{apply_event, apply_response, Transition};
 pub use policy::Policy;
-pub use rules::{Rule, Severity, RULES};
+pub use record::{PaymentScope, TokenState};
+pub use rules::{Rule, RuleSet, Severity, RULES};
 pub use token::{parse_token, CustomerToken, TokenError, TokenInfo};
+
+/// Whether `text` is an RFC 3339 timestamp as the contract reads one
+/// (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, docs/RULES.md): how `now`,
+/// a record's `last_used_at` and its `attempts` are read.
+///
+/// ```
+/// assert!(ctpolicy::is_timestamp("2026-11-30T12:00:00.250+01:00"));
+/// assert!(!ctpolicy::is_timestamp("2026-11-30 12:00"));
+/// ```
+pub fn is_timestamp(text: &str) -> bool {
+    timestamp::parse(text).is_some()
+}

@@ -274,6 +274,47 @@ pub fn index_of(rule: &Rule) -> usize {
     RULES.iter().position(|r| r.id == rule.id).expect("rule comes from RULES")
 }
 
+/// The rule table as JSON: an array of rule objects (`id`, `code`,
+/// `family`, `severity`, `adjustable`, `description`, `example`), one a
+/// line, as `ctpolicy rules --format json` prints it and the docs' and
+/// bindings' generators read it.
+///
+/// ```
+/// let table = ctpolicy::rules::table_json();
+/// assert!(table.starts_with("[\n  {\"id\":101,\"code\":\"TOKEN_MALFORMED\""));
+/// assert_eq!(table.lines().count(), ctpolicy::RULES.len() + 2);
+/// ```
+pub fn table_json() -> String {
+    let rows: Vec<RuleRow> = RULES.iter().map(RuleRow::of).collect();
+    crate::json::to_string_one_per_line(&rows)
+}
+
+/// One rule as `ctpolicy rules --format json` lists it.
+#[derive(serde::Serialize)]
+struct RuleRow {
+    id: u16,
+    code: &'static str,
+    family: Family,
+    severity: Severity,
+    adjustable: bool,
+    description: &'static str,
+    example: &'static str,
+}
+
+impl RuleRow {
+    fn of(rule: &Rule) -> RuleRow {
+        RuleRow {
+            id: rule.id,
+            code: rule.code,
+            family: rule.family,
+            severity: rule.default_severity,
+            adjustable: rule.adjustable,
+            description: rule.description,
+            example: rule.example,
+        }
+    }
+}
+
 /// Rules as bits by their position in [`RULES`] (34 rules fit in a u64):
 /// the fast paths' answer and the summary's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

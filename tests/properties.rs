@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::{json, Map, Value};
 
-use ctpolicy::record::TokenState;
+use ctpolicy::TokenState;
 use ctpolicy::{apply_event, Charge, Engine, ScopeSet, StoredRecord};
 
 mod support;
@@ -389,22 +389,22 @@ proptest! {
     #[test]
     fn the_json_reader_agrees_with_serde_json(value in json_value()) {
         let text = value.to_string();
-        let arena = ctpolicy::json::Arena::new();
-        let ours = ctpolicy::json::parse(text.as_bytes(), &arena).expect("serde_json's output is valid JSON without duplicates");
+        let arena = ctpolicy::internals::Arena::new();
+        let ours = ctpolicy::internals::parse(text.as_bytes(), &arena).expect("serde_json's output is valid JSON without duplicates");
         let mut written = String::new();
-        ctpolicy::json::write_value(&mut written, &ours);
+        ctpolicy::internals::write_value(&mut written, &ours);
         let reread: Value = serde_json::from_str(&written).unwrap();
         prop_assert_eq!(reread, value);
     }
 
     #[test]
     fn what_the_json_reader_accepts_serde_json_accepts(text in "[\\[\\]{}\",:0-9a-z.eE+\\- \\\\]{0,24}") {
-        let arena = ctpolicy::json::Arena::new();
-        if let Ok(ours) = ctpolicy::json::parse(text.as_bytes(), &arena) {
+        let arena = ctpolicy::internals::Arena::new();
+        if let Ok(ours) = ctpolicy::internals::parse(text.as_bytes(), &arena) {
             let theirs: Result<Value, _> = serde_json::from_str(&text);
             prop_assert!(theirs.is_ok(), "we accepted {:?} but serde_json did not", text);
             let mut written = String::new();
-            ctpolicy::json::write_value(&mut written, &ours);
+            ctpolicy::internals::write_value(&mut written, &ours);
             prop_assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), theirs.unwrap());
         }
     }

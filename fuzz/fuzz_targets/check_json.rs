@@ -149,7 +149,7 @@ fn answer(engine: &Engine, data: &[u8]) -> String {
 
 fuzz_target!(|data: &[u8]| {
     // One read each by ctpolicy and serde_json, shared by every check below.
-    let (ctpolicy_reads, reserved_key) = ctpolicy::json::with_arena(|arena| match ctpolicy::json::parse(data, arena) {
+    let (ctpolicy_reads, reserved_key) = ctpolicy::internals::with_arena(|arena| match ctpolicy::internals::parse(data, arena) {
         Ok(value) => (true, holds_serde_json_reserved_key(&value)),
         Err(_) => (false, false),
     });

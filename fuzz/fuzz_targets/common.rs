@@ -123,18 +123,18 @@ pub fn is_id_byte(b: u8) -> bool {
 /// it. (The fuzzer found the key in serde_json's own comparisons; see
 /// fuzz/RESULTS.md.) Keys are compared after unescaping, as serde_json does.
 pub fn has_serde_json_reserved_key(data: &[u8]) -> bool {
-    ctpolicy::json::with_arena(|arena| {
-        ctpolicy::json::parse(data, arena).is_ok_and(|value| holds_serde_json_reserved_key(&value))
+    ctpolicy::internals::with_arena(|arena| {
+        ctpolicy::internals::parse(data, arena).is_ok_and(|value| holds_serde_json_reserved_key(&value))
     })
 }
 
 /// [`has_serde_json_reserved_key`] for a value already read.
-pub fn holds_serde_json_reserved_key(value: &ctpolicy::json::Value<'_>) -> bool {
+pub fn holds_serde_json_reserved_key(value: &ctpolicy::internals::Value<'_>) -> bool {
     match value {
-        ctpolicy::json::Value::Object(members) => members.iter().any(|(key, value)| {
+        ctpolicy::internals::Value::Object(members) => members.iter().any(|(key, value)| {
             key.as_str().starts_with("$serde_json::private::") || holds_serde_json_reserved_key(value)
         }),
-        ctpolicy::json::Value::Array(items) => items.iter().any(holds_serde_json_reserved_key),
+        ctpolicy::internals::Value::Array(items) => items.iter().any(holds_serde_json_reserved_key),
         _ => false,
     }
 }

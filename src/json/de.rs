@@ -238,10 +238,6 @@ pub struct Deserializer<'de> {
 }
 
 impl<'de> Deserializer<'de> {
-    pub fn new(value: &'de Value<'de>, nulls: Nulls) -> Self {
-        Deserializer { value, nulls }
-    }
-
     /// An object for a map (`known` is `None`) or a struct (its fields).
     fn object<V: Visitor<'de>>(self, known: Option<&'static [&'static str]>, visitor: V) -> Result<V::Value, DeError> {
         match self.value {

@@ -53,7 +53,7 @@ fn benches(c: &mut Criterion) {
 
     // Where the time goes: the JSON reading alone, per engine.
     g.bench_function(PARSE_ONLY[0], |b| {
-        b.iter(|| ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()))
+        b.iter(|| ctpolicy::internals::with_arena(|arena| ctpolicy::internals::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()))
     });
     g.bench_function(PARSE_ONLY[1], |b| {
         b.iter(|| cedar_policy::Context::from_json_str(black_box(RENEWAL), None).unwrap())
@@ -61,9 +61,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function(PARSE_ONLY[2], |b| b.iter(|| regorus::Value::from_json_str(black_box(RENEWAL)).unwrap()));
 
     // And the deciding alone, on input parsed once outside the loop.
-    let arena = ctpolicy::json::Arena::new();
-    let root = ctpolicy::request::parse_json(RENEWAL.as_bytes(), &arena).unwrap();
-    let parsed = ctpolicy::request::from_value(&root, &arena).unwrap();
+    let arena = ctpolicy::internals::Arena::new();
+    let root = ctpolicy::internals::parse_json(RENEWAL.as_bytes(), &arena).unwrap();
+    let parsed = ctpolicy::internals::from_value(&root, &arena).unwrap();
     g.bench_function(EVAL_ONLY[0], |b| b.iter(|| rust.check(black_box(&parsed)).unwrap()));
     let context = cedar_policy::Context::from_json_str(RENEWAL, None).unwrap();
     let request = cedar_policy::Request::new(

@@ -12,13 +12,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
-use serde::Serialize;
-
 use ctpolicy::decision::{Decision, Engine, LineOutcome, Outcome};
 use ctpolicy::error::{Error, Status};
-use ctpolicy::json::{self, MAX_INPUT_BYTES};
 use ctpolicy::rules::RuleSet;
-use ctpolicy::rules::{Family, Rule, Severity, RULES};
+use ctpolicy::rules::{Rule, RULES};
+use ctpolicy::MAX_INPUT_BYTES;
 use input::RequestSource;
 
 /// One input line, or the fact that it was over the size limit (its bytes
@@ -301,34 +299,7 @@ pub fn rules_text() -> String {
 
 /// `ctpolicy rules --format json`: an array of rule objects, one a line.
 pub fn rules_json() -> String {
-    let rows: Vec<RuleRow> = RULES.iter().map(RuleRow::of).collect();
-    json::to_string_one_per_line(&rows)
-}
-
-/// One rule as `ctpolicy rules --format json` lists it.
-#[derive(Serialize)]
-struct RuleRow {
-    id: u16,
-    code: &'static str,
-    family: Family,
-    severity: Severity,
-    adjustable: bool,
-    description: &'static str,
-    example: &'static str,
-}
-
-impl RuleRow {
-    fn of(rule: &Rule) -> RuleRow {
-        RuleRow {
-            id: rule.id,
-            code: rule.code,
-            family: rule.family,
-            severity: rule.default_severity,
-            adjustable: rule.adjustable,
-            description: rule.description,
-            example: rule.example,
-        }
-    }
+    ctpolicy::rules::table_json()
 }
 
 /// `ctpolicy rules --format markdown`: the table in README.md and docs.

@@ -124,7 +124,7 @@ fn prepare(args: &LintArgs) -> Result<(VaultOptions, Shard, Vec<Source>), Failur
         .transpose()
         .map_err(|_| Failure("--stale-days: must be a decimal integer of 0 or more".into()))?;
     if let Some(now) = &args.now {
-        if ctpolicy::timestamp::parse(now).is_none() {
+        if !ctpolicy::is_timestamp(now) {
             return Err(Failure("--now: must be an RFC 3339 timestamp (such as 2026-01-31T00:00:00Z)".into()));
         }
     }

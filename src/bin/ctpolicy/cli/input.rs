@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use super::{Line, LineReader};
-use ctpolicy::json::MAX_INPUT_BYTES;
+use ctpolicy::MAX_INPUT_BYTES;
 
 /// A source of requests: each with the number of the line it starts on.
 pub trait RequestSource {
@@ -313,9 +313,9 @@ pub fn now_argument(text: &str) -> Result<String, String> {
     if text == "now" {
         return Ok(ctpolicy::audit::Clock::System.now());
     }
-    match ctpolicy::timestamp::parse(text) {
-        Some(_) => Ok(text.to_owned()),
-        None => Err(format!("--now {text:?} is not an RFC 3339 timestamp (such as 2026-11-30T12:00:00Z) or `now`")),
+    match ctpolicy::is_timestamp(text) {
+        true => Ok(text.to_owned()),
+        false => Err(format!("--now {text:?} is not an RFC 3339 timestamp (such as 2026-11-30T12:00:00Z) or `now`")),
     }
 }
 
