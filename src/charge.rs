@@ -3,7 +3,7 @@
 //! It covers what a token charge can say without a JSON body: the token,
 //! the stored record (state, scopes, token, last use), customer presence,
 //! step-up, the idempotency key, amount and currency, the time and the
-//! attempt counters. It builds the same [`Facts`] as the JSON path and runs
+//! attempt counters. It builds the same `Facts` as the JSON path and runs
 //! the same rules, so on every request it can represent it gives the same
 //! answer (a property test in tests/properties.rs holds it to that).
 //!
@@ -25,11 +25,15 @@ use crate::token;
 pub struct ScopeSet(pub u32);
 
 impl ScopeSet {
+    /// `payment:customer_present`
     pub const CUSTOMER_PRESENT: u32 = 1;
+    /// `payment:customer_not_present`
     pub const CUSTOMER_NOT_PRESENT: u32 = 2;
+    /// `customer:login`
     pub const CUSTOMER_LOGIN: u32 = 4;
     /// At least one scope ctpolicy does not know (rule 205).
     pub const UNKNOWN: u32 = 8;
+    /// Every bit a `CTP_SCOPE_*` constant names.
     pub const ALL: u32 = 15;
     /// The scope list repeats a scope, which the JSON path's record check
     /// refuses (rule 204, `SCOPES`). Set only by [`ScopeSet::from_names`];
@@ -78,8 +82,12 @@ impl ScopeSet {
 /// What the partner stored for the token.
 #[derive(Clone, Copy)]
 pub struct StoredRecord<'a> {
+    /// The token the record was stored for (rule 202 compares it with the
+    /// header in constant time).
     pub customer_token: &'a [u8],
+    /// `ACTIVE` or `REVOKED`.
     pub state: TokenState,
+    /// The scopes the token was granted.
     pub scopes: ScopeSet,
     /// Milliseconds since the Unix epoch.
     pub last_used_at_ms: Option<i64>,
@@ -89,8 +97,41 @@ pub struct StoredRecord<'a> {
 }
 
 /// A token charge in typed form. Redacted in `Debug`: it holds the token.
+///
+/// [`Engine::decide_charge`](crate::Engine::decide_charge) decides it
+/// exactly as [`Engine::check_json`](crate::Engine::check_json) decides
+/// the equivalent request:
+///
+/// ```
+/// use ctpolicy::{Charge, Engine, ScopeSet, StoredRecord, TokenState};
+/// let token = b"krn:customer-token:eu1:a1b2";
+/// let charge = Charge {
+///     customer_present: false,
+///     token: Some(token),
+///     idempotency_key: Some(b"renewal-42"),
+///     step_up: false,
+///     amount: 1299,
+///     currency: b"EUR",
+///     record: Some(StoredRecord {
+///         customer_token: token,
+///         state: TokenState::Active,
+///         scopes: ScopeSet(ScopeSet::CUSTOMER_NOT_PRESENT),
+///         last_used_at_ms: None,
+///         attempts_ms: None,
+///     }),
+///     now_ms: None,
+///     attempts_24h: None,
+///     attempts_30d: None,
+///     caller: None,
+/// };
+/// let verdict = Engine::default().decide_charge(&charge, true).unwrap();
+/// assert!(verdict.allowed());
+/// assert!(verdict.fingerprint.is_some());
+/// ```
 #[derive(Clone, Copy)]
 pub struct Charge<'a> {
+    /// The customer takes part in this charge (`payment:customer_present`
+    /// is needed) or not (`payment:customer_not_present`).
     pub customer_present: bool,
     /// The `Klarna-Customer-Token` header value; `None` when not sent.
     pub token: Option<&'a [u8]>,
@@ -102,10 +143,13 @@ pub struct Charge<'a> {
     pub amount: i64,
     /// As sent (any bytes); valid when exactly three ASCII letters.
     pub currency: &'a [u8],
+    /// The partner's stored record for the token; `None` when there is none.
     pub record: Option<StoredRecord<'a>>,
     /// The time of the charge, milliseconds since the Unix epoch.
     pub now_ms: Option<i64>,
+    /// The host's count of charges with this token in the last 24 hours.
     pub attempts_24h: Option<i64>,
+    /// The host's count of charges with this token in the last 30 days.
     pub attempts_30d: Option<i64>,
     /// The request's `caller`: the service making the charge (rules 901-903).
     pub caller: Option<&'a [u8]>,
@@ -124,6 +168,7 @@ impl std::fmt::Debug for Charge<'_> {
 /// Earliest and latest instants an RFC 3339 timestamp can write
 /// (0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z), in milliseconds.
 pub const MIN_TIMESTAMP_MS: i64 = -62_135_596_800_000;
+/// See [`MIN_TIMESTAMP_MS`].
 pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
 
 /// Why a charge cannot be checked at all.

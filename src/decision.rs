@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use serde::{Serialize, Serializer};
 
 use crate::charge::{check_utf8, Charge, ChargeError};
-use crate::checks::{self, Hit};
+use crate::checks;
+pub use crate::checks::Hit;
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
 use crate::json::{self, Plain, Trusted};
@@ -21,16 +22,21 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A rule that fired, with its effective severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule, from [`RULES`].
     pub rule: &'static Rule,
+    /// Its effective severity under the engine's policy (`deny` or `warn`).
     pub severity: Severity,
+    /// Where and why, redacted.
     pub hit: Hit,
 }
 
 impl Finding {
+    /// The rule's id (`101`…).
     pub fn id(&self) -> u16 {
         self.rule.id
     }
 
+    /// The rule's code (`TOKEN_MALFORMED`…).
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
@@ -39,6 +45,7 @@ impl Finding {
 /// ALLOW or DENY, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// The payment scope this request needs (from `customer_present`).
     pub required_scope: PaymentScope,
     /// Hits of `deny` severity, sorted by id.
     pub violations: Vec<Finding>,
@@ -46,14 +53,17 @@ pub struct Decision {
     pub warnings: Vec<Finding>,
     /// What may be logged about the token, when the header is a well-formed one.
     pub token: Option<TokenInfo>,
+    /// The request's `decision_id`, echoed in the receipt.
     pub decision_id: Option<String>,
 }
 
 impl Decision {
+    /// Whether nothing denies: no violation.
     pub fn allowed(&self) -> bool {
         self.violations.is_empty()
     }
 
+    /// `"ALLOW"` or `"DENY"`.
     pub fn verdict(&self) -> &'static str {
         verdict(self.allowed())
     }
@@ -71,11 +81,14 @@ fn verdict(allowed: bool) -> &'static str {
 /// that only counts needs (the batch path, the CLI's summary).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// The rules that fired with severity `deny`.
     pub violations: RuleSet,
+    /// The rules that fired with severity `warn`.
     pub warnings: RuleSet,
 }
 
 impl Outcome {
+    /// Whether nothing denies: no violation.
     pub fn allowed(&self) -> bool {
         self.violations.0 == 0
     }
@@ -84,15 +97,20 @@ impl Outcome {
 /// What became of one JSON Lines line.
 #[derive(Debug)]
 pub enum LineOutcome {
+    /// The line was a request: its rules.
     Decided(Outcome),
+    /// The line was no valid request: the error object written for it.
     Invalid(Error),
 }
 
 /// How many lines of a batch were ALLOW, DENY and invalid.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchCounts {
+    /// Lines decided ALLOW.
     pub allowed: u64,
+    /// Lines decided DENY.
     pub denied: u64,
+    /// Lines that were no valid request.
     pub invalid: u64,
 }
 
@@ -126,6 +144,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for `policy`.
     pub fn new(policy: Policy) -> Self {
         Engine { policy }
     }
@@ -135,6 +154,7 @@ impl Engine {
         Ok(Engine::new(Policy::from_json(policy_json)?))
     }
 
+    /// The policy this engine decides by.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -285,7 +305,7 @@ impl Engine {
     }
 
     /// Decides a typed token charge: the same rules as [`Engine::check_json`]
-    /// over the same [`Facts`] (built from the charge instead of a
+    /// over the same `Facts` (built from the charge instead of a
     /// request), without JSON, messages or paths. It does not check UTF-8
     /// ([`Engine::decide_charge`] does).
     pub fn check_charge(&self, charge: &Charge<'_>, want_fingerprint: bool) -> Result<Verdict, ChargeError> {
@@ -415,13 +435,16 @@ impl Engine {
 /// The fast path's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
+    /// The rules that fired with severity `deny`.
     pub violations: RuleSet,
+    /// The rules that fired with severity `warn`.
     pub warnings: RuleSet,
     /// SHA-256 of the token, when asked for and the token is well-formed.
     pub fingerprint: Option<[u8; 32]>,
 }
 
 impl Verdict {
+    /// Whether nothing denies: no violation.
     pub fn allowed(&self) -> bool {
         self.violations.0 == 0
     }
@@ -431,16 +454,21 @@ impl Verdict {
 /// holds ([`Engine::decide_for_audit`]) and what a [`Verdict`] is made of.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditParts<'a> {
+    /// The rules that fired with severity `deny`.
     pub violations: RuleSet,
+    /// The rules that fired with severity `warn`.
     pub warnings: RuleSet,
+    /// The payment scope this request needs.
     pub required_scope: PaymentScope,
     /// The token's info as the decision JSON gives it (never the token);
     /// `None` also when the pass wrote no JSON.
     pub token: Option<TokenView<'a>>,
+    /// The request's `decision_id`.
     pub decision_id: Option<&'a str>,
 }
 
 impl AuditParts<'_> {
+    /// Whether nothing denies: no violation.
     pub fn allowed(&self) -> bool {
         self.violations.0 == 0
     }

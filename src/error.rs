@@ -15,20 +15,32 @@ use crate::redact::redact_string;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Status {
+    /// Success.
     Ok = 0,
+    /// A NULL pointer, a bad length or flag, or another misuse of a call.
     InvalidArgument = 1,
+    /// Input that is not UTF-8.
     InvalidUtf8 = 2,
+    /// A panic was caught at the boundary (a bug; please report it).
     Panic = 3,
+    /// A file could not be read or written.
     IoError = 4,
+    /// The request is no valid pre-flight request.
     InvalidRequest = 100,
+    /// The policy is no valid policy.
     InvalidPolicy = 101,
+    /// The value is no well-formed customer token.
     TokenInvalid = 102,
+    /// The lifecycle refuses the event or response.
     TransitionRejected = 103,
+    /// The audit log does not verify.
     AuditLogInvalid = 104,
+    /// The audit log's head is not the expected one.
     AuditHeadMismatch = 105,
 }
 
 impl Status {
+    /// Every status, in number order.
     pub const ALL: [Status; 11] = [
         Status::Ok,
         Status::InvalidArgument,
@@ -60,6 +72,7 @@ impl Status {
         }
     }
 
+    /// The status with this number.
     pub fn from_u32(value: u32) -> Option<Status> {
         Status::ALL.into_iter().find(|status| *status as u32 == value)
     }
@@ -78,6 +91,7 @@ impl Serialize for Status {
 /// those without a value left out.
 #[derive(Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 pub struct Error {
+    /// The status, which says what kind of error it is.
     pub status: Status,
     /// A stable code, where there is one (`DUPLICATE_KEY`, `NOT_APPROVED`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +151,7 @@ impl Error {
         self
     }
 
+    /// The error with a `detail`.
     pub fn with_detail(mut self, detail: &'static str) -> Self {
         self.detail = Some(detail);
         self
@@ -157,7 +172,7 @@ impl Error {
     }
 
     /// A value of an input that does not fit its type (read through
-    /// [`json::de`]): `noun` names the input in the message ("request",
+    /// `json::de`): `noun` names the input in the message ("request",
     /// "policy"), which reads "policy /max_attempts/per_1h is not a known
     /// field (known: per_24h, per_30d)".
     pub fn from_de(error: DeError, status: Status, noun: &str) -> Self {

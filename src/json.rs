@@ -40,11 +40,17 @@ pub const MAX_DEPTH: usize = 64;
 #[derive(Clone, Copy, PartialEq)]
 #[repr(u64)]
 pub enum Value<'a> {
+    /// `null`
     Null,
+    /// `true` or `false`
     Bool(bool),
+    /// A number, kept as written.
     Number(Number<'a>),
+    /// A string, escapes undone only when read.
     String(JsonStr<'a>),
+    /// An array's items.
     Array(&'a [Value<'a>]),
+    /// An object's members, in order.
     Object(&'a [(JsonStr<'a>, Value<'a>)]),
 }
 
@@ -110,6 +116,7 @@ pub struct Arena {
 const ARENA_KEEP_BYTES: usize = 4 << 20;
 
 impl Arena {
+    /// An empty arena.
     pub fn new() -> Arena {
         Arena { bump: Bump::new(), holds_decoded_text: Cell::new(false) }
     }
@@ -189,6 +196,7 @@ pub fn with_arena<R>(f: impl FnOnce(&Arena) -> R) -> R {
 }
 
 impl<'a> Value<'a> {
+    /// The text of a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s.as_str()),
@@ -196,6 +204,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The members of an object.
     pub fn as_object(&self) -> Option<&[(JsonStr<'a>, Value<'a>)]> {
         match self {
             Value::Object(members) => Some(members),
@@ -203,6 +212,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The items of an array.
     pub fn as_array(&self) -> Option<&[Value<'a>]> {
         match self {
             Value::Array(items) => Some(items),
@@ -210,6 +220,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// A number written as an integer that fits an `i64`.
     pub fn as_integer(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_integer(),
@@ -217,6 +228,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Whether it is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

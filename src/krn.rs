@@ -81,6 +81,7 @@ pub enum TokenForm {
 }
 
 impl TokenForm {
+    /// The form's name: `network` or `identity`.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenForm::Network => "network",
@@ -92,11 +93,14 @@ impl TokenForm {
 /// The environment segment of the identity form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenEnvironment {
+    /// `live`
     Live,
+    /// `test`
     Test,
 }
 
 impl TokenEnvironment {
+    /// The environment's name: `live` or `test`.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenEnvironment::Live => "live",
@@ -108,16 +112,24 @@ impl TokenEnvironment {
 /// Why a value is not a customer token, in the order they are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MalformedDetail {
+    /// `EMPTY`: no bytes.
     Empty,
+    /// `TOO_LONG`: over 1024 bytes.
     TooLong,
+    /// `INVALID_CHARACTER`: a byte outside visible ASCII.
     InvalidCharacter,
+    /// `NOT_A_KRN`: no `krn:` prefix.
     NotAKrn,
+    /// `BAD_STRUCTURE`: neither of the two customer-token shapes.
     BadStructure,
+    /// `BAD_REGION`: the region is not two letters and one to three digits.
     BadRegion,
+    /// `BAD_ID`: the id is empty, too long, or outside its alphabet.
     BadId,
 }
 
 impl MalformedDetail {
+    /// The detail as the decision and the error object write it (`EMPTY`…).
     pub fn as_str(self) -> &'static str {
         match self {
             MalformedDetail::Empty => "EMPTY",
@@ -154,12 +166,15 @@ impl MalformedDetail {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("{}", .0.explain())]
+    /// Not well-formed; the detail says which check failed.
     Malformed(MalformedDetail),
     #[error("the value is a KRN but not a customer token (a network session token or a transaction id?)")]
+    /// A KRN, but not a customer token.
     WrongType,
 }
 
 impl TokenError {
+    /// The error code: `TOKEN_MALFORMED` or `TOKEN_WRONG_TYPE`.
     pub fn code(self) -> &'static str {
         match self {
             TokenError::Malformed(_) => "TOKEN_MALFORMED",
@@ -167,6 +182,7 @@ impl TokenError {
         }
     }
 
+    /// The detail of `TOKEN_MALFORMED` (`EMPTY`, `TOO_LONG`…); none for `TOKEN_WRONG_TYPE`.
     pub fn detail(self) -> Option<&'static str> {
         match self {
             TokenError::Malformed(detail) => Some(detail.as_str()),

@@ -16,7 +16,7 @@
 //! assert!(decision.allowed());
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 // The Rust API: what a service embedding the engine uses.
 pub mod audit;

@@ -16,7 +16,9 @@ use crate::token::{is_region, sha256_label};
 /// Caps on earlier attempts in a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxAttempts {
+    /// The most charges in 24 hours.
     pub per_24h: Option<i64>,
+    /// The most charges in 30 days.
     pub per_30d: Option<i64>,
 }
 
@@ -41,13 +43,17 @@ impl CallerAccess {
 /// A loaded, immutable policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// The regions a token may come from (rule 103); `None`: any.
     pub allowed_regions: Option<Vec<String>>,
     /// Uppercase ISO 4217 codes.
     pub allowed_currencies: Option<Vec<[u8; 3]>>,
     /// Per payment scope (customer present, not present): currency → cap.
     max_amount: [Vec<([u8; 3], i64)>; 2],
+    /// The least time between two partner-initiated charges (rule 803).
     pub min_charge_interval_seconds: Option<i64>,
+    /// The most partner-initiated charges per period (rule 804).
     pub max_attempts: Option<MaxAttempts>,
+    /// Whether a tokenization request must carry `customer_token_reference` (rule 508).
     pub require_token_reference: bool,
     /// Which services may use tokens, and how; `None` when the policy has
     /// no `access` (rules 901-903 then never fire).

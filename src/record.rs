@@ -10,7 +10,9 @@ pub const SCOPE_CUSTOMER_LOGIN: &str = "customer:login";
 /// The two payment scopes a token can hold exactly one of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentScope {
+    /// `payment:customer_present`
     CustomerPresent,
+    /// `payment:customer_not_present`
     CustomerNotPresent,
 }
 
@@ -22,6 +24,7 @@ impl serde::Serialize for PaymentScope {
 }
 
 impl PaymentScope {
+    /// The scope's name.
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentScope::CustomerPresent => SCOPE_CUSTOMER_PRESENT,
@@ -29,6 +32,7 @@ impl PaymentScope {
         }
     }
 
+    /// The payment scope named `text`, if it is one.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             SCOPE_CUSTOMER_PRESENT => Some(PaymentScope::CustomerPresent),
@@ -55,7 +59,9 @@ pub fn is_known_scope(scope: &str) -> bool {
 /// Token lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenState {
+    /// `ACTIVE`: the token may be charged.
     Active,
+    /// `REVOKED`: the token may not be charged.
     Revoked,
 }
 

@@ -88,12 +88,15 @@ pub fn is_caller_name(text: &str) -> bool {
 
 /// A request that passed the envelope checks.
 pub struct Request<'v> {
+    /// The request's `customer_present`.
     pub customer_present: bool,
+    /// The request's headers, in order.
     pub headers: Vec<Header<'v>>,
     /// The whole body: rules read the parts they check.
     pub body: &'v Value<'v>,
     /// The stored record object, when one was sent.
     pub token_record: Option<&'v [(JsonStr<'v>, Value<'v>)]>,
+    /// The request's `now`, when given.
     pub now: Option<Instant<'v>>,
     /// `None` when the request has no `counters` object.
     pub counters: Option<Counters>,

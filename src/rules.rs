@@ -29,6 +29,7 @@ impl serde::Serialize for Severity {
 }
 
 impl Severity {
+    /// The name as policies and the rule table write it: `deny`, `warn`, `off`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Deny => "deny",
@@ -37,6 +38,7 @@ impl Severity {
         }
     }
 
+    /// The severity named `text`, if it is one.
     pub fn parse(text: &str) -> Option<Severity> {
         match text {
             "deny" => Some(Severity::Deny),
@@ -50,14 +52,23 @@ impl Severity {
 /// The groups rules come in, one source file each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
+    /// Rules 101-106: the `Klarna-Customer-Token` header.
     Token,
+    /// Rules 201-205: the stored token record.
     Record,
+    /// Rule 301: the record's scope against the charge's.
     Scope,
+    /// Rules 401-403: step-up.
     StepUp,
+    /// Rules 501-508: requesting a new customer token.
     Tokenization,
+    /// Rules 601-605: the payment transaction.
     Transaction,
+    /// Rules 701-703: other headers.
     Headers,
+    /// Rules 801-804: the partner's policy limits.
     Partner,
+    /// Rules 901-903: which callers may use tokens.
     Access,
 }
 
@@ -69,6 +80,7 @@ impl serde::Serialize for Family {
 }
 
 impl Family {
+    /// The family's name in the rule table (`token`, `partner policy`…).
     pub fn as_str(self) -> &'static str {
         match self {
             Family::Token => "token",
@@ -86,9 +98,13 @@ impl Family {
 
 /// One row of the rule table.
 pub struct Rule {
+    /// The stable number (`101`…).
     pub id: u16,
+    /// The stable code (`TOKEN_MALFORMED`…), the reason a decision gives.
     pub code: &'static str,
+    /// The group it belongs to.
     pub family: Family,
+    /// The severity it has unless a policy adjusts it.
     pub default_severity: Severity,
     /// Whether a policy's `severity` may change it.
     pub adjustable: bool,

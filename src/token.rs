@@ -100,11 +100,15 @@ impl Serialize for TokenEnvironment {
 /// `{"form":…,"region":…,"environment":…,"fingerprint":…}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
+    /// Network or identity.
     pub form: TokenForm,
     #[serde(serialize_with = "trusted")]
+    /// The region segment (`eu1`), validated.
     pub region: String,
+    /// `live` or `test` for the identity form; `None` for the network form.
     pub environment: Option<TokenEnvironment>,
     #[serde(serialize_with = "trusted")]
+    /// `sha256:` and the hex SHA-256 of the exact header bytes.
     pub fingerprint: String,
 }
 
@@ -129,11 +133,15 @@ impl TokenInfo {
 /// path keeps the fingerprint on the stack); serialized identically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TokenView<'a> {
+    /// Network or identity.
     pub form: TokenForm,
     #[serde(serialize_with = "trusted")]
+    /// The region segment (`eu1`), validated.
     pub region: &'a str,
+    /// `live` or `test` for the identity form; `None` for the network form.
     pub environment: Option<TokenEnvironment>,
     #[serde(serialize_with = "trusted")]
+    /// `sha256:` and the hex SHA-256 of the exact header bytes.
     pub fingerprint: &'a str,
 }
 

@@ -15,6 +15,7 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// The current time as an entry's `at`: RFC 3339 UTC with milliseconds.
     pub fn now(&self) -> String {
         match self {
             Clock::System => {

@@ -61,6 +61,7 @@ impl Fingerprint {
         well_formed.then_some(Fingerprint(bytes))
     }
 
+    /// The fingerprint as text: `sha256:` and 64 lowercase hex digits.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("ASCII by construction")
     }
@@ -83,8 +84,10 @@ impl fmt::Debug for Fingerprint {
 #[serde(deny_unknown_fields)]
 pub struct EntryStatus<'a> {
     #[serde(borrow)]
+    /// The error object's status name (`INVALID_REQUEST`…).
     pub status: Cow<'a, str>,
     #[serde(borrow)]
+    /// The error object's code, when it has one.
     pub code: Option<Cow<'a, str>>,
 }
 
@@ -94,12 +97,16 @@ pub struct EntryStatus<'a> {
 #[serde(deny_unknown_fields)]
 pub struct EntryToken<'a> {
     #[serde(borrow)]
+    /// `network` or `identity`.
     pub form: Cow<'a, str>,
     #[serde(borrow)]
+    /// The token's region.
     pub region: Cow<'a, str>,
     #[serde(borrow)]
+    /// `live` or `test` for the identity form.
     pub environment: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    /// `sha256:` and the hex SHA-256 of the token.
     pub fingerprint: Cow<'a, str>,
 }
 
@@ -114,37 +121,51 @@ pub struct Entry<'a> {
     #[serde(borrow)]
     pub prev: Cow<'a, str>,
     #[serde(borrow)]
+    /// When the check happened: the request's `now`, or the clock's time.
     pub at: Cow<'a, str>,
     /// `ALLOW`, `DENY` or `ERROR`.
     #[serde(borrow)]
     pub decision: Cow<'a, str>,
     #[serde(borrow)]
+    /// For an `ERROR` entry: the error's status and code.
     pub status: Option<EntryStatus<'a>>,
     #[serde(borrow)]
+    /// The codes of the rules that denied.
     pub violations: Vec<Cow<'a, str>>,
     #[serde(borrow)]
+    /// The codes of the rules that warned.
     pub warnings: Vec<Cow<'a, str>>,
     #[serde(borrow)]
+    /// The payment scope the request needed.
     pub required_scope: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    /// The token as the decision reports it.
     pub token: Option<EntryToken<'a>>,
+    /// The charge's amount in minor units, when the request has one.
     pub amount: Option<i64>,
     #[serde(borrow)]
+    /// The charge's currency, redacted.
     pub currency: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    /// The request's `decision_id`, redacted.
     pub decision_id: Option<Cow<'a, str>>,
     /// The request's `caller`, redacted; no key at all when the request has
     /// none, so logs written before this field existed verify unchanged.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    /// The digest of the policy the engine decided by.
     pub policy_digest: Cow<'a, str>,
     #[serde(borrow)]
+    /// The engine's version.
     pub engine_version: Cow<'a, str>,
 }
 
+/// `decision` of an allowed request.
 pub const ALLOW: &str = "ALLOW";
+/// `decision` of a denied request.
 pub const DENY: &str = "DENY";
+/// `decision` of a request that was no valid request.
 pub const ERROR: &str = "ERROR";
 
 impl Entry<'_> {
@@ -166,6 +187,7 @@ impl Entry<'_> {
 /// part of the request.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The engine's answer: the decision, or the error object.
     pub result: Result<Decision, Error>,
     /// The entry's `at`: the request's `now` verbatim when it was decided
     /// and has one, else the writer's clock.

@@ -30,6 +30,7 @@ pub enum AuditFailureKind {
 /// A failed audit call.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuditFailure {
+    /// What kind of failure, which gives the status.
     pub kind: AuditFailureKind,
     /// A stable code: `IO_ERROR`, `TORN_LINE`, `LINE_TOO_LONG`, `NOT_JSON`,
     /// `NOT_AN_ENTRY`, `NOT_CANONICAL`, `SEQ_MISMATCH`, `PREV_MISMATCH`,
@@ -48,6 +49,7 @@ pub struct AuditFailure {
 }
 
 impl AuditFailure {
+    /// A failure to read or write `what` (a file name or an action on it), with the system's reason.
     pub fn io(what: &str, error: &io::Error) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Io,
@@ -96,6 +98,7 @@ impl AuditFailure {
         }
     }
 
+    /// A bad argument (an expected head that is no fingerprint…).
     pub fn argument(message: impl Into<String>) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Argument,
@@ -106,6 +109,7 @@ impl AuditFailure {
         }
     }
 
+    /// The status this failure is reported with.
     pub fn status(&self) -> Status {
         match self.kind {
             AuditFailureKind::Io => Status::IoError,

@@ -36,6 +36,7 @@ pub struct AuditOptions {
 /// Where an appended entry landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
+    /// The entry's `seq`.
     pub seq: u64,
     /// The fingerprint of the new line: the log's head after this append.
     pub head: Fingerprint,
@@ -117,6 +118,7 @@ impl AuditLog {
         })
     }
 
+    /// The log's file.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -97,7 +97,16 @@ impl Serialize for Codes {
 /// the group's entries are in the log.
 #[derive(Debug)]
 pub enum Prepared {
-    Decided { allowed: bool, violations: RuleSet, warnings: RuleSet },
+    /// The request was decided.
+    Decided {
+        /// Whether nothing denied.
+        allowed: bool,
+        /// The rules that denied.
+        violations: RuleSet,
+        /// The rules that warned.
+        warnings: RuleSet,
+    },
+    /// The request was no valid request: its error object.
     Invalid(Error),
 }
 
@@ -136,14 +145,17 @@ impl<'e> PreparedGroup<'e> {
         }
     }
 
+    /// How many requests the group holds.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// Whether the group holds no request.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
+    /// Empties the group for the next requests.
     pub fn clear(&mut self) {
         self.bodies.clear();
         self.ends.clear();

@@ -26,20 +26,26 @@ pub const MAX_ENTRY_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DecisionCounts {
     #[serde(rename = "ALLOW")]
+    /// Entries with decision `ALLOW`.
     pub allow: u64,
     #[serde(rename = "DENY")]
+    /// Entries with decision `DENY`.
     pub deny: u64,
     #[serde(rename = "ERROR")]
+    /// Entries with decision `ERROR`.
     pub error: u64,
 }
 
 /// What a log that verifies holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifySummary {
+    /// How many entries the log holds.
     pub entries: u64,
     /// `at` of the first and of the last entry (`null` for an empty log).
     pub first_at: Option<String>,
+    /// The last entry's `at`.
     pub last_at: Option<String>,
+    /// The entries by decision.
     pub decisions: DecisionCounts,
     /// The fingerprint of the last line; `sha256:` and 64 zeros when empty.
     pub head: String,

@@ -45,6 +45,7 @@ impl Hit {
         Hit { path: redact_built(path.into()), detail: None, message: redact_built(message.into()) }
     }
 
+    /// The hit with a `detail` (`TOKEN_MALFORMED`, `RECORD_INVALID`).
     pub fn with_detail(mut self, detail: &'static str) -> Self {
         self.detail = Some(detail);
         self

@@ -5,7 +5,7 @@
 //! - inputs are pointer + length; `NULL` with length 0 is the empty input;
 //! - output buffers are owned by the library and released with
 //!   `ctp_buf_free`, which wipes them first;
-//! - every export runs behind [`guard`], so a panic becomes `CTP_PANIC`
+//! - every export runs behind `guard`, so a panic becomes `CTP_PANIC`
 //!   instead of unwinding into C;
 //! - no caller pointer is kept after a call returns, and there is no
 //!   thread-local "last error".

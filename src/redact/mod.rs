@@ -10,7 +10,7 @@
 //! assert_eq!(occurrences(line.as_bytes()).count(), 1);
 //! ```
 //!
-//! One matcher ([`matcher`]) serves every face: [`redact`], [`Redactor`]
+//! One matcher (`matcher`) serves every face: [`redact`], [`Redactor`]
 //! (streaming), [`occurrences`] and [`Scanner`] (streaming leak scan).
 
 mod matcher;
@@ -56,16 +56,22 @@ pub struct Occurrence {
 /// out where there is no file (the C ABI's `ctp_scan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The file's display name ([`display_name`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// 1-based, counting `\n`.
     pub line: u64,
     /// 1-based byte offset of the occurrence in its line.
     pub column: u64,
+    /// Its length in bytes as it stands.
     pub length: u64,
+    /// As [`Occurrence::fingerprint`].
     pub fingerprint: String,
+    /// Whether the decoded text is a well-formed customer token.
     pub well_formed: bool,
+    /// `network` or `identity` when well-formed.
     pub form: Option<&'static str>,
+    /// The region when well-formed.
     pub region: Option<String>,
 }
 

@@ -157,6 +157,7 @@ impl Sink for Replace<'_> {
 }
 
 impl Redactor {
+    /// A redactor at the start of a stream.
     pub fn new() -> Self {
         Redactor::default()
     }
@@ -204,6 +205,7 @@ pub struct RedactingWriter<W: Write> {
 }
 
 impl<W: Write> RedactingWriter<W> {
+    /// Redacts everything written to it into `inner`.
     pub fn new(inner: W) -> Self {
         RedactingWriter { inner, redactor: Redactor::new(), out: Vec::new() }
     }

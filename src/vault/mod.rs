@@ -3,7 +3,7 @@
 //! export.
 //!
 //! The record rules are the engine's own: the strict reader of
-//! [`crate::json`], the record validation of [`crate::record`] and the token
+//! `crate::json`, the record validation of `crate::record` and the token
 //! format of [`crate::token`], so the lint and the pre-flight check can never
 //! disagree about what a good record is. For the duplicate checks the lint
 //! keeps, per record, a keyed 128-bit hash of its token and (for valid
@@ -32,19 +32,33 @@ const SECONDS_PER_DAY: u64 = 86_400;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VaultCode {
+    /// `RECORD_UNREADABLE`: the line is no JSON object by the strict reader.
     RecordUnreadable,
+    /// `RECORD_INVALID`: a stored record the engine would refuse (rule 204).
     RecordInvalid,
+    /// `TOKEN_MALFORMED`: `customer_token` is not a well-formed customer token.
     TokenMalformed,
+    /// `TOKEN_WRONG_TYPE`: `customer_token` is a KRN of another kind.
     TokenWrongType,
+    /// `UNKNOWN_SCOPE`: a scope the engine does not know.
     UnknownScope,
+    /// `REGION_NOT_ALLOWED`: the token's region is not in the policy's `allowed_regions`.
     RegionNotAllowed,
+    /// `MISSING_FIELD`: a field a record should have is absent.
     MissingField,
+    /// `REVOKED_INCOMPLETE`: `REVOKED` without `revoked_at` or `revoked_by`.
     RevokedIncomplete,
+    /// `REVOKED_FIELDS_ON_ACTIVE`: `ACTIVE` with `revoked_at` or `revoked_by`.
     RevokedFieldsOnActive,
+    /// `TIMELINE`: the record's timestamps are out of order.
     Timeline,
+    /// `FUTURE_TIMESTAMP`: a timestamp after `now`.
     FutureTimestamp,
+    /// `STALE`: an `ACTIVE` token unused for longer than the stale days.
     Stale,
+    /// `DUPLICATE_TOKEN`: the token of an earlier record.
     DuplicateToken,
+    /// `DUPLICATE_REFERENCE`: the `customer_token_reference` of an earlier record with another token.
     DuplicateReference,
 }
 
@@ -105,11 +119,14 @@ impl VaultCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VaultSeverity {
+    /// The record is wrong: the engine would refuse or misjudge it.
     Error,
+    /// The record is doubtful or incomplete.
     Warn,
 }
 
 impl VaultSeverity {
+    /// `error` or `warn`.
     pub fn as_str(self) -> &'static str {
         match self {
             VaultSeverity::Error => "error",
@@ -122,8 +139,11 @@ impl VaultSeverity {
 /// `related_line` are 1-based positions of the records fed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VaultFinding {
+    /// The record's position among the records fed in, 1-based.
     pub line: u64,
+    /// What is wrong.
     pub code: VaultCode,
+    /// How bad it is.
     pub severity: VaultSeverity,
     /// A fixed word (a field name, a reader code, …) or the token's region
     /// for `REGION_NOT_ALLOWED`; never any other piece of a token.
@@ -236,10 +256,12 @@ impl Shard {
         Shard::new(number(index)?, number(count)?).map_err(|_| bad())
     }
 
+    /// This shard's number, from 0.
     pub fn index(self) -> u64 {
         self.index
     }
 
+    /// How many shards there are.
     pub fn count(self) -> u64 {
         self.count
     }
@@ -274,6 +296,7 @@ pub struct VaultLint {
 }
 
 impl VaultLint {
+    /// A lint of the whole vault (one shard).
     pub fn new(options: VaultOptions) -> Self {
         VaultLint::with_shard(options, Shard::ALL)
     }
@@ -294,6 +317,7 @@ impl VaultLint {
         true
     }
 
+    /// The shard this lint reports.
     pub fn shard(&self) -> Shard {
         self.shard
     }

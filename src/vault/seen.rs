@@ -143,6 +143,7 @@ impl Default for Seen {
 }
 
 impl Seen {
+    /// An empty record of tokens and references, keyed for this run.
     pub fn new() -> Self {
         Seen { run_key: random_run_key(), tokens: Table::default(), references: References::ByFirst(Table::default()) }
     }
