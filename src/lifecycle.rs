@@ -2,6 +2,28 @@
 //! DECLINED keep the attempt (CHARGED also moves `last_used_at`), REVOKED
 //! ends it for good; and `apply_response`, which reads Klarna's answer to an
 //! `authorizePayment` call as those events.
+//!
+//! ```
+//! let record = br#"{"customer_token": "krn:customer-token:eu1:a1b2",
+//!   "scopes": ["payment:customer_not_present"], "state": "ACTIVE"}"#;
+//! // An event the host saw: a charge went through.
+//! let charged = ctpolicy::apply_event(Some(record), br#"{"type": "CHARGED", "at": "2026-11-30T12:00:00Z"}"#).unwrap();
+//! assert!(charged.changed());
+//! assert!(charged.record_json().contains(r#""last_used_at":"2026-11-30T12:00:00Z""#));
+//!
+//! // Klarna's answer to the charge the engine allowed, read as those events.
+//! let request = br#"{"customer_present": false,
+//!   "headers": {"Klarna-Customer-Token": "krn:customer-token:eu1:a1b2", "Klarna-Idempotency-Key": "renewal-43"},
+//!   "body": {"currency": "EUR", "request_payment_transaction": {"amount": 1299, "payment_transaction_reference": "r-43"}}}"#;
+//! let response = br#"{"payment_transaction_response": {"result": "APPROVED"}}"#;
+//! let next = ctpolicy::apply_response(Some(charged.record_json().as_bytes()), request, response, "2026-12-30T12:00:00Z").unwrap();
+//! assert!(next.record_json().contains(r#""last_used_at":"2026-12-30T12:00:00Z""#));
+//!
+//! // Nothing leaves REVOKED.
+//! let revoked = ctpolicy::apply_event(Some(record), br#"{"type": "REVOKED", "at": "2026-12-01T00:00:00Z", "by": "PARTNER"}"#).unwrap();
+//! let refused = ctpolicy::apply_event(Some(revoked.record_json().as_bytes()), br#"{"type": "CHARGED", "at": "2026-12-02T00:00:00Z"}"#);
+//! assert_eq!(refused.unwrap_err().code, Some("TOKEN_REVOKED"));
+//! ```
 
 use std::fmt;
 

@@ -8,6 +8,11 @@
 //! assert!(clean.starts_with("charge failed for [customer-token sha256:"));
 //! assert!(!clean.contains("a1b2"));
 //! assert_eq!(occurrences(line.as_bytes()).count(), 1);
+//!
+//! // The leak scan: where each token is, never the token.
+//! let reports = ctpolicy::redact::scan(line.as_bytes(), Some("app.log"));
+//! assert_eq!((reports[0].line, reports[0].column, reports[0].well_formed), (1, 19, true));
+//! assert!(!reports[0].to_json().contains("a1b2"));
 //! ```
 //!
 //! One matcher (`matcher`) serves every face: [`redact`], [`Redactor`]

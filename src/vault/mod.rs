@@ -8,6 +8,19 @@
 //! disagree about what a good record is. For the duplicate checks the lint
 //! keeps, per record, a keyed 128-bit hash of its token and (for valid
 //! `ACTIVE` records) of its reference, never the token or the reference.
+//!
+//! ```
+//! use ctpolicy::vault::{VaultCode, VaultLint, VaultOptions};
+//! let options = VaultOptions::from_text(br#"{"allowed_regions": ["eu1"]}"#, None, None).unwrap();
+//! let mut lint = VaultLint::new(options);
+//! let good = br#"{"customer_token": "krn:customer-token:eu1:a1b2", "scopes": ["payment:customer_not_present"],
+//!   "state": "ACTIVE", "created_at": "2026-01-01T00:00:00Z", "customer_token_reference": "ref-1", "customer_id": "c-1"}"#;
+//! assert!(lint.feed(good).is_empty());
+//! // The same token stored twice.
+//! let findings = lint.feed(good);
+//! assert_eq!(findings[0].code, VaultCode::DuplicateToken);
+//! assert_eq!(findings[0].related_line, Some(1));
+//! ```
 
 mod seen;
 
