@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the rule table from `ctpolicy rules --format markdown` into every
 document that shows it, between the rules:begin and rules:end markers, so
-the docs come from the one table in src/rules/mod.rs (`make docs`)."""
+the docs come from the one table in src/rules.rs (`make docs`)."""
 import re
 import subprocess
 import sys
