@@ -1,10 +1,12 @@
 //! One audit entry (docs/HYGIENE.md H3): what a pre-flight check decided, in a
 //! form that holds no piece of the request beyond what the table allows.
 //!
-//! The same type writes entries (serde_json compact, key order = field
-//! order = the H3 table) and reads them back in the verifier, which
-//! re-serializes what it read and compares bytes: a line is an entry only
-//! if it is exactly what a writer would have written.
+//! The same type writes entries (the one JSON writer, compact, with the
+//! decision's escapes; key order = field order = the H3 table) and reads
+//! them back in the verifier, which re-serializes what it read and compares
+//! bytes: a line is an entry only if it is exactly what a writer would have
+//! written (this release's writer, or the one before it for lines already
+//! in a log).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -152,11 +154,20 @@ impl Entry<'_> {
     pub fn to_line(&self) -> String {
         let mut out = Vec::with_capacity(512);
         self.write_line(&mut out);
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        String::from_utf8(out).expect("the writer writes UTF-8")
     }
 
-    /// Appends the line (without the `\n`) to `out`.
+    /// Appends the line (without the `\n`) to `out`: the one writer of
+    /// every output, with the decision's escapes.
     pub fn write_line(&self, out: &mut Vec<u8>) {
+        json::write_bytes_into(out, self);
+    }
+
+    /// The line as writers before this release wrote it (serde_json's own
+    /// escapes: `\b` and `\f`, DEL unescaped), for the verifier: entries
+    /// already in a log keep their bytes, which the chain covers. No new
+    /// line is written this way.
+    pub(crate) fn write_line_as_before(&self, out: &mut Vec<u8>) {
         serde_json::to_writer(out, self).expect("an entry always serializes");
     }
 }

@@ -208,7 +208,7 @@ impl Fill {
         let mut members = Vec::new();
         for (name, value) in [("now", now), ("caller", caller)] {
             if let Some(value) = value {
-                members.push((name, serde_json::to_string(value).expect("a string serializes")));
+                members.push((name, crate::json::to_string(value)));
             }
         }
         Fill { members }

@@ -126,6 +126,13 @@ pub fn write_into<T: Serialize + ?Sized>(out: &mut String, value: &T) {
     write_with(out, value, ContractFormatter);
 }
 
+/// Appends `value` as compact JSON to a byte buffer (an audit log's line,
+/// a stream of findings).
+pub fn write_bytes_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mut serializer = serde_json::Serializer::with_formatter(out, ContractFormatter);
+    value.serialize(&mut serializer).expect("the library's output types always serialize");
+}
+
 /// `value` as compact JSON.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = String::new();
