@@ -201,12 +201,7 @@ impl<'e> PreparedGroup<'e> {
     }
 
     /// The entry of `pending` as entry `seq` after `prev`.
-    fn entry<'g>(
-        &'g self,
-        pending: &PendingEntry,
-        seq: u64,
-        prev: &'g Fingerprint,
-    ) -> Entry<'g> {
+    fn entry<'g>(&'g self, pending: &PendingEntry, seq: u64, prev: &'g Fingerprint) -> Entry<'g> {
         let text = |range: &Range<usize>| Cow::Borrowed(&self.texts[range.clone()]);
         Entry {
             seq,
