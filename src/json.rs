@@ -24,7 +24,7 @@ pub mod de;
 mod write;
 pub use write::{
     to_secret_string, to_string, to_string_one_per_line, write_bytes_into, write_into, Canonical, ContractFormatter,
-    Plain, Trusted,
+    Plain, Scanned, Trusted,
 };
 
 /// Largest input the engine reads: 1 MiB (docs/RULES.md section 1).

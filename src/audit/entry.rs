@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::decision::{Decision, Engine, ENGINE_VERSION};
 use crate::error::Error;
@@ -84,9 +84,9 @@ impl fmt::Debug for Fingerprint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryStatus<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub status: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     pub code: Option<Cow<'a, str>>,
 }
 
@@ -95,13 +95,13 @@ pub struct EntryStatus<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryToken<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub form: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub region: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     pub environment: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub fingerprint: Cow<'a, str>,
 }
 
@@ -113,36 +113,55 @@ pub struct Entry<'a> {
     /// 1 for the first entry of a log, then +1 (set by the log on append).
     pub seq: u64,
     /// The fingerprint of the previous line (set by the log on append).
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub prev: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub at: Cow<'a, str>,
     /// `ALLOW`, `DENY` or `ERROR`.
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub decision: Cow<'a, str>,
     #[serde(borrow)]
     pub status: Option<EntryStatus<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_list")]
     pub violations: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_list")]
     pub warnings: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     pub required_scope: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub token: Option<EntryToken<'a>>,
     pub amount: Option<i64>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     pub currency: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     pub decision_id: Option<Cow<'a, str>>,
     /// The request's `caller`, redacted; no key at all when the request has
     /// none, so logs written before this field existed verify unchanged.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow, default, serialize_with = "scanned_option", skip_serializing_if = "Option::is_none")]
     pub caller: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub policy_digest: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub engine_version: Cow<'a, str>,
+}
+
+/// An entry's text as the writer spells every string: one fast scan, the
+/// text copied as it is when it needs no escape (nearly always), else
+/// escaped by the formatter. A tampered line read back by the verifier may
+/// hold anything, so the text is scanned, never trusted.
+fn scanned<S: Serializer>(text: &Cow<'_, str>, serializer: S) -> Result<S::Ok, S::Error> {
+    json::Scanned(text).serialize(serializer)
+}
+
+fn scanned_option<S: Serializer>(text: &Option<Cow<'_, str>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => serializer.serialize_some(&json::Scanned(text)),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn scanned_list<S: Serializer>(texts: &[Cow<'_, str>], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(texts.iter().map(|text| json::Scanned(text)))
 }
 
 pub const ALLOW: &str = "ALLOW";

@@ -284,6 +284,23 @@ impl Serialize for Plain<'_> {
     }
 }
 
+/// Text from anywhere that is never a secret (an audit entry's fields: H3
+/// keeps the token out of them): written as [`Plain`] writes it, without
+/// wiping the stack copy afterwards.
+#[derive(Clone, Copy, Debug)]
+pub struct Scanned<'a>(pub &'a str);
+
+impl Serialize for Scanned<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if needs_no_escape(self.0) {
+            write_quoted_raw(self.0, serializer, false)
+        } else {
+            serializer.serialize_str(self.0)
+        }
+    }
+}
+
 /// `"text"` through serde_json's raw-value channel (`text` needs no
 /// escape); text too long for the stack copy takes serde_json's escaping.
 /// With `wipe`, the stack copy is zeroized once written (the text may be
@@ -445,6 +462,16 @@ mod tests {
             }
         }
         assert!(needs_no_escape("é \u{2028}\u{1F600} non-ASCII text needs no escape"));
+    }
+
+    #[test]
+    fn scanned_text_is_spelled_as_the_formatter_spells_it() {
+        let long = "é".repeat(TRUSTED_MAX);
+        for text in ["", "ALLOW", "x\u{8}\u{7f}y", "q\" b\\ \u{c}", "sha256:0123456789abcdef", &long] {
+            assert_eq!(to_string(&Scanned(text)), to_string(text), "{text:?}");
+            // serde_json's own formatter keeps its own escapes.
+            assert_eq!(serde_json::to_string(&Scanned(text)).unwrap(), serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]
