@@ -76,3 +76,16 @@ pub use token::{parse_token, CustomerToken, TokenError, TokenInfo};
 pub fn is_timestamp(text: &str) -> bool {
     timestamp::parse(text).is_some()
 }
+
+/// `value` as JSON text, written the way every output of ctpolicy is
+/// written (decisions, errors, audit entries, reports, findings): compact,
+/// keys in field order, and one spelling of every string (the escapes of
+/// docs/HYGIENE.md H3). Tools that print ctpolicy's results beside their own
+/// use it so that a string is spelled the same in both.
+///
+/// ```
+/// assert_eq!(ctpolicy::to_json(&["x\u{8}\u{7f}y"]), r#"["x\u0008\u007fy"]"#);
+/// ```
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    json::to_string(value)
+}

@@ -141,10 +141,9 @@ struct Envelope<'v> {
     /// dropped by the format.
     #[serde(default, borrow)]
     headers: Entries<&'v str, &'v str>,
-    #[serde(borrow)]
-    body: Object<'v>,
-    #[serde(borrow)]
-    token_record: Option<Object<'v>>,
+    /// Taken from the tree by its place once the envelope reads.
+    body: Object,
+    token_record: Option<Object>,
     #[serde(borrow)]
     now: Option<Now<'v>>,
     counters: Option<Counters>,
@@ -161,8 +160,9 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
     Ok(Request {
         customer_present: envelope.customer_present,
         headers: envelope.headers.0.into_iter().map(|(name, value)| Header { name, value }).collect(),
-        body: envelope.body.0,
-        token_record: envelope.token_record.map(|record| record.members()),
+        // The envelope was read from `root`, so its nodes are there.
+        body: envelope.body.node_in(root).expect("the body read from root"),
+        token_record: envelope.token_record.map(|record| record.members_in(root).expect("the record read from root")),
         now: envelope.now.map(|now| now.0),
         counters: envelope.counters,
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),

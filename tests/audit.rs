@@ -572,3 +572,96 @@ fn eight_threads_append_to_one_log() {
     }
     assert_every_entry(&path, &writers, per);
 }
+
+/// One writer, one spelling: a `decision_id` of `x`, backspace, DEL, `y`
+/// comes out as `"x\u0008\u007fy"` in the decision and in the entry of the
+/// same call, on the library's path and on the command line's batch path
+/// (which prepares entries before their place in the chain is known).
+#[test]
+fn a_string_is_spelled_alike_in_the_decision_and_in_its_entry() {
+    let dir = tempdir("one-spelling");
+    let engine = Engine::default();
+    let request = renewal(TOKENS[0], "", r#","now":"2026-11-25T10:00:00Z","decision_id":"x\b\u007fy""#);
+    let spelled = r#""decision_id":"x\u0008\u007fy""#;
+
+    let path = dir.join("library.log");
+    let log = AuditLog::open(&path, AuditOptions::default()).unwrap();
+    let checked = log.record(&engine, request.as_bytes(), &Clock::Fixed(CLOCK.to_owned())).unwrap();
+    log.close().unwrap();
+    let mut decision = String::new();
+    checked.output_json(&engine, &mut decision);
+    let entry = fs::read_to_string(&path).unwrap();
+    assert!(decision.contains(spelled), "{decision}");
+    assert!(entry.contains(spelled), "{entry}");
+    assert!(!entry.contains('\u{7f}') && !entry.contains(r"\b"), "{entry}");
+    assert_eq!(verify_path(&path, None).unwrap().entries, 1);
+
+    let cli_log = dir.join("cli.log");
+    let output = run(&["check", "--audit-log", cli_log.to_str().unwrap()], format!("{request}\n").as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let cli_decision = String::from_utf8(output.stdout).unwrap();
+    assert!(cli_decision.contains(spelled), "{cli_decision}");
+    assert_eq!(cli_decision.trim_end(), decision);
+    assert_eq!(fs::read_to_string(&cli_log).unwrap(), entry, "the CLI's entry is the library's");
+}
+
+/// Entries already in a log keep their bytes (the chain covers them): a log
+/// written before entries took the decision's escapes, where the same
+/// `decision_id` is `"x\b` + a raw DEL + `y"`, still verifies, and a writer
+/// continues it.
+#[test]
+fn a_log_written_with_the_earlier_escapes_still_verifies_and_continues() {
+    let dir = tempdir("earlier-escapes");
+    let engine = Engine::default();
+    let requests: Vec<String> = ["x\\b\\u007fy", "form\\ffeed", "plain"]
+        .iter()
+        .map(|id| renewal(TOKENS[0], "", &format!(r#","now":"2026-11-25T10:00:00Z","decision_id":"{id}""#)))
+        .collect();
+    let path = dir.join("earlier.log");
+    write_log(&path, &engine, &requests);
+    // The same entries as the earlier writer spelled them, chained anew.
+    let mut earlier = String::new();
+    let mut prev = format!("sha256:{}", "0".repeat(64));
+    for line in lines_of(&path) {
+        let value: Value = serde_json::from_str(&line).unwrap();
+        let mut respelled = serde_json::to_string(&value).unwrap();
+        assert!(respelled.starts_with("{\"seq\":"), "serde_json keeps the key order: {respelled}");
+        let old_prev = value["prev"].as_str().unwrap().to_owned();
+        respelled = respelled.replacen(&old_prev, &prev, 1);
+        prev = sha256_label(respelled.as_bytes());
+        earlier.push_str(&respelled);
+        earlier.push('\n');
+    }
+    assert!(earlier.contains("\"x\\b\u{7f}y\"") && earlier.contains("\"form\\ffeed\""), "{earlier}");
+    fs::write(&path, &earlier).unwrap();
+    assert_eq!(verify_path(&path, None).unwrap().entries, 3);
+    // Appending continues the chain in the one writer's spelling.
+    write_log(&path, &engine, &requests[..1]);
+    let lines = lines_of(&path);
+    assert_eq!(lines.len(), 4);
+    assert!(lines[3].contains(r#""decision_id":"x\u0008\u007fy""#), "{}", lines[3]);
+    assert_eq!(verify_path(&path, None).unwrap().entries, 4);
+    // A line in neither spelling is still refused.
+    let mixed = earlier.replacen("\"x\\b\u{7f}y\"", "\"x\\b\\u007fy\"", 1);
+    let (code, line, _) = verify_text(&dir, &mixed).unwrap_err();
+    assert_eq!((code.as_str(), line), ("NOT_CANONICAL", Some(1)));
+}
+
+/// verify names a missing or mistyped field of the entry's own, and never
+/// an unknown key (a tampered line may hold anything).
+#[test]
+fn verify_names_the_entry_fields_it_misses_and_never_a_line_key() {
+    let dir = tempdir("verify-words");
+    let (_, lines) = sample_log(&dir, 1);
+    let message_for = |line: String| verify_text(&dir, &format!("{line}\n")).unwrap_err();
+    let (code, _, message) = message_for(lines[0].replacen("\"warnings\":[],", "", 1));
+    assert_eq!(code, "NOT_AN_ENTRY");
+    assert!(message.contains("the field warnings is missing"), "{message}");
+    let (_, _, message) = message_for(lines[0].replacen("\"fingerprint\":\"", "\"fingerprint\":7,\"x\":\"", 1));
+    assert!(message.contains("the field token.fingerprint is of the wrong type"), "{message}");
+    let secret = "krn:customer-token:eu1:0f0f0f0f-1111-2222-3333-444455556666";
+    let (code, _, message) = message_for(lines[0].replacen("{\"seq\"", &format!("{{\"{secret}\":1,\"seq\""), 1));
+    assert_eq!(code, "NOT_AN_ENTRY");
+    assert!(message.contains("a field is unknown (column"), "{message}");
+    assert!(!message.contains("0f0f0f0f") && !message.contains("customer-token"), "{message}");
+}

@@ -1,15 +1,17 @@
 //! One audit entry (docs/HYGIENE.md H3): what a pre-flight check decided, in a
 //! form that holds no piece of the request beyond what the table allows.
 //!
-//! The same type writes entries (serde_json compact, key order = field
-//! order = the H3 table) and reads them back in the verifier, which
-//! re-serializes what it read and compares bytes: a line is an entry only
-//! if it is exactly what a writer would have written.
+//! The same type writes entries (the one JSON writer, compact, with the
+//! decision's escapes; key order = field order = the H3 table) and reads
+//! them back in the verifier, which re-serializes what it read and compares
+//! bytes: a line is an entry only if it is exactly what a writer would have
+//! written (this release's writer, or the one before it for lines already
+//! in a log).
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::decision::{Decision, Engine, ENGINE_VERSION};
 use crate::error::Error;
@@ -83,10 +85,10 @@ impl fmt::Debug for Fingerprint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryStatus<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// The error object's status name (`INVALID_REQUEST`…).
     pub status: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     /// The error object's code, when it has one.
     pub code: Option<Cow<'a, str>>,
 }
@@ -96,16 +98,16 @@ pub struct EntryStatus<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryToken<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// `network` or `identity`.
     pub form: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// The token's region.
     pub region: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     /// `live` or `test` for the identity form.
     pub environment: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// `sha256:` and the hex SHA-256 of the token.
     pub fingerprint: Cow<'a, str>,
 }
@@ -118,24 +120,24 @@ pub struct Entry<'a> {
     /// 1 for the first entry of a log, then +1 (set by the log on append).
     pub seq: u64,
     /// The fingerprint of the previous line (set by the log on append).
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub prev: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// When the check happened: the request's `now`, or the clock's time.
     pub at: Cow<'a, str>,
     /// `ALLOW`, `DENY` or `ERROR`.
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     pub decision: Cow<'a, str>,
     #[serde(borrow)]
     /// For an `ERROR` entry: the error's status and code.
     pub status: Option<EntryStatus<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_list")]
     /// The codes of the rules that denied.
     pub violations: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_list")]
     /// The codes of the rules that warned.
     pub warnings: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     /// The payment scope the request needed.
     pub required_scope: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -143,22 +145,41 @@ pub struct Entry<'a> {
     pub token: Option<EntryToken<'a>>,
     /// The charge's amount in minor units, when the request has one.
     pub amount: Option<i64>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     /// The charge's currency, redacted.
     pub currency: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned_option")]
     /// The request's `decision_id`, redacted.
     pub decision_id: Option<Cow<'a, str>>,
     /// The request's `caller`, redacted; no key at all when the request has
     /// none, so logs written before this field existed verify unchanged.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow, default, serialize_with = "scanned_option", skip_serializing_if = "Option::is_none")]
     pub caller: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// The digest of the policy the engine decided by.
     pub policy_digest: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, serialize_with = "scanned")]
     /// The engine's version.
     pub engine_version: Cow<'a, str>,
+}
+
+/// An entry's text as the writer spells every string: one fast scan, the
+/// text copied as it is when it needs no escape (nearly always), else
+/// escaped by the formatter. A tampered line read back by the verifier may
+/// hold anything, so the text is scanned, never trusted.
+fn scanned<S: Serializer>(text: &Cow<'_, str>, serializer: S) -> Result<S::Ok, S::Error> {
+    json::Scanned(text).serialize(serializer)
+}
+
+fn scanned_option<S: Serializer>(text: &Option<Cow<'_, str>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => serializer.serialize_some(&json::Scanned(text)),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn scanned_list<S: Serializer>(texts: &[Cow<'_, str>], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(texts.iter().map(|text| json::Scanned(text)))
 }
 
 /// `decision` of an allowed request.
@@ -173,11 +194,20 @@ impl Entry<'_> {
     pub fn to_line(&self) -> String {
         let mut out = Vec::with_capacity(512);
         self.write_line(&mut out);
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        String::from_utf8(out).expect("the writer writes UTF-8")
     }
 
-    /// Appends the line (without the `\n`) to `out`.
+    /// Appends the line (without the `\n`) to `out`: the one writer of
+    /// every output, with the decision's escapes.
     pub fn write_line(&self, out: &mut Vec<u8>) {
+        json::write_bytes_into(out, self);
+    }
+
+    /// The line as writers before this release wrote it (serde_json's own
+    /// escapes: `\b` and `\f`, DEL unescaped), for the verifier: entries
+    /// already in a log keep their bytes, which the chain covers. No new
+    /// line is written this way.
+    pub(crate) fn write_line_as_before(&self, out: &mut Vec<u8>) {
         serde_json::to_writer(out, self).expect("an entry always serializes");
     }
 }

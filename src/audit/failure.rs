@@ -143,7 +143,7 @@ impl AuditFailure {
             line: self.line,
             seq: self.seq,
         };
-        serde_json::to_string(&Wrapper { error: body }).expect("an error object always serializes")
+        crate::json::to_string(&Wrapper { error: body })
     }
 }
 

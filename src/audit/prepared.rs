@@ -3,94 +3,72 @@
 //!
 //! An entry's first two keys, `seq` and `prev`, are known only under the
 //! log's lock; everything after them is known when the request is decided.
-//! So each request's entry body (`{"at":…}`, the [`Entry`] fields after
-//! `prev`, written by serde_json) is written once, from the one decide
-//! pass, into a buffer reused for the whole run; under the lock each line
-//! is `{"seq":…,"prev":"…"` (serde_json again) joined to its body, hashed
-//! once over the final bytes. The bytes are exactly [`Entry::write_line`]'s
-//! (tests/audit.rs compares the CLI's lines with the library's).
+//! So each request keeps, from the one decide pass, the values of its
+//! entry (its text in one buffer reused for the whole run); under the lock
+//! each line is an [`Entry`] made of them, written by [`Entry::write_line`]
+//! (the one definition of an entry's bytes) and hashed once over its final
+//! bytes.
 
 use std::borrow::Cow;
-
-use serde::{Serialize, Serializer};
+use std::ops::Range;
 
 use crate::decision::{AuditParts, Engine, ENGINE_VERSION};
 use crate::error::Error;
 use crate::facts::valid_currency;
 use crate::json::{self, Value};
+use crate::redact::redact_str;
 use crate::request;
 use crate::rules::RuleSet;
 use crate::rules::RULES;
-use crate::token::TokenView;
 
 use super::clock::Clock;
-#[cfg(doc)]
-use super::entry::Entry;
-use super::entry::{caller_of, Fingerprint, ERROR};
-use crate::redact::redact_str;
+use super::entry::{caller_of, Entry, EntryStatus, EntryToken, Fingerprint, ALLOW, DENY, ERROR};
 
-/// `seq` and `prev`: the head of a line, written under the lock.
-#[derive(Serialize)]
-struct Head<'a> {
-    seq: u64,
-    prev: &'a str,
-}
-
-/// The [`Entry`] fields after `prev` up to `decision_id`, in the same
-/// order, borrowed from the decide pass.
-#[derive(Serialize)]
-struct Body<'a> {
-    at: &'a str,
+/// One request's entry without `seq` and `prev`: the [`Entry`] fields,
+/// with every text a caller or the clock gave kept as its place in the
+/// group's `texts`.
+#[derive(Debug)]
+struct PendingEntry {
+    at: Range<usize>,
     decision: &'static str,
-    status: Option<Status<'a>>,
-    violations: Codes,
-    warnings: Codes,
+    status: Option<(&'static str, Option<&'static str>)>,
+    violations: RuleSet,
+    warnings: RuleSet,
     required_scope: Option<&'static str>,
-    token: Option<Token<'a>>,
+    token: Option<PendingToken>,
     amount: Option<i64>,
-    currency: Option<&'a str>,
-    decision_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    caller: Option<Cow<'a, str>>,
+    currency: Option<Range<usize>>,
+    decision_id: Option<Range<usize>>,
+    caller: Option<Range<usize>>,
 }
 
-/// The last [`Entry`] fields: the same for every entry of a run, so
-/// written once.
-#[derive(Serialize)]
-struct Tail<'a> {
-    policy_digest: &'a str,
-    engine_version: &'static str,
-}
-
-#[derive(Serialize)]
-struct Status<'a> {
-    status: &'static str,
-    code: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Token<'a> {
+#[derive(Debug)]
+struct PendingToken {
     form: &'static str,
-    region: &'a str,
+    region: Range<usize>,
     environment: Option<&'static str>,
-    fingerprint: &'a str,
+    fingerprint: Range<usize>,
 }
 
-/// Rule codes of a rule set, in id order (the codes are static strings).
-struct Codes(RuleSet);
+/// Appends `text` to `texts`; its place there.
+fn keep(texts: &mut String, text: &str) -> Range<usize> {
+    let start = texts.len();
+    texts.push_str(text);
+    start..texts.len()
+}
 
-impl Serialize for Codes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut bits = self.0 .0;
-        serializer.collect_seq(std::iter::from_fn(move || {
-            if bits == 0 {
-                return None;
-            }
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            Some(RULES[index].code)
-        }))
-    }
+/// The codes of `rules`, in id order.
+fn codes(rules: RuleSet) -> Vec<Cow<'static, str>> {
+    let mut bits = rules.0;
+    std::iter::from_fn(move || {
+        if bits == 0 {
+            return None;
+        }
+        let index = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        Some(Cow::Borrowed(RULES[index].code))
+    })
+    .collect()
 }
 
 /// What became of one request of a group: counted and reported only after
@@ -110,17 +88,15 @@ pub enum Prepared {
     Invalid(Error),
 }
 
-/// The entry bodies of a group of requests and their decisions' JSON, in
+/// The entries of a group of requests and their decisions' JSON, in
 /// buffers reused from group to group.
 #[derive(Debug)]
 pub struct PreparedGroup<'e> {
     engine: &'e Engine,
-    /// `,"policy_digest":…,"engine_version":…}`: every body's end.
-    tail: Vec<u8>,
-    /// The bodies, one after another.
-    bodies: Vec<u8>,
-    /// The end of each body in `bodies`.
-    ends: Vec<usize>,
+    /// Each request's entry, but for `seq` and `prev`.
+    entries: Vec<PendingEntry>,
+    /// The text of the entries, one after another.
+    texts: String,
     /// The decision JSON (or error object) of each request, a line each.
     pub decisions: String,
     /// Each request's line number and outcome.
@@ -130,16 +106,10 @@ pub struct PreparedGroup<'e> {
 impl<'e> PreparedGroup<'e> {
     /// An empty group of `engine`'s checks.
     pub fn new(engine: &'e Engine) -> Self {
-        let mut tail =
-            serde_json::to_vec(&Tail { policy_digest: engine.policy().digest(), engine_version: ENGINE_VERSION })
-                .expect("an entry always serializes");
-        // `{"policy_digest":…}` continues a body: `,"policy_digest":…}`.
-        tail[0] = b',';
         PreparedGroup {
             engine,
-            tail,
-            bodies: Vec::new(),
-            ends: Vec::new(),
+            entries: Vec::new(),
+            texts: String::new(),
             decisions: String::new(),
             outcomes: Vec::new(),
         }
@@ -147,24 +117,24 @@ impl<'e> PreparedGroup<'e> {
 
     /// How many requests the group holds.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.entries.len()
     }
 
     /// Whether the group holds no request.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.entries.is_empty()
     }
 
     /// Empties the group for the next requests.
     pub fn clear(&mut self) {
-        self.bodies.clear();
-        self.ends.clear();
+        self.entries.clear();
+        self.texts.clear();
         self.decisions.clear();
         self.outcomes.clear();
     }
 
-    /// Decides `request_json` once: its entry body and its decision line
-    /// join the group.
+    /// Decides `request_json` once: its entry and its decision line join
+    /// the group.
     pub fn check(&mut self, line_number: u64, request_json: &[u8], clock: &Clock) {
         let engine = self.engine;
         let start = self.decisions.len();
@@ -172,10 +142,10 @@ impl<'e> PreparedGroup<'e> {
         let decided = json::with_arena(|arena| {
             let root = request::parse_json(request_json, arena)?;
             let decisions = &mut self.decisions;
-            let bodies = &mut self.bodies;
+            let (entries, texts) = (&mut self.entries, &mut self.texts);
             let decided = request::from_value(&root, arena).and_then(|request| {
                 engine.decide_for_audit(&request, decisions, |parts| {
-                    write_decided(bodies, parts, &root, clock);
+                    entries.push(decided_entry(texts, parts, &root, clock));
                     Prepared::Decided {
                         allowed: parts.allowed(),
                         violations: parts.violations,
@@ -191,7 +161,6 @@ impl<'e> PreparedGroup<'e> {
         match decided {
             Ok(prepared) => {
                 self.decisions.push('\n');
-                self.end_body();
                 self.outcomes.push((line_number, prepared));
             }
             Err(error) => {
@@ -209,85 +178,96 @@ impl<'e> PreparedGroup<'e> {
 
     /// [`Self::failed`] for a request that was read, with its (redacted) caller.
     fn failed_with_caller(&mut self, line_number: u64, error: Error, caller: Option<&str>, clock: &Clock) {
-        let at = clock.now();
-        let body = Body {
-            at: &at,
+        let texts = &mut self.texts;
+        let entry = PendingEntry {
+            at: keep(texts, &clock.now()),
             decision: ERROR,
-            status: Some(Status { status: error.status.name(), code: error.code }),
-            violations: Codes(RuleSet::default()),
-            warnings: Codes(RuleSet::default()),
+            status: Some((error.status.name(), error.code)),
+            violations: RuleSet::default(),
+            warnings: RuleSet::default(),
             required_scope: None,
             token: None,
             amount: None,
             currency: None,
             decision_id: None,
-            caller: caller.map(Cow::Borrowed),
+            caller: caller.map(|caller| keep(texts, caller)),
         };
-        serde_json::to_writer(&mut self.bodies, &body).expect("an entry always serializes");
-        self.end_body();
+        self.entries.push(entry);
         self.decisions.push_str(&error.to_json());
         self.decisions.push('\n');
         self.outcomes.push((line_number, Prepared::Invalid(error)));
     }
 
-    /// Ends the body just written with the run's tail.
-    fn end_body(&mut self) {
-        self.bodies.pop(); // its `}`
-        self.bodies.extend_from_slice(&self.tail);
-        self.ends.push(self.bodies.len());
-    }
-
     /// Appends the group's lines to `out`, chained after `seq` and `head`
     /// (updated to the last line's): one SHA-256 per line, over its bytes.
     pub(super) fn write_lines(&self, out: &mut Vec<u8>, seq: &mut u64, head: &mut Fingerprint) {
-        let mut start = 0;
-        for &end in &self.ends {
+        for pending in &self.entries {
             *seq += 1;
+            let prev = *head;
+            let entry = self.entry(pending, *seq, &prev);
             let line_start = out.len();
-            serde_json::to_writer(&mut *out, &Head { seq: *seq, prev: head.as_str() })
-                .expect("an entry always serializes");
-            // `{"seq":…,"prev":"…"}` and `{"at":…}` make one object.
-            out.pop();
-            out.push(b',');
-            out.extend_from_slice(&self.bodies[start + 1..end]);
+            entry.write_line(out);
             *head = Fingerprint::of(&out[line_start..]);
             out.push(b'\n');
-            start = end;
+        }
+    }
+
+    /// The entry of `pending` as entry `seq` after `prev`.
+    fn entry<'g>(&'g self, pending: &PendingEntry, seq: u64, prev: &'g Fingerprint) -> Entry<'g> {
+        let text = |range: &Range<usize>| Cow::Borrowed(&self.texts[range.clone()]);
+        Entry {
+            seq,
+            prev: Cow::Borrowed(prev.as_str()),
+            at: text(&pending.at),
+            decision: Cow::Borrowed(pending.decision),
+            status: pending
+                .status
+                .map(|(status, code)| EntryStatus { status: Cow::Borrowed(status), code: code.map(Cow::Borrowed) }),
+            // No allocation for the usual empty lists.
+            violations: codes(pending.violations),
+            warnings: codes(pending.warnings),
+            required_scope: pending.required_scope.map(Cow::Borrowed),
+            token: pending.token.as_ref().map(|token| EntryToken {
+                form: Cow::Borrowed(token.form),
+                region: text(&token.region),
+                environment: token.environment.map(Cow::Borrowed),
+                fingerprint: text(&token.fingerprint),
+            }),
+            amount: pending.amount,
+            currency: pending.currency.as_ref().map(text),
+            decision_id: pending.decision_id.as_ref().map(text),
+            caller: pending.caller.as_ref().map(text),
+            policy_digest: Cow::Borrowed(self.engine.policy().digest()),
+            engine_version: Cow::Borrowed(ENGINE_VERSION),
         }
     }
 }
 
-/// The body of a decided request's entry, appended to `bodies`.
-fn write_decided(bodies: &mut Vec<u8>, parts: &AuditParts<'_>, root: &Value<'_>, clock: &Clock) {
-    let now = root.get("now").and_then(Value::as_str);
-    let clock_now;
-    let at = match now {
-        Some(now) => now,
-        None => {
-            clock_now = clock.now();
-            clock_now.as_str()
-        }
+/// The entry of a decided request, its text kept in `texts`.
+fn decided_entry(texts: &mut String, parts: &AuditParts<'_>, root: &Value<'_>, clock: &Clock) -> PendingEntry {
+    let at = match root.get("now").and_then(Value::as_str) {
+        Some(now) => keep(texts, now),
+        None => keep(texts, &clock.now()),
     };
     let body_field = root.get("body");
     let amount = body_field.and_then(|b| b.get("request_payment_transaction")).and_then(|t| t.get("amount"));
     let currency = body_field.and_then(|b| b.get("currency")).and_then(Value::as_str);
-    let body = Body {
+    PendingEntry {
         at,
-        decision: if parts.allowed() { super::entry::ALLOW } else { super::entry::DENY },
+        decision: if parts.allowed() { ALLOW } else { DENY },
         status: None,
-        violations: Codes(parts.violations),
-        warnings: Codes(parts.warnings),
+        violations: parts.violations,
+        warnings: parts.warnings,
         required_scope: Some(parts.required_scope.as_str()),
-        token: parts.token.map(|t: TokenView<'_>| Token {
-            form: t.form.as_str(),
-            region: t.region,
-            environment: t.environment.map(|e| e.as_str()),
-            fingerprint: t.fingerprint,
+        token: parts.token.map(|token| PendingToken {
+            form: token.form.as_str(),
+            region: keep(texts, token.region),
+            environment: token.environment.map(|e| e.as_str()),
+            fingerprint: keep(texts, token.fingerprint),
         }),
         amount: amount.and_then(Value::as_integer),
-        currency: currency.filter(|c| valid_currency(Some(c.as_bytes())).is_some()),
-        decision_id: parts.decision_id.map(redact_str),
-        caller: caller_of(root),
-    };
-    serde_json::to_writer(bodies, &body).expect("an entry always serializes");
+        currency: currency.filter(|c| valid_currency(Some(c.as_bytes())).is_some()).map(|c| keep(texts, c)),
+        decision_id: parts.decision_id.map(|id| keep(texts, &redact_str(id))),
+        caller: caller_of(root).map(|caller| keep(texts, &caller)),
+    }
 }

@@ -39,7 +39,7 @@ pub struct RepairReport {
 impl RepairReport {
     /// The report as one JSON object (no newline).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a report always serializes")
+        crate::json::to_string(self)
     }
 
     /// The report as a sentence, for a terminal.

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::json::{self, de, de::Nulls};
 use crate::record::PaymentScope;
 use crate::redact::display_name;
 use crate::redact::redact_string;
@@ -54,7 +55,7 @@ pub struct VerifySummary {
 impl VerifySummary {
     /// The summary as one JSON object (no newline).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a summary always serializes")
+        crate::json::to_string(self)
     }
 
     /// The summary as a readable block, for a terminal.
@@ -243,41 +244,54 @@ pub(crate) fn check_entry<'l>(
 }
 
 /// Reads a line as an entry: JSON of the entry's shape, consistent, and in
-/// the exact bytes a writer writes (re-serialized into `scratch` and compared).
+/// the exact bytes a writer writes (re-serialized into `scratch` and
+/// compared). A line written before entries took the decision's escapes
+/// (serde_json's `\b`, `\f` and raw DEL) is as a writer of its day wrote
+/// it, and verifies too: its bytes are what the chain was built over.
 pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<Entry<'l>, (&'static str, String)> {
-    let entry: Entry<'l> = serde_json::from_slice(line).map_err(|e| describe_json_error(&e))?;
+    let entry: Entry<'l> = serde_json::from_slice(line).map_err(|e| describe_json_error(line, &e))?;
     check_consistency(&entry).map_err(|why| ("NOT_AN_ENTRY", why.to_owned()))?;
     scratch.clear();
     entry.write_line(scratch);
     if scratch.as_slice() != line {
-        return Err((
-            "NOT_CANONICAL",
-            "the line is not written as a writer writes it (whitespace, key order or escaping differ)".to_owned(),
-        ));
+        scratch.clear();
+        entry.write_line_as_before(scratch);
+        if scratch.as_slice() != line {
+            return Err((
+                "NOT_CANONICAL",
+                "the line is not written as a writer writes it (whitespace, key order or escaping differ)".to_owned(),
+            ));
+        }
     }
     Ok(entry)
 }
 
-/// serde_json's messages can quote the input (an unknown key, a wrong
-/// value), which may be anything; only the column and our own field names
-/// are reported.
-fn describe_json_error(error: &serde_json::Error) -> (&'static str, String) {
+/// Says what is wrong with a line serde_json would not read as an entry,
+/// without quoting it (it may hold anything, a token included): the
+/// column, and for a fault of the entry's shape the strict reader's coded
+/// fault, naming the field only when it is one of the entry's own (a
+/// missing or mistyped one; an unknown key is never named).
+fn describe_json_error(line: &[u8], error: &serde_json::Error) -> (&'static str, String) {
     use serde_json::error::Category;
     let column = error.column();
-    match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ("NOT_JSON", format!("not a JSON object (column {column})")),
-        Category::Data => {
-            let text = error.to_string();
-            let known = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
-            match known {
-                Some(field) => ("NOT_AN_ENTRY", format!("not an entry: the field {field} is missing")),
-                None => (
-                    "NOT_AN_ENTRY",
-                    format!("not an entry: a field is unknown, repeated or of the wrong type (column {column})"),
-                ),
-            }
-        }
+    if !matches!(error.classify(), Category::Data) {
+        return ("NOT_JSON", format!("not a JSON object (column {column})"));
     }
+    let fault = json::with_arena(|arena| {
+        let root = json::parse(line, arena).ok()?;
+        let fault = de::from_value::<Entry<'_>>(&root, Nulls::Absent).err()?;
+        Some((fault.code(), fault.pointer()))
+    });
+    let field = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
+    let message = match fault {
+        Some(("MISSING_FIELD", pointer)) => format!("not an entry: the field {} is missing", field(&pointer)),
+        Some(("WRONG_TYPE", pointer)) => {
+            format!("not an entry: the field {} is of the wrong type (column {column})", field(&pointer))
+        }
+        Some(("UNKNOWN_FIELD", _)) => format!("not an entry: a field is unknown (column {column})"),
+        _ => format!("not an entry: a field is unknown, repeated or of the wrong type (column {column})"),
+    };
+    ("NOT_AN_ENTRY", message)
 }
 
 /// The rules of the H3 table that the types alone do not enforce.

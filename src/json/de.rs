@@ -20,13 +20,16 @@
 //! Two parts of an input are kept as tree nodes, not typed: the request
 //! body (the rules read it, and must see every field whatever its type) and
 //! the stored record (its faults are rule findings, not envelope faults).
-//! [`Raw`] hands such a node to a `Deserialize` type unchanged, the way
-//! serde_json's `RawValue` hands over text.
+//! [`Raw`] and [`Object`] keep such a node's place, handed over through
+//! serde by a handshake only this format answers (as serde_json's
+//! `RawValue` hands over text and toml's `Spanned` a span); the reader of
+//! the typed value then takes the node from the tree it read from. A
+//! reference into the tree cannot travel through serde's data model (a
+//! visitor only ever receives primitives and borrowed text), and the node's
+//! place can, so no pointer crosses the boundary and nothing is `unsafe`.
 
-use std::cell::Cell;
 use std::fmt::{self, Display};
 use std::marker::PhantomData;
-use std::ptr;
 
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, Deserialize, DeserializeSeed, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
@@ -50,7 +53,7 @@ pub enum Nulls {
 
 /// Reads a `T` from a parsed value.
 pub fn from_value<'de, T: Deserialize<'de>>(value: &'de Value<'de>, nulls: Nulls) -> Result<T, DeError> {
-    T::deserialize(Deserializer { value, nulls })
+    T::deserialize(Deserializer::new(value, nulls))
 }
 
 /// The contract codes a `Deserialize` impl may name through [`coded`].
@@ -235,15 +238,26 @@ macro_rules! forward_to_integer {
 pub struct Deserializer<'de> {
     value: &'de Value<'de>,
     nulls: Nulls,
+    /// The value's index among the members (or items) of the object (or
+    /// array) that holds it; 0 for the value a read starts at. What a
+    /// [`Raw`] keeps.
+    place: usize,
 }
 
 impl<'de> Deserializer<'de> {
+    pub fn new(value: &'de Value<'de>, nulls: Nulls) -> Self {
+        Deserializer { value, nulls, place: 0 }
+    }
+
     /// An object for a map (`known` is `None`) or a struct (its fields).
     fn object<V: Visitor<'de>>(self, known: Option<&'static [&'static str]>, visitor: V) -> Result<V::Value, DeError> {
         match self.value {
-            Value::Object(members) => {
-                visitor.visit_map(Members { members: members.iter(), pending: None, nulls: self.nulls, known })
-            }
+            Value::Object(members) => visitor.visit_map(Members {
+                members: members.iter().enumerate(),
+                pending: None,
+                nulls: self.nulls,
+                known,
+            }),
             other => Err(DeError::wrong_type("an object", other)),
         }
     }
@@ -357,11 +371,17 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor.visit_enum(BorrowedStrDeserializer::<DeError>::new(self.string()?))
     }
 
+    /// [`Raw`] and [`Object`] ask for their node under names of their own;
+    /// the answer is the handshake map of [`Handshake`].
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
-        if name == RAW_NODE {
-            return hand_over(self.value, visitor);
+        match name {
+            RAW_NODE => visitor.visit_map(Handshake { place: Some(self.place) }),
+            OBJECT_NODE => match self.value {
+                Value::Object(_) => visitor.visit_map(Handshake { place: Some(self.place) }),
+                other => Err(DeError::wrong_type("an object", other)),
+            },
+            _ => visitor.visit_newtype_struct(self),
         }
-        visitor.visit_newtype_struct(self)
     }
 
     /// The reader has checked the whole tree already: nothing to walk.
@@ -376,9 +396,9 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
 
 /// An object's members, in document order.
 struct Members<'de> {
-    members: std::slice::Iter<'de, (JsonStr<'de>, Value<'de>)>,
-    /// The member whose key was just read, for `next_value_seed`.
-    pending: Option<&'de (JsonStr<'de>, Value<'de>)>,
+    members: std::iter::Enumerate<std::slice::Iter<'de, (JsonStr<'de>, Value<'de>)>>,
+    /// The member whose key was just read and its index, for `next_value_seed`.
+    pending: Option<(usize, &'de (JsonStr<'de>, Value<'de>))>,
     nulls: Nulls,
     /// The fields of the struct being read; `None` for a map.
     known: Option<&'static [&'static str]>,
@@ -397,12 +417,12 @@ impl<'de> MapAccess<'de> for Members<'de> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        while let Some(member) = self.members.next() {
+        while let Some((place, member)) = self.members.next() {
             let (key, value) = member;
             if self.skips(key.as_str(), value) {
                 continue;
             }
-            self.pending = Some(member);
+            self.pending = Some((place, member));
             let key = key.as_str();
             // A fault in a key points at that key.
             return seed.deserialize(BorrowedStrDeserializer::<DeError>::new(key)).map(Some).map_err(|e| e.at_key(key));
@@ -411,9 +431,9 @@ impl<'de> MapAccess<'de> for Members<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (key, value) =
+        let (place, (key, value)) =
             self.pending.take().ok_or_else(|| DeError::new("INVALID_VALUE", "a value was asked for before its key"))?;
-        seed.deserialize(Deserializer { value, nulls: self.nulls }).map_err(|e| e.at_key(key.as_str()))
+        seed.deserialize(Deserializer { value, nulls: self.nulls, place }).map_err(|e| e.at_key(key.as_str()))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -432,9 +452,10 @@ impl<'de> SeqAccess<'de> for Items<'de> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some((index, value)) => {
-                seed.deserialize(Deserializer { value, nulls: self.nulls }).map(Some).map_err(|e| e.at_index(index))
-            }
+            Some((index, value)) => seed
+                .deserialize(Deserializer { value, nulls: self.nulls, place: index })
+                .map(Some)
+                .map_err(|e| e.at_index(index)),
             None => Ok(None),
         }
     }
@@ -444,79 +465,111 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     }
 }
 
-/// The newtype name [`Raw`] asks for; only this format answers it.
+/// The newtype names [`Raw`] and [`Object`] ask for; only this format
+/// answers them (any other calls `visit_newtype_struct`, which their
+/// visitor refuses).
 const RAW_NODE: &str = "$ctpolicy::json::de::Raw";
+const OBJECT_NODE: &str = "$ctpolicy::json::de::Object";
 
-thread_local! {
-    /// The node being handed to a [`Raw`] visitor, for the length of one
-    /// `visit_unit` call; null at every other time.
-    static HANDED_OVER: Cell<*const ()> = const { Cell::new(ptr::null()) };
+/// The answer to [`RAW_NODE`] and [`OBJECT_NODE`]: a map of one member,
+/// the handshake name and the node's place (as toml's `Spanned` is handed
+/// its span).
+struct Handshake {
+    place: Option<usize>,
 }
 
-fn hand_over<'de, V: Visitor<'de>>(value: &'de Value<'de>, visitor: V) -> Result<V::Value, DeError> {
-    HANDED_OVER.with(|slot| slot.set(ptr::from_ref(value).cast()));
-    let result = visitor.visit_unit();
-    // Cleared even when the visitor was not a Raw one and left it.
-    HANDED_OVER.with(|slot| slot.set(ptr::null()));
-    result
-}
+impl<'de> MapAccess<'de> for Handshake {
+    type Error = DeError;
 
-/// A node of the tree, borrowed as it is: the part of an input that rules
-/// read field by field (the request body, the stored record).
-#[derive(Clone, Copy)]
-pub struct Raw<'de>(pub &'de Value<'de>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RawVisitor;
-
-        impl<'de> Visitor<'de> for RawVisitor {
-            type Value = Raw<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value read by ctpolicy's strict reader")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Raw<'de>, E> {
-                let node = HANDED_OVER.with(|slot| slot.replace(ptr::null()));
-                if node.is_null() {
-                    return Err(E::custom("a tree node can only be read by ctpolicy's reader"));
-                }
-                // SAFETY: only `hand_over` stores a non-null pointer, and
-                // only for the length of the `visit_unit` call it makes on
-                // this visitor: the pointer comes from a `&'de Value<'de>`
-                // of the `Deserializer<'de>` that is driving this very
-                // `Visitor<'de>`, so it is valid (and immutable) for 'de.
-                // A visitor driven by any other format finds the slot null.
-                Ok(Raw(unsafe { &*node.cast::<Value<'de>>() }))
-            }
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        match self.place {
+            Some(_) => seed.deserialize(BorrowedStrDeserializer::<DeError>::new(RAW_NODE)).map(Some),
+            None => Ok(None),
         }
+    }
 
-        deserializer.deserialize_newtype_struct(RAW_NODE, RawVisitor)
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let place = self.place.take().ok_or_else(|| DeError::new("INVALID_VALUE", "the handshake has one member"))?;
+        seed.deserialize(de::value::U64Deserializer::<DeError>::new(place as u64))
+    }
+}
+
+/// Reads the handshake: the one member named [`RAW_NODE`], a place.
+struct PlaceVisitor;
+
+impl<'de> Visitor<'de> for PlaceVisitor {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value read by ctpolicy's strict reader")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+        let name: &'de str = map.next_key()?.ok_or_else(|| de::Error::custom("the handshake is empty"))?;
+        if name != RAW_NODE {
+            return Err(de::Error::custom("not the handshake of ctpolicy's strict reader"));
+        }
+        let place: u64 = map.next_value()?;
+        usize::try_from(place).map_err(|_| de::Error::custom("a place beyond the tree"))
+    }
+}
+
+/// The member (of an object) or the item (of an array) at `place`.
+fn node_at<'v>(parent: &'v Value<'v>, place: usize) -> Option<&'v Value<'v>> {
+    match parent {
+        Value::Object(members) => members.get(place).map(|(_, value)| value),
+        Value::Array(items) => items.get(place),
+        _ => None,
+    }
+}
+
+/// A node of the tree kept as it is (the part of an input that rules read
+/// field by field): its place in the object or array that holds it. Take
+/// the node with [`Raw::node_in`] from the value the read started at (or
+/// the one that holds the node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raw {
+    place: usize,
+}
+
+impl Raw {
+    /// The node in `parent`, the value that holds it; `None` when `parent`
+    /// is not the value this was read from (it has nothing at that place).
+    pub fn node_in<'v>(self, parent: &'v Value<'v>) -> Option<&'v Value<'v>> {
+        node_at(parent, self.place)
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(RAW_NODE, PlaceVisitor).map(|place| Raw { place })
     }
 }
 
 /// A node that must be a JSON object (the request's `body`, a stored
-/// record), kept as a node.
-#[derive(Clone, Copy)]
-pub struct Object<'de>(pub &'de Value<'de>);
+/// record), kept as a node: as [`Raw`], and the format has checked its type
+/// (a fault at the member, in document order, like any other).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object {
+    place: usize,
+}
 
-impl<'de> Object<'de> {
-    pub fn members(&self) -> &'de [(JsonStr<'de>, Value<'de>)] {
-        match self.0 {
-            Value::Object(members) => members,
-            _ => &[],
-        }
+impl Object {
+    /// The object's members in `parent`, the value that holds it; `None`
+    /// when `parent` is not the value this was read from.
+    pub fn members_in<'v>(self, parent: &'v Value<'v>) -> Option<&'v [(JsonStr<'v>, Value<'v>)]> {
+        self.node_in(parent).and_then(Value::as_object)
+    }
+
+    /// The object in `parent` (see [`Self::members_in`]).
+    pub fn node_in<'v>(self, parent: &'v Value<'v>) -> Option<&'v Value<'v>> {
+        node_at(parent, self.place).filter(|node| matches!(node, Value::Object(_)))
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+impl<'de> Deserialize<'de> for Object {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Raw(node) = Raw::deserialize(deserializer)?;
-        match node {
-            Value::Object(_) => Ok(Object(node)),
-            other => Err(de::Error::invalid_type(unexpected(other), &"an object")),
-        }
+        deserializer.deserialize_newtype_struct(OBJECT_NODE, PlaceVisitor).map(|place| Object { place })
     }
 }
 
@@ -552,17 +605,6 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries
         }
 
         deserializer.deserialize_map(EntriesVisitor(PhantomData))
-    }
-}
-
-fn unexpected<'a>(value: &'a Value<'_>) -> Unexpected<'a> {
-    match value {
-        Value::Null => Unexpected::Unit,
-        Value::Bool(flag) => Unexpected::Bool(*flag),
-        Value::Number(_) => Unexpected::Other("a number"),
-        Value::String(_) => Unexpected::Other("a string"),
-        Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
     }
 }
 
@@ -663,20 +705,37 @@ mod tests {
     #[test]
     fn raw_hands_over_the_node_and_only_to_this_format() {
         #[derive(Deserialize)]
-        struct Holder<'a> {
-            #[serde(borrow)]
-            body: Object<'a>,
+        struct Holder {
+            body: Object,
+            list: Option<Vec<Raw>>,
+            any: Option<Raw>,
         }
         let arena = Arena::new();
-        let value = parse(br#"{"body":{"a":[1,2.50]}}"#, &arena).unwrap();
-        let holder: Holder<'_> = from_value(&value, Nulls::Absent).unwrap();
-        assert!(std::ptr::eq(holder.body.0, value.get("body").unwrap()));
+        let value = parse(br#"{"any":null,"list":[7,{"x":1}],"body":{"a":[1,2.50]}}"#, &arena).unwrap();
+        let holder: Holder = from_value(&value, Nulls::Absent).unwrap();
+        let body = holder.body.node_in(&value).unwrap();
+        assert!(std::ptr::eq(body, value.get("body").unwrap()));
+        assert!(std::ptr::eq(holder.body.members_in(&value).unwrap(), body.as_object().unwrap()));
+        assert!(holder.any.is_none(), "a null member is absent");
+        let list = value.get("list").unwrap();
+        let items = holder.list.unwrap();
+        assert!(std::ptr::eq(items[0].node_in(list).unwrap(), &list.as_array().unwrap()[0]));
+        assert!(std::ptr::eq(items[1].node_in(list).unwrap(), &list.as_array().unwrap()[1]));
+        // Held against a value it was not read from, a place finds nothing
+        // (or nothing of the kind it was read as).
+        assert!(holder.body.node_in(list).is_none());
+        assert!(holder.body.node_in(&Value::Null).is_none());
+
         let wrong = parse(br#"{"body":[1]}"#, &arena).unwrap();
-        let error = from_value::<Holder<'_>>(&wrong, Nulls::Absent).err().unwrap();
+        let error = from_value::<Holder>(&wrong, Nulls::Absent).err().unwrap();
         assert_eq!((error.code(), error.pointer().as_str()), ("WRONG_TYPE", "/body"));
-        // Another format cannot forge a node.
-        assert!(serde_json::from_str::<Raw<'_>>("null").is_err());
-        assert!(serde_json::from_str::<Object<'_>>("{}").is_err());
+        assert_eq!(error.predicate(), "must be an object, found an array");
+        // Another format cannot forge a place: it offers a newtype, a
+        // number or a map, and the handshake is none of them.
+        assert!(serde_json::from_str::<Raw>("null").is_err());
+        assert!(serde_json::from_str::<Raw>("3").is_err());
+        assert!(serde_json::from_str::<Object>("{}").is_err());
+        assert!(serde_json::from_str::<Object>(r#"{"$ctpolicy::json::de::Raw":0}"#).is_err());
     }
 
     #[test]

@@ -126,6 +126,13 @@ pub fn write_into<T: Serialize + ?Sized>(out: &mut String, value: &T) {
     write_with(out, value, ContractFormatter);
 }
 
+/// Appends `value` as compact JSON to a byte buffer (an audit log's line,
+/// a stream of findings).
+pub fn write_bytes_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mut serializer = serde_json::Serializer::with_formatter(out, ContractFormatter);
+    value.serialize(&mut serializer).expect("the library's output types always serialize");
+}
+
 /// `value` as compact JSON.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = String::new();
@@ -271,6 +278,23 @@ impl Serialize for Plain<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if needs_no_escape(self.0) {
             write_quoted_raw(self.0, serializer, true)
+        } else {
+            serializer.serialize_str(self.0)
+        }
+    }
+}
+
+/// Text from anywhere that is never a secret (an audit entry's fields: H3
+/// keeps the token out of them): written as [`Plain`] writes it, without
+/// wiping the stack copy afterwards.
+#[derive(Clone, Copy, Debug)]
+pub struct Scanned<'a>(pub &'a str);
+
+impl Serialize for Scanned<'_> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if needs_no_escape(self.0) {
+            write_quoted_raw(self.0, serializer, false)
         } else {
             serializer.serialize_str(self.0)
         }
@@ -438,6 +462,16 @@ mod tests {
             }
         }
         assert!(needs_no_escape("é \u{2028}\u{1F600} non-ASCII text needs no escape"));
+    }
+
+    #[test]
+    fn scanned_text_is_spelled_as_the_formatter_spells_it() {
+        let long = "é".repeat(TRUSTED_MAX);
+        for text in ["", "ALLOW", "x\u{8}\u{7f}y", "q\" b\\ \u{c}", "sha256:0123456789abcdef", &long] {
+            assert_eq!(to_string(&Scanned(text)), to_string(text), "{text:?}");
+            // serde_json's own formatter keeps its own escapes.
+            assert_eq!(serde_json::to_string(&Scanned(text)).unwrap(), serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]

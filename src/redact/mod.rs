@@ -83,7 +83,7 @@ pub struct Report {
 impl Report {
     /// The report as one line of JSON (no newline).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a report always serialises")
+        crate::json::to_string(self)
     }
 }
 

@@ -208,6 +208,34 @@ static void changed_under_a_handle(ctp_engine *engine, const char *what, const c
     EXPECT(ctp_audit_close(log, NULL) == CTP_OK, "%s: close", what);
 }
 
+/* One writer, one spelling: a decision_id of x, backspace, DEL, y is
+ * "x\u0008\u007fy" in the decision and in the entry of the same call. */
+static void one_spelling_in_decision_and_entry(ctp_engine *engine) {
+    const char *id = "\"decision_id\":\"dec-1\"";
+    const char *spelled = "\"decision_id\":\"x\\u0008\\u007fy\"";
+    const char *at = strstr(requests[0], id);
+    EXPECT(at != NULL, "the first audit vector has decision_id dec-1");
+    if (at == NULL) return;
+    char request[MAX_LINE + 32], path[512];
+    snprintf(request, sizeof request, "%.*s\"decision_id\":\"x\\b\\u007fy\"%s", (int)(at - requests[0]), requests[0],
+             at + strlen(id));
+    snprintf(path, sizeof path, "%s/spelling.log", dir);
+    unlink(path);
+    ctp_audit_log *log = NULL;
+    EXPECT(ctp_audit_open((const uint8_t *)path, strlen(path), 0, &log, NULL) == CTP_OK, "spelling: open");
+    ctp_buf decision = {0};
+    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &decision) == CTP_OK,
+           "spelling: the check decides");
+    EXPECT(buf_contains(&decision, spelled), "spelling: the decision has %s", spelled);
+    ctp_buf_free(&decision);
+    EXPECT(ctp_audit_close(log, NULL) == CTP_OK, "spelling: close");
+    size_t len = 0;
+    char *entry = slurp(path, &len);
+    EXPECT(entry != NULL && strstr(entry, spelled) != NULL && strchr(entry, 0x7f) == NULL,
+           "spelling: the entry has %s and no raw DEL", spelled);
+    free(entry);
+}
+
 static void not_regular_files(void) {
     char fifo[512];
     snprintf(fifo, sizeof fifo, "%s/fifo", dir);
@@ -301,6 +329,7 @@ int main(int argc, char **argv) {
     if (ctp_engine_new((const uint8_t *)policy, strlen(policy), &engine, NULL) != CTP_OK) return 2;
     entry_bytes_match_the_vectors(engine);
     abi_log_equals_cli_log(engine);
+    one_spelling_in_decision_and_entry(engine);
     threads_share_one_handle(engine);
     changed_under_a_handle(engine, "truncated", "LOG_TRUNCATED");
     changed_under_a_handle(engine, "deleted", "LOG_REPLACED");

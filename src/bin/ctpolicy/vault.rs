@@ -42,6 +42,11 @@ pub struct FileFinding<'a> {
     pub fingerprint: Option<&'a str>,
     pub related_line: Option<u64>,
     pub related_file: Option<&'a str>,
+    /// In a shard's output only: which of the run's files, as the last key
+    /// (so that `vault merge` gives back the plain run's bytes by cutting
+    /// it off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_index: Option<usize>,
 }
 
 /// Counts for `--summary`.
@@ -232,8 +237,9 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
     if sharded {
         let names: Vec<&str> = files.starts.iter().map(|(_, name)| name.as_str()).collect();
         let last = ShardLine { shard: shard.to_string(), files: names, records: summary.records, exit };
-        serde_json::to_writer(&mut *out, &last).map_err(io::Error::from)?;
-        out.write_all(b"\n")?;
+        let mut line = ctpolicy::to_json(&last);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
     out.flush()?;
     if let Some(message) = &read_failure {
@@ -273,18 +279,11 @@ fn write_jsonl(
         fingerprint: finding.fingerprint.as_deref(),
         related_line: related.map(|(_, line)| line),
         related_file: related.map(|(name, _)| name),
+        file_index,
     };
-    let Some(index) = file_index else {
-        serde_json::to_writer(&mut *out, &printed).map_err(io::Error::from)?;
-        return out.write_all(b"\n");
-    };
-    // A shard's finding: the plain run's bytes, then `file_index` as the
-    // last key (so that `vault merge` gives back the plain bytes by
-    // cutting it off).
-    let mut bytes = serde_json::to_vec(&printed).map_err(io::Error::from)?;
-    bytes.pop();
-    bytes.extend_from_slice(format!(",\"file_index\":{index}}}\n").as_bytes());
-    out.write_all(&bytes)
+    let mut line = ctpolicy::to_json(&printed);
+    line.push('\n');
+    out.write_all(line.as_bytes())
 }
 
 /// The terminal table: findings grouped by code (V1 order), each with the

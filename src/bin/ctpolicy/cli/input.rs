@@ -210,7 +210,7 @@ impl Fill {
         let mut members = Vec::new();
         for (name, value) in [("now", now), ("caller", caller)] {
             if let Some(value) = value {
-                members.push((name, serde_json::to_string(value).expect("a string serializes")));
+                members.push((name, ctpolicy::to_json(value)));
             }
         }
         Fill { members }
