@@ -23,8 +23,8 @@ use zeroize::Zeroize;
 pub mod de;
 mod write;
 pub use write::{
-    to_secret_string, to_string, to_string_one_per_line, write_bytes_into, write_into, Canonical, ContractFormatter,
-    Plain, Scanned, Trusted,
+    to_secret_string, to_string, to_string_one_per_line, write_bytes_into, write_into, Canonical, Plain, Scanned,
+    Trusted,
 };
 
 /// Largest input the engine reads: 1 MiB (docs/RULES.md section 1).
