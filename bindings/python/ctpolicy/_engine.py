@@ -216,6 +216,20 @@ class Engine(NativeHandle):
         result: dict[str, Any] = _loads(redact_bytes(out))
         return result
 
+    def check_verdict(self, request: JsonInput) -> Verdict:
+        """Decides one pre-flight request as :meth:`check` does and answers
+        with the :class:`Verdict` (allowed, rule ids; no messages, paths or
+        fingerprint) instead of the :class:`Decision`
+        (``ctp_check_json_verdict``): the cheaper answer when only "may it
+        be sent?" matters. Go's ``Engine.CheckVerdict`` and Java's
+        ``Engine.checkVerdict`` are the same call. Raises as :meth:`check`.
+        """
+        status, verdict, out = self._call(_native.check_json_verdict, to_json_bytes(request, "request"))
+        if verdict is None:
+            raise _errors.from_status(status, out, InvalidRequestError)
+        allowed, violations, warnings, _ = verdict
+        return Verdict(allowed=allowed, violations=violations, warnings=warnings, fingerprint=None)
+
     def check_charge(
         self,
         *,
