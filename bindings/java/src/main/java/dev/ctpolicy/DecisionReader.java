@@ -28,17 +28,39 @@ final class DecisionReader {
             List<Violation> warnings = null;
             TokenInfo token = null;
             Map<String, Object> receipt = Map.of();
+            Json.Members seen = new Json.Members();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 p.nextToken();
                 switch (name) {
-                    case "decision" -> decision = Json.stringOrNull(p);
-                    case "required_scope" -> requiredScope = Json.stringOrNull(p);
-                    case "violations" -> violations = hits(p);
-                    case "warnings" -> warnings = hits(p);
-                    case "token" -> token = token(p);
-                    case "receipt" -> receipt = receipt(Json.value(p));
-                    default -> p.skipChildren(); // a field of a newer library: not ours to read
+                    case "decision" -> {
+                        seen.known(0);
+                        decision = Json.stringOrNull(p);
+                    }
+                    case "required_scope" -> {
+                        seen.known(1);
+                        requiredScope = Json.stringOrNull(p);
+                    }
+                    case "violations" -> {
+                        seen.known(2);
+                        violations = hits(p);
+                    }
+                    case "warnings" -> {
+                        seen.known(3);
+                        warnings = hits(p);
+                    }
+                    case "token" -> {
+                        seen.known(4);
+                        token = token(p);
+                    }
+                    case "receipt" -> {
+                        seen.known(5);
+                        receipt = receipt(Json.value(p));
+                    }
+                    default -> { // a field of a newer library: not ours to read
+                        seen.other(name);
+                        p.skipChildren();
+                    }
                 }
             }
             Json.end(p);
@@ -116,20 +138,40 @@ final class DecisionReader {
             String message = null;
             String path = null;
             String detail = null;
+            Json.Members seen = new Json.Members();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 p.nextToken();
                 switch (name) {
                     case "id" -> {
+                        seen.known(0);
                         expect(p.currentToken(), JsonToken.VALUE_NUMBER_INT);
                         id = p.getIntValue();
                     }
-                    case "code" -> code = Json.stringOrNull(p);
-                    case "severity" -> severity = Json.stringOrNull(p);
-                    case "message" -> message = Json.stringOrNull(p);
-                    case "path" -> path = Json.stringOrNull(p);
-                    case "detail" -> detail = Json.stringOrNull(p);
-                    default -> p.skipChildren();
+                    case "code" -> {
+                        seen.known(1);
+                        code = Json.stringOrNull(p);
+                    }
+                    case "severity" -> {
+                        seen.known(2);
+                        severity = Json.stringOrNull(p);
+                    }
+                    case "message" -> {
+                        seen.known(3);
+                        message = Json.stringOrNull(p);
+                    }
+                    case "path" -> {
+                        seen.known(4);
+                        path = Json.stringOrNull(p);
+                    }
+                    case "detail" -> {
+                        seen.known(5);
+                        detail = Json.stringOrNull(p);
+                    }
+                    default -> {
+                        seen.other(name);
+                        p.skipChildren();
+                    }
                 }
             }
             if (id == null) {
@@ -150,15 +192,31 @@ final class DecisionReader {
         String region = null;
         String environment = null;
         String fingerprint = null;
+        Json.Members seen = new Json.Members();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
             switch (name) {
-                case "form" -> form = Json.stringOrNull(p);
-                case "region" -> region = Json.stringOrNull(p);
-                case "environment" -> environment = Json.stringOrNull(p);
-                case "fingerprint" -> fingerprint = Json.stringOrNull(p);
-                default -> p.skipChildren();
+                case "form" -> {
+                    seen.known(0);
+                    form = Json.stringOrNull(p);
+                }
+                case "region" -> {
+                    seen.known(1);
+                    region = Json.stringOrNull(p);
+                }
+                case "environment" -> {
+                    seen.known(2);
+                    environment = Json.stringOrNull(p);
+                }
+                case "fingerprint" -> {
+                    seen.known(3);
+                    fingerprint = Json.stringOrNull(p);
+                }
+                default -> {
+                    seen.other(name);
+                    p.skipChildren();
+                }
             }
         }
         return new TokenInfo(form, region, environment, fingerprint);

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.Version;
+import com.fasterxml.jackson.core.json.PackageVersion;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +21,7 @@ import java.util.Map;
  * no data binding): the lexing, escapes, numbers and strictness are Jackson's, this class only
  * walks the tokens. It reads only text libctpolicy wrote, and is still strict (duplicate keys,
  * depth, anything after the value), so that a library bug shows up as an exception rather than
- * as a wrong decision. Every fault is an {@link IllegalArgumentException} whose message gives a
+ * as a wrong decision. Needs jackson-core 2.15 or newer (2.x), checked when this class loads. Every fault is an {@link IllegalArgumentException} whose message gives a
  * position only: Jackson's own messages can quote the text, and the text may hold a token.
  *
  * <p>Generic values: objects become unmodifiable {@link LinkedHashMap}s in document order,
@@ -34,11 +36,53 @@ final class Json {
     /** Deeper than anything the library writes; the engine refuses requests deeper than 64. */
     private static final int MAX_DEPTH = 128;
 
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
-            .build();
+    /**
+     * Without Jackson's duplicate detection, which costs a hash set per object (a tenth of a
+     * check, measured: BENCHMARKS.md): every reader here sees each member name anyway and
+     * refuses a repeated one itself ({@link Members}).
+     */
+    private static final JsonFactory FACTORY = factory();
+
+    private static JsonFactory factory() {
+        // First, so that an older jackson-core on the classpath is named, not a missing method.
+        Version found = PackageVersion.VERSION;
+        if (found.getMajorVersion() != 2 || found.getMinorVersion() < 15) {
+            throw new IllegalStateException("ctpolicy reads the library's answers with jackson-core 2.15 or newer (2.x);"
+                    + " the classpath has jackson-core " + found);
+        }
+        return JsonFactory.builder()
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                .build();
+    }
+
+    /**
+     * The member names of one JSON object, to refuse a repeated one. The names a reader knows
+     * are bits of a mask (no allocation); others, which today's library never writes, go to a
+     * set made on first use.
+     */
+    static final class Members {
+        private long known;
+        private java.util.Set<String> others;
+
+        /** Notes known name number {@code bit} (0 to 63). */
+        void known(int bit) {
+            if ((known & (1L << bit)) != 0) {
+                throw new IllegalArgumentException("a repeated member in a JSON object");
+            }
+            known |= 1L << bit;
+        }
+
+        /** Notes a name the reader does not know. */
+        void other(String name) {
+            if (others == null) {
+                others = new java.util.HashSet<>();
+            }
+            if (!others.add(name)) {
+                throw new IllegalArgumentException("a repeated member in a JSON object");
+            }
+        }
+    }
 
     /** A parser over {@code text}, not yet advanced; close it (try-with-resources). */
     static JsonParser parser(String text) {
@@ -88,7 +132,9 @@ final class Json {
                 } else if (token == JsonToken.VALUE_STRING) {
                     p.getText(); // a string is read lazily: finish it, so the location is past it
                 }
-                members.put(key, text.substring(start, offset(p.currentLocation())));
+                if (members.put(key, text.substring(start, offset(p.currentLocation()))) != null) {
+                    throw new IllegalArgumentException("a repeated member in a JSON object");
+                }
             }
             end(p);
             return members;
@@ -117,7 +163,10 @@ final class Json {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String key = p.currentName();
                     p.nextToken();
-                    map.put(key, value(p)); // duplicates: refused by the parser
+                    if (map.containsKey(key)) {
+                        throw new IllegalArgumentException("a repeated member in a JSON object");
+                    }
+                    map.put(key, value(p));
                 }
                 return Collections.unmodifiableMap(map);
             }

@@ -241,17 +241,39 @@ public final class VaultLint implements AutoCloseable {
                 String severity = null;
                 String detail = null;
                 String fingerprint = null;
+                Json.Members seen = new Json.Members();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
                     JsonToken value = p.nextToken();
                     switch (name) {
-                        case "line" -> line = positive(p, value);
-                        case "related_line" -> relatedLine = value == JsonToken.VALUE_NULL ? 0 : positive(p, value);
-                        case "code" -> code = Json.stringOrNull(p);
-                        case "severity" -> severity = Json.stringOrNull(p);
-                        case "detail" -> detail = Json.stringOrNull(p);
-                        case "fingerprint" -> fingerprint = Json.stringOrNull(p);
-                        default -> p.skipChildren();
+                        case "line" -> {
+                            seen.known(0);
+                            line = positive(p, value);
+                        }
+                        case "related_line" -> {
+                            seen.known(1);
+                            relatedLine = value == JsonToken.VALUE_NULL ? 0 : positive(p, value);
+                        }
+                        case "code" -> {
+                            seen.known(2);
+                            code = Json.stringOrNull(p);
+                        }
+                        case "severity" -> {
+                            seen.known(3);
+                            severity = Json.stringOrNull(p);
+                        }
+                        case "detail" -> {
+                            seen.known(4);
+                            detail = Json.stringOrNull(p);
+                        }
+                        case "fingerprint" -> {
+                            seen.known(5);
+                            fingerprint = Json.stringOrNull(p);
+                        }
+                        default -> {
+                            seen.other(name);
+                            p.skipChildren();
+                        }
                     }
                 }
                 if (line == 0 || code == null || severity == null) {
