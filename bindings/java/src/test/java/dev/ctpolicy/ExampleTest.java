@@ -15,8 +15,12 @@ class ExampleTest {
     /** Runs {@code examples/<name>.java} with java's source launcher; its output. */
     static String run(String name) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // The binding's classes and its one runtime dependency, jackson-core.
+        Path jacksonCore = Path.of(com.fasterxml.jackson.core.JsonFactory.class.getProtectionDomain().getCodeSource()
+                .getLocation().toURI());
+        String classpath = Path.of("target", "classes") + java.io.File.pathSeparator + jacksonCore;
         Process p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
-                Path.of("target", "classes").toString(), Path.of("examples", name + ".java").toString())
+                classpath, Path.of("examples", name + ".java").toString())
                 .redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
