@@ -3,7 +3,7 @@ same allowed flag and rule ids, or the same error."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -13,7 +13,7 @@ from support import cases, input_of, load_vectors
 CHECK = cases("check")
 
 
-def _answer(call: Any) -> tuple[Any, ...]:
+def _answer(call: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
     try:
         return ("decided",) + call()
     except ctpolicy.InvalidRequestError as err:
