@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,7 @@ class ExampleTest {
         // The binding's classes and its one runtime dependency, jackson-core.
         Path jacksonCore = Path.of(com.fasterxml.jackson.core.JsonFactory.class.getProtectionDomain().getCodeSource()
                 .getLocation().toURI());
-        String classpath = Path.of("target", "classes") + java.io.File.pathSeparator + jacksonCore;
+        String classpath = Path.of("target", "classes") + File.pathSeparator + jacksonCore;
         Process p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
                 classpath, Path.of("examples", name + ".java").toString())
                 .redirectErrorStream(true).start();
