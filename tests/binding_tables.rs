@@ -102,13 +102,9 @@ fn go() -> String {
         let key = format!("Status{}:", camel(status.name()));
         out += &format!("\t{key:<key_width$}\"{}\",\n", status.name());
     }
-    out += "}\n\n// Scopes of a stored record (the CTP_SCOPE_* bits of the C ABI).\nconst (\n";
-    let width = SCOPES.iter().map(|(_, _, name)| camel(name).len() + 5).max().unwrap_or(0);
-    for (scope, bit, name) in SCOPES {
-        let name = format!("Scope{}", camel(name));
-        out += &format!("\t{name:<width$} ScopeSet = {bit} // \"{scope}\"\n");
-    }
-    out += &format!("\t// ScopeUnknown: at least one scope ctpolicy does not know (rule 205).\n\tScopeUnknown ScopeSet = {CTP_SCOPE_UNKNOWN}\n)\n");
+    // No CTP_SCOPE_* bits: no Go function takes them (CheckCharge passes a
+    // record's scopes as the stored strings).
+    out += "}\n";
     out
 }
 

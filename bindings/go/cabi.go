@@ -7,7 +7,7 @@ package ctpolicy
 // and freeing them, which wipes them), in one place. (Named cabi.go so that
 // cgo meets its include of ctpolicy_go.h, with its "header not found"
 // message, before link_*.go.) The idiomatic API
-// (ctpolicy.go, charge.go, batch.go, redact.go, audit.go) calls only these
+// (ctpolicy.go, charge.go, batch.go, redact.go, audit.go, vault.go) calls only these
 // functions and never imports "C"; none of them interprets what the
 // library wrote beyond copying it out.
 
@@ -216,6 +216,44 @@ func rawAuditClose(log *C.ctp_audit_log) (Status, []byte) {
 // freeAuditLog is ctp_audit_free (no sync): the cleanup of a forgotten log.
 func freeAuditLog(log *C.ctp_audit_log) { C.ctp_audit_free(log) }
 
+// vaultHandle is a ctp_vault (one caller at a time: VaultLint serializes).
+type vaultHandle = *C.ctp_vault
+
+// rawVaultNew is ctp_vault_new: the handle, or the status and the error
+// object. An empty now leaves the time checks out; staleDays < 0 leaves
+// STALE out.
+func rawVaultNew(policy []byte, now string, staleDays int64) (vaultHandle, Status, []byte) {
+	var vault vaultHandle
+	var errBuf C.ctp_buf
+	status := Status(C.ctp_vault_new(bytesPtr(policy), C.size_t(len(policy)), stringPtr(now), C.size_t(len(now)),
+		C.int64_t(staleDays), &vault, &errBuf))
+	runtime.KeepAlive(now)
+	if status != StatusOK || vault == nil {
+		return nil, status, takeBuf(&errBuf)
+	}
+	C.ctp_buf_free(&errBuf)
+	return vault, StatusOK, nil
+}
+
+// rawVaultSetShard is ctp_vault_set_shard: the status and, on failure, the
+// error object.
+func rawVaultSetShard(vault vaultHandle, index, count uint64) (Status, []byte) {
+	var errBuf C.ctp_buf
+	status := Status(C.ctp_vault_set_shard(vault, C.uint64_t(index), C.uint64_t(count), &errBuf))
+	return status, takeBuf(&errBuf)
+}
+
+// rawVaultFeed is ctp_vault_feed: the status and the findings (JSON Lines)
+// or the error object.
+func rawVaultFeed(vault vaultHandle, record []byte) (Status, []byte) {
+	var out C.ctp_buf
+	status := Status(C.ctp_vault_feed(vault, bytesPtr(record), C.size_t(len(record)), &out, nil))
+	return status, takeBuf(&out)
+}
+
+// freeVault is ctp_vault_free.
+func freeVault(vault vaultHandle) { C.ctp_vault_free(vault) }
+
 // engineHandle is a ctp_engine (immutable, shareable between threads).
 type engineHandle = *C.ctp_engine
 
@@ -315,17 +353,17 @@ func rawApplyResponse(record, request, response []byte, at string, decode func(o
 }
 
 // rawCheckVerdict is ctp_check_json_verdict without the decision JSON:
-// whether the request is allowed, or the status and error object. The
-// guard's hot path, which needs the decision's details only on a DENY.
-func rawCheckVerdict(h engineHandle, request []byte) (allowed bool, readable bool, status Status, errJSON []byte) {
+// the verdict, or the status and error object. The guard's hot path, which
+// needs the decision's details only on a DENY.
+func rawCheckVerdict(h engineHandle, request []byte) (v Verdict, readable bool, status Status, errJSON []byte) {
 	r := C.ctpgo_check_json_verdict(h, bytesPtr(request), C.size_t(len(request)))
 	status = Status(r.status)
 	if status != StatusOK {
 		errBuf := r.error_json
-		return false, false, status, takeBuf(&errBuf)
+		return Verdict{}, false, status, takeBuf(&errBuf)
 	}
-	_, readable = verdictOf(&r.verdict)
-	return r.verdict.allowed != 0, readable, StatusOK, nil
+	v, readable = verdictOf(&r.verdict)
+	return v, readable, StatusOK, nil
 }
 
 // typedCharge is a ctp_typed_charge in Go terms (charge.go fills it).

@@ -12,11 +12,6 @@ import (
 	"time"
 )
 
-// ScopeSet holds the CTP_SCOPE_* bits of the older typed call (ctp_check),
-// generated into tables_gen.go. CheckCharge does not use them: it passes a
-// record's scopes as the stored strings, and the library judges them.
-type ScopeSet uint32
-
 // RecordState is the lifecycle state of a stored token record.
 type RecordState uint32
 

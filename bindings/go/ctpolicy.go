@@ -158,23 +158,39 @@ func (e *Engine) Check(requestJSON []byte) (*Decision, error) {
 	return d, nil
 }
 
-// allowed is Check answered as ALLOW or not, without the decision JSON
-// (ctp_check_json_verdict): the guard's path, which needs the decision in
-// full only for a DENY. Errors are Check's.
-func (e *Engine) allowed(requestJSON []byte) (bool, error) {
-	var allowed bool
+// CheckVerdict decides requestJSON as Check does and answers with the
+// Verdict (Allowed, rule ids; no messages, paths or fingerprint) without
+// writing or reading the decision JSON (ctp_check_json_verdict): the
+// cheaper call when only "may it be sent?" matters. The same call as
+// Python's Engine.check_verdict and Java's Engine.checkVerdict. A DENY is
+// a Verdict with Allowed false and a nil error; errors are Check's.
+func (e *Engine) CheckVerdict(requestJSON []byte) (Verdict, error) {
+	var v Verdict
 	err := e.use(func(h engineHandle) error {
-		ok, readable, status, errJSON := rawCheckVerdict(h, requestJSON)
+		verdict, readable, status, errJSON := rawCheckVerdict(h, requestJSON)
 		if status != StatusOK {
 			return errorFromOutput(status, errJSON)
 		}
 		if !readable {
 			return badOutput("a verdict")
 		}
-		allowed = ok
+		// No fingerprint, as in Python and Java: the decision's token
+		// object carries it, and this answer has none.
+		verdict.HasFingerprint, verdict.Fingerprint = false, [32]byte{}
+		v = verdict
 		return nil
 	})
-	return allowed, err
+	if err != nil {
+		return Verdict{}, err
+	}
+	return v, nil
+}
+
+// allowed is CheckVerdict answered as ALLOW or not: the guard's path,
+// which needs the decision in full only for a DENY.
+func (e *Engine) allowed(requestJSON []byte) (bool, error) {
+	v, err := e.CheckVerdict(requestJSON)
+	return v.Allowed, err
 }
 
 // decisionOrError reads what ctp_check_json (or one item of

@@ -87,11 +87,15 @@ mvn -B -q -s "$work/settings.xml" -Dmaven.repo.local="$m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$work/cp.txt" \
     > "$work/mvn.log" 2>&1 || { sed $'s/\x1b\\[[0-9;]*m//g' "$work/mvn.log" | tail -30 >&2; fail "Maven could not resolve ctpolicy $version from $repo"; }
 classpath="$(cat "$work/cp.txt")"
-[ "$classpath" = "$m2/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version.jar" ] \
-    || fail "unexpected classpath (ctpolicy has no runtime dependencies): $classpath"
+# ctpolicy and its one runtime dependency, jackson-core (from the released pom), nothing else.
+resolved="$m2/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version.jar"
+others="$(tr ':' '\n' <<<"$classpath" | grep -vxF "$resolved" || true)"
+tr ':' '\n' <<<"$classpath" | grep -qxF "$resolved" || fail "ctpolicy $version is not on the classpath: $classpath"
+[[ "$others" =~ ^$m2/com/fasterxml/jackson/core/jackson-core/[^/]+/jackson-core-[^/]+\.jar$ ]] \
+    || fail "unexpected classpath (ctpolicy's one runtime dependency is jackson-core): $classpath"
 grep -qx "ctpolicy-$version.jar>ctpolicy-release=" "$m2/dev/ctpolicy/ctpolicy/$version/_remote.repositories" \
     || fail "Maven did not take the jar from the repository ctpolicy-release ($repo)"
-cmp -s "$classpath" "$released" || fail "the resolved jar is not the released one"
+cmp -s "$resolved" "$released" || fail "the resolved jar is not the released one"
 javac -d classes -cp "$classpath" src/Renewal.java || fail "javac against the released jar"
 out="$(java --enable-native-access=ALL-UNNAMED -cp "classes:$classpath" Renewal 2> "$work/err.txt")" \
     || { cat "$work/err.txt" >&2; fail "the program failed: $out"; }

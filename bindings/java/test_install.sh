@@ -126,6 +126,9 @@ open(sys.argv[2], "w", encoding="utf-8").write(poms[0])
 EOF
 (cd "$app" && mvn "${mvn_args[@]}" package 2>&1 | strip_colours) || fail "the consuming project did not build"
 [ -f "$app/target/lib/ctpolicy-$version.jar" ] || fail "the consuming project did not resolve ctpolicy $version"
+# ctpolicy's one runtime dependency comes along through the installed pom.
+ls "$app"/target/lib/jackson-core-*.jar >/dev/null 2>&1 || fail "the consuming project did not get jackson-core through ctpolicy's pom"
+[ "$(ls "$app/target/lib" | wc -l)" -eq 2 ] || fail "unexpected runtime dependencies: $(ls "$app/target/lib")"
 
 check_run() {
     local how="$1"; shift
@@ -146,7 +149,7 @@ EOF
 }
 check_run "java --enable-native-access=ALL-UNNAMED -cp ..." \
     "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-    -cp "$app/target/classes:$app/target/lib/ctpolicy-$version.jar" RenewalExample
+    -cp "$app/target/classes:$app/target/lib/*" RenewalExample
 check_run "java -jar (the application's manifest entry)" \
     "$JAVA_HOME/bin/java" -jar "$app/target/renewals-1.0.jar"
 echo "bindings/java/test_install.sh: OK"

@@ -31,7 +31,7 @@ import java.util.concurrent.ExecutionException;
  * <p>It runs against a stand-in for Klarna on 127.0.0.1. Run from bindings/java after
  * `mvn -q package -DskipTests`:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/ctpolicy-0.1.0.jar examples/GuardedCheckoutHandler.java
+ * java --enable-native-access=ALL-UNNAMED -cp 'target/ctpolicy-0.1.0.jar:target/lib/*' examples/GuardedCheckoutHandler.java
  * </pre>
  */
 public class GuardedCheckoutHandler {

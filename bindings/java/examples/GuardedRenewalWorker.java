@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>It runs against a stand-in for Klarna on 127.0.0.1 (answering APPROVED, DECLINED, a 500,
  * then APPROVED). Run from bindings/java after `mvn -q package -DskipTests`:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/ctpolicy-0.1.0.jar examples/GuardedRenewalWorker.java
+ * java --enable-native-access=ALL-UNNAMED -cp 'target/ctpolicy-0.1.0.jar:target/lib/*' examples/GuardedRenewalWorker.java
  * </pre>
  */
 public class GuardedRenewalWorker {

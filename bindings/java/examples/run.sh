@@ -15,4 +15,7 @@ fi
 version_of_pom="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$here/pom.xml" | head -1)"
 jar="$here/target/ctpolicy-$version_of_pom.jar"
 [ -f "$jar" ] || { echo "examples/run.sh: $jar is missing: run 'mvn -q package -DskipTests' in $here first" >&2; exit 2; }
-exec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" "$here/examples/RenewalExample.java" "$@"
+# target/lib holds the runtime dependencies `mvn package` copied (jackson-core).
+ls "$here"/target/lib/jackson-core-*.jar >/dev/null 2>&1 \
+    || { echo "examples/run.sh: $here/target/lib has no jackson-core: run 'mvn -q package -DskipTests' in $here first" >&2; exit 2; }
+exec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar:$here/target/lib/*" "$here/examples/RenewalExample.java" "$@"

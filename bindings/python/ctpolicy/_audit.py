@@ -1,20 +1,19 @@
-"""The audit trail (docs/HYGIENE.md H3): a closable log that ``Engine.check``
-records to, and the verification of a log, over ``ctp_audit_*``."""
+"""The audit trail (docs/HYGIENE.md H3): a closable log that checks are
+recorded to (``log.check(engine, request)``), and the verification of a log,
+over ``ctp_audit_*``."""
 
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Union
+from typing import Any, Optional, Protocol, Union
 
 from . import _errors, _native
 from ._errors import AuditLogError
 from ._handle import NativeHandle
 from ._redact import redacted_repr
-
-if TYPE_CHECKING:
-    from ._engine import Engine, JsonInput
+from ._types import Decision
 
 #: A file path as ``open`` takes it.
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -34,6 +33,13 @@ def _path_bytes(path: object) -> bytes:
     return data
 
 
+class _AuditedEngine(Protocol):
+    """What :meth:`AuditLog.check` needs of an engine. Named by its shape:
+    _engine imports this module, so this module does not import _engine."""
+
+    def _check_into(self, log: AuditLog, request: Any) -> Decision: ...
+
+
 def _close_quietly(log: int) -> None:
     """The finalizer of a log nobody closed: sync and free, nothing to report to."""
     _native.audit_close(log)
@@ -41,7 +47,7 @@ def _close_quietly(log: int) -> None:
 
 class AuditLog(NativeHandle):
     """An audit log open for appending: one chained entry per check made
-    with ``engine.check(request, audit=log)``.
+    with ``log.check(engine, request)``.
 
     A missing or empty file is a new log; a log with entries is continued
     (``seq`` and ``prev`` follow its last entry). Thread-safe: share one
@@ -91,6 +97,21 @@ class AuditLog(NativeHandle):
         status, err = _native.audit_close(self._pointer)
         if status != _native.OK:
             raise _errors.from_status(status, err, AuditLogError)
+
+    def check(self, engine: _AuditedEngine, request: Any) -> Decision:
+        """Decides ``request`` (a :data:`JsonInput`, as for
+        :meth:`Engine.check`) with ``engine`` exactly as ``engine.check``
+        does, after appending its entry to this log: a decision is given only
+        once its entry is written. A request the engine cannot decide gets an
+        ``ERROR`` entry, then its :class:`InvalidRequestError` is raised.
+        When the entry cannot be written no decision is given:
+        :class:`AuditIOError` or :class:`AuditLogError` is raised instead.
+        Treat every exception as DENY."""
+        check_into = getattr(engine, "_check_into", None)
+        if not callable(check_into):
+            raise TypeError(f"engine must be a ctpolicy.Engine, not {type(engine).__name__}")
+        decision: Decision = check_into(self, request)
+        return decision
 
     def _check(self, engine_pointer: int, request: bytes) -> tuple[int, bytes]:
         pointer = self._borrow()
@@ -200,29 +221,3 @@ def repair_audit_log(path: PathLike) -> AuditRepair:
         entries=report["entries"],
         head=report["head"],
     )
-
-
-def audit_entry(engine: Engine, request: JsonInput, *, seq: int, prev: str, at: Optional[str] = None) -> str:
-    """The entry line (without ``\\n``) a log would hold for ``request`` as
-    entry ``seq`` after a line of fingerprint ``prev``, with ``at`` as the
-    writer's clock where the entry takes it (None: the system clock). Writes
-    nothing; for proving that entries are the CLI's, byte for byte."""
-    from ._engine import to_json_bytes
-
-    if type(seq) is not int or type(prev) is not str or (at is not None and type(at) is not str):
-        raise TypeError("seq must be an int, prev a str and at a str or None")
-    if seq < 1:
-        raise ValueError("seq must be 1 or more")
-    data = to_json_bytes(request, "request")
-    status, out = engine._call(
-        _native.audit_entry_json,
-        data,
-        seq,
-        prev.encode("utf-8", "surrogatepass"),
-        None if at is None else at.encode("utf-8", "surrogatepass"),
-    )
-    if status == _native.INVALID_ARGUMENT:
-        raise ValueError("prev must be 'sha256:' followed by 64 lowercase hex digits, and at UTF-8")
-    if status != _native.OK:
-        raise _errors.from_status(status, out, AuditLogError)
-    return out.decode("utf-8")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Union
 
 from . import _errors, _native
-from ._errors import Error, InvalidRequestError, PolicyError, TokenFormatError
+from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._audit import AuditLog
 from ._handle import NativeHandle
 from ._redact import redact_bytes
@@ -168,11 +168,10 @@ class Engine(NativeHandle):
         :class:`InvalidRequestError` when the request is not acceptable (an
         envelope fault): treat that as DENY.
 
-        With ``audit``, the check's entry is appended to that
-        :class:`AuditLog` before the decision is returned (an ``ERROR``
-        entry before the :class:`InvalidRequestError` is raised); when the
-        entry cannot be written no decision is given:
-        :class:`AuditIOError` or :class:`AuditLogError` is raised instead.
+        ``audit`` is deprecated: ``engine.check(request, audit=log)`` is
+        ``log.check(engine, request)`` (:meth:`AuditLog.check`), the audited
+        check's one shape in the Python, Go and Java bindings; the keyword
+        stays only until its last caller moves over.
         """
         if type(request) is dict:  # to_json_bytes, inlined for the common case
             try:
@@ -194,6 +193,11 @@ class Engine(NativeHandle):
             raise _errors.from_status(status, out, InvalidRequestError)
         return _decision_of(out)
 
+    def _check_into(self, log: AuditLog, request: JsonInput) -> Decision:
+        """The engine's side of :meth:`AuditLog.check` (_audit cannot reach
+        this module's encoder: this module imports it)."""
+        return self._check_audited(to_json_bytes(request, "request"), log)
+
     def _check_audited(self, data: bytes, audit: AuditLog) -> Decision:
         if not isinstance(audit, AuditLog):
             raise TypeError(f"audit must be an AuditLog, not {type(audit).__name__}")
@@ -211,6 +215,20 @@ class Engine(NativeHandle):
             raise _errors.from_status(status, out, InvalidRequestError)
         result: dict[str, Any] = _loads(redact_bytes(out))
         return result
+
+    def check_verdict(self, request: JsonInput) -> Verdict:
+        """Decides one pre-flight request as :meth:`check` does and answers
+        with the :class:`Verdict` (allowed, rule ids; no messages, paths or
+        fingerprint) instead of the :class:`Decision`
+        (``ctp_check_json_verdict``): the cheaper answer when only "may it
+        be sent?" matters. Go's ``Engine.CheckVerdict`` and Java's
+        ``Engine.checkVerdict`` are the same call. Raises as :meth:`check`.
+        """
+        status, verdict, out = self._call(_native.check_json_verdict, to_json_bytes(request, "request"))
+        if verdict is None:
+            raise _errors.from_status(status, out, InvalidRequestError)
+        allowed, violations, warnings, _ = verdict
+        return Verdict(allowed=allowed, violations=violations, warnings=warnings, fingerprint=None)
 
     def check_charge(
         self,
@@ -504,3 +522,29 @@ def apply_response(
 def library_version() -> str:
     """The native library's version (``ctp_version()``), e.g. "0.1.0"."""
     return _native.version()
+
+
+# Here rather than in _audit: it needs the engine and the request's encoding,
+# and _audit must not import this module, which imports it.
+def audit_entry(engine: Engine, request: JsonInput, *, seq: int, prev: str, at: Optional[str] = None) -> str:
+    """The entry line (without ``\\n``) a log would hold for ``request`` as
+    entry ``seq`` after a line of fingerprint ``prev``, with ``at`` as the
+    writer's clock where the entry takes it (None: the system clock). Writes
+    nothing; for proving that entries are the CLI's, byte for byte."""
+    if type(seq) is not int or type(prev) is not str or (at is not None and type(at) is not str):
+        raise TypeError("seq must be an int, prev a str and at a str or None")
+    if seq < 1:
+        raise ValueError("seq must be 1 or more")
+    data = to_json_bytes(request, "request")
+    status, out = engine._call(
+        _native.audit_entry_json,
+        data,
+        seq,
+        prev.encode("utf-8", "surrogatepass"),
+        None if at is None else at.encode("utf-8", "surrogatepass"),
+    )
+    if status == _native.INVALID_ARGUMENT:
+        raise ValueError("prev must be 'sha256:' followed by 64 lowercase hex digits, and at UTF-8")
+    if status != _native.OK:
+        raise _errors.from_status(status, out, AuditLogError)
+    return out.decode("utf-8")

@@ -730,8 +730,3 @@ def audit_close(log: int) -> tuple[int, bytes]:
     """``ctp_audit_close`` (sync, then free; the handle is gone whatever the
     status): (status, error JSON or b"")."""
     return _call_with_buf(_ctp_audit_close, log)
-
-
-def audit_free(log: int) -> None:
-    """``ctp_audit_free``; 0 is a no-op."""
-    lib.ctp_audit_free(log)

@@ -1,4 +1,4 @@
-"""The audit trail (docs/HYGIENE.md H3): AuditLog, check(..., audit=log),
+"""The audit trail (docs/HYGIENE.md H3): AuditLog, log.check(engine, request),
 verify_audit_log; byte identity with tests/vectors/audit.json and with the
 CLI's log, tampering found and named, threads sharing one log."""
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ctpolicy
-from ctpolicy._audit import audit_entry
+from ctpolicy._engine import audit_entry
 from support import CLI, load_vectors
 
 VECTORS = load_vectors("audit")
@@ -58,7 +58,7 @@ def write_log(engine: ctpolicy.Engine, path: Path, requests: list[str], **kw: An
     with ctpolicy.AuditLog(path, **kw) as log:
         for request in requests:
             try:
-                answers.append(engine.check(request, audit=log))
+                answers.append(log.check(engine, request))
             except ctpolicy.InvalidRequestError as err:
                 answers.append(err)
     return answers
@@ -91,9 +91,9 @@ def test_an_envelope_fault_raises_after_its_error_entry(engine: ctpolicy.Engine,
     path = tmp_path / "a.log"
     with ctpolicy.AuditLog(path) as log:
         with pytest.raises(ctpolicy.InvalidRequestError) as info:
-            engine.check('{"customer_present": true', audit=log)
+            log.check(engine, '{"customer_present": true')
         assert info.value.code == "JSON_SYNTAX"
-        decision = engine.check({"customer_present": True, "body": {}}, audit=log)
+        decision = log.check(engine, {"customer_present": True, "body": {}})
         assert not decision.allowed
     lines = path.read_text(encoding="utf-8").splitlines()
     first, second = json.loads(lines[0]), json.loads(lines[1])
@@ -210,13 +210,15 @@ def test_binding_faults(tmp_path: Path, engine: ctpolicy.Engine) -> None:
         ctpolicy.AuditLog(tmp_path / "f.log", fsync=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="audit must be an AuditLog"):
         engine.check("{}", audit="log")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="engine must be a ctpolicy.Engine"):
+        ctpolicy.AuditLog(tmp_path / "g.log").check("engine", "{}")  # type: ignore[arg-type]
     log = ctpolicy.AuditLog(tmp_path / "f.log")
     assert repr(log) == "<ctpolicy.AuditLog open>"
     log.close()
     log.close()
     assert repr(log) == "<ctpolicy.AuditLog closed>"
     with pytest.raises(ctpolicy.EngineClosedError):
-        engine.check("{}", audit=log)
+        log.check(engine, "{}")
     assert not (tmp_path / "f.log").read_bytes()
 
 
@@ -231,7 +233,7 @@ def test_eight_threads_keep_one_chain(engine: ctpolicy.Engine, tmp_path: Path) -
         def work() -> None:
             for i in range(per_thread):
                 try:
-                    engine.check(requests[i % len(requests)], audit=log)
+                    log.check(engine, requests[i % len(requests)])
                 except ctpolicy.InvalidRequestError:
                     pass
                 except BaseException as exc:  # noqa: BLE001 - collected, asserted below
@@ -260,11 +262,11 @@ def test_close_while_a_check_runs_waits_for_it(engine: ctpolicy.Engine, tmp_path
     closed_seen: list[bool] = []
 
     def work() -> None:
-        engine.check(request, audit=log)
+        log.check(engine, request)
         started.release()
         while True:
             try:
-                engine.check(request, audit=log)
+                log.check(engine, request)
             except ctpolicy.EngineClosedError:
                 closed_seen.append(True)
                 return
@@ -300,7 +302,7 @@ def test_four_processes_and_threads_keep_one_chain(tmp_path: Path) -> None:
         "    def work():\n"
         "        for i in range(40):\n"
         "            try:\n"
-        "                engine.check(requests[i % len(requests)], audit=log)\n"
+        "                log.check(engine, requests[i % len(requests)])\n"
         "            except ctpolicy.InvalidRequestError:\n"
         "                pass\n"
         "    threads = [threading.Thread(target=work) for _ in range(2)]\n"
@@ -353,14 +355,14 @@ def test_a_log_changed_under_a_running_writer_fails_the_check(
     given = []
     with ctpolicy.AuditLog(path) as log:
         for i in range(5):
-            given.append(engine.check(renewal(i), audit=log).decision_id)
+            given.append(log.check(engine, renewal(i)).decision_id)
         change(path)
         with pytest.raises(ctpolicy.AuditLogError) as caught:
-            engine.check(renewal(5), audit=log)
+            log.check(engine, renewal(5))
         assert caught.value.code == code and "audit.jsonl" in str(caught.value)
         # No decision later either.
         with pytest.raises(ctpolicy.AuditLogError):
-            engine.check(renewal(6), audit=log)
+            log.check(engine, renewal(6))
     if change is _rename_over:
         rotated = tmp_path / "audit.jsonl.1"
         assert [json.loads(line)["decision_id"] for line in rotated.read_text().splitlines()] == given
@@ -376,7 +378,7 @@ def test_rotation_by_rename_with_a_reopen_loses_nothing(engine: ctpolicy.Engine,
             _rename_over(path)
         while True:
             try:
-                given.append(engine.check(renewal(i), audit=log).decision_id)
+                given.append(log.check(engine, renewal(i)).decision_id)
                 break
             except ctpolicy.AuditLogError as error:
                 assert error.code == "LOG_REPLACED"
@@ -406,7 +408,7 @@ def test_a_torn_tail_names_its_line_and_is_repaired(engine: ctpolicy.Engine, tmp
     path = tmp_path / "audit.jsonl"
     with ctpolicy.AuditLog(path) as log:
         for i in range(4):
-            engine.check(renewal(i), audit=log)
+            log.check(engine, renewal(i))
     whole = path.read_bytes()
     path.write_bytes(whole[:-30])
     with pytest.raises(ctpolicy.AuditLogError) as caught:
@@ -432,3 +434,15 @@ def test_a_torn_tail_names_its_line_and_is_repaired(engine: ctpolicy.Engine, tmp
     assert path.read_bytes() == tampered
     with pytest.raises(ctpolicy.AuditIOError):
         ctpolicy.repair_audit_log(tmp_path / "missing")
+
+
+def test_the_deprecated_keyword_writes_the_same_entry_as_log_check(tmp_path: Path) -> None:
+    """``engine.check(request, audit=log)`` (kept for its last callers) is
+    ``log.check(engine, request)``: the same decision and one entry each."""
+    path = tmp_path / "alias.log"
+    request = {"customer_present": True, "body": {}}
+    with ctpolicy.Engine() as engine, ctpolicy.AuditLog(path) as log:
+        via_log = log.check(engine, request)
+        via_keyword = engine.check(request, audit=log)
+    assert via_log == via_keyword
+    assert ctpolicy.verify_audit_log(path).entries == 2

@@ -160,7 +160,7 @@ def test_token_as_decision_id(engine: ctpolicy.Engine, log: tuple[logging.Logger
     decision = engine.check(renewal(decision_id=TOKEN))
     assert decision.decision_id is not None and decision.decision_id.startswith("[customer-token sha256:")
     with ctpolicy.AuditLog(tmp_path / "a.log") as audit:
-        audited = engine.check(renewal(decision_id=f"id-{ENCODED}"), audit=audit)
+        audited = audit.check(engine, renewal(decision_id=f"id-{ENCODED}"))
     entries = (tmp_path / "a.log").read_text(encoding="utf-8")
     summary = ctpolicy.verify_audit_log(tmp_path / "a.log")
     assert_clean([decision, audited, entries, summary, engine.check_raw(renewal(decision_id=TOKEN))], logger, out)

@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (AuditLog log = AuditLog.open(Path.of("audit.jsonl"))) {
- *     Decision d = engine.check(requestJson, log);   // the entry is appended first
+ *     Decision d = log.check(engine, requestJson);   // the entry is appended first
  * }
  * AuditSummary s = AuditLog.verify(Path.of("audit.jsonl"), keptHead);   // or AuditLogException
  * }</pre>

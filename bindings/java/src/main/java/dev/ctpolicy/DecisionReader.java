@@ -1,5 +1,8 @@
 package dev.ctpolicy;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,30 +20,73 @@ final class DecisionReader {
      */
     static Decision read(String raw) {
         String json = Redactor.redact(raw);
-        try {
-            Map<?, ?> root = (Map<?, ?>) Json.parse(json);
-            String decision = (String) root.get("decision");
-            if (!"ALLOW".equals(decision) && !"DENY".equals(decision)) {
-                throw new IllegalArgumentException("unknown decision " + decision);
+        try (JsonParser p = Json.parser(json)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT);
+            String decision = null;
+            String requiredScope = null;
+            List<Violation> violations = null;
+            List<Violation> warnings = null;
+            TokenInfo token = null;
+            Map<String, Object> receipt = Map.of();
+            Json.Members seen = new Json.Members();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                switch (name) {
+                    case "decision" -> {
+                        seen.known(0);
+                        decision = Json.stringOrNull(p);
+                    }
+                    case "required_scope" -> {
+                        seen.known(1);
+                        requiredScope = Json.stringOrNull(p);
+                    }
+                    case "violations" -> {
+                        seen.known(2);
+                        violations = hits(p);
+                    }
+                    case "warnings" -> {
+                        seen.known(3);
+                        warnings = hits(p);
+                    }
+                    case "token" -> {
+                        seen.known(4);
+                        token = token(p);
+                    }
+                    case "receipt" -> {
+                        seen.known(5);
+                        receipt = receipt(Json.value(p));
+                    }
+                    default -> { // a field of a newer library: not ours to read
+                        seen.other(name);
+                        p.skipChildren();
+                    }
+                }
             }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> receipt = (Map<String, Object>) root.get("receipt");
-            return new Decision("ALLOW".equals(decision), decision, (String) root.get("required_scope"),
-                    hits(root.get("violations")), hits(root.get("warnings")), token(root.get("token")),
-                    receipt == null ? Map.of() : receipt, json);
-        } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+            Json.end(p);
+            if (!"ALLOW".equals(decision) && !"DENY".equals(decision)) {
+                throw new IllegalArgumentException("unknown decision");
+            }
+            if (violations == null || warnings == null) {
+                throw new IllegalArgumentException("a decision without violations or warnings");
+            }
+            return new Decision("ALLOW".equals(decision), decision, requiredScope, violations, warnings, token, receipt,
+                    json);
+        } catch (IOException | IllegalArgumentException | ClassCastException e) {
             throw new IllegalStateException("unexpected decision JSON from the library"); // no cause: it may quote the JSON
         }
     }
 
     static TokenInfo readToken(String json) {
-        try {
-            TokenInfo info = token(Json.parse(json));
+        try (JsonParser p = Json.parser(json)) {
+            p.nextToken();
+            TokenInfo info = token(p);
+            Json.end(p);
             if (info == null) {
                 throw new IllegalArgumentException("null token info");
             }
             return info;
-        } catch (ClassCastException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("unexpected token JSON from the library"); // no cause: it may quote the JSON
         }
     }
@@ -80,24 +126,110 @@ final class DecisionReader {
         }
     }
 
-    private static List<Violation> hits(Object value) {
-        List<?> list = (List<?>) value;
-        List<Violation> out = new ArrayList<>(list.size());
-        for (Object o : list) {
-            Map<?, ?> m = (Map<?, ?>) o;
-            out.add(new Violation(((Long) m.get("id")).intValue(), (String) m.get("code"),
-                    (String) m.get("severity"), (String) m.get("message"), (String) m.get("path"),
-                    (String) m.get("detail")));
+    /** The rule hits: an array of {@code {"id", "code", "severity", "message", "path", "detail"}}. */
+    private static List<Violation> hits(JsonParser p) throws IOException {
+        expect(p.currentToken(), JsonToken.START_ARRAY);
+        List<Violation> out = new ArrayList<>(2);
+        for (JsonToken next = p.nextToken(); next != JsonToken.END_ARRAY; next = p.nextToken()) {
+            expect(next, JsonToken.START_OBJECT);
+            Integer id = null;
+            String code = null;
+            String severity = null;
+            String message = null;
+            String path = null;
+            String detail = null;
+            Json.Members seen = new Json.Members();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                switch (name) {
+                    case "id" -> {
+                        seen.known(0);
+                        expect(p.currentToken(), JsonToken.VALUE_NUMBER_INT);
+                        id = p.getIntValue();
+                    }
+                    case "code" -> {
+                        seen.known(1);
+                        code = Json.stringOrNull(p);
+                    }
+                    case "severity" -> {
+                        seen.known(2);
+                        severity = Json.stringOrNull(p);
+                    }
+                    case "message" -> {
+                        seen.known(3);
+                        message = Json.stringOrNull(p);
+                    }
+                    case "path" -> {
+                        seen.known(4);
+                        path = Json.stringOrNull(p);
+                    }
+                    case "detail" -> {
+                        seen.known(5);
+                        detail = Json.stringOrNull(p);
+                    }
+                    default -> {
+                        seen.other(name);
+                        p.skipChildren();
+                    }
+                }
+            }
+            if (id == null) {
+                throw new IllegalArgumentException("a rule hit without an id");
+            }
+            out.add(new Violation(id, code, severity, message, path, detail));
         }
         return out;
     }
 
-    private static TokenInfo token(Object value) {
-        if (value == null) {
+    /** {@code {"form", "region", "environment", "fingerprint"}}, or null for a JSON null. */
+    private static TokenInfo token(JsonParser p) throws IOException {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
-        Map<?, ?> m = (Map<?, ?>) value;
-        return new TokenInfo((String) m.get("form"), (String) m.get("region"), (String) m.get("environment"),
-                (String) m.get("fingerprint"));
+        expect(p.currentToken(), JsonToken.START_OBJECT);
+        String form = null;
+        String region = null;
+        String environment = null;
+        String fingerprint = null;
+        Json.Members seen = new Json.Members();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            switch (name) {
+                case "form" -> {
+                    seen.known(0);
+                    form = Json.stringOrNull(p);
+                }
+                case "region" -> {
+                    seen.known(1);
+                    region = Json.stringOrNull(p);
+                }
+                case "environment" -> {
+                    seen.known(2);
+                    environment = Json.stringOrNull(p);
+                }
+                case "fingerprint" -> {
+                    seen.known(3);
+                    fingerprint = Json.stringOrNull(p);
+                }
+                default -> {
+                    seen.other(name);
+                    p.skipChildren();
+                }
+            }
+        }
+        return new TokenInfo(form, region, environment, fingerprint);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> receipt(Object value) {
+        return value == null ? Map.of() : (Map<String, Object>) (Map<?, ?>) value;
+    }
+
+    private static void expect(JsonToken actual, JsonToken expected) {
+        if (actual != expected) {
+            throw new IllegalArgumentException("expected " + expected + ", found " + actual);
+        }
     }
 }

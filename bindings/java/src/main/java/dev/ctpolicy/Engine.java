@@ -196,15 +196,6 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * Checks one request and records it in {@code log} (the entry is appended first); see
-     * {@link AuditLog#check(Engine, String)}.
-     */
-    public Decision check(String requestJson, AuditLog log) {
-        Objects.requireNonNull(log, "log");
-        return log.check(this, requestJson);
-    }
-
     /** Runs {@code call} with the native engine, which stays alive until it returns. */
     <T> T withPointer(java.util.function.Function<MemorySegment, T> call) {
         MemorySegment pointer = handle.acquire();

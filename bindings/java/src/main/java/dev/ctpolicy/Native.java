@@ -180,7 +180,10 @@ final class Native {
     static final MethodHandle AUDIT_ENTRY_JSON;
     static final MethodHandle AUDIT_REPAIR;
     static final MethodHandle AUDIT_CLOSE;
-    static final MethodHandle AUDIT_FREE;
+    static final MethodHandle VAULT_NEW;
+    static final MethodHandle VAULT_FEED;
+    static final MethodHandle VAULT_SET_SHARD;
+    static final MethodHandle VAULT_FREE;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -256,7 +259,13 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         AUDIT_CLOSE = bind(linker, lookup, failure, "ctp_audit_close",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        AUDIT_FREE = bind(linker, lookup, failure, "ctp_audit_free", FunctionDescriptor.ofVoid(ADDRESS));
+        VAULT_NEW = bind(linker, lookup, failure, "ctp_vault_new",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
+        VAULT_FEED = bind(linker, lookup, failure, "ctp_vault_feed",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        VAULT_SET_SHARD = bind(linker, lookup, failure, "ctp_vault_set_shard",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+        VAULT_FREE = bind(linker, lookup, failure, "ctp_vault_free", FunctionDescriptor.ofVoid(ADDRESS));
 
         if (failure == null) {
             try {
@@ -607,9 +616,44 @@ final class Native {
         }
     }
 
-    static void auditFree(MemorySegment log) {
+    /**
+     * {@code ctp_vault_new}: the lint in {@code handle[0]} on OK, else the error object. A null
+     * {@code now} leaves the time checks out; a negative {@code staleDays} leaves STALE out.
+     */
+    static Reply vaultNew(byte[] policy, byte[] now, long staleDays, MemorySegment[] handle) {
+        ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment policyIn = input(arena, policy);
+            MemorySegment nowIn = input(arena, now);
+            MemorySegment out = arena.allocate(ADDRESS);
+            Reply reply = call(arena, error -> (int) VAULT_NEW.invokeExact(policyIn, (long) length(policy), nowIn,
+                    (long) length(now), staleDays, out, error), policyIn, nowIn);
+            if (reply.ok()) {
+                handle[0] = out.get(ADDRESS, 0);
+            }
+            return reply;
+        }
+    }
+
+    /** {@code ctp_vault_set_shard}: OK, else the error object. */
+    static Reply vaultSetShard(MemorySegment vault, long index, long count) {
+        try (Arena arena = Arena.ofConfined()) {
+            return call(arena, error -> (int) VAULT_SET_SHARD.invokeExact(vault, index, count, error));
+        }
+    }
+
+    /** {@code ctp_vault_feed}: the findings (JSON Lines, empty for none) on OK, else the error object. */
+    static Reply vaultFeed(MemorySegment vault, byte[] record) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = input(arena, record);
+            return orEmpty(call(arena, out -> (int) VAULT_FEED.invokeExact(vault, in, (long) length(record), out,
+                    MemorySegment.NULL), in));
+        }
+    }
+
+    static void vaultFree(MemorySegment vault) {
         try {
-            AUDIT_FREE.invokeExact(log);
+            VAULT_FREE.invokeExact(vault);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -86,7 +86,7 @@ class AuditLogTest {
         try (Engine engine = Engine.create(VECTORS.get("policy").asText());
                 AuditLog log = AuditLog.open(javaLog)) {
             for (String request : requests) {
-                Decision d = engine.check(request, log);
+                Decision d = log.check(engine, request);
                 assertEquals(engine.check(request).rawJson(), d.rawJson(), "the decision is check's");
             }
         }
@@ -123,7 +123,7 @@ class AuditLogTest {
         try (Engine engine = Engine.create(VECTORS.get("policy").asText()); AuditLog log = AuditLog.open(path)) {
             List<String> requests = clockFreeRequests();
             for (int i = 0; i < n; i++) {
-                engine.check(requests.get(i % requests.size()), log);
+                log.check(engine, requests.get(i % requests.size()));
             }
         }
         return path;
@@ -189,7 +189,7 @@ class AuditLogTest {
         Path path = dir.resolve(name + ".jsonl");
         try (Engine engine = Engine.create(); AuditLog log = AuditLog.open(path)) {
             for (int i = 0; i < 5; i++) {
-                engine.check(renewal(i), log);
+                log.check(engine, renewal(i));
             }
             switch (name) {
                 case "truncated" -> Files.write(path, new byte[0]);
@@ -199,7 +199,7 @@ class AuditLogTest {
                     Files.write(path, new byte[0]);
                 }
             }
-            AuditLogException e = assertThrows(AuditLogException.class, () -> engine.check(renewal(5), log));
+            AuditLogException e = assertThrows(AuditLogException.class, () -> log.check(engine, renewal(5)));
             assertEquals("AUDIT_LOG_INVALID", e.status());
             assertEquals(code, e.code(), e.getMessage());
             assertTrue(e.getMessage().contains(name + ".jsonl"), e.getMessage());
@@ -231,7 +231,7 @@ class AuditLogTest {
         Path path = dir.resolve("torn.jsonl");
         try (Engine engine = Engine.create(); AuditLog log = AuditLog.open(path)) {
             for (int i = 0; i < 4; i++) {
-                engine.check(renewal(i), log);
+                log.check(engine, renewal(i));
             }
         }
         byte[] whole = Files.readAllBytes(path);
@@ -274,7 +274,7 @@ class AuditLogTest {
                 int id = w;
                 done.add(pool.submit(() -> {
                     for (int i = 0; i < each; i++) {
-                        engine.check(requests.get((id + i) % requests.size()), log);
+                        log.check(engine, requests.get((id + i) % requests.size()));
                     }
                     return null;
                 }));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -15,8 +16,12 @@ class ExampleTest {
     /** Runs {@code examples/<name>.java} with java's source launcher; its output. */
     static String run(String name) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // The binding's classes and its one runtime dependency, jackson-core.
+        Path jacksonCore = Path.of(com.fasterxml.jackson.core.JsonFactory.class.getProtectionDomain().getCodeSource()
+                .getLocation().toURI());
+        String classpath = Path.of("target", "classes") + File.pathSeparator + jacksonCore;
         Process p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
-                Path.of("target", "classes").toString(), Path.of("examples", name + ".java").toString())
+                classpath, Path.of("examples", name + ".java").toString())
                 .redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

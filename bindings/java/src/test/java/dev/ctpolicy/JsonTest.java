@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** dev.ctpolicy.Json reads what Jackson reads. */
+/** dev.ctpolicy.Json (over Jackson's streaming parser) reads what Jackson's tree model reads, as strictly. */
 class JsonTest {
 
     /** Jackson's tree as plain Java values, in the shapes Json produces. */
@@ -77,6 +77,34 @@ class JsonTest {
         Map<String, String> m = Json.memberTexts("{\"record\": {\"a\" : [1, 2],\"b\":\"\\u0041\"} ,\"changed\":true}");
         assertEquals("{\"a\" : [1, 2],\"b\":\"\\u0041\"}", m.get("record"));
         assertEquals("true", m.get("changed"));
+    }
+
+    @Test
+    void everyReaderRefusesARepeatedMember() {
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\":{\"b\":1,\"b\":1}}"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("[{\"b\":null,\"b\":null}]"));
+        assertThrows(IllegalArgumentException.class, () -> Json.memberTexts("{\"record\":null,\"record\":null}"));
+        String ok = "{\"decision\":\"DENY\",\"violations\":[{\"id\":301,\"code\":\"SCOPE_MISMATCH\"}],"
+                + "\"warnings\":[],\"token\":{\"form\":\"network\"},\"receipt\":{\"decision_id\":null},\"later\":1}";
+        assertEquals(301, DecisionReader.read(ok).violations().get(0).id());
+        for (String repeated : List.of(
+                ok.replace("{\"decision\":\"DENY\",", "{\"decision\":\"DENY\",\"decision\":\"ALLOW\","),
+                ok.replace("{\"id\":301,", "{\"id\":301,\"id\":302,"),
+                ok.replace("{\"form\":\"network\"}", "{\"form\":\"network\",\"form\":\"identity\"}"),
+                ok.replace("{\"decision_id\":null}", "{\"decision_id\":null,\"decision_id\":\"x\"}"),
+                ok.replace("\"later\":1", "\"later\":1,\"later\":2"))) {
+            assertThrows(IllegalStateException.class, () -> DecisionReader.read(repeated), repeated);
+        }
+    }
+
+    @Test
+    void faultsNameAPositionNeverTheText() {
+        for (String bad : List.of("krn:customer-token:eu1:secret77", "{\"a\":krn-secret77}", "[\"secret77\"",
+                "{\"k\":1,\"k\":\"secret77\"}")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(bad), bad);
+            assertEquals(false, e.getMessage().contains("secret77"), e.getMessage());
+            assertEquals(null, e.getCause(), bad);
+        }
     }
 
     @Test
