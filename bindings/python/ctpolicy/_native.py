@@ -41,6 +41,7 @@ import ctypes
 import functools
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -483,6 +484,61 @@ def engine_free(engine: int) -> None:
 def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     """``ctp_check_json``: (status, decision JSON or error JSON)."""
     return _call_with_buf(_ctp_check_json, engine, request, len(request))
+
+
+# The hot path of Engine.check, kept here beside check_json so that a change
+# of ctp_check_json's shape is made in one place. Per call, check_json pays
+# for ctypes' argument conversions, a new ctp_buf and ctypes.string_at (about
+# 1.2 us of its 3.2 us); this path passes values ctypes hands over as they
+# are (argtypes None: a c_void_p, bytes, an int below 2**31, a byref), reuses
+# one ctp_buf per thread and copies its bytes out through views of its two
+# fields. The library's own ctp_check_json is called either way.
+# lib["name"] makes a second handle, with no argtypes (`lib`'s stays declared).
+_ctp_check_json_unconverted = lib["ctp_check_json"]
+_ctp_check_json_unconverted.restype = ctypes.c_uint32
+_ctp_buf_free_unconverted = lib["ctp_buf_free"]
+_ctp_buf_free_unconverted.restype = None
+# PyBytes_FromStringAndSize (CPython's public C API) through ctypes'
+# documented pythonapi: the copy out of a ctp_buf, with the GIL held.
+_bytes_from_buf = ctypes.pythonapi["PyBytes_FromStringAndSize"]
+_bytes_from_buf.restype = ctypes.py_object
+_INT_MAX = 2**31 - 1  # an int argument with argtypes None is a C int
+
+
+class _ThreadBuf(threading.local):
+    """One ``ctp_buf`` per thread (calls release the GIL, so threads need
+    their own), with a ``byref`` to it and views of its ``ptr`` and ``len``."""
+
+    def __init__(self) -> None:
+        buf = CtpBuf()
+        self.parts = (
+            _byref(buf),
+            ctypes.c_void_p.from_buffer(buf, CtpBuf.ptr.offset),
+            ctypes.c_size_t.from_buffer(buf, CtpBuf.len.offset),
+            buf,
+        )
+
+
+_thread_buf = _ThreadBuf()
+
+
+def engine_arg(engine: int) -> ctypes.c_void_p:
+    """The engine's address as :func:`check_json_fast` takes it."""
+    return ctypes.c_void_p(engine)
+
+
+def check_json_fast(engine: ctypes.c_void_p, request: bytes) -> tuple[int, bytes]:
+    """:func:`check_json` for ``bytes`` (the same answer), at less cost per call."""
+    size = len(request)
+    if size > _INT_MAX or type(request) is not bytes:
+        return check_json(int(engine.value or 0), bytes(request))
+    ref, ptr, length, _ = _thread_buf.parts
+    try:
+        status: int = _ctp_check_json_unconverted(engine, request, size, ref)
+        data: bytes = _bytes_from_buf(ptr, length)
+    finally:
+        _ctp_buf_free_unconverted(ref)
+    return status, data
 
 
 #: A verdict as plain values: (allowed, violation ids, warning ids, raw
