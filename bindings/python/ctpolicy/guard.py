@@ -85,7 +85,9 @@ _AUTHORIZE = re.compile(r"/v2/(?:accounts/[^/]+/)?payment/authorize/?")
 _TOKEN_HEADER = "klarna-customer-token"
 _JSON_WS = " \t\n\r"
 _raw_decode = json.JSONDecoder().raw_decode
-_dumps_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
+# A str as a JSON string (ASCII, escaped): JSONEncoder.encode's own path for a
+# str, through the public API.
+_dumps_str: Callable[[str], str] = json.JSONEncoder(ensure_ascii=True).encode
 _json_loads = json.JSONDecoder().decode
 
 
