@@ -506,7 +506,6 @@ _ctp_apply_response_json_unconverted.restype = ctypes.c_uint32
 # documented pythonapi: the copy out of a ctp_buf, with the GIL held.
 _bytes_from_buf = ctypes.pythonapi["PyBytes_FromStringAndSize"]
 _bytes_from_buf.restype = ctypes.py_object
-_size = ctypes.c_size_t
 
 
 class _ThreadBuf(threading.local):
