@@ -52,10 +52,6 @@ _dumps = json.JSONEncoder(
 _dumps_unchecked = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default, check_circular=False
 ).encode
-
-
-
-
 _decode = json.JSONDecoder().decode
 
 
