@@ -363,19 +363,14 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 		return nil, err
 	}
 
-	trace := new(sendTrace)
-	out := req.Clone(httptrace.WithClientTrace(req.Context(), trace.clientTrace()))
+	trace := newSendTrace(body)
+	out := req.Clone(httptrace.WithClientTrace(req.Context(), &trace.hooks))
 	out.ContentLength = int64(len(body))
 	if len(body) == 0 {
 		out.Body, out.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		out.Body = io.NopCloser(bytes.NewReader(body))
-		out.GetBody = func() (io.ReadCloser, error) {
-			if trace.wrote.Load() {
-				return nil, errNoResend
-			}
-			return io.NopCloser(bytes.NewReader(body)), nil
-		}
+		out.Body = &trace.first
+		out.GetBody = trace.getBody
 	}
 
 	resp, sendErr := next.RoundTrip(out)
@@ -421,10 +416,23 @@ func readResponseBody(resp *http.Response) ([]byte, error) {
 	if err != nil {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
 	} else {
-		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		resp.Body = newBufferBody(raw)
 	}
 	return raw, err
 }
+
+// bufferBody is a buffered body as an io.ReadCloser in one allocation
+// (io.NopCloser(bytes.NewReader(b)) takes two, on every guarded request).
+type bufferBody struct{ bytes.Reader }
+
+func newBufferBody(b []byte) *bufferBody {
+	r := new(bufferBody)
+	r.Reset(b)
+	return r
+}
+
+// Close does nothing: the bytes stay readable, as with io.NopCloser.
+func (*bufferBody) Close() error { return nil }
 
 // readAll is io.ReadAll with the buffer sized from a known length.
 func readAll(r io.Reader, length int64) ([]byte, error) {
@@ -482,8 +490,11 @@ func customerTokenHeader(h http.Header, names []string) (string, bool) {
 // or no JSON at all, and the check fails). A header with several values
 // is written once per value, so the engine's duplicate-key check fails
 // the check as it fails any repeated header.
+//
+// The buffer has room after the request for answerRequest's copy, so
+// that one allocation serves both.
 func (g *Guard) preflight(req *http.Request, names []string, record, body []byte) []byte {
-	b := make([]byte, 0, 256+len(body)+len(record))
+	b := make([]byte, 0, 512+2*len(body)+len(record))
 	b = append(b, `{"customer_present":`...)
 	b = strconv.AppendBool(b, g.CustomerPresent(req))
 	b = append(b, `,"headers":{`...)
@@ -575,7 +586,8 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 			current = stored
 		}
 	}
-	at := string(appendInstant(nil, g.now()))
+	var atBuf [len("2006-01-02T15:04:05.000Z")]byte
+	at := string(appendInstant(atBuf[:0], g.now()))
 	var tr *Transition
 	var err error
 	op := "ApplyResponse"
@@ -599,13 +611,25 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 	if !tr.Changed || tr.Record.Len() == 0 {
 		return
 	}
-	key, err := recordToken(tr.Record.Bytes())
+	key, err := token, error(nil)
+	if !hasToken || !storedUnder(tr.Record.Bytes(), token) {
+		key, err = recordToken(tr.Record.Bytes())
+	}
 	if err == nil {
 		err = g.Records.Put(key, tr.Record.Bytes())
 	}
 	if err != nil {
 		g.report(&GuardError{Op: "Records.Put", Err: err, Record: tr.Record})
 	}
+}
+
+// storedUnder tells whether record's customer_token is token, read as
+// recordToken reads it (a record written by the library starts with it),
+// without making a new string of it.
+func storedUnder(record []byte, token string) bool {
+	rest, ok := bytes.CutPrefix(record, []byte(`{"customer_token":"`))
+	return ok && len(rest) > len(token) && string(rest[:len(token)]) == token && rest[len(token)] == '"' &&
+		!strings.ContainsAny(token, `"\`)
 }
 
 // answerRequest is the pre-flight request as ApplyResponse reads it:
@@ -621,7 +645,9 @@ func answerRequest(preflight []byte, bodyLen int) []byte {
 	if end < 0 || bodyStart < end {
 		return preflight
 	}
-	b := make([]byte, 0, end+len(`,"body":`)+bodyLen+1)
+	// Written after the request in its own buffer when there is room
+	// (preflight leaves it); the request's bytes are not touched.
+	b := preflight[len(preflight):len(preflight):cap(preflight)]
 	b = append(b, preflight[:end]...)
 	b = append(b, `,"body":`...)
 	b = append(b, preflight[bodyStart:]...)
@@ -766,7 +792,13 @@ type tokenLock struct {
 type tokenLocks struct {
 	mu sync.Mutex
 	m  map[string]*tokenLock
+	// idle keeps a few released locks for the next tokens (a lock and its
+	// channel are two allocations per charge otherwise).
+	idle []*tokenLock
 }
+
+// maxIdleLocks bounds the released locks a Guard keeps for reuse.
+const maxIdleLocks = 64
 
 func (g *Guard) lockTable() *tokenLocks {
 	if t := g.locks.Load(); t != nil {
@@ -783,7 +815,11 @@ func (g *Guard) lock(ctx context.Context, token string) (*tokenLock, error) {
 	t.mu.Lock()
 	l := t.m[token]
 	if l == nil {
-		l = &tokenLock{ch: make(chan struct{}, 1)}
+		if n := len(t.idle); n > 0 {
+			l, t.idle = t.idle[n-1], t.idle[:n-1]
+		} else {
+			l = &tokenLock{ch: make(chan struct{}, 1)}
+		}
 		t.m[token] = l
 	}
 	l.refs++
@@ -809,6 +845,11 @@ func (t *tokenLocks) release(token string, l *tokenLock) {
 	l.refs--
 	if l.refs == 0 {
 		delete(t.m, token)
+		// Nobody holds it (its channel is empty) or waits for it: safe to
+		// hand to the next token.
+		if len(t.idle) < maxIdleLocks {
+			t.idle = append(t.idle, l)
+		}
 	}
 	t.mu.Unlock()
 }
@@ -818,19 +859,38 @@ func (t *tokenLocks) release(token string, l *tokenLock) {
 // request that asked for a connection and did not write its headers was
 // not sent (a dial error); one the trace says nothing about (another
 // RoundTripper) may have been, and counts.
+//
+// It also holds the clone's body, the hooks and the body's first reader,
+// so that one allocation serves them all.
 type sendTrace struct {
 	getConn, wrote atomic.Bool
+	body           []byte
+	first          bufferBody
+	hooks          httptrace.ClientTrace
 }
 
-func (t *sendTrace) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GetConn: func(string) { t.getConn.Store(true) },
-		// Called once the request line and headers are written (a
-		// request cut off before that is incomplete, and no server acts
-		// on it). WroteHeaderField would say it earlier, but makes
-		// net/http copy every header value for the call.
-		WroteHeaders: func() { t.wrote.Store(true) },
+func newSendTrace(body []byte) *sendTrace {
+	t := &sendTrace{body: body}
+	t.first.Reset(body)
+	t.hooks.GetConn = t.gotConn
+	// Called once the request line and headers are written (a request cut
+	// off before that is incomplete, and no server acts on it).
+	// WroteHeaderField would say it earlier, but makes net/http copy every
+	// header value for the call.
+	t.hooks.WroteHeaders = t.wroteHeaders
+	return t
+}
+
+func (t *sendTrace) gotConn(string) { t.getConn.Store(true) }
+func (t *sendTrace) wroteHeaders()  { t.wrote.Store(true) }
+
+// getBody is the clone's GetBody: the checked bytes again, until they
+// began to leave.
+func (t *sendTrace) getBody() (io.ReadCloser, error) {
+	if t.wrote.Load() {
+		return nil, errNoResend
 	}
+	return newBufferBody(t.body), nil
 }
 
 func (t *sendTrace) mayHaveSent() bool { return t.wrote.Load() || !t.getConn.Load() }

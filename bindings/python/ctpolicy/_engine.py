@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 from . import _errors, _native
 from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, TokenFormatError
@@ -47,39 +47,11 @@ _dumps = json.JSONEncoder(
 ).encode
 # The same without the circular-reference bookkeeping (~10 % of the cost of a
 # request): a cycle then ends in RecursionError, and the error path re-runs
-# _dumps to tell a cycle from a structure that is merely too deep.
+# _dumps to tell a cycle from a structure that is merely too deep. Built once:
+# json.dumps with these settings would build an encoder per call.
 _dumps_unchecked = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default, check_circular=False
 ).encode
-
-
-def _c_encoder() -> Optional[Callable[[Any, int], Any]]:
-    """CPython's C encoder with ``_dumps_unchecked``'s settings, built once
-    (``JSONEncoder.encode`` builds it on every call: ~0.8 us of a 9 us
-    check), or None where there is none or it does not write the same bytes."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return None
-    try:
-        encoder: Callable[[Any, int], Any] = make(
-            None, _json_default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
-        )
-        probe = {"a": [1, "\u00e9\n", None, True, 1.5, {"b": -2**70}], "": {}}
-        if "".join(encoder(probe, 0)) != _dumps_unchecked(probe):
-            return None
-    except Exception:  # noqa: BLE001 - another Python's internals: use the public API
-        return None
-    return encoder
-
-
-_C_ENCODE = _c_encoder()
-
-
-def _dumps_fast(value: Any) -> str:
-    """``json.dumps`` of a request without the circular-reference check."""
-    if _C_ENCODE is None:
-        return _dumps_unchecked(value)
-    return "".join(_C_ENCODE(value, 0))
 _decode = json.JSONDecoder().decode
 
 
@@ -131,7 +103,7 @@ def to_json_bytes(value: object, what: str) -> bytes:
     """
     if type(value) is dict:  # the common case first: no ABC isinstance on the way
         try:
-            return _dumps_fast(value).encode("ascii")
+            return _dumps_unchecked(value).encode("ascii")
         except (TypeError, ValueError, RecursionError):
             pass
         return _dumps_or_error(value, what)  # outside the except: no context
@@ -160,6 +132,7 @@ class Engine(NativeHandle):
         if status != _OK or not pointer:
             raise _errors.from_status(status, err, PolicyError)
         super().__init__(pointer, _native.engine_free)
+        self._engine_arg = _native.engine_arg(pointer)
 
     def check(self, request: JsonInput, audit: Optional[AuditLog] = None) -> Decision:
         """Decides one pre-flight request.
@@ -175,7 +148,7 @@ class Engine(NativeHandle):
         """
         if type(request) is dict:  # to_json_bytes, inlined for the common case
             try:
-                data = _dumps_fast(request).encode("ascii")
+                data = _dumps_unchecked(request).encode("ascii")
             except (TypeError, ValueError, RecursionError):
                 data = b""
             if not data:  # outside the except: the error keeps no context
@@ -184,9 +157,9 @@ class Engine(NativeHandle):
             data = to_json_bytes(request, "request")
         if audit is not None:
             return self._check_audited(data, audit)
-        pointer = self._borrow()  # self._call inlined: the hot path
+        self._borrow()  # self._call inlined: the hot path
         try:
-            status, out = _check_json(pointer, data)
+            status, out = _check_json_fast(self._engine_arg, data)
         finally:
             self._unborrow()
         if status != _OK:
@@ -396,7 +369,7 @@ _WANT_FINGERPRINT = _native.CHARGE_WANT_FINGERPRINT
 _HAS_CALLER = _native.CHARGE_HAS_CALLER
 _HAS_ATTEMPTS = _native.CHARGE_HAS_ATTEMPTS
 _check_typed = _native.check_typed
-_check_json = _native.check_json
+_check_json_fast = _native.check_json_fast
 _decision_of = Decision.from_bytes
 _STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

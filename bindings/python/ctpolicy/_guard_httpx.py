@@ -51,6 +51,12 @@ def _outgoing(request: httpx.Request, raw_path: str, body: bytes) -> OutgoingReq
     )
 
 
+def _klarna_headers(request: httpx.Request) -> list[tuple[str, str]]:
+    """The ``Klarna-*`` headers as they will be sent, in order (names are
+    told apart as bytes, so only these are decoded)."""
+    return [(k.decode("latin-1"), _text(v)) for k, v in request.headers.raw if k[:7].lower() == b"klarna-"]
+
+
 def _text(value: bytes) -> str:
     try:
         return value.decode("utf-8")
@@ -87,7 +93,7 @@ class GuardTransport(httpx.BaseTransport):
         if not guard.match(request.method, raw_path):
             return self._inner.handle_request(request)
         body = request.read()  # buffered once; the request now sends these bytes
-        charge = guard._begin(_outgoing(request, raw_path, body))
+        charge = guard._begin(_klarna_headers(request), body, lambda: _outgoing(request, raw_path, body))
         try:
             response = self._inner.handle_request(request)
         except BaseException as exc:
@@ -131,7 +137,9 @@ class AsyncGuardTransport(httpx.AsyncBaseTransport):
         if not guard.match(request.method, raw_path):
             return await self._inner.handle_async_request(request)
         body = await request.aread()
-        charge = await guard._begin_async(_outgoing(request, raw_path, body))
+        charge = await guard._begin_async(
+            _klarna_headers(request), body, lambda: _outgoing(request, raw_path, body)
+        )
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException as exc:

@@ -135,15 +135,20 @@ class GuardAdapter(requests.adapters.HTTPAdapter):
         request.body = body
         request.headers.pop("Transfer-Encoding", None)
         request.headers["Content-Length"] = str(len(body))
-        out = OutgoingRequest(
-            method=method,
-            url=request.url or "",
-            raw_path=raw_path,
-            headers=tuple((str(k), str(v)) for k, v in request.headers.items()),
-            body=body,
-            native=request,
-        )
-        charge = guard._begin(out)
+        sent = request
+
+        def outgoing() -> OutgoingRequest:
+            return OutgoingRequest(
+                method=method,
+                url=sent.url or "",
+                raw_path=raw_path,
+                headers=tuple((str(k), str(v)) for k, v in sent.headers.items()),
+                body=body,
+                native=sent,
+            )
+
+        klarna = [(str(k), str(v)) for k, v in request.headers.items() if str(k)[:7].lower() == "klarna-"]
+        charge = guard._begin(klarna, body, outgoing)
         try:
             response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         except BaseException as exc:

@@ -41,6 +41,7 @@ import ctypes
 import functools
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -485,6 +486,63 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
     return _call_with_buf(_ctp_check_json, engine, request, len(request))
 
 
+# The hot path of Engine.check, kept here beside check_json so that a change
+# of ctp_check_json's shape is made in one place. Per call, check_json pays
+# for ctypes' argument conversions, a new ctp_buf and ctypes.string_at (about
+# 1.2 us of its 3.2 us); this path passes values ctypes hands over as they
+# are (argtypes None: a c_void_p, bytes, an int below 2**31, a byref), reuses
+# one ctp_buf per thread and copies its bytes out through views of its two
+# fields. Lengths go as c_size_t objects: a plain int would be a C int, which
+# not every calling convention widens to size_t. The library's own
+# ctp_check_json is called either way.
+# lib["name"] makes a second handle, with no argtypes (`lib`'s stays declared).
+_ctp_check_json_unconverted = lib["ctp_check_json"]
+_ctp_check_json_unconverted.restype = ctypes.c_uint32
+_ctp_buf_free_unconverted = lib["ctp_buf_free"]
+_ctp_buf_free_unconverted.restype = None
+_ctp_apply_response_json_unconverted = lib["ctp_apply_response_json"]
+_ctp_apply_response_json_unconverted.restype = ctypes.c_uint32
+# PyBytes_FromStringAndSize (CPython's public C API) through ctypes'
+# documented pythonapi: the copy out of a ctp_buf, with the GIL held.
+_bytes_from_buf = ctypes.pythonapi["PyBytes_FromStringAndSize"]
+_bytes_from_buf.restype = ctypes.py_object
+
+
+class _ThreadBuf(threading.local):
+    """One ``ctp_buf`` per thread (calls release the GIL, so threads need
+    their own), with a ``byref`` to it and views of its ``ptr`` and ``len``."""
+
+    def __init__(self) -> None:
+        buf = CtpBuf()
+        self.parts = (
+            _byref(buf),
+            ctypes.c_void_p.from_buffer(buf, CtpBuf.ptr.offset),
+            ctypes.c_size_t.from_buffer(buf, CtpBuf.len.offset),
+            buf,
+        )
+
+
+_thread_buf = _ThreadBuf()
+
+
+def engine_arg(engine: int) -> ctypes.c_void_p:
+    """The engine's address as :func:`check_json_fast` takes it."""
+    return ctypes.c_void_p(engine)
+
+
+def check_json_fast(engine: ctypes.c_void_p, request: bytes) -> tuple[int, bytes]:
+    """:func:`check_json` for ``bytes`` (the same answer), at less cost per call."""
+    if type(request) is not bytes:
+        return check_json(int(engine.value or 0), bytes(request))
+    ref, ptr, length, _ = _thread_buf.parts
+    try:
+        status: int = _ctp_check_json_unconverted(engine, request, _size(len(request)), ref)
+        data: bytes = _bytes_from_buf(ptr, length)
+    finally:
+        _ctp_buf_free_unconverted(ref)
+    return status, data
+
+
 #: A verdict as plain values: (allowed, violation ids, warning ids, raw
 #: SHA-256 of the token or None).
 VerdictTuple = tuple[bool, tuple[int, ...], tuple[int, ...], Optional[bytes]]
@@ -625,9 +683,23 @@ def apply_event_json(record: Optional[bytes], event: bytes) -> tuple[int, bytes]
 
 def apply_response_json(record: Optional[bytes], request: bytes, response: bytes, at: bytes) -> tuple[int, bytes]:
     """``ctp_apply_response_json``: (status, transition JSON or error JSON)."""
-    return _call_with_buf(
-        _ctp_apply_response_json, record, _len(record), request, len(request), response, len(response), at, len(at)
-    )
+    if not (type(request) is bytes and type(response) is bytes and type(at) is bytes) or (
+        record is not None and type(record) is not bytes
+    ):
+        return _call_with_buf(
+            _ctp_apply_response_json, record, _len(record), request, len(request), response, len(response), at, len(at)
+        )
+    # Once per guarded charge: the unconverted path of check_json_fast.
+    ref, ptr, length, _ = _thread_buf.parts
+    try:
+        status: int = _ctp_apply_response_json_unconverted(
+            record, _size(_len(record)), request, _size(len(request)), response, _size(len(response)),
+            at, _size(len(at)), ref
+        )
+        data: bytes = _bytes_from_buf(ptr, length)
+    finally:
+        _ctp_buf_free_unconverted(ref)
+    return status, data
 
 
 def token_parse(token: bytes) -> tuple[int, bytes]:

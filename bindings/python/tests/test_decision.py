@@ -125,16 +125,31 @@ def test_other_objects_are_still_not_json(engine: ctpolicy.Engine) -> None:
     assert "not JSON" in str(info.value)
 
 
-def test_the_fast_encoder_writes_what_json_dumps_writes() -> None:
-    import platform
-
+def test_the_request_encoder_writes_what_json_dumps_writes() -> None:
     from ctpolicy import _engine
     from support import cases
 
-    if platform.python_implementation() == "CPython":
-        assert _engine._C_ENCODE is not None  # the fast path is in use where it exists
     dicts = [c["request"] for c in cases("check") if isinstance(c.get("request"), dict)]
     assert len(dicts) > 100
     for request in dicts:
         want = json.dumps(request, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
         assert _engine.to_json_bytes(request, "request") == want
+
+
+def test_the_fast_check_call_answers_what_ctp_check_json_answers(engine: ctpolicy.Engine) -> None:
+    # Engine.check's own path into ctp_check_json (reused per-thread buffer,
+    # unconverted arguments) against the declared one, on every check
+    # vector: ALLOW, DENY and every envelope error, byte for byte.
+    from ctpolicy import _native
+    from support import cases, input_bytes, input_of
+
+    requests = [input_of(c, "request") for c in cases("check")]
+    assert len(requests) > 100
+    statuses = set()
+    for request in requests:
+        data = input_bytes(request) if request is not None else b"null"
+        want = _native.check_json(engine._pointer, data)
+        assert _native.check_json_fast(engine._engine_arg, data) == want
+        statuses.add(want[0])
+    assert _native.OK in statuses and len(statuses) > 1
+    assert _native.check_json_fast(engine._engine_arg, b"") == _native.check_json(engine._pointer, b"")

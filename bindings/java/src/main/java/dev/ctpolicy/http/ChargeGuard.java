@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -158,9 +159,20 @@ public final class ChargeGuard {
     }
 
     /** A checked request: what was sent, the record read before sending, and what the answer is applied with. */
-    record Checked(Prepared prepared, byte[] preflight, String recordBefore) {
+    record Checked(Prepared prepared, byte[] preflight, int bodyEnd, String recordBefore) {
         String token() {
             return prepared.token();
+        }
+
+        /**
+         * What {@code applyResponse} reads of the request: {@code customer_present}, the headers
+         * and the body, the bytes that were checked. The stored record is its own argument (the
+         * library would read it twice), and the rest the answer does not depend on.
+         */
+        byte[] answerRequest() {
+            byte[] request = java.util.Arrays.copyOf(preflight, bodyEnd + 1);
+            request[bodyEnd] = '}';
+            return request;
         }
     }
 
@@ -205,7 +217,8 @@ public final class ChargeGuard {
      */
     Checked check(Prepared p) throws PreflightDeniedException {
         String record = p.token() == null ? null : records.get(p.token()).orElse(null);
-        byte[] preflight = preflight(p, record, now());
+        byte[] body = spliced(p.body());
+        byte[] preflight = preflight(p, body, record, clock.instant());
         if (audit != null) {
             Decision decision = audit.check(engine, preflight);
             if (!decision.allowed()) {
@@ -215,29 +228,68 @@ public final class ChargeGuard {
             // The full decision (messages, paths) is read only for a DENY.
             throw new PreflightDeniedException(engine.check(preflight));
         }
-        return new Checked(p, preflight, record);
+        return new Checked(p, preflight, bodyEnd(p, body), record);
     }
 
-    private byte[] preflight(Prepared p, String record, String now) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(p.body().length + p.headersJson().length + 256
-                + (record == null ? 0 : record.length() * 2));
-        out.writeBytes(p.present() ? "{\"customer_present\":true,\"headers\":".getBytes(StandardCharsets.US_ASCII)
-                : "{\"customer_present\":false,\"headers\":".getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(p.headersJson());
-        out.writeBytes(",\"body\":".getBytes(StandardCharsets.US_ASCII));
-        splice(out, p.body());
-        if (record != null) {
-            out.writeBytes(",\"token_record\":".getBytes(StandardCharsets.US_ASCII));
-            splice(out, record.getBytes(StandardCharsets.UTF_8));
+    private static final byte[] PRESENT = ascii("{\"customer_present\":true,\"headers\":");
+    private static final byte[] ABSENT = ascii("{\"customer_present\":false,\"headers\":");
+    private static final byte[] BODY = ascii(",\"body\":");
+    private static final byte[] TOKEN_RECORD = ascii(",\"token_record\":");
+    private static final byte[] NOW = ascii(",\"now\":\"");
+    private static final byte[] CALLER = ascii(",\"caller\":");
+    private static final int INSTANT_LENGTH = "2026-11-30T12:00:00.000Z".length();
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * The pre-flight request, written once into an array of its exact size: customer_present,
+     * the headers, the body (spliced), the record, now and the caller.
+     */
+    private byte[] preflight(Prepared p, byte[] body, String record, Instant now) {
+        byte[] recordBytes = record == null ? null : spliced(record.getBytes(StandardCharsets.UTF_8));
+        byte[] at = instantText(now);
+        int size = bodyEnd(p, body) + NOW.length + at.length + 2
+                + (recordBytes == null ? 0 : TOKEN_RECORD.length + recordBytes.length)
+                + (callerJson == null ? 0 : CALLER.length + callerJson.length);
+        byte[] out = new byte[size];
+        int i = put(out, 0, p.present() ? PRESENT : ABSENT);
+        i = put(out, i, p.headersJson());
+        i = put(out, i, BODY);
+        i = put(out, i, body);
+        if (recordBytes != null) {
+            i = put(out, i, TOKEN_RECORD);
+            i = put(out, i, recordBytes);
         }
-        out.writeBytes(",\"now\":\"".getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(now.getBytes(StandardCharsets.US_ASCII));
-        out.write('"');
+        i = put(out, i, NOW);
+        i = put(out, i, at);
+        out[i++] = '"';
         if (callerJson != null) {
-            out.writeBytes(",\"caller\":".getBytes(StandardCharsets.US_ASCII));
-            out.writeBytes(callerJson);
+            i = put(out, i, CALLER);
+            i = put(out, i, callerJson);
         }
-        out.write('}');
+        out[i] = '}';
+        return out;
+    }
+
+    /** Where the (spliced) body ends in the pre-flight request. */
+    private static int bodyEnd(Prepared p, byte[] body) {
+        return PRESENT.length + (p.present() ? 0 : 1) + p.headersJson().length + BODY.length + body.length;
+    }
+
+    private static int put(byte[] out, int at, byte[] bytes) {
+        System.arraycopy(bytes, 0, out, at, bytes.length);
+        return at + bytes.length;
+    }
+
+    /** {@code value} when it is exactly one JSON value, else as {@link #splice} writes it. */
+    private static byte[] spliced(byte[] value) {
+        if (JsonShape.isOneValue(value)) {
+            return value;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(value.length + 16);
+        splice(out, value);
         return out.toByteArray();
     }
 
@@ -286,7 +338,42 @@ public final class ChargeGuard {
     }
 
     private String now() {
-        return RFC3339.format(clock.instant().truncatedTo(ChronoUnit.MILLIS));
+        return new String(instantText(clock.instant()), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * {@code at} as RFC 3339 UTC with milliseconds, written by hand (twice a guarded request);
+     * a year outside 0000-9999 (which the engine refuses) through the formatter.
+     */
+    static byte[] instantText(Instant at) {
+        LocalDateTime t = LocalDateTime.ofEpochSecond(at.getEpochSecond(), at.getNano(), ZoneOffset.UTC);
+        int year = t.getYear();
+        if (year < 0 || year > 9999) {
+            return RFC3339.format(at.truncatedTo(ChronoUnit.MILLIS)).getBytes(StandardCharsets.US_ASCII);
+        }
+        byte[] b = new byte[INSTANT_LENGTH];
+        digits(b, 0, year, 4);
+        b[4] = '-';
+        digits(b, 5, t.getMonthValue(), 2);
+        b[7] = '-';
+        digits(b, 8, t.getDayOfMonth(), 2);
+        b[10] = 'T';
+        digits(b, 11, t.getHour(), 2);
+        b[13] = ':';
+        digits(b, 14, t.getMinute(), 2);
+        b[16] = ':';
+        digits(b, 17, t.getSecond(), 2);
+        b[19] = '.';
+        digits(b, 20, t.getNano() / 1_000_000, 3);
+        b[23] = 'Z';
+        return b;
+    }
+
+    private static void digits(byte[] b, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            b[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     // ---------------------------------------------------------------- after sending
@@ -347,8 +434,8 @@ public final class ChargeGuard {
         String record = reread(c);
         Transition t;
         try {
-            t = CtPolicy.applyResponse(record == null ? null : record.getBytes(StandardCharsets.UTF_8), c.preflight(),
-                    body, now());
+            t = CtPolicy.applyResponse(record == null ? null : record.getBytes(StandardCharsets.UTF_8),
+                    c.answerRequest(), body, now());
         } catch (RuntimeException e) {
             report(new RecordNotStoredException("APPLY_FAILED", null, body, e));
             return;
