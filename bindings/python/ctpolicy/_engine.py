@@ -134,17 +134,14 @@ class Engine(NativeHandle):
         super().__init__(pointer, _native.engine_free)
         self._engine_arg = _native.engine_arg(pointer)
 
-    def check(self, request: JsonInput, audit: Optional[AuditLog] = None) -> Decision:
+    def check(self, request: JsonInput) -> Decision:
         """Decides one pre-flight request.
 
         Returns the :class:`Decision` (ALLOW or DENY). Raises
         :class:`InvalidRequestError` when the request is not acceptable (an
-        envelope fault): treat that as DENY.
-
-        ``audit`` is deprecated: ``engine.check(request, audit=log)`` is
-        ``log.check(engine, request)`` (:meth:`AuditLog.check`), the audited
-        check's one shape in the Python, Go and Java bindings; the keyword
-        stays only until its last caller moves over.
+        envelope fault): treat that as DENY. The audited check is
+        ``log.check(engine, request)`` (:meth:`AuditLog.check`), the one shape
+        in the Python, Go and Java bindings.
         """
         if type(request) is dict:  # to_json_bytes, inlined for the common case
             try:
@@ -155,8 +152,6 @@ class Engine(NativeHandle):
                 data = _dumps_or_error(request, "request")
         else:
             data = to_json_bytes(request, "request")
-        if audit is not None:
-            return self._check_audited(data, audit)
         self._borrow()  # self._call inlined: the hot path
         try:
             status, out = _check_json_fast(self._engine_arg, data)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import httpx
 
-from .guard import OutgoingRequest
-
-if TYPE_CHECKING:  # pragma: no cover - types only
-    from .guard import ChargeGuard
+from ._outgoing import GuardSide, OutgoingRequest
 
 # Errors raised before any byte of the request was sent: nothing to count.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
@@ -83,7 +80,7 @@ def _body_for_guard(response: httpx.Response, data: bytes, error: Optional[BaseE
 class GuardTransport(httpx.BaseTransport):
     """``ChargeGuard.httpx_transport()``."""
 
-    def __init__(self, guard: ChargeGuard, inner: Optional[httpx.BaseTransport]) -> None:
+    def __init__(self, guard: GuardSide, inner: Optional[httpx.BaseTransport]) -> None:
         self._guard = guard
         self._inner = inner if inner is not None else httpx.HTTPTransport()
 
@@ -127,7 +124,7 @@ class GuardTransport(httpx.BaseTransport):
 class AsyncGuardTransport(httpx.AsyncBaseTransport):
     """``ChargeGuard.async_httpx_transport()``."""
 
-    def __init__(self, guard: ChargeGuard, inner: Optional[httpx.AsyncBaseTransport]) -> None:
+    def __init__(self, guard: GuardSide, inner: Optional[httpx.AsyncBaseTransport]) -> None:
         self._guard = guard
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -14,10 +14,7 @@ import urllib3
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from .guard import OutgoingRequest
-
-if TYPE_CHECKING:  # pragma: no cover - types only
-    from .guard import ChargeGuard
+from ._outgoing import GuardSide, OutgoingRequest
 
 
 def _can_retry(retry: Retry, count: Union[int, bool, None]) -> bool:
@@ -107,7 +104,7 @@ def _decoded(raw: urllib3.BaseHTTPResponse, data: bytes) -> bytes:
 class GuardAdapter(requests.adapters.HTTPAdapter):
     """``ChargeGuard.requests_adapter(**kwargs)``."""
 
-    def __init__(self, guard: ChargeGuard, **kwargs: Any) -> None:
+    def __init__(self, guard: GuardSide, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if resends_post(self.max_retries):
             raise ValueError(

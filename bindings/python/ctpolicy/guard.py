@@ -54,7 +54,6 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
@@ -63,6 +62,7 @@ from ._audit import AuditLog
 from ._engine import Engine, _instant_text, to_json_bytes
 from ._errors import Error, InvalidRequestError
 from ._redact import redact
+from ._outgoing import OutgoingRequest
 from ._types import Decision
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -105,25 +105,6 @@ def default_match(method: str, raw_path: str) -> bool:
     without the query): ``/v2/accounts/{id}/payment/authorize`` and
     ``/v2/payment/authorize``, with an optional trailing ``/``."""
     return method.upper() == "POST" and _AUTHORIZE.fullmatch(raw_path) is not None
-
-
-@dataclass(frozen=True)
-class OutgoingRequest:
-    """A guarded request as it will be sent, given to a ``customer_present``
-    function: ``method``, ``url``, ``raw_path`` (as sent, without the
-    query), ``headers`` (every header, ``(name, value)`` in the client's
-    order), ``body`` (the buffered bytes that are sent) and ``native`` (the
-    client's own request object). ``repr()`` shows no header or body."""
-
-    method: str
-    url: str
-    raw_path: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    native: Any
-
-    def __repr__(self) -> str:
-        return redact(f"OutgoingRequest(method={self.method!r}, raw_path={self.raw_path!r}, body=<{len(self.body)} bytes>)")
 
 
 class PreflightDenied(Exception):
@@ -536,7 +517,7 @@ class ChargeGuard:
         ))
         fault: Optional[Error] = None
         try:
-            decision = self.engine.check(request, audit=self.audit)
+            decision = self.engine.check(request) if self.audit is None else self.audit.check(self.engine, request)
         except InvalidRequestError:
             fault = self._body_fault(body)
             if fault is None:
