@@ -167,7 +167,7 @@ pub struct Entry<'a> {
 /// text copied as it is when it needs no escape (nearly always), else
 /// escaped by the formatter. A tampered line read back by the verifier may
 /// hold anything, so the text is scanned, never trusted.
-fn scanned<S: Serializer>(text: &Cow<'_, str>, serializer: S) -> Result<S::Ok, S::Error> {
+fn scanned<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
     json::Scanned(text).serialize(serializer)
 }
 
