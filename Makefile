@@ -33,7 +33,7 @@ DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSI
 	wheels/ctpolicy-$(VERSION)-py3-none-manylinux_*.whl maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).jar \
 	maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).pom
 
-.PHONY: set-version dist-go test-dist test-notice
+.PHONY: set-version dist-go test-dist test-notice test-snippets
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint audit-kill9 bench-vault-shards
 
 all: build
@@ -186,7 +186,7 @@ header:
 tables:
 	CTPOLICY_WRITE_TABLES=1 $(CARGO) test --release --locked --test binding_tables
 
-test: test-notice build lint test-rust test-c test-python test-go test-java fuzz-smoke
+test: test-notice build lint test-snippets test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
 
 ## What `make test` installs, and where, said before it starts.
@@ -201,6 +201,13 @@ test-notice:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+## The snippet catalog: every fenced block of every tracked *.md is run by
+## its language's suite or says why not (tests/snippets/catalog.py); the
+## json, sh, console and usage blocks are checked here, the c, python, go
+## and java blocks by test-c, test-python, test-go and test-java.
+test-snippets: build
+	python3 tests/snippets/catalog.py --cli $(CLI)
 
 test-rust:
 	$(CARGO) test --release --locked
