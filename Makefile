@@ -144,7 +144,8 @@ dist-java:
 	bash bindings/java/package.sh $(CURDIR)/dist
 
 ## One version everywhere: `make set-version V=x.y.z` writes it into Cargo.toml
-## (the source), the Python package, the Java pom and the Go module; add the
+## (the source), the Python package, the Java pom (with the release time as
+## the jars' reproducible timestamp) and the Go module; add the
 ## release's entry to CHANGELOG.md by hand (tests/version.rs checks them all).
 set-version:
 	@test -n "$(V)" || { echo "usage: make set-version V=x.y.z" >&2; exit 2; }
@@ -152,6 +153,7 @@ set-version:
 	sed -i 's/^__version__ = ".*"/__version__ = "$(V)"/' bindings/python/ctpolicy/_version.py
 	python3 -c 'import re,sys; p="bindings/java/pom.xml"; s=open(p).read(); open(p,"w").write(re.sub(r"(<artifactId>ctpolicy</artifactId>\s*<version>)[^<]*", r"\g<1>$(V)", s, count=1))'
 	sed -i 's/^const Version = ".*"/const Version = "$(V)"/' bindings/go/version.go
+	sed -i "s|<project.build.outputTimestamp>.*</project.build.outputTimestamp>|<project.build.outputTimestamp>$$(date -u +%Y-%m-%dT%H:%M:%SZ)</project.build.outputTimestamp>|" bindings/java/pom.xml
 	$(CARGO) update --workspace --offline >/dev/null 2>&1 || $(CARGO) update --workspace
 	@echo "version $(V) set; now add its entry to CHANGELOG.md"
 
