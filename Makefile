@@ -169,12 +169,17 @@ dist-go: stage
 ## proxy folder, the C tarball, the wheel folder (a new venv, pip
 ## --no-index) and the file-based Maven repository (a new Maven project,
 ## JDK 25; Maven's dependency plugin comes from Maven Central into
-## build/m2-dist once). Not part of `make test`.
+## build/m2-dist once). The install commands are README.md's own (its
+## release-folder block, read by tests/snippets/blocks.py). Then every
+## artifact is built again and must be byte-identical. Not part of `make
+## test` (about 4 minutes beyond the build on 2 cores, twice that with the
+## reproducibility build).
 test-dist: dist-go dist-c dist-python dist-java
 	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
 	bash tests/c/test_dist.sh $(DIST)/$(DIST_NAME).tar.gz
 	bash bindings/python/test_dist.sh $(DIST)/wheels $(VERSION)
 	JAVA_HOME=$${CTPOLICY_DIST_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64} bash bindings/java/test_dist.sh $(DIST)/maven $(VERSION)
+	bash tests/dist_reproducible.sh $(DIST)
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build

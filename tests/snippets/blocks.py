@@ -96,12 +96,34 @@ def runnable(lang: str, root: Path = ROOT) -> list[Block]:
     return [b for b in all_blocks(root) if b.lang == lang and b.not_run is None]
 
 
+def release_line(program: str, dist: str) -> str:
+    """The line of README.md's release-folder block (the sh block naming /path/to/dist) that runs ``program``."""
+    releases = [b for b in blocks_of("README.md") if b.lang == "sh" and "/path/to/dist/" in b.text]
+    if len(releases) != 1:
+        raise SystemExit(f"README.md: {len(releases)} sh blocks name /path/to/dist/, expected the one release-folder block")
+    lines = []
+    for line in releases[0].text.splitlines():
+        command = re.sub(r"\s+#.*$", "", line).strip()
+        words = [w for w in command.split() if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", w)]
+        if words and words[0] == program:
+            lines.append(command.replace("/path/to/dist", str(Path(dist).resolve())))
+    if len(lines) != 1:
+        raise SystemExit(f"{releases[0].where}: {len(lines)} lines run {program}, expected one")
+    return lines[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lang", help="only the runnable blocks with this tag")
     parser.add_argument("--json", action="store_true", help="a JSON array of {file, line, lang, text, not_run, ident}")
     parser.add_argument("--program", metavar="FILE", help="print the one c block of FILE that defines main")
+    parser.add_argument("--release-line", nargs=2, metavar=("PROGRAM", "DIST"),
+                        help="print the command line of README.md's release-folder block that runs PROGRAM, "
+                             "its /path/to/dist made DIST (bindings/*/test_dist.sh and tests/c/test_dist.sh run it)")
     args = parser.parse_args()
+    if args.release_line:
+        print(release_line(*args.release_line))
+        return
     if args.program:
         programs = [b for b in blocks_of(args.program) if b.lang == "c" and re.search(r"\bint\s+main\s*\(", b.text)]
         if len(programs) != 1:
