@@ -346,6 +346,57 @@ def check_xml(block: Block, version: str) -> None:
                 fail(block, f"depends on ctpolicy {fields.get('version')}, the project is {version}")
 
 
+def check(block: Block, cli: Path, targets: set[str], version: str, work: Path) -> None:
+    if not block.lang:
+        fail(block, "a fence without a language tag: tag it (text for output and listings; see tests/snippets/blocks.py)")
+    elif block.lang in NOT_CODE or block.not_run is not None:
+        pass
+    elif block.lang not in RUNNERS:
+        fail(block, f"no runner exercises `{block.lang}` blocks (RUNNERS in tests/snippets/catalog.py)")
+    elif block.lang == "json":
+        check_json(block, cli, work)
+    elif block.lang == "sh":
+        check_sh(block, cli, targets, version, work)
+    elif block.lang == "console":
+        check_console(block)
+    elif block.lang == "xml":
+        check_xml(block, version)
+    elif block.lang == "usage":
+        check_usage(block, cli)
+
+
+# Blocks each check must refuse: the catalog can fail.
+MUST_FAIL = [
+    ("", "x = 1\n"),
+    ("ruby", "puts 1\n"),
+    ("json", '{"a": 1,}\n'),
+    ("json", '{"customer_present": "yes"}\n'),
+    ("json", '{"allowed_regions": "eu1"}\n'),
+    ("sh", "make no-such-target\n"),
+    ("sh", "ctpolicy check --no-such-flag examples/requests.jsonl\n"),
+    ("sh", "ctpolicy apply --event examples/events/no-such.json --no-such-flag\n"),
+    ("sh", "bindings/python/no_such_script.py\n"),
+    ("sh", "python3 bindings/python/bench.py --no-such-option\n"),
+    ("sh", "no-such-program --help\n"),
+    ("sh", "go get ctpolicy.dev/ctpolicy/bindings/go@v0.0.1\n"),
+    ("console", "$ ctpolicy rules | head -1\nno such output\n"),
+    ("usage", "ctpolicy vault lint [--no-such-flag]\n"),
+    ("xml", "<dependency><artifactId>ctpolicy</artifactId><version>0.0.1</version></dependency>\n"),
+    ("xml", "<dependency>\n"),
+]
+
+
+def self_test(cli: Path, targets: set[str], version: str, work: Path) -> None:
+    for i, (lang, text) in enumerate(MUST_FAIL):
+        block = Block("self-test.md", i + 1, lang, text, None)
+        before = len(failures)
+        check(block, cli, targets, version, work)
+        if len(failures) == before:
+            failures.append(f"self-test: the catalog accepted a bad {lang or 'untagged'} block: {text!r}")
+        else:
+            del failures[before:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cli", default=str(ROOT / "target/release/ctpolicy"))
@@ -360,24 +411,8 @@ def main() -> None:
         for block in blocks:
             kind = f"{block.lang or '(none)'}{' not-run' if block.not_run else ''}"
             counts[kind] = counts.get(kind, 0) + 1
-            if not block.lang:
-                fail(block, "a fence without a language tag: tag it (text for output and listings; see tests/snippets/blocks.py)")
-            elif block.lang in NOT_CODE:
-                pass
-            elif block.lang not in RUNNERS:
-                fail(block, f"no runner exercises `{block.lang}` blocks (RUNNERS in tests/snippets/catalog.py)")
-            elif block.not_run is not None:
-                pass
-            elif block.lang == "json":
-                check_json(block, cli, work)
-            elif block.lang == "sh":
-                check_sh(block, cli, targets, version, work)
-            elif block.lang == "console":
-                check_console(block)
-            elif block.lang == "xml":
-                check_xml(block, version)
-            elif block.lang == "usage":
-                check_usage(block, cli)
+            check(block, cli, targets, version, work)
+        self_test(cli, targets, version, work)
     for lang, runner in sorted(RUNNERS.items()):
         source = ROOT / runner
         if not source.is_file() or "blocks.py" not in source.read_text():
