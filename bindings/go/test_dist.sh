@@ -7,6 +7,7 @@
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 GOPROXY_DIR VERSION" >&2; exit 2; }
 proxy="$(cd "$1" && pwd)" version=$2
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fail() { echo "bindings/go/test_dist.sh: FAILED: $*" >&2; exit 1; }
 go_bin="$(command -v go || echo /usr/local/go/bin/go)"
 [ -x "$go_bin" ] || fail "no Go toolchain"
@@ -47,7 +48,11 @@ cd "$work/app"
 export PATH="$path" HOME="$work/home" GOPATH="$work/gopath" GOMODCACHE="$work/gopath/mod" GOCACHE="$work/gocache" \
   GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY="file://$proxy" GONOSUMDB=ctpolicy.dev GOSUMDB=off
 "$go_bin" mod init example.com/app >/dev/null 2>&1
-"$go_bin" get "ctpolicy.dev/ctpolicy/bindings/go@v$version" || fail "go get from $proxy"
+# The command is README.md's own (its release-folder block), with the real folder.
+get="$(python3 "$root/tests/snippets/blocks.py" --release-line go "$(dirname "$proxy")")" || fail "README.md's release-folder block has no go line"
+[ "$get" = "GOPROXY=file://$proxy GONOSUMDB=ctpolicy.dev go get ctpolicy.dev/ctpolicy/bindings/go@v$version" ] \
+  || fail "README.md gets the module with '$get', not v$version from $proxy"
+PATH="$(dirname "$go_bin"):$PATH" bash -c "$get" || fail "$get"
 "$go_bin" build -o app . || fail "go build against the released module"
 out="$(./app)" || fail "the program failed: $out"
 [ "$out" = "ALLOW $version $version static" ] || fail "unexpected output: $out"

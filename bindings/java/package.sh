@@ -71,6 +71,15 @@ rm -rf "$repo" && mkdir -p "$repo"
     -Dsources="target/ctpolicy-$version-sources.jar" -Djavadoc="target/ctpolicy-$version-javadoc.jar" \
     -DrepositoryId=ctpolicy-release -Durl="file://$repo" 2>&1 | sed -u $'s/\x1b\\[[0-9;]*m//g') \
     || die "mvn deploy:deploy-file into $repo failed"
+# deploy-file dates the metadata now; date it at the jars' instant instead
+# (project.build.outputTimestamp), so the whole folder is the same from one
+# build of a commit to the next (make dist's SHA256SUMS).
+stamp="$(sed -n 's:.*<project.build.outputTimestamp>\(.*\)</project.build.outputTimestamp>.*:\1:p' "$here/pom.xml")"
+[[ "$stamp" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || die "pom.xml's project.build.outputTimestamp '$stamp' is not YYYY-MM-DDTHH:MM:SSZ"
+metadata="$repo/dev/ctpolicy/ctpolicy/maven-metadata.xml"
+sed -i "s:<lastUpdated>[0-9]*</lastUpdated>:<lastUpdated>$(tr -d -- '-:TZ' <<<"$stamp")</lastUpdated>:" "$metadata"
+md5sum < "$metadata" | cut -d' ' -f1 | tr -d '\n' > "$metadata.md5"
+sha1sum < "$metadata" | cut -d' ' -f1 | tr -d '\n' > "$metadata.sha1"
 for suffix in ".jar" "-sources.jar" "-javadoc.jar" ".pom"; do
     [ -f "$repo/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version$suffix" ] \
         || die "$repo/dev/ctpolicy/ctpolicy/$version/ctpolicy-$version$suffix was not written"

@@ -9,8 +9,9 @@
 #      else ~/.m2, unless -Dmaven.repo.local
 #      is in MAVEN_ARGS); the jar holds the stripped library and LICENSE.
 #   3. A Maven project in a temp folder outside the repository depends on
-#      the installed artifact, compiles the README's example (the code
-#      block under "## Example") and runs it: with the
+#      the installed artifact, compiles every java block of the docs
+#      (snippets.py: the README's example under "## Example" and every
+#      fragment), and runs the example: with the
 #      --enable-native-access flag, and as `java -jar` with the
 #      application's own Enable-Native-Access manifest entry. Its output
 #      must be the README's output block, and no native-access warning.
@@ -100,18 +101,19 @@ echo "   $installed: jar (stripped library $(stat -c %s "$work/lib.so") bytes, L
 echo "== 3. a project outside the repository uses the installed artifact"
 app="$work/app"
 mkdir -p "$app/src/main/java"
-# The README's example and the output it shows.
-python3 - "$root/bindings/java/README.md" "$app/src/main/java/RenewalExample.java" "$work/expected.txt" <<'EOF'
+# Every java block of the docs (snippets.py): the README's example
+# (RenewalExample.java) and each fragment as a method of a class of its own,
+# all compiled by this project's `mvn package`.
+python3 "$here/snippets.py" "$app/src/main/java" || fail "could not write the docs' java blocks"
+[ -f "$app/src/main/java/RenewalExample.java" ] || fail "the docs have no RenewalExample class (README.md, ## Example)"
+# The output the README shows under ## Example.
+python3 - "$root/bindings/java/README.md" "$work/expected.txt" <<'EOF'
 import re, sys
 readme = open(sys.argv[1], encoding="utf-8").read()
 section = readme.split("\n## Example\n", 1)[1].split("\n## ", 1)[0]
-blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.S)
-java = [b for lang, b in blocks if lang == "java"]
-output = [b for lang, b in blocks if lang == ""]
-assert len(java) == 1, f"expected one java block under ## Example, found {len(java)}"
-assert len(output) == 1, f"expected one output block under ## Example, found {len(output)}"
-open(sys.argv[2], "w", encoding="utf-8").write(java[0])
-open(sys.argv[3], "w", encoding="utf-8").write(output[0])
+output = re.findall(r"```text\n(.*?)```", section, re.S)
+assert len(output) == 1, f"expected one text (output) block under ## Example, found {len(output)}"
+open(sys.argv[2], "w", encoding="utf-8").write(output[0])
 EOF
 # The README's complete pom.xml, as it stands (its ctpolicy version must be this one).
 python3 - "$root/bindings/java/README.md" "$app/pom.xml" "$version" <<'EOF'

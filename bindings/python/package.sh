@@ -40,15 +40,26 @@ export PATH="$VENV/bin:$PATH"
 # The wheel is built from the unpacked sdist in a temp folder; cargo's output
 # goes to target/dist here so the dependencies are built once, not per run.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/dist}"
+# Every date in the sdist and the wheel: the last commit's, as the C tarball's.
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 315532800)}"
+export SOURCE_DATE_EPOCH
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
 
 echo "== sdist, then the wheel built from it (cargo builds libctpolicy)"
-"$VENV/bin/python" -m build --outdir "$WORK" "$HERE" > "$WORK/build.log" 2>&1 \
-    || { tail -40 "$WORK/build.log" >&2; fail "python -m build failed (log above)"; }
+"$VENV/bin/python" -m build --sdist --outdir "$WORK" "$HERE" > "$WORK/build.log" 2>&1 \
+    || { tail -40 "$WORK/build.log" >&2; fail "python -m build --sdist failed (log above)"; }
 sdists=("$WORK"/ctpolicy-*.tar.gz)
+[ ${#sdists[@]} -eq 1 ] && [ -f "${sdists[0]}" ] || fail "expected one sdist in $WORK"
+# The wheel is built from the unpacked sdist at a fixed path: the library's
+# build ID hashes its debug information, which names the folder it was
+# built in, so a random folder would make every wheel differ.
+unpacked="$CARGO_TARGET_DIR/wheel-from-sdist"
+rm -rf "$unpacked" && mkdir -p "$unpacked" && tar -xzf "${sdists[0]}" -C "$unpacked"
+"$VENV/bin/python" -m build --wheel --outdir "$WORK" "$unpacked"/ctpolicy-* >> "$WORK/build.log" 2>&1 \
+    || { tail -40 "$WORK/build.log" >&2; fail "python -m build --wheel from the sdist failed (log above)"; }
 wheels=("$WORK"/ctpolicy-*-py3-none-linux_*.whl)
 [ ${#sdists[@]} -eq 1 ] && [ -f "${sdists[0]}" ] || fail "expected one sdist in $WORK"
 [ ${#wheels[@]} -eq 1 ] && [ -f "${wheels[0]}" ] || fail "expected one linux wheel in $WORK"
@@ -60,6 +71,10 @@ plat="$(sed -n 's/.*platform tag: "\(manylinux_[0-9]*_[0-9]*_[a-z0-9_]*\)".*/\1/
 echo "== auditwheel repair --plat $plat"
 auditwheel repair --plat "$plat" --wheel-dir "$WORK/repaired" "${wheels[0]}" > "$WORK/repair.log" 2>&1 \
     || { cat "$WORK/repair.log" >&2; fail "auditwheel repair failed"; }
+
+# Two builds of one commit give the same bytes (make test-dist checks it).
+"$VENV/bin/python" "$HERE/reproducible.py" "${sdists[0]}" "$WORK"/repaired/ctpolicy-*-"$plat".whl \
+    || fail "could not make the sdist and the wheel reproducible"
 
 # Only what this script writes: dist/ also holds the other faces' artifacts.
 rm -f "$OUT/$(basename "${sdists[0]}")" "$OUT"/ctpolicy-*-py3-none-*.whl

@@ -2,11 +2,13 @@
 # `pip install` from the release's wheel folder, as a user without Rust does
 # it: a new venv in a temp folder outside the repository, cargo and rustc off
 # PATH, no package index (--no-index: only the folder), no pip configuration.
+# The pip command is the one README.md's release-folder block shows.
 #
 #   bash bindings/python/test_dist.sh WHEEL_DIR VERSION
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 WHEEL_DIR VERSION" >&2; exit 2; }
 wheels="$(cd "$1" && pwd)" version=$2
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fail() { echo "bindings/python/test_dist.sh: FAILED: $*" >&2; exit 1; }
 compgen -G "$wheels/ctpolicy-$version-*.whl" >/dev/null || fail "no ctpolicy $version wheel in $wheels"
 # The interpreter itself, not a shim that may sit beside cargo (pyenv, ~/.cargo/bin).
@@ -22,8 +24,11 @@ done
 PATH="$path" command -v cargo >/dev/null 2>&1 && fail "cargo is on the test's PATH ($path): the test would prove nothing"
 PATH="$path" command -v rustc >/dev/null 2>&1 && fail "rustc is on the test's PATH ($path): the test would prove nothing"
 cd "$work"
-env -i PATH="$path" HOME="$work/home" PIP_CONFIG_FILE=/dev/null PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  pip install --quiet --no-index --find-links "$wheels" ctpolicy || fail "pip install --no-index --find-links $wheels ctpolicy"
+# The command is README.md's own (its release-folder block), with the real folder.
+install="$(python3 "$root/tests/snippets/blocks.py" --release-line pip "$(dirname "$wheels")")" || fail "README.md's release-folder block has no pip line"
+[ "$install" = "pip install --no-index --find-links $wheels ctpolicy" ] || fail "README.md installs with '$install', not from $wheels"
+env -i PATH="$path" HOME="$work/home" PIP_CONFIG_FILE=/dev/null PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_QUIET=1 \
+  bash -c "$install" || fail "$install"
 cat > "$work/renewal.py" <<'PY'
 import sys
 

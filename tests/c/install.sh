@@ -67,7 +67,7 @@ done
 # The program: the complete example of docs/ABI.md, outside the repository.
 app=$work/app
 mkdir -p "$app"
-awk '/^```c$/{grab=1; next} /^```$/{grab=0} grab' "$root/docs/ABI.md" > "$app/app.c"
+python3 "$root/tests/snippets/blocks.py" --program docs/ABI.md > "$app/app.c"
 [ -s "$app/app.c" ] || fail "no C example in docs/ABI.md"
 cd "$app"
 export PKG_CONFIG_PATH=$lib/pkgconfig

@@ -8,12 +8,16 @@
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 TARBALL" >&2; exit 2; }
 tarball="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fail() { echo "tests/c/test_dist.sh: FAILED: $*" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ctpolicy-c-dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export PATH=/usr/bin:/bin
 command -v cargo >/dev/null 2>&1 && fail "cargo is on PATH ($PATH): the test would prove nothing"
-tar -xzf "$tarball" -C "$work"
+# The command is README.md's own (its release-folder block), with the real folder.
+unpack="$(python3 "$root/tests/snippets/blocks.py" --release-line tar "$(dirname "$tarball")")" || fail "README.md's release-folder block has no tar line"
+[ "$unpack" = "tar -xzf $tarball" ] || fail "README.md unpacks '$unpack', not $tarball"
+(cd "$work" && bash -c "$unpack") || fail "$unpack"
 prefix=$(echo "$work"/ctpolicy-*-linux)
 [ -d "$prefix" ] || fail "the tarball holds no ctpolicy-*-linux folder"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
