@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod charge;
+pub mod code;
 pub mod cli;
 pub mod decision;
 pub mod error;
@@ -36,6 +37,7 @@ pub mod vault;
 
 pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
 pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
+pub use code::Code;
 pub use error::{Error, Status};
 pub use lifecycle::{apply_event, apply_response, Transition};
 pub use policy::Policy;

@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+use crate::code::Code;
 use crate::json::Trusted;
 
 /// Longest header value Klarna accepts, in bytes.
@@ -285,10 +286,10 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         match self {
-            TokenError::Malformed(_) => "TOKEN_MALFORMED",
-            TokenError::WrongType => "TOKEN_WRONG_TYPE",
+            TokenError::Malformed(_) => Code::TokenMalformed,
+            TokenError::WrongType => Code::TokenWrongType,
         }
     }
 

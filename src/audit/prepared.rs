@@ -201,7 +201,7 @@ impl<'e> PreparedGroup<'e> {
         let body = Body {
             at: &at,
             decision: ERROR,
-            status: Some(Status { status: error.status.name(), code: error.code }),
+            status: Some(Status { status: error.status.name(), code: error.code.map(crate::code::Code::name) }),
             violations: Codes(RuleSet::default()),
             warnings: Codes(RuleSet::default()),
             required_scope: None,

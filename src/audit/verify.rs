@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::code::Code;
 use crate::record::PaymentScope;
 use crate::redact::cli::display_name;
 use crate::redact::redact_string;
@@ -108,7 +109,7 @@ pub fn verify_reader<R: BufRead>(
             LineRead::End => break,
             LineRead::TooLong => {
                 return Err(AuditFailure::entry(
-                    "LINE_TOO_LONG",
+                    Code::LineTooLong,
                     Some(number),
                     number,
                     format!("the line is longer than {MAX_ENTRY_BYTES} bytes, which no entry is"),
@@ -116,7 +117,7 @@ pub fn verify_reader<R: BufRead>(
             }
             LineRead::Torn => {
                 return Err(AuditFailure::entry(
-                    "TORN_LINE",
+                    Code::TornLine,
                     Some(number),
                     number,
                     "the last line has no newline at its end (a write was cut short, and no decision was given \
@@ -145,7 +146,7 @@ pub fn verify_reader<R: BufRead>(
         if *expected != head {
             return Err(AuditFailure {
                 kind: AuditFailureKind::HeadMismatch,
-                code: "HEAD_MISMATCH",
+                code: Code::HeadMismatch,
                 line: None,
                 seq: None,
                 message: format!(
@@ -164,8 +165,8 @@ pub fn verify_reader<R: BufRead>(
     })
 }
 
-fn message_for(code: &str, message: String, number: u64) -> String {
-    if code == "PREV_MISMATCH" && number > 1 {
+fn message_for(code: Code, message: String, number: u64) -> String {
+    if code == Code::PrevMismatch && number > 1 {
         format!(
             "{message}: line {} is not the line this entry was chained to \
              (it was changed, or a line was removed, inserted or reordered there)",
@@ -223,29 +224,29 @@ pub(crate) fn check_entry<'l>(
     scratch: &mut Vec<u8>,
     seq: u64,
     prev: &Fingerprint,
-) -> Result<Entry<'l>, (&'static str, String)> {
+) -> Result<Entry<'l>, (Code, String)> {
     let entry = parse_entry(line, scratch)?;
     if entry.seq != seq {
-        return Err(("SEQ_MISMATCH", format!("seq is {}, expected {seq}", entry.seq)));
+        return Err((Code::SeqMismatch, format!("seq is {}, expected {seq}", entry.seq)));
     }
     if entry.prev != prev.as_str() {
         let what =
             if seq == 1 { "the zero fingerprint of a first entry" } else { "the fingerprint of the line before" };
-        return Err(("PREV_MISMATCH", format!("prev is {}, not {what} ({prev})", entry.prev)));
+        return Err((Code::PrevMismatch, format!("prev is {}, not {what} ({prev})", entry.prev)));
     }
     Ok(entry)
 }
 
 /// Reads a line as an entry: JSON of the entry's shape, consistent, and in
 /// the exact bytes a writer writes (re-serialized into `scratch` and compared).
-pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<Entry<'l>, (&'static str, String)> {
+pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<Entry<'l>, (Code, String)> {
     let entry: Entry<'l> = serde_json::from_slice(line).map_err(|e| describe_json_error(&e))?;
-    check_consistency(&entry).map_err(|why| ("NOT_AN_ENTRY", why.to_owned()))?;
+    check_consistency(&entry).map_err(|why| (Code::NotAnEntry, why.to_owned()))?;
     scratch.clear();
     entry.write_line(scratch);
     if scratch.as_slice() != line {
         return Err((
-            "NOT_CANONICAL",
+            Code::NotCanonical,
             "the line is not written as a writer writes it (whitespace, key order or escaping differ)".to_owned(),
         ));
     }
@@ -255,18 +256,18 @@ pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<E
 /// serde_json's messages can quote the input (an unknown key, a wrong
 /// value), which may be anything; only the column and our own field names
 /// are reported.
-fn describe_json_error(error: &serde_json::Error) -> (&'static str, String) {
+fn describe_json_error(error: &serde_json::Error) -> (Code, String) {
     use serde_json::error::Category;
     let column = error.column();
     match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ("NOT_JSON", format!("not a JSON object (column {column})")),
+        Category::Syntax | Category::Eof | Category::Io => (Code::NotJson, format!("not a JSON object (column {column})")),
         Category::Data => {
             let text = error.to_string();
             let known = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
             match known {
-                Some(field) => ("NOT_AN_ENTRY", format!("not an entry: the field {field} is missing")),
+                Some(field) => (Code::NotAnEntry, format!("not an entry: the field {field} is missing")),
                 None => (
-                    "NOT_AN_ENTRY",
+                    Code::NotAnEntry,
                     format!("not an entry: a field is unknown, repeated or of the wrong type (column {column})"),
                 ),
             }
