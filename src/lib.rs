@@ -18,8 +18,8 @@
 
 pub mod audit;
 pub mod charge;
-pub mod code;
 pub mod cli;
+pub mod code;
 pub mod decision;
 pub mod error;
 pub mod facts;
@@ -36,8 +36,8 @@ pub mod token;
 pub mod vault;
 
 pub use charge::{Charge, ScopeSet, StoredRecord, Verdict};
-pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
 pub use code::Code;
+pub use decision::{Decision, Engine, Finding, ENGINE_VERSION};
 pub use error::{Error, Status};
 pub use lifecycle::{apply_event, apply_response, Transition};
 pub use policy::Policy;

@@ -372,9 +372,7 @@ fn kept_attempts<'a>(existing: Option<impl Iterator<Item = &'a str>>, at: &'a st
 /// (check 5: revocation is idempotent, so retries are safe).
 fn revoked<'a>(record: Option<Record<'a>>, at: &'a str, by: RevokedBy, paths: &Paths) -> Result<Next<'a, 'a>, Error> {
     match record {
-        None => {
-            Err(rejected(Code::RecordRequired, paths.kind, "CHARGED, DECLINED and REVOKED need the stored record"))
-        }
+        None => Err(rejected(Code::RecordRequired, paths.kind, "CHARGED, DECLINED and REVOKED need the stored record")),
         Some(Record { state: TokenState::Revoked, members, .. }) => Ok(Next::Unchanged(members)),
         Some(Record { state: TokenState::Active, members, .. }) => Ok(Next::Updated(UpdatedRecord {
             fields: members,
@@ -395,7 +393,11 @@ fn tokenized<'a>(
     paths: &Paths,
 ) -> Result<NewRecord<'a>, Error> {
     if record.is_some() {
-        return Err(rejected(Code::InvalidTransition, paths.kind, "TOKENIZED needs no record: a token is created once"));
+        return Err(rejected(
+            Code::InvalidTransition,
+            paths.kind,
+            "TOKENIZED needs no record: a token is created once",
+        ));
     }
     let at_path = |tail: &str| format!("{}{tail}", paths.response);
     let response_invalid = |tail: &str, message: &str| rejected(Code::ResponseInvalid, &at_path(tail), message);
@@ -509,7 +511,11 @@ pub fn apply_response(
         return Err(rejected(Code::ResponseInvalid, "", "the response must be a JSON object"));
     };
     if timestamp::parse(at).is_none() {
-        return Err(Error::new(Status::TransitionRejected, Some(Code::InvalidEvent), "at must be an RFC 3339 timestamp"));
+        return Err(Error::new(
+            Status::TransitionRejected,
+            Some(Code::InvalidEvent),
+            "at must be an RFC 3339 timestamp",
+        ));
     }
 
     let header_present = request.header(CUSTOMER_TOKEN_HEADER).is_some();

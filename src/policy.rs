@@ -237,7 +237,8 @@ struct AdjustableRule(usize);
 impl<'de> Deserialize<'de> for AdjustableRule {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let code = <&'de str>::deserialize(deserializer)?;
-        let rule = rules::by_code(code).ok_or_else(|| de::coded(Code::UnknownRule, "the code of a rule that exists"))?;
+        let rule =
+            rules::by_code(code).ok_or_else(|| de::coded(Code::UnknownRule, "the code of a rule that exists"))?;
         if !rule.adjustable {
             return Err(de::coded(
                 Code::RuleNotAdjustable,

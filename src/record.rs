@@ -364,8 +364,10 @@ impl<'v> Found<'v> {
             .scopes
             .and_then(string_items)
             .ok_or_else(|| field("scopes", "scopes is required and must be an array of strings"))?;
-        let state =
-            self.state.and_then(Value::as_str).ok_or_else(|| field("state", "state is required and must be a string"))?;
+        let state = self
+            .state
+            .and_then(Value::as_str)
+            .ok_or_else(|| field("state", "state is required and must be a string"))?;
         let customer_token_reference = match self.reference {
             None => None,
             Some(Value::String(reference)) if is_reference_length(reference.as_str()) => Some(reference.as_str()),
@@ -395,7 +397,8 @@ impl<'v> Found<'v> {
             .zip(ids.iter_mut())
         {
             if let Some(value) = value {
-                *id = Some(value.as_str().ok_or_else(|| field(name, "customer_id and subscription_id must be strings"))?);
+                *id =
+                    Some(value.as_str().ok_or_else(|| field(name, "customer_id and subscription_id must be strings"))?);
             }
         }
         let attempts = match self.attempts {

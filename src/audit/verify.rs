@@ -260,7 +260,9 @@ fn describe_json_error(error: &serde_json::Error) -> (Code, String) {
     use serde_json::error::Category;
     let column = error.column();
     match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => (Code::NotJson, format!("not a JSON object (column {column})")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            (Code::NotJson, format!("not a JSON object (column {column})"))
+        }
         Category::Data => {
             let text = error.to_string();
             let known = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());

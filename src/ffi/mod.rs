@@ -309,7 +309,11 @@ pub unsafe extern "C" fn ctp_apply_response_json(
             let response = input(response_json, response_len).map_err(|_| null_with_length("response_json"))?;
             let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
             let at = std::str::from_utf8(at).map_err(|_| {
-                Error::new(Status::TransitionRejected, Some(crate::code::Code::InvalidEvent), "at must be an RFC 3339 timestamp")
+                Error::new(
+                    Status::TransitionRejected,
+                    Some(crate::code::Code::InvalidEvent),
+                    "at must be an RFC 3339 timestamp",
+                )
             })?;
             lifecycle::apply_response(record, request, response, at).map(|transition| transition.json().to_owned())
         })();

@@ -257,9 +257,9 @@ impl<'de> Deserializer<'de> {
 
     fn integer(&self) -> Result<i64, DeError> {
         match self.value {
-            Value::Number(number) => number
-                .as_integer()
-                .ok_or_else(|| DeError::new(Code::WrongType, "must be an integer, found a number that is not an integer")),
+            Value::Number(number) => number.as_integer().ok_or_else(|| {
+                DeError::new(Code::WrongType, "must be an integer, found a number that is not an integer")
+            }),
             other => Err(DeError::wrong_type("an integer", other)),
         }
     }
@@ -322,7 +322,9 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match (self.value, self.nulls) {
             (Value::Null, Nulls::Absent) => visitor.visit_none(),
-            (Value::Null, Nulls::Refused) => Err(DeError::new(Code::WrongType, "must not be null; leave it out instead")),
+            (Value::Null, Nulls::Refused) => {
+                Err(DeError::new(Code::WrongType, "must not be null; leave it out instead"))
+            }
             _ => visitor.visit_some(self),
         }
     }
@@ -418,8 +420,10 @@ impl<'de> MapAccess<'de> for Members<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (key, value) =
-            self.pending.take().ok_or_else(|| DeError::new(Code::InvalidValue, "a value was asked for before its key"))?;
+        let (key, value) = self
+            .pending
+            .take()
+            .ok_or_else(|| DeError::new(Code::InvalidValue, "a value was asked for before its key"))?;
         seed.deserialize(Deserializer { value, nulls: self.nulls }).map_err(|e| e.at_key(key.as_str()))
     }
 

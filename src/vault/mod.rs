@@ -489,7 +489,8 @@ impl Findings<'_> {
 
     /// REVOKED_INCOMPLETE or REVOKED_FIELDS_ON_ACTIVE, `revoked_at` first.
     fn revocation(&mut self, record: &Record<'_>) {
-        for (name, present) in [("revoked_at", record.revoked_at.is_some()), ("revoked_by", record.revoked_by.is_some())]
+        for (name, present) in
+            [("revoked_at", record.revoked_at.is_some()), ("revoked_by", record.revoked_by.is_some())]
         {
             match (record.state, present) {
                 (TokenState::Revoked, false) => self.field(VaultCode::RevokedIncomplete, name),
