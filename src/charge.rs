@@ -15,7 +15,7 @@
 
 use crate::error::Error;
 use crate::facts::{Facts, IdempotencyKey, Payment, RecordFacts, Reference, TokenHeader};
-use crate::record::{Attempts, PaymentScope, RecordDetail, RecordFault, TokenState, ValidRecord};
+use crate::record::{Attempts, PaymentScope, ReadRecord, Record, RecordDetail, RecordFault, TokenState};
 use crate::request::{self, Counters, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::timestamp::Instant;
 use crate::token;
@@ -94,6 +94,57 @@ pub struct StoredRecord<'a> {
     /// The record's `attempts`, milliseconds since the Unix epoch each;
     /// `None` when the record has none.
     pub attempts_ms: Option<&'a [i64]>,
+}
+
+impl<'a> StoredRecord<'a> {
+    /// The record's typed view ([`Record`]), judged as the JSON path judges
+    /// the equivalent JSON record: the scopes first, then the timestamps; a
+    /// last use or an attempt no RFC 3339 text can write is the record
+    /// fault an unreadable timestamp is (rule 204). `digits` holds the last
+    /// use's fraction digits.
+    pub fn read<'d>(&self, digits: &'d mut [u8; 3]) -> ReadRecord<'d>
+    where
+        'a: 'd,
+    {
+        let last_used_at = self.last_used_at_ms.map(|ms| instant(ms, digits));
+        let attempts_in_range = self
+            .attempts_ms
+            .is_none_or(|items| items.iter().all(|ms| (MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(ms)));
+        let first_unknown_scope = self.scopes.has(ScopeSet::UNKNOWN).then_some(0);
+        let valid = match (self.scopes.payment_scope(), last_used_at.transpose()) {
+            (None, _) => Err(RecordFault {
+                detail: RecordDetail::Scopes,
+                field: "scopes",
+                message: "scopes must hold exactly one payment scope",
+            }),
+            (Some(_), Err(_)) => Err(RecordFault {
+                detail: RecordDetail::Timestamp,
+                field: "last_used_at",
+                message: "timestamps must be RFC 3339",
+            }),
+            (Some(_), Ok(_)) if !attempts_in_range => Err(RecordFault {
+                detail: RecordDetail::Timestamp,
+                field: "attempts",
+                message: "attempts must be RFC 3339 timestamps",
+            }),
+            (Some(scope), Ok(last_used_at)) => Ok(Record {
+                customer_token: self.customer_token,
+                state: self.state,
+                scope,
+                first_unknown_scope,
+                customer_token_reference: None,
+                created_at: None,
+                last_used_at,
+                revoked_at: None,
+                revoked_by: None,
+                customer_id: None,
+                subscription_id: None,
+                attempts: self.attempts_ms.map_or(Attempts::None, Attempts::Millis),
+                members: &[],
+            }),
+        };
+        ReadRecord { customer_token: Some(self.customer_token), first_unknown_scope, valid }
+    }
 }
 
 /// A token charge in typed form. Redacted in `Debug`: it holds the token.
@@ -264,43 +315,7 @@ impl Charge<'_> {
         let caller = check_caller(charge)?;
         let record = match &charge.record {
             None => RecordFacts::Absent,
-            Some(stored) => {
-                // As the JSON path reads a record: the scopes first, then the
-                // timestamps; a last use no RFC 3339 text can write is the
-                // record fault an unreadable `last_used_at` is (rule 204).
-                let last_used_at = stored.last_used_at_ms.map(|ms| instant(ms, last_used_digits));
-                let attempts_in_range = stored
-                    .attempts_ms
-                    .is_none_or(|items| items.iter().all(|ms| (MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(ms)));
-                let status = match (stored.scopes.payment_scope(), last_used_at.transpose()) {
-                    (None, _) => Err(RecordFault {
-                        detail: RecordDetail::Scopes,
-                        field: "scopes",
-                        message: "scopes must hold exactly one payment scope",
-                    }),
-                    (Some(_), Err(_)) => Err(RecordFault {
-                        detail: RecordDetail::Timestamp,
-                        field: "last_used_at",
-                        message: "timestamps must be RFC 3339",
-                    }),
-                    (Some(_), Ok(_)) if !attempts_in_range => Err(RecordFault {
-                        detail: RecordDetail::Timestamp,
-                        field: "attempts",
-                        message: "attempts must be RFC 3339 timestamps",
-                    }),
-                    (Some(scope), Ok(last_used_at)) => Ok(ValidRecord {
-                        state: stored.state,
-                        scope,
-                        last_used_at,
-                        attempts: stored.attempts_ms.map_or(Attempts::None, Attempts::Millis),
-                    }),
-                };
-                RecordFacts::Present {
-                    customer_token: Some(stored.customer_token),
-                    status,
-                    first_unknown_scope: stored.scopes.has(ScopeSet::UNKNOWN).then_some(0),
-                }
-            }
+            Some(stored) => RecordFacts::Present(stored.read(last_used_digits)),
         };
         Ok(Facts {
             customer_present: charge.customer_present,

@@ -5,73 +5,73 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::code::Code;
 use crate::json::de::DeError;
 use crate::json::{self, JsonError, JsonFault};
 use crate::redact::redact_string;
 
-/// Outcome of a call. The numbers are part of the ABI: they never change,
-/// and a retired number is never reused. 1–99 are faults of the call
-/// itself, 100–199 faults of what was passed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum Status {
-    /// Success.
-    Ok = 0,
-    /// A NULL pointer, a bad length or flag, or another misuse of a call.
-    InvalidArgument = 1,
-    /// Input that is not UTF-8.
-    InvalidUtf8 = 2,
-    /// A panic was caught at the boundary (a bug; please report it).
-    Panic = 3,
-    /// A file could not be read or written.
-    IoError = 4,
-    /// The request is no valid pre-flight request.
-    InvalidRequest = 100,
-    /// The policy is no valid policy.
-    InvalidPolicy = 101,
-    /// The value is no well-formed customer token.
-    TokenInvalid = 102,
-    /// The lifecycle refuses the event or response.
-    TransitionRejected = 103,
-    /// The audit log does not verify.
-    AuditLogInvalid = 104,
-    /// The audit log's head is not the expected one.
-    AuditHeadMismatch = 105,
+/// Declares [`Status`] from one row per status: the variant, its number,
+/// its name (the header constant without `CTP_`) and what it means. The
+/// header's `CTP_*` constants, `ctp_status_name`, the docs' status table
+/// and the bindings' status lists are all generated from this one table
+/// (tests/binding_tables.rs).
+macro_rules! statuses {
+    ($($variant:ident = $number:literal, $name:literal, $meaning:literal;)*) => {
+        /// Outcome of a call. The numbers are part of the ABI: they never
+        /// change, and a retired number is never reused. 1–99 are faults of
+        /// the call itself, 100–199 faults of what was passed in.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum Status {
+            $(#[doc = $meaning] $variant = $number,)*
+        }
+
+        impl Status {
+            /// Every status, in table order.
+            pub const ALL: [Status; [$(Status::$variant),*].len()] = [$(Status::$variant),*];
+
+            /// The constant's name without `CTP_`, as used in error objects.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $name,)*
+                }
+            }
+
+            /// The name as a C string (`ctp_status_name`).
+            pub const fn c_name(self) -> &'static std::ffi::CStr {
+                match self {
+                    $(Status::$variant => match std::ffi::CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
+                        Ok(name) => name,
+                        Err(_) => panic!("a status name has no NUL"),
+                    },)*
+                }
+            }
+
+            /// What the status means (the header's comment, the docs' table).
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+statuses! {
+    Ok = 0, "OK", "Success (including a DENY decision).";
+    InvalidArgument = 1, "INVALID_ARGUMENT", "A required pointer is NULL, NULL came with a non-zero length, or an argument is out of its range.";
+    InvalidUtf8 = 2, "INVALID_UTF8", "An input is not UTF-8 (the message gives the byte offset).";
+    Panic = 3, "PANIC", "The library caught an internal panic; the call had no effect. Please report it.";
+    IoError = 4, "IO_ERROR", "A file (the audit log) could not be opened, read, written, locked or synced; the message says which and why.";
+    InvalidRequest = 100, "INVALID_REQUEST", "An envelope fault of the request (docs/RULES.md section 1), or a record or event that is not acceptable JSON.";
+    InvalidPolicy = 101, "INVALID_POLICY", "The policy did not load.";
+    TokenInvalid = 102, "TOKEN_INVALID", "`ctp_token_parse`: `TOKEN_MALFORMED` (with `detail`) or `TOKEN_WRONG_TYPE`.";
+    TransitionRejected = 103, "TRANSITION_REJECTED", "A lifecycle step is not allowed (code from docs/RULES.md section 7).";
+    AuditLogInvalid = 104, "AUDIT_LOG_INVALID", "An audit log does not verify, or its last line does not (so it is not appended to); the error names the entry.";
+    AuditHeadMismatch = 105, "AUDIT_HEAD_MISMATCH", "`ctp_audit_verify`: the chain verifies but does not end in the expected head.";
 }
 
 impl Status {
-    /// Every status, in number order.
-    pub const ALL: [Status; 11] = [
-        Status::Ok,
-        Status::InvalidArgument,
-        Status::InvalidUtf8,
-        Status::Panic,
-        Status::IoError,
-        Status::InvalidRequest,
-        Status::InvalidPolicy,
-        Status::TokenInvalid,
-        Status::TransitionRejected,
-        Status::AuditLogInvalid,
-        Status::AuditHeadMismatch,
-    ];
-
-    /// The constant's name without `CTP_`, as used in error objects.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Ok => "OK",
-            Status::InvalidArgument => "INVALID_ARGUMENT",
-            Status::InvalidUtf8 => "INVALID_UTF8",
-            Status::Panic => "PANIC",
-            Status::IoError => "IO_ERROR",
-            Status::InvalidRequest => "INVALID_REQUEST",
-            Status::InvalidPolicy => "INVALID_POLICY",
-            Status::TokenInvalid => "TOKEN_INVALID",
-            Status::TransitionRejected => "TRANSITION_REJECTED",
-            Status::AuditLogInvalid => "AUDIT_LOG_INVALID",
-            Status::AuditHeadMismatch => "AUDIT_HEAD_MISMATCH",
-        }
-    }
-
     /// The status with this number.
     pub fn from_u32(value: u32) -> Option<Status> {
         Status::ALL.into_iter().find(|status| *status as u32 == value)
@@ -95,7 +95,7 @@ pub struct Error {
     pub status: Status,
     /// A stable code, where there is one (`DUPLICATE_KEY`, `NOT_APPROVED`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
+    pub code: Option<Code>,
     /// The detail of `TOKEN_MALFORMED` and `RECORD_INVALID`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'static str>,
@@ -140,7 +140,7 @@ impl fmt::Display for Error {
 impl Error {
     /// Every error is built here or in [`Error::from_json`]: the one place
     /// where its message is redacted.
-    pub fn new(status: Status, code: Option<&'static str>, message: impl Into<String>) -> Self {
+    pub fn new(status: Status, code: Option<Code>, message: impl Into<String>) -> Self {
         Error { status, code, detail: None, message: redact_string(message.into()), path: None }
     }
 
@@ -158,7 +158,7 @@ impl Error {
     }
 
     /// An envelope fault of a request (docs/RULES.md section 1).
-    pub fn invalid_request(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid_request(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::new(Status::InvalidRequest, Some(code), message).at(path)
     }
 
@@ -166,7 +166,7 @@ impl Error {
     /// that input's other faults get (invalid UTF-8 always has its own).
     pub fn from_json(error: JsonError, status: Status, input: &str) -> Self {
         let status = if error.fault == JsonFault::InvalidUtf8 { Status::InvalidUtf8 } else { status };
-        let code = (error.fault != JsonFault::InvalidUtf8).then(|| error.fault.code());
+        let code = error.fault.code();
         let message = redact_string(format!("{input}: {}", error.message));
         Error { status, code, detail: None, message, path: Some(redact_string(error.pointer)) }
     }

@@ -7,9 +7,7 @@
 //! disagree about what a rule means.
 
 use crate::json::{JsonStr, Value};
-use crate::record::{
-    self, is_known_scope, payment_scope_of, string_items, KnownMembers, PaymentScope, RecordFault, ValidRecord,
-};
+use crate::record::{self, is_known_scope, payment_scope_of, string_items, PaymentScope, ReadRecord, Record};
 use crate::request::{body_field, Counters, Request, CUSTOMER_TOKEN_HEADER, IDEMPOTENCY_KEY_HEADER};
 use crate::timestamp::Instant;
 use crate::token::{self, TokenEnvironment, TokenError, TokenForm};
@@ -29,16 +27,10 @@ pub enum TokenHeader<'a> {
     },
 }
 
-/// The stored record, as far as the rules need it.
+/// The stored record: absent, or as read (valid or not).
 pub enum RecordFacts<'a> {
     Absent,
-    Present {
-        /// The record's `customer_token` when it is a string (rule 202).
-        customer_token: Option<&'a [u8]>,
-        status: Result<ValidRecord<'a>, RecordFault>,
-        /// Index of the first scope string that is not a known scope (rule 205).
-        first_unknown_scope: Option<usize>,
-    },
+    Present(ReadRecord<'a>),
 }
 
 /// What is wrong with a present `step_up_config` (rule 403).
@@ -115,12 +107,12 @@ impl<'a> Facts<'a> {
     }
 
     pub fn record_present(&self) -> bool {
-        matches!(self.record, RecordFacts::Present { .. })
+        matches!(self.record, RecordFacts::Present(_))
     }
 
-    pub fn valid_record(&self) -> Option<&ValidRecord<'a>> {
+    pub fn valid_record(&self) -> Option<&Record<'a>> {
         match &self.record {
-            RecordFacts::Present { status: Ok(record), .. } => Some(record),
+            RecordFacts::Present(ReadRecord { valid: Ok(record), .. }) => Some(record),
             _ => None,
         }
     }
@@ -210,14 +202,9 @@ fn reference(value: Option<&Value<'_>>) -> Reference {
 }
 
 fn record_facts<'a>(token_record: Option<&'a [(JsonStr<'a>, Value<'a>)]>) -> RecordFacts<'a> {
-    let Some(fields) = token_record else {
-        return RecordFacts::Absent;
-    };
-    let known = KnownMembers::of(fields);
-    RecordFacts::Present {
-        customer_token: known.customer_token.and_then(Value::as_str).map(str::as_bytes),
-        status: record::validate_known(&known),
-        first_unknown_scope: known.scopes.and_then(record::first_unknown_scope),
+    match token_record {
+        None => RecordFacts::Absent,
+        Some(members) => RecordFacts::Present(record::read(members)),
     }
 }
 

@@ -20,6 +20,8 @@ use std::mem::MaybeUninit;
 use bumpalo::Bump;
 use zeroize::Zeroize;
 
+use crate::code::Code;
+
 pub mod de;
 mod write;
 pub use write::{
@@ -272,16 +274,23 @@ pub enum JsonFault {
 }
 
 impl JsonFault {
-    /// The stable code reported in the error object.
-    pub fn code(self) -> &'static str {
+    /// The stable code reported in the error object; `None` for invalid
+    /// UTF-8, which has a status of its own (`INVALID_UTF8`) and no code.
+    pub fn code(self) -> Option<Code> {
         match self {
-            JsonFault::InvalidUtf8 => "INVALID_UTF8",
-            JsonFault::Syntax => "JSON_SYNTAX",
-            JsonFault::UnpairedSurrogate => "UNPAIRED_SURROGATE",
-            JsonFault::TooLarge => "TOO_LARGE",
-            JsonFault::TooDeep => "TOO_DEEP",
-            JsonFault::DuplicateKey => "DUPLICATE_KEY",
+            JsonFault::InvalidUtf8 => None,
+            JsonFault::Syntax => Some(Code::JsonSyntax),
+            JsonFault::UnpairedSurrogate => Some(Code::UnpairedSurrogate),
+            JsonFault::TooLarge => Some(Code::TooLarge),
+            JsonFault::TooDeep => Some(Code::TooDeep),
+            JsonFault::DuplicateKey => Some(Code::DuplicateKey),
         }
+    }
+
+    /// The fault as one word: its code, or `INVALID_UTF8` (the vault's
+    /// `RECORD_UNREADABLE` detail).
+    pub fn name(self) -> &'static str {
+        self.code().map_or(crate::error::Status::InvalidUtf8.name(), Code::name)
     }
 }
 

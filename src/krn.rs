@@ -9,6 +9,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::code::Code;
+
 /// Longest header value Klarna accepts, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
 /// Longest token id, in characters (the id alphabet is ASCII).
@@ -175,10 +177,10 @@ pub enum TokenError {
 
 impl TokenError {
     /// The error code: `TOKEN_MALFORMED` or `TOKEN_WRONG_TYPE`.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         match self {
-            TokenError::Malformed(_) => "TOKEN_MALFORMED",
-            TokenError::WrongType => "TOKEN_WRONG_TYPE",
+            TokenError::Malformed(_) => Code::TokenMalformed,
+            TokenError::WrongType => Code::TokenWrongType,
         }
     }
 

@@ -21,6 +21,7 @@
 // The Rust API: what a service embedding the engine uses.
 pub mod audit;
 pub mod charge;
+pub mod code;
 pub mod decision;
 pub mod error;
 pub mod lifecycle;
@@ -56,6 +57,7 @@ pub mod internals {
 }
 
 pub use charge::{Charge, ScopeSet, StoredRecord};
+pub use code::Code;
 pub use decision::{Decision, Engine, Finding, Verdict, ENGINE_VERSION};
 pub use error::{Error, Status};
 pub use json::MAX_INPUT_BYTES;

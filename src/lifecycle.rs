@@ -32,10 +32,11 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
+use crate::code::Code;
 use crate::error::{Error, Status};
 use crate::json::de::{self, Lenient, Nulls};
 use crate::json::{self, member, JsonStr, Plain, Value};
-use crate::record::{self, payment_scope_of, PaymentScope, TokenState, MAX_KEPT_ATTEMPTS};
+use crate::record::{self, payment_scope_of, Attempts, PaymentScope, Record, RevokedBy, TokenState, MAX_KEPT_ATTEMPTS};
 use crate::request::{self, body_field, CUSTOMER_TOKEN_HEADER};
 use crate::timestamp::{self, Instant};
 use crate::token::{classify, TokenError};
@@ -107,24 +108,6 @@ enum EventType {
     Declined,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-enum RevokedBy {
-    Customer,
-    Partner,
-    Klarna,
-}
-
-impl RevokedBy {
-    fn as_str(self) -> &'static str {
-        match self {
-            RevokedBy::Customer => "CUSTOMER",
-            RevokedBy::Partner => "PARTNER",
-            RevokedBy::Klarna => "KLARNA",
-        }
-    }
-}
-
 /// An RFC 3339 timestamp, kept as the text it was given as.
 #[derive(Clone, Copy)]
 struct EventTime<'a>(&'a str);
@@ -171,7 +154,7 @@ struct Requested<'a> {
     customer_token_reference: Option<Lenient<&'a str>>,
 }
 
-fn rejected(code: &'static str, path: &str, message: &str) -> Error {
+fn rejected(code: Code, path: &str, message: &str) -> Error {
     Error::new(Status::TransitionRejected, Some(code), message).at(path)
 }
 
@@ -190,9 +173,6 @@ struct Paths {
 const EVENT_PATHS: Paths = Paths { response: "/response", requested: "/requested", kind: "/type" };
 const RESPONSE_PATHS: Paths =
     Paths { response: "/customer_token_response", requested: "/body/request_customer_token", kind: "" };
-
-/// A stored record that passed section 3: its members and its state.
-type StoredRecord<'r, 'a> = (&'r [(JsonStr<'a>, Value<'a>)], TokenState);
 
 /// Reads the stored record (`None`, or the JSON text `null`, when there is
 /// none yet) and checks it (check 1).
@@ -236,17 +216,15 @@ fn unwrap_transition(root: Value<'_>) -> Value<'_> {
     }
 }
 
-fn valid_record<'r, 'a>(root: &'r Value<'a>) -> Result<Option<StoredRecord<'r, 'a>>, Error> {
+/// Check 1: the stored record, when there is one, is valid.
+fn valid_record<'a>(root: &'a Value<'a>) -> Result<Option<Record<'a>>, Error> {
     match root {
         Value::Null => Ok(None),
-        Value::Object(fields) => {
-            let valid = record::validate(fields).map_err(|fault| {
-                rejected("RECORD_INVALID", &json::pointer(&[fault.field]), fault.message)
-                    .with_detail(fault.detail.as_str())
-            })?;
-            Ok(Some((*fields, valid.state)))
-        }
-        _ => Err(rejected("RECORD_INVALID", "", "the record must be a JSON object").with_detail("FIELD")),
+        Value::Object(fields) => record::validate(fields).map(Some).map_err(|fault| {
+            rejected(Code::RecordInvalid, &json::pointer(&[fault.field]), fault.message)
+                .with_detail(fault.detail.as_str())
+        }),
+        _ => Err(rejected(Code::RecordInvalid, "", "the record must be a JSON object").with_detail("FIELD")),
     }
 }
 
@@ -265,18 +243,18 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
     // Check 2: the event's shape. Every field is lenient, so the only
     // fault reading can have is an event that is not an object.
     let event: Event<'_> = de::from_value(&event_root, Nulls::Absent)
-        .map_err(|_| rejected("INVALID_EVENT", "", "the event must be a JSON object"))?;
+        .map_err(|_| rejected(Code::InvalidEvent, "", "the event must be a JSON object"))?;
     let event_type = event.kind.0.ok_or_else(|| {
-        rejected("INVALID_EVENT", "/type", "event type must be TOKENIZED, CHARGED, DECLINED or REVOKED")
+        rejected(Code::InvalidEvent, "/type", "event type must be TOKENIZED, CHARGED, DECLINED or REVOKED")
     })?;
     let EventTime(at) =
-        event.at.0.ok_or_else(|| rejected("INVALID_EVENT", "/at", "event at must be an RFC 3339 timestamp"))?;
+        event.at.0.ok_or_else(|| rejected(Code::InvalidEvent, "/at", "event at must be an RFC 3339 timestamp"))?;
     let revoked_by = match event_type {
         EventType::Revoked => Some(
             event
                 .by
                 .0
-                .ok_or_else(|| rejected("INVALID_EVENT", "/by", "event by must be CUSTOMER, PARTNER or KLARNA"))?,
+                .ok_or_else(|| rejected(Code::InvalidEvent, "/by", "event by must be CUSTOMER, PARTNER or KLARNA"))?,
         ),
         _ => None,
     };
@@ -355,36 +333,35 @@ struct Tokenization<'a> {
 
 /// CHARGED (`charged`) or DECLINED: the attempt is kept; CHARGED also
 /// moves `last_used_at` forward (check 4).
-fn attempted<'r, 'a>(
-    record: Option<StoredRecord<'r, 'a>>,
-    at: &'a str,
-    charged: bool,
-    paths: &Paths,
-) -> Result<Next<'r, 'a>, Error>
-where
-    'r: 'a,
-{
-    let fields = match record {
+fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: &Paths) -> Result<Next<'a, 'a>, Error> {
+    let record = match record {
         None => {
-            return Err(rejected("RECORD_REQUIRED", paths.kind, "CHARGED, DECLINED and REVOKED need the stored record"))
+            return Err(rejected(
+                Code::RecordRequired,
+                paths.kind,
+                "CHARGED, DECLINED and REVOKED need the stored record",
+            ))
         }
-        Some((_, TokenState::Revoked)) => {
-            return Err(rejected("TOKEN_REVOKED", paths.kind, "a REVOKED token cannot be charged: REVOKED is final"))
+        Some(Record { state: TokenState::Revoked, .. }) => {
+            return Err(rejected(Code::TokenRevoked, paths.kind, "a REVOKED token cannot be charged: REVOKED is final"))
         }
-        Some((fields, TokenState::Active)) => fields,
+        Some(record) => record,
     };
+    let fields = record.members;
     let mut updates: Vec<(&'static str, NewValue<'a>)> = Vec::with_capacity(2);
     if charged {
-        let newer = match member(fields, "last_used_at").and_then(Value::as_str) {
-            // The record is valid, so a stored last_used_at parses.
-            Some(previous) => timestamp::parse(at) > timestamp::parse(previous),
+        let newer = match record.last_used_at {
+            Some(previous) => timestamp::parse(at).is_some_and(|at| at > previous),
             None => true,
         };
         if newer {
             updates.push(("last_used_at", NewValue::Text(at)));
         }
     }
-    let existing = member(fields, "attempts").and_then(Value::as_array);
+    let existing = match record.attempts {
+        Attempts::Json(items) => Some(items),
+        Attempts::None | Attempts::Millis(_) => None,
+    };
     let kept = kept_attempts(existing.map(|items| items.iter().filter_map(Value::as_str)), at);
     let attempts_changed = match existing {
         None => true,
@@ -415,17 +392,12 @@ fn kept_attempts<'a>(existing: Option<impl Iterator<Item = &'a str>>, at: &'a st
 
 /// REVOKED: from ACTIVE to REVOKED; on a REVOKED record nothing changes
 /// (check 5: revocation is idempotent, so retries are safe).
-fn revoked<'r, 'a>(
-    record: Option<StoredRecord<'r, 'a>>,
-    at: &'a str,
-    by: RevokedBy,
-    paths: &Paths,
-) -> Result<Next<'r, 'a>, Error> {
+fn revoked<'a>(record: Option<Record<'a>>, at: &'a str, by: RevokedBy, paths: &Paths) -> Result<Next<'a, 'a>, Error> {
     match record {
-        None => Err(rejected("RECORD_REQUIRED", paths.kind, "CHARGED, DECLINED and REVOKED need the stored record")),
-        Some((fields, TokenState::Revoked)) => Ok(Next::Unchanged(fields)),
-        Some((fields, TokenState::Active)) => Ok(Next::Updated(UpdatedRecord {
-            fields,
+        None => Err(rejected(Code::RecordRequired, paths.kind, "CHARGED, DECLINED and REVOKED need the stored record")),
+        Some(Record { state: TokenState::Revoked, members, .. }) => Ok(Next::Unchanged(members)),
+        Some(Record { state: TokenState::Active, members, .. }) => Ok(Next::Updated(UpdatedRecord {
+            fields: members,
             updates: vec![
                 ("state", NewValue::Text("REVOKED")),
                 ("revoked_at", NewValue::Text(at)),
@@ -437,21 +409,25 @@ fn revoked<'r, 'a>(
 
 /// Check 3: a TOKENIZED event builds the first record from Klarna's response.
 fn tokenized<'a>(
-    record: Option<StoredRecord<'_, '_>>,
+    record: Option<Record<'_>>,
     event: Tokenization<'a>,
     at: &'a str,
     paths: &Paths,
 ) -> Result<NewRecord<'a>, Error> {
     if record.is_some() {
-        return Err(rejected("INVALID_TRANSITION", paths.kind, "TOKENIZED needs no record: a token is created once"));
+        return Err(rejected(
+            Code::InvalidTransition,
+            paths.kind,
+            "TOKENIZED needs no record: a token is created once",
+        ));
     }
     let at_path = |tail: &str| format!("{}{tail}", paths.response);
-    let response_invalid = |tail: &str, message: &str| rejected("RESPONSE_INVALID", &at_path(tail), message);
+    let response_invalid = |tail: &str, message: &str| rejected(Code::ResponseInvalid, &at_path(tail), message);
     let response = event
         .response
         .ok_or_else(|| response_invalid("", "response must be Klarna's customer_token_response object"))?;
     if response.result.0 != Some("APPROVED") {
-        return Err(rejected("NOT_APPROVED", &at_path("/result"), "Klarna did not approve the tokenization"));
+        return Err(rejected(Code::NotApproved, &at_path("/result"), "Klarna did not approve the tokenization"));
     }
     let granted = response
         .customer_token
@@ -481,9 +457,9 @@ fn tokenized<'a>(
         let path = at_path("/customer_token/customer_token");
         match error {
             TokenError::Malformed(detail) => {
-                rejected("TOKEN_MALFORMED", &path, detail.explain()).with_detail(detail.as_str())
+                rejected(Code::TokenMalformed, &path, detail.explain()).with_detail(detail.as_str())
             }
-            TokenError::WrongType => rejected("TOKEN_WRONG_TYPE", &path, &error.to_string()),
+            TokenError::WrongType => rejected(Code::TokenWrongType, &path, &error.to_string()),
         }
     })?;
     if let Some(requested) = event.requested {
@@ -492,7 +468,7 @@ fn tokenized<'a>(
         });
         if asked_other_scope {
             return Err(rejected(
-                "SCOPE_GRANT_MISMATCH",
+                Code::ScopeGrantMismatch,
                 &format!("{}/scopes", paths.requested),
                 "Klarna granted a different payment scope from the one requested",
             ));
@@ -500,7 +476,7 @@ fn tokenized<'a>(
         if let Some(Lenient(asked)) = requested.customer_token_reference {
             if asked.is_none() || asked != reference {
                 return Err(rejected(
-                    "REFERENCE_MISMATCH",
+                    Code::ReferenceMismatch,
                     &at_path("/customer_token/customer_token_reference"),
                     "the returned customer_token_reference differs from the one requested",
                 ));
@@ -551,13 +527,17 @@ pub fn apply_response(
     let record = valid_record(&record_root)?;
     let response_root = json::parse(response_json, &arena).map_err(|e| {
         let message = format!("response: {}", e.message);
-        rejected("RESPONSE_INVALID", &e.pointer, &message)
+        rejected(Code::ResponseInvalid, &e.pointer, &message)
     })?;
     let Value::Object(response) = &response_root else {
-        return Err(rejected("RESPONSE_INVALID", "", "the response must be a JSON object"));
+        return Err(rejected(Code::ResponseInvalid, "", "the response must be a JSON object"));
     };
     if timestamp::parse(at).is_none() {
-        return Err(Error::new(Status::TransitionRejected, Some("INVALID_EVENT"), "at must be an RFC 3339 timestamp"));
+        return Err(Error::new(
+            Status::TransitionRejected,
+            Some(Code::InvalidEvent),
+            "at must be an RFC 3339 timestamp",
+        ));
     }
 
     let header_present = request.header(CUSTOMER_TOKEN_HEADER).is_some();
@@ -582,7 +562,7 @@ pub fn apply_response(
             Next::New(tokenized(record, event, at, &RESPONSE_PATHS)?)
         }
         _ => match record {
-            Some((fields, _)) => Next::Unchanged(fields),
+            Some(record) => Next::Unchanged(record.members),
             None => Next::None,
         },
     };

@@ -5,6 +5,7 @@ use serde::de::{Error as _, Unexpected};
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
+use crate::code::Code;
 use crate::error::{Error, Status};
 use crate::json::de::{self, Entries, Nulls};
 use crate::json::{self, Value};
@@ -242,10 +243,11 @@ struct AdjustableRule(usize);
 impl<'de> Deserialize<'de> for AdjustableRule {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let code = <&'de str>::deserialize(deserializer)?;
-        let rule = rules::by_code(code).ok_or_else(|| de::coded("UNKNOWN_RULE", "the code of a rule that exists"))?;
+        let rule =
+            rules::by_code(code).ok_or_else(|| de::coded(Code::UnknownRule, "the code of a rule that exists"))?;
         if !rule.adjustable {
             return Err(de::coded(
-                "RULE_NOT_ADJUSTABLE",
+                Code::RuleNotAdjustable,
                 "the code of an adjustable rule: the warn rules (205, 402, 701) and the 8xx rules",
             ));
         }

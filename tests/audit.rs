@@ -146,7 +146,7 @@ fn assert_h3(lines: &[String], requests: &[String], engine: &Engine, clock: Opti
             Err(error) => {
                 assert_eq!(entry["decision"], "ERROR");
                 assert_eq!(entry["status"]["status"], error.status.name());
-                assert_eq!(entry["status"]["code"], error.code.map_or(Value::Null, Value::from));
+                assert_eq!(entry["status"]["code"], error.code.map_or(Value::Null, |code| Value::from(code.name())));
                 assert_eq!(entry["violations"], serde_json::json!([]));
                 assert_eq!(entry["warnings"], serde_json::json!([]));
                 for key in ["required_scope", "token", "amount", "currency", "decision_id"] {
@@ -323,7 +323,7 @@ fn sample_log(dir: &Path, n: usize) -> (PathBuf, Vec<String>) {
 fn verify_text(dir: &Path, text: &str) -> Result<u64, (String, Option<u64>, String)> {
     let path = dir.join("tampered.log");
     fs::write(&path, text).unwrap();
-    verify_path(&path, None).map(|s| s.entries).map_err(|f| (f.code.to_owned(), f.line, f.message))
+    verify_path(&path, None).map(|s| s.entries).map_err(|f| (f.code.name().to_owned(), f.line, f.message))
 }
 
 fn joined(lines: &[String]) -> String {
@@ -422,7 +422,7 @@ fn a_log_whose_end_does_not_verify_is_not_appended_to() {
     let whole = joined(&lines);
     fs::write(&path, &whole[..whole.len() - 10]).unwrap();
     let failure = AuditLog::open(&path, AuditOptions::default()).unwrap_err();
-    assert_eq!((failure.kind, failure.code), (AuditFailureKind::Invalid, "TORN_LINE"));
+    assert_eq!((failure.kind, failure.code), (AuditFailureKind::Invalid, ctpolicy::Code::TornLine));
     let output =
         run(&["check", "--audit-log", path.to_str().unwrap()], format!("{}\n", renewal(TOKENS[0], "", "")).as_bytes());
     assert_eq!(output.status.code(), Some(2));
@@ -432,7 +432,7 @@ fn a_log_whose_end_does_not_verify_is_not_appended_to() {
     let mut bad = lines.clone();
     bad[2] = lines[1].clone();
     fs::write(&path, joined(&bad)).unwrap();
-    assert_eq!(AuditLog::open(&path, AuditOptions::default()).unwrap_err().code, "SEQ_MISMATCH");
+    assert_eq!(AuditLog::open(&path, AuditOptions::default()).unwrap_err().code, ctpolicy::Code::SeqMismatch);
     // A write that fails: the decision is not given.
     if Path::new("/dev/full").exists() {
         let output =

@@ -223,7 +223,7 @@ fn apply_event_takes_its_own_output() {
     // Only exactly {record: object, changed: bool} is unwrapped.
     let odd = format!(r#"{{"record":{},"changed":true,"x":1}}"#, created.record_json());
     let error = ctpolicy::apply_event(Some(odd.as_bytes()), &event("charged")).unwrap_err();
-    assert_eq!(error.code, Some("RECORD_INVALID"));
+    assert_eq!(error.code, Some(ctpolicy::Code::RecordInvalid));
 }
 
 /// `--caller` gives requests without a `caller` one, for a policy's `access`.

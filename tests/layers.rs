@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. A new top-level module goes into one of them
 /// here and in docs/ARCHITECTURE.md.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("base", &["krn", "timestamp"]),
+    ("base", &["code", "krn", "timestamp"]),
     ("hygiene", &["redact"]),
     ("json", &["json"]),
     ("model", &["error", "token", "record", "request"]),

@@ -124,7 +124,7 @@ fn counters_and_caps_at_the_far_end_do_not_overflow() {
         let error = Engine::from_policy_json(policy.as_bytes()).unwrap_err();
         assert_eq!(
             (error.code, error.path.as_deref()),
-            (Some("INVALID_VALUE"), Some("/max_attempts/per_24h")),
+            (Some(ctpolicy::Code::InvalidValue), Some("/max_attempts/per_24h")),
             "{cap}"
         );
     }

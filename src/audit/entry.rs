@@ -304,7 +304,7 @@ impl Checked {
                 decision: Cow::Borrowed(ERROR),
                 status: Some(EntryStatus {
                     status: Cow::Borrowed(error.status.name()),
-                    code: error.code.map(Cow::Borrowed),
+                    code: error.code.map(|code| Cow::Borrowed(code.name())),
                 }),
                 violations: Vec::new(),
                 warnings: Vec::new(),

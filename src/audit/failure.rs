@@ -7,6 +7,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::code::Code;
 use crate::error::Status;
 use crate::redact::redact_string;
 
@@ -38,7 +39,7 @@ pub struct AuditFailure {
     /// writer `LOG_REPLACED` (its path names another file or none) and
     /// `LOG_TRUNCATED` (it is shorter than the writer left it); for a path
     /// that is not a regular file `NOT_A_REGULAR_FILE`.
-    pub code: &'static str,
+    pub code: Code,
     /// The 1-based line of the first bad entry, where there is one.
     pub line: Option<u64>,
     /// The `seq` that line should have had (its position in the chain).
@@ -53,7 +54,7 @@ impl AuditFailure {
     pub fn io(what: &str, error: &io::Error) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Io,
-            code: "IO_ERROR",
+            code: Code::IoError,
             line: None,
             seq: None,
             message: redact_string(format!("{what}: {error}")),
@@ -64,7 +65,7 @@ impl AuditFailure {
     pub fn io_message(message: String) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Io,
-            code: "IO_ERROR",
+            code: Code::IoError,
             line: None,
             seq: None,
             message: redact_string(message),
@@ -73,7 +74,7 @@ impl AuditFailure {
 
     /// A fault of the entry on `line` (when known), the `seq`-th of the
     /// chain.
-    pub fn entry(code: &'static str, line: Option<u64>, seq: u64, message: impl Into<String>) -> AuditFailure {
+    pub fn entry(code: Code, line: Option<u64>, seq: u64, message: impl Into<String>) -> AuditFailure {
         let place = match line {
             Some(line) => format!("line {line} (seq {seq})"),
             None => format!("the last line (seq {seq})"),
@@ -88,7 +89,7 @@ impl AuditFailure {
     }
 
     /// A fault of the log not tied to one entry's place in the chain.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> AuditFailure {
+    pub fn invalid(code: Code, message: impl Into<String>) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Invalid,
             code,
@@ -102,7 +103,7 @@ impl AuditFailure {
     pub fn argument(message: impl Into<String>) -> AuditFailure {
         AuditFailure {
             kind: AuditFailureKind::Argument,
-            code: "INVALID_ARGUMENT",
+            code: Code::InvalidArgument,
             line: None,
             seq: None,
             message: redact_string(message.into()),
@@ -125,7 +126,7 @@ impl AuditFailure {
         #[derive(Serialize)]
         struct Body<'a> {
             status: &'static str,
-            code: &'static str,
+            code: Code,
             message: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             line: Option<u64>,
@@ -151,7 +152,7 @@ impl fmt::Display for AuditFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `IO_ERROR: …`, not `IO_ERROR IO_ERROR: …`.
         match self.status().name() {
-            status if status == self.code => write!(f, "{status}: {}", self.message),
+            status if status == self.code.name() => write!(f, "{status}: {}", self.message),
             status => write!(f, "{status} {}: {}", self.code, self.message),
         }
     }

@@ -17,6 +17,7 @@ use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use crate::code::Code;
 use crate::decision::Engine;
 use crate::redact::display_name;
 
@@ -189,7 +190,7 @@ impl AuditLog {
             Ok(named) if (named.dev(), named.ino()) == self.identity => {}
             Ok(named) => {
                 return Err(changed(
-                    "LOG_REPLACED",
+                    Code::LogReplaced,
                     format!(
                         "{name}: the path now names another file ({}), not the log this writer opened: the log was \
                          renamed away or replaced (as logrotate's create mode does); the entries written so far are \
@@ -200,7 +201,7 @@ impl AuditLog {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(changed(
-                    "LOG_REPLACED",
+                    Code::LogReplaced,
                     format!(
                         "{name}: the path no longer exists: the log this writer opened was deleted or renamed away; \
                          reopen the path to start a new log"
@@ -243,7 +244,7 @@ fn append_locked(
 ) -> Result<Appended, AuditFailure> {
     if len < tail.len {
         return Err(changed(
-            "LOG_TRUNCATED",
+            Code::LogTruncated,
             format!(
                 "{name}: the log is {len} bytes, shorter than the {} bytes this writer left it at: it was truncated \
                  or cut under a running writer (as logrotate's copytruncate mode does), so entries this writer \
@@ -273,7 +274,7 @@ fn append_locked(
     let expected = len + bytes.len() as u64;
     if after != expected {
         return Err(changed(
-            "LOG_TRUNCATED",
+            Code::LogTruncated,
             format!(
                 "{name}: the log changed while entries were written to it (it is {after} bytes, not {expected}): \
                  it was truncated or cut by a process that does not take the log's lock; no decision is given \
@@ -333,7 +334,7 @@ fn roll_back(file: &File, len: u64, written: usize, total: usize, error: &io::Er
     match cut {
         Ok(()) => AuditFailure::io_message(format!("{what}; they were cut off again, so the log is as it was")),
         Err(cut_error) => AuditFailure::invalid(
-            "TORN_LINE",
+            Code::TornLine,
             format!(
                 "{what}; cutting them off failed too ({cut_error}), so the log ends in {written} bytes after byte \
                  {len} that no decision was given for (whole entries perhaps, then a torn line); no writer appends \
@@ -378,7 +379,7 @@ fn require_regular(meta: &Metadata, name: &str) -> Result<(), AuditFailure> {
         return Ok(());
     }
     Err(AuditFailure::invalid(
-        "NOT_A_REGULAR_FILE",
+        Code::NotARegularFile,
         format!("{name}: is {}, not a regular file, so it cannot hold an audit log", file_kind(meta)),
     ))
 }
@@ -403,7 +404,7 @@ fn file_kind(meta: &Metadata) -> &'static str {
 }
 
 /// The log changed under a writer: nothing is appended.
-fn changed(code: &'static str, message: String) -> AuditFailure {
+fn changed(code: Code, message: String) -> AuditFailure {
     AuditFailure::invalid(code, message)
 }
 
@@ -420,13 +421,13 @@ fn read_tail(file: &File, name: &str) -> Result<Tail, AuditFailure> {
     let mut bytes = vec![0u8; window as usize];
     file.read_exact_at(&mut bytes, start).map_err(|e| AuditFailure::io(name, &e))?;
     // The failure names the line at byte `at` (counted only on this path).
-    let refuse = |code: &'static str, at: Option<u64>, why: &str| {
+    let refuse = |code: Code, at: Option<u64>, why: &str| {
         let line = at.and_then(|at| count_newlines(file, at).ok()).map(|n| n + 1);
         let place = match line {
             Some(line) => format!("line {line}, "),
             None => String::new(),
         };
-        let next = if code == "TORN_LINE" {
+        let next = if code == Code::TornLine {
             format!("; `ctpolicy audit repair {name}` cuts the torn line off (no decision was given for it)")
         } else {
             String::new()
@@ -443,12 +444,12 @@ fn read_tail(file: &File, name: &str) -> Result<Tail, AuditFailure> {
     let body = &bytes[..bytes.len() - 1];
     if bytes.last() != Some(&b'\n') {
         let at = memchr::memrchr(b'\n', &bytes).map(|i| start + i as u64 + 1).or((start == 0).then_some(0));
-        return Err(refuse("TORN_LINE", at, "has no newline at its end (a write was cut short)"));
+        return Err(refuse(Code::TornLine, at, "has no newline at its end (a write was cut short)"));
     }
     let (last, before, last_at) = match memchr::memrchr(b'\n', body) {
         Some(i) => (&body[i + 1..], Some(&body[..i]), start + i as u64 + 1),
         None if start == 0 => (body, None, 0),
-        None => return Err(refuse("LINE_TOO_LONG", None, "is longer than any entry")),
+        None => return Err(refuse(Code::LineTooLong, None, "is longer than any entry")),
     };
     let mut scratch = Vec::new();
     let (seq, prev) = match before {
@@ -457,7 +458,7 @@ fn read_tail(file: &File, name: &str) -> Result<Tail, AuditFailure> {
             let (previous, previous_at) = match memchr::memrchr(b'\n', before) {
                 Some(i) => (&before[i + 1..], start + i as u64 + 1),
                 None if start == 0 => (before, 0),
-                None => return Err(refuse("LINE_TOO_LONG", Some(last_at), "follows a line longer than any entry")),
+                None => return Err(refuse(Code::LineTooLong, Some(last_at), "follows a line longer than any entry")),
             };
             let previous_seq = parse_entry(previous, &mut scratch)
                 .map_err(|(code, why)| {

@@ -182,7 +182,7 @@ impl<'e> PreparedGroup<'e> {
         let entry = PendingEntry {
             at: keep(texts, &clock.now()),
             decision: ERROR,
-            status: Some((error.status.name(), error.code)),
+            status: Some((error.status.name(), error.code.map(crate::code::Code::name))),
             violations: RuleSet::default(),
             warnings: RuleSet::default(),
             required_scope: None,

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::code::Code;
 use crate::redact::display_name;
 
 use super::failure::{AuditFailure, AuditFailureKind};
@@ -66,7 +67,7 @@ pub fn repair_path(path: &Path) -> Result<RepairReport, AuditFailure> {
     let meta = std::fs::metadata(path).map_err(|e| AuditFailure::io(&name, &e))?;
     if !meta.is_file() {
         return Err(AuditFailure::invalid(
-            "NOT_A_REGULAR_FILE",
+            Code::NotARegularFile,
             format!("{name}: is not a regular file, so it is not an audit log to repair"),
         ));
     }

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::json::{self, de, de::Nulls};
+use crate::code::Code;
 use crate::record::PaymentScope;
 use crate::redact::display_name;
 use crate::redact::redact_string;
@@ -115,7 +116,7 @@ pub fn verify_reader<R: BufRead>(
             LineRead::End => break,
             LineRead::TooLong => {
                 return Err(AuditFailure::entry(
-                    "LINE_TOO_LONG",
+                    Code::LineTooLong,
                     Some(number),
                     number,
                     format!("the line is longer than {MAX_ENTRY_BYTES} bytes, which no entry is"),
@@ -123,7 +124,7 @@ pub fn verify_reader<R: BufRead>(
             }
             LineRead::Torn => {
                 return Err(AuditFailure::entry(
-                    "TORN_LINE",
+                    Code::TornLine,
                     Some(number),
                     number,
                     "the last line has no newline at its end (a write was cut short, and no decision was given \
@@ -152,7 +153,7 @@ pub fn verify_reader<R: BufRead>(
         if *expected != head {
             return Err(AuditFailure {
                 kind: AuditFailureKind::HeadMismatch,
-                code: "HEAD_MISMATCH",
+                code: Code::HeadMismatch,
                 line: None,
                 seq: None,
                 message: format!(
@@ -171,8 +172,8 @@ pub fn verify_reader<R: BufRead>(
     })
 }
 
-fn message_for(code: &str, message: String, number: u64) -> String {
-    if code == "PREV_MISMATCH" && number > 1 {
+fn message_for(code: Code, message: String, number: u64) -> String {
+    if code == Code::PrevMismatch && number > 1 {
         format!(
             "{message}: line {} is not the line this entry was chained to \
              (it was changed, or a line was removed, inserted or reordered there)",
@@ -230,15 +231,15 @@ pub(crate) fn check_entry<'l>(
     scratch: &mut Vec<u8>,
     seq: u64,
     prev: &Fingerprint,
-) -> Result<Entry<'l>, (&'static str, String)> {
+) -> Result<Entry<'l>, (Code, String)> {
     let entry = parse_entry(line, scratch)?;
     if entry.seq != seq {
-        return Err(("SEQ_MISMATCH", format!("seq is {}, expected {seq}", entry.seq)));
+        return Err((Code::SeqMismatch, format!("seq is {}, expected {seq}", entry.seq)));
     }
     if entry.prev != prev.as_str() {
         let what =
             if seq == 1 { "the zero fingerprint of a first entry" } else { "the fingerprint of the line before" };
-        return Err(("PREV_MISMATCH", format!("prev is {}, not {what} ({prev})", entry.prev)));
+        return Err((Code::PrevMismatch, format!("prev is {}, not {what} ({prev})", entry.prev)));
     }
     Ok(entry)
 }
@@ -248,9 +249,9 @@ pub(crate) fn check_entry<'l>(
 /// compared). A line written before entries took the decision's escapes
 /// (serde_json's `\b`, `\f` and raw DEL) is as a writer of its day wrote
 /// it, and verifies too: its bytes are what the chain was built over.
-pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<Entry<'l>, (&'static str, String)> {
+pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<Entry<'l>, (Code, String)> {
     let entry: Entry<'l> = serde_json::from_slice(line).map_err(|e| describe_json_error(line, &e))?;
-    check_consistency(&entry).map_err(|why| ("NOT_AN_ENTRY", why.to_owned()))?;
+    check_consistency(&entry).map_err(|why| (Code::NotAnEntry, why.to_owned()))?;
     scratch.clear();
     entry.write_line(scratch);
     if scratch.as_slice() != line {
@@ -258,7 +259,7 @@ pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<E
         entry.write_line_as_before(scratch);
         if scratch.as_slice() != line {
             return Err((
-                "NOT_CANONICAL",
+                Code::NotCanonical,
                 "the line is not written as a writer writes it (whitespace, key order or escaping differ)".to_owned(),
             ));
         }
@@ -271,11 +272,11 @@ pub(crate) fn parse_entry<'l>(line: &'l [u8], scratch: &mut Vec<u8>) -> Result<E
 /// column, and for a fault of the entry's shape the strict reader's coded
 /// fault, naming the field only when it is one of the entry's own (a
 /// missing or mistyped one; an unknown key is never named).
-fn describe_json_error(line: &[u8], error: &serde_json::Error) -> (&'static str, String) {
+fn describe_json_error(line: &[u8], error: &serde_json::Error) -> (Code, String) {
     use serde_json::error::Category;
     let column = error.column();
     if !matches!(error.classify(), Category::Data) {
-        return ("NOT_JSON", format!("not a JSON object (column {column})"));
+        return (Code::NotJson, format!("not a JSON object (column {column})"));
     }
     let fault = json::with_arena(|arena| {
         let root = json::parse(line, arena).ok()?;

@@ -1,6 +1,7 @@
 //! Rules 801–804: the partner's own guardrails from its policy.
 
 use super::{Facts, Hit, Outcome, Policy};
+use crate::code::Code;
 use crate::error::Error;
 
 pub(super) fn currency_not_allowed(facts: &Facts<'_>, policy: &Policy) -> Outcome {
@@ -28,7 +29,7 @@ pub(super) fn amount_limit_exceeded(facts: &Facts<'_>, policy: &Policy) -> Outco
 }
 
 fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
-    Error::invalid_request("NEEDED_BY_RULE", path, message)
+    Error::invalid_request(Code::NeededByRule, path, message)
 }
 
 pub(super) fn charge_too_soon(facts: &Facts<'_>, policy: &Policy) -> Outcome {

@@ -3,7 +3,7 @@
 use super::{Facts, Hit, Outcome, Policy};
 use crate::facts::{RecordFacts, TokenHeader};
 use crate::json;
-use crate::record::TokenState;
+use crate::record::{ReadRecord, TokenState};
 use crate::token::constant_time_eq;
 
 pub(super) fn missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
@@ -13,7 +13,7 @@ pub(super) fn missing(facts: &Facts<'_>, _: &Policy) -> Outcome {
 }
 
 pub(super) fn token_mismatch(facts: &Facts<'_>, _: &Policy) -> Outcome {
-    let (TokenHeader::Present { value, .. }, RecordFacts::Present { customer_token: Some(stored), .. }) =
+    let (TokenHeader::Present { value, .. }, RecordFacts::Present(ReadRecord { customer_token: Some(stored), .. })) =
         (&facts.token, &facts.record)
     else {
         return Ok(None);
@@ -35,7 +35,7 @@ pub(super) fn revoked(facts: &Facts<'_>, _: &Policy) -> Outcome {
 
 pub(super) fn invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.record {
-        RecordFacts::Present { status: Err(fault), .. } => Some(
+        RecordFacts::Present(ReadRecord { valid: Err(fault), .. }) => Some(
             Hit::new(json::pointer(&["token_record", fault.field]), fault.message).with_detail(fault.detail.as_str()),
         ),
         _ => None,
@@ -44,7 +44,7 @@ pub(super) fn invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
 
 pub(super) fn unknown_scope(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.record {
-        RecordFacts::Present { first_unknown_scope: Some(index), .. } => Some(Hit::new(
+        RecordFacts::Present(ReadRecord { first_unknown_scope: Some(index), .. }) => Some(Hit::new(
             format!("/token_record/scopes/{index}"),
             "the record holds a scope ctpolicy does not know; it is ignored",
         )),

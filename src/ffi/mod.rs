@@ -23,6 +23,10 @@ use crate::decision::Engine;
 use crate::error::{Error, Status};
 use crate::{lifecycle, rules, token};
 
+// The status constants (`CTP_OK`, …), generated from the status table.
+mod status;
+pub use status::*;
+
 mod audit;
 mod fast;
 pub use audit::*;
@@ -37,31 +41,6 @@ mod redact;
 pub use redact::*;
 mod vault;
 pub use vault::*;
-
-/// Success.
-pub const CTP_OK: u32 = 0;
-/// A required pointer was NULL, or NULL was passed with a non-zero length.
-pub const CTP_INVALID_ARGUMENT: u32 = 1;
-/// An input is not valid UTF-8.
-pub const CTP_INVALID_UTF8: u32 = 2;
-/// The library caught a panic; the call had no effect. Please report it.
-pub const CTP_PANIC: u32 = 3;
-/// A file could not be opened, read, written, locked or synced (the audit
-/// log); the error object's message says which and why.
-pub const CTP_IO_ERROR: u32 = 4;
-/// The request is not a valid pre-flight request (an envelope fault).
-pub const CTP_INVALID_REQUEST: u32 = 100;
-/// The policy did not load.
-pub const CTP_INVALID_POLICY: u32 = 101;
-/// `ctp_token_parse`: the value is not a customer token.
-pub const CTP_TOKEN_INVALID: u32 = 102;
-/// `ctp_apply_event_json`: the lifecycle step is not allowed.
-pub const CTP_TRANSITION_REJECTED: u32 = 103;
-/// An audit log does not verify (or its last line does not, so it is not
-/// appended to); the error object names the first bad entry.
-pub const CTP_AUDIT_LOG_INVALID: u32 = 104;
-/// `ctp_audit_verify`: the chain verifies but its head is not the expected one.
-pub const CTP_AUDIT_HEAD_MISMATCH: u32 = 105;
 
 /// Library version, major part.
 pub const CTP_VERSION_MAJOR: u32 = 0;
@@ -330,7 +309,11 @@ pub unsafe extern "C" fn ctp_apply_response_json(
             let response = input(response_json, response_len).map_err(|_| null_with_length("response_json"))?;
             let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
             let at = std::str::from_utf8(at).map_err(|_| {
-                Error::new(Status::TransitionRejected, Some("INVALID_EVENT"), "at must be an RFC 3339 timestamp")
+                Error::new(
+                    Status::TransitionRejected,
+                    Some(crate::code::Code::InvalidEvent),
+                    "at must be an RFC 3339 timestamp",
+                )
             })?;
             lifecycle::apply_response(record, request, response, at).map(|transition| transition.json().to_owned())
         })();
@@ -411,25 +394,9 @@ pub extern "C" fn ctp_abi_version() -> u32 {
 #[no_mangle]
 pub extern "C" fn ctp_status_name(status: u32) -> *const c_char {
     guard(c"UNKNOWN".as_ptr(), || match Status::from_u32(status) {
-        Some(known) => status_name_c(known).as_ptr(),
+        Some(known) => known.c_name().as_ptr(),
         None => c"UNKNOWN".as_ptr(),
     })
-}
-
-fn status_name_c(status: Status) -> &'static std::ffi::CStr {
-    match status {
-        Status::Ok => c"OK",
-        Status::InvalidArgument => c"INVALID_ARGUMENT",
-        Status::InvalidUtf8 => c"INVALID_UTF8",
-        Status::Panic => c"PANIC",
-        Status::IoError => c"IO_ERROR",
-        Status::InvalidRequest => c"INVALID_REQUEST",
-        Status::InvalidPolicy => c"INVALID_POLICY",
-        Status::TokenInvalid => c"TOKEN_INVALID",
-        Status::TransitionRejected => c"TRANSITION_REJECTED",
-        Status::AuditLogInvalid => c"AUDIT_LOG_INVALID",
-        Status::AuditHeadMismatch => c"AUDIT_HEAD_MISMATCH",
-    }
 }
 
 /// The reason code of a rule id (301 → "SCOPE_MISMATCH"), or NULL for an

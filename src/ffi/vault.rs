@@ -150,7 +150,7 @@ pub unsafe extern "C" fn ctp_vault_set_shard(
             if !vault.lint.set_shard(shard) {
                 return Err(Error::new(
                     Status::InvalidArgument,
-                    Some("SHARD_AFTER_FEED"),
+                    Some(crate::code::Code::ShardAfterFeed),
                     "the shard is set before the first record is fed",
                 ));
             }

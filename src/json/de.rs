@@ -36,6 +36,7 @@ use serde::de::{self, Deserialize, DeserializeSeed, Expected, MapAccess, SeqAcce
 use zeroize::Zeroizing;
 
 use super::{push_pointer_segment, JsonStr, Value};
+use crate::code::Code;
 
 /// What a `null` means in the input being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,15 +57,15 @@ pub fn from_value<'de, T: Deserialize<'de>>(value: &'de Value<'de>, nulls: Nulls
     T::deserialize(Deserializer::new(value, nulls))
 }
 
-/// The contract codes a `Deserialize` impl may name through [`coded`].
-const CODES: [&str; 4] = ["INVALID_VALUE", "UNKNOWN_FIELD", "UNKNOWN_RULE", "RULE_NOT_ADJUSTABLE"];
-
-/// An `invalid_value` fault with a contract code of its own. The code rides
-/// in `Unexpected::Other`, which this format reads back; any other serde
-/// format shows it as "invalid value: CODE, expected …".
-pub fn coded<E: de::Error>(code: &'static str, expected: &'static str) -> E {
-    debug_assert!(CODES.contains(&code), "{code} is not one of the codes coded() carries");
-    E::invalid_value(Unexpected::Other(code), &expected)
+/// An `invalid_value` fault with a contract code of its own (`UNKNOWN_RULE`,
+/// say), for a `Deserialize` impl, which can build its error only through
+/// serde's generic constructors. The code travels as its name in
+/// `Unexpected::Other`, and this format reads it back as the same [`Code`]
+/// (every code of the table, so none is lost on the way); any other serde
+/// format shows it as "invalid value: CODE, expected …". Taking a [`Code`]
+/// means a mistyped code does not compile.
+pub fn coded<E: de::Error>(code: Code, expected: &'static str) -> E {
+    E::invalid_value(Unexpected::Other(code.name()), &expected)
 }
 
 /// One step of the way to a fault. A key can be anything a caller wrote,
@@ -84,18 +85,18 @@ enum Segment {
 /// caller wrote, a token included. [`crate::Error::from_de`] redacts it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DeError {
-    code: &'static str,
+    code: Code,
     segments: Vec<Segment>,
     predicate: String,
 }
 
 impl DeError {
-    fn new(code: &'static str, predicate: impl Into<String>) -> Self {
+    fn new(code: Code, predicate: impl Into<String>) -> Self {
         DeError { code, segments: Vec::new(), predicate: predicate.into() }
     }
 
     fn wrong_type(expected: &str, found: &Value<'_>) -> Self {
-        DeError::new("WRONG_TYPE", format!("must be {expected}, found {}", found.type_name()))
+        DeError::new(Code::WrongType, format!("must be {expected}, found {}", found.type_name()))
     }
 
     #[cold]
@@ -122,7 +123,7 @@ impl DeError {
 
     /// The contract code: `WRONG_TYPE`, `MISSING_FIELD`, `UNKNOWN_FIELD`,
     /// `INVALID_VALUE` or one named through [`coded`].
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.code
     }
 
@@ -178,27 +179,29 @@ fn type_of(unexpected: &Unexpected<'_>) -> &'static str {
 
 impl de::Error for DeError {
     fn custom<T: Display>(message: T) -> Self {
-        DeError::new("INVALID_VALUE", message.to_string())
+        DeError::new(Code::InvalidValue, message.to_string())
     }
 
     fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
-        DeError::new("WRONG_TYPE", format!("must be {expected}, found {}", type_of(&unexpected)))
+        DeError::new(Code::WrongType, format!("must be {expected}, found {}", type_of(&unexpected)))
     }
 
     fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
+        // Any other `Other` text ("text", "a repeated scope") names the kind
+        // of value, not a code: it is an invalid value.
         let code = match unexpected {
-            Unexpected::Other(code) => CODES.into_iter().find(|known| *known == code).unwrap_or("INVALID_VALUE"),
-            _ => "INVALID_VALUE",
+            Unexpected::Other(name) => Code::from_name(name).unwrap_or(Code::InvalidValue),
+            _ => Code::InvalidValue,
         };
         DeError::new(code, format!("must be {expected}"))
     }
 
     fn invalid_length(length: usize, expected: &dyn Expected) -> Self {
-        DeError::new("INVALID_VALUE", format!("must be {expected}, found {length} items"))
+        DeError::new(Code::InvalidValue, format!("must be {expected}, found {length} items"))
     }
 
     fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
-        DeError::new("INVALID_VALUE", format!("must be one of {}", expected.join(", ")))
+        DeError::new(Code::InvalidValue, format!("must be one of {}", expected.join(", ")))
     }
 
     /// The key is named by the pointer, which the map adds on the way out.
@@ -207,17 +210,17 @@ impl de::Error for DeError {
             [] => "is not allowed here".to_owned(),
             known => format!("is not a known field (known: {})", known.join(", ")),
         };
-        DeError::new("UNKNOWN_FIELD", predicate)
+        DeError::new(Code::UnknownField, predicate)
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError::new("MISSING_FIELD", "is required").at_key(field)
+        DeError::new(Code::MissingField, "is required").at_key(field)
     }
 
     /// The reader refuses duplicate keys before anything is typed; kept
     /// for completeness.
     fn duplicate_field(field: &'static str) -> Self {
-        DeError::new("DUPLICATE_KEY", "appears twice").at_key(field)
+        DeError::new(Code::DuplicateKey, "appears twice").at_key(field)
     }
 }
 
@@ -264,9 +267,9 @@ impl<'de> Deserializer<'de> {
 
     fn integer(&self) -> Result<i64, DeError> {
         match self.value {
-            Value::Number(number) => number
-                .as_integer()
-                .ok_or_else(|| DeError::new("WRONG_TYPE", "must be an integer, found a number that is not an integer")),
+            Value::Number(number) => number.as_integer().ok_or_else(|| {
+                DeError::new(Code::WrongType, "must be an integer, found a number that is not an integer")
+            }),
             other => Err(DeError::wrong_type("an integer", other)),
         }
     }
@@ -329,7 +332,9 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match (self.value, self.nulls) {
             (Value::Null, Nulls::Absent) => visitor.visit_none(),
-            (Value::Null, Nulls::Refused) => Err(DeError::new("WRONG_TYPE", "must not be null; leave it out instead")),
+            (Value::Null, Nulls::Refused) => {
+                Err(DeError::new(Code::WrongType, "must not be null; leave it out instead"))
+            }
             _ => visitor.visit_some(self),
         }
     }
@@ -432,7 +437,7 @@ impl<'de> MapAccess<'de> for Members<'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let (place, (key, value)) =
-            self.pending.take().ok_or_else(|| DeError::new("INVALID_VALUE", "a value was asked for before its key"))?;
+            self.pending.take().ok_or_else(|| DeError::new(Code::InvalidValue, "a value was asked for before its key"))?;
         seed.deserialize(Deserializer { value, nulls: self.nulls, place }).map_err(|e| e.at_key(key.as_str()))
     }
 
@@ -653,7 +658,7 @@ mod tests {
         let arena = Arena::new();
         let value = parse(input.as_bytes(), &arena).expect("valid JSON");
         let error = from_value::<Sample<'_>>(&value, nulls).expect_err("a fault");
-        (error.code(), error.pointer())
+        (error.code().name(), error.pointer())
     }
 
     #[test]
@@ -732,7 +737,7 @@ mod tests {
 
         let wrong = parse(br#"{"body":[1]}"#, &arena).unwrap();
         let error = from_value::<Holder>(&wrong, Nulls::Absent).err().unwrap();
-        assert_eq!((error.code(), error.pointer().as_str()), ("WRONG_TYPE", "/body"));
+        assert_eq!((error.code().name(), error.pointer().as_str()), ("WRONG_TYPE", "/body"));
         assert_eq!(error.predicate(), "must be an object, found an array");
         // Another format cannot forge a place: it offers a newtype, a
         // number or a map, and the handshake is none of them.
@@ -759,9 +764,11 @@ mod tests {
 
     #[test]
     fn coded_faults_keep_their_code() {
-        let error: DeError = coded("UNKNOWN_RULE", "a rule code");
-        assert_eq!((error.code(), error.predicate()), ("UNKNOWN_RULE", "must be a rule code"));
+        for code in Code::ALL {
+            let error: DeError = coded(code, "a rule code");
+            assert_eq!((error.code(), error.predicate()), (code, "must be a rule code"));
+        }
         let plain: DeError = de::Error::invalid_value(Unexpected::Other("SOMETHING"), &"x");
-        assert_eq!(plain.code(), "INVALID_VALUE");
+        assert_eq!(plain.code(), Code::InvalidValue);
     }
 }

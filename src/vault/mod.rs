@@ -28,10 +28,11 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use crate::code::Code;
 use crate::error::{Error, Status};
-use crate::json::{self, member, JsonStr, Value};
+use crate::json::{self, JsonStr, Value};
 use crate::policy::Policy;
-use crate::record::{self, first_unknown_scope, TokenState};
+use crate::record::{self, Record, TokenState};
 use crate::timestamp::{self, Instant};
 use crate::token::{self, TokenError};
 
@@ -184,7 +185,7 @@ pub struct VaultOptions {
     stale_days: Option<u64>,
 }
 
-fn invalid_option(code: &'static str, message: impl Into<String>) -> Error {
+fn invalid_option(code: Code, message: impl Into<String>) -> Error {
     Error::new(Status::InvalidArgument, Some(code), message)
 }
 
@@ -194,12 +195,12 @@ impl VaultOptions {
     pub fn new(policy: Option<&Policy>, now: Option<&str>, stale_days: Option<u64>) -> Result<Self, Error> {
         if let Some(text) = now {
             if timestamp::parse(text).is_none() {
-                return Err(invalid_option("INVALID_NOW", "now must be an RFC 3339 timestamp"));
+                return Err(invalid_option(Code::InvalidNow, "now must be an RFC 3339 timestamp"));
             }
         }
         if stale_days.is_some() && now.is_none() {
             return Err(invalid_option(
-                "STALE_DAYS_NEED_NOW",
+                Code::StaleDaysNeedNow,
                 "stale days need now (a record is stale relative to it)",
             ));
         }
@@ -223,10 +224,10 @@ impl VaultOptions {
 /// `N` of `--stale-days`: ASCII digits only (no sign, no space), fitting 64 bits.
 pub fn parse_stale_days(text: &str) -> Result<u64, Error> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid_option("INVALID_STALE_DAYS", "stale days must be a decimal integer of 0 or more"));
+        return Err(invalid_option(Code::InvalidStaleDays, "stale days must be a decimal integer of 0 or more"));
     }
     text.parse::<u64>()
-        .map_err(|_| invalid_option("INVALID_STALE_DAYS", "stale days must be at most 18446744073709551615"))
+        .map_err(|_| invalid_option(Code::InvalidStaleDays, "stale days must be at most 18446744073709551615"))
 }
 
 /// One share of a lint split over `count` independent processes: shard
@@ -251,14 +252,14 @@ impl Shard {
     /// Shard `index` of `count`: 1 ≤ index ≤ count.
     pub fn new(index: u64, count: u64) -> Result<Shard, Error> {
         if count == 0 || index == 0 || index > count {
-            return Err(invalid_option("INVALID_SHARD", "a shard is I/N with 1 <= I <= N"));
+            return Err(invalid_option(Code::InvalidShard, "a shard is I/N with 1 <= I <= N"));
         }
         Ok(Shard { index, count })
     }
 
     /// `I/N` as typed: two decimal integers, 1 ≤ I ≤ N.
     pub fn parse(text: &str) -> Result<Shard, Error> {
-        let bad = || invalid_option("INVALID_SHARD", "a shard is I/N: decimal integers with 1 <= I <= N");
+        let bad = || invalid_option(Code::InvalidShard, "a shard is I/N: decimal integers with 1 <= I <= N");
         let (index, count) = text.split_once('/').ok_or_else(bad)?;
         let number = |part: &str| {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -357,12 +358,12 @@ impl VaultLint {
         let first_shard = self.shard.index == 1;
         let Some(bytes) = record else {
             if first_shard {
-                out.push(unreadable(at, json::JsonFault::TooLarge.code()));
+                out.push(unreadable(at, json::JsonFault::TooLarge.name()));
             }
             return out;
         };
         json::with_arena(|arena| match json::parse(bytes, arena) {
-            Err(error) if first_shard => out.push(unreadable(at, error.fault.code())),
+            Err(error) if first_shard => out.push(unreadable(at, error.fault.name())),
             Err(_) => {}
             Ok(Value::Object(members)) => self.lint_object(at, members, &mut out),
             Ok(_) if first_shard => out.push(unreadable(at, "NOT_AN_OBJECT")),
@@ -371,42 +372,40 @@ impl VaultLint {
         out
     }
 
-    fn lint_object(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], out: &mut Vec<VaultFinding>) {
-        let token = match member(members, "customer_token") {
-            Some(Value::String(text)) => Some(text.as_str()),
-            _ => None,
-        };
+    fn lint_object<'v>(&mut self, at: u64, members: &'v [(JsonStr<'v>, Value<'v>)], out: &mut Vec<VaultFinding>) {
+        let read = record::read(members);
+        let token = read.customer_token;
         let mine = match token {
-            Some(token) => self.shard.holds(token.as_bytes()),
+            Some(token) => self.shard.holds(token),
             None => self.shard.index == 1,
         };
         if !mine {
             // Only a DUPLICATE_REFERENCE of this record can fall in this
             // shard (by its reference).
-            self.other_shards_record(at, token, members, out);
+            if let Ok(record) = &read.valid {
+                self.other_shards_record(at, record, out);
+            }
             return;
         }
-        let mut findings = Findings { at, fingerprint: token.map(|t| token::fingerprint(t.as_bytes())), out };
-        let token_key = token.map(|t| self.seen.token_key(t.as_bytes()));
+        let mut findings = Findings { at, fingerprint: token.map(token::fingerprint), out };
+        let token_key = token.map(|t| self.seen.token_key(t));
         let first_with_token = token_key.map(|key| self.seen.token(key, at));
-        let valid = match record::validate(members) {
-            Ok(valid) => valid,
+        let record = match read.valid {
+            Ok(record) => record,
             Err(fault) => {
                 findings.push(VaultCode::RecordInvalid, Some(fault.detail.as_str().into()));
                 findings.duplicate_token(first_with_token, at);
                 return;
             }
         };
-        let token = token.expect("a valid record has a string customer_token");
-        findings.token(token, self.options.allowed_regions.as_deref(), members);
-        findings.missing_fields(members);
-        findings.revocation(valid.state, members);
-        let times = Timestamps::of(members);
-        findings.timeline(&times);
+        findings.token(&record, self.options.allowed_regions.as_deref());
+        findings.missing_fields(&record);
+        findings.revocation(&record);
+        findings.timeline(&record);
         if let Some(now) = self.options.now.as_deref().and_then(timestamp::parse) {
-            findings.future(&times, &now);
-            if let (Some(days), TokenState::Active) = (self.options.stale_days, valid.state) {
-                findings.stale(&times, &now, days);
+            findings.future(&record, &now);
+            if let (Some(days), TokenState::Active) = (self.options.stale_days, record.state) {
+                findings.stale(&record, &now, days);
             }
         }
         findings.duplicate_token(first_with_token, at);
@@ -415,47 +414,38 @@ impl VaultLint {
         } else {
             TokenId::First(first_with_token.expect("a valid record has a token"))
         };
-        if valid.state == TokenState::Active {
-            if let Some(first) = self.duplicate_reference(at, members, token_id) {
+        if record.state == TokenState::Active {
+            if let Some(first) = self.duplicate_reference(at, &record, token_id) {
                 findings.push_related(VaultCode::DuplicateReference, None, first);
             }
         }
     }
 
-    /// For a valid `ACTIVE` record with `token`: the first earlier such
-    /// record with its reference and another token, when the reference
-    /// falls in this shard.
-    fn duplicate_reference(&mut self, at: u64, members: &[(JsonStr<'_>, Value<'_>)], token: TokenId) -> Option<u64> {
-        let Some(Value::String(reference)) = member(members, "customer_token_reference") else { return None };
-        let reference = reference.as_str();
+    /// For a valid `ACTIVE` record: the first earlier such record with its
+    /// reference and another token, when the reference falls in this shard.
+    fn duplicate_reference(&mut self, at: u64, record: &Record<'_>, token: TokenId) -> Option<u64> {
+        let reference = record.customer_token_reference?;
         if reference.is_empty() || !self.shard.holds(reference.as_bytes()) {
             return None;
         }
         self.seen.active_reference(reference.as_bytes(), at, token)
     }
 
-    /// A record whose other findings fall in another shard: only its
-    /// `DUPLICATE_REFERENCE`, when its reference falls in this one.
-    fn other_shards_record(
-        &mut self,
-        at: u64,
-        token: Option<&str>,
-        members: &[(JsonStr<'_>, Value<'_>)],
-        out: &mut Vec<VaultFinding>,
-    ) {
-        let Some(token) = token else { return };
-        let Some(Value::String(reference)) = member(members, "customer_token_reference") else { return };
-        let reference = reference.as_str();
+    /// A valid record whose other findings fall in another shard: only its
+    /// `DUPLICATE_REFERENCE`, when it is `ACTIVE` and its reference falls in
+    /// this one.
+    fn other_shards_record(&mut self, at: u64, record: &Record<'_>, out: &mut Vec<VaultFinding>) {
+        if record.state != TokenState::Active {
+            return;
+        }
+        let Some(reference) = record.customer_token_reference else { return };
         if reference.is_empty() || !self.shard.holds(reference.as_bytes()) {
             return;
         }
-        if !matches!(record::validate(members), Ok(valid) if valid.state == TokenState::Active) {
-            return;
-        }
         // Only a shard gets here: its reference table takes the token's hash.
-        let key = TokenId::Hash(self.seen.token_key(token.as_bytes()));
+        let key = TokenId::Hash(self.seen.token_key(record.customer_token));
         if let Some(first) = self.seen.active_reference(reference.as_bytes(), at, key) {
-            let mut findings = Findings { at, fingerprint: Some(token::fingerprint(token.as_bytes())), out };
+            let mut findings = Findings { at, fingerprint: Some(token::fingerprint(record.customer_token)), out };
             findings.push_related(VaultCode::DuplicateReference, None, first);
         }
     }
@@ -472,29 +462,11 @@ fn unreadable(at: u64, code: &'static str) -> VaultFinding {
     }
 }
 
-/// The three timestamps of a valid record (each valid RFC 3339 when present).
-struct Timestamps<'v> {
-    created_at: Option<Instant<'v>>,
-    last_used_at: Option<Instant<'v>>,
-    revoked_at: Option<Instant<'v>>,
-}
-
-impl<'v> Timestamps<'v> {
-    fn of(members: &'v [(JsonStr<'_>, Value<'_>)]) -> Self {
-        let get = |name| member(members, name).and_then(Value::as_str).and_then(timestamp::parse);
-        Timestamps { created_at: get("created_at"), last_used_at: get("last_used_at"), revoked_at: get("revoked_at") }
-    }
-}
-
 /// The findings of one record, in the making.
 struct Findings<'o> {
     at: u64,
     fingerprint: Option<String>,
     out: &'o mut Vec<VaultFinding>,
-}
-
-fn present(members: &[(JsonStr<'_>, Value<'_>)], name: &str) -> bool {
-    member(members, name).is_some()
 }
 
 impl Findings<'_> {
@@ -522,14 +494,14 @@ impl Findings<'_> {
     }
 
     /// TOKEN_MALFORMED, TOKEN_WRONG_TYPE, UNKNOWN_SCOPE and REGION_NOT_ALLOWED.
-    fn token(&mut self, token: &str, allowed_regions: Option<&[String]>, members: &[(JsonStr<'_>, Value<'_>)]) {
-        let parsed = token::classify(token.as_bytes());
+    fn token(&mut self, record: &Record<'_>, allowed_regions: Option<&[String]>) {
+        let parsed = token::classify(record.customer_token);
         match parsed {
             Err(TokenError::Malformed(detail)) => self.push(VaultCode::TokenMalformed, Some(detail.as_str().into())),
             Err(TokenError::WrongType) => self.push(VaultCode::TokenWrongType, None),
             Ok(_) => {}
         }
-        if member(members, "scopes").and_then(first_unknown_scope).is_some() {
+        if record.first_unknown_scope.is_some() {
             self.push(VaultCode::UnknownScope, None);
         }
         if let (Ok((_, region, _)), Some(allowed)) = (parsed, allowed_regions) {
@@ -539,22 +511,24 @@ impl Findings<'_> {
         }
     }
 
-    fn missing_fields(&mut self, members: &[(JsonStr<'_>, Value<'_>)]) {
-        if !present(members, "created_at") {
+    fn missing_fields(&mut self, record: &Record<'_>) {
+        if record.created_at.is_none() {
             self.field(VaultCode::MissingField, "created_at");
         }
-        if !present(members, "customer_token_reference") {
+        if record.customer_token_reference.is_none() {
             self.field(VaultCode::MissingField, "customer_token_reference");
         }
-        if !present(members, "customer_id") && !present(members, "subscription_id") {
+        if record.customer_id.is_none() && record.subscription_id.is_none() {
             self.field(VaultCode::MissingField, "customer_id");
         }
     }
 
     /// REVOKED_INCOMPLETE or REVOKED_FIELDS_ON_ACTIVE, `revoked_at` first.
-    fn revocation(&mut self, state: TokenState, members: &[(JsonStr<'_>, Value<'_>)]) {
-        for name in ["revoked_at", "revoked_by"] {
-            match (state, present(members, name)) {
+    fn revocation(&mut self, record: &Record<'_>) {
+        for (name, present) in
+            [("revoked_at", record.revoked_at.is_some()), ("revoked_by", record.revoked_by.is_some())]
+        {
+            match (record.state, present) {
                 (TokenState::Revoked, false) => self.field(VaultCode::RevokedIncomplete, name),
                 (TokenState::Active, true) => self.field(VaultCode::RevokedFieldsOnActive, name),
                 _ => {}
@@ -562,7 +536,7 @@ impl Findings<'_> {
         }
     }
 
-    fn timeline(&mut self, t: &Timestamps<'_>) {
+    fn timeline(&mut self, t: &Record<'_>) {
         let before = |a: Option<Instant<'_>>, b: Option<Instant<'_>>| matches!((a, b), (Some(a), Some(b)) if a < b);
         if before(t.last_used_at, t.created_at) {
             self.field(VaultCode::Timeline, "USED_BEFORE_CREATED");
@@ -575,7 +549,7 @@ impl Findings<'_> {
         }
     }
 
-    fn future(&mut self, t: &Timestamps<'_>, now: &Instant<'_>) {
+    fn future(&mut self, t: &Record<'_>, now: &Instant<'_>) {
         for (name, at) in [("created_at", t.created_at), ("last_used_at", t.last_used_at), ("revoked_at", t.revoked_at)]
         {
             if matches!(at, Some(at) if at > *now) {
@@ -586,7 +560,7 @@ impl Findings<'_> {
 
     /// STALE: the later of `last_used_at` and `created_at` lies more than
     /// `days` whole days before `now`.
-    fn stale(&mut self, t: &Timestamps<'_>, now: &Instant<'_>, days: u64) {
+    fn stale(&mut self, t: &Record<'_>, now: &Instant<'_>, days: u64) {
         let Some(latest) = t.last_used_at.max(t.created_at) else { return };
         // An interval past i64 is longer than the whole calendar: never stale.
         let Some(interval) = days.checked_mul(SECONDS_PER_DAY).and_then(|s| i64::try_from(s).ok()) else { return };

@@ -3,8 +3,10 @@
 The rule codes are the engine's rule table, generated into ``_tables.py``;
 the test suite checks them against the library's ``ctp_reason_code`` over ids
 100..999, so they cannot drift. ``RULE_CODES`` maps id -> code and
-``RULE_IDS`` code -> id. The error codes (envelope, policy, lifecycle) and
-details come from docs/RULES.md and docs/DECISIONS.md.
+``RULE_IDS`` code -> id. The codes of failed calls (``JSON_SYNTAX``,
+``NOT_APPROVED``, ...; ``ERROR_CODES`` lists them all) are generated from the
+engine's code table into ``_tables.py`` too. The details come from
+docs/RULES.md.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final, Mapping
 
-# The reason codes of the rules (TOKEN_MALFORMED, ...) are generated from
-# the engine's rule table into _tables.py (``make tables``).
+# The reason codes of the rules (TOKEN_MALFORMED, ...) and the codes of
+# failed calls (JSON_SYNTAX, ...) are generated from the engine's rule and
+# code tables into _tables.py (``make tables``).
 from ._tables import *  # noqa: E402,F401,F403
 from ._tables import RULES as _RULES  # noqa: E402
 from ._tables import STATUSES as _STATUSES  # noqa: E402
@@ -23,30 +26,6 @@ RULE_CODES: Final[Mapping[int, str]] = MappingProxyType({rule_id: code for rule_
 
 #: Reason code -> rule id.
 RULE_IDS: Final[Mapping[str, int]] = MappingProxyType({c: i for i, c in RULE_CODES.items()})
-
-# Error codes of INVALID_REQUEST and INVALID_POLICY (DECISIONS.md 3).
-JSON_SYNTAX: Final = "JSON_SYNTAX"
-UNPAIRED_SURROGATE: Final = "UNPAIRED_SURROGATE"
-TOO_LARGE: Final = "TOO_LARGE"
-TOO_DEEP: Final = "TOO_DEEP"
-DUPLICATE_KEY: Final = "DUPLICATE_KEY"
-WRONG_TYPE: Final = "WRONG_TYPE"
-MISSING_FIELD: Final = "MISSING_FIELD"
-UNKNOWN_FIELD: Final = "UNKNOWN_FIELD"
-INVALID_VALUE: Final = "INVALID_VALUE"
-NEEDED_BY_RULE: Final = "NEEDED_BY_RULE"
-UNKNOWN_RULE: Final = "UNKNOWN_RULE"
-RULE_NOT_ADJUSTABLE: Final = "RULE_NOT_ADJUSTABLE"
-
-# Error codes of TRANSITION_REJECTED (docs/RULES.md, "Lifecycle"), besides
-# RECORD_INVALID, TOKEN_MALFORMED, TOKEN_WRONG_TYPE and TOKEN_REVOKED above.
-INVALID_EVENT: Final = "INVALID_EVENT"
-INVALID_TRANSITION: Final = "INVALID_TRANSITION"
-RESPONSE_INVALID: Final = "RESPONSE_INVALID"
-NOT_APPROVED: Final = "NOT_APPROVED"
-SCOPE_GRANT_MISMATCH: Final = "SCOPE_GRANT_MISMATCH"
-REFERENCE_MISMATCH: Final = "REFERENCE_MISMATCH"
-RECORD_REQUIRED: Final = "RECORD_REQUIRED"
 
 # Details of TOKEN_MALFORMED (docs/RULES.md, "The token"), in the order checked.
 TOKEN_DETAILS: Final = (
