@@ -285,14 +285,14 @@ fn describe_json_error(line: &[u8], error: &serde_json::Error) -> (Code, String)
     });
     let field = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
     let message = match fault {
-        Some(("MISSING_FIELD", pointer)) => format!("not an entry: the field {} is missing", field(&pointer)),
-        Some(("WRONG_TYPE", pointer)) => {
+        Some((Code::MissingField, pointer)) => format!("not an entry: the field {} is missing", field(&pointer)),
+        Some((Code::WrongType, pointer)) => {
             format!("not an entry: the field {} is of the wrong type (column {column})", field(&pointer))
         }
-        Some(("UNKNOWN_FIELD", _)) => format!("not an entry: a field is unknown (column {column})"),
+        Some((Code::UnknownField, _)) => format!("not an entry: a field is unknown (column {column})"),
         _ => format!("not an entry: a field is unknown, repeated or of the wrong type (column {column})"),
     };
-    ("NOT_AN_ENTRY", message)
+    (Code::NotAnEntry, message)
 }
 
 /// The rules of the H3 table that the types alone do not enforce.

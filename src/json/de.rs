@@ -494,7 +494,7 @@ impl<'de> MapAccess<'de> for Handshake {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let place = self.place.take().ok_or_else(|| DeError::new("INVALID_VALUE", "the handshake has one member"))?;
+        let place = self.place.take().ok_or_else(|| DeError::new(Code::InvalidValue, "the handshake has one member"))?;
         seed.deserialize(de::value::U64Deserializer::<DeError>::new(place as u64))
     }
 }

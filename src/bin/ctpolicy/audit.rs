@@ -147,7 +147,7 @@ impl<'e> AuditedCheckRun<'e> {
                     self.summary.count_error(error);
                     crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
                     if self.table {
-                        let what = error.code.map_or(error.status.name(), crate::code::Code::name);
+                        let what = error.code.map_or(error.status.name(), ctpolicy::Code::name);
                         writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
                     }
                 }

@@ -89,7 +89,7 @@ impl<R: BufRead> LineReader<R> {
 pub fn line_too_long() -> Error {
     Error::new(
         Status::InvalidRequest,
-        Some(crate::code::Code::TooLarge),
+        Some(ctpolicy::Code::TooLarge),
         format!("the line is longer than the limit of {MAX_INPUT_BYTES} bytes"),
     )
     .at("")
@@ -132,7 +132,7 @@ impl Summary {
 
     pub fn count_error(&mut self, error: &Error) {
         self.errors += 1;
-        *self.error_codes.entry(error.code.map_or(error.status.name(), crate::code::Code::name)).or_default() += 1;
+        *self.error_codes.entry(error.code.map_or(error.status.name(), ctpolicy::Code::name)).or_default() += 1;
     }
 
     /// The summary as printed on stderr.
@@ -224,7 +224,7 @@ impl<'e> CheckRun<'e> {
                 Err(error) => {
                     self.summary.count_error(&error);
                     crate::redacted_eprintln!("ctpolicy: {name}:{line_number}: {error}");
-                    let what = error.code.map_or(error.status.name(), crate::code::Code::name);
+                    let what = error.code.map_or(error.status.name(), ctpolicy::Code::name);
                     writeln!(out, "{line_number:<8} {:<8} {what}", "INVALID")?;
                 }
             }
