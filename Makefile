@@ -172,8 +172,8 @@ dist-go: stage
 ## build/m2-dist once). The install commands are README.md's own (its
 ## release-folder block, read by tests/snippets/blocks.py). Then every
 ## artifact is built again and must be byte-identical. Not part of `make
-## test` (about 4 minutes beyond the build on 2 cores, twice that with the
-## reproducibility build).
+## test`: one build and the installs took 12 minutes on a loaded 2-core
+## machine, and the second build about as long again.
 test-dist: dist-go dist-c dist-python dist-java
 	bash bindings/go/test_dist.sh $(DIST)/goproxy $(VERSION)
 	bash tests/c/test_dist.sh $(DIST)/$(DIST_NAME).tar.gz
