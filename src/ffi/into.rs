@@ -30,11 +30,7 @@ const ANSWER_SCRATCH_KEEP_BYTES: usize = 64 << 10;
 /// decision JSON, borrowed from the thread's reused scratch string, or the
 /// error. A nested call, or one during thread teardown, gets a fresh
 /// string instead.
-pub(super) fn with_decision<R>(
-    engine: &Engine,
-    request: &[u8],
-    deliver: impl FnOnce(Result<&str, Error>) -> R,
-) -> R {
+pub(super) fn with_decision<R>(engine: &Engine, request: &[u8], deliver: impl FnOnce(Result<&str, Error>) -> R) -> R {
     let decide = |scratch: &mut String| {
         scratch.clear();
         let result = match engine.check_json_into(request, scratch) {
@@ -157,18 +153,34 @@ mod tests {
             let mut short = vec![0xAAu8; expected.len() - 1];
             let mut needed = 0usize;
             let status = unsafe {
-                ctp_check_json_into(handle, request.as_ptr(), request.len(), short.as_mut_ptr(), short.len(), &mut needed)
+                ctp_check_json_into(
+                    handle,
+                    request.as_ptr(),
+                    request.len(),
+                    short.as_mut_ptr(),
+                    short.len(),
+                    &mut needed,
+                )
             };
             assert_eq!((status, needed), (expected_status, expected.len()));
             assert!(short.iter().all(|&b| b == 0xAA), "a short buffer is left untouched");
             // Sizing call with no buffer at all.
-            let status = unsafe { ctp_check_json_into(handle, request.as_ptr(), request.len(), ptr::null_mut(), 0, &mut needed) };
+            let status = unsafe {
+                ctp_check_json_into(handle, request.as_ptr(), request.len(), ptr::null_mut(), 0, &mut needed)
+            };
             assert_eq!((status, needed), (expected_status, expected.len()));
             // Exactly big enough: the same bytes.
             let mut exact = vec![0u8; needed];
             let mut written = 0usize;
             let status = unsafe {
-                ctp_check_json_into(handle, request.as_ptr(), request.len(), exact.as_mut_ptr(), exact.len(), &mut written)
+                ctp_check_json_into(
+                    handle,
+                    request.as_ptr(),
+                    request.len(),
+                    exact.as_mut_ptr(),
+                    exact.len(),
+                    &mut written,
+                )
             };
             assert_eq!((status, written), (expected_status, expected.len()));
             assert_eq!(exact, expected);
@@ -183,7 +195,9 @@ mod tests {
         let mut len = 0usize;
         let mut buffer = [0u8; 512];
         // No `out_len`: nothing to report through.
-        let status = unsafe { ctp_check_json_into(handle, DENY.as_ptr(), DENY.len(), buffer.as_mut_ptr(), 512, ptr::null_mut()) };
+        let status = unsafe {
+            ctp_check_json_into(handle, DENY.as_ptr(), DENY.len(), buffer.as_mut_ptr(), 512, ptr::null_mut())
+        };
         assert_eq!(status, CTP_INVALID_ARGUMENT);
         for (engine, out, capacity, what) in [
             (ptr::null(), buffer.as_mut_ptr(), 512, "engine is NULL"),

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use criterion::Criterion;
 
 use ctpolicy_compare::{
-    check_all_engines, check_lean_cedar, four_requests, regorus_decide, regorus_engine, CedarEngine, CtpFfi,
-    LeanCedar, RENEWAL, STRICT_POLICY,
+    check_all_engines, check_lean_cedar, four_requests, regorus_decide, regorus_engine, CedarEngine, CtpFfi, LeanCedar,
+    RENEWAL, STRICT_POLICY,
 };
 
 /// The group under which criterion stores every result.
@@ -66,7 +66,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function(FOUR_REQUESTS[1], |b| {
         b.iter(|| {
             four.iter()
-                .map(|request| lean.response(black_box(request)).expect("decided").decision() == cedar_policy::Decision::Allow)
+                .map(|request| {
+                    lean.response(black_box(request)).expect("decided").decision() == cedar_policy::Decision::Allow
+                })
                 .filter(|allowed| *allowed)
                 .count()
         })
@@ -74,7 +76,9 @@ fn benches(c: &mut Criterion) {
 
     // Where the time goes: the JSON reading alone, per engine.
     g.bench_function(PARSE_ONLY[0], |b| {
-        b.iter(|| ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok()))
+        b.iter(|| {
+            ctpolicy::json::with_arena(|arena| ctpolicy::json::parse(black_box(RENEWAL.as_bytes()), arena).is_ok())
+        })
     });
     g.bench_function(PARSE_ONLY[1], |b| {
         b.iter(|| cedar_policy::Context::from_json_str(black_box(RENEWAL), None).unwrap())
@@ -140,7 +144,9 @@ fn print_medians() {
             None => println!("  {id:<40} {:>10}", "not run"),
         }
     }
-    println!("per request over the four requests (renewal, renewal with step-up, one-click purchase, revoked renewal):");
+    println!(
+        "per request over the four requests (renewal, renewal with step-up, one-click purchase, revoked renewal):"
+    );
     let ours = median_ns(FOUR_REQUESTS[0]).map(|ns| ns / 4.0);
     for id in FOUR_REQUESTS {
         match median_ns(id).map(|ns| ns / 4.0) {
@@ -177,7 +183,12 @@ fn rustc_version() -> String {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -135,7 +135,8 @@ pub struct CtpFfi {
 impl CtpFfi {
     pub fn new(policy_json: &str) -> Self {
         let mut handle = ptr::null_mut();
-        let status = unsafe { ffi::ctp_engine_new(policy_json.as_ptr(), policy_json.len(), &mut handle, ptr::null_mut()) };
+        let status =
+            unsafe { ffi::ctp_engine_new(policy_json.as_ptr(), policy_json.len(), &mut handle, ptr::null_mut()) };
         assert_eq!(status, ffi::CTP_OK, "ctp_engine_new");
         CtpFfi { handle }
     }
@@ -171,12 +172,8 @@ impl CtpFfi {
             Some("DENY") => false,
             other => panic!("unexpected decision {other:?}"),
         };
-        let reasons = v["violations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| fold_code(f["code"].as_str().unwrap()))
-            .collect();
+        let reasons =
+            v["violations"].as_array().unwrap().iter().map(|f| fold_code(f["code"].as_str().unwrap())).collect();
         Answer { allow, reasons }
     }
 }
@@ -336,9 +333,14 @@ impl LeanCedar {
             ("token".to_string(), Expr::new_string(header.to_string())),
         ])
         .ok()?;
-        let request =
-            cedar_policy::Request::new(self.principal.clone(), self.action.clone(), self.resource.clone(), context, None)
-                .ok()?;
+        let request = cedar_policy::Request::new(
+            self.principal.clone(),
+            self.action.clone(),
+            self.resource.clone(),
+            context,
+            None,
+        )
+        .ok()?;
         Some(self.authorizer.is_authorized(&request, &self.policies, &entities))
     }
 
