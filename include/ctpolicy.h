@@ -574,6 +574,32 @@ uint32_t ctp_check_batch(const struct ctp_engine *engine,
                          struct ctp_buf *out_jsonl,
                          struct ctp_batch_counts *counts);
 
+// The pre-flight check of `ctp_check_json`, answered into a buffer the
+// caller owns.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `request_json`/`len`: the pre-flight request.
+// - `out`/`out_capacity`: the caller's buffer; may be NULL only when
+//   `out_capacity` is 0. It receives the answer `ctp_check_json` gives
+//   (the decision JSON on `CTP_OK`, the error object otherwise), not
+//   NUL-terminated, when the answer fits; otherwise it is left untouched.
+// - `out_len`: must not be NULL; always receives the answer's exact length
+//   in bytes, whether or not it fitted. `*out_len > out_capacity` means
+//   "too small": call again with at least `*out_len` bytes (the answer to
+//   the same request on the same engine has the same length).
+//
+// Returns what `ctp_check_json` returns for the request, so a DENY is
+// `CTP_OK`; `CTP_INVALID_ARGUMENT` when `out_len` is NULL (nothing is
+// written then) or `engine`, `request_json` or `out` is NULL against the
+// rules above (the error object is the answer then); or `CTP_PANIC`. The
+// call never allocates once the thread is warm.
+uint32_t ctp_check_json_into(const struct ctp_engine *engine,
+                             const uint8_t *request_json,
+                             size_t len,
+                             uint8_t *out,
+                             size_t out_capacity,
+                             size_t *out_len);
+
 // Decides `count` requests in one call, each exactly as `ctp_check_json`.
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::charge::{check_utf8, Charge, ChargeError};
 use crate::checks;
@@ -138,15 +139,31 @@ fn with_hit_buffer<R>(f: impl FnOnce(&mut Vec<Collected>) -> R) -> R {
 }
 
 /// An immutable, thread-safe pre-flight checker bound to one policy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     policy: Policy,
+    /// The receipt of every decision without a `decision_id` (the engine
+    /// version and the policy digest), written once here: each decision
+    /// copies it in one piece instead of writing its keys and values.
+    plain_receipt: Box<RawValue>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(Policy::default())
+    }
 }
 
 impl Engine {
     /// An engine for `policy`.
     pub fn new(policy: Policy) -> Self {
-        Engine { policy }
+        let receipt = Receipt {
+            engine_version: Trusted::new(ENGINE_VERSION),
+            policy_digest: Trusted::new(policy.digest()),
+            decision_id: None,
+        };
+        let plain_receipt = RawValue::from_string(json::to_string(&receipt)).expect("the writer writes JSON");
+        Engine { policy, plain_receipt }
     }
 
     /// Builds an engine from policy JSON (empty input: the default policy).
@@ -422,10 +439,13 @@ impl Engine {
             violations: FindingsView { findings: findings.clone(), deny: true },
             warnings: FindingsView { findings, deny: false },
             token: parts.token,
-            receipt: Receipt {
-                engine_version: Trusted::new(ENGINE_VERSION),
-                policy_digest: Trusted::new(self.policy.digest()),
-                decision_id: parts.decision_id.map(Plain),
+            receipt: match parts.decision_id {
+                None => ReceiptView::Rendered(&self.plain_receipt),
+                Some(id) => ReceiptView::Built(Receipt {
+                    engine_version: Trusted::new(ENGINE_VERSION),
+                    policy_digest: Trusted::new(self.policy.digest()),
+                    decision_id: Some(Plain(id)),
+                }),
             },
         };
         json::write_into(out, &view);
@@ -494,7 +514,16 @@ struct DecisionView<'a, F> {
     violations: FindingsView<F>,
     warnings: FindingsView<F>,
     token: Option<TokenView<'a>>,
-    receipt: Receipt<'a>,
+    receipt: ReceiptView<'a>,
+}
+
+/// The receipt: the engine's own rendering when there is no
+/// `decision_id`, else written field by field (the same bytes either way).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ReceiptView<'a> {
+    Rendered(&'a RawValue),
+    Built(Receipt<'a>),
 }
 
 #[derive(Serialize)]

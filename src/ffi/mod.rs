@@ -29,8 +29,10 @@ pub use status::*;
 
 mod audit;
 mod fast;
+mod into;
 pub use audit::*;
 pub use fast::*;
+pub use into::*;
 mod many;
 pub use many::*;
 mod typed;
@@ -217,9 +219,7 @@ pub unsafe extern "C" fn ctp_check_json(
         let result = (|| {
             let engine = engine.as_ref().ok_or_else(|| invalid_argument("engine"))?;
             let request = input(request_json, len).map_err(|_| null_with_length("request_json"))?;
-            let mut out = String::new();
-            engine.engine.check_json_into(request, &mut out)?;
-            Ok(out)
+            into::decision_string(&engine.engine, request)
         })();
         deliver(out_json, result)
     })

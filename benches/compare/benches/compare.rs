@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use criterion::Criterion;
 
 use ctpolicy_compare::{
-    check_all_engines, regorus_decide, regorus_engine, CedarEngine, CtpFfi, RENEWAL, STRICT_POLICY,
+    check_all_engines, check_lean_cedar, four_requests, regorus_decide, regorus_engine, CedarEngine, CtpFfi, LeanCedar,
+    RENEWAL, STRICT_POLICY,
 };
 
 /// The group under which criterion stores every result.
@@ -27,11 +28,15 @@ pub const DECIDE: &[&str] = &[
 ];
 pub const PARSE_ONLY: &[&str] = &["parse_only_ctpolicy", "parse_only_cedar_context", "parse_only_regorus_value"];
 pub const EVAL_ONLY: &[&str] = &["eval_only_ctpolicy", "eval_only_cedar", "eval_only_regorus"];
+/// One iteration decides the four requests of `four_requests()` in turn;
+/// the results give the time per request (the median over four).
+pub const FOUR_REQUESTS: &[&str] = &["ctpolicy_ctp_check_json_four_requests", "cedar_lean_is_authorized_four_requests"];
 
 fn benches(c: &mut Criterion) {
     // Every engine must answer every case right before anything is timed.
     check_all_engines("{}");
     check_all_engines(STRICT_POLICY);
+    check_lean_cedar("{}");
 
     let ffi = CtpFfi::new("{}");
     let ffi_strict = CtpFfi::new(STRICT_POLICY);
@@ -50,6 +55,24 @@ fn benches(c: &mut Criterion) {
     g.bench_function(DECIDE[2], |b| b.iter(|| ffi_strict.check_status(black_box(RENEWAL))));
     g.bench_function(DECIDE[3], |b| b.iter(|| cedar.response(black_box(RENEWAL)).decision()));
     g.bench_function(DECIDE[4], |b| b.iter(|| regorus_decide(&mut rego, black_box(RENEWAL))));
+
+    // The lean comparison: the same four requests through ctp_check_json
+    // and through a Cedar setup that builds only what its five policies read.
+    let four: Vec<String> = four_requests().into_iter().map(|case| case.request).collect();
+    let lean = LeanCedar::new();
+    g.bench_function(FOUR_REQUESTS[0], |b| {
+        b.iter(|| four.iter().map(|request| ffi.check_status(black_box(request))).fold(0, |all, s| all | s))
+    });
+    g.bench_function(FOUR_REQUESTS[1], |b| {
+        b.iter(|| {
+            four.iter()
+                .map(|request| {
+                    lean.response(black_box(request)).expect("decided").decision() == cedar_policy::Decision::Allow
+                })
+                .filter(|allowed| *allowed)
+                .count()
+        })
+    });
 
     // Where the time goes: the JSON reading alone, per engine.
     g.bench_function(PARSE_ONLY[0], |b| {
@@ -119,6 +142,19 @@ fn print_medians() {
             None => println!("  {id:<40} {:>10}", "not run"),
         }
     }
+    println!(
+        "per request over the four requests (renewal, renewal with step-up, one-click purchase, revoked renewal):"
+    );
+    let ours = median_ns(FOUR_REQUESTS[0]).map(|ns| ns / 4.0);
+    for id in FOUR_REQUESTS {
+        match median_ns(id).map(|ns| ns / 4.0) {
+            Some(ns) => {
+                let ratio = ours.map(|b| format!("  ({:.1}x ctp_check_json)", ns / b)).unwrap_or_default();
+                println!("  {id:<40} {ns:>10.0}{ratio}");
+            }
+            None => println!("  {id:<40} {:>10}", "not run"),
+        }
+    }
 }
 
 /// `name version` pairs of the crates this bench links, read from the
@@ -145,7 +181,12 @@ fn rustc_version() -> String {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 
@@ -163,6 +204,11 @@ fn write_results(path: &str) {
     for id in EVAL_ONLY {
         eval_only.insert(id.to_string(), median_ns(id).map(|v| (v * 10.0).round() / 10.0).into());
     }
+    // The four-request rows are per request: the median of one iteration over four.
+    let per_request = |id: &str| median_ns(id).map(|v| (v / 4.0 * 10.0).round() / 10.0);
+    for id in FOUR_REQUESTS {
+        engines.insert(id.to_string(), per_request(id).into());
+    }
     let ratio = |num: &str, den: &str| -> serde_json::Value {
         match (median_ns(num), median_ns(den)) {
             (Some(n), Some(d)) => ((n / d * 100.0).round() / 100.0).into(),
@@ -174,6 +220,7 @@ fn write_results(path: &str) {
         "unit": "ns per request, median (criterion)",
         "input": "benches/fixtures.rs RENEWAL, parsed from JSON text inside the timed loop",
         "input_bytes": RENEWAL.len(),
+        "four_requests_bytes": four_requests().iter().map(|case| case.request.len()).collect::<Vec<_>>(),
         "engines": engines,
         "parse_only": parse_only,
         "eval_only": eval_only,
@@ -182,6 +229,7 @@ fn write_results(path: &str) {
             "regorus_vs_ctp_check_json": ratio(DECIDE[4], DECIDE[0]),
             "cedar_vs_check_json": ratio(DECIDE[3], DECIDE[1]),
             "regorus_vs_check_json": ratio(DECIDE[4], DECIDE[1]),
+            "cedar_lean_vs_ctp_check_json_four_requests": ratio(FOUR_REQUESTS[1], FOUR_REQUESTS[0]),
         },
         "versions": {
             "ctpolicy": ctpolicy::ENGINE_VERSION,

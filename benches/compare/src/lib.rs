@@ -135,7 +135,8 @@ pub struct CtpFfi {
 impl CtpFfi {
     pub fn new(policy_json: &str) -> Self {
         let mut handle = ptr::null_mut();
-        let status = unsafe { ffi::ctp_engine_new(policy_json.as_ptr(), policy_json.len(), &mut handle, ptr::null_mut()) };
+        let status =
+            unsafe { ffi::ctp_engine_new(policy_json.as_ptr(), policy_json.len(), &mut handle, ptr::null_mut()) };
         assert_eq!(status, ffi::CTP_OK, "ctp_engine_new");
         CtpFfi { handle }
     }
@@ -171,12 +172,8 @@ impl CtpFfi {
             Some("DENY") => false,
             other => panic!("unexpected decision {other:?}"),
         };
-        let reasons = v["violations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| fold_code(f["code"].as_str().unwrap()))
-            .collect();
+        let reasons =
+            v["violations"].as_array().unwrap().iter().map(|f| fold_code(f["code"].as_str().unwrap())).collect();
         Answer { allow, reasons }
     }
 }
@@ -260,6 +257,115 @@ impl Default for CedarEngine {
     }
 }
 
+// ---------------------------------------------------------------- lean Cedar
+
+/// Cedar as a user would set it up who builds only what the rules read:
+/// the stored record is the resource, a `Token` entity with `scopes` (a
+/// set) and `state`; the context holds three values, `customer_present`,
+/// `step_up` (whether `body.step_up_config` is sent) and `token` (the
+/// Klarna-Customer-Token header). Five policies, no `@rule` bookkeeping
+/// beyond what names a forbid.
+pub const LEAN_CEDAR_POLICIES: &str = r#"
+permit (principal, action == Action::"authorizePayment", resource)
+when { context.customer_present && resource.scopes.contains("payment:customer_present") };
+
+permit (principal, action == Action::"authorizePayment", resource)
+when { !context.customer_present && resource.scopes.contains("payment:customer_not_present") };
+
+@rule("TOKEN_REVOKED")
+forbid (principal, action, resource)
+when { resource.state == "REVOKED" };
+
+@rule("STEP_UP_NOT_ALLOWED")
+forbid (principal, action, resource)
+when { !context.customer_present && context.step_up };
+
+@rule("TOKEN_PREFIX")
+forbid (principal, action, resource)
+unless { context.token like "krn:customer-token:*:*" };
+"#;
+
+/// The lean Cedar setup: policies parsed once; per request the JSON text
+/// is read with serde_json into a `Value`, one `Token` entity and a
+/// three-value context are built from it, and `is_authorized` decides.
+pub struct LeanCedar {
+    pub policies: cedar_policy::PolicySet,
+    pub authorizer: cedar_policy::Authorizer,
+    pub principal: cedar_policy::EntityUid,
+    pub action: cedar_policy::EntityUid,
+    pub resource: cedar_policy::EntityUid,
+}
+
+impl LeanCedar {
+    pub fn new() -> Self {
+        LeanCedar {
+            policies: cedar_policy::PolicySet::from_str(LEAN_CEDAR_POLICIES).expect("lean Cedar policies parse"),
+            authorizer: cedar_policy::Authorizer::new(),
+            principal: cedar_policy::EntityUid::from_str(r#"Partner::"bench""#).unwrap(),
+            action: cedar_policy::EntityUid::from_str(r#"Action::"authorizePayment""#).unwrap(),
+            resource: cedar_policy::EntityUid::from_str(r#"Token::"record""#).unwrap(),
+        }
+    }
+
+    /// The timed path. A request without the fields the rules read is not
+    /// decided (`None`), as a Cedar user's handler would refuse it.
+    #[inline]
+    pub fn response(&self, request: &str) -> Option<cedar_policy::Response> {
+        use cedar_policy::RestrictedExpression as Expr;
+        let request: serde_json::Value = serde_json::from_str(request).ok()?;
+        let record = request.get("token_record")?;
+        let scopes = record.get("scopes")?.as_array()?;
+        let scopes = Expr::new_set(scopes.iter().filter_map(|s| s.as_str()).map(|s| Expr::new_string(s.to_string())));
+        let state = Expr::new_string(record.get("state")?.as_str()?.to_string());
+        let token = cedar_policy::Entity::new(
+            self.resource.clone(),
+            [("scopes".to_string(), scopes), ("state".to_string(), state)].into_iter().collect(),
+            Default::default(),
+        )
+        .ok()?;
+        let entities = cedar_policy::Entities::from_entities([token], None).ok()?;
+        let customer_present = request.get("customer_present")?.as_bool()?;
+        let step_up = request.get("body")?.get("step_up_config").is_some_and(|config| !config.is_null());
+        let header = request.get("headers")?.get("Klarna-Customer-Token")?.as_str()?;
+        let context = cedar_policy::Context::from_pairs([
+            ("customer_present".to_string(), Expr::new_bool(customer_present)),
+            ("step_up".to_string(), Expr::new_bool(step_up)),
+            ("token".to_string(), Expr::new_string(header.to_string())),
+        ])
+        .ok()?;
+        let request = cedar_policy::Request::new(
+            self.principal.clone(),
+            self.action.clone(),
+            self.resource.clone(),
+            context,
+            None,
+        )
+        .ok()?;
+        Some(self.authorizer.is_authorized(&request, &self.policies, &entities))
+    }
+
+    /// The verdict, and the forbids that fired (a request no permit allows
+    /// is a DENY without one).
+    pub fn answer(&self, request: &str) -> Answer {
+        let resp = self.response(request).expect("lean Cedar reads the request");
+        let errors: Vec<String> = resp.diagnostics().errors().map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "lean Cedar evaluation errors: {errors:?}");
+        let allow = resp.decision() == cedar_policy::Decision::Allow;
+        let reasons = resp
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.policies.annotation(id, "rule").map(str::to_string))
+            .collect();
+        Answer { allow, reasons }
+    }
+}
+
+impl Default for LeanCedar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 // ---------------------------------------------------------------- regorus
 
 /// regorus: the policy is added once; every request sets the input from the
@@ -332,6 +438,59 @@ pub fn cases() -> Vec<Case> {
             expect_reasons: &["TOKEN_PREFIX"],
         },
     ]
+}
+
+/// The four requests of the lean comparison, each about 550 bytes: a
+/// renewal (ALLOW), a renewal with step-up (DENY), a one-click purchase
+/// with the customer present (ALLOW) and a renewal of a revoked token
+/// (DENY).
+pub fn four_requests() -> Vec<Case> {
+    let one_click = RENEWAL
+        .replace(r#""customer_present":false"#, r#""customer_present":true"#)
+        .replace(r#"["payment:customer_not_present"]"#, r#"["payment:customer_present"]"#)
+        .replace("renewal-2026-11-sub-000042", "one-click-2026-11-000917")
+        .replace("sub-42-2026-11", "order-917-2026-11");
+    let all = cases();
+    let by_name = |name: &str| all.iter().find(|case| case.name == name).expect("a case of cases()");
+    let renewal = by_name("renewal");
+    let step_up = by_name("step_up_not_present");
+    let revoked = by_name("revoked");
+    vec![
+        Case { name: "renewal", request: renewal.request.clone(), expect_allow: true, expect_reasons: &[] },
+        Case {
+            name: "renewal_step_up",
+            request: step_up.request.clone(),
+            expect_allow: false,
+            expect_reasons: &["STEP_UP_NOT_ALLOWED"],
+        },
+        Case { name: "one_click_purchase", request: one_click, expect_allow: true, expect_reasons: &[] },
+        Case {
+            name: "revoked_renewal",
+            request: revoked.request.clone(),
+            expect_allow: false,
+            expect_reasons: &["TOKEN_REVOKED"],
+        },
+    ]
+}
+
+/// Asserts ctpolicy and the lean Cedar give each of the four requests its
+/// expected verdict, and every other case too (Cedar names a forbid's
+/// reason; a scope mismatch is a DENY no permit allows, so it names none).
+pub fn check_lean_cedar(policy_json: &str) {
+    let ffi = CtpFfi::new(policy_json);
+    let lean = LeanCedar::new();
+    for case in four_requests() {
+        let expected: BTreeSet<String> = case.expect_reasons.iter().map(|s| s.to_string()).collect();
+        let ours = ffi.answer(&case.request);
+        assert_eq!(ours.allow, case.expect_allow, "ctp_check_json on {}: {ours:?}", case.name);
+        assert!(ours.reasons.is_superset(&expected), "ctp_check_json on {}: {ours:?}", case.name);
+        let theirs = lean.answer(&case.request);
+        assert_eq!(theirs, Answer { allow: case.expect_allow, reasons: expected }, "lean Cedar on {}", case.name);
+    }
+    for case in cases() {
+        let theirs = lean.answer(&case.request);
+        assert_eq!(theirs.allow, case.expect_allow, "lean Cedar on {}: {theirs:?}", case.name);
+    }
 }
 
 /// Asserts every engine gives every case its expected verdict; panics
