@@ -41,6 +41,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use ctpolicy::ffi::*;
+use ctpolicy::token::parse_token_json;
 use ctpolicy::Engine;
 use libfuzzer_sys::fuzz_target;
 
