@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// ScopeSet holds the CTP_SCOPE_* bits of the older typed call (ctp_check),
+// ScopeSet holds the CTP_SCOPE_* bits of a record's scopes,
 // generated into tables_gen.go. CheckCharge does not use them: it passes a
 // record's scopes as the stored strings, and the library judges them.
 type ScopeSet uint32

@@ -118,7 +118,7 @@ pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, result_count
 mod tests {
     use std::ptr;
 
-    use super::super::panic_injection;
+    use super::super::{panic_injection, CTP_INVALID_ARGUMENT, CTP_PANIC};
     use super::super::{ctp_check_charge, ctp_check_json_verdict, ctp_engine_free, ctp_engine_new};
     use super::super::{ctp_typed_charge, ctp_verdict};
     use super::*;
@@ -142,16 +142,9 @@ mod tests {
         panic_injection::arm(true);
         let statuses = unsafe {
             [
-                ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut()),
+                ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut(), &mut error),
                 ctp_check_charge(engine, &charge, &mut verdict, &mut error),
-                ctp_check_json_verdict(
-                    engine,
-                    request.as_ptr(),
-                    request.len(),
-                    &mut verdict,
-                    &mut decision,
-                    &mut error,
-                ),
+                ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error),
             ]
         };
         unsafe { ctp_results_free(results.as_mut_ptr(), 1) };
@@ -171,12 +164,15 @@ mod tests {
         let mut results: Vec<ctp_result> =
             (0..3).map(|_| ctp_result { status: 0, allowed: 0, json: empty() }).collect();
         let mut counts = ctp_batch_counts { allowed: 9, denied: 9, invalid: 9 };
-        let status = unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts) };
+        let status =
+            unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts, ptr::null_mut()) };
         assert_eq!(status, CTP_OK);
         assert_eq!((counts.allowed, counts.denied, counts.invalid), (0, 1, 2));
         for (text, result) in texts.iter().zip(&results) {
             let mut one = empty();
-            let expected_status = unsafe { super::super::ctp_check_json(engine, text.as_ptr(), text.len(), &mut one) };
+            let both: *mut ctp_buf = &mut one;
+            let expected_status =
+                unsafe { super::super::ctp_check_json(engine, text.as_ptr(), text.len(), both, both) };
             assert_eq!(result.status, expected_status);
             let got = unsafe { std::slice::from_raw_parts(result.json.ptr, result.json.len) };
             let want = unsafe { std::slice::from_raw_parts(one.ptr, one.len) };

@@ -212,8 +212,10 @@ pub unsafe extern "C" fn ctp_scan(
 
 #[cfg(test)]
 mod tests {
+    use std::ptr;
+
     use super::*;
-    use crate::ffi::{ctp_buf_free, panic_injection};
+    use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 
     fn empty() -> ctp_buf {
         ctp_buf { ptr: ptr::null_mut(), len: 0 }
@@ -235,36 +237,36 @@ mod tests {
     fn redact_gives_the_bytes_and_the_count() {
         let mut out = empty();
         let mut count = 99;
-        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 2);
         assert_eq!(take(out), redact::redact(TEXT).into_owned());
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redact(ptr::null(), 0, &mut out, ptr::null_mut()) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redact(ptr::null(), 0, &mut out, ptr::null_mut(), ptr::null_mut()) }, CTP_OK);
         assert!(out.ptr.is_null());
-        assert_eq!(unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
     }
 
     #[test]
     fn a_stream_byte_by_byte_is_the_whole() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let mut all = Vec::new();
         for byte in TEXT {
             let mut out = empty();
-            assert_eq!(unsafe { ctp_redactor_write(handle, byte, 1, &mut out) }, CTP_OK);
+            assert_eq!(unsafe { ctp_redactor_write(handle, byte, 1, &mut out, ptr::null_mut()) }, CTP_OK);
             all.extend(take(out));
         }
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         all.extend(take(out));
         assert_eq!(all, redact::redact(TEXT).into_owned());
         let mut count = 0;
-        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 2);
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
         unsafe { ctp_redactor_free(handle) };
         unsafe { ctp_redactor_free(ptr::null_mut()) };
     }
@@ -272,25 +274,27 @@ mod tests {
     #[test]
     fn finish_ends_the_stream_for_good() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let (first, second) = (b"id krn:customer-token:eu1:a1b2c3d4", b"e5f6a7b8 done\n");
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out, ptr::null_mut()) }, CTP_OK);
         let mut all = take(out);
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         all.extend(take(out));
         // The second half is refused, not taken as a new stream that would
         // let it out next to the first.
         let mut out = empty();
-        let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out) };
+        let mut error = empty();
+        let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out, &mut error) };
         assert_eq!(status, CTP_INVALID_ARGUMENT);
         assert!(out.ptr.is_null());
+        assert!(String::from_utf8(take(error)).unwrap().contains("the stream has ended"));
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         assert!(out.ptr.is_null());
         let mut count = 0;
-        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 1);
         assert_eq!(all, redact::redact(first).into_owned());
         assert!(!String::from_utf8_lossy(&all).contains("a1b2c3d4"));
@@ -301,7 +305,7 @@ mod tests {
     fn scan_gives_json_lines_without_file() {
         let mut out = empty();
         let mut count = 0;
-        assert_eq!(unsafe { ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
         let text = String::from_utf8(take(out)).unwrap();
         assert_eq!(count, 2);
         assert_eq!(text.lines().count(), 2);
@@ -313,19 +317,19 @@ mod tests {
     #[test]
     fn every_export_here_turns_a_panic_into_its_fallback() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let mut out = empty();
         let mut count = 0usize;
-        let mut total = 0u64;
+        let mut total = 0usize;
         panic_injection::arm(true);
         let statuses = unsafe {
             [
-                ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count),
-                ctp_redactor_new(&mut handle),
-                ctp_redactor_write(handle, TEXT.as_ptr(), TEXT.len(), &mut out),
-                ctp_redactor_finish(handle, &mut out),
-                ctp_redactor_count(handle, &mut total),
-                ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count),
+                ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()),
+                ctp_redactor_new(&mut handle, ptr::null_mut()),
+                ctp_redactor_write(handle, TEXT.as_ptr(), TEXT.len(), &mut out, ptr::null_mut()),
+                ctp_redactor_finish(handle, &mut out, ptr::null_mut()),
+                ctp_redactor_count(handle, &mut total, ptr::null_mut()),
+                ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()),
             ]
         };
         unsafe { ctp_redactor_free(handle) }; // a panic here is swallowed: leaks, never unwinds

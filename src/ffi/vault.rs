@@ -155,7 +155,7 @@ mod tests {
 
     use super::*;
     use crate::ffi::tests::take;
-    use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_POLICY};
+    use crate::ffi::{panic_injection, CTP_INVALID_ARGUMENT, CTP_INVALID_POLICY, CTP_OK, CTP_PANIC};
 
     const RECORD: &[u8] = br#"{"customer_token":"krn:customer-token:eu1:abc","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
 
@@ -181,8 +181,11 @@ mod tests {
     fn feed(vault: *mut ctp_vault, record: &[u8]) -> (u32, String, usize) {
         let mut out = empty();
         let mut count = usize::MAX;
-        let status = unsafe { ctp_vault_feed(vault, record.as_ptr(), record.len(), &mut out, &mut count) };
-        (status, take(out), count)
+        let mut error = empty();
+        let status = unsafe { ctp_vault_feed(vault, record.as_ptr(), record.len(), &mut out, &mut count, &mut error) };
+        assert!(out.ptr.is_null() || error.ptr.is_null(), "exactly one of out and error is written");
+        let text = take(out) + &take(error);
+        (status, text, count)
     }
 
     #[test]
@@ -210,7 +213,7 @@ mod tests {
         let vault = new_vault(b"", b"", -1).unwrap();
         let good = br#"{"customer_token":"krn:customer-token:eu1:abc","customer_token_reference":"r","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
         let mut out = ctp_buf { ptr: std::ptr::dangling_mut::<u8>(), len: 7 };
-        let status = unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut()) };
+        let status = unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut(), ptr::null_mut()) };
         assert_eq!(status, CTP_OK);
         assert!(out.ptr.is_null() && out.len == 0);
         unsafe { ctp_vault_free(vault) };
@@ -239,11 +242,16 @@ mod tests {
         let vault = new_vault(b"", b"", -1).unwrap();
         let mut out = empty();
         unsafe {
-            assert_eq!(ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), ptr::null_mut(), ptr::null_mut()), 1);
-            assert_eq!(ctp_vault_feed(ptr::null_mut(), RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()), 1);
-            ctp_buf_free(&mut out);
-            assert_eq!(ctp_vault_feed(vault, ptr::null(), 3, &mut out, ptr::null_mut()), CTP_INVALID_ARGUMENT);
-            assert!(take(std::mem::replace(&mut out, empty())).contains("NULL"));
+            let none_out = ptr::null_mut();
+            assert_eq!(ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), none_out, ptr::null_mut(), &mut out), 1);
+            assert!(take(std::mem::replace(&mut out, empty())).contains("out is NULL"));
+            let none_vault = ptr::null_mut();
+            let status = ctp_vault_feed(none_vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut(), &mut out);
+            assert_eq!(status, 1);
+            assert!(take(std::mem::replace(&mut out, empty())).contains("vault is NULL"));
+            let status = ctp_vault_feed(vault, ptr::null(), 3, &mut out, ptr::null_mut(), ptr::null_mut());
+            assert_eq!(status, CTP_INVALID_ARGUMENT);
+            assert!(out.ptr.is_null());
             let mut none = ptr::null_mut();
             assert_eq!(ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, ptr::null_mut(), ptr::null_mut()), 1);
             assert_eq!(ctp_vault_new(ptr::null(), 4, ptr::null(), 0, -1, &mut none, ptr::null_mut()), 1);
@@ -293,7 +301,7 @@ mod tests {
         let mut out = empty();
         panic_injection::arm(true);
         let new = unsafe { ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, &mut handle, &mut out) };
-        let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()) };
+        let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut(), &mut out) };
         let shard = unsafe { ctp_vault_set_shard(vault, 1, 1, ptr::null_mut()) };
         unsafe { ctp_vault_free(vault) }; // panics inside the guard: leaks, never unwinds
         panic_injection::arm(false);
