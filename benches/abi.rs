@@ -37,15 +37,14 @@ fn many(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("ctp_check_many_10k", |b| {
         b.iter(|| unsafe {
-            let status =
-                ffi::ctp_check_many(
-                    handle,
-                    black_box(inputs.as_ptr()),
-                    lines,
-                    results.as_mut_ptr(),
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                );
+            let status = ffi::ctp_check_many(
+                handle,
+                black_box(inputs.as_ptr()),
+                lines,
+                results.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             assert_eq!(results[lines - 1].allowed, 1);
             ffi::ctp_results_free(results.as_mut_ptr(), lines);
             status
@@ -61,7 +60,8 @@ fn verdict_vs_json(c: &mut Criterion) {
     group.bench_function("ctp_check_json", |b| {
         b.iter(|| unsafe {
             let mut buf = empty();
-            let status = ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf, ptr::null_mut());
+            let status =
+                ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         })
@@ -70,8 +70,13 @@ fn verdict_vs_json(c: &mut Criterion) {
     group.bench_function("ctp_check_json_attempts_35", |b| {
         b.iter(|| unsafe {
             let mut buf = empty();
-            let status =
-                ffi::ctp_check_json(handle, black_box(RENEWAL_ATTEMPTS.as_ptr()), RENEWAL_ATTEMPTS.len(), &mut buf, ptr::null_mut());
+            let status = ffi::ctp_check_json(
+                handle,
+                black_box(RENEWAL_ATTEMPTS.as_ptr()),
+                RENEWAL_ATTEMPTS.len(),
+                &mut buf,
+                ptr::null_mut(),
+            );
             ffi::ctp_buf_free(&mut buf);
             status
         })

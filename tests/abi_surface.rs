@@ -90,7 +90,8 @@ fn header_declarations() -> Vec<(String, String, Vec<String>)> {
         }
         let returns = before[..before.len() - name.len()].trim().to_owned();
         let inside = &statement[open + 1..statement.rfind(')').unwrap()];
-        let params = if inside == "void" { Vec::new() } else { inside.split(',').map(|p| p.trim().to_owned()).collect() };
+        let params =
+            if inside == "void" { Vec::new() } else { inside.split(',').map(|p| p.trim().to_owned()).collect() };
         found.push((returns, name.to_owned(), params));
     }
     found

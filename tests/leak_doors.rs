@@ -393,8 +393,9 @@ fn request_doors_through_the_c_abi() {
     // SAFETY: all-zero results are overwritten on CTP_OK.
     let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
     // SAFETY: `inputs.len()` inputs and results.
-    let status =
-        unsafe { ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    let status = unsafe {
+        ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut(), ptr::null_mut())
+    };
     assert_eq!(status, CTP_OK);
     for (result, (_, token)) in results.iter_mut().zip(&requests) {
         let json = take(std::mem::replace(&mut result.json, empty()));
@@ -706,7 +707,10 @@ fn a_token_at_the_end_of_a_run_longer_than_the_limit() {
     for piece in line.chunks(65_521) {
         let mut out = empty();
         // SAFETY: the redactor from ctp_redactor_new; valid piece.
-        assert_eq!(unsafe { ctp_redactor_write(handle, piece.as_ptr(), piece.len(), &mut out, ptr::null_mut()) }, CTP_OK);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, piece.as_ptr(), piece.len(), &mut out, ptr::null_mut()) },
+            CTP_OK
+        );
         streamed.push_str(&take(out));
     }
     let mut out = empty();

@@ -203,4 +203,3 @@ pub(crate) unsafe fn read_only<'a, T: ExclusiveHandle>(handle: *const T, name: &
 pub(crate) unsafe fn free<T: Handle>(handle: *mut T) {
     drop(T::take(handle));
 }
-

@@ -232,7 +232,9 @@ unsafe fn read_typed_charge(charge: &ctp_typed_charge) -> Result<Charge<'_>, Err
             scopes: read_scopes(charge)?,
             last_used_at_ms: has(CTP_CHARGE_HAS_LAST_USED_AT).then_some(charge.last_used_at_ms),
             attempts_ms: match has(CTP_CHARGE_HAS_ATTEMPTS) {
-                true => Some(items(charge.record_attempts_ms, charge.record_attempt_count, "charge.record_attempts_ms")?),
+                true => {
+                    Some(items(charge.record_attempts_ms, charge.record_attempt_count, "charge.record_attempts_ms")?)
+                }
                 false => None,
             },
         }),

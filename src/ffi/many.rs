@@ -5,8 +5,8 @@
 //! its own status number, so no binding splits lines or maps status names
 //! back to numbers.
 
-use super::{boundary, ctp_buf, ctp_buf_free, ctp_engine, ctp_input, infallible, input, into_buf, items, shared};
 use super::CTP_OK;
+use super::{boundary, ctp_buf, ctp_buf_free, ctp_engine, ctp_input, infallible, input, into_buf, items, shared};
 use crate::error::{Error, Status};
 
 /// One answer of `ctp_check_many`.
@@ -118,9 +118,9 @@ pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, result_count
 mod tests {
     use std::ptr;
 
-    use super::super::{panic_injection, CTP_INVALID_ARGUMENT, CTP_PANIC};
     use super::super::{ctp_check_charge, ctp_check_json_verdict, ctp_engine_free, ctp_engine_new};
     use super::super::{ctp_typed_charge, ctp_verdict};
+    use super::super::{panic_injection, CTP_PANIC};
     use super::*;
 
     fn empty() -> ctp_buf {
@@ -144,7 +144,14 @@ mod tests {
             [
                 ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut(), &mut error),
                 ctp_check_charge(engine, &charge, &mut verdict, &mut error),
-                ctp_check_json_verdict(engine, request.as_ptr(), request.len(), &mut verdict, &mut decision, &mut error),
+                ctp_check_json_verdict(
+                    engine,
+                    request.as_ptr(),
+                    request.len(),
+                    &mut verdict,
+                    &mut decision,
+                    &mut error,
+                ),
             ]
         };
         unsafe { ctp_results_free(results.as_mut_ptr(), 1) };

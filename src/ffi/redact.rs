@@ -131,7 +131,11 @@ pub unsafe extern "C" fn ctp_redactor_write(
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
 /// or `CTP_PANIC`; `error` (may be NULL) receives the error object on failure.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_redactor_finish(redactor: *mut ctp_redactor, out: *mut ctp_buf, error: *mut ctp_buf) -> u32 {
+pub unsafe extern "C" fn ctp_redactor_finish(
+    redactor: *mut ctp_redactor,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
+) -> u32 {
     boundary(error, || {
         let redactor = exclusive(redactor, "redactor")?;
         let out = Out::required(out, "out")?;
@@ -243,8 +247,14 @@ mod tests {
         let mut out = empty();
         assert_eq!(unsafe { ctp_redact(ptr::null(), 0, &mut out, ptr::null_mut(), ptr::null_mut()) }, CTP_OK);
         assert!(out.ptr.is_null());
-        assert_eq!(unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(
+            unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut(), ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
     }
 
     #[test]
@@ -265,8 +275,14 @@ mod tests {
         assert_eq!(unsafe { ctp_redactor_count(handle, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 2);
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out, ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out, ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
         unsafe { ctp_redactor_free(handle) };
         unsafe { ctp_redactor_free(ptr::null_mut()) };
     }
@@ -277,7 +293,10 @@ mod tests {
         assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let (first, second) = (b"id krn:customer-token:eu1:a1b2c3d4", b"e5f6a7b8 done\n");
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out, ptr::null_mut()) }, CTP_OK);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out, ptr::null_mut()) },
+            CTP_OK
+        );
         let mut all = take(out);
         let mut out = empty();
         assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);

@@ -103,7 +103,18 @@ fn every_export_turns_a_panic_into_its_fallback() {
             ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out, &mut error)
         }),
         ("ctp_apply_response_json", unsafe {
-            ctp_apply_response_json(ptr::null(), 0, b"{}".as_ptr(), 2, b"{}".as_ptr(), 2, ptr::null(), 0, &mut out, &mut error)
+            ctp_apply_response_json(
+                ptr::null(),
+                0,
+                b"{}".as_ptr(),
+                2,
+                b"{}".as_ptr(),
+                2,
+                ptr::null(),
+                0,
+                &mut out,
+                &mut error,
+            )
         }),
         ("ctp_token_parse", unsafe { ctp_token_parse(b"krn:".as_ptr(), 4, &mut out, &mut error) }),
         ("ctp_abi_version", if ctp_abi_version() == 0 { CTP_PANIC } else { CTP_OK }),

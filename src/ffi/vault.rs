@@ -213,7 +213,8 @@ mod tests {
         let vault = new_vault(b"", b"", -1).unwrap();
         let good = br#"{"customer_token":"krn:customer-token:eu1:abc","customer_token_reference":"r","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
         let mut out = ctp_buf { ptr: std::ptr::dangling_mut::<u8>(), len: 7 };
-        let status = unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut(), ptr::null_mut()) };
+        let status =
+            unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut(), ptr::null_mut()) };
         assert_eq!(status, CTP_OK);
         assert!(out.ptr.is_null() && out.len == 0);
         unsafe { ctp_vault_free(vault) };

@@ -582,14 +582,9 @@ def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[Verdi
     """``ctp_check_json_verdict``: (status, the verdict on :data:`OK` else
     None, the decision JSON on :data:`OK` else the error JSON)."""
     verdict = CtpVerdict()
-    status, data = _call_with_buf(_check_json_verdict_one_buf, engine, request, len(request), _byref(verdict))
+    # One buffer as both ``decision`` and ``error`` (exactly one is written).
+    status, data = _call_with_buf(_ctp_check_json_verdict, engine, request, len(request), _byref(verdict))
     return status, (_verdict_tuple(verdict) if status == OK else None), data
-
-
-def _check_json_verdict_one_buf(engine: int, request: bytes, length: int, verdict: Any, buf: Any) -> int:
-    """``ctp_check_json_verdict`` with one buffer as both ``decision_json``
-    and ``error_json`` (the header allows it: exactly one is written)."""
-    return int(_ctp_check_json_verdict(engine, request, length, verdict, buf, buf))
 
 
 def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int, bytes]], tuple[int, int, int]]:
