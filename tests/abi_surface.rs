@@ -127,8 +127,7 @@ fn counts_and_lengths_are_size_t_and_names_come_from_one_vocabulary() {
             for retired in ["_json", "json_", "_ptr", "out_"] {
                 assert!(!param_name.contains(retired), "{name}: {param} is not a name of the vocabulary");
             }
-            if param_name.ends_with("_len") {
-                let input = &param_name[..param_name.len() - 4];
+            if let Some(input) = param_name.strip_suffix("_len") {
                 assert!(
                     params.iter().any(|p| p.ends_with(&format!("*{input}"))),
                     "{name}: {param_name} follows the input it measures, `{input}`"
