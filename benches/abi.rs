@@ -1,7 +1,6 @@
-//! The calls a binding builds on, each beside the call it adds to:
-//! `ctp_check_many` vs `ctp_check_batch` (per request), `ctp_check_json_verdict`
-//! vs `ctp_check_json`, `ctp_check_charge` vs `ctp_check`. Numbers go in
-//! docs/DECISIONS.md. Run with `cargo bench --bench abi`.
+//! The calls a binding builds on: `ctp_check_many` (per request),
+//! `ctp_check_json_verdict` beside `ctp_check_json`, and `ctp_check_charge`.
+//! Numbers go in docs/DECISIONS.md. Run with `cargo bench --bench abi`.
 
 use std::hint::black_box;
 use std::ptr;
@@ -26,10 +25,9 @@ fn engine() -> *mut ffi::ctp_engine {
     handle
 }
 
-fn many_vs_batch(c: &mut Criterion) {
+fn many(c: &mut Criterion) {
     let handle = engine();
     let lines = 10_000;
-    let jsonl: String = std::iter::repeat_n(RENEWAL, lines).map(|r| format!("{r}\n")).collect();
     let inputs: Vec<ffi::ctp_input> =
         (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
     let mut results: Vec<ffi::ctp_result> =
@@ -37,19 +35,16 @@ fn many_vs_batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("abi_batch");
     group.throughput(Throughput::Elements(lines as u64));
     group.sample_size(20);
-    group.bench_function("ctp_check_batch_10k", |b| {
-        b.iter(|| unsafe {
-            let mut buf = empty();
-            let status =
-                ffi::ctp_check_batch(handle, black_box(jsonl.as_ptr()), jsonl.len(), &mut buf, ptr::null_mut());
-            ffi::ctp_buf_free(&mut buf);
-            status
-        })
-    });
     group.bench_function("ctp_check_many_10k", |b| {
         b.iter(|| unsafe {
-            let status =
-                ffi::ctp_check_many(handle, black_box(inputs.as_ptr()), lines, results.as_mut_ptr(), ptr::null_mut());
+            let status = ffi::ctp_check_many(
+                handle,
+                black_box(inputs.as_ptr()),
+                lines,
+                results.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             assert_eq!(results[lines - 1].allowed, 1);
             ffi::ctp_results_free(results.as_mut_ptr(), lines);
             status
@@ -65,25 +60,9 @@ fn verdict_vs_json(c: &mut Criterion) {
     group.bench_function("ctp_check_json", |b| {
         b.iter(|| unsafe {
             let mut buf = empty();
-            let status = ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf);
+            let status =
+                ffi::ctp_check_json(handle, black_box(RENEWAL.as_ptr()), RENEWAL.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
-            status
-        })
-    });
-    // The same answer into one buffer the caller keeps (no allocation, no free).
-    let mut answer = vec![0u8; 4096];
-    group.bench_function("ctp_check_json_into", |b| {
-        b.iter(|| unsafe {
-            let mut len = 0usize;
-            let status = ffi::ctp_check_json_into(
-                handle,
-                black_box(RENEWAL.as_ptr()),
-                RENEWAL.len(),
-                answer.as_mut_ptr(),
-                answer.len(),
-                &mut len,
-            );
-            assert!(len <= answer.len());
             status
         })
     });
@@ -91,8 +70,13 @@ fn verdict_vs_json(c: &mut Criterion) {
     group.bench_function("ctp_check_json_attempts_35", |b| {
         b.iter(|| unsafe {
             let mut buf = empty();
-            let status =
-                ffi::ctp_check_json(handle, black_box(RENEWAL_ATTEMPTS.as_ptr()), RENEWAL_ATTEMPTS.len(), &mut buf);
+            let status = ffi::ctp_check_json(
+                handle,
+                black_box(RENEWAL_ATTEMPTS.as_ptr()),
+                RENEWAL_ATTEMPTS.len(),
+                &mut buf,
+                ptr::null_mut(),
+            );
             ffi::ctp_buf_free(&mut buf);
             status
         })
@@ -133,23 +117,6 @@ fn verdict_vs_json(c: &mut Criterion) {
         | ffi::CTP_CHARGE_HAS_LAST_USED_AT
         | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
         | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D;
-    let legacy = ffi::ctp_charge {
-        token: token.as_ptr(),
-        token_len: token.len(),
-        record_token: token.as_ptr(),
-        record_token_len: token.len(),
-        idempotency_key: key.as_ptr(),
-        idempotency_key_len: key.len(),
-        flags,
-        record_state: ffi::CTP_RECORD_ACTIVE,
-        record_scopes: ffi::CTP_SCOPE_CUSTOMER_NOT_PRESENT,
-        currency: *b"EUR",
-        amount: 1299,
-        now_ms: 1_764_064_800_000,
-        last_used_at_ms: 1_761_386_400_000,
-        attempts_24h: 0,
-        attempts_30d: 1,
-    };
     let scope = b"payment:customer_not_present";
     let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
     let typed = ffi::ctp_typed_charge {
@@ -175,9 +142,6 @@ fn verdict_vs_json(c: &mut Criterion) {
         record_attempts_ms: ptr::null(),
         record_attempt_count: 0,
     };
-    group.bench_function("ctp_check", |b| {
-        b.iter(|| unsafe { ffi::ctp_check(handle, black_box(&legacy), verdict.as_mut_ptr()) })
-    });
     group.bench_function("ctp_check_charge", |b| {
         b.iter(|| unsafe { ffi::ctp_check_charge(handle, black_box(&typed), verdict.as_mut_ptr(), ptr::null_mut()) })
     });
@@ -185,5 +149,5 @@ fn verdict_vs_json(c: &mut Criterion) {
     unsafe { ffi::ctp_engine_free(handle) };
 }
 
-criterion_group!(benches, many_vs_batch, verdict_vs_json);
+criterion_group!(benches, many, verdict_vs_json);
 criterion_main!(benches);

@@ -52,7 +52,7 @@ fn json_path(c: &mut Criterion) {
     group.bench_function("ctp_check_json", |b| {
         b.iter(|| unsafe {
             let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-            let status = ffi::ctp_check_json(handle, RENEWAL.as_ptr(), RENEWAL.len(), &mut buf);
+            let status = ffi::ctp_check_json(handle, RENEWAL.as_ptr(), RENEWAL.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         })
@@ -69,7 +69,7 @@ fn json_path(c: &mut Criterion) {
     group.bench_function("ctp_check_json_deny", |b| {
         b.iter(|| unsafe {
             let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-            let status = ffi::ctp_check_json(handle, deny.as_ptr(), deny.len(), &mut buf);
+            let status = ffi::ctp_check_json(handle, deny.as_ptr(), deny.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         })
@@ -80,7 +80,7 @@ fn json_path(c: &mut Criterion) {
             let mut status = 0;
             for request in mix {
                 let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-                status |= ffi::ctp_check_json(handle, request.as_ptr(), request.len(), &mut buf);
+                status |= ffi::ctp_check_json(handle, request.as_ptr(), request.len(), &mut buf, ptr::null_mut());
                 ffi::ctp_buf_free(&mut buf);
             }
             status
@@ -129,13 +129,19 @@ fn typed_path(c: &mut Criterion) {
     });
     let mut handle = ptr::null_mut();
     unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
-    let c_charge = ffi::ctp_charge {
+    let scope = b"payment:customer_not_present";
+    let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
+    let c_charge = ffi::ctp_typed_charge {
         token: token.as_ptr(),
         token_len: token.len(),
         record_token: token.as_ptr(),
         record_token_len: token.len(),
         idempotency_key: b"renewal-2026-11-sub-000042".as_ptr(),
         idempotency_key_len: 26,
+        currency: b"EUR".as_ptr(),
+        currency_len: 3,
+        record_scopes: scopes.as_ptr(),
+        record_scope_count: scopes.len(),
         flags: ffi::CTP_CHARGE_HAS_TOKEN
             | ffi::CTP_CHARGE_HAS_IDEMPOTENCY_KEY
             | ffi::CTP_CHARGE_HAS_NOW
@@ -143,17 +149,19 @@ fn typed_path(c: &mut Criterion) {
             | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
             | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D,
         record_state: ffi::CTP_RECORD_ACTIVE,
-        record_scopes: ffi::CTP_SCOPE_CUSTOMER_NOT_PRESENT,
-        currency: *b"EUR",
         amount: 1299,
         now_ms: 1_764_064_800_000,
         last_used_at_ms: 1_761_386_400_000,
         attempts_24h: 0,
         attempts_30d: 1,
+        caller: ptr::null(),
+        caller_len: 0,
+        record_attempts_ms: ptr::null(),
+        record_attempt_count: 0,
     };
     let mut verdict = std::mem::MaybeUninit::<ffi::ctp_verdict>::uninit();
-    group.bench_function("ctp_check", |b| {
-        b.iter(|| unsafe { ffi::ctp_check(handle, black_box(&c_charge), verdict.as_mut_ptr()) })
+    group.bench_function("ctp_check_charge", |b| {
+        b.iter(|| unsafe { ffi::ctp_check_charge(handle, black_box(&c_charge), verdict.as_mut_ptr(), ptr::null_mut()) })
     });
     unsafe { ffi::ctp_engine_free(handle) };
     group.finish();
@@ -185,11 +193,22 @@ fn batch(c: &mut Criterion) {
     });
     let mut handle = ptr::null_mut();
     unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
-    group.bench_function("ctp_check_batch_10k", |b| {
+    let inputs: Vec<ffi::ctp_input> =
+        (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
+    let mut results: Vec<ffi::ctp_result> = (0..lines)
+        .map(|_| ffi::ctp_result { status: 0, allowed: 0, json: ctp_buf { ptr: ptr::null_mut(), len: 0 } })
+        .collect();
+    group.bench_function("ctp_check_many_10k", |b| {
         b.iter(|| unsafe {
-            let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-            let status = ffi::ctp_check_batch(handle, input.as_ptr(), input.len(), &mut buf, ptr::null_mut());
-            ffi::ctp_buf_free(&mut buf);
+            let status = ffi::ctp_check_many(
+                handle,
+                black_box(inputs.as_ptr()),
+                lines,
+                results.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
+            ffi::ctp_results_free(results.as_mut_ptr(), lines);
             status
         })
     });

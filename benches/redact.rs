@@ -33,7 +33,9 @@ fn redact_line(c: &mut Criterion) {
             b.iter(|| {
                 let mut out = ctp_buf { ptr: ptr::null_mut(), len: 0 };
                 let mut count = 0usize;
-                let status = unsafe { ffi::ctp_redact(black_box(text.as_ptr()), text.len(), &mut out, &mut count) };
+                let status = unsafe {
+                    ffi::ctp_redact(black_box(text.as_ptr()), text.len(), &mut out, &mut count, ptr::null_mut())
+                };
                 assert_eq!(status, ffi::CTP_OK);
                 assert_eq!(count, usize::from(with_token));
                 unsafe { ffi::ctp_buf_free(&mut out) };

@@ -213,8 +213,8 @@ def write_markdown(report, args):
     ]
     for name in sorted(rust):
         lines.append(f"| `{name}` | {fmt_ns(rust[name])} |")
-    batch = rust.get("batch/ctp_check_batch_10k")
-    typed = rust.get("typed/ctp_check")
+    batch = rust.get("batch/ctp_check_many_10k")
+    typed = rust.get("typed/ctp_check_charge")
     json_path = rust.get("json/ctp_check_json")
     lines += ["", "## Targets", "", "| target | measured | met |", "| --- | --- | --- |"]
     engines = compare.get("engines", {}) if isinstance(compare, dict) else {}
@@ -245,10 +245,10 @@ def write_markdown(report, args):
         per_call = mix / 2
         lines.append(f"| C ABI JSON path ≤ 900 ns, ALLOW/DENY mix | `ctp_check_json` {fmt_ns(per_call)} per call | {'yes' if per_call <= 900 else 'no'} |")
     if typed:
-        lines.append(f"| typed path ≤ 100 ns (no fingerprint) | `ctp_check` {fmt_ns(typed)} | {'yes' if typed <= 100 else 'no'} |")
+        lines.append(f"| typed path ≤ 100 ns (no fingerprint) | `ctp_check_charge` {fmt_ns(typed)} | {'yes' if typed <= 100 else 'no'} |")
     if batch:
         per_second = 10_000 / (batch / 1e9)
-        lines.append(f"| batch ≥ 1,000,000 requests/s/core | `ctp_check_batch` {per_second:,.0f} requests/s on one core | {'yes' if per_second >= 1e6 else 'no'} |")
+        lines.append(f"| batch ≥ 1,000,000 requests/s/core | `ctp_check_many` {per_second:,.0f} requests/s on one core | {'yes' if per_second >= 1e6 else 'no'} |")
     memory = report.get("memory")
     if memory:
         (small_rss, small_time), (large_rss, large_time) = memory["100000"], memory[str(args.memory_lines)]
@@ -269,7 +269,7 @@ def write_markdown(report, args):
         "call, so the target row halves its median.",
         "- The batch rows are one call over 10,000 renewals (JSON Lines in and out); "
         "requests per second are 10,000 divided by the median.",
-        "- The typed path (`ctp_check`) evaluates the rules its fields can express (docs/ABI.md); "
+        "- The typed path (`ctp_check_charge`) evaluates the rules its fields can express (docs/ABI.md); "
         "asking for the fingerprint adds one SHA-256 of the token.",
         "- The JSON-path target is judged on the comparison run, where ctpolicy, Cedar and regorus "
         "ran in one process one after the other; the criterion table above is a separate run, so "
@@ -311,7 +311,7 @@ def write_markdown(report, args):
         kept = "\n" + KEPT_MARKER + target.read_text().split(KEPT_MARKER, 1)[1]
     target.write_text("\n".join(lines) + "\n" + kept)
     bars = [
-        ("ctpolicy typed ctp_check", typed),
+        ("ctpolicy typed ctp_check_charge", typed),
         ("ctpolicy batch, per request", batch / 10_000 if batch else None),
         ("ctpolicy ctp_check_json", json_path),
     ]

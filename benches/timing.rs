@@ -68,7 +68,7 @@ fn main() {
     assert_eq!(status, ffi::CTP_OK);
     let ctp_check_json = |request: &[u8]| unsafe {
         let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-        let status = ffi::ctp_check_json(handle, black_box(request.as_ptr()), request.len(), &mut buf);
+        let status = ffi::ctp_check_json(handle, black_box(request.as_ptr()), request.len(), &mut buf, ptr::null_mut());
         ffi::ctp_buf_free(&mut buf);
         black_box(status);
     };

@@ -17,6 +17,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Success.
+#define CTP_OK 0
+
+// A required pointer was NULL, or NULL was passed with a non-zero length.
+#define CTP_INVALID_ARGUMENT 1
+
+// An input is not valid UTF-8.
+#define CTP_INVALID_UTF8 2
+
+// The library caught a panic; the call had no effect. Please report it.
+#define CTP_PANIC 3
+
+// A file could not be opened, read, written, locked or synced (the audit
+// log); the error object's message says which and why.
+#define CTP_IO_ERROR 4
+
+// The request is not a valid pre-flight request (an envelope fault).
+#define CTP_INVALID_REQUEST 100
+
+// The policy did not load.
+#define CTP_INVALID_POLICY 101
+
+// `ctp_token_parse`: the value is not a customer token.
+#define CTP_TOKEN_INVALID 102
+
+// `ctp_apply_event_json`: the lifecycle step is not allowed.
+#define CTP_TRANSITION_REJECTED 103
+
+// An audit log does not verify (or its last line does not, so it is not
+// appended to); the error object names the first bad entry.
+#define CTP_AUDIT_LOG_INVALID 104
+
+// `ctp_audit_verify`: the chain verifies but its head is not the expected one.
+#define CTP_AUDIT_HEAD_MISMATCH 105
+
 // Library version, major part.
 #define CTP_VERSION_MAJOR 0
 
@@ -30,105 +65,65 @@
 #define CTP_VERSION_NUMBER (((CTP_VERSION_MAJOR * 10000) + (CTP_VERSION_MINOR * 100)) + CTP_VERSION_PATCH)
 
 // Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
-#define CTP_ABI_VERSION 1
-
-// Success (including a DENY decision).
-#define CTP_OK 0
-
-// A required pointer is NULL, NULL came with a non-zero length, or an argument
-// is out of its range.
-#define CTP_INVALID_ARGUMENT 1
-
-// An input is not UTF-8 (the message gives the byte offset).
-#define CTP_INVALID_UTF8 2
-
-// The library caught an internal panic; the call had no effect. Please report
-// it.
-#define CTP_PANIC 3
-
-// A file (the audit log) could not be opened, read, written, locked or synced;
-// the message says which and why.
-#define CTP_IO_ERROR 4
-
-// An envelope fault of the request (docs/RULES.md section 1), or a record or
-// event that is not acceptable JSON.
-#define CTP_INVALID_REQUEST 100
-
-// The policy did not load.
-#define CTP_INVALID_POLICY 101
-
-// `ctp_token_parse`: `TOKEN_MALFORMED` (with `detail`) or `TOKEN_WRONG_TYPE`.
-#define CTP_TOKEN_INVALID 102
-
-// A lifecycle step is not allowed (code from docs/RULES.md section 7).
-#define CTP_TRANSITION_REJECTED 103
-
-// An audit log does not verify, or its last line does not (so it is not
-// appended to); the error names the entry.
-#define CTP_AUDIT_LOG_INVALID 104
-
-// `ctp_audit_verify`: the chain verifies but does not end in the expected
-// head.
-#define CTP_AUDIT_HEAD_MISMATCH 105
+#define CTP_ABI_VERSION 2
 
 // `ctp_audit_open` flag: `fdatasync` the log after every entry (else it
 // is synced by `ctp_audit_close`).
 #define CTP_AUDIT_FSYNC 1
 
-// `ctp_charge.flags`: the customer is present (on-session).
+// `ctp_typed_charge.flags`: the customer is present (on-session).
 #define CTP_CHARGE_CUSTOMER_PRESENT 1
 
-// `ctp_charge.flags`: the Klarna-Customer-Token header is sent (`token`).
+// `ctp_typed_charge.flags`: the Klarna-Customer-Token header is sent (`token`).
 #define CTP_CHARGE_HAS_TOKEN 2
 
-// `ctp_charge.flags`: the Klarna-Idempotency-Key header is sent (`idempotency_key`).
+// `ctp_typed_charge.flags`: the Klarna-Idempotency-Key header is sent (`idempotency_key`).
 #define CTP_CHARGE_HAS_IDEMPOTENCY_KEY 4
 
-// `ctp_charge.flags`: a well-formed `step_up_config` is sent.
+// `ctp_typed_charge.flags`: a well-formed `step_up_config` is sent.
 #define CTP_CHARGE_STEP_UP 8
 
-// `ctp_charge.flags`: `now_ms` is set.
+// `ctp_typed_charge.flags`: `now_ms` is set.
 #define CTP_CHARGE_HAS_NOW 16
 
-// `ctp_charge.flags`: the record has `last_used_at_ms`.
+// `ctp_typed_charge.flags`: the record has `last_used_at_ms`.
 #define CTP_CHARGE_HAS_LAST_USED_AT 32
 
-// `ctp_charge.flags`: `attempts_24h` is set.
+// `ctp_typed_charge.flags`: `attempts_24h` is set.
 #define CTP_CHARGE_HAS_ATTEMPTS_24H 64
 
-// `ctp_charge.flags`: `attempts_30d` is set.
+// `ctp_typed_charge.flags`: `attempts_30d` is set.
 #define CTP_CHARGE_HAS_ATTEMPTS_30D 128
 
-// `ctp_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
+// `ctp_typed_charge.flags`: fill `ctp_verdict.fingerprint` for a well-formed token.
 #define CTP_CHARGE_WANT_FINGERPRINT 256
 
 // `ctp_typed_charge.flags`: `caller` is set (the request's `caller`).
-// Only `ctp_check_charge` knows this bit.
 #define CTP_CHARGE_HAS_CALLER 512
 
 // `ctp_typed_charge.flags`: the record has `attempts` (`record_attempts_ms`).
-// Only `ctp_check_charge` knows this bit.
 #define CTP_CHARGE_HAS_ATTEMPTS 1024
 
-// `ctp_charge.record_state`: no record is stored.
+// `ctp_typed_charge.record_state`: no record is stored.
 #define CTP_RECORD_NONE 0
 
-// `ctp_charge.record_state`: the record is ACTIVE.
+// `ctp_typed_charge.record_state`: the record is ACTIVE.
 #define CTP_RECORD_ACTIVE 1
 
-// `ctp_charge.record_state`: the record is REVOKED.
+// `ctp_typed_charge.record_state`: the record is REVOKED.
 #define CTP_RECORD_REVOKED 2
 
-// `ctp_charge.record_scopes`: payment:customer_present.
+// The bit of payment:customer_present in a record's scope set (the
+// bindings' generated scope tables use these bits).
 #define CTP_SCOPE_CUSTOMER_PRESENT 1
 
-// `ctp_charge.record_scopes`: payment:customer_not_present.
+// The bit of payment:customer_not_present.
 #define CTP_SCOPE_CUSTOMER_NOT_PRESENT 2
 
-// `ctp_charge.record_scopes`: customer:login.
+// The bit of customer:login.
 #define CTP_SCOPE_CUSTOMER_LOGIN 4
 
-// `ctp_charge.record_scopes`: at least one scope ctpolicy does not know.
+// The bit of any scope ctpolicy does not know.
 #define CTP_SCOPE_UNKNOWN 8
 
 // Room for rule ids in a `ctp_verdict` list (there are 34 rules today).
@@ -153,97 +148,27 @@ typedef struct ctp_redactor ctp_redactor;
 // thread-safe: one thread at a time, or a lock around each call.
 typedef struct ctp_vault ctp_vault;
 
-// A byte buffer owned by the library. Release it with `ctp_buf_free`.
+// A byte buffer the library filled and the caller owns. Release it with
+// `ctp_buf_free`.
 typedef struct ctp_buf {
-  // The bytes (UTF-8 JSON, not NUL-terminated); NULL when empty.
+  // The bytes (not NUL-terminated); NULL when empty.
   uint8_t *ptr;
   // Number of bytes at `ptr`.
   size_t len;
 } ctp_buf;
 
-// A token charge in typed form, for `ctp_check`. Zero-initialise it, then
-// set the fields and `flags` bits that apply; unset optional fields are
-// ignored unless their flag is set.
-typedef struct ctp_charge {
-  // The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
-  const uint8_t *token;
-  size_t token_len;
-  // The stored record's customer_token (when `record_state` is not NONE).
-  const uint8_t *record_token;
-  size_t record_token_len;
-  // The Klarna-Idempotency-Key value (with `CTP_CHARGE_HAS_IDEMPOTENCY_KEY`).
-  const uint8_t *idempotency_key;
-  size_t idempotency_key_len;
-  // `CTP_CHARGE_*` bits; an unknown bit is `CTP_INVALID_ARGUMENT`.
-  uint32_t flags;
-  // `CTP_RECORD_NONE`, `CTP_RECORD_ACTIVE` or `CTP_RECORD_REVOKED`.
-  uint32_t record_state;
-  // `CTP_SCOPE_*` bits of the stored record.
-  uint32_t record_scopes;
-  // ISO 4217 code as sent (three bytes, not NUL-terminated).
-  uint8_t currency[3];
-  // Amount in minor units.
-  int64_t amount;
-  // Time of the charge, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_NOW`).
-  int64_t now_ms;
-  // The record's last use, milliseconds since the Unix epoch (`CTP_CHARGE_HAS_LAST_USED_AT`).
-  int64_t last_used_at_ms;
-  // Earlier attempts in 24 hours (`CTP_CHARGE_HAS_ATTEMPTS_24H`), not negative.
-  int64_t attempts_24h;
-  // Earlier attempts in 30 days (`CTP_CHARGE_HAS_ATTEMPTS_30D`), not negative.
-  int64_t attempts_30d;
-} ctp_charge;
-
-// The answer of `ctp_check`.
-typedef struct ctp_verdict {
-  // 1 for ALLOW, 0 for DENY.
-  uint32_t allowed;
-  // Number of ids in `violations`.
-  uint32_t violation_count;
-  // Number of ids in `warnings`.
-  uint32_t warning_count;
-  // 1 when `fingerprint` holds SHA-256 of the token.
-  uint32_t has_fingerprint;
-  // Rule ids of `deny` hits, ascending (`ctp_reason_code` names them).
-  uint16_t violations[64];
-  // Rule ids of `warn` hits, ascending.
-  uint16_t warnings[64];
-  // Raw SHA-256 of the token (the decision's fingerprint is "sha256:" + hex).
-  uint8_t fingerprint[32];
-} ctp_verdict;
-
-// Counts of a `ctp_check_batch` run.
-typedef struct ctp_batch_counts {
-  uint64_t allowed;
-  uint64_t denied;
-  uint64_t invalid;
-} ctp_batch_counts;
-
-// One request of `ctp_check_many`: a pre-flight request as JSON.
+// One borrowed byte string: a scope of `ctp_typed_charge`, a request of
+// `ctp_check_many`. Only read during the call; NULL with `len` 0 is the
+// empty input.
 typedef struct ctp_input {
-  // The request bytes; only read during the call. NULL with `len` 0 is
-  // the empty input.
   const uint8_t *ptr;
   size_t len;
 } ctp_input;
 
-// One answer of `ctp_check_many`.
-typedef struct ctp_result {
-  // The status `ctp_check_json` returns for this request (`CTP_OK` for a
-  // decision, ALLOW or DENY).
-  uint32_t status;
-  // 1 when `status` is `CTP_OK` and the decision is ALLOW, else 0.
-  uint32_t allowed;
-  // The decision JSON on `CTP_OK`, the error object otherwise. Owned by
-  // the caller: release with `ctp_results_free` (or `ctp_buf_free`).
-  struct ctp_buf json;
-} ctp_result;
-
-// A token charge in typed form, for `ctp_check_charge`: `ctp_charge` with
-// the currency as pointer + length and the record's scopes as strings, so
-// any value the JSON path accepts can be passed and is judged by the
-// library. Zero-initialise it, then set the fields and `flags` bits that
-// apply.
+// A token charge in typed form, for `ctp_check_charge`. Any value the
+// JSON path accepts can be passed, and the library judges it.
+// Zero-initialise it, then set the fields and `flags` bits that apply;
+// an optional field is read only when its flag is set.
 typedef struct ctp_typed_charge {
   // The Klarna-Customer-Token header value (with `CTP_CHARGE_HAS_TOKEN`).
   const uint8_t *token;
@@ -290,24 +215,62 @@ typedef struct ctp_typed_charge {
   size_t record_attempt_count;
 } ctp_typed_charge;
 
+// A decision without JSON: the answer of `ctp_check_charge` and
+// `ctp_check_json_verdict`.
+typedef struct ctp_verdict {
+  // 1 for ALLOW, 0 for DENY.
+  uint32_t allowed;
+  // Number of ids in `violations`.
+  uint32_t violation_count;
+  // Number of ids in `warnings`.
+  uint32_t warning_count;
+  // 1 when `fingerprint` holds SHA-256 of the token.
+  uint32_t has_fingerprint;
+  // Rule ids of `deny` hits, ascending (`ctp_reason_code` names them).
+  uint16_t violations[64];
+  // Rule ids of `warn` hits, ascending.
+  uint16_t warnings[64];
+  // Raw SHA-256 of the token (the decision's fingerprint is "sha256:" + hex).
+  uint8_t fingerprint[32];
+} ctp_verdict;
+
+// One answer of `ctp_check_many`.
+typedef struct ctp_result {
+  // The status `ctp_check_json` returns for this request (`CTP_OK` for a
+  // decision, ALLOW or DENY).
+  uint32_t status;
+  // 1 when `status` is `CTP_OK` and the decision is ALLOW, else 0.
+  uint32_t allowed;
+  // The decision JSON on `CTP_OK`, the error object otherwise. Owned by
+  // the caller: release with `ctp_results_free` (or `ctp_buf_free`).
+  struct ctp_buf json;
+} ctp_result;
+
+// How many requests of a `ctp_check_many` call were ALLOW, DENY and not
+// decided (any other status).
+typedef struct ctp_batch_counts {
+  size_t allowed;
+  size_t denied;
+  size_t invalid;
+} ctp_batch_counts;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 // Builds an engine from policy JSON.
 //
-// - `policy_json`/`len`: the policy; `NULL`/0 (or `{}`) is the default policy.
-// - `out`: receives the new engine, only on `CTP_OK`. Must not be NULL.
-//   Release it with `ctp_engine_free`.
-// - `error_json`: may be NULL. When not NULL it receives, on failure only,
-//   the error object `{"error": {...}}`; release it with `ctp_buf_free`.
+// - `policy`/`policy_len`: the policy; `NULL`/0 (or `{}`) is the default policy.
+// - `out`: must not be NULL; receives the new engine on `CTP_OK`. Release
+//   it with `ctp_engine_free`.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 // `CTP_INVALID_POLICY` or `CTP_PANIC`.
-uint32_t ctp_engine_new(const uint8_t *policy_json,
-                        size_t len,
+uint32_t ctp_engine_new(const uint8_t *policy,
+                        size_t policy_len,
                         struct ctp_engine **out,
-                        struct ctp_buf *error_json);
+                        struct ctp_buf *error);
 
 // Releases an engine. `NULL` is a no-op. The engine must not be in use by
 // another thread, and must not be used after this call.
@@ -316,79 +279,89 @@ void ctp_engine_free(struct ctp_engine *engine);
 // The pre-flight check: is this `authorizePayment` request safe to send?
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
-// - `out_json`: must not be NULL. Receives the decision JSON on `CTP_OK`
-//   and the error JSON on any other status except when `out_json` itself
-//   is NULL. Release it with `ctp_buf_free`.
+// - `request`/`request_len`: the pre-flight request (docs/RULES.md, "The request").
+// - `out`: must not be NULL; receives the decision JSON on `CTP_OK`.
+// - `error`: may be NULL; receives the error object on failure. It may be
+//   the same buffer as `out`: exactly one of the two is written.
 //
 // A DENY decision is `CTP_OK` with `"decision": "DENY"`. Any other status
-// means "could not decide": treat it as DENY (fail closed).
+// means "could not decide": treat it as DENY (fail closed). Returns
+// `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+// `CTP_INVALID_REQUEST` or `CTP_PANIC`.
 uint32_t ctp_check_json(const struct ctp_engine *engine,
-                        const uint8_t *request_json,
-                        size_t len,
-                        struct ctp_buf *out_json);
+                        const uint8_t *request,
+                        size_t request_len,
+                        struct ctp_buf *out,
+                        struct ctp_buf *error);
 
 // One lifecycle step: TOKENIZED, CHARGED, DECLINED or REVOKED.
 //
-// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
-//   text `null`) when there is none yet. A previous step's `out_json`
+// - `record`/`record_len`: the stored record; `NULL`/0 (or the JSON
+//   text `null`) when there is none yet. A previous step's `out`
 //   (`{"record": …, "changed": …}`) is taken as its `record`, so steps
 //   chain without unwrapping; a bare record is the same.
-// - `event_json`/`event_len`: the event.
-// - `out_json`: must not be NULL. Receives `{"record": …, "changed": …}` on
-//   `CTP_OK` (the record holds `customer_token` verbatim), the error JSON
-//   otherwise. Release it with `ctp_buf_free`, which wipes it.
+// - `event`/`event_len`: the event.
+// - `out`: must not be NULL; receives `{"record": …, "changed": …}` on
+//   `CTP_OK` (the record holds `customer_token` verbatim). Release it with
+//   `ctp_buf_free`, which wipes it.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 // `CTP_INVALID_REQUEST` (the record or event is not acceptable JSON),
 // `CTP_TRANSITION_REJECTED` or `CTP_PANIC`.
-uint32_t ctp_apply_event_json(const uint8_t *record_json,
+uint32_t ctp_apply_event_json(const uint8_t *record,
                               size_t record_len,
-                              const uint8_t *event_json,
+                              const uint8_t *event,
                               size_t event_len,
-                              struct ctp_buf *out_json);
+                              struct ctp_buf *out,
+                              struct ctp_buf *error);
 
 // Klarna's answer to an `authorizePayment` call as lifecycle events,
 // applied to the stored record: an approved tokenization makes the
 // record, a payment result keeps the attempt (CHARGED for `APPROVED`,
 // nothing for `STEP_UP_REQUIRED`, DECLINED for anything else).
 //
-// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
+// - `record`/`record_len`: the stored record; `NULL`/0 (or the JSON
 //   text `null`) when there is none.
-// - `request_json`/`request_len`: the pre-flight request that was checked
+// - `request`/`request_len`: the pre-flight request that was checked
 //   and sent (as given to `ctp_check_json`).
-// - `response_json`/`response_len`: the JSON body of the 2xx answer.
+// - `response`/`response_len`: the JSON body of the 2xx answer.
 // - `at`/`at_len`: when the answer arrived, RFC 3339.
-// - `out_json`: must not be NULL. Receives `{"record": … or null,
+// - `out`: must not be NULL; receives `{"record": … or null,
 //   "changed": …, "events": [{"type": …, "at": …}, …]}` on `CTP_OK` (the
-//   record holds `customer_token` verbatim), the error JSON otherwise.
-//   Release it with `ctp_buf_free`, which wipes it.
+//   record holds `customer_token` verbatim). Release it with
+//   `ctp_buf_free`, which wipes it.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 // `CTP_INVALID_REQUEST` (the request fails the envelope checks, or the
 // record is not acceptable JSON), `CTP_TRANSITION_REJECTED` (with the code
 // of the fault: `RECORD_INVALID`, `RESPONSE_INVALID`, `INVALID_EVENT` for
 // `at`, or the lifecycle's) or `CTP_PANIC`.
-uint32_t ctp_apply_response_json(const uint8_t *record_json,
+uint32_t ctp_apply_response_json(const uint8_t *record,
                                  size_t record_len,
-                                 const uint8_t *request_json,
+                                 const uint8_t *request,
                                  size_t request_len,
-                                 const uint8_t *response_json,
+                                 const uint8_t *response,
                                  size_t response_len,
                                  const uint8_t *at,
                                  size_t at_len,
-                                 struct ctp_buf *out_json);
+                                 struct ctp_buf *out,
+                                 struct ctp_buf *error);
 
 // Checks the format of a customer token; no engine needed.
 //
-// - `token`/`len`: the header value.
-// - `out_json`: must not be NULL. Receives
-//   `{"form", "region", "environment", "fingerprint"}` on `CTP_OK`, else the
-//   error JSON (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its
-//   `detail`, or `TOKEN_WRONG_TYPE`). Never contains the token.
-uint32_t ctp_token_parse(const uint8_t *token_ptr,
-                         size_t len,
-                         struct ctp_buf *out_json);
+// - `token`/`token_len`: the header value.
+// - `out`: must not be NULL; receives
+//   `{"form", "region", "environment", "fingerprint"}` on `CTP_OK`. Never
+//   contains the token.
+// - `error`: may be NULL; receives the error object on failure
+//   (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its `detail`, or
+//   `TOKEN_WRONG_TYPE`).
+uint32_t ctp_token_parse(const uint8_t *token,
+                         size_t token_len,
+                         struct ctp_buf *out,
+                         struct ctp_buf *error);
 
 // Releases a buffer from this library, wiping its bytes first. `NULL`, or
 // a buffer whose `ptr` is NULL, is a no-op. Sets `ptr` to NULL and `len` to 0.
@@ -410,12 +383,12 @@ const char *ctp_reason_code(uint32_t id);
 
 // Opens (or creates) the audit log at `path`.
 //
-// - `path`/`len`: the file's path, bytes as the OS takes them (not
+// - `path`/`path_len`: the file's path, bytes as the OS takes them (not
 //   NUL-terminated). A missing or empty file is a new log.
 // - `flags`: 0, or `CTP_AUDIT_FSYNC`.
 // - `out`: receives the handle, only on `CTP_OK`. Must not be NULL.
 //   Release it with `ctp_audit_close` (or `ctp_audit_free`).
-// - `error_json`: may be NULL; on failure only, receives the error object
+// - `error`: may be NULL; on failure receives the error object
 //   `{"error": {"status", "code", "message"[, "line", "seq"]}}`. Release it
 //   with `ctp_buf_free`.
 //
@@ -426,21 +399,22 @@ const char *ctp_reason_code(uint32_t id);
 // line, and a torn one is cut by `ctp_audit_repair`; or the path is not a
 // regular file, code `NOT_A_REGULAR_FILE`); `CTP_PANIC`.
 uint32_t ctp_audit_open(const uint8_t *path,
-                        size_t len,
+                        size_t path_len,
                         uint32_t flags,
                         struct ctp_audit_log **out,
-                        struct ctp_buf *error_json);
+                        struct ctp_buf *error);
 
 // Checks a request and records it: the pre-flight check of
 // `ctp_check_json`, with the request's entry appended to `log` **before**
 // the decision is handed out.
 //
-// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+// - `engine`, `request`/`request_len`: as for `ctp_check_json`.
 // - `log`: from `ctp_audit_open`; may be shared by many threads at once.
-// - `out_json`: must not be NULL. On `CTP_OK` the decision JSON, byte for
-//   byte what `ctp_check_json` gives; on a check error the error object
+// - `out`: must not be NULL. On `CTP_OK` the decision JSON, byte for
+//   byte what `ctp_check_json` gives. Release it with `ctp_buf_free`.
+// - `error`: may be NULL; on a check error it receives the error object
 //   of `ctp_check_json` (an `ERROR` entry was recorded); on an audit
-//   failure the audit error object. Release it with `ctp_buf_free`.
+//   failure the audit error object.
 //
 // Returns what `ctp_check_json` returns, except that when the entry could
 // not be appended the decision is not given: `CTP_IO_ERROR` or
@@ -453,29 +427,32 @@ uint32_t ctp_audit_open(const uint8_t *path,
 // engine, log or request pointer) records nothing.
 uint32_t ctp_audit_check_json(const struct ctp_engine *engine,
                               const struct ctp_audit_log *log,
-                              const uint8_t *request_json,
-                              size_t len,
-                              struct ctp_buf *out_json);
+                              const uint8_t *request,
+                              size_t request_len,
+                              struct ctp_buf *out,
+                              struct ctp_buf *error);
 
 // Verifies the audit log at `path` in one streaming pass.
 //
-// - `path`/`len`: the file's path (bytes, not NUL-terminated).
-// - `expect_head`/`expect_len`: `NULL`/0, or the head the log must end
+// - `path`/`path_len`: the file's path (bytes, not NUL-terminated).
+// - `expect_head`/`expect_head_len`: `NULL`/0, or the head the log must end
 //   in (`sha256:` and 64 lowercase hex digits), which finds entries cut
 //   off its end.
-// - `out_json`: must not be NULL. On `CTP_OK` the summary
+// - `out`: must not be NULL. On `CTP_OK` the summary
 //   `{"entries", "first_at", "last_at", "decisions": {"ALLOW", "DENY",
-//   "ERROR"}, "head"}`; else the error object, which names the first bad
-//   entry (`line`, `seq`) and what is wrong (`code`, `message`).
+//   "ERROR"}, "head"}`.
+// - `error`: may be NULL; on failure the error object, which names the
+//   first bad entry (`line`, `seq`) and what is wrong (`code`, `message`).
 //
 // Returns `CTP_OK`; `CTP_AUDIT_LOG_INVALID` (an entry does not verify);
 // `CTP_AUDIT_HEAD_MISMATCH` (it verifies but ends in another head);
 // `CTP_IO_ERROR` (cannot be read); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
 uint32_t ctp_audit_verify(const uint8_t *path,
-                          size_t len,
+                          size_t path_len,
                           const uint8_t *expect_head,
-                          size_t expect_len,
-                          struct ctp_buf *out_json);
+                          size_t expect_head_len,
+                          struct ctp_buf *out,
+                          struct ctp_buf *error);
 
 // Repairs the audit log at `path` after a write cut short: when the file
 // ends in bytes without a final `\n` (a torn tail: a writer killed in
@@ -483,161 +460,76 @@ uint32_t ctp_audit_verify(const uint8_t *path,
 // cuts those bytes off and syncs the file, under the log's lock. Nothing
 // that verifies is ever cut; no decision was given for a torn tail.
 //
-// - `path`/`len`: the file's path (bytes, not NUL-terminated).
-// - `out_json`: must not be NULL. On `CTP_OK` the report
+// - `path`/`path_len`: the file's path (bytes, not NUL-terminated).
+// - `out`: must not be NULL. On `CTP_OK` the report
 //   `{"repaired", "cut_bytes", "kept_bytes", "entries", "head"}`
 //   (`repaired` false and `cut_bytes` 0 when the log verified as it
-//   was); else the error object. Release it with `ctp_buf_free`.
+//   was). Release it with `ctp_buf_free`.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK` (the log verifies now); `CTP_AUDIT_LOG_INVALID` (a
 // whole line fails: not a torn write, nothing was cut; or the path is not
 // a regular file); `CTP_IO_ERROR` (cannot be read, locked or cut, e.g. an
 // append-only file); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
 uint32_t ctp_audit_repair(const uint8_t *path,
-                          size_t len,
-                          struct ctp_buf *out_json);
+                          size_t path_len,
+                          struct ctp_buf *out,
+                          struct ctp_buf *error);
 
 // The entry line (without `\n`) that a log would hold for this request
 // as entry `seq` after a line of fingerprint `prev`; writes nothing.
 // Bindings use it to prove that their entries are the CLI's, byte for byte.
 //
-// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+// - `engine`, `request`/`request_len`: as for `ctp_check_json`.
 // - `seq`: 1 or more.
 // - `prev`/`prev_len`: `sha256:` and 64 lowercase hex digits.
 // - `at`/`at_len`: the writer's clock to use where the entry takes it (no
 //   `now` in the request, or an `ERROR`); `NULL`/0 for the system clock.
 //   A request decided with a `now` always uses its `now`.
-// - `out_json`: must not be NULL; receives the entry line on `CTP_OK`,
-//   else the error object. Release it with `ctp_buf_free`.
+// - `out`: must not be NULL; receives the entry line on `CTP_OK`.
+//   Release it with `ctp_buf_free`.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // A request that cannot be decided still has an entry (an `ERROR` one):
 // this returns `CTP_OK` for it. Returns `CTP_INVALID_ARGUMENT` (NULL
 // pointers, `seq` 0, a malformed `prev`, an `at` that is not UTF-8) or
 // `CTP_PANIC`.
 uint32_t ctp_audit_entry_json(const struct ctp_engine *engine,
-                              const uint8_t *request_json,
-                              size_t len,
+                              const uint8_t *request,
+                              size_t request_len,
                               uint64_t seq,
                               const uint8_t *prev,
                               size_t prev_len,
                               const uint8_t *at,
                               size_t at_len,
-                              struct ctp_buf *out_json);
+                              struct ctp_buf *out,
+                              struct ctp_buf *error);
 
 // Syncs the log to the disk (`fsync`) and releases the handle, which is
 // gone whatever the status. `NULL` is a no-op (`CTP_OK`). No other thread
 // may be using the handle.
 //
-// - `error_json`: may be NULL; on failure only, receives the error object.
+// - `error`: may be NULL; on failure receives the error object.
 //
 // Returns `CTP_OK`, `CTP_IO_ERROR` (the sync failed: entries since the
 // last sync may not be on the disk) or `CTP_PANIC`.
 uint32_t ctp_audit_close(struct ctp_audit_log *log,
-                         struct ctp_buf *error_json);
+                         struct ctp_buf *error);
 
 // Releases the handle without syncing (entries already written stay in
 // the file; the OS writes them to the disk in its own time). `NULL` is a
 // no-op. No other thread may be using the handle.
 void ctp_audit_free(struct ctp_audit_log *log);
 
-// The typed fast path: decides a token charge without JSON.
-//
-// - `engine`: from `ctp_engine_new`; shareable between threads.
-// - `charge`: must not be NULL; its pointers are only read during the call.
-// - `out`: must not be NULL; written only on `CTP_OK`.
-//
-// Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
-// (NULL pointers, an unknown flag, state or scope bit, a timestamp outside
-// years 0001–9999), `CTP_INVALID_REQUEST` (a negative counter, or a policy
-// rule needs `now` or a counter the charge lacks: `ctp_check_json` says
-// which) or `CTP_PANIC`. It evaluates the rules its fields can express;
-// docs/ABI.md lists them. It never allocates unless a rule fires with a
-// header-name path, and never builds JSON.
-uint32_t ctp_check(const struct ctp_engine *engine,
-                   const struct ctp_charge *charge,
-                   struct ctp_verdict *out);
-
-// The batch path: JSON Lines in, JSON Lines out, in one call.
-//
-// - `requests`/`len`: pre-flight requests, one a line (`\n`); blank lines
-//   are skipped, as by `ctpolicy check`.
-// - `out_jsonl`: must not be NULL. Receives one line per request, in
-//   order: the decision, or `{"error": {...}}` for a line that could not
-//   be decided (the rest go on). Release it with `ctp_buf_free`.
-// - `counts`: may be NULL; receives how many lines were ALLOW, DENY, invalid.
-//
-// Returns `CTP_OK` when every line was handled (whatever each answer),
-// `CTP_INVALID_ARGUMENT` or `CTP_PANIC`.
-uint32_t ctp_check_batch(const struct ctp_engine *engine,
-                         const uint8_t *requests,
-                         size_t len,
-                         struct ctp_buf *out_jsonl,
-                         struct ctp_batch_counts *counts);
-
-// The pre-flight check of `ctp_check_json`, answered into a buffer the
-// caller owns.
-//
-// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request.
-// - `out`/`out_capacity`: the caller's buffer; may be NULL only when
-//   `out_capacity` is 0. It receives the answer `ctp_check_json` gives
-//   (the decision JSON on `CTP_OK`, the error object otherwise), not
-//   NUL-terminated, when the answer fits; otherwise it is left untouched.
-// - `out_len`: must not be NULL; always receives the answer's exact length
-//   in bytes, whether or not it fitted. `*out_len > out_capacity` means
-//   "too small": call again with at least `*out_len` bytes (the answer to
-//   the same request on the same engine has the same length).
-//
-// Returns what `ctp_check_json` returns for the request, so a DENY is
-// `CTP_OK`; `CTP_INVALID_ARGUMENT` when `out_len` is NULL (nothing is
-// written then) or `engine`, `request_json` or `out` is NULL against the
-// rules above (the error object is the answer then); or `CTP_PANIC`. The
-// call never allocates once the thread is warm.
-uint32_t ctp_check_json_into(const struct ctp_engine *engine,
-                             const uint8_t *request_json,
-                             size_t len,
-                             uint8_t *out,
-                             size_t out_capacity,
-                             size_t *out_len);
-
-// Decides `count` requests in one call, each exactly as `ctp_check_json`.
-//
-// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `requests`: `count` inputs; may be NULL only when `count` is 0. An
-//   input that is NULL with a length gets its own `CTP_INVALID_ARGUMENT`
-//   result; the others are decided all the same.
-// - `results`: room for `count` results, written only on `CTP_OK`, in the
-//   order of `requests`; may be NULL only when `count` is 0. Release them
-//   with `ctp_results_free(results, count)`.
-// - `counts`: may be NULL; receives how many were ALLOW, DENY and not
-//   decided (any other status).
-//
-// Returns `CTP_OK` when every request was handled (whatever each result),
-// `CTP_INVALID_ARGUMENT` (NULL engine, or NULL `requests`/`results` with a
-// count) or `CTP_PANIC`; on those nothing is written.
-uint32_t ctp_check_many(const struct ctp_engine *engine,
-                        const struct ctp_input *requests,
-                        size_t count,
-                        struct ctp_result *results,
-                        struct ctp_batch_counts *counts);
-
-// Releases the buffers of `count` results from `ctp_check_many`, wiping
-// them first, and resets each `json` to `{NULL, 0}` (so a second call is
-// harmless). `results` NULL is a no-op; the array itself is the caller's.
-void ctp_results_free(struct ctp_result *results,
-                      size_t count);
-
 // The typed path, deciding exactly as `ctp_check_json` decides the
 // equivalent request (docs/ABI.md writes it out).
 //
 // - `engine`: from `ctp_engine_new`; shareable between threads.
 // - `charge`: must not be NULL; its pointers are only read during the call.
-// - `out`: must not be NULL; written only on `CTP_OK`.
-// - `error_json`: may be NULL. When not NULL it receives, on any status
-//   but `CTP_OK`, the error object `{"error": {...}}` the JSON path gives
-//   for the equivalent request (for `CTP_INVALID_UTF8` the message names
-//   the field instead of a byte offset of a JSON text). Untouched on
-//   `CTP_OK`. Release it with `ctp_buf_free`.
+// - `out`: must not be NULL; receives the verdict on `CTP_OK`.
+// - `error`: may be NULL; receives, on failure, the error object the JSON
+//   path gives for the equivalent request (for `CTP_INVALID_UTF8` the
+//   message names the field instead of a byte offset of a JSON text).
 //
 // Returns `CTP_OK` (ALLOW or DENY in `out->allowed`), `CTP_INVALID_ARGUMENT`
 // (NULL pointers, NULL with a length, an unknown flag or state),
@@ -648,56 +540,91 @@ void ctp_results_free(struct ctp_result *results,
 uint32_t ctp_check_charge(const struct ctp_engine *engine,
                           const struct ctp_typed_charge *charge,
                           struct ctp_verdict *out,
-                          struct ctp_buf *error_json);
+                          struct ctp_buf *error);
+
+// Decides `request_count` requests in one call, each exactly as `ctp_check_json`.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `requests`: `request_count` inputs; may be NULL only when the count is
+//   0. An input that is NULL with a length gets its own
+//   `CTP_INVALID_ARGUMENT` result; the others are decided all the same.
+// - `results`: room for `request_count` results, written only on `CTP_OK`,
+//   in the order of `requests`; may be NULL only when the count is 0.
+//   Release them with `ctp_results_free(results, request_count)`.
+// - `counts`: may be NULL; receives how many were ALLOW, DENY and not
+//   decided (any other status).
+// - `error`: may be NULL; receives the error object when the call itself
+//   fails (the per-request errors are in `results`).
+//
+// Returns `CTP_OK` when every request was handled (whatever each result),
+// `CTP_INVALID_ARGUMENT` (NULL engine, or NULL `requests`/`results` with a
+// count) or `CTP_PANIC`; on those nothing else is written.
+uint32_t ctp_check_many(const struct ctp_engine *engine,
+                        const struct ctp_input *requests,
+                        size_t request_count,
+                        struct ctp_result *results,
+                        struct ctp_batch_counts *counts,
+                        struct ctp_buf *error);
+
+// Releases the buffers of `result_count` results from `ctp_check_many`,
+// wiping them first, and resets each `json` to `{NULL, 0}` (so a second
+// call is harmless). `results` NULL is a no-op; the array itself is the
+// caller's.
+void ctp_results_free(struct ctp_result *results,
+                      size_t result_count);
 
 // The pre-flight check of `ctp_check_json`, answered as a `ctp_verdict`.
 //
 // - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
-// - `verdict`: must not be NULL; written only on `CTP_OK`: `allowed`, the
-//   violation and warning ids (ascending) and, for a well-formed token,
-//   its raw SHA-256 (`has_fingerprint` = 1).
-// - `decision_json`: may be NULL (then no decision JSON is written at
-//   all). When not NULL it receives on `CTP_OK` the decision JSON,
-//   byte for byte what `ctp_check_json` gives; untouched otherwise.
-// - `error_json`: may be NULL. When not NULL it receives on any other
-//   status the error object `ctp_check_json` gives; untouched on `CTP_OK`.
-//   It may be the same buffer as `decision_json`: exactly one is written.
+// - `request`/`request_len`: the pre-flight request (docs/RULES.md, "The request").
+// - `out`: must not be NULL; receives the verdict on `CTP_OK`: `allowed`,
+//   the violation and warning ids (ascending) and, for a well-formed
+//   token, its raw SHA-256 (`has_fingerprint` = 1).
+// - `decision`: may be NULL (then no decision JSON is written at all).
+//   When not NULL it receives on `CTP_OK` the decision JSON, byte for byte
+//   what `ctp_check_json` gives.
+// - `error`: may be NULL; receives on failure the error object
+//   `ctp_check_json` gives. It may be the same buffer as `decision`:
+//   exactly one is written.
 //
 // Release what was written with `ctp_buf_free`. Returns the statuses of
 // `ctp_check_json`: `CTP_OK` (ALLOW or DENY), `CTP_INVALID_ARGUMENT`,
 // `CTP_INVALID_UTF8`, `CTP_INVALID_REQUEST` or `CTP_PANIC`.
 uint32_t ctp_check_json_verdict(const struct ctp_engine *engine,
-                                const uint8_t *request_json,
-                                size_t len,
-                                struct ctp_verdict *verdict,
-                                struct ctp_buf *decision_json,
-                                struct ctp_buf *error_json);
+                                const uint8_t *request,
+                                size_t request_len,
+                                struct ctp_verdict *out,
+                                struct ctp_buf *decision,
+                                struct ctp_buf *error);
 
 // Replaces every customer-token occurrence in `text` with
 // `[customer-token sha256:<64 hex>]` and copies every other byte as it is.
 //
-// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
+// - `text`/`text_len`: any bytes; `NULL`/0 is the empty text.
 // - `out`: must not be NULL. On `CTP_OK` it receives the redacted bytes
 //   (not NUL-terminated; `ptr` NULL when the result is empty), a copy even
 //   when nothing was replaced. Release it with `ctp_buf_free`.
 // - `count`: may be NULL; on `CTP_OK` it receives how many occurrences
 //   were replaced.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (`out` NULL, or `text` NULL
-// with a non-zero `len`; nothing is written) or `CTP_PANIC`.
+// with a non-zero `text_len`; nothing else is written) or `CTP_PANIC`.
 uint32_t ctp_redact(const uint8_t *text,
-                    size_t len,
+                    size_t text_len,
                     struct ctp_buf *out,
-                    size_t *count);
+                    size_t *count,
+                    struct ctp_buf *error);
 
 // Makes a streaming redactor.
 //
 // - `out`: must not be NULL; receives the redactor on `CTP_OK`. Release it
 //   with `ctp_redactor_free`.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` or `CTP_PANIC`.
-uint32_t ctp_redactor_new(struct ctp_redactor **out);
+uint32_t ctp_redactor_new(struct ctp_redactor **out,
+                          struct ctp_buf *error);
 
 // Redacts the next piece of the stream. The output of all writes and the
 // final `ctp_redactor_finish`, put together, is byte for byte
@@ -707,21 +634,23 @@ uint32_t ctp_redactor_new(struct ctp_redactor **out);
 // 1 MiB and 2 bytes); they come out with a later write or with finish.
 //
 // - `redactor`: from `ctp_redactor_new`.
-// - `bytes`/`len`: the next piece, any bytes; `NULL`/0 is an empty piece.
-//   Not kept after the call (held-back bytes are copied, and wiped when
-//   they leave the redactor).
+// - `text`/`text_len`: the next piece, any bytes; `NULL`/0 is an empty
+//   piece. Not kept after the call (held-back bytes are copied, and wiped
+//   when they leave the redactor).
 // - `out`: must not be NULL. On `CTP_OK` it receives the bytes decided by
 //   this piece (often empty: `ptr` NULL, `len` 0). Release it with
 //   `ctp_buf_free` (an empty one needs no free, but may be freed).
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`,
-// `bytes` NULL with a non-zero `len`, or a redactor whose stream has
-// ended with `ctp_redactor_finish`; nothing is written) or `CTP_PANIC`
-// (after which the redactor may only be freed).
+// `text` NULL with a non-zero `text_len`, or a redactor whose stream has
+// ended with `ctp_redactor_finish`; nothing else is written) or
+// `CTP_PANIC` (after which the redactor may only be freed).
 uint32_t ctp_redactor_write(struct ctp_redactor *redactor,
-                            const uint8_t *bytes,
-                            size_t len,
-                            struct ctp_buf *out);
+                            const uint8_t *text,
+                            size_t text_len,
+                            struct ctp_buf *out,
+                            struct ctp_buf *error);
 
 // Ends the stream for good: `out` receives the held-back bytes, redacted
 // (empty when nothing was held). Later `ctp_redactor_write` calls are
@@ -731,16 +660,19 @@ uint32_t ctp_redactor_write(struct ctp_redactor *redactor,
 // finish gives an empty `out`; `ctp_redactor_count` still answers.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
-// or `CTP_PANIC`.
+// or `CTP_PANIC`; `error` (may be NULL) receives the error object on failure.
 uint32_t ctp_redactor_finish(struct ctp_redactor *redactor,
-                             struct ctp_buf *out);
+                             struct ctp_buf *out,
+                             struct ctp_buf *error);
 
 // How many occurrences this redactor has replaced since it was made.
 //
 // Returns `CTP_OK` (with `*count` written), `CTP_INVALID_ARGUMENT` (a
-// NULL argument) or `CTP_PANIC`.
+// NULL argument) or `CTP_PANIC`; `error` (may be NULL) receives the error
+// object on failure.
 uint32_t ctp_redactor_count(const struct ctp_redactor *redactor,
-                            uint64_t *count);
+                            size_t *count,
+                            struct ctp_buf *error);
 
 // Releases a redactor, wiping the bytes it held back (they are lost: call
 // `ctp_redactor_finish` first to have them). `NULL` is a no-op.
@@ -754,67 +686,69 @@ void ctp_redactor_free(struct ctp_redactor *redactor);
 // `form` and `region` are `null` unless well-formed). No report holds the
 // token or any piece of it beyond its form and region.
 //
-// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
-// - `out_jsonl`: must not be NULL; on `CTP_OK` receives the reports
-//   (`ptr` NULL, `len` 0 when there are none). Release with `ctp_buf_free`.
+// - `text`/`text_len`: any bytes; `NULL`/0 is the empty text.
+// - `out`: must not be NULL; on `CTP_OK` receives the reports (`ptr`
+//   NULL, `len` 0 when there are none). Release with `ctp_buf_free`.
 // - `count`: may be NULL; on `CTP_OK` receives the number of reports.
+// - `error`: may be NULL; receives the error object on failure.
 //
-// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (nothing is written) or `CTP_PANIC`.
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (nothing else is written) or `CTP_PANIC`.
 uint32_t ctp_scan(const uint8_t *text,
-                  size_t len,
-                  struct ctp_buf *out_jsonl,
-                  size_t *count);
+                  size_t text_len,
+                  struct ctp_buf *out,
+                  size_t *count,
+                  struct ctp_buf *error);
 
 // Starts a vault lint.
 //
-// - `policy_json`/`policy_len`: a policy (`NULL`/0 is the default policy);
+// - `policy`/`policy_len`: a policy (`NULL`/0 is the default policy);
 //   it is loaded strictly, and only its `allowed_regions` is used.
 // - `now`/`now_len`: the time to judge `FUTURE_TIMESTAMP` and `STALE`
 //   against, an RFC 3339 timestamp (UTF-8, not NUL-terminated); `NULL`/0
 //   leaves those checks out.
 // - `stale_days`: report `STALE` for ACTIVE records unused for more than
 //   this many days; negative (e.g. -1) leaves the check out. Needs `now`.
-// - `out`: receives the new lint, only on `CTP_OK`. Must not be NULL.
-//   Release it with `ctp_vault_free`.
-// - `error_json`: may be NULL. When not NULL it receives, on failure only,
-//   the error object; release it with `ctp_buf_free`. A bad `now` is
-//   `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days` without
-//   `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
+// - `out`: must not be NULL; receives the new lint on `CTP_OK`. Release
+//   it with `ctp_vault_free`.
+// - `error`: may be NULL; receives the error object on failure. A bad
+//   `now` is `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days`
+//   without `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 // `CTP_INVALID_POLICY` or `CTP_PANIC`.
-uint32_t ctp_vault_new(const uint8_t *policy_json,
+uint32_t ctp_vault_new(const uint8_t *policy,
                        size_t policy_len,
                        const uint8_t *now,
                        size_t now_len,
                        int64_t stale_days,
                        struct ctp_vault **out,
-                       struct ctp_buf *error_json);
+                       struct ctp_buf *error);
 
 // Lints the next record of the export.
 //
 // - `vault`: from `ctp_vault_new`; not shared between threads at once.
-// - `record`/`len`: one stored record as JSON (docs/RULES.md section 3), the
-//   bytes as stored (a record that is not a JSON object is itself a
-//   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
-//   1 over every call on this lint, is the findings' `line`.
-// - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
-//   record's findings as JSON Lines (one object and `\n` each, in docs/VAULT.md
-//   V1 order, with the keys `line`, `code`, `severity`, `detail`,
-//   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
-//   when there is none. Release it with `ctp_buf_free`. On another status
-//   it receives the error object.
+// - `record`/`record_len`: one stored record as JSON (docs/RULES.md
+//   section 3), the bytes as stored (a record that is not a JSON object is
+//   itself a finding, `RECORD_UNREADABLE`, not an error). Its position,
+//   counted from 1 over every call on this lint, is the findings' `line`.
+// - `out`: must not be NULL. Receives, on `CTP_OK`, the record's findings
+//   as JSON Lines (one object and `\n` each, in docs/VAULT.md V1 order,
+//   with the keys `line`, `code`, `severity`, `detail`, `fingerprint`,
+//   `related_line`); an empty buffer (`ptr` NULL, `len` 0) when there is
+//   none. Release it with `ctp_buf_free`.
 // - `count`: may be NULL; otherwise receives the number of findings on
 //   `CTP_OK`.
+// - `error`: may be NULL; receives the error object on failure.
 //
-// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or
-// `out_findings_jsonl`, or `record` NULL with a length) or `CTP_PANIC`.
-// A failed call does not count as a record.
+// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or `out`, or
+// `record` NULL with a length) or `CTP_PANIC`. A failed call does not
+// count as a record.
 uint32_t ctp_vault_feed(struct ctp_vault *vault,
                         const uint8_t *record,
-                        size_t len,
-                        struct ctp_buf *out_findings_jsonl,
-                        size_t *count);
+                        size_t record_len,
+                        struct ctp_buf *out,
+                        size_t *count,
+                        struct ctp_buf *error);
 
 // Makes the lint one shard of an export split over `count` independent
 // lints (processes or machines that share nothing): it reports only the
@@ -829,14 +763,15 @@ uint32_t ctp_vault_feed(struct ctp_vault *vault,
 //
 // - `vault`: from `ctp_vault_new`, before its first `ctp_vault_feed`.
 // - `index`, `count`: 1 ≤ `index` ≤ `count`; `1, 1` is a plain lint.
-// - `error_json`: may be NULL; on failure only, the error object.
+// - `error`: may be NULL; receives the error object on failure.
 //
 // Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault`, a shard out
-// of range (code `INVALID_SHARD`), or records already fed) or `CTP_PANIC`.
+// of range (code `INVALID_SHARD`), or records already fed, code
+// `SHARD_AFTER_FEED`) or `CTP_PANIC`.
 uint32_t ctp_vault_set_shard(struct ctp_vault *vault,
-                             uint64_t index,
-                             uint64_t count,
-                             struct ctp_buf *error_json);
+                             size_t index,
+                             size_t count,
+                             struct ctp_buf *error);
 
 // Releases a vault lint. `NULL` is a no-op. It must not be used after.
 void ctp_vault_free(struct ctp_vault *vault);

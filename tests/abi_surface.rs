@@ -1,5 +1,7 @@
 //! The C ABI's surface: the committed header is what cbindgen makes from
-//! the source today, and every export sits behind the panic guard.
+//! the source today, every export sits behind the one boundary, and every
+//! function of the header keeps the conventions of docs/ABI.md (one error
+//! channel, one count type, one vocabulary of parameter names).
 
 use std::path::Path;
 
@@ -61,12 +63,93 @@ fn every_export_in_the_header_runs_behind_the_panic_guard() {
             .unwrap_or_else(|| panic!("{name} is in the header but not an extern \"C\" fn in src/ffi"));
         let first_statement = body.lines().nth(1).unwrap_or("").trim();
         assert!(
-            first_statement.starts_with("guard("),
-            "{name} must start with guard(...) so a panic cannot unwind into C; found: {first_statement}"
+            first_statement.starts_with("boundary(error, ") || first_statement.starts_with("infallible("),
+            "{name} must be one call to boundary(error, ...) or infallible(...), so a panic cannot unwind \
+             into C and every failure reaches the caller the same way; found: {first_statement}"
         );
     }
     for (name, _) in &exports {
         assert!(name.starts_with("ctp_"), "export {name} lacks the ctp_ prefix");
         assert!(header.contains(name), "export {name} is missing from the header");
     }
+}
+
+/// Each function declaration of the header as (return type, name, parameters).
+fn header_declarations() -> Vec<(String, String, Vec<String>)> {
+    let header = read("include/ctpolicy.h");
+    let code: String =
+        header.lines().filter(|line| !line.starts_with("//") && !line.starts_with('#')).collect::<Vec<_>>().join(" ");
+    let mut found = Vec::new();
+    for statement in code.split(';') {
+        let statement = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+        let Some(open) = statement.find('(') else { continue };
+        let before = statement[..open].trim();
+        let name = before.rsplit([' ', '*']).next().unwrap_or("");
+        if !name.starts_with("ctp_") || statement.contains('{') {
+            continue;
+        }
+        let returns = before[..before.len() - name.len()].trim().to_owned();
+        let inside = &statement[open + 1..statement.rfind(')').unwrap()];
+        let params =
+            if inside == "void" { Vec::new() } else { inside.split(',').map(|p| p.trim().to_owned()).collect() };
+        found.push((returns, name.to_owned(), params));
+    }
+    found
+}
+
+#[test]
+fn every_fallible_function_reports_through_its_last_parameter_error() {
+    let declarations = header_declarations();
+    assert!(declarations.len() >= 30, "{declarations:?}");
+    for (returns, name, params) in &declarations {
+        // ctp_abi_version answers a number; every other uint32_t is a status.
+        if returns != "uint32_t" || name == "ctp_abi_version" {
+            continue;
+        }
+        assert_eq!(
+            params.last().map(String::as_str),
+            Some("struct ctp_buf *error"),
+            "{name}: a fallible function ends with `ctp_buf *error` (docs/ABI.md, \"Results and errors\")"
+        );
+        assert_eq!(params.iter().filter(|p| p.ends_with("*error")).count(), 1, "{name}: one error channel");
+    }
+}
+
+#[test]
+fn counts_and_lengths_are_size_t_and_names_come_from_one_vocabulary() {
+    for (_, name, params) in header_declarations() {
+        for param in &params {
+            let (ty, param_name) = param.rsplit_once([' ', '*']).unwrap_or(("", param));
+            let is_count = param_name == "count" || param_name.ends_with("_count") || param_name.ends_with("_len");
+            if is_count {
+                assert_eq!(ty.trim(), "size_t", "{name}: {param} (counts and lengths are size_t)");
+            }
+            for retired in ["_json", "json_", "_ptr", "out_"] {
+                assert!(!param_name.contains(retired), "{name}: {param} is not a name of the vocabulary");
+            }
+            if let Some(input) = param_name.strip_suffix("_len") {
+                assert!(
+                    params.iter().any(|p| p.ends_with(&format!("*{input}"))),
+                    "{name}: {param_name} follows the input it measures, `{input}`"
+                );
+            }
+        }
+    }
+    let header = read("include/ctpolicy.h");
+    for field in ["allowed", "denied", "invalid"] {
+        assert!(header.contains(&format!("  size_t {field};")), "ctp_batch_counts.{field} is a size_t count");
+    }
+    assert!(header.contains("uint32_t ctp_redactor_count(const struct ctp_redactor *redactor,"));
+    assert!(header.contains("size_t *count,"), "ctp_redactor_count writes a size_t");
+}
+
+#[test]
+fn the_retired_calls_are_gone() {
+    let names: Vec<String> = header_declarations().into_iter().map(|(_, name, _)| name).collect();
+    for retired in ["ctp_check", "ctp_check_batch"] {
+        assert!(!names.iter().any(|name| name == retired), "{retired} was removed in ABI version 2");
+    }
+    let header = read("include/ctpolicy.h");
+    assert!(!header.contains("struct ctp_charge "), "ctp_typed_charge is the one typed charge");
+    assert!(header.contains("#define CTP_ABI_VERSION 2"));
 }

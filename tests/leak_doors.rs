@@ -354,7 +354,9 @@ fn request_doors_through_the_c_abi() {
     for (request, token) in &requests {
         let mut out = empty();
         // SAFETY: valid pointers and lengths.
-        unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), &mut out) };
+        let both: *mut ctp_buf = &mut out;
+        // SAFETY: valid pointers and lengths; one buffer is both out and error.
+        unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), both, both) };
         assert_replaced("ctp_check_json", &take(out), token);
 
         // SAFETY: all-zero is a valid ctp_verdict to be overwritten.
@@ -381,6 +383,7 @@ fn request_doors_through_the_c_abi() {
                 TOKEN.as_ptr(),
                 TOKEN.len(),
                 &mut audit,
+                ptr::null_mut(),
             )
         };
         let entry = take(audit);
@@ -390,27 +393,13 @@ fn request_doors_through_the_c_abi() {
     // SAFETY: all-zero results are overwritten on CTP_OK.
     let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
     // SAFETY: `inputs.len()` inputs and results.
-    let status =
-        unsafe { ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut()) };
+    let status = unsafe {
+        ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut(), ptr::null_mut())
+    };
     assert_eq!(status, CTP_OK);
     for (result, (_, token)) in results.iter_mut().zip(&requests) {
         let json = take(std::mem::replace(&mut result.json, empty()));
         assert_replaced("ctp_check_many", &json, token);
-    }
-    // The batch path: one line per request, in order.
-    let mut lines = String::new();
-    for (request, _) in &requests {
-        lines.push_str(request);
-        lines.push('\n');
-    }
-    let mut out = empty();
-    // SAFETY: valid pointers and lengths; counts may be NULL.
-    let status = unsafe { ctp_check_batch(engine, lines.as_ptr(), lines.len(), &mut out, ptr::null_mut()) };
-    assert_eq!(status, CTP_OK);
-    let answers = take(out);
-    assert_eq!(answers.lines().count(), requests.len());
-    for (answer, (_, token)) in answers.lines().zip(&requests) {
-        assert_replaced("ctp_check_batch", answer, token);
     }
     // SAFETY: the engine from ctp_engine_new, freed once.
     unsafe { ctp_engine_free(engine) };
@@ -709,28 +698,31 @@ fn a_token_at_the_end_of_a_run_longer_than_the_limit() {
     let mut out = empty();
     let mut count = 0usize;
     // SAFETY: valid pointers and lengths.
-    assert_eq!(unsafe { ctp_redact(line.as_ptr(), line.len(), &mut out, &mut count) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redact(line.as_ptr(), line.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
     assert_eq!(take(out), expected);
     let mut handle = ptr::null_mut();
     // SAFETY: valid out-pointer.
-    assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
     let mut streamed = String::new();
     for piece in line.chunks(65_521) {
         let mut out = empty();
         // SAFETY: the redactor from ctp_redactor_new; valid piece.
-        assert_eq!(unsafe { ctp_redactor_write(handle, piece.as_ptr(), piece.len(), &mut out) }, CTP_OK);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, piece.as_ptr(), piece.len(), &mut out, ptr::null_mut()) },
+            CTP_OK
+        );
         streamed.push_str(&take(out));
     }
     let mut out = empty();
     // SAFETY: as above.
-    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
     streamed.push_str(&take(out));
     // SAFETY: freed once.
     unsafe { ctp_redactor_free(handle) };
     assert_eq!(streamed, expected);
     let mut out = empty();
     // SAFETY: valid pointers and lengths.
-    assert_eq!(unsafe { ctp_scan(line.as_ptr(), line.len(), &mut out, &mut count) }, CTP_OK);
+    assert_eq!(unsafe { ctp_scan(line.as_ptr(), line.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
     let report = take(out);
     assert_clean("ctp_scan", &report);
     assert!(report.contains(&format!(r#""length":{}"#, line.len() - 6)), "{report}");
@@ -776,21 +768,26 @@ fn a_c_redactor_finished_mid_token_takes_no_more_writes() {
     let (first, second) = (format!("id={}", &TOKEN[..19]), format!("{} end\n", &TOKEN[19..]));
     let mut handle = ptr::null_mut();
     // SAFETY: valid out-pointer.
-    assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
     let mut all = String::new();
     let mut out = empty();
     // SAFETY: the redactor from ctp_redactor_new; valid bytes.
-    assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out, ptr::null_mut()) }, CTP_OK);
     all.push_str(&take(out));
     let mut out = empty();
     // SAFETY: as above.
-    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+    assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
     all.push_str(&take(out));
     let mut out = empty();
     // SAFETY: as above.
-    let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out) };
+    let mut error = empty();
+    // SAFETY: as above.
+    let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out, &mut error) };
     assert_eq!(status, CTP_INVALID_ARGUMENT, "a write after the end is refused");
     all.push_str(&take(out));
+    let refusal = take(error);
+    assert!(refusal.contains("the stream has ended"), "{refusal}");
+    assert_clean("the refusal", &refusal);
     // SAFETY: freed once.
     unsafe { ctp_redactor_free(handle) };
     // The first half alone is not an occurrence; the second never came out.

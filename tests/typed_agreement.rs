@@ -279,7 +279,8 @@ proptest! {
         let engine = engines.0[case.policy];
         let request = equivalent_json(&case);
         let mut json_out = empty();
-        let json_status = unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), &mut json_out) };
+        let json_out_ptr: *mut ctp_buf = &mut json_out;
+        let json_status = unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), json_out_ptr, json_out_ptr) };
         let json_text = take(json_out);
         let shown = String::from_utf8_lossy(&request).into_owned();
 

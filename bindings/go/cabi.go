@@ -9,7 +9,10 @@ package ctpolicy
 // message, before link_*.go.) The idiomatic API
 // (ctpolicy.go, charge.go, batch.go, redact.go, audit.go, vault.go) calls only these
 // functions and never imports "C"; none of them interprets what the
-// library wrote beyond copying it out.
+// library wrote beyond copying it out. Every fallible ctp_* call ends in
+// the error buffer (ctp_buf *error); where a call also has an out buffer,
+// the same buffer is passed as both (the ABI writes exactly one of them),
+// so it holds the answer on CTP_OK and the error object otherwise.
 
 /*
 #include "ctpolicy_go.h"
@@ -71,8 +74,8 @@ func takeBuf(b *C.ctp_buf) []byte {
 
 // callBuf runs call, a ctp_* function whose answer is the buffer it writes
 // to out, and returns that answer copied into Go memory. On any status but
-// CTP_OK the answer is nil: whatever the library left in out is freed
-// (wiped) unread, as these functions fill it on CTP_OK only.
+// CTP_OK the answer is nil (the calls through it pass no error buffer: the
+// hygiene calls fail only on arguments this package never passes).
 func callBuf(call func(out *C.ctp_buf) C.uint32_t) ([]byte, Status) {
 	var out C.ctp_buf
 	status := Status(call(&out))
@@ -88,7 +91,7 @@ func callBuf(call func(out *C.ctp_buf) C.uint32_t) ([]byte, Status) {
 func rawRedact(text []byte) ([]byte, int, Status) {
 	var count C.size_t
 	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
-		return C.ctp_redact(bytesPtr(text), C.size_t(len(text)), out, &count)
+		return C.ctp_redact(bytesPtr(text), C.size_t(len(text)), out, &count, nil)
 	})
 	if status != StatusOK {
 		return nil, 0, status // count is written on CTP_OK only
@@ -99,7 +102,7 @@ func rawRedact(text []byte) ([]byte, int, Status) {
 // rawRedactString is rawRedact over a string, without copying it first.
 func rawRedactString(text string) ([]byte, Status) {
 	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
-		return C.ctp_redact(stringPtr(text), C.size_t(len(text)), out, nil)
+		return C.ctp_redact(stringPtr(text), C.size_t(len(text)), out, nil, nil)
 	})
 	runtime.KeepAlive(text)
 	return out, status
@@ -109,7 +112,7 @@ func rawRedactString(text string) ([]byte, Status) {
 func rawScan(text []byte) ([]byte, int, Status) {
 	var count C.size_t
 	out, status := callBuf(func(out *C.ctp_buf) C.uint32_t {
-		return C.ctp_scan(bytesPtr(text), C.size_t(len(text)), out, &count)
+		return C.ctp_scan(bytesPtr(text), C.size_t(len(text)), out, &count, nil)
 	})
 	if status != StatusOK {
 		return nil, 0, status // count is written on CTP_OK only
@@ -123,7 +126,7 @@ type redactorHandle struct{ p *C.ctp_redactor }
 
 func newRedactorHandle() (redactorHandle, Status) {
 	var p *C.ctp_redactor
-	status := Status(C.ctp_redactor_new(&p))
+	status := Status(C.ctp_redactor_new(&p, nil))
 	if status != StatusOK || p == nil {
 		return redactorHandle{}, status
 	}
@@ -133,19 +136,19 @@ func newRedactorHandle() (redactorHandle, Status) {
 // write feeds the next piece and returns the bytes it decided (often none).
 func (h redactorHandle) write(piece []byte) ([]byte, Status) {
 	return callBuf(func(out *C.ctp_buf) C.uint32_t {
-		return C.ctp_redactor_write(h.p, bytesPtr(piece), C.size_t(len(piece)), out)
+		return C.ctp_redactor_write(h.p, bytesPtr(piece), C.size_t(len(piece)), out, nil)
 	})
 }
 
 // finish ends the stream and returns the held-back tail, redacted.
 func (h redactorHandle) finish() ([]byte, Status) {
-	return callBuf(func(out *C.ctp_buf) C.uint32_t { return C.ctp_redactor_finish(h.p, out) })
+	return callBuf(func(out *C.ctp_buf) C.uint32_t { return C.ctp_redactor_finish(h.p, out, nil) })
 }
 
 // count is the number of occurrences replaced so far.
 func (h redactorHandle) count() (uint64, Status) {
-	var n C.uint64_t
-	status := Status(C.ctp_redactor_count(h.p, &n))
+	var n C.size_t
+	status := Status(C.ctp_redactor_count(h.p, &n, nil))
 	return uint64(n), status
 }
 
@@ -170,7 +173,7 @@ func rawAuditOpen(path string, flags uint32) (*C.ctp_audit_log, Status, []byte) 
 // error object.
 func rawAuditCheck(engine engineHandle, log auditHandle, request []byte) (Status, []byte) {
 	var out C.ctp_buf
-	status := Status(C.ctp_audit_check_json(engine, log, bytesPtr(request), C.size_t(len(request)), &out))
+	status := Status(C.ctp_audit_check_json(engine, log, bytesPtr(request), C.size_t(len(request)), &out, &out))
 	return status, takeBuf(&out)
 }
 
@@ -179,7 +182,7 @@ func rawAuditCheck(engine engineHandle, log auditHandle, request []byte) (Status
 func rawAuditVerify(path, expectHead string) (Status, []byte) {
 	var out C.ctp_buf
 	status := Status(C.ctp_audit_verify(stringPtr(path), C.size_t(len(path)),
-		stringPtr(expectHead), C.size_t(len(expectHead)), &out))
+		stringPtr(expectHead), C.size_t(len(expectHead)), &out, &out))
 	runtime.KeepAlive(path)
 	runtime.KeepAlive(expectHead)
 	return status, takeBuf(&out)
@@ -189,7 +192,7 @@ func rawAuditVerify(path, expectHead string) (Status, []byte) {
 // object.
 func rawAuditRepair(path string) (Status, []byte) {
 	var out C.ctp_buf
-	status := Status(C.ctp_audit_repair(stringPtr(path), C.size_t(len(path)), &out))
+	status := Status(C.ctp_audit_repair(stringPtr(path), C.size_t(len(path)), &out, &out))
 	runtime.KeepAlive(path)
 	return status, takeBuf(&out)
 }
@@ -199,7 +202,7 @@ func rawAuditRepair(path string) (Status, []byte) {
 func rawAuditEntry(engine engineHandle, request []byte, seq uint64, prev, at string) (Status, []byte) {
 	var out C.ctp_buf
 	status := Status(C.ctp_audit_entry_json(engine, bytesPtr(request), C.size_t(len(request)), C.uint64_t(seq),
-		stringPtr(prev), C.size_t(len(prev)), stringPtr(at), C.size_t(len(at)), &out))
+		stringPtr(prev), C.size_t(len(prev)), stringPtr(at), C.size_t(len(at)), &out, &out))
 	runtime.KeepAlive(prev)
 	runtime.KeepAlive(at)
 	return status, takeBuf(&out)
@@ -308,7 +311,7 @@ func rawEngineFree(h engineHandle) { C.ctp_engine_free(h) }
 // object.
 func rawCheckJSON(h engineHandle, request []byte) (Status, []byte) {
 	var out C.ctp_buf
-	status := Status(C.ctp_check_json(h, bytesPtr(request), C.size_t(len(request)), &out))
+	status := Status(C.ctp_check_json(h, bytesPtr(request), C.size_t(len(request)), &out, &out))
 	return status, takeBuf(&out)
 }
 
@@ -316,7 +319,7 @@ func rawCheckJSON(h engineHandle, request []byte) (Status, []byte) {
 // error object (neither holds the token).
 func rawTokenParse(token string) (Status, []byte) {
 	var out C.ctp_buf
-	status := Status(C.ctp_token_parse(stringPtr(token), C.size_t(len(token)), &out))
+	status := Status(C.ctp_token_parse(stringPtr(token), C.size_t(len(token)), &out, &out))
 	runtime.KeepAlive(token)
 	return status, takeBuf(&out)
 }
@@ -328,7 +331,7 @@ func rawTokenParse(token string) (Status, []byte) {
 func rawApplyEvent(record, event []byte, decode func(out []byte) error) (Status, []byte, error) {
 	var out C.ctp_buf
 	status := Status(C.ctp_apply_event_json(bytesPtr(record), C.size_t(len(record)),
-		bytesPtr(event), C.size_t(len(event)), &out))
+		bytesPtr(event), C.size_t(len(event)), &out, &out))
 	defer C.ctp_buf_free(&out)
 	if status != StatusOK {
 		return status, append([]byte(nil), viewBuf(&out)...), nil
@@ -343,7 +346,7 @@ func rawApplyResponse(record, request, response []byte, at string, decode func(o
 	var out C.ctp_buf
 	status := Status(C.ctp_apply_response_json(bytesPtr(record), C.size_t(len(record)),
 		bytesPtr(request), C.size_t(len(request)), bytesPtr(response), C.size_t(len(response)),
-		stringPtr(at), C.size_t(len(at)), &out))
+		stringPtr(at), C.size_t(len(at)), &out, &out))
 	runtime.KeepAlive(at)
 	defer C.ctp_buf_free(&out)
 	if status != StatusOK {
@@ -490,7 +493,7 @@ func rawCheckMany(h engineHandle, requests [][]byte) ([]rawResult, BatchCounts, 
 	pin.Pin(&inputs[0])
 	results := make([]C.ctp_result, n)
 	var counts C.ctp_batch_counts
-	status := Status(C.ctp_check_many(h, &inputs[0], C.size_t(n), &results[0], &counts))
+	status := Status(C.ctp_check_many(h, &inputs[0], C.size_t(n), &results[0], &counts, nil))
 	if status != StatusOK {
 		return nil, BatchCounts{}, status
 	}

@@ -45,8 +45,8 @@ func TestVersions(t *testing.T) {
 	if v := LibraryVersion(); v == "" || strings.Count(v, ".") != 2 || v != Version {
 		t.Errorf("LibraryVersion() = %q, the module's Version %q", v, Version)
 	}
-	if ABIVersion() != 1 {
-		t.Errorf("ABIVersion() = %d, want 1", ABIVersion())
+	if ABIVersion() != 2 {
+		t.Errorf("ABIVersion() = %d, want 2", ABIVersion())
 	}
 	if uint32(ABIVersion()) != headerABIVersion {
 		t.Errorf("ABIVersion() = %d, the header says %d", ABIVersion(), headerABIVersion)

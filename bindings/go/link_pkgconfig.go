@@ -9,7 +9,7 @@ package ctpolicy
 // library installed. Set PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig unless the
 // prefix is a system one.
 //
-// The link is dynamic (libctpolicy.so.1): the program must find the library
+// The link is dynamic (libctpolicy.so.2): the program must find the library
 // at run time through an rpath (CGO_LDFLAGS="-Wl,-rpath,$PREFIX/lib"),
 // ldconfig or LD_LIBRARY_PATH; see README.md, "Installed library".
 

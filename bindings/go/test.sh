@@ -26,7 +26,7 @@ command -v "${cc%% *}" >/dev/null 2>&1 || fail "no C compiler ('$cc') for cgo: i
 
 here=$(pwd)
 root=../..
-for f in "$root/target/release/libctpolicy.a" "$root/target/release/libctpolicy.so" "$root/target/release/libctpolicy.so.1" "$root/target/release/ctpolicy" "$root/include/ctpolicy.h"; do
+for f in "$root/target/release/libctpolicy.a" "$root/target/release/libctpolicy.so" "$root/target/release/libctpolicy.so.2" "$root/target/release/ctpolicy" "$root/include/ctpolicy.h"; do
   [ -e "$f" ] || fail "$f is missing: run 'make build' (cargo build --release --locked) first"
 done
 
@@ -124,8 +124,8 @@ cp -r . "$work/ctpolicy-go"
 consumer "$work/installed"
 printf 'require ctpolicy.dev/ctpolicy/bindings/go v0.0.0\n\nreplace ctpolicy.dev/ctpolicy/bindings/go => %s\n' "$work/ctpolicy-go" >> "$work/installed/go.mod"
 (cd "$work/installed" && CGO_LDFLAGS="-Wl,-rpath,$prefix/lib" "$GO" build -tags ctpolicy_pkgconfig -o "$work/installed/app" .)
-grep -q "NEEDED.*\[libctpolicy.so.1\]" <<<"$(readelf -d "$work/installed/app")" || fail "the pkg-config build does not link libctpolicy.so.1"
-grep -q "libctpolicy.so.1 => $prefix/lib/libctpolicy.so.1" <<<"$(ldd "$work/installed/app")" || fail "the pkg-config build does not load the installed library: $(ldd "$work/installed/app")"
+grep -q "NEEDED.*\[libctpolicy.so.2\]" <<<"$(readelf -d "$work/installed/app")" || fail "the pkg-config build does not link libctpolicy.so.2"
+grep -q "libctpolicy.so.2 => $prefix/lib/libctpolicy.so.2" <<<"$(ldd "$work/installed/app")" || fail "the pkg-config build does not load the installed library: $(ldd "$work/installed/app")"
 "$work/installed/app" > "$work/installed.out" || fail "the pkg-config build failed: $(cat "$work/installed.out")"
 diff -u examples/deny/expected_output.txt "$work/installed.out" || fail "the pkg-config build printed something else"
 unset PKG_CONFIG_PATH

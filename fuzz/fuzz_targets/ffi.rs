@@ -5,21 +5,22 @@
 //! | byte % 6 | call |
 //! | 0 | `ctp_engine_new` on the bytes, then `ctp_check_json` of a fixed request and `ctp_engine_free` |
 //! | 1 | `ctp_check_json` (default or strict engine) |
-//! | 2 | `ctp_check_batch` |
+//! | 2 | `ctp_check_many` over the lines of the bytes |
 //! | 3 | `ctp_apply_event_json` (record up to the first 0xFF, event after; no 0xFF: NULL/0 record) |
 //! | 4 | `ctp_token_parse` |
-//! | 5 | `ctp_check` with a `ctp_charge` sliced out of the bytes |
+//! | 5 | `ctp_check_charge` with a `ctp_typed_charge` sliced out of the bytes |
 //!
 //! Asserts: no call returns `CTP_PANIC` (3) (libfuzzer-sys also aborts on
 //! any panic, even one the ABI's guard would catch); each status is one the
 //! header documents for that call; every output buffer holds valid JSON
-//! (JSON Lines for the batch) and is released with `ctp_buf_free`, which
-//! leaves it NULL/0 (LeakSanitizer reports a buffer never freed);
-//! `ctp_check_json` and `ctp_token_parse` write exactly what the Rust API
-//! writes; a one-line batch equals `ctp_check_json` plus "\n", and the
-//! counts match the lines; a `ctp_check` verdict is consistent (allowed iff
-//! no violations, ids ascending and known, a fingerprint only when asked
-//! for, equal to SHA-256 of the token).
+//! and is released with `ctp_buf_free`, which leaves it NULL/0
+//! (LeakSanitizer reports a buffer never freed); exactly one of `out` and
+//! `error` is written; `ctp_check_json` and `ctp_token_parse` write exactly
+//! what the Rust API writes; each `ctp_check_many` result equals
+//! `ctp_check_json` of its request, and the counts match the results; a
+//! `ctp_check_charge` verdict is consistent (allowed iff no violations, ids
+//! ascending and known, a fingerprint only when asked for, equal to SHA-256
+//! of the token).
 //!
 //! Leak doors (docs/HYGIENE.md H4): for selectors 0 and 1, when the input is a
 //! JSON object, a canary token is also put through each of common.rs's
@@ -146,10 +147,9 @@ unsafe fn engine_new(policy: &[u8], selector: u8) {
             assert!(!engine.is_null());
             assert!(text.is_empty(), "error JSON on success");
             let rust = Engine::from_policy_json(policy).expect("ABI loaded a policy Rust rejects");
-            let mut out = empty_buf();
-            let status = ctp_check_json(engine, SAMPLE_REQUEST.as_ptr(), SAMPLE_REQUEST.len(), &mut out);
-            no_panic("ctp_check_json", status);
-            let answer = take(&mut out);
+            let status = check_json_one_buf(engine, SAMPLE_REQUEST.as_ptr(), SAMPLE_REQUEST.len());
+            no_panic("ctp_check_json", status.0);
+            let (status, answer) = status;
             let mut expected = String::new();
             // A policy may need `now`, which the sample lacks: then both fail alike.
             let expected = match rust.check_json_into(SAMPLE_REQUEST, &mut expected) {
@@ -168,6 +168,21 @@ unsafe fn engine_new(policy: &[u8], selector: u8) {
             }
         }
         other => panic!("ctp_engine_new returned {other}"),
+    }
+}
+
+/// `ctp_check_json` with separate `out` and `error` buffers: checks that
+/// exactly one is written and gives (status, the one that was).
+unsafe fn check_json_one_buf(engine: *const ctp_engine, p: *const u8, n: usize) -> (u32, String) {
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = ctp_check_json(engine, p, n, &mut out, &mut error);
+    let (out, error) = (take(&mut out), take(&mut error));
+    if status == CTP_OK {
+        assert!(error.is_empty(), "ctp_check_json wrote error on CTP_OK");
+        (status, out)
+    } else {
+        assert!(out.is_empty(), "ctp_check_json wrote out on {status}");
+        (status, error)
     }
 }
 
@@ -199,8 +214,7 @@ unsafe fn policy_doors(policy: &[u8], long_keys: bool) {
 }
 
 /// The canary through every request door into the JSON calls of the ABI,
-/// and now and then a long key ending in it through one key door (also
-/// into `ctp_check_batch`).
+/// and now and then a long key ending in it through one key door.
 unsafe fn request_doors(request: &[u8], which: usize, long_keys: bool) {
     let engine = engines().c[which];
     let Some(input) = DoorInput::new(request) else { return };
@@ -215,9 +229,9 @@ unsafe fn request_doors(request: &[u8], which: usize, long_keys: bool) {
     for (door, token) in &tries {
         let Some(text) = input.inject(*door, token) else { continue };
         let what = format!("{door:?}");
-        let mut out = empty_buf();
-        no_panic("ctp_check_json", ctp_check_json(engine, text.as_ptr(), text.len(), &mut out));
-        assert_no_canary(&what, &take(&mut out));
+        let (status, answer) = check_json_one_buf(engine, text.as_ptr(), text.len());
+        no_panic("ctp_check_json", status);
+        assert_no_canary(&what, &answer);
         let mut verdict: ctp_verdict = std::mem::zeroed();
         let (mut decision, mut error) = (empty_buf(), empty_buf());
         let status = ctp_check_json_verdict(engine, text.as_ptr(), text.len(), &mut verdict, &mut decision, &mut error);
@@ -228,28 +242,19 @@ unsafe fn request_doors(request: &[u8], which: usize, long_keys: bool) {
     }
     let inputs: Vec<ctp_input> = injected.iter().map(|t| ctp_input { ptr: t.as_ptr(), len: t.len() }).collect();
     let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| std::mem::zeroed()).collect();
-    let status = ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut());
+    let status =
+        ctp_check_many(engine, inputs.as_ptr(), inputs.len(), results.as_mut_ptr(), ptr::null_mut(), ptr::null_mut());
     assert_eq!(status, CTP_OK, "ctp_check_many");
     for result in &mut results {
         assert_no_canary("ctp_check_many", &take(&mut result.json));
-    }
-    if long_keys {
-        if let Some(text) = injected.last().filter(|t| t.len() > 500_000 && !t.contains(&b'\n')) {
-            let mut out = empty_buf();
-            let status = ctp_check_batch(engine, text.as_ptr(), text.len(), &mut out, ptr::null_mut());
-            assert_eq!(status, CTP_OK, "ctp_check_batch");
-            assert_no_canary("ctp_check_batch long key", &take(&mut out));
-        }
     }
 }
 
 unsafe fn check_json(request: &[u8], selector: u8) {
     let which = usize::from(selector & 0x40 != 0);
     let (p, n) = raw(request);
-    let mut out = empty_buf();
-    let status = ctp_check_json(engines().c[which], p, n, &mut out);
+    let (status, text) = check_json_one_buf(engines().c[which], p, n);
     no_panic("ctp_check_json", status);
-    let text = take(&mut out);
     let expected = {
         let mut s = String::new();
         match engines().rust[which].check_json_into(request, &mut s) {
@@ -269,44 +274,51 @@ unsafe fn check_json(request: &[u8], selector: u8) {
     }
 }
 
-unsafe fn check_batch(requests: &[u8], selector: u8) {
+unsafe fn check_many(requests: &[u8], selector: u8) {
     let which = usize::from(selector & 0x40 != 0);
-    let (p, n) = raw(requests);
-    let mut out = empty_buf();
-    let mut counts = ctp_batch_counts { allowed: 7, denied: 7, invalid: 7 };
-    let counts_out: *mut ctp_batch_counts = if selector & 0x80 != 0 { ptr::null_mut() } else { &mut counts };
-    let status = ctp_check_batch(engines().c[which], p, n, &mut out, counts_out);
-    no_panic("ctp_check_batch", status);
-    assert_eq!(status, CTP_OK, "ctp_check_batch returned {status}");
-    let text = take(&mut out);
-    let lines: Vec<&[u8]> = requests
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')))
+    let lines: Vec<&[u8]> = requests.split(|&b| b == b'\n').collect();
+    // Now and then an input that is NULL with a length: its own result.
+    let null_at = (selector & 0x80 != 0).then(|| usize::from(selector & 0x3f) % lines.len());
+    let inputs: Vec<ctp_input> = lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| match null_at == Some(index) && !line.is_empty() {
+            true => ctp_input { ptr: ptr::null(), len: line.len() },
+            false => ctp_input { ptr: raw(line).0, len: line.len() },
+        })
         .collect();
-    let out_lines: Vec<&str> = text.split_terminator('\n').collect();
-    assert_eq!(out_lines.len(), lines.len(), "one output line per request");
-    assert!(text.is_empty() || text.ends_with('\n'));
-    let (mut allowed, mut denied, mut invalid) = (0u64, 0u64, 0u64);
-    for line in &out_lines {
-        let value = must_parse("ctp_check_batch line", line);
-        match value.get("decision").and_then(|d| d.as_str()) {
-            Some("ALLOW") => allowed += 1,
-            Some("DENY") => denied += 1,
-            _ => {
-                check_error_value("ctp_check_batch line", &value, line);
-                invalid += 1;
-            }
+    let mut results: Vec<ctp_result> = (0..inputs.len()).map(|_| std::mem::zeroed()).collect();
+    let mut counts = ctp_batch_counts { allowed: 7, denied: 7, invalid: 7 };
+    let status = ctp_check_many(
+        engines().c[which],
+        inputs.as_ptr(),
+        inputs.len(),
+        results.as_mut_ptr(),
+        &mut counts,
+        ptr::null_mut(),
+    );
+    no_panic("ctp_check_many", status);
+    assert_eq!(status, CTP_OK, "ctp_check_many returned {status}");
+    let (mut allowed, mut denied, mut invalid) = (0usize, 0usize, 0usize);
+    for (index, (input, result)) in inputs.iter().zip(&mut results).enumerate() {
+        let text = take(&mut result.json);
+        if input.ptr.is_null() && input.len > 0 {
+            assert_eq!(result.status, CTP_INVALID_ARGUMENT, "a NULL input with a length");
+            check_error_json("ctp_check_many NULL item", &text);
+            invalid += 1;
+            continue;
+        }
+        let (status, single) = check_json_one_buf(engines().c[which], input.ptr, input.len);
+        assert_eq!((result.status, &text), (status, &single), "item {index} differs from ctp_check_json");
+        match (status, result.allowed) {
+            (CTP_OK, 1) => allowed += 1,
+            (CTP_OK, 0) => denied += 1,
+            (CTP_OK, other) => panic!("allowed is {other}"),
+            (_, 0) => invalid += 1,
+            (_, other) => panic!("allowed is {other} on status {status}"),
         }
     }
-    if !counts_out.is_null() {
-        assert_eq!((counts.allowed, counts.denied, counts.invalid), (allowed, denied, invalid), "batch counts");
-    }
-    if lines.len() == 1 && !requests.contains(&b'\n') {
-        let mut single = empty_buf();
-        ctp_check_json(engines().c[which], p, n, &mut single);
-        let single = take(&mut single);
-        assert_eq!(text, format!("{single}\n"), "a one-line batch differs from ctp_check_json");
-    }
+    assert_eq!((counts.allowed, counts.denied, counts.invalid), (allowed, denied, invalid), "counts");
 }
 
 unsafe fn apply_event(data: &[u8]) {
@@ -317,7 +329,8 @@ unsafe fn apply_event(data: &[u8]) {
     let (rp, rn) = raw(record);
     let (ep, en) = raw(event);
     let mut out = empty_buf();
-    let status = ctp_apply_event_json(rp, rn, ep, en, &mut out);
+    let both: *mut ctp_buf = &mut out;
+    let status = ctp_apply_event_json(rp, rn, ep, en, both, both);
     no_panic("ctp_apply_event_json", status);
     let text = take(&mut out);
     let expected = match ctpolicy::apply_event((!record.is_empty()).then_some(record), event) {
@@ -339,7 +352,8 @@ unsafe fn apply_event(data: &[u8]) {
 unsafe fn token_parse(token: &[u8]) {
     let (p, n) = raw(token);
     let mut out = empty_buf();
-    let status = ctp_token_parse(p, n, &mut out);
+    let both: *mut ctp_buf = &mut out;
+    let status = ctp_token_parse(p, n, both, both);
     no_panic("ctp_token_parse", status);
     let text = take(&mut out);
     let expected = match parse_token_json(token) {
@@ -363,11 +377,19 @@ unsafe fn check_typed(data: &[u8], selector: u8) {
     let mut bytes = Bytes(data);
     let flags_raw = bytes.u32();
     // Mostly known flags; an unknown bit now and then.
-    let flags = if flags_raw & 0x8000_0000 != 0 { flags_raw } else { flags_raw & 511 };
+    let flags = if flags_raw & 0x8000_0000 != 0 { flags_raw } else { flags_raw & 2047 };
     let record_state = u32::from(bytes.u8() % 4);
     let scope_raw = bytes.u8();
-    let record_scopes = if scope_raw & 0x80 != 0 { u32::from(scope_raw) } else { u32::from(scope_raw & 15) };
-    let currency: [u8; 3] = [bytes.u8(), bytes.u8(), bytes.u8()];
+    // The scopes: a few of the known ones and one of the input's own bytes.
+    let known = ["payment:customer_present", "payment:customer_not_present", "customer:login"];
+    let mut scope_names: Vec<&[u8]> =
+        known.iter().enumerate().filter(|(i, _)| scope_raw & (1 << i) != 0).map(|(_, s)| s.as_bytes()).collect();
+    let currency = bytes.take(usize::from(bytes.u8() % 5));
+    let own_scope = bytes.string();
+    if scope_raw & 8 != 0 {
+        scope_names.push(own_scope);
+    }
+    let scopes: Vec<ctp_input> = scope_names.iter().map(|s| ctp_input { ptr: raw(s).0, len: s.len() }).collect();
     let amount = bytes.i64();
     let now_ms = bytes.i64();
     let last_used_at_ms = bytes.i64();
@@ -377,32 +399,49 @@ unsafe fn check_typed(data: &[u8], selector: u8) {
     // Record token: the same as the header, or its own bytes.
     let same_token = bytes.u8() & 1 == 0;
     let record_token = if same_token { token } else { bytes.string() };
+    let caller = bytes.string();
+    let attempts: Vec<i64> = (0..bytes.u8() % 4).map(|_| bytes.i64()).collect();
     let key = bytes.take(data.len());
     let (token_ptr, token_len) = raw(token);
     let (record_ptr, record_len) = raw(record_token);
     let (key_ptr, key_len) = raw(key);
-    let charge = ctp_charge {
+    let (currency_ptr, currency_len) = raw(currency);
+    let (caller_ptr, caller_len) = raw(caller);
+    let charge = ctp_typed_charge {
         token: token_ptr,
         token_len,
         record_token: record_ptr,
         record_token_len: record_len,
         idempotency_key: key_ptr,
         idempotency_key_len: key_len,
+        currency: currency_ptr,
+        currency_len,
+        record_scopes: if scopes.is_empty() { ptr::null() } else { scopes.as_ptr() },
+        record_scope_count: scopes.len(),
         flags,
         record_state,
-        record_scopes,
-        currency,
         amount,
         now_ms,
         last_used_at_ms,
         attempts_24h,
         attempts_30d,
+        caller: caller_ptr,
+        caller_len,
+        record_attempts_ms: if attempts.is_empty() { ptr::null() } else { attempts.as_ptr() },
+        record_attempt_count: attempts.len(),
     };
     let mut verdict = std::mem::MaybeUninit::<ctp_verdict>::zeroed();
-    let status = ctp_check(engines().c[which], &charge, verdict.as_mut_ptr());
-    no_panic("ctp_check", status);
-    if flags & !511 != 0 || record_state > 2 || record_scopes & !15 != 0 {
-        assert_eq!(status, CTP_INVALID_ARGUMENT, "ctp_check accepted an unknown flag, state or scope bit");
+    let mut error = empty_buf();
+    let status = ctp_check_charge(engines().c[which], &charge, verdict.as_mut_ptr(), &mut error);
+    no_panic("ctp_check_charge", status);
+    let error = take(&mut error);
+    if flags & !2047 != 0 || record_state > 2 {
+        assert_eq!(status, CTP_INVALID_ARGUMENT, "ctp_check_charge accepted an unknown flag or state");
+    }
+    if status == CTP_OK {
+        assert!(error.is_empty(), "ctp_check_charge wrote error on CTP_OK");
+    } else {
+        check_error_json("ctp_check_charge", &error);
     }
     match status {
         CTP_OK => {
@@ -426,8 +465,8 @@ unsafe fn check_typed(data: &[u8], selector: u8) {
                 assert_eq!(verdict.has_fingerprint, 0);
             }
         }
-        CTP_INVALID_ARGUMENT | CTP_INVALID_REQUEST => {}
-        other => panic!("ctp_check returned {other}"),
+        CTP_INVALID_ARGUMENT | CTP_INVALID_UTF8 | CTP_INVALID_REQUEST => {}
+        other => panic!("ctp_check_charge returned {other}"),
     }
 }
 
@@ -451,7 +490,7 @@ fuzz_target!(|data: &[u8]| {
                     request_doors(rest, usize::from(selector & 0x40 != 0), door_sampled(rest, LONG_KEY_SAMPLING));
                 }
             }
-            2 => check_batch(rest, selector),
+            2 => check_many(rest, selector),
             3 => apply_event(rest),
             4 => token_parse(rest),
             _ => check_typed(rest, selector),

@@ -6,8 +6,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::{ctp_buf, ctp_engine, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
-use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use super::{boundary, ctp_buf, ctp_engine, free, infallible, input, shared, Failure, Handle, Out, SharedHandle};
 use crate::audit::{
     parse_expected_head, repair_path, verify_path, AuditFailure, AuditLog, AuditOptions, Checked, Clock, Fingerprint,
 };
@@ -24,17 +23,15 @@ pub struct ctp_audit_log {
     log: AuditLog,
 }
 
-/// Writes an audit failure to `out` (when not NULL) and returns its status.
-unsafe fn deliver_failure(out: *mut ctp_buf, failure: &AuditFailure) -> u32 {
-    if !out.is_null() {
-        out.write(into_buf(failure.to_json()));
-    }
-    failure.status() as u32
-}
+impl Handle for ctp_audit_log {}
+impl SharedHandle for ctp_audit_log {}
 
-fn path_of(bytes: &[u8]) -> Result<&Path, Error> {
+/// A path as the OS takes it; empty is `CTP_INVALID_ARGUMENT`. Faults of a
+/// path are reported in the audit error object's shape.
+unsafe fn log_path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, AuditFailure> {
+    let bytes = input(ptr, len, "path").map_err(argument_failure)?;
     if bytes.is_empty() {
-        return Err(Error::new(Status::InvalidArgument, None, "path is empty"));
+        return Err(AuditFailure::argument("path is empty"));
     }
     Ok(Path::new(OsStr::from_bytes(bytes)))
 }
@@ -45,12 +42,12 @@ fn argument_failure(error: Error) -> AuditFailure {
 
 /// Opens (or creates) the audit log at `path`.
 ///
-/// - `path`/`len`: the file's path, bytes as the OS takes them (not
+/// - `path`/`path_len`: the file's path, bytes as the OS takes them (not
 ///   NUL-terminated). A missing or empty file is a new log.
 /// - `flags`: 0, or `CTP_AUDIT_FSYNC`.
 /// - `out`: receives the handle, only on `CTP_OK`. Must not be NULL.
 ///   Release it with `ctp_audit_close` (or `ctp_audit_free`).
-/// - `error_json`: may be NULL; on failure only, receives the error object
+/// - `error`: may be NULL; on failure receives the error object
 ///   `{"error": {"status", "code", "message"[, "line", "seq"]}}`. Release it
 ///   with `ctp_buf_free`.
 ///
@@ -63,30 +60,19 @@ fn argument_failure(error: Error) -> AuditFailure {
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_open(
     path: *const u8,
-    len: usize,
+    path_len: usize,
     flags: u32,
     out: *mut *mut ctp_audit_log,
-    error_json: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let opened = (|| {
-            if out.is_null() {
-                return Err(argument_failure(invalid_argument("out")));
-            }
-            if flags & !CTP_AUDIT_FSYNC != 0 {
-                return Err(AuditFailure::argument(format!("unknown flags {:#x}", flags & !CTP_AUDIT_FSYNC)));
-            }
-            let bytes = input(path, len).map_err(|_| argument_failure(null_with_length("path")))?;
-            let path = path_of(bytes).map_err(argument_failure)?;
-            AuditLog::open(path, AuditOptions { fsync_each: flags & CTP_AUDIT_FSYNC != 0 })
-        })();
-        match opened {
-            Ok(log) => {
-                out.write(Box::into_raw(Box::new(ctp_audit_log { log })));
-                CTP_OK
-            }
-            Err(failure) => deliver_failure(error_json, &failure),
+    boundary(error, || {
+        let out = Out::required(out, "out").map_err(argument_failure)?;
+        if flags & !CTP_AUDIT_FSYNC != 0 {
+            return Err(AuditFailure::argument(format!("unknown flags {:#x}", flags & !CTP_AUDIT_FSYNC)).into());
         }
+        let log = AuditLog::open(log_path(path, path_len)?, AuditOptions { fsync_each: flags & CTP_AUDIT_FSYNC != 0 })?;
+        out.write(ctp_audit_log { log }.into_raw());
+        Ok(())
     })
 }
 
@@ -94,12 +80,13 @@ pub unsafe extern "C" fn ctp_audit_open(
 /// `ctp_check_json`, with the request's entry appended to `log` **before**
 /// the decision is handed out.
 ///
-/// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+/// - `engine`, `request`/`request_len`: as for `ctp_check_json`.
 /// - `log`: from `ctp_audit_open`; may be shared by many threads at once.
-/// - `out_json`: must not be NULL. On `CTP_OK` the decision JSON, byte for
-///   byte what `ctp_check_json` gives; on a check error the error object
+/// - `out`: must not be NULL. On `CTP_OK` the decision JSON, byte for
+///   byte what `ctp_check_json` gives. Release it with `ctp_buf_free`.
+/// - `error`: may be NULL; on a check error it receives the error object
 ///   of `ctp_check_json` (an `ERROR` entry was recorded); on an audit
-///   failure the audit error object. Release it with `ctp_buf_free`.
+///   failure the audit error object.
 ///
 /// Returns what `ctp_check_json` returns, except that when the entry could
 /// not be appended the decision is not given: `CTP_IO_ERROR` or
@@ -114,43 +101,38 @@ pub unsafe extern "C" fn ctp_audit_open(
 pub unsafe extern "C" fn ctp_audit_check_json(
     engine: *const ctp_engine,
     log: *const ctp_audit_log,
-    request_json: *const u8,
-    len: usize,
-    out_json: *mut ctp_buf,
+    request: *const u8,
+    request_len: usize,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let engine = shared(engine, "engine")?;
+        let log = shared(log, "log")?;
+        let request = input(request, request_len, "request")?;
+        let checked = log.log.record(&engine.engine, request, &Clock::System)?;
+        if let Err(error) = &checked.result {
+            return Err(Failure::Call(error.clone()));
         }
-        let Some(engine) = engine.as_ref() else { return deliver(out_json, Err(invalid_argument("engine"))) };
-        let Some(log) = log.as_ref() else { return deliver(out_json, Err(invalid_argument("log"))) };
-        let Ok(request) = input(request_json, len) else {
-            return deliver(out_json, Err(null_with_length("request_json")));
-        };
-        match log.log.record(&engine.engine, request, &Clock::System) {
-            Ok(checked) => {
-                let result = checked.result.as_ref().map(|_| {
-                    let mut out = String::with_capacity(512);
-                    checked.output_json(&engine.engine, &mut out);
-                    out
-                });
-                deliver(out_json, result.map_err(Error::clone))
-            }
-            Err(failure) => deliver_failure(out_json, &failure),
-        }
+        let mut decision = String::with_capacity(512);
+        checked.output_json(&engine.engine, &mut decision);
+        out.give(decision.into_bytes());
+        Ok(())
     })
 }
 
 /// Verifies the audit log at `path` in one streaming pass.
 ///
-/// - `path`/`len`: the file's path (bytes, not NUL-terminated).
-/// - `expect_head`/`expect_len`: `NULL`/0, or the head the log must end
+/// - `path`/`path_len`: the file's path (bytes, not NUL-terminated).
+/// - `expect_head`/`expect_head_len`: `NULL`/0, or the head the log must end
 ///   in (`sha256:` and 64 lowercase hex digits), which finds entries cut
 ///   off its end.
-/// - `out_json`: must not be NULL. On `CTP_OK` the summary
+/// - `out`: must not be NULL. On `CTP_OK` the summary
 ///   `{"entries", "first_at", "last_at", "decisions": {"ALLOW", "DENY",
-///   "ERROR"}, "head"}`; else the error object, which names the first bad
-///   entry (`line`, `seq`) and what is wrong (`code`, `message`).
+///   "ERROR"}, "head"}`.
+/// - `error`: may be NULL; on failure the error object, which names the
+///   first bad entry (`line`, `seq`) and what is wrong (`code`, `message`).
 ///
 /// Returns `CTP_OK`; `CTP_AUDIT_LOG_INVALID` (an entry does not verify);
 /// `CTP_AUDIT_HEAD_MISMATCH` (it verifies but ends in another head);
@@ -158,32 +140,23 @@ pub unsafe extern "C" fn ctp_audit_check_json(
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_verify(
     path: *const u8,
-    len: usize,
+    path_len: usize,
     expect_head: *const u8,
-    expect_len: usize,
-    out_json: *mut ctp_buf,
+    expect_head_len: usize,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let verified = (|| {
-            let bytes = input(path, len).map_err(|_| argument_failure(null_with_length("path")))?;
-            let path = path_of(bytes).map_err(argument_failure)?;
-            let head = input(expect_head, expect_len).map_err(|_| argument_failure(null_with_length("expect_head")))?;
-            let expected = match head {
-                [] => None,
-                text => Some(parse_expected_head(std::str::from_utf8(text).unwrap_or(""))?),
-            };
-            verify_path(path, expected.as_ref())
-        })();
-        match verified {
-            Ok(summary) => {
-                out_json.write(into_buf(summary.to_json()));
-                CTP_OK
-            }
-            Err(failure) => deliver_failure(out_json, &failure),
-        }
+    boundary(error, || {
+        let out = Out::required(out, "out").map_err(argument_failure)?;
+        let path = log_path(path, path_len)?;
+        let head = input(expect_head, expect_head_len, "expect_head").map_err(argument_failure)?;
+        let expected = match head {
+            [] => None,
+            text => Some(parse_expected_head(std::str::from_utf8(text).unwrap_or(""))?),
+        };
+        let summary = verify_path(path, expected.as_ref())?;
+        out.give(summary.to_json().into_bytes());
+        Ok(())
     })
 }
 
@@ -193,33 +166,29 @@ pub unsafe extern "C" fn ctp_audit_verify(
 /// cuts those bytes off and syncs the file, under the log's lock. Nothing
 /// that verifies is ever cut; no decision was given for a torn tail.
 ///
-/// - `path`/`len`: the file's path (bytes, not NUL-terminated).
-/// - `out_json`: must not be NULL. On `CTP_OK` the report
+/// - `path`/`path_len`: the file's path (bytes, not NUL-terminated).
+/// - `out`: must not be NULL. On `CTP_OK` the report
 ///   `{"repaired", "cut_bytes", "kept_bytes", "entries", "head"}`
 ///   (`repaired` false and `cut_bytes` 0 when the log verified as it
-///   was); else the error object. Release it with `ctp_buf_free`.
+///   was). Release it with `ctp_buf_free`.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK` (the log verifies now); `CTP_AUDIT_LOG_INVALID` (a
 /// whole line fails: not a torn write, nothing was cut; or the path is not
 /// a regular file); `CTP_IO_ERROR` (cannot be read, locked or cut, e.g. an
 /// append-only file); `CTP_INVALID_ARGUMENT`; `CTP_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_audit_repair(path: *const u8, len: usize, out_json: *mut ctp_buf) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let repaired = (|| {
-            let bytes = input(path, len).map_err(|_| argument_failure(null_with_length("path")))?;
-            repair_path(path_of(bytes).map_err(argument_failure)?)
-        })();
-        match repaired {
-            Ok(report) => {
-                out_json.write(into_buf(report.to_json()));
-                CTP_OK
-            }
-            Err(failure) => deliver_failure(out_json, &failure),
-        }
+pub unsafe extern "C" fn ctp_audit_repair(
+    path: *const u8,
+    path_len: usize,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let out = Out::required(out, "out").map_err(argument_failure)?;
+        let report = repair_path(log_path(path, path_len)?)?;
+        out.give(report.to_json().into_bytes());
+        Ok(())
     })
 }
 
@@ -227,14 +196,15 @@ pub unsafe extern "C" fn ctp_audit_repair(path: *const u8, len: usize, out_json:
 /// as entry `seq` after a line of fingerprint `prev`; writes nothing.
 /// Bindings use it to prove that their entries are the CLI's, byte for byte.
 ///
-/// - `engine`, `request_json`/`len`: as for `ctp_check_json`.
+/// - `engine`, `request`/`request_len`: as for `ctp_check_json`.
 /// - `seq`: 1 or more.
 /// - `prev`/`prev_len`: `sha256:` and 64 lowercase hex digits.
 /// - `at`/`at_len`: the writer's clock to use where the entry takes it (no
 ///   `now` in the request, or an `ERROR`); `NULL`/0 for the system clock.
 ///   A request decided with a `now` always uses its `now`.
-/// - `out_json`: must not be NULL; receives the entry line on `CTP_OK`,
-///   else the error object. Release it with `ctp_buf_free`.
+/// - `out`: must not be NULL; receives the entry line on `CTP_OK`.
+///   Release it with `ctp_buf_free`.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// A request that cannot be decided still has an entry (an `ERROR` one):
 /// this returns `CTP_OK` for it. Returns `CTP_INVALID_ARGUMENT` (NULL
@@ -243,45 +213,41 @@ pub unsafe extern "C" fn ctp_audit_repair(path: *const u8, len: usize, out_json:
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_entry_json(
     engine: *const ctp_engine,
-    request_json: *const u8,
-    len: usize,
+    request: *const u8,
+    request_len: usize,
     seq: u64,
     prev: *const u8,
     prev_len: usize,
     at: *const u8,
     at_len: usize,
-    out_json: *mut ctp_buf,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let engine = shared(engine, "engine")?;
+        let request = input(request, request_len, "request")?;
+        let prev = input(prev, prev_len, "prev")?;
+        let prev = std::str::from_utf8(prev).ok().and_then(Fingerprint::parse).ok_or_else(|| {
+            Error::new(Status::InvalidArgument, None, "prev must be \"sha256:\" and 64 lowercase hex digits")
+        })?;
+        if seq == 0 {
+            return Err(Error::new(Status::InvalidArgument, None, "seq starts at 1").into());
         }
-        let result = (|| {
-            let engine = engine.as_ref().ok_or_else(|| invalid_argument("engine"))?;
-            let request = input(request_json, len).map_err(|_| null_with_length("request_json"))?;
-            let prev = input(prev, prev_len).map_err(|_| null_with_length("prev"))?;
-            let prev = std::str::from_utf8(prev).ok().and_then(Fingerprint::parse).ok_or_else(|| {
-                Error::new(Status::InvalidArgument, None, "prev must be \"sha256:\" and 64 lowercase hex digits")
-            })?;
-            if seq == 0 {
-                return Err(Error::new(Status::InvalidArgument, None, "seq starts at 1"));
-            }
-            let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
-            let clock = match at {
-                [] => Clock::System,
-                text => Clock::Fixed(
-                    std::str::from_utf8(text)
-                        .map_err(|_| Error::new(Status::InvalidArgument, None, "at is not UTF-8"))?
-                        .to_owned(),
-                ),
-            };
-            let checked = Checked::check(&engine.engine, request, &clock);
-            let mut entry = checked.entry(&engine.engine);
-            entry.seq = seq;
-            entry.prev = prev.as_str().into();
-            Ok(entry.to_line())
-        })();
-        deliver(out_json, result)
+        let clock = match input(at, at_len, "at")? {
+            [] => Clock::System,
+            text => Clock::Fixed(
+                std::str::from_utf8(text)
+                    .map_err(|_| Error::new(Status::InvalidArgument, None, "at is not UTF-8"))?
+                    .to_owned(),
+            ),
+        };
+        let checked = Checked::check(&engine.engine, request, &clock);
+        let mut entry = checked.entry(&engine.engine);
+        entry.seq = seq;
+        entry.prev = prev.as_str().into();
+        out.give(entry.to_line().into_bytes());
+        Ok(())
     })
 }
 
@@ -289,21 +255,15 @@ pub unsafe extern "C" fn ctp_audit_entry_json(
 /// gone whatever the status. `NULL` is a no-op (`CTP_OK`). No other thread
 /// may be using the handle.
 ///
-/// - `error_json`: may be NULL; on failure only, receives the error object.
+/// - `error`: may be NULL; on failure receives the error object.
 ///
 /// Returns `CTP_OK`, `CTP_IO_ERROR` (the sync failed: entries since the
 /// last sync may not be on the disk) or `CTP_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_audit_close(log: *mut ctp_audit_log, error_json: *mut ctp_buf) -> u32 {
-    guard(CTP_PANIC, || {
-        if log.is_null() {
-            return CTP_OK;
-        }
-        let handle = Box::from_raw(log);
-        match handle.log.close() {
-            Ok(()) => CTP_OK,
-            Err(failure) => deliver_failure(error_json, &failure),
-        }
+pub unsafe extern "C" fn ctp_audit_close(log: *mut ctp_audit_log, error: *mut ctp_buf) -> u32 {
+    boundary(error, || match ctp_audit_log::take(log) {
+        Some(handle) => Ok(handle.log.close()?),
+        None => Ok(()),
     })
 }
 
@@ -312,5 +272,5 @@ pub unsafe extern "C" fn ctp_audit_close(log: *mut ctp_audit_log, error_json: *m
 /// no-op. No other thread may be using the handle.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_audit_free(log: *mut ctp_audit_log) {
-    guard((), || free_handle(log))
+    infallible((), || free(log))
 }

@@ -1,22 +1,13 @@
 //! `ctp_check_many`: many requests in one call, one result per request.
 //!
-//! Unlike `ctp_check_batch` there is no JSON Lines text on either side:
-//! the caller passes an array of (pointer, length) requests and gets an
-//! array of results, each with its own status number, so no binding splits
-//! lines or maps status names back to numbers.
+//! There is no JSON Lines text on either side: the caller passes an array
+//! of (pointer, length) requests and gets an array of results, each with
+//! its own status number, so no binding splits lines or maps status names
+//! back to numbers.
 
-use super::{ctp_batch_counts, ctp_buf, ctp_buf_free, ctp_engine, guard, input, into_buf};
-use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use super::CTP_OK;
+use super::{boundary, ctp_buf, ctp_buf_free, ctp_engine, ctp_input, infallible, input, into_buf, items, shared};
 use crate::error::{Error, Status};
-
-/// One request of `ctp_check_many`: a pre-flight request as JSON.
-#[repr(C)]
-pub struct ctp_input {
-    /// The request bytes; only read during the call. NULL with `len` 0 is
-    /// the empty input.
-    pub ptr: *const u8,
-    pub len: usize,
-}
 
 /// One answer of `ctp_check_many`.
 #[repr(C)]
@@ -31,50 +22,56 @@ pub struct ctp_result {
     pub json: ctp_buf,
 }
 
-/// Decides `count` requests in one call, each exactly as `ctp_check_json`.
+/// How many requests of a `ctp_check_many` call were ALLOW, DENY and not
+/// decided (any other status).
+#[repr(C)]
+pub struct ctp_batch_counts {
+    pub allowed: usize,
+    pub denied: usize,
+    pub invalid: usize,
+}
+
+/// Decides `request_count` requests in one call, each exactly as `ctp_check_json`.
 ///
 /// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-/// - `requests`: `count` inputs; may be NULL only when `count` is 0. An
-///   input that is NULL with a length gets its own `CTP_INVALID_ARGUMENT`
-///   result; the others are decided all the same.
-/// - `results`: room for `count` results, written only on `CTP_OK`, in the
-///   order of `requests`; may be NULL only when `count` is 0. Release them
-///   with `ctp_results_free(results, count)`.
+/// - `requests`: `request_count` inputs; may be NULL only when the count is
+///   0. An input that is NULL with a length gets its own
+///   `CTP_INVALID_ARGUMENT` result; the others are decided all the same.
+/// - `results`: room for `request_count` results, written only on `CTP_OK`,
+///   in the order of `requests`; may be NULL only when the count is 0.
+///   Release them with `ctp_results_free(results, request_count)`.
 /// - `counts`: may be NULL; receives how many were ALLOW, DENY and not
 ///   decided (any other status).
+/// - `error`: may be NULL; receives the error object when the call itself
+///   fails (the per-request errors are in `results`).
 ///
 /// Returns `CTP_OK` when every request was handled (whatever each result),
 /// `CTP_INVALID_ARGUMENT` (NULL engine, or NULL `requests`/`results` with a
-/// count) or `CTP_PANIC`; on those nothing is written.
+/// count) or `CTP_PANIC`; on those nothing else is written.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_check_many(
     engine: *const ctp_engine,
     requests: *const ctp_input,
-    count: usize,
+    request_count: usize,
     results: *mut ctp_result,
     counts: *mut ctp_batch_counts,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let Some(engine) = engine.as_ref() else { return CTP_INVALID_ARGUMENT };
-        if count > 0 && (requests.is_null() || results.is_null()) {
-            return CTP_INVALID_ARGUMENT;
+    boundary(error, || {
+        let engine = shared(engine, "engine")?;
+        let requests = items(requests, request_count, "requests")?;
+        if results.is_null() && request_count > 0 {
+            return Err(Error::new(Status::InvalidArgument, None, "results is NULL with a non-zero length").into());
         }
-        let requests = if count == 0 { &[][..] } else { std::slice::from_raw_parts(requests, count) };
         // Every answer is made before any is handed over, so a panic part
         // way leaves the caller's array untouched and frees what was made.
-        let mut answers: Vec<(u32, u32, String)> = Vec::with_capacity(count);
+        let mut answers: Vec<(u32, u32, String)> = Vec::with_capacity(request_count);
         let mut totals = ctp_batch_counts { allowed: 0, denied: 0, invalid: 0 };
         let mut scratch = String::new();
         for (index, request) in requests.iter().enumerate() {
             scratch.clear();
-            let decided = match input(request.ptr, request.len) {
-                Ok(bytes) => engine.engine.check_json_into(bytes, &mut scratch),
-                Err(()) => Err(Error::new(
-                    Status::InvalidArgument,
-                    None,
-                    format!("requests[{index}].ptr is NULL with a non-zero length"),
-                )),
-            };
+            let decided = input(request.ptr, request.len, &format!("requests[{index}].ptr"))
+                .and_then(|bytes| engine.engine.check_json_into(bytes, &mut scratch));
             let answer = match decided {
                 Ok(outcome) if outcome.allowed() => {
                     totals.allowed += 1;
@@ -84,33 +81,34 @@ pub unsafe extern "C" fn ctp_check_many(
                     totals.denied += 1;
                     (CTP_OK, 0, String::from(scratch.as_str()))
                 }
-                Err(error) => {
+                Err(failure) => {
                     totals.invalid += 1;
-                    (error.status as u32, 0, error.to_json())
+                    (failure.status as u32, 0, failure.to_json())
                 }
             };
             answers.push(answer);
         }
         for (index, (status, allowed, json)) in answers.into_iter().enumerate() {
-            results.add(index).write(ctp_result { status, allowed, json: into_buf(json) });
+            results.add(index).write(ctp_result { status, allowed, json: into_buf(json.into_bytes()) });
         }
         if let Some(counts) = counts.as_mut() {
             *counts = totals;
         }
-        CTP_OK
+        Ok(())
     })
 }
 
-/// Releases the buffers of `count` results from `ctp_check_many`, wiping
-/// them first, and resets each `json` to `{NULL, 0}` (so a second call is
-/// harmless). `results` NULL is a no-op; the array itself is the caller's.
+/// Releases the buffers of `result_count` results from `ctp_check_many`,
+/// wiping them first, and resets each `json` to `{NULL, 0}` (so a second
+/// call is harmless). `results` NULL is a no-op; the array itself is the
+/// caller's.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, count: usize) {
-    guard((), || {
+pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, result_count: usize) {
+    infallible((), || {
         if results.is_null() {
             return;
         }
-        for index in 0..count {
+        for index in 0..result_count {
             ctp_buf_free(&mut (*results.add(index)).json);
         }
     })
@@ -120,9 +118,9 @@ pub unsafe extern "C" fn ctp_results_free(results: *mut ctp_result, count: usize
 mod tests {
     use std::ptr;
 
-    use super::super::panic_injection;
     use super::super::{ctp_check_charge, ctp_check_json_verdict, ctp_engine_free, ctp_engine_new};
     use super::super::{ctp_typed_charge, ctp_verdict};
+    use super::super::{panic_injection, CTP_PANIC};
     use super::*;
 
     fn empty() -> ctp_buf {
@@ -144,7 +142,7 @@ mod tests {
         panic_injection::arm(true);
         let statuses = unsafe {
             [
-                ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut()),
+                ctp_check_many(engine, inputs.as_ptr(), 1, results.as_mut_ptr(), ptr::null_mut(), &mut error),
                 ctp_check_charge(engine, &charge, &mut verdict, &mut error),
                 ctp_check_json_verdict(
                     engine,
@@ -173,12 +171,15 @@ mod tests {
         let mut results: Vec<ctp_result> =
             (0..3).map(|_| ctp_result { status: 0, allowed: 0, json: empty() }).collect();
         let mut counts = ctp_batch_counts { allowed: 9, denied: 9, invalid: 9 };
-        let status = unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts) };
+        let status =
+            unsafe { ctp_check_many(engine, inputs.as_ptr(), 3, results.as_mut_ptr(), &mut counts, ptr::null_mut()) };
         assert_eq!(status, CTP_OK);
         assert_eq!((counts.allowed, counts.denied, counts.invalid), (0, 1, 2));
         for (text, result) in texts.iter().zip(&results) {
             let mut one = empty();
-            let expected_status = unsafe { super::super::ctp_check_json(engine, text.as_ptr(), text.len(), &mut one) };
+            let both: *mut ctp_buf = &mut one;
+            let expected_status =
+                unsafe { super::super::ctp_check_json(engine, text.as_ptr(), text.len(), both, both) };
             assert_eq!(result.status, expected_status);
             let got = unsafe { std::slice::from_raw_parts(result.json.ptr, result.json.len) };
             let want = unsafe { std::slice::from_raw_parts(one.ptr, one.len) };

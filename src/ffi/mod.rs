@@ -1,12 +1,16 @@
 //! The C ABI: thin edges over the core, no policy logic here.
 //!
 //! Conventions (docs/ABI.md has the full story):
-//! - every fallible function returns a `uint32_t` status, `CTP_OK` = 0;
-//! - inputs are pointer + length; `NULL` with length 0 is the empty input;
-//! - output buffers are owned by the library and released with
+//! - every fallible function returns a `uint32_t` status, `CTP_OK` = 0, and
+//!   takes as its last parameter `ctp_buf *error` (may be NULL), which
+//!   receives the error object on any status but `CTP_OK` and `CTP_PANIC`;
+//! - inputs are pointer + length (`x`, `x_len`); `NULL` with length 0 is the
+//!   empty input; outputs are `out` (written only on `CTP_OK`);
+//! - counts and lengths are `size_t`;
+//! - output buffers are owned by the caller and released with
 //!   `ctp_buf_free`, which wipes them first;
-//! - every export runs behind `guard`, so a panic becomes `CTP_PANIC`
-//!   instead of unwinding into C;
+//! - every export runs behind the one boundary (`boundary.rs`), so a panic
+//!   becomes `CTP_PANIC` instead of unwinding into C;
 //! - no caller pointer is kept after a call returns, and there is no
 //!   thread-local "last error".
 
@@ -14,7 +18,6 @@
 #![allow(clippy::missing_safety_doc)] // the safety contract is in the header comments
 
 use std::ffi::c_char;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use zeroize::Zeroize;
@@ -27,16 +30,15 @@ use crate::{lifecycle, rules, token};
 mod status;
 pub use status::*;
 
+mod boundary;
+pub(crate) use boundary::*;
+
 mod audit;
-mod fast;
-mod into;
 pub use audit::*;
-pub use fast::*;
-pub use into::*;
+mod charge;
+pub use charge::*;
 mod many;
 pub use many::*;
-mod typed;
-pub use typed::*;
 mod verdict;
 pub use verdict::*;
 mod redact;
@@ -53,7 +55,7 @@ pub const CTP_VERSION_PATCH: u32 = 0;
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons.
 pub const CTP_VERSION_NUMBER: u32 = CTP_VERSION_MAJOR * 10000 + CTP_VERSION_MINOR * 100 + CTP_VERSION_PATCH;
 /// Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
-pub const CTP_ABI_VERSION: u32 = 1;
+pub const CTP_ABI_VERSION: u32 = 2;
 
 /// An engine bound to one policy. Opaque; immutable once built; safe to
 /// share between threads without locks.
@@ -61,10 +63,14 @@ pub struct ctp_engine {
     engine: Engine,
 }
 
-/// A byte buffer owned by the library. Release it with `ctp_buf_free`.
+impl Handle for ctp_engine {}
+impl SharedHandle for ctp_engine {}
+
+/// A byte buffer the library filled and the caller owns. Release it with
+/// `ctp_buf_free`.
 #[repr(C)]
 pub struct ctp_buf {
-    /// The bytes (UTF-8 JSON, not NUL-terminated); NULL when empty.
+    /// The bytes (not NUL-terminated); NULL when empty.
     pub ptr: *mut u8,
     /// Number of bytes at `ptr`.
     pub len: usize,
@@ -73,7 +79,7 @@ pub struct ctp_buf {
 #[cfg(test)]
 pub(crate) mod panic_injection {
     //! A test hook: when armed, every export called on this thread panics
-    //! inside its guard, so a test can prove that each one turns a panic
+    //! inside its boundary, so a test can prove that each one turns a panic
     //! into `CTP_PANIC`. Per thread, so parallel tests do not interfere.
     use std::cell::Cell;
 
@@ -90,101 +96,28 @@ pub(crate) mod panic_injection {
     }
 }
 
-/// Runs an export's body; a panic becomes `on_panic` instead of unwinding
-/// across the C boundary (which would be undefined behaviour).
-#[inline(always)]
-pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(|| {
-        #[cfg(test)]
-        panic_injection::check();
-        body()
-    }))
-    .unwrap_or(on_panic)
-}
-
-/// Releases a handle this library made with `Box::into_raw`; `NULL` is a
-/// no-op. The one body of every `ctp_*_free` of an opaque handle (the
-/// handle's own `Drop` wipes what it holds).
-pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
-    if !handle.is_null() {
-        drop(Box::from_raw(handle));
-    }
-}
-
-/// Borrows a caller's `(pointer, length)` input for the call's duration.
-unsafe fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], ()> {
-    match (ptr.is_null(), len) {
-        (true, 0) => Ok(&[]),
-        (true, _) => Err(()),
-        (false, _) => Ok(std::slice::from_raw_parts(ptr, len)),
-    }
-}
-
-/// Hands `text` to the caller as a library-owned buffer.
-fn into_buf(text: String) -> ctp_buf {
-    let mut boxed = text.into_bytes().into_boxed_slice();
-    let len = boxed.len();
-    if len == 0 {
-        return ctp_buf { ptr: ptr::null_mut(), len: 0 };
-    }
-    let ptr = boxed.as_mut_ptr();
-    std::mem::forget(boxed);
-    ctp_buf { ptr, len }
-}
-
-/// Writes a result to `out`: the payload on success, the error object
-/// otherwise; returns the status.
-unsafe fn deliver(out: *mut ctp_buf, result: Result<String, Error>) -> u32 {
-    let (status, text) = match result {
-        Ok(text) => (CTP_OK, text),
-        Err(error) => (error.status as u32, error.to_json()),
-    };
-    if !out.is_null() {
-        out.write(into_buf(text));
-    }
-    status
-}
-
-fn invalid_argument(what: &str) -> Error {
-    Error::new(Status::InvalidArgument, None, format!("{what} is NULL"))
-}
-
-fn null_with_length(what: &str) -> Error {
-    Error::new(Status::InvalidArgument, None, format!("{what} is NULL with a non-zero length"))
-}
-
 /// Builds an engine from policy JSON.
 ///
-/// - `policy_json`/`len`: the policy; `NULL`/0 (or `{}`) is the default policy.
-/// - `out`: receives the new engine, only on `CTP_OK`. Must not be NULL.
-///   Release it with `ctp_engine_free`.
-/// - `error_json`: may be NULL. When not NULL it receives, on failure only,
-///   the error object `{"error": {...}}`; release it with `ctp_buf_free`.
+/// - `policy`/`policy_len`: the policy; `NULL`/0 (or `{}`) is the default policy.
+/// - `out`: must not be NULL; receives the new engine on `CTP_OK`. Release
+///   it with `ctp_engine_free`.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 /// `CTP_INVALID_POLICY` or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_engine_new(
-    policy_json: *const u8,
-    len: usize,
+    policy: *const u8,
+    policy_len: usize,
     out: *mut *mut ctp_engine,
-    error_json: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let result = (|| {
-            if out.is_null() {
-                return Err(invalid_argument("out"));
-            }
-            let policy = input(policy_json, len).map_err(|_| null_with_length("policy_json"))?;
-            Engine::from_policy_json(policy)
-        })();
-        match result {
-            Ok(engine) => {
-                out.write(Box::into_raw(Box::new(ctp_engine { engine })));
-                CTP_OK
-            }
-            Err(error) => deliver(error_json, Err(error)),
-        }
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let policy = input(policy, policy_len, "policy")?;
+        let engine = Engine::from_policy_json(policy)?;
+        out.write(ctp_engine { engine }.into_raw());
+        Ok(())
     })
 }
 
@@ -192,77 +125,75 @@ pub unsafe extern "C" fn ctp_engine_new(
 /// another thread, and must not be used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_engine_free(engine: *mut ctp_engine) {
-    guard((), || free_handle(engine))
+    infallible((), || free(engine))
 }
 
 /// The pre-flight check: is this `authorizePayment` request safe to send?
 ///
 /// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
-/// - `request_json`/`len`: the pre-flight request (docs/RULES.md, "The request").
-/// - `out_json`: must not be NULL. Receives the decision JSON on `CTP_OK`
-///   and the error JSON on any other status except when `out_json` itself
-///   is NULL. Release it with `ctp_buf_free`.
+/// - `request`/`request_len`: the pre-flight request (docs/RULES.md, "The request").
+/// - `out`: must not be NULL; receives the decision JSON on `CTP_OK`.
+/// - `error`: may be NULL; receives the error object on failure. It may be
+///   the same buffer as `out`: exactly one of the two is written.
 ///
 /// A DENY decision is `CTP_OK` with `"decision": "DENY"`. Any other status
-/// means "could not decide": treat it as DENY (fail closed).
+/// means "could not decide": treat it as DENY (fail closed). Returns
+/// `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
+/// `CTP_INVALID_REQUEST` or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_check_json(
     engine: *const ctp_engine,
-    request_json: *const u8,
-    len: usize,
-    out_json: *mut ctp_buf,
+    request: *const u8,
+    request_len: usize,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let result = (|| {
-            let engine = engine.as_ref().ok_or_else(|| invalid_argument("engine"))?;
-            let request = input(request_json, len).map_err(|_| null_with_length("request_json"))?;
-            into::decision_string(&engine.engine, request)
-        })();
-        deliver(out_json, result)
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let engine = shared(engine, "engine")?;
+        let request = input(request, request_len, "request")?;
+        out.give(decision_bytes(&engine.engine, request)?);
+        Ok(())
     })
 }
 
 /// One lifecycle step: TOKENIZED, CHARGED, DECLINED or REVOKED.
 ///
-/// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
-///   text `null`) when there is none yet. A previous step's `out_json`
+/// - `record`/`record_len`: the stored record; `NULL`/0 (or the JSON
+///   text `null`) when there is none yet. A previous step's `out`
 ///   (`{"record": …, "changed": …}`) is taken as its `record`, so steps
 ///   chain without unwrapping; a bare record is the same.
-/// - `event_json`/`event_len`: the event.
-/// - `out_json`: must not be NULL. Receives `{"record": …, "changed": …}` on
-///   `CTP_OK` (the record holds `customer_token` verbatim), the error JSON
-///   otherwise. Release it with `ctp_buf_free`, which wipes it.
+/// - `event`/`event_len`: the event.
+/// - `out`: must not be NULL; receives `{"record": …, "changed": …}` on
+///   `CTP_OK` (the record holds `customer_token` verbatim). Release it with
+///   `ctp_buf_free`, which wipes it.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 /// `CTP_INVALID_REQUEST` (the record or event is not acceptable JSON),
 /// `CTP_TRANSITION_REJECTED` or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_apply_event_json(
-    record_json: *const u8,
+    record: *const u8,
     record_len: usize,
-    event_json: *const u8,
+    event: *const u8,
     event_len: usize,
-    out_json: *mut ctp_buf,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let result = (|| {
-            let record = stored_record(record_json, record_len)?;
-            let event = input(event_json, event_len).map_err(|_| null_with_length("event_json"))?;
-            lifecycle::apply_event(record, event).map(|transition| transition.json().to_owned())
-        })();
-        deliver(out_json, result)
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let record = stored_record(record, record_len)?;
+        let event = input(event, event_len, "event")?;
+        let transition = lifecycle::apply_event(record, event)?;
+        out.give(transition.json().as_bytes().to_vec());
+        Ok(())
     })
 }
 
 /// The stored record of a lifecycle call: `NULL`/0 (empty) is "none yet".
-unsafe fn stored_record<'a>(record_json: *const u8, record_len: usize) -> Result<Option<&'a [u8]>, Error> {
-    let record = input(record_json, record_len).map_err(|_| null_with_length("record_json"))?;
+unsafe fn stored_record<'a>(record: *const u8, record_len: usize) -> Result<Option<&'a [u8]>, Error> {
+    let record = input(record, record_len, "record")?;
     Ok((!record.is_empty()).then_some(record))
 }
 
@@ -271,16 +202,17 @@ unsafe fn stored_record<'a>(record_json: *const u8, record_len: usize) -> Result
 /// record, a payment result keeps the attempt (CHARGED for `APPROVED`,
 /// nothing for `STEP_UP_REQUIRED`, DECLINED for anything else).
 ///
-/// - `record_json`/`record_len`: the stored record; `NULL`/0 (or the JSON
+/// - `record`/`record_len`: the stored record; `NULL`/0 (or the JSON
 ///   text `null`) when there is none.
-/// - `request_json`/`request_len`: the pre-flight request that was checked
+/// - `request`/`request_len`: the pre-flight request that was checked
 ///   and sent (as given to `ctp_check_json`).
-/// - `response_json`/`response_len`: the JSON body of the 2xx answer.
+/// - `response`/`response_len`: the JSON body of the 2xx answer.
 /// - `at`/`at_len`: when the answer arrived, RFC 3339.
-/// - `out_json`: must not be NULL. Receives `{"record": … or null,
+/// - `out`: must not be NULL; receives `{"record": … or null,
 ///   "changed": …, "events": [{"type": …, "at": …}, …]}` on `CTP_OK` (the
-///   record holds `customer_token` verbatim), the error JSON otherwise.
-///   Release it with `ctp_buf_free`, which wipes it.
+///   record holds `customer_token` verbatim). Release it with
+///   `ctp_buf_free`, which wipes it.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 /// `CTP_INVALID_REQUEST` (the request fails the envelope checks, or the
@@ -289,56 +221,53 @@ unsafe fn stored_record<'a>(record_json: *const u8, record_len: usize) -> Result
 /// `at`, or the lifecycle's) or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_apply_response_json(
-    record_json: *const u8,
+    record: *const u8,
     record_len: usize,
-    request_json: *const u8,
+    request: *const u8,
     request_len: usize,
-    response_json: *const u8,
+    response: *const u8,
     response_len: usize,
     at: *const u8,
     at_len: usize,
-    out_json: *mut ctp_buf,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let result = (|| {
-            let record = stored_record(record_json, record_len)?;
-            let request = input(request_json, request_len).map_err(|_| null_with_length("request_json"))?;
-            let response = input(response_json, response_len).map_err(|_| null_with_length("response_json"))?;
-            let at = input(at, at_len).map_err(|_| null_with_length("at"))?;
-            let at = std::str::from_utf8(at).map_err(|_| {
-                Error::new(
-                    Status::TransitionRejected,
-                    Some(crate::code::Code::InvalidEvent),
-                    "at must be an RFC 3339 timestamp",
-                )
-            })?;
-            lifecycle::apply_response(record, request, response, at).map(|transition| transition.json().to_owned())
-        })();
-        deliver(out_json, result)
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let record = stored_record(record, record_len)?;
+        let request = input(request, request_len, "request")?;
+        let response = input(response, response_len, "response")?;
+        let at = input(at, at_len, "at")?;
+        let at = std::str::from_utf8(at).map_err(|_| {
+            Error::new(Status::TransitionRejected, Some(crate::code::Code::InvalidEvent), "at must be an RFC 3339 timestamp")
+        })?;
+        let transition = lifecycle::apply_response(record, request, response, at)?;
+        out.give(transition.json().as_bytes().to_vec());
+        Ok(())
     })
 }
 
 /// Checks the format of a customer token; no engine needed.
 ///
-/// - `token`/`len`: the header value.
-/// - `out_json`: must not be NULL. Receives
-///   `{"form", "region", "environment", "fingerprint"}` on `CTP_OK`, else the
-///   error JSON (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its
-///   `detail`, or `TOKEN_WRONG_TYPE`). Never contains the token.
+/// - `token`/`token_len`: the header value.
+/// - `out`: must not be NULL; receives
+///   `{"form", "region", "environment", "fingerprint"}` on `CTP_OK`. Never
+///   contains the token.
+/// - `error`: may be NULL; receives the error object on failure
+///   (`CTP_TOKEN_INVALID` with code `TOKEN_MALFORMED` and its `detail`, or
+///   `TOKEN_WRONG_TYPE`).
 #[no_mangle]
-pub unsafe extern "C" fn ctp_token_parse(token_ptr: *const u8, len: usize, out_json: *mut ctp_buf) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_json.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        let result = (|| {
-            let bytes = input(token_ptr, len).map_err(|_| null_with_length("token"))?;
-            token::parse_token_json(bytes)
-        })();
-        deliver(out_json, result)
+pub unsafe extern "C" fn ctp_token_parse(
+    token: *const u8,
+    token_len: usize,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let token = input(token, token_len, "token")?;
+        out.give(token::parse_token_json(token)?.into_bytes());
+        Ok(())
     })
 }
 
@@ -359,7 +288,7 @@ fn wipe(bytes: &mut [u8]) {
 /// a buffer whose `ptr` is NULL, is a no-op. Sets `ptr` to NULL and `len` to 0.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_buf_free(buf: *mut ctp_buf) {
-    guard((), || {
+    infallible((), || {
         let Some(buf) = buf.as_mut() else { return };
         if !buf.ptr.is_null() {
             let mut boxed = Box::from_raw(ptr::slice_from_raw_parts_mut(buf.ptr, buf.len));
@@ -374,7 +303,7 @@ pub unsafe extern "C" fn ctp_buf_free(buf: *mut ctp_buf) {
 /// The library version, e.g. "0.1.0". Static; do not free.
 #[no_mangle]
 pub extern "C" fn ctp_version() -> *const c_char {
-    guard(c"unknown".as_ptr(), || VERSION_C.as_ptr())
+    infallible(c"unknown".as_ptr(), || VERSION_C.as_ptr())
 }
 
 const VERSION_C: &std::ffi::CStr =
@@ -386,14 +315,14 @@ const VERSION_C: &std::ffi::CStr =
 /// The ABI version this library implements (`CTP_ABI_VERSION` of its header).
 #[no_mangle]
 pub extern "C" fn ctp_abi_version() -> u32 {
-    guard(0, || CTP_ABI_VERSION)
+    infallible(0, || CTP_ABI_VERSION)
 }
 
 /// The name of a status without `CTP_` (e.g. "INVALID_REQUEST"), or
 /// "UNKNOWN" for a number this library does not define. Static; do not free.
 #[no_mangle]
 pub extern "C" fn ctp_status_name(status: u32) -> *const c_char {
-    guard(c"UNKNOWN".as_ptr(), || match Status::from_u32(status) {
+    infallible(c"UNKNOWN".as_ptr(), || match Status::from_u32(status) {
         Some(known) => known.c_name().as_ptr(),
         None => c"UNKNOWN".as_ptr(),
     })
@@ -403,7 +332,7 @@ pub extern "C" fn ctp_status_name(status: u32) -> *const c_char {
 /// unknown id. Static; do not free.
 #[no_mangle]
 pub extern "C" fn ctp_reason_code(id: u32) -> *const c_char {
-    guard(ptr::null(), || match rules::by_id(id) {
+    infallible(ptr::null(), || match rules::by_id(id) {
         Some(rule) => rule_code_c(rule.code),
         None => ptr::null(),
     })
@@ -417,6 +346,36 @@ fn rule_code_c(code: &str) -> *const c_char {
         rules::RULES.iter().map(|rule| std::ffi::CString::new(rule.code).expect("codes have no NUL")).collect()
     });
     codes.iter().find(|c| c.to_bytes() == code.as_bytes()).map_or(ptr::null(), |c| c.as_ptr())
+}
+
+thread_local! {
+    /// Where `ctp_check_json` writes a decision before handing over a copy
+    /// of its exact size: reused, so no answer is grown and shrunk on every
+    /// call. It holds decision JSON only (a fingerprint, never the token)
+    /// and is emptied after each call.
+    static DECISION_SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// A scratch string that grew beyond this (an error naming a huge key can)
+/// is released rather than kept for the thread's next call.
+const DECISION_SCRATCH_KEEP_BYTES: usize = 64 << 10;
+
+/// The decision JSON of `request` in a vector of its exact size. A nested
+/// call, or one during the thread's teardown, writes into a fresh string.
+fn decision_bytes(engine: &Engine, request: &[u8]) -> Result<Vec<u8>, Error> {
+    let decide = |scratch: &mut String| {
+        scratch.clear();
+        let decision = engine.check_json_into(request, scratch).map(|_| scratch.as_bytes().to_vec());
+        scratch.clear();
+        if scratch.capacity() > DECISION_SCRATCH_KEEP_BYTES {
+            *scratch = String::new();
+        }
+        decision
+    };
+    match DECISION_SCRATCH.try_with(|cell| cell.try_borrow_mut().ok().map(|mut scratch| decide(&mut scratch))) {
+        Ok(Some(decision)) => decision,
+        _ => decide(&mut String::new()),
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,8 @@
 //! makes these calls fail. Output bytes are owned by the library and
 //! released with `ctp_buf_free`.
 
-use std::ptr;
-
-use super::{ctp_buf, free_handle, guard, input, CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use super::{boundary, ctp_buf, exclusive, free, infallible, input, read_only, ExclusiveHandle, Handle, Out};
+use crate::error::{Error, Status};
 use crate::redact::{self, Redactor};
 
 /// A streaming redactor: one stream (a log file, a pipe) in pieces cut
@@ -18,47 +17,43 @@ pub struct ctp_redactor {
     /// `None` once the stream has ended (`ctp_redactor_finish`).
     redactor: Option<Redactor>,
     /// Occurrences replaced by a stream that has ended.
-    total: u64,
+    total: usize,
 }
 
-/// Hands `bytes` to the caller as a library-owned buffer.
-fn bytes_buf(bytes: Vec<u8>) -> ctp_buf {
-    if bytes.is_empty() {
-        return ctp_buf { ptr: ptr::null_mut(), len: 0 };
-    }
-    let mut boxed = bytes.into_boxed_slice();
-    let len = boxed.len();
-    let ptr = boxed.as_mut_ptr();
-    std::mem::forget(boxed);
-    ctp_buf { ptr, len }
-}
+impl Handle for ctp_redactor {}
+impl ExclusiveHandle for ctp_redactor {}
 
 /// Replaces every customer-token occurrence in `text` with
 /// `[customer-token sha256:<64 hex>]` and copies every other byte as it is.
 ///
-/// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
+/// - `text`/`text_len`: any bytes; `NULL`/0 is the empty text.
 /// - `out`: must not be NULL. On `CTP_OK` it receives the redacted bytes
 ///   (not NUL-terminated; `ptr` NULL when the result is empty), a copy even
 ///   when nothing was replaced. Release it with `ctp_buf_free`.
 /// - `count`: may be NULL; on `CTP_OK` it receives how many occurrences
 ///   were replaced.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (`out` NULL, or `text` NULL
-/// with a non-zero `len`; nothing is written) or `CTP_PANIC`.
+/// with a non-zero `text_len`; nothing else is written) or `CTP_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_redact(text: *const u8, len: usize, out: *mut ctp_buf, count: *mut usize) -> u32 {
-    guard(CTP_PANIC, || {
-        let Ok(text) = input(text, len) else { return CTP_INVALID_ARGUMENT };
-        if out.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
+pub unsafe extern "C" fn ctp_redact(
+    text: *const u8,
+    text_len: usize,
+    out: *mut ctp_buf,
+    count: *mut usize,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let text = input(text, text_len, "text")?;
+        let out = Out::required(out, "out")?;
         let mut redacted = Vec::with_capacity(text.len());
         let found = redact::redact_counted(text, &mut redacted);
-        out.write(bytes_buf(redacted));
-        if !count.is_null() {
+        out.give(redacted);
+        if let Some(count) = Out::optional(count) {
             count.write(found as usize);
         }
-        CTP_OK
+        Ok(())
     })
 }
 
@@ -66,16 +61,23 @@ pub unsafe extern "C" fn ctp_redact(text: *const u8, len: usize, out: *mut ctp_b
 ///
 /// - `out`: must not be NULL; receives the redactor on `CTP_OK`. Release it
 ///   with `ctp_redactor_free`.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` or `CTP_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_redactor_new(out: *mut *mut ctp_redactor) -> u32 {
-    guard(CTP_PANIC, || {
-        if out.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        out.write(Box::into_raw(Box::new(ctp_redactor { redactor: Some(Redactor::new()), total: 0 })));
-        CTP_OK
+pub unsafe extern "C" fn ctp_redactor_new(out: *mut *mut ctp_redactor, error: *mut ctp_buf) -> u32 {
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        out.write(ctp_redactor { redactor: Some(Redactor::new()), total: 0 }.into_raw());
+        Ok(())
+    })
+}
+
+/// The stream of a redactor, refused once it has ended: writing after the
+/// end would let the second half of a token cut by it out unredacted.
+fn open_stream(redactor: &mut ctp_redactor) -> Result<&mut Redactor, Error> {
+    redactor.redactor.as_mut().ok_or_else(|| {
+        Error::new(Status::InvalidArgument, None, "redactor: the stream has ended (ctp_redactor_finish)")
     })
 }
 
@@ -87,37 +89,35 @@ pub unsafe extern "C" fn ctp_redactor_new(out: *mut *mut ctp_redactor) -> u32 {
 /// 1 MiB and 2 bytes); they come out with a later write or with finish.
 ///
 /// - `redactor`: from `ctp_redactor_new`.
-/// - `bytes`/`len`: the next piece, any bytes; `NULL`/0 is an empty piece.
-///   Not kept after the call (held-back bytes are copied, and wiped when
-///   they leave the redactor).
+/// - `text`/`text_len`: the next piece, any bytes; `NULL`/0 is an empty
+///   piece. Not kept after the call (held-back bytes are copied, and wiped
+///   when they leave the redactor).
 /// - `out`: must not be NULL. On `CTP_OK` it receives the bytes decided by
 ///   this piece (often empty: `ptr` NULL, `len` 0). Release it with
 ///   `ctp_buf_free` (an empty one needs no free, but may be freed).
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`,
-/// `bytes` NULL with a non-zero `len`, or a redactor whose stream has
-/// ended with `ctp_redactor_finish`; nothing is written) or `CTP_PANIC`
-/// (after which the redactor may only be freed).
+/// `text` NULL with a non-zero `text_len`, or a redactor whose stream has
+/// ended with `ctp_redactor_finish`; nothing else is written) or
+/// `CTP_PANIC` (after which the redactor may only be freed).
 #[no_mangle]
 pub unsafe extern "C" fn ctp_redactor_write(
     redactor: *mut ctp_redactor,
-    bytes: *const u8,
-    len: usize,
+    text: *const u8,
+    text_len: usize,
     out: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let Ok(bytes) = input(bytes, len) else { return CTP_INVALID_ARGUMENT };
-        let Some(redactor) = redactor.as_mut() else { return CTP_INVALID_ARGUMENT };
-        if out.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        // Writing after the end would let the second half of a token cut by
-        // it out unredacted: refused.
-        let Some(stream) = redactor.redactor.as_mut() else { return CTP_INVALID_ARGUMENT };
+    boundary(error, || {
+        let text = input(text, text_len, "text")?;
+        let redactor = exclusive(redactor, "redactor")?;
+        let out = Out::required(out, "out")?;
+        let stream = open_stream(redactor)?;
         let mut redacted = Vec::new();
-        stream.write(bytes, &mut redacted);
-        out.write(bytes_buf(redacted));
-        CTP_OK
+        stream.write(text, &mut redacted);
+        out.give(redacted);
+        Ok(())
     })
 }
 
@@ -129,36 +129,41 @@ pub unsafe extern "C" fn ctp_redactor_write(
 /// finish gives an empty `out`; `ctp_redactor_count` still answers.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `redactor` or `out`)
-/// or `CTP_PANIC`.
+/// or `CTP_PANIC`; `error` (may be NULL) receives the error object on failure.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_redactor_finish(redactor: *mut ctp_redactor, out: *mut ctp_buf) -> u32 {
-    guard(CTP_PANIC, || {
-        let Some(redactor) = redactor.as_mut() else { return CTP_INVALID_ARGUMENT };
-        if out.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
+pub unsafe extern "C" fn ctp_redactor_finish(
+    redactor: *mut ctp_redactor,
+    out: *mut ctp_buf,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let redactor = exclusive(redactor, "redactor")?;
+        let out = Out::required(out, "out")?;
         let mut redacted = Vec::new();
         if let Some(stream) = redactor.redactor.take() {
-            redactor.total = stream.finish(&mut redacted);
+            redactor.total = stream.finish(&mut redacted) as usize;
         }
-        out.write(bytes_buf(redacted));
-        CTP_OK
+        out.give(redacted);
+        Ok(())
     })
 }
 
 /// How many occurrences this redactor has replaced since it was made.
 ///
 /// Returns `CTP_OK` (with `*count` written), `CTP_INVALID_ARGUMENT` (a
-/// NULL argument) or `CTP_PANIC`.
+/// NULL argument) or `CTP_PANIC`; `error` (may be NULL) receives the error
+/// object on failure.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_redactor_count(redactor: *const ctp_redactor, count: *mut u64) -> u32 {
-    guard(CTP_PANIC, || {
-        let Some(redactor) = redactor.as_ref() else { return CTP_INVALID_ARGUMENT };
-        if count.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
-        count.write(redactor.redactor.as_ref().map_or(redactor.total, Redactor::total));
-        CTP_OK
+pub unsafe extern "C" fn ctp_redactor_count(
+    redactor: *const ctp_redactor,
+    count: *mut usize,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let redactor = read_only(redactor, "redactor")?;
+        let count = Out::required(count, "count")?;
+        count.write(redactor.redactor.as_ref().map_or(redactor.total, |stream| stream.total() as usize));
+        Ok(())
     })
 }
 
@@ -166,7 +171,7 @@ pub unsafe extern "C" fn ctp_redactor_count(redactor: *const ctp_redactor, count
 /// `ctp_redactor_finish` first to have them). `NULL` is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_redactor_free(redactor: *mut ctp_redactor) {
-    guard((), || free_handle(redactor))
+    infallible((), || free(redactor))
 }
 
 /// The leak scan of a text: one JSON object a line (each ending in `\n`),
@@ -177,37 +182,44 @@ pub unsafe extern "C" fn ctp_redactor_free(redactor: *mut ctp_redactor) {
 /// `form` and `region` are `null` unless well-formed). No report holds the
 /// token or any piece of it beyond its form and region.
 ///
-/// - `text`/`len`: any bytes; `NULL`/0 is the empty text.
-/// - `out_jsonl`: must not be NULL; on `CTP_OK` receives the reports
-///   (`ptr` NULL, `len` 0 when there are none). Release with `ctp_buf_free`.
+/// - `text`/`text_len`: any bytes; `NULL`/0 is the empty text.
+/// - `out`: must not be NULL; on `CTP_OK` receives the reports (`ptr`
+///   NULL, `len` 0 when there are none). Release with `ctp_buf_free`.
 /// - `count`: may be NULL; on `CTP_OK` receives the number of reports.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
-/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (nothing is written) or `CTP_PANIC`.
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (nothing else is written) or `CTP_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn ctp_scan(text: *const u8, len: usize, out_jsonl: *mut ctp_buf, count: *mut usize) -> u32 {
-    guard(CTP_PANIC, || {
-        let Ok(text) = input(text, len) else { return CTP_INVALID_ARGUMENT };
-        if out_jsonl.is_null() {
-            return CTP_INVALID_ARGUMENT;
-        }
+pub unsafe extern "C" fn ctp_scan(
+    text: *const u8,
+    text_len: usize,
+    out: *mut ctp_buf,
+    count: *mut usize,
+    error: *mut ctp_buf,
+) -> u32 {
+    boundary(error, || {
+        let text = input(text, text_len, "text")?;
+        let out = Out::required(out, "out")?;
         let reports = redact::scan(text, None);
         let mut jsonl = String::new();
         for report in &reports {
             jsonl.push_str(&report.to_json());
             jsonl.push('\n');
         }
-        out_jsonl.write(bytes_buf(jsonl.into_bytes()));
-        if !count.is_null() {
+        out.give(jsonl.into_bytes());
+        if let Some(count) = Out::optional(count) {
             count.write(reports.len());
         }
-        CTP_OK
+        Ok(())
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::ptr;
+
     use super::*;
-    use crate::ffi::{ctp_buf_free, panic_injection};
+    use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
 
     fn empty() -> ctp_buf {
         ctp_buf { ptr: ptr::null_mut(), len: 0 }
@@ -229,36 +241,48 @@ mod tests {
     fn redact_gives_the_bytes_and_the_count() {
         let mut out = empty();
         let mut count = 99;
-        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 2);
         assert_eq!(take(out), redact::redact(TEXT).into_owned());
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redact(ptr::null(), 0, &mut out, ptr::null_mut()) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redact(ptr::null(), 0, &mut out, ptr::null_mut(), ptr::null_mut()) }, CTP_OK);
         assert!(out.ptr.is_null());
-        assert_eq!(unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut()) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(
+            unsafe { ctp_redact(ptr::null(), 1, &mut out, ptr::null_mut(), ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            unsafe { ctp_redact(TEXT.as_ptr(), 1, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
     }
 
     #[test]
     fn a_stream_byte_by_byte_is_the_whole() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let mut all = Vec::new();
         for byte in TEXT {
             let mut out = empty();
-            assert_eq!(unsafe { ctp_redactor_write(handle, byte, 1, &mut out) }, CTP_OK);
+            assert_eq!(unsafe { ctp_redactor_write(handle, byte, 1, &mut out, ptr::null_mut()) }, CTP_OK);
             all.extend(take(out));
         }
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         all.extend(take(out));
         assert_eq!(all, redact::redact(TEXT).into_owned());
         let mut count = 0;
-        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 2);
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out) }, CTP_INVALID_ARGUMENT);
-        assert_eq!(unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out) }, CTP_INVALID_ARGUMENT);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, ptr::null(), 3, &mut out, ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            unsafe { ctp_redactor_write(ptr::null_mut(), TEXT.as_ptr(), 1, &mut out, ptr::null_mut()) },
+            CTP_INVALID_ARGUMENT
+        );
         unsafe { ctp_redactor_free(handle) };
         unsafe { ctp_redactor_free(ptr::null_mut()) };
     }
@@ -266,25 +290,30 @@ mod tests {
     #[test]
     fn finish_ends_the_stream_for_good() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let (first, second) = (b"id krn:customer-token:eu1:a1b2c3d4", b"e5f6a7b8 done\n");
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out) }, CTP_OK);
+        assert_eq!(
+            unsafe { ctp_redactor_write(handle, first.as_ptr(), first.len(), &mut out, ptr::null_mut()) },
+            CTP_OK
+        );
         let mut all = take(out);
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         all.extend(take(out));
         // The second half is refused, not taken as a new stream that would
         // let it out next to the first.
         let mut out = empty();
-        let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out) };
+        let mut error = empty();
+        let status = unsafe { ctp_redactor_write(handle, second.as_ptr(), second.len(), &mut out, &mut error) };
         assert_eq!(status, CTP_INVALID_ARGUMENT);
         assert!(out.ptr.is_null());
+        assert!(String::from_utf8(take(error)).unwrap().contains("the stream has ended"));
         let mut out = empty();
-        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_finish(handle, &mut out, ptr::null_mut()) }, CTP_OK);
         assert!(out.ptr.is_null());
         let mut count = 0;
-        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_count(handle, &mut count, ptr::null_mut()) }, CTP_OK);
         assert_eq!(count, 1);
         assert_eq!(all, redact::redact(first).into_owned());
         assert!(!String::from_utf8_lossy(&all).contains("a1b2c3d4"));
@@ -295,7 +324,7 @@ mod tests {
     fn scan_gives_json_lines_without_file() {
         let mut out = empty();
         let mut count = 0;
-        assert_eq!(unsafe { ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count) }, CTP_OK);
+        assert_eq!(unsafe { ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()) }, CTP_OK);
         let text = String::from_utf8(take(out)).unwrap();
         assert_eq!(count, 2);
         assert_eq!(text.lines().count(), 2);
@@ -307,19 +336,19 @@ mod tests {
     #[test]
     fn every_export_here_turns_a_panic_into_its_fallback() {
         let mut handle = ptr::null_mut();
-        assert_eq!(unsafe { ctp_redactor_new(&mut handle) }, CTP_OK);
+        assert_eq!(unsafe { ctp_redactor_new(&mut handle, ptr::null_mut()) }, CTP_OK);
         let mut out = empty();
         let mut count = 0usize;
-        let mut total = 0u64;
+        let mut total = 0usize;
         panic_injection::arm(true);
         let statuses = unsafe {
             [
-                ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count),
-                ctp_redactor_new(&mut handle),
-                ctp_redactor_write(handle, TEXT.as_ptr(), TEXT.len(), &mut out),
-                ctp_redactor_finish(handle, &mut out),
-                ctp_redactor_count(handle, &mut total),
-                ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count),
+                ctp_redact(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()),
+                ctp_redactor_new(&mut handle, ptr::null_mut()),
+                ctp_redactor_write(handle, TEXT.as_ptr(), TEXT.len(), &mut out, ptr::null_mut()),
+                ctp_redactor_finish(handle, &mut out, ptr::null_mut()),
+                ctp_redactor_count(handle, &mut total, ptr::null_mut()),
+                ctp_scan(TEXT.as_ptr(), TEXT.len(), &mut out, &mut count, ptr::null_mut()),
             ]
         };
         unsafe { ctp_redactor_free(handle) }; // a panic here is swallowed: leaks, never unwinds

@@ -34,10 +34,13 @@ fn new_engine(policy: &[u8]) -> *mut ctp_engine {
     engine
 }
 
+/// Checks a request with one buffer as both `out` and `error` (exactly one
+/// of them is written), as the bindings do: the decision or the error object.
 fn check(engine: *const ctp_engine, request: &[u8]) -> (u32, String) {
-    let mut out = empty_buf();
-    let status = unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), &mut out) };
-    (status, take(out))
+    let mut buf = empty_buf();
+    let both: *mut ctp_buf = &mut buf;
+    let status = unsafe { ctp_check_json(engine, request.as_ptr(), request.len(), both, both) };
+    (status, take(buf))
 }
 
 #[test]
@@ -91,12 +94,29 @@ fn every_export_turns_a_panic_into_its_fallback() {
     let engine = new_engine(b"");
     panic_injection::arm(true);
     let mut out = empty_buf();
+    let mut error = empty_buf();
     let mut handle = ptr::null_mut();
     let results = [
         ("ctp_engine_new", unsafe { ctp_engine_new(ptr::null(), 0, &mut handle, &mut out) }),
-        ("ctp_check_json", unsafe { ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out) }),
-        ("ctp_apply_event_json", unsafe { ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out) }),
-        ("ctp_token_parse", unsafe { ctp_token_parse(b"krn:".as_ptr(), 4, &mut out) }),
+        ("ctp_check_json", unsafe { ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out, &mut error) }),
+        ("ctp_apply_event_json", unsafe {
+            ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out, &mut error)
+        }),
+        ("ctp_apply_response_json", unsafe {
+            ctp_apply_response_json(
+                ptr::null(),
+                0,
+                b"{}".as_ptr(),
+                2,
+                b"{}".as_ptr(),
+                2,
+                ptr::null(),
+                0,
+                &mut out,
+                &mut error,
+            )
+        }),
+        ("ctp_token_parse", unsafe { ctp_token_parse(b"krn:".as_ptr(), 4, &mut out, &mut error) }),
         ("ctp_abi_version", if ctp_abi_version() == 0 { CTP_PANIC } else { CTP_OK }),
     ];
     let version = unsafe { CStr::from_ptr(ctp_version()) }.to_str().unwrap().to_owned();
@@ -114,7 +134,7 @@ fn every_export_turns_a_panic_into_its_fallback() {
     assert_eq!(version, "unknown");
     assert_eq!(status_name, "UNKNOWN");
     assert!(reason.is_null());
-    assert!(handle.is_null() && out.ptr.is_null(), "nothing is written when a call panics");
+    assert!(handle.is_null() && out.ptr.is_null() && error.ptr.is_null(), "nothing is written when a call panics");
     unsafe { ctp_engine_free(engine) };
 }
 
@@ -123,19 +143,29 @@ fn null_arguments_are_invalid_not_undefined() {
     let engine = new_engine(b"");
     let mut out = empty_buf();
     unsafe {
-        assert_eq!(ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), ptr::null_mut()), CTP_INVALID_ARGUMENT);
-        assert_eq!(ctp_check_json(ptr::null(), RENEWAL.as_ptr(), RENEWAL.len(), &mut out), CTP_INVALID_ARGUMENT);
-        assert!(take(out).contains("\"status\":\"INVALID_ARGUMENT\""));
-        let mut out = empty_buf();
-        assert_eq!(ctp_check_json(engine, ptr::null(), 5, &mut out), CTP_INVALID_ARGUMENT);
-        assert!(take(out).contains("NULL with a non-zero length"));
-        let mut out = empty_buf();
-        assert_eq!(ctp_token_parse(ptr::null(), 1, &mut out), CTP_INVALID_ARGUMENT);
-        take(out);
+        let mut error = empty_buf();
+        let status = ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), ptr::null_mut(), &mut error);
+        assert_eq!(status, CTP_INVALID_ARGUMENT);
+        assert!(take(error).contains("\"message\":\"out is NULL\""));
+        let status = ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), ptr::null_mut(), ptr::null_mut());
+        assert_eq!(status, CTP_INVALID_ARGUMENT, "error may be NULL");
+        let mut error = empty_buf();
+        let status = ctp_check_json(ptr::null(), RENEWAL.as_ptr(), RENEWAL.len(), &mut out, &mut error);
+        assert_eq!(status, CTP_INVALID_ARGUMENT);
+        assert!(out.ptr.is_null(), "out is untouched on failure");
+        let text = take(error);
+        assert!(text.contains("\"status\":\"INVALID_ARGUMENT\"") && text.contains("engine is NULL"), "{text}");
+        let mut error = empty_buf();
+        assert_eq!(ctp_check_json(engine, ptr::null(), 5, &mut out, &mut error), CTP_INVALID_ARGUMENT);
+        assert!(take(error).contains("request is NULL with a non-zero length"));
+        let mut error = empty_buf();
+        assert_eq!(ctp_token_parse(ptr::null(), 1, &mut out, &mut error), CTP_INVALID_ARGUMENT);
+        assert!(take(error).contains("token is NULL with a non-zero length"));
         assert_eq!(ctp_engine_new(ptr::null(), 0, ptr::null_mut(), ptr::null_mut()), CTP_INVALID_ARGUMENT);
-        let mut out = empty_buf();
-        assert_eq!(ctp_apply_event_json(ptr::null(), 3, b"{}".as_ptr(), 2, &mut out), CTP_INVALID_ARGUMENT);
-        take(out);
+        let mut error = empty_buf();
+        assert_eq!(ctp_apply_event_json(ptr::null(), 3, b"{}".as_ptr(), 2, &mut out, &mut error), CTP_INVALID_ARGUMENT);
+        assert!(take(error).contains("record is NULL with a non-zero length"));
+        assert!(out.ptr.is_null());
         ctp_buf_free(ptr::null_mut());
         ctp_engine_free(ptr::null_mut());
         ctp_engine_free(engine);
@@ -144,10 +174,11 @@ fn null_arguments_are_invalid_not_undefined() {
 
 #[test]
 fn null_with_zero_length_is_the_empty_input() {
-    let mut out = empty_buf();
-    let status = unsafe { ctp_token_parse(ptr::null(), 0, &mut out) };
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe { ctp_token_parse(ptr::null(), 0, &mut out, &mut error) };
     assert_eq!(status, CTP_TOKEN_INVALID);
-    assert!(take(out).contains("\"detail\":\"EMPTY\""));
+    assert!(out.ptr.is_null());
+    assert!(take(error).contains("\"detail\":\"EMPTY\""));
     let engine = new_engine(b"");
     let (status, text) = check(engine, b"");
     assert_eq!(status, CTP_INVALID_REQUEST, "{text}");
@@ -226,10 +257,11 @@ fn one_engine_serves_many_threads() {
 #[test]
 fn token_parse_reports_the_detail_and_never_the_token() {
     let token = b"krn:customer-token:EU1:very-secret-id";
-    let mut out = empty_buf();
-    let status = unsafe { ctp_token_parse(token.as_ptr(), token.len(), &mut out) };
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe { ctp_token_parse(token.as_ptr(), token.len(), &mut out, &mut error) };
     assert_eq!(status, CTP_TOKEN_INVALID);
-    let text = take(out);
+    assert!(out.ptr.is_null());
+    let text = take(error);
     assert!(text.contains("\"code\":\"TOKEN_MALFORMED\"") && text.contains("\"detail\":\"BAD_REGION\""), "{text}");
     assert!(!text.contains("very-secret-id"), "{text}");
 }
@@ -238,16 +270,41 @@ fn token_parse_reports_the_detail_and_never_the_token() {
 fn apply_event_round_trip() {
     let event = br#"{"type": "REVOKED", "at": "2026-11-01T00:00:00Z", "by": "CUSTOMER"}"#;
     let record = br#"{"customer_token": "krn:customer-token:eu1:abc", "scopes": ["payment:customer_present"], "state": "ACTIVE", "x": 1.50}"#;
-    let mut out = empty_buf();
-    let status = unsafe { ctp_apply_event_json(record.as_ptr(), record.len(), event.as_ptr(), event.len(), &mut out) };
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe {
+        ctp_apply_event_json(record.as_ptr(), record.len(), event.as_ptr(), event.len(), &mut out, &mut error)
+    };
     assert_eq!(status, CTP_OK);
+    assert!(error.ptr.is_null(), "error is untouched on CTP_OK");
     let text = take(out);
     assert!(
         text.contains("\"state\":\"REVOKED\"") && text.contains("\"x\":1.50") && text.ends_with("\"changed\":true}"),
         "{text}"
     );
-    let mut out = empty_buf();
-    let status = unsafe { ctp_apply_event_json(ptr::null(), 0, event.as_ptr(), event.len(), &mut out) };
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe { ctp_apply_event_json(ptr::null(), 0, event.as_ptr(), event.len(), &mut out, &mut error) };
     assert_eq!(status, CTP_TRANSITION_REJECTED);
-    assert!(take(out).contains("RECORD_REQUIRED"));
+    assert!(out.ptr.is_null());
+    assert!(take(error).contains("RECORD_REQUIRED"));
+}
+
+#[test]
+fn exactly_one_of_out_and_error_is_written() {
+    let engine = new_engine(b"");
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe { ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out, &mut error) };
+    assert_eq!(status, CTP_OK);
+    assert!(error.ptr.is_null());
+    assert!(take(out).starts_with("{\"decision\":"));
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    let status = unsafe { ctp_check_json(engine, b"[".as_ptr(), 1, &mut out, &mut error) };
+    assert_eq!(status, CTP_INVALID_REQUEST);
+    assert!(out.ptr.is_null());
+    assert!(take(error).starts_with("{\"error\":"));
+    // The error object is the same bytes whichever buffer receives it.
+    let (_, shared) = check(engine, b"[");
+    let (mut out, mut error) = (empty_buf(), empty_buf());
+    unsafe { ctp_check_json(engine, b"[".as_ptr(), 1, &mut out, &mut error) };
+    assert_eq!(take(error), shared);
+    unsafe { ctp_engine_free(engine) };
 }

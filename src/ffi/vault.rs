@@ -1,8 +1,7 @@
 //! The vault lint through the C ABI (docs/VAULT.md): a handle fed one stored
 //! record at a time, findings out as JSON Lines.
 
-use super::{ctp_buf, deliver, free_handle, guard, input, into_buf, invalid_argument, null_with_length};
-use super::{CTP_INVALID_ARGUMENT, CTP_OK, CTP_PANIC};
+use super::{boundary, ctp_buf, exclusive, free, infallible, input, ExclusiveHandle, Handle, Out};
 use crate::error::{Error, Status};
 use crate::vault::{Shard, VaultLint, VaultOptions};
 
@@ -13,109 +12,93 @@ pub struct ctp_vault {
     lint: VaultLint,
 }
 
+impl Handle for ctp_vault {}
+impl ExclusiveHandle for ctp_vault {}
+
 /// Starts a vault lint.
 ///
-/// - `policy_json`/`policy_len`: a policy (`NULL`/0 is the default policy);
+/// - `policy`/`policy_len`: a policy (`NULL`/0 is the default policy);
 ///   it is loaded strictly, and only its `allowed_regions` is used.
 /// - `now`/`now_len`: the time to judge `FUTURE_TIMESTAMP` and `STALE`
 ///   against, an RFC 3339 timestamp (UTF-8, not NUL-terminated); `NULL`/0
 ///   leaves those checks out.
 /// - `stale_days`: report `STALE` for ACTIVE records unused for more than
 ///   this many days; negative (e.g. -1) leaves the check out. Needs `now`.
-/// - `out`: receives the new lint, only on `CTP_OK`. Must not be NULL.
-///   Release it with `ctp_vault_free`.
-/// - `error_json`: may be NULL. When not NULL it receives, on failure only,
-///   the error object; release it with `ctp_buf_free`. A bad `now` is
-///   `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days` without
-///   `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
+/// - `out`: must not be NULL; receives the new lint on `CTP_OK`. Release
+///   it with `ctp_vault_free`.
+/// - `error`: may be NULL; receives the error object on failure. A bad
+///   `now` is `CTP_INVALID_ARGUMENT` with code `INVALID_NOW`, `stale_days`
+///   without `now` is `CTP_INVALID_ARGUMENT` with code `STALE_DAYS_NEED_NOW`.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT`, `CTP_INVALID_UTF8`,
 /// `CTP_INVALID_POLICY` or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_vault_new(
-    policy_json: *const u8,
+    policy: *const u8,
     policy_len: usize,
     now: *const u8,
     now_len: usize,
     stale_days: i64,
     out: *mut *mut ctp_vault,
-    error_json: *mut ctp_buf,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let result = (|| {
-            if out.is_null() {
-                return Err(invalid_argument("out"));
-            }
-            let policy = input(policy_json, policy_len).map_err(|_| null_with_length("policy_json"))?;
-            let now = input(now, now_len).map_err(|_| null_with_length("now"))?;
-            let now = std::str::from_utf8(now)
-                .map_err(|_| Error::new(Status::InvalidUtf8, None, "now: input is not UTF-8"))?;
-            let now = (!now.is_empty()).then_some(now);
-            let policy = crate::policy::Policy::from_json(policy)?;
-            let stale_days = u64::try_from(stale_days).ok();
-            VaultOptions::new(Some(&policy), now, stale_days)
-        })();
-        match result {
-            Ok(options) => {
-                out.write(Box::into_raw(Box::new(ctp_vault { lint: VaultLint::new(options) })));
-                CTP_OK
-            }
-            Err(error) => deliver(error_json, Err(error)),
-        }
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let policy = input(policy, policy_len, "policy")?;
+        let now = input(now, now_len, "now")?;
+        let now =
+            std::str::from_utf8(now).map_err(|_| Error::new(Status::InvalidUtf8, None, "now: input is not UTF-8"))?;
+        let now = (!now.is_empty()).then_some(now);
+        let policy = crate::policy::Policy::from_json(policy)?;
+        let options = VaultOptions::new(Some(&policy), now, u64::try_from(stale_days).ok())?;
+        out.write(ctp_vault { lint: VaultLint::new(options) }.into_raw());
+        Ok(())
     })
 }
 
 /// Lints the next record of the export.
 ///
 /// - `vault`: from `ctp_vault_new`; not shared between threads at once.
-/// - `record`/`len`: one stored record as JSON (docs/RULES.md section 3), the
-///   bytes as stored (a record that is not a JSON object is itself a
-///   finding, `RECORD_UNREADABLE`, not an error). Its position, counted from
-///   1 over every call on this lint, is the findings' `line`.
-/// - `out_findings_jsonl`: must not be NULL. Receives, on `CTP_OK`, the
-///   record's findings as JSON Lines (one object and `\n` each, in docs/VAULT.md
-///   V1 order, with the keys `line`, `code`, `severity`, `detail`,
-///   `fingerprint`, `related_line`); an empty buffer (`ptr` NULL, `len` 0)
-///   when there is none. Release it with `ctp_buf_free`. On another status
-///   it receives the error object.
+/// - `record`/`record_len`: one stored record as JSON (docs/RULES.md
+///   section 3), the bytes as stored (a record that is not a JSON object is
+///   itself a finding, `RECORD_UNREADABLE`, not an error). Its position,
+///   counted from 1 over every call on this lint, is the findings' `line`.
+/// - `out`: must not be NULL. Receives, on `CTP_OK`, the record's findings
+///   as JSON Lines (one object and `\n` each, in docs/VAULT.md V1 order,
+///   with the keys `line`, `code`, `severity`, `detail`, `fingerprint`,
+///   `related_line`); an empty buffer (`ptr` NULL, `len` 0) when there is
+///   none. Release it with `ctp_buf_free`.
 /// - `count`: may be NULL; otherwise receives the number of findings on
 ///   `CTP_OK`.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
-/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or
-/// `out_findings_jsonl`, or `record` NULL with a length) or `CTP_PANIC`.
-/// A failed call does not count as a record.
+/// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault` or `out`, or
+/// `record` NULL with a length) or `CTP_PANIC`. A failed call does not
+/// count as a record.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_vault_feed(
     vault: *mut ctp_vault,
     record: *const u8,
-    len: usize,
-    out_findings_jsonl: *mut ctp_buf,
+    record_len: usize,
+    out: *mut ctp_buf,
     count: *mut usize,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        if out_findings_jsonl.is_null() {
-            return CTP_INVALID_ARGUMENT;
+    boundary(error, || {
+        let out = Out::required(out, "out")?;
+        let vault = exclusive(vault, "vault")?;
+        let record = input(record, record_len, "record")?;
+        let findings = vault.lint.feed(record);
+        let mut text = String::with_capacity(findings.len() * 200);
+        for finding in &findings {
+            text.push_str(&finding.to_json());
+            text.push('\n');
         }
-        let result = (|| {
-            let vault = vault.as_mut().ok_or_else(|| invalid_argument("vault"))?;
-            let record = input(record, len).map_err(|_| null_with_length("record"))?;
-            Ok(vault.lint.feed(record))
-        })();
-        match result {
-            Ok(findings) => {
-                let mut text = String::with_capacity(findings.len() * 200);
-                for finding in &findings {
-                    text.push_str(&finding.to_json());
-                    text.push('\n');
-                }
-                if !count.is_null() {
-                    count.write(findings.len());
-                }
-                out_findings_jsonl.write(into_buf(text));
-                CTP_OK
-            }
-            Err(error) => deliver(out_findings_jsonl, Err(error)),
+        if let Some(count) = Out::optional(count) {
+            count.write(findings.len());
         }
+        out.give(text.into_bytes());
+        Ok(())
     })
 }
 
@@ -132,41 +115,38 @@ pub unsafe extern "C" fn ctp_vault_feed(
 ///
 /// - `vault`: from `ctp_vault_new`, before its first `ctp_vault_feed`.
 /// - `index`, `count`: 1 ≤ `index` ≤ `count`; `1, 1` is a plain lint.
-/// - `error_json`: may be NULL; on failure only, the error object.
+/// - `error`: may be NULL; receives the error object on failure.
 ///
 /// Returns `CTP_OK`, `CTP_INVALID_ARGUMENT` (a NULL `vault`, a shard out
-/// of range (code `INVALID_SHARD`), or records already fed) or `CTP_PANIC`.
+/// of range (code `INVALID_SHARD`), or records already fed, code
+/// `SHARD_AFTER_FEED`) or `CTP_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_vault_set_shard(
     vault: *mut ctp_vault,
-    index: u64,
-    count: u64,
-    error_json: *mut ctp_buf,
+    index: usize,
+    count: usize,
+    error: *mut ctp_buf,
 ) -> u32 {
-    guard(CTP_PANIC, || {
-        let result = (|| {
-            let vault = vault.as_mut().ok_or_else(|| invalid_argument("vault"))?;
-            let shard = Shard::new(index, count)?;
-            if !vault.lint.set_shard(shard) {
-                return Err(Error::new(
-                    Status::InvalidArgument,
-                    Some(crate::code::Code::ShardAfterFeed),
-                    "the shard is set before the first record is fed",
-                ));
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => CTP_OK,
-            Err(error) => deliver(error_json, Err(error)),
+    boundary(error, || {
+        let vault = exclusive(vault, "vault")?;
+        // size_t is at most 64 bits on every target the library builds for.
+        let shard = Shard::new(index as u64, count as u64)?;
+        if !vault.lint.set_shard(shard) {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                Some(crate::code::Code::ShardAfterFeed),
+                "the shard is set before the first record is fed",
+            )
+            .into());
         }
+        Ok(())
     })
 }
 
 /// Releases a vault lint. `NULL` is a no-op. It must not be used after.
 #[no_mangle]
 pub unsafe extern "C" fn ctp_vault_free(vault: *mut ctp_vault) {
-    guard((), || free_handle(vault))
+    infallible((), || free(vault))
 }
 
 #[cfg(test)]
@@ -175,7 +155,7 @@ mod tests {
 
     use super::*;
     use crate::ffi::tests::take;
-    use crate::ffi::{ctp_buf_free, panic_injection, CTP_INVALID_POLICY};
+    use crate::ffi::{panic_injection, CTP_INVALID_ARGUMENT, CTP_INVALID_POLICY, CTP_OK, CTP_PANIC};
 
     const RECORD: &[u8] = br#"{"customer_token":"krn:customer-token:eu1:abc","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
 
@@ -201,8 +181,11 @@ mod tests {
     fn feed(vault: *mut ctp_vault, record: &[u8]) -> (u32, String, usize) {
         let mut out = empty();
         let mut count = usize::MAX;
-        let status = unsafe { ctp_vault_feed(vault, record.as_ptr(), record.len(), &mut out, &mut count) };
-        (status, take(out), count)
+        let mut error = empty();
+        let status = unsafe { ctp_vault_feed(vault, record.as_ptr(), record.len(), &mut out, &mut count, &mut error) };
+        assert!(out.ptr.is_null() || error.ptr.is_null(), "exactly one of out and error is written");
+        let text = take(out) + &take(error);
+        (status, text, count)
     }
 
     #[test]
@@ -230,7 +213,8 @@ mod tests {
         let vault = new_vault(b"", b"", -1).unwrap();
         let good = br#"{"customer_token":"krn:customer-token:eu1:abc","customer_token_reference":"r","scopes":["payment:customer_present"],"state":"ACTIVE","created_at":"2026-01-01T00:00:00Z","customer_id":"c"}"#;
         let mut out = ctp_buf { ptr: std::ptr::dangling_mut::<u8>(), len: 7 };
-        let status = unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut()) };
+        let status =
+            unsafe { ctp_vault_feed(vault, good.as_ptr(), good.len(), &mut out, ptr::null_mut(), ptr::null_mut()) };
         assert_eq!(status, CTP_OK);
         assert!(out.ptr.is_null() && out.len == 0);
         unsafe { ctp_vault_free(vault) };
@@ -259,11 +243,16 @@ mod tests {
         let vault = new_vault(b"", b"", -1).unwrap();
         let mut out = empty();
         unsafe {
-            assert_eq!(ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), ptr::null_mut(), ptr::null_mut()), 1);
-            assert_eq!(ctp_vault_feed(ptr::null_mut(), RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()), 1);
-            ctp_buf_free(&mut out);
-            assert_eq!(ctp_vault_feed(vault, ptr::null(), 3, &mut out, ptr::null_mut()), CTP_INVALID_ARGUMENT);
-            assert!(take(std::mem::replace(&mut out, empty())).contains("NULL"));
+            let none_out = ptr::null_mut();
+            assert_eq!(ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), none_out, ptr::null_mut(), &mut out), 1);
+            assert!(take(std::mem::replace(&mut out, empty())).contains("out is NULL"));
+            let none_vault = ptr::null_mut();
+            let status = ctp_vault_feed(none_vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut(), &mut out);
+            assert_eq!(status, 1);
+            assert!(take(std::mem::replace(&mut out, empty())).contains("vault is NULL"));
+            let status = ctp_vault_feed(vault, ptr::null(), 3, &mut out, ptr::null_mut(), ptr::null_mut());
+            assert_eq!(status, CTP_INVALID_ARGUMENT);
+            assert!(out.ptr.is_null());
             let mut none = ptr::null_mut();
             assert_eq!(ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, ptr::null_mut(), ptr::null_mut()), 1);
             assert_eq!(ctp_vault_new(ptr::null(), 4, ptr::null(), 0, -1, &mut none, ptr::null_mut()), 1);
@@ -313,7 +302,7 @@ mod tests {
         let mut out = empty();
         panic_injection::arm(true);
         let new = unsafe { ctp_vault_new(ptr::null(), 0, ptr::null(), 0, -1, &mut handle, &mut out) };
-        let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut()) };
+        let fed = unsafe { ctp_vault_feed(vault, RECORD.as_ptr(), RECORD.len(), &mut out, ptr::null_mut(), &mut out) };
         let shard = unsafe { ctp_vault_set_shard(vault, 1, 1, ptr::null_mut()) };
         unsafe { ctp_vault_free(vault) }; // panics inside the guard: leaks, never unwinds
         panic_injection::arm(false);

@@ -82,12 +82,12 @@ static void entry_bytes_match_the_vectors(ctp_engine *engine) {
         const char *prev = strstr(entries[i], "\"prev\":\"") + 8;
         ctp_buf out = {0};
         uint32_t status = ctp_audit_entry_json(engine, (const uint8_t *)requests[i], strlen(requests[i]), (uint64_t)i + 1,
-                                               (const uint8_t *)prev, 71, (const uint8_t *)clock_at, strlen(clock_at), &out);
+                                               (const uint8_t *)prev, 71, (const uint8_t *)clock_at, strlen(clock_at), &out, &out);
         EXPECT(status == CTP_OK && buf_equals(&out, entries[i], strlen(entries[i])), "case %d: entry bytes", i);
         ctp_buf_free(&out);
     }
     ctp_buf out = {0};
-    EXPECT(ctp_audit_entry_json(engine, (const uint8_t *)"{}", 2, 0, (const uint8_t *)"sha256:", 7, NULL, 0, &out) == CTP_INVALID_ARGUMENT, "seq 0 / bad prev");
+    EXPECT(ctp_audit_entry_json(engine, (const uint8_t *)"{}", 2, 0, (const uint8_t *)"sha256:", 7, NULL, 0, &out, &out) == CTP_INVALID_ARGUMENT, "seq 0 / bad prev");
     ctp_buf_free(&out);
 }
 
@@ -106,8 +106,8 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
         if (!deterministic(i)) continue;
         fprintf(f, "%s\n", requests[i]);
         ctp_buf decision = {0}, plain = {0};
-        uint32_t status = ctp_audit_check_json(engine, log, (const uint8_t *)requests[i], strlen(requests[i]), &decision);
-        uint32_t plain_status = ctp_check_json(engine, (const uint8_t *)requests[i], strlen(requests[i]), &plain);
+        uint32_t status = ctp_audit_check_json(engine, log, (const uint8_t *)requests[i], strlen(requests[i]), &decision, &decision);
+        uint32_t plain_status = ctp_check_json(engine, (const uint8_t *)requests[i], strlen(requests[i]), &plain, &plain);
         EXPECT(status == plain_status && decision.len == plain.len && memcmp(decision.ptr, plain.ptr, plain.len) == 0,
                "case %d: the decision out is ctp_check_json's", i);
         ctp_buf_free(&decision);
@@ -129,7 +129,7 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
 
     /* Verify: the summary, the head, a cut and a torn log. */
     ctp_buf out = {0};
-    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out) == CTP_OK, "verify");
+    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out, &out) == CTP_OK, "verify");
     char expect[128];
     snprintf(expect, sizeof expect, "\"entries\":%d", recorded);
     EXPECT(buf_contains(&out, expect), "summary counts %d entries", recorded);
@@ -142,7 +142,7 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
     }
     if (head) memcpy(head_text, head, 71);
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), (const uint8_t *)head_text, 71, &out) == CTP_OK, "expected head");
+    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), (const uint8_t *)head_text, 71, &out, &out) == CTP_OK, "expected head");
     ctp_buf_free(&out);
 
     size_t len = 0;
@@ -150,13 +150,13 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
     size_t last_start = len - 1;
     while (last_start > 0 && bytes[last_start - 1] != '\n') last_start--;
     write_file(abi_log, bytes, last_start); /* the last entry cut off */
-    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out) == CTP_OK, "a cut log is still a chain");
+    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out, &out) == CTP_OK, "a cut log is still a chain");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), (const uint8_t *)head_text, 71, &out) == CTP_AUDIT_HEAD_MISMATCH
+    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), (const uint8_t *)head_text, 71, &out, &out) == CTP_AUDIT_HEAD_MISMATCH
            && buf_contains(&out, "HEAD_MISMATCH"), "--expect-head finds the cut");
     ctp_buf_free(&out);
     write_file(abi_log, bytes, len - 5); /* torn */
-    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out) == CTP_AUDIT_LOG_INVALID
+    EXPECT(ctp_audit_verify((const uint8_t *)abi_log, strlen(abi_log), NULL, 0, &out, &out) == CTP_AUDIT_LOG_INVALID
            && buf_contains(&out, "TORN_LINE") && buf_contains(&out, "\"line\":"), "torn: named");
     ctp_buf_free(&out);
     log = NULL;
@@ -166,14 +166,14 @@ static void abi_log_equals_cli_log(ctp_engine *engine) {
            && buf_contains(&error, "ctpolicy audit repair"), "a torn log is not appended to; the error names the line and the repair");
     ctp_buf_free(&error);
     /* Repair cuts the torn tail (4 bytes of the last entry are left), then finds nothing to cut. */
-    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out) == CTP_OK && buf_contains(&out, "\"repaired\":true"),
+    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out, &out) == CTP_OK && buf_contains(&out, "\"repaired\":true"),
            "repair cuts a torn tail");
     ctp_buf_free(&out);
     size_t repaired_len = 0;
     char *repaired = slurp(abi_log, &repaired_len);
     EXPECT(repaired && repaired_len == last_start && memcmp(repaired, bytes, last_start) == 0, "exactly the torn line was cut");
     free(repaired);
-    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out) == CTP_OK && buf_contains(&out, "\"cut_bytes\":0"),
+    EXPECT(ctp_audit_repair((const uint8_t *)abi_log, strlen(abi_log), &out, &out) == CTP_OK && buf_contains(&out, "\"cut_bytes\":0"),
            "nothing that verifies is cut");
     ctp_buf_free(&out);
     EXPECT(ctp_audit_open((const uint8_t *)abi_log, strlen(abi_log), 0, &log, NULL) == CTP_OK && log, "a repaired log is continued");
@@ -191,7 +191,7 @@ static void changed_under_a_handle(ctp_engine *engine, const char *what, const c
     EXPECT(ctp_audit_open((const uint8_t *)path, strlen(path), 0, &log, NULL) == CTP_OK, "%s: open", what);
     const char *request = requests[0];
     ctp_buf out = {0};
-    uint32_t first = ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out);
+    uint32_t first = ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out, &out);
     EXPECT(first == CTP_OK || first == CTP_INVALID_REQUEST, "%s: first check", what);
     ctp_buf_free(&out);
     if (strcmp(what, "truncated") == 0) {
@@ -202,7 +202,7 @@ static void changed_under_a_handle(ctp_engine *engine, const char *what, const c
         snprintf(command, sizeof command, "mv %s %s && touch %s", path, moved, path);
         EXPECT(system(command) == 0, "rename");
     }
-    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out) == CTP_AUDIT_LOG_INVALID
+    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &out, &out) == CTP_AUDIT_LOG_INVALID
            && buf_contains(&out, code) && buf_contains(&out, "changed.log"), "%s: the check fails with %s, naming the file", what, code);
     ctp_buf_free(&out);
     EXPECT(ctp_audit_close(log, NULL) == CTP_OK, "%s: close", what);
@@ -262,7 +262,7 @@ static void *worker(void *arg) {
     for (int i = 0; i < PER_THREAD; i++) {
         const char *request = requests[i % cases];
         ctp_buf out = {0};
-        uint32_t status = ctp_audit_check_json(shared_engine, shared_log, (const uint8_t *)request, strlen(request), &out);
+        uint32_t status = ctp_audit_check_json(shared_engine, shared_log, (const uint8_t *)request, strlen(request), &out, &out);
         if (status != CTP_OK && status != CTP_INVALID_REQUEST) (*failed)++;
         ctp_buf_free(&out);
     }
@@ -285,7 +285,7 @@ static void threads_share_one_handle(ctp_engine *engine) {
     ctp_buf out = {0};
     char expect[64];
     snprintf(expect, sizeof expect, "\"entries\":%d", THREADS * PER_THREAD);
-    EXPECT(ctp_audit_verify((const uint8_t *)path, strlen(path), NULL, 0, &out) == CTP_OK && buf_contains(&out, expect),
+    EXPECT(ctp_audit_verify((const uint8_t *)path, strlen(path), NULL, 0, &out, &out) == CTP_OK && buf_contains(&out, expect),
            "one valid chain with every entry");
     ctp_buf_free(&out);
 }
@@ -300,16 +300,16 @@ static void misuse(ctp_engine *engine) {
     EXPECT(ctp_audit_open((const uint8_t *)missing, strlen(missing), 0, &log, &out) == CTP_IO_ERROR
            && buf_contains(&out, "IO_ERROR") && log == NULL, "unopenable");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_verify((const uint8_t *)missing, strlen(missing), NULL, 0, &out) == CTP_IO_ERROR, "unreadable");
+    EXPECT(ctp_audit_verify((const uint8_t *)missing, strlen(missing), NULL, 0, &out, &out) == CTP_IO_ERROR, "unreadable");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_check_json(engine, NULL, (const uint8_t *)"{}", 2, &out) == CTP_INVALID_ARGUMENT, "NULL log");
+    EXPECT(ctp_audit_check_json(engine, NULL, (const uint8_t *)"{}", 2, &out, &out) == CTP_INVALID_ARGUMENT, "NULL log");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_verify((const uint8_t *)"x", 1, (const uint8_t *)"sha256:zz", 9, &out) == CTP_INVALID_ARGUMENT, "bad head");
+    EXPECT(ctp_audit_verify((const uint8_t *)"x", 1, (const uint8_t *)"sha256:zz", 9, &out, &out) == CTP_INVALID_ARGUMENT, "bad head");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_repair(NULL, 3, &out) == CTP_INVALID_ARGUMENT, "repair: NULL path with a length");
+    EXPECT(ctp_audit_repair(NULL, 3, &out, &out) == CTP_INVALID_ARGUMENT, "repair: NULL path with a length");
     ctp_buf_free(&out);
-    EXPECT(ctp_audit_repair((const uint8_t *)"x", 1, NULL) == CTP_INVALID_ARGUMENT, "repair: NULL out");
-    EXPECT(ctp_audit_repair((const uint8_t *)missing, strlen(missing), &out) == CTP_IO_ERROR, "repair: unreadable");
+    EXPECT(ctp_audit_repair((const uint8_t *)"x", 1, NULL, NULL) == CTP_INVALID_ARGUMENT, "repair: NULL out");
+    EXPECT(ctp_audit_repair((const uint8_t *)missing, strlen(missing), &out, &out) == CTP_IO_ERROR, "repair: unreadable");
     ctp_buf_free(&out);
     EXPECT(ctp_audit_close(NULL, NULL) == CTP_OK, "close(NULL)");
     ctp_audit_free(NULL);

@@ -52,10 +52,11 @@ static int has_id(const uint16_t *ids, uint32_t count, uint16_t id) {
 
 /* The error object ctp_check_json gives for `request`. */
 static ctp_buf json_error_of(const ctp_engine *engine, const char *request) {
-    ctp_buf out = {0};
-    uint32_t status = ctp_check_json(engine, (const uint8_t *)request, strlen(request), &out);
+    ctp_buf out = {0}, error = {0};
+    uint32_t status = ctp_check_json(engine, (const uint8_t *)request, strlen(request), &out, &error);
     EXPECT(status != CTP_OK, "the JSON path fails on %s", request);
-    return out;
+    EXPECT(out.ptr == NULL, "out untouched on failure");
+    return error;
 }
 
 static void typed_path(const ctp_engine *engine, const ctp_engine *needs_now) {
@@ -122,19 +123,22 @@ static void typed_path(const ctp_engine *engine, const ctp_engine *needs_now) {
     c.flags |= CTP_CHARGE_HAS_LAST_USED_AT;
     c.last_used_at_ms = 253402300800000LL;
     EXPECT(ctp_check_charge(engine, &c, &v, NULL) == CTP_OK && has_id(v.violations, v.violation_count, 204), "last use out of range is 204");
-    ctp_verdict legacy;
-    ctp_charge old;
+    /* The charge the retired ctp_check refused with CTP_INVALID_ARGUMENT:
+       the one typed path decides it, as JSON does. */
+    ctp_typed_charge old;
     memset(&old, 0, sizeof old);
     old.flags = CTP_CHARGE_HAS_LAST_USED_AT;
     old.record_state = CTP_RECORD_ACTIVE;
     old.last_used_at_ms = 253402300800000LL;
-    EXPECT(ctp_check(engine, &old, &legacy) == CTP_INVALID_ARGUMENT, "ctp_check keeps its contract");
+    EXPECT(ctp_check_charge(engine, &old, &v, NULL) == CTP_OK && has_id(v.violations, v.violation_count, 204),
+           "a last use out of range is one status on the typed path: decided, 204");
 
     /* A partner rule needs `now`: NEEDED_BY_RULE, with the JSON path's bytes. */
     c = renewal_charge();
     EXPECT(ctp_check_charge(needs_now, &c, &v, &error) == CTP_INVALID_REQUEST, "needs a counter");
-    ctp_buf json_err = {0};
-    EXPECT(ctp_check_json(needs_now, (const uint8_t *)RENEWAL, strlen(RENEWAL), &json_err) == CTP_INVALID_REQUEST, "JSON needs a counter");
+    ctp_buf json_out = {0}, json_err = {0};
+    EXPECT(ctp_check_json(needs_now, (const uint8_t *)RENEWAL, strlen(RENEWAL), &json_out, &json_err) == CTP_INVALID_REQUEST, "JSON needs a counter");
+    EXPECT(json_out.ptr == NULL, "out untouched on failure");
     EXPECT(buf_contains(&error, "NEEDED_BY_RULE") && buf_equals(&error, (const char *)json_err.ptr, json_err.len),
            "same NEEDED_BY_RULE object: %.*s", (int)error.len, (const char *)error.ptr);
     ctp_buf_free(&json_err);
@@ -177,7 +181,7 @@ static void verdict_path(const ctp_engine *engine) {
     EXPECT(ctp_check_json_verdict(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), &v, &decision, &error) == CTP_OK, "verdict");
     EXPECT(v.allowed == 1 && v.has_fingerprint == 1, "allowed with fingerprint");
     EXPECT(error.ptr == NULL, "error untouched on CTP_OK");
-    EXPECT(ctp_check_json(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), &plain) == CTP_OK, "json");
+    EXPECT(ctp_check_json(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), &plain, NULL) == CTP_OK, "json");
     EXPECT(buf_equals(&decision, (const char *)plain.ptr, plain.len), "decision JSON byte for byte");
     ctp_buf_free(&decision);
     ctp_buf_free(&plain);
@@ -196,7 +200,7 @@ static void verdict_path(const ctp_engine *engine) {
     ctp_buf_free(&expected);
     ctp_buf_free(&both);
     EXPECT(ctp_check_json_verdict(engine, (const uint8_t *)bad, strlen(bad), &v, NULL, NULL) == CTP_INVALID_REQUEST, "no buffers at all");
-    EXPECT(ctp_check_json_verdict(engine, NULL, 5, &v, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "request_json"), "NULL with length");
+    EXPECT(ctp_check_json_verdict(engine, NULL, 5, &v, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "request is NULL"), "NULL with length");
     ctp_buf_free(&error);
     EXPECT(ctp_check_json_verdict(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), NULL, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL verdict");
     EXPECT(ctp_check_json_verdict(NULL, (const uint8_t *)RENEWAL, strlen(RENEWAL), &v, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL engine");
@@ -214,7 +218,7 @@ static void many(const ctp_engine *engine) {
     inputs[5].len = 4;
     ctp_result results[N];
     ctp_batch_counts counts = {0, 0, 0};
-    EXPECT(ctp_check_many(engine, inputs, N, results, &counts) == CTP_OK, "many");
+    EXPECT(ctp_check_many(engine, inputs, N, results, &counts, NULL) == CTP_OK, "many");
     EXPECT(counts.allowed == 1 && counts.denied == 1 && counts.invalid == 4, "counts %llu %llu %llu",
            (unsigned long long)counts.allowed, (unsigned long long)counts.denied, (unsigned long long)counts.invalid);
     const uint32_t want[N] = {CTP_OK, CTP_OK, CTP_INVALID_REQUEST, CTP_INVALID_REQUEST, CTP_INVALID_UTF8, CTP_INVALID_ARGUMENT};
@@ -222,7 +226,7 @@ static void many(const ctp_engine *engine) {
         EXPECT(results[i].status == want[i], "item %d status %u", i, results[i].status);
         if (i < 5) {
             ctp_buf one = {0};
-            uint32_t status = ctp_check_json(engine, inputs[i].ptr, inputs[i].len, &one);
+            uint32_t status = ctp_check_json(engine, inputs[i].ptr, inputs[i].len, &one, &one);
             EXPECT(status == results[i].status && buf_equals(&results[i].json, (const char *)one.ptr, one.len),
                    "item %d is what ctp_check_json says", i);
             ctp_buf_free(&one);
@@ -236,10 +240,14 @@ static void many(const ctp_engine *engine) {
     ctp_results_free(NULL, 3);
 
     /* Zero requests, NULL arrays: fine. NULL with a count: not. */
-    EXPECT(ctp_check_many(engine, NULL, 0, NULL, &counts) == CTP_OK && counts.allowed == 0 && counts.invalid == 0, "empty");
-    EXPECT(ctp_check_many(engine, NULL, 2, results, NULL) == CTP_INVALID_ARGUMENT, "NULL requests with a count");
-    EXPECT(ctp_check_many(engine, inputs, 2, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL results with a count");
-    EXPECT(ctp_check_many(NULL, inputs, 2, results, NULL) == CTP_INVALID_ARGUMENT, "NULL engine");
+    EXPECT(ctp_check_many(engine, NULL, 0, NULL, &counts, NULL) == CTP_OK && counts.allowed == 0 && counts.invalid == 0, "empty");
+    ctp_buf error = {0};
+    EXPECT(ctp_check_many(engine, NULL, 2, results, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "requests is NULL"), "NULL requests with a count");
+    ctp_buf_free(&error);
+    EXPECT(ctp_check_many(engine, inputs, 2, NULL, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "results is NULL"), "NULL results with a count");
+    ctp_buf_free(&error);
+    EXPECT(ctp_check_many(NULL, inputs, 2, results, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "engine is NULL"), "NULL engine");
+    ctp_buf_free(&error);
 }
 
 int main(void) {

@@ -44,4 +44,11 @@ static inline int buf_contains(const ctp_buf *buf, const char *needle) {
     return 0;
 }
 
+/* True when the error object holds `needle`; frees it either way. */
+static inline int error_says(ctp_buf *error, const char *needle) {
+    int found = error->ptr != NULL && buf_contains(error, needle);
+    ctp_buf_free(error);
+    return found;
+}
+
 #endif

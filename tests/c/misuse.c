@@ -12,13 +12,19 @@ static const char RENEWAL[] =
     "\"token_record\":{\"customer_token\":\"krn:customer-token:eu1:c-1\",\"scopes\":[\"payment:customer_not_present\"],\"state\":\"ACTIVE\"},"
     "\"body\":{\"currency\":\"EUR\",\"request_payment_transaction\":{\"amount\":1000,\"payment_transaction_reference\":\"r-1\"}}}";
 
-static uint32_t check(const ctp_engine *engine, const void *request, size_t len, const char *want_in_output) {
-    ctp_buf out = {0};
-    uint32_t status = ctp_check_json(engine, request, len, &out);
-    if (want_in_output) {
-        EXPECT(buf_contains(&out, want_in_output), "output lacks %s: %.*s", want_in_output, (int)(out.len > 300 ? 300 : out.len), (char *)out.ptr);
+/* Checks `request`; `want` must be in the decision (CTP_OK) or the error
+   object (any other status), and exactly one of the two is written. */
+static uint32_t check(const ctp_engine *engine, const void *request, size_t len, const char *want) {
+    ctp_buf out = {0}, error = {0};
+    uint32_t status = ctp_check_json(engine, request, len, &out, &error);
+    const ctp_buf *answer = status == CTP_OK ? &out : &error;
+    const ctp_buf *other = status == CTP_OK ? &error : &out;
+    EXPECT(other->ptr == NULL && other->len == 0, "exactly one of out and error is written");
+    if (want) {
+        EXPECT(buf_contains(answer, want), "answer lacks %s: %.*s", want, (int)(answer->len > 300 ? 300 : answer->len), (char *)answer->ptr);
     }
     ctp_buf_free(&out);
+    ctp_buf_free(&error);
     return status;
 }
 
@@ -37,7 +43,11 @@ int main(void) {
     /* NULL with a length, NULL engine, NULL out. */
     EXPECT(check(engine, NULL, 10, "INVALID_ARGUMENT") == CTP_INVALID_ARGUMENT, "NULL with a length");
     EXPECT(check(NULL, RENEWAL, strlen(RENEWAL), "INVALID_ARGUMENT") == CTP_INVALID_ARGUMENT, "NULL engine");
-    EXPECT(ctp_check_json(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), NULL) == CTP_INVALID_ARGUMENT, "NULL out");
+    ctp_buf null_out_error = {0};
+    EXPECT(ctp_check_json(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), NULL, &null_out_error) == CTP_INVALID_ARGUMENT, "NULL out");
+    EXPECT(buf_contains(&null_out_error, "out is NULL"), "the error names out");
+    ctp_buf_free(&null_out_error);
+    EXPECT(ctp_check_json(engine, (const uint8_t *)RENEWAL, strlen(RENEWAL), NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL out, no error buffer");
     EXPECT(check(engine, NULL, 0, "JSON_SYNTAX") == CTP_INVALID_REQUEST, "NULL/0 is the empty input");
 
     /* Bad bytes. */
@@ -72,28 +82,30 @@ int main(void) {
     ctp_buf_free(&error); /* a freed buffer is reset, so freeing again is a no-op */
     EXPECT(ctp_engine_new(NULL, 3, &untouched, NULL) == CTP_INVALID_ARGUMENT, "NULL policy with a length");
     EXPECT(ctp_engine_new(NULL, 0, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL out");
+    EXPECT(ctp_engine_new(NULL, 0, NULL, &error) == CTP_INVALID_ARGUMENT && buf_contains(&error, "out is NULL"), "NULL out, said");
+    ctp_buf_free(&error);
 
     /* Tokens: detail, wrong type, and never the token itself. */
     ctp_buf out = {0};
     const char secret[] = "krn:customer-token:eu1:super-secret-id ";
-    EXPECT(ctp_token_parse((const uint8_t *)secret, strlen(secret), &out) == CTP_TOKEN_INVALID, "trailing space");
+    EXPECT(ctp_token_parse((const uint8_t *)secret, strlen(secret), &out, &out) == CTP_TOKEN_INVALID, "trailing space");
     EXPECT(buf_contains(&out, "\"detail\":\"INVALID_CHARACTER\"") && !buf_contains(&out, "super-secret-id"), "detail, no token");
     ctp_buf_free(&out);
     const char session[] = "krn:payment:eu1:klarna-network-session-token:abc";
-    EXPECT(ctp_token_parse((const uint8_t *)session, strlen(session), &out) == CTP_TOKEN_INVALID, "session token");
+    EXPECT(ctp_token_parse((const uint8_t *)session, strlen(session), &out, &out) == CTP_TOKEN_INVALID, "session token");
     EXPECT(buf_contains(&out, "TOKEN_WRONG_TYPE"), "wrong type");
     ctp_buf_free(&out);
-    EXPECT(ctp_token_parse(NULL, 0, &out) == CTP_TOKEN_INVALID && buf_contains(&out, "EMPTY"), "empty token");
+    EXPECT(ctp_token_parse(NULL, 0, &out, &out) == CTP_TOKEN_INVALID && buf_contains(&out, "EMPTY"), "empty token");
     ctp_buf_free(&out);
-    EXPECT(ctp_token_parse((const uint8_t *)"\xc3", 1, &out) == CTP_INVALID_UTF8, "token bytes not UTF-8");
+    EXPECT(ctp_token_parse((const uint8_t *)"\xc3", 1, &out, &out) == CTP_INVALID_UTF8, "token bytes not UTF-8");
     ctp_buf_free(&out);
 
     /* Lifecycle. */
     const char event[] = "{\"type\":\"CHARGED\",\"at\":\"2026-11-25T10:00:00Z\"}";
-    EXPECT(ctp_apply_event_json(NULL, 0, (const uint8_t *)event, strlen(event), &out) == CTP_TRANSITION_REJECTED, "no record");
+    EXPECT(ctp_apply_event_json(NULL, 0, (const uint8_t *)event, strlen(event), &out, &out) == CTP_TRANSITION_REJECTED, "no record");
     EXPECT(buf_contains(&out, "RECORD_REQUIRED"), "code");
     ctp_buf_free(&out);
-    EXPECT(ctp_apply_event_json(NULL, 1, (const uint8_t *)event, strlen(event), &out) == CTP_INVALID_ARGUMENT, "NULL record with a length");
+    EXPECT(ctp_apply_event_json(NULL, 1, (const uint8_t *)event, strlen(event), &out, &out) == CTP_INVALID_ARGUMENT, "NULL record with a length");
     ctp_buf_free(&out);
 
     /* Static strings and unknown numbers. */

@@ -52,20 +52,20 @@ static int same(const unsigned char *a, size_t a_len, const unsigned char *b, si
 static void check_stream(const char *name, const unsigned char *text, size_t len, size_t piece,
                          const unsigned char *want, size_t want_len, uint64_t count) {
     ctp_redactor *redactor = NULL;
-    EXPECT(ctp_redactor_new(&redactor) == CTP_OK && redactor, "%s: redactor", name);
+    EXPECT(ctp_redactor_new(&redactor, NULL) == CTP_OK && redactor, "%s: redactor", name);
     unsigned char *all = NULL;
     size_t all_len = 0;
     for (size_t at = 0; at < len; at += piece) {
         size_t n = len - at < piece ? len - at : piece;
         ctp_buf out = {0};
-        EXPECT(ctp_redactor_write(redactor, text + at, n, &out) == CTP_OK, "%s: write", name);
+        EXPECT(ctp_redactor_write(redactor, text + at, n, &out, &out) == CTP_OK, "%s: write", name);
         append(&all, &all_len, &out);
     }
     ctp_buf out = {0};
-    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK, "%s: finish", name);
+    EXPECT(ctp_redactor_finish(redactor, &out, &out) == CTP_OK, "%s: finish", name);
     append(&all, &all_len, &out);
-    uint64_t replaced = 0;
-    EXPECT(ctp_redactor_count(redactor, &replaced) == CTP_OK && replaced == count,
+    size_t replaced = 0;
+    EXPECT(ctp_redactor_count(redactor, &replaced, NULL) == CTP_OK && replaced == count,
            "%s: count %llu, want %llu", name, (unsigned long long)replaced, (unsigned long long)count);
     EXPECT(same(all, all_len, want, want_len), "%s: the stream in %zu-byte pieces differs", name, piece);
     free(all);
@@ -73,59 +73,60 @@ static void check_stream(const char *name, const unsigned char *text, size_t len
 }
 
 static void check_arguments(void) {
-    ctp_buf out = {0};
+    ctp_buf out = {0}, error = {0};
     size_t count = 7;
-    EXPECT(ctp_redact(NULL, 0, &out, &count) == CTP_OK && out.ptr == NULL && out.len == 0 && count == 0, "empty text");
-    EXPECT(ctp_redact(NULL, 3, &out, &count) == CTP_INVALID_ARGUMENT, "NULL text with a length");
-    EXPECT(ctp_redact((const uint8_t *)"x", 1, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL out");
-    EXPECT(ctp_redact((const uint8_t *)"x", 1, &out, NULL) == CTP_OK && buf_equals(&out, "x", 1), "count may be NULL");
+    EXPECT(ctp_redact(NULL, 0, &out, &count, &out) == CTP_OK && out.ptr == NULL && out.len == 0 && count == 0, "empty text");
+    EXPECT(ctp_redact(NULL, 3, &out, &count, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "NULL with a non-zero length"), "NULL text with a length");
+    EXPECT(ctp_redact((const uint8_t *)"x", 1, NULL, NULL, NULL) == CTP_INVALID_ARGUMENT, "NULL out");
+    EXPECT(ctp_redact((const uint8_t *)"x", 1, &out, NULL, &out) == CTP_OK && buf_equals(&out, "x", 1), "count may be NULL");
     ctp_buf_free(&out);
-    EXPECT(ctp_scan(NULL, 1, &out, NULL) == CTP_INVALID_ARGUMENT, "scan: NULL text with a length");
-    EXPECT(ctp_scan((const uint8_t *)"x", 1, NULL, NULL) == CTP_INVALID_ARGUMENT, "scan: NULL out");
-    EXPECT(ctp_redactor_new(NULL) == CTP_INVALID_ARGUMENT, "redactor_new NULL");
-    EXPECT(ctp_redactor_write(NULL, (const uint8_t *)"x", 1, &out) == CTP_INVALID_ARGUMENT, "write NULL redactor");
-    EXPECT(ctp_redactor_finish(NULL, &out) == CTP_INVALID_ARGUMENT, "finish NULL redactor");
-    EXPECT(ctp_redactor_count(NULL, NULL) == CTP_INVALID_ARGUMENT, "count NULL");
+    EXPECT(ctp_scan(NULL, 1, &out, NULL, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "NULL with a non-zero length"), "scan: NULL text with a length");
+    EXPECT(ctp_scan((const uint8_t *)"x", 1, NULL, NULL, NULL) == CTP_INVALID_ARGUMENT, "scan: NULL out");
+    EXPECT(ctp_redactor_new(NULL, NULL) == CTP_INVALID_ARGUMENT, "redactor_new NULL");
+    EXPECT(ctp_redactor_write(NULL, (const uint8_t *)"x", 1, &out, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "redactor is NULL"), "write NULL redactor");
+    EXPECT(ctp_redactor_finish(NULL, &out, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "redactor is NULL"), "finish NULL redactor");
+    EXPECT(ctp_redactor_count(NULL, NULL, NULL) == CTP_INVALID_ARGUMENT, "count NULL");
+    EXPECT(ctp_redactor_count(NULL, NULL, &error) == CTP_INVALID_ARGUMENT && error_says(&error, "redactor is NULL"), "count NULL, said");
     ctp_redactor_free(NULL);
 
     /* A token split across writes; after finish the stream has ended for good. */
     const char *token = "krn:customer-token:eu1:a1b2";
     ctp_redactor *redactor = NULL;
-    EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 10, &out) == CTP_OK && out.len == 0, "held back");
-    EXPECT(ctp_redactor_write(redactor, NULL, 0, &out) == CTP_OK && out.len == 0, "an empty write");
-    EXPECT(ctp_redactor_write(redactor, NULL, 1, &out) == CTP_INVALID_ARGUMENT, "NULL bytes with a length");
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token + 10, strlen(token) - 10, &out) == CTP_OK, "rest");
+    EXPECT(ctp_redactor_new(&redactor, NULL) == CTP_OK, "redactor");
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 10, &out, &out) == CTP_OK && out.len == 0, "held back");
+    EXPECT(ctp_redactor_write(redactor, NULL, 0, &out, &out) == CTP_OK && out.len == 0, "an empty write");
+    EXPECT(ctp_redactor_write(redactor, NULL, 1, &out, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "text is NULL"), "NULL bytes with a length");
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token + 10, strlen(token) - 10, &out, &out) == CTP_OK, "rest");
     ctp_buf_free(&out);
-    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && buf_contains(&out, "[customer-token sha256:")
+    EXPECT(ctp_redactor_finish(redactor, &out, &out) == CTP_OK && buf_contains(&out, "[customer-token sha256:")
            && !buf_contains(&out, "a1b2"), "finish gives the replacement");
     ctp_buf_free(&out);
     /* A write after finish is refused, never taken as a new stream: the two
      * halves of a token cut by finish would otherwise both come out plain. */
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)"krn:customer-", 13, &out) == CTP_INVALID_ARGUMENT
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)"krn:customer-", 13, &out, &error) == CTP_INVALID_ARGUMENT && error_says(&error, "the stream has ended")
            && out.ptr == NULL, "a write after finish");
-    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && out.len == 0, "a second finish gives nothing");
+    EXPECT(ctp_redactor_finish(redactor, &out, &out) == CTP_OK && out.len == 0, "a second finish gives nothing");
     ctp_buf_free(&out);
-    uint64_t total = 0;
-    EXPECT(ctp_redactor_count(redactor, &total) == CTP_OK && total == 1, "the count survives the end");
+    size_t total = 0;
+    EXPECT(ctp_redactor_count(redactor, &total, NULL) == CTP_OK && total == 1, "the count survives the end");
     ctp_redactor_free(redactor);
 
     /* finish mid-token: the first half alone is not an occurrence and comes
      * out as it is; the second half is refused. */
     redactor = NULL;
-    EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 19, &out) == CTP_OK, "first half");
+    EXPECT(ctp_redactor_new(&redactor, NULL) == CTP_OK, "redactor");
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 19, &out, &out) == CTP_OK, "first half");
     ctp_buf_free(&out);
-    EXPECT(ctp_redactor_finish(redactor, &out) == CTP_OK && buf_equals(&out, token, 19), "finish mid-token");
+    EXPECT(ctp_redactor_finish(redactor, &out, &out) == CTP_OK && buf_equals(&out, token, 19), "finish mid-token");
     ctp_buf_free(&out);
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token + 19, strlen(token) - 19, &out) == CTP_INVALID_ARGUMENT,
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token + 19, strlen(token) - 19, &out, &error) == CTP_INVALID_ARGUMENT && out.ptr == NULL && error_says(&error, "the stream has ended"),
            "the second half is refused");
     ctp_redactor_free(redactor);
 
     /* Freed with bytes held back: they are wiped, never leaked. */
     redactor = NULL;
-    EXPECT(ctp_redactor_new(&redactor) == CTP_OK, "redactor");
-    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 20, &out) == CTP_OK, "held at free");
+    EXPECT(ctp_redactor_new(&redactor, NULL) == CTP_OK, "redactor");
+    EXPECT(ctp_redactor_write(redactor, (const uint8_t *)token, 20, &out, &out) == CTP_OK, "held at free");
     ctp_buf_free(&out);
     ctp_redactor_free(redactor);
 }
@@ -157,7 +158,7 @@ int main(int argc, char **argv) {
 
         ctp_buf out = {0};
         size_t found = 99;
-        EXPECT(ctp_redact(text, text_len, &out, &found) == CTP_OK, "%s: ctp_redact", name);
+        EXPECT(ctp_redact(text, text_len, &out, &found, &out) == CTP_OK, "%s: ctp_redact", name);
         EXPECT(found == count, "%s: count %zu, want %llu", name, found, count);
         EXPECT(same(out.ptr, out.len, want, want_len), "%s: ctp_redact output differs", name);
         ctp_buf_free(&out);
@@ -166,7 +167,7 @@ int main(int argc, char **argv) {
         if (text_len >= 4096) check_stream(name, text, text_len, 4093, want, want_len, count);
 
         found = 99;
-        EXPECT(ctp_scan(text, text_len, &out, &found) == CTP_OK && found == count, "%s: ctp_scan", name);
+        EXPECT(ctp_scan(text, text_len, &out, &found, &out) == CTP_OK && found == count, "%s: ctp_scan", name);
         EXPECT(same(out.ptr, out.len, reports, reports_len), "%s: reports differ:\n  abi: %.*s\n  want: %.*s", name,
                (int)out.len, (char *)out.ptr, (int)reports_len, (char *)reports);
         ctp_buf_free(&out);

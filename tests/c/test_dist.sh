@@ -35,7 +35,7 @@ int main(void) {
     struct ctp_engine *engine = NULL;
     struct ctp_buf out = {0};
     if (ctp_engine_new(NULL, 0, &engine, &out) != CTP_OK) return 2;
-    uint32_t status = ctp_check_json(engine, (const uint8_t *)request, strlen(request), &out);
+    uint32_t status = ctp_check_json(engine, (const uint8_t *)request, strlen(request), &out, &out);
     if (status != CTP_OK) return 2;
     printf("%.*s\n", (int)out.len, (const char *)out.ptr);
     ctp_buf_free(&out);

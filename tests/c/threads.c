@@ -28,7 +28,8 @@ static void *worker(void *arg) {
     for (long round = 0; round < rounds; round++) {
         int i = (int)(round % N);
         ctp_buf out = {0};
-        uint32_t status = ctp_check_json(engine, (const uint8_t *)REQUESTS[i], strlen(REQUESTS[i]), &out);
+        /* One buffer for the decision and the error object: exactly one is written. */
+        uint32_t status = ctp_check_json(engine, (const uint8_t *)REQUESTS[i], strlen(REQUESTS[i]), &out, &out);
         if (status != expected_status[i] || out.len != expected[i].len || memcmp(out.ptr, expected[i].ptr, out.len) != 0) {
             (*mismatches)++;
         }
@@ -44,7 +45,7 @@ int main(int argc, char **argv) {
     const char policy[] = "{\"allowed_regions\":[\"eu1\"],\"max_amount\":{\"payment:customer_not_present\":{\"USD\":50000}}}";
     EXPECT(ctp_engine_new((const uint8_t *)policy, strlen(policy), &engine, NULL) == CTP_OK, "engine");
     for (int i = 0; i < N; i++) {
-        expected_status[i] = ctp_check_json(engine, (const uint8_t *)REQUESTS[i], strlen(REQUESTS[i]), &expected[i]);
+        expected_status[i] = ctp_check_json(engine, (const uint8_t *)REQUESTS[i], strlen(REQUESTS[i]), &expected[i], &expected[i]);
     }
     pthread_t threads[MAX_THREADS];
     long mismatches[MAX_THREADS] = {0};

@@ -45,7 +45,7 @@ static void run_case(char **f) {
         unsigned char *record = unhex(hex, &record_len);
         ctp_buf out = {0};
         size_t count = 12345;
-        status = ctp_vault_feed(vault, record, record_len, &out, &count);
+        status = ctp_vault_feed(vault, record, record_len, &out, &count, &out);
         EXPECT(status == CTP_OK, "%s: ctp_vault_feed gave %s", f[0], ctp_status_name(status));
         size_t lines = 0;
         for (size_t i = 0; i < out.len; i++) lines += out.ptr[i] == '\n';
@@ -93,14 +93,14 @@ static void misuse(void) {
                        "\"scopes\":[\"payment:customer_present\"],\"state\":\"ACTIVE\","
                        "\"created_at\":\"2026-01-01T00:00:00Z\",\"customer_id\":\"c\"}";
     size_t count = 99;
-    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), &buf, &count) == CTP_OK, "a good record");
+    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), &buf, &count, &buf) == CTP_OK, "a good record");
     EXPECT(buf.ptr == NULL && buf.len == 0 && count == 0, "no findings: an empty buffer and count 0");
-    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), NULL, &count) == CTP_INVALID_ARGUMENT,
+    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), NULL, &count, NULL) == CTP_INVALID_ARGUMENT,
            "NULL out");
-    EXPECT(ctp_vault_feed(NULL, (const uint8_t *)good, strlen(good), &buf, NULL) == CTP_INVALID_ARGUMENT,
+    EXPECT(ctp_vault_feed(NULL, (const uint8_t *)good, strlen(good), &buf, NULL, &buf) == CTP_INVALID_ARGUMENT,
            "NULL vault");
     ctp_buf_free(&buf);
-    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), &buf, NULL) == CTP_OK, "count may be NULL");
+    EXPECT(ctp_vault_feed(vault, (const uint8_t *)good, strlen(good), &buf, NULL, &buf) == CTP_OK, "count may be NULL");
     EXPECT(buf_contains(&buf, "\"line\":2,\"code\":\"DUPLICATE_TOKEN\"") && buf_contains(&buf, "\"related_line\":1}"),
            "the second copy is a duplicate of the first: %.*s", (int)buf.len, (const char *)buf.ptr);
     EXPECT(!buf_contains(&buf, "eu1:abc"), "no token in the findings");
@@ -126,7 +126,7 @@ static void shards(void) {
         for (size_t i = 0; i < sizeof records / sizeof *records; i++) {
             ctp_buf out = {0};
             size_t count = 0;
-            EXPECT(ctp_vault_feed(vault, (const uint8_t *)records[i], strlen(records[i]), &out, &count) == CTP_OK, "feed");
+            EXPECT(ctp_vault_feed(vault, (const uint8_t *)records[i], strlen(records[i]), &out, &count, &out) == CTP_OK, "feed");
             if (index == 0) plain += count; else total += count;
             ctp_buf_free(&out);
         }

@@ -85,20 +85,20 @@ int main(int argc, char **argv) {
             uint32_t made = ctp_engine_new(policy, policy_len, &engine, &error);
             EXPECT(made == CTP_OK, "%s: the policy must load", name);
             ctp_buf_free(&error);
-            status = ctp_check_json(engine, input, input_len, &out);
+            status = ctp_check_json(engine, input, input_len, &out, &out);
             ctp_engine_free(engine);
             if (strcmp(status_name, "OK") == 0) {
                 EXPECT(codes_in_order(&out, codes), "%s: expected violations %s, got %.*s", name, codes, (int)out.len, (char *)out.ptr);
             }
         } else if (strcmp(kind, "token") == 0) {
-            status = ctp_token_parse(input, input_len, &out);
+            status = ctp_token_parse(input, input_len, &out, &out);
         } else if (strcmp(kind, "response") == 0) {
             EXPECT(third != NULL, "%s: a response row holds the request and the answer", name);
             /* policy_hex holds `at` for a response row. */
             status = ctp_apply_response_json(input, input_len, input2, input2_len, input3, input3_len,
-                                             policy, policy_len, &out);
+                                             policy, policy_len, &out, &out);
         } else {
-            status = ctp_apply_event_json(input, input_len, input2, input2_len, &out);
+            status = ctp_apply_event_json(input, input_len, input2, input2_len, &out, &out);
         }
         EXPECT(strcmp(ctp_status_name(status), status_name) == 0, "%s: status %s, want %s", name, ctp_status_name(status), status_name);
         if (compare_cli) {

@@ -147,7 +147,7 @@ impl CtpFfi {
     pub fn check_status(&self, request: &str) -> u32 {
         unsafe {
             let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-            let status = ffi::ctp_check_json(self.handle, request.as_ptr(), request.len(), &mut buf);
+            let status = ffi::ctp_check_json(self.handle, request.as_ptr(), request.len(), &mut buf, ptr::null_mut());
             ffi::ctp_buf_free(&mut buf);
             status
         }
@@ -157,7 +157,7 @@ impl CtpFfi {
     pub fn check(&self, request: &str) -> String {
         unsafe {
             let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
-            let status = ffi::ctp_check_json(self.handle, request.as_ptr(), request.len(), &mut buf);
+            let status = ffi::ctp_check_json(self.handle, request.as_ptr(), request.len(), &mut buf, ptr::null_mut());
             let text = String::from_utf8(std::slice::from_raw_parts(buf.ptr, buf.len).to_vec()).unwrap();
             ffi::ctp_buf_free(&mut buf);
             assert_eq!(status, ffi::CTP_OK, "ctp_check_json: {text}");

@@ -5,9 +5,7 @@ Every function of the header is declared in :data:`SIGNATURES` with its
 checks that none is missing or mistyped), and every ``CTP_*`` constant is
 here. The typed API above (``_engine.py``, ``_audit.py``, ``_redact.py``,
 ``_vault.py``) calls only the helpers at the bottom of this file, which take
-and return plain Python values. ``ctp_check`` and ``ctp_check_batch`` are
-declared (they are in the header) but unused: ``ctp_check_charge`` and
-``ctp_check_many`` replace them.
+and return plain Python values.
 
 Ownership rules kept here, so nobody above this layer has to think about them:
 
@@ -17,6 +15,10 @@ Ownership rules kept here, so nobody above this layer has to think about them:
 * Every buffer the library fills is a :class:`CtpBuf` out-parameter, copied
   into Python ``bytes`` and then released with ``ctp_buf_free`` in a
   ``finally`` block, whatever happens (all in :func:`_call_with_buf`).
+  Every fallible call ends in the error parameter (``ctp_buf *error``);
+  where the call also has an ``out`` buffer the same buffer is passed as
+  both, which the ABI allows (exactly one is written): it holds the answer
+  on ``OK`` and the error object otherwise.
   ``c_char_p`` is never used for a buffer the library hands over; it is
   used only for the static strings of ``ctp_version``, ``ctp_status_name``
   and ``ctp_reason_code``.
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 #: The ABI this binding is written against (``CTP_ABI_VERSION`` of the header).
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 #: Environment variable naming the library file to load.
 LIBRARY_ENV = "CTPOLICY_LIB"
@@ -71,7 +73,7 @@ AUDIT_HEAD_MISMATCH = _tables.STATUS_AUDIT_HEAD_MISMATCH
 AUDIT_FSYNC = 1
 
 
-# ``ctp_charge.flags`` bits (CTP_CHARGE_*).
+# ``ctp_typed_charge.flags`` bits (CTP_CHARGE_*).
 CHARGE_CUSTOMER_PRESENT = 1
 CHARGE_HAS_TOKEN = 2
 CHARGE_HAS_IDEMPOTENCY_KEY = 4
@@ -84,13 +86,13 @@ CHARGE_WANT_FINGERPRINT = 256
 CHARGE_HAS_CALLER = 512
 CHARGE_HAS_ATTEMPTS = 1024
 
-# ``ctp_charge.record_state`` values (CTP_RECORD_*).
+# ``ctp_typed_charge.record_state`` values (CTP_RECORD_*).
 RECORD_NONE = 0
 RECORD_ACTIVE = 1
 RECORD_REVOKED = 2
 
-# ``ctp_charge.record_scopes`` bits (the header's CTP_SCOPE_* #defines;
-# tests/test_header.py checks these values against the header).
+# The scope bits of the generated scope tables (the header's CTP_SCOPE_*
+# #defines; tests/test_header.py checks these values against the header).
 SCOPE_CUSTOMER_PRESENT = 1
 SCOPE_CUSTOMER_NOT_PRESENT = 2
 SCOPE_CUSTOMER_LOGIN = 4
@@ -126,35 +128,9 @@ class CtpBuf(ctypes.Structure):
     ]
 
 
-class CtpCharge(ctypes.Structure):
-    """``struct ctp_charge``: a token charge in typed form, for ``ctp_check``.
-
-    The pointer fields are ``c_char_p``: assigning a ``bytes`` object stores
-    its address (no copy) and keeps a reference to it in the structure, so it
-    lives as long as the structure does.
-    """
-
-    _fields_ = [
-        ("token", ctypes.c_char_p),
-        ("token_len", ctypes.c_size_t),
-        ("record_token", ctypes.c_char_p),
-        ("record_token_len", ctypes.c_size_t),
-        ("idempotency_key", ctypes.c_char_p),
-        ("idempotency_key_len", ctypes.c_size_t),
-        ("flags", ctypes.c_uint32),
-        ("record_state", ctypes.c_uint32),
-        ("record_scopes", ctypes.c_uint32),
-        ("currency", ctypes.c_uint8 * 3),
-        ("amount", ctypes.c_int64),
-        ("now_ms", ctypes.c_int64),
-        ("last_used_at_ms", ctypes.c_int64),
-        ("attempts_24h", ctypes.c_int64),
-        ("attempts_30d", ctypes.c_int64),
-    ]
-
-
 class CtpVerdict(ctypes.Structure):
-    """``struct ctp_verdict``: the answer of ``ctp_check``."""
+    """``struct ctp_verdict``: the answer of ``ctp_check_charge`` and
+    ``ctp_check_json_verdict``."""
 
     _fields_ = [
         ("allowed", ctypes.c_uint32),
@@ -168,12 +144,12 @@ class CtpVerdict(ctypes.Structure):
 
 
 class CtpBatchCounts(ctypes.Structure):
-    """``struct ctp_batch_counts``: the counts of a ``ctp_check_batch`` run."""
+    """``struct ctp_batch_counts``: the counts of a ``ctp_check_many`` call."""
 
     _fields_ = [
-        ("allowed", ctypes.c_uint64),
-        ("denied", ctypes.c_uint64),
-        ("invalid", ctypes.c_uint64),
+        ("allowed", ctypes.c_size_t),
+        ("denied", ctypes.c_size_t),
+        ("invalid", ctypes.c_size_t),
     ]
 
 
@@ -189,9 +165,15 @@ class CtpInput(ctypes.Structure):
 class CtpTypedCharge(ctypes.Structure):
     """``struct ctp_typed_charge``: a typed charge for ``ctp_check_charge``.
 
-    ``ctp_charge`` with the currency as pointer + length and the record's
-    scopes as strings, so the library (not the binding) judges them. Pointer
-    fields as in :class:`CtpCharge`.
+    The one place this binding spells the struct's layout: a new field of
+    the header's struct is one line here (tests/test_header.py compares the
+    two), and :func:`check_typed` fills the fields by name.
+
+    The currency is pointer + length and the record's scopes are strings,
+    so the library (not the binding) judges them. The pointer fields are
+    ``c_char_p``: assigning a ``bytes`` object stores its address (no copy)
+    and keeps a reference to it in the structure, so it lives as long as the
+    structure does.
     """
 
     _fields_ = [
@@ -246,23 +228,18 @@ _static_str = ctypes.c_char_p  # const char *, static: never freed
 SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ctp_engine_new": (_u32, [_bytes_in, _size, _engine_out, _buf_out]),
     "ctp_engine_free": (None, [_engine]),
-    "ctp_check_json": (_u32, [_engine, _bytes_in, _size, _buf_out]),
-    "ctp_apply_event_json": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_check_json": (_u32, [_engine, _bytes_in, _size, _buf_out, _buf_out]),
+    "ctp_apply_event_json": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out, _buf_out]),
     "ctp_apply_response_json": (
         _u32,
-        [_bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _buf_out],
+        [_bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _bytes_in, _size, _buf_out, _buf_out],
     ),
-    "ctp_token_parse": (_u32, [_bytes_in, _size, _buf_out]),
+    "ctp_token_parse": (_u32, [_bytes_in, _size, _buf_out, _buf_out]),
     "ctp_buf_free": (None, [_buf_out]),
     "ctp_version": (_static_str, []),
     "ctp_abi_version": (_u32, []),
     "ctp_status_name": (_static_str, [_u32]),
     "ctp_reason_code": (_static_str, [_u32]),
-    "ctp_check": (_u32, [_engine, ctypes.POINTER(CtpCharge), ctypes.POINTER(CtpVerdict)]),
-    "ctp_check_batch": (
-        _u32,
-        [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(CtpBatchCounts)],
-    ),
     "ctp_check_charge": (
         _u32,
         [_engine, ctypes.POINTER(CtpTypedCharge), ctypes.POINTER(CtpVerdict), _buf_out],
@@ -279,34 +256,35 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
             _size,
             ctypes.POINTER(CtpResult),
             ctypes.POINTER(CtpBatchCounts),
+            _buf_out,
         ],
     ),
     "ctp_results_free": (None, [ctypes.POINTER(CtpResult), _size]),
     # Token hygiene (docs/HYGIENE.md H1, H2): ctpolicy.redact, ctpolicy.scan.
-    "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
-    "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p)]),
-    "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out]),
-    "ctp_redactor_finish": (_u32, [ctypes.c_void_p, _buf_out]),
-    "ctp_redactor_count": (_u32, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
+    "ctp_redact": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t), _buf_out]),
+    "ctp_redactor_new": (_u32, [ctypes.POINTER(ctypes.c_void_p), _buf_out]),
+    "ctp_redactor_write": (_u32, [ctypes.c_void_p, _bytes_in, _size, _buf_out, _buf_out]),
+    "ctp_redactor_finish": (_u32, [ctypes.c_void_p, _buf_out, _buf_out]),
+    "ctp_redactor_count": (_u32, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), _buf_out]),
     "ctp_redactor_free": (None, [ctypes.c_void_p]),
-    "ctp_scan": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t)]),
-    # The audit trail (docs/HYGIENE.md H3); declared here, wrapped by the typed API later.
+    "ctp_scan": (_u32, [_bytes_in, _size, _buf_out, ctypes.POINTER(ctypes.c_size_t), _buf_out]),
+    # The audit trail (docs/HYGIENE.md H3).
     "ctp_audit_open": (_u32, [_bytes_in, _size, _u32, _audit_log_out, _buf_out]),
-    "ctp_audit_check_json": (_u32, [_engine, _audit_log, _bytes_in, _size, _buf_out]),
-    "ctp_audit_verify": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out]),
+    "ctp_audit_check_json": (_u32, [_engine, _audit_log, _bytes_in, _size, _buf_out, _buf_out]),
+    "ctp_audit_verify": (_u32, [_bytes_in, _size, _bytes_in, _size, _buf_out, _buf_out]),
     "ctp_audit_entry_json": (
         _u32,
-        [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out],
+        [_engine, _bytes_in, _size, _u64, _bytes_in, _size, _bytes_in, _size, _buf_out, _buf_out],
     ),
-    "ctp_audit_repair": (_u32, [_bytes_in, _size, _buf_out]),
+    "ctp_audit_repair": (_u32, [_bytes_in, _size, _buf_out, _buf_out]),
     "ctp_audit_close": (_u32, [_audit_log, _buf_out]),
     "ctp_audit_free": (None, [_audit_log]),
     "ctp_vault_new": (
         _u32,
         [_bytes_in, _size, _bytes_in, _size, ctypes.c_int64, _engine_out, _buf_out],
     ),
-    "ctp_vault_feed": (_u32, [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(_size)]),
-    "ctp_vault_set_shard": (_u32, [_engine, _u64, _u64, _buf_out]),
+    "ctp_vault_feed": (_u32, [_engine, _bytes_in, _size, _buf_out, ctypes.POINTER(_size), _buf_out]),
+    "ctp_vault_set_shard": (_u32, [_engine, _size, _size, _buf_out]),
     "ctp_vault_free": (None, [_engine]),
 }
 
@@ -447,22 +425,37 @@ _byref = ctypes.byref
 
 
 def _call_with_buf(fn: Callable[..., int], *args: object, after: tuple[object, ...] = ()) -> tuple[int, bytes]:
-    """Calls ``fn(*args, &buf, *after)`` and returns (status, a copy of buf);
-    buf is released with ``ctp_buf_free`` whatever happens."""
+    """Calls ``fn(*args, &buf, *after, &buf)``, one buffer as both ``out`` and
+    ``error``, and returns (status, a copy of buf: the answer on :data:`OK`,
+    else the error object); buf is released with ``ctp_buf_free`` whatever
+    happens."""
     buf = CtpBuf()
     try:
-        status = fn(*args, _byref(buf), *after)
+        ref = _byref(buf)
+        status = fn(*args, ref, *after, ref)
         data = _string_at(buf.ptr, buf.len) if buf.ptr else b""
     finally:
         _ctp_buf_free(_byref(buf))
     return status, data
 
 
+def _call_with_error(fn: Callable[..., int], *args: object) -> tuple[int, bytes]:
+    """Calls ``fn(*args, &error)`` (a call whose answer is not a buffer) and
+    returns (status, a copy of the error object or b""), released as above."""
+    error = CtpBuf()
+    try:
+        status = fn(*args, _byref(error))
+        data = _string_at(error.ptr, error.len) if error.ptr else b""
+    finally:
+        _ctp_buf_free(_byref(error))
+    return status, data
+
+
 def _call_new(fn: Callable[..., int], *args: object) -> tuple[int, int, bytes]:
-    """Calls a constructor ``fn(*args, &handle, &err)``: (status, the handle's
-    address on :data:`OK` else 0, a copy of err), err released as above."""
+    """Calls a constructor ``fn(*args, &handle, &error)``: (status, the
+    handle's address on :data:`OK` else 0, a copy of the error object)."""
     handle = ctypes.c_void_p()
-    status, err = _call_with_buf(fn, *args, _byref(handle))
+    status, err = _call_with_error(fn, *args, _byref(handle))
     return status, (int(handle.value or 0) if status == OK else 0), err
 
 
@@ -623,7 +616,7 @@ def check_typed(
         attempt_count,
     )
     verdict = CtpVerdict()
-    status, data = _call_with_buf(_ctp_check_charge, engine, _byref(charge), _byref(verdict))
+    status, data = _call_with_error(_ctp_check_charge, engine, _byref(charge), _byref(verdict))
     return status, (_verdict_tuple(verdict) if status == OK else None), data
 
 
@@ -647,14 +640,9 @@ def check_json_verdict(engine: int, request: bytes) -> tuple[int, Optional[Verdi
     """``ctp_check_json_verdict``: (status, the verdict on :data:`OK` else
     None, the decision JSON on :data:`OK` else the error JSON)."""
     verdict = CtpVerdict()
-    status, data = _call_with_buf(_check_json_verdict_one_buf, engine, request, len(request), _byref(verdict))
+    # One buffer as both ``decision`` and ``error`` (exactly one is written).
+    status, data = _call_with_buf(_ctp_check_json_verdict, engine, request, len(request), _byref(verdict))
     return status, (_verdict_tuple(verdict) if status == OK else None), data
-
-
-def _check_json_verdict_one_buf(engine: int, request: bytes, length: int, verdict: Any, buf: Any) -> int:
-    """``ctp_check_json_verdict`` with one buffer as both ``decision_json``
-    and ``error_json`` (the header allows it: exactly one is written)."""
-    return int(_ctp_check_json_verdict(engine, request, length, verdict, buf, buf))
 
 
 def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int, bytes]], tuple[int, int, int]]:
@@ -666,7 +654,8 @@ def check_many(engine: int, requests: list[bytes]) -> tuple[int, list[tuple[int,
     counts = CtpBatchCounts()
     answers: list[tuple[int, bytes]] = []
     try:
-        status = _ctp_check_many(engine, inputs, count, results, _byref(counts))
+        # No error object: the only call faults (NULL arrays) cannot happen here.
+        status = _ctp_check_many(engine, inputs, count, results, _byref(counts), None)
         if status == OK:
             answers = [
                 (r.status, _string_at(r.json.ptr, r.json.len) if r.json.ptr else b"") for r in results
@@ -744,7 +733,7 @@ def vault_free(vault: int) -> None:
 
 def vault_set_shard(vault: int, index: int, count: int) -> tuple[int, bytes]:
     """``ctp_vault_set_shard``: (status, error JSON or b"")."""
-    return _call_with_buf(_ctp_vault_set_shard, vault, index, count)
+    return _call_with_error(_ctp_vault_set_shard, vault, index, count)
 
 
 def vault_feed(vault: int, record: bytes) -> tuple[int, bytes]:
@@ -801,4 +790,4 @@ def audit_repair(path: bytes) -> tuple[int, bytes]:
 def audit_close(log: int) -> tuple[int, bytes]:
     """``ctp_audit_close`` (sync, then free; the handle is gone whatever the
     status): (status, error JSON or b"")."""
-    return _call_with_buf(_ctp_audit_close, log)
+    return _call_with_error(_ctp_audit_close, log)

@@ -193,14 +193,14 @@ def test_raw_ctp_check_many_arguments() -> None:
             assert _native.check_many(pointer, []) == (_native.OK, [], (0, 0, 0))
             results = (_native.CtpResult * 1)()
             # NULL requests with a count, NULL engine: nothing is written
-            assert _native.lib.ctp_check_many(pointer, None, 1, results, None) == _native.INVALID_ARGUMENT
-            assert _native.lib.ctp_check_many(None, None, 0, None, None) == _native.INVALID_ARGUMENT
+            assert _native.lib.ctp_check_many(pointer, None, 1, results, None, None) == _native.INVALID_ARGUMENT
+            assert _native.lib.ctp_check_many(None, None, 0, None, None, None) == _native.INVALID_ARGUMENT
             assert results[0].json.len == 0
             # an input that is NULL with a length gets its own result; counts may be NULL
             inputs = (_native.CtpInput * 2)(_native.CtpInput(None, 3), _native.CtpInput(b"{}", 2))
             two = (_native.CtpResult * 2)()
             try:
-                assert _native.lib.ctp_check_many(pointer, inputs, 2, two, None) == _native.OK
+                assert _native.lib.ctp_check_many(pointer, inputs, 2, two, None, None) == _native.OK
                 assert [r.status for r in two] == [_native.INVALID_ARGUMENT, _native.INVALID_REQUEST]
             finally:
                 _native.lib.ctp_results_free(two, 2)

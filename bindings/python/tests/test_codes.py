@@ -42,4 +42,4 @@ def test_statuses_match_library() -> None:
 
 def test_versions() -> None:
     assert ctpolicy.library_version() == ctpolicy.__version__
-    assert _native.abi_version() == ctpolicy.ABI_VERSION == 1
+    assert _native.abi_version() == ctpolicy.ABI_VERSION == 2

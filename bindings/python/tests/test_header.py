@@ -32,14 +32,12 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_audit_log *": ctypes.c_void_p,
     "struct ctp_audit_log **": ctypes.POINTER(ctypes.c_void_p),
     "struct ctp_buf *": ctypes.POINTER(_native.CtpBuf),
-    "const struct ctp_charge *": ctypes.POINTER(_native.CtpCharge),
     "struct ctp_verdict *": ctypes.POINTER(_native.CtpVerdict),
     "struct ctp_batch_counts *": ctypes.POINTER(_native.CtpBatchCounts),
     "const struct ctp_typed_charge *": ctypes.POINTER(_native.CtpTypedCharge),
     "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
     "struct ctp_result *": ctypes.POINTER(_native.CtpResult),
     "size_t *": ctypes.POINTER(ctypes.c_size_t),
-    "uint64_t *": ctypes.POINTER(ctypes.c_uint64),
     "struct ctp_redactor *": ctypes.c_void_p,
     "const struct ctp_redactor *": ctypes.c_void_p,
     "struct ctp_redactor **": ctypes.POINTER(ctypes.c_void_p),
@@ -66,7 +64,6 @@ FIELD_CTYPES: dict[str, Any] = {
 #: The header's structures and the raw layer's classes for them.
 STRUCTS: dict[str, type[ctypes.Structure]] = {
     "ctp_buf": _native.CtpBuf,
-    "ctp_charge": _native.CtpCharge,
     "ctp_verdict": _native.CtpVerdict,
     "ctp_batch_counts": _native.CtpBatchCounts,
     "ctp_typed_charge": _native.CtpTypedCharge,
@@ -224,7 +221,7 @@ def test_struct_offsets_match_the_c_compiler(tmp_path: Path) -> None:
 
 
 def test_scope_bits_match_the_library() -> None:
-    """CTP_SCOPE_* (``ctp_charge`` only; ``ctp_check_charge`` takes scope strings)."""
+    """CTP_SCOPE_* (the generated scope tables' bits; ``ctp_check_charge`` takes scope strings)."""
     text = HEADER.read_text(encoding="utf-8")
     defined = {m.group(1): int(m.group(2)) for m in re.finditer(r"#define CTP_SCOPE_(\w+) (\d+)", text)}
     assert defined == {

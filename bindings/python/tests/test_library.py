@@ -117,8 +117,8 @@ def test_abi_mismatch_is_a_clear_error() -> None:
     with pytest.raises(_native.LibraryLoadError) as info:
         _native.check_abi(_native.ABI_VERSION + 1, "/x/libctpolicy.so")
     message = str(info.value)
-    assert "/x/libctpolicy.so implements C ABI version 2" in message
-    assert "needs version 1" in message
+    assert "/x/libctpolicy.so implements C ABI version 3" in message
+    assert "needs version 2" in message
     assert isinstance(info.value, ImportError)
 
 

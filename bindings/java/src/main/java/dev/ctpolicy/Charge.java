@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * A token charge in typed form, for {@link Engine#checkCharge(Charge)} (the C ABI's
- * {@code ctp_charge}). Immutable; build one with {@link #builder()}.
+ * {@code ctp_typed_charge}). Immutable; build one with {@link #builder()}.
  *
- * <p>It says what this JSON request says (docs/ABI.md, "The typed fast path"):
+ * <p>It says what this JSON request says (docs/ABI.md, "`ctp_check_charge`"):
  * {@code customer_present}; the {@code Klarna-Customer-Token} header when {@code token} is not
  * null; the {@code Klarna-Idempotency-Key} header when {@code idempotencyKey} is not null;
  * {@code body.step_up_config: {}} when {@code stepUp}; {@code body.currency} and

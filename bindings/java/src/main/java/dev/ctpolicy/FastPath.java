@@ -264,7 +264,7 @@ final class FastPath {
             }
             int status;
             try {
-                status = (int) CHECK_MANY.invokeExact(engine, inputs, (long) n, results, counts);
+                status = (int) CHECK_MANY.invokeExact(engine, inputs, (long) n, results, counts, MemorySegment.NULL);
             } catch (Throwable t) {
                 throw rethrow(t);
             } finally {

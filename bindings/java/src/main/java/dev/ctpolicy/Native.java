@@ -28,6 +28,10 @@ import java.nio.file.Files;
  * before returning. Confined arenas are the cheapest kind (no cross-thread checks, freed
  * deterministically) and nothing native outlives the call, because the library keeps no
  * pointer of ours. Inputs are wiped before the arena closes, since a request holds a token.
+ *
+ * <p>Errors: every fallible call ends in the error buffer ({@code ctp_buf *error}). Where a call
+ * also has an {@code out} buffer the same buffer is passed as both (the ABI writes exactly one of
+ * them), so it holds the answer on {@code CTP_OK} and the error object otherwise.
  */
 final class Native {
     private Native() {
@@ -38,7 +42,7 @@ final class Native {
     static final int CTP_AUDIT_FSYNC = 1;
 
     /** The ABI this binding was written against (CTP_ABI_VERSION). */
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 2;
 
     /** {@code struct ctp_buf { uint8_t *ptr; size_t len; }} on a 64-bit platform. */
     static final StructLayout CTP_BUF = MemoryLayout.structLayout(ADDRESS.withName("ptr"), JAVA_LONG.withName("len"));
@@ -144,7 +148,7 @@ final class Native {
     static final MethodHandle ENGINE_FREE;
     static final MethodHandle CHECK_JSON;
     static final MethodHandle APPLY_EVENT_JSON;
-    /** {@code ctp_apply_response_json(record, len, request, len, response, len, at, len, ctp_buf*)}. */
+    /** {@code ctp_apply_response_json(record, len, request, len, response, len, at, len, out, error)}. */
     static final MethodHandle APPLY_RESPONSE_JSON;
     static final MethodHandle TOKEN_PARSE;
     static final MethodHandle BUF_FREE;
@@ -158,21 +162,21 @@ final class Native {
      */
     static final MethodHandle CHECK_JSON_CRITICAL;
     static final MethodHandle BUF_FREE_CRITICAL;
-    /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict*, ctp_buf *error_json)}. */
+    /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict *out, ctp_buf *error)}. */
     static final MethodHandle CHECK_CHARGE;
     /** {@code ctp_check_json_verdict(engine, request, len, ctp_verdict*, ctp_buf *decision, ctp_buf *error)}. */
     static final MethodHandle CHECK_JSON_VERDICT;
-    /** {@code ctp_check_many(engine, const ctp_input*, count, ctp_result*, ctp_batch_counts*)}. */
+    /** {@code ctp_check_many(engine, const ctp_input*, count, ctp_result*, ctp_batch_counts*, ctp_buf *error)}. */
     static final MethodHandle CHECK_MANY;
     /** {@code ctp_results_free(ctp_result*, count)}. */
     static final MethodHandle RESULTS_FREE;
-    /** {@code ctp_redact(text, len, ctp_buf*, size_t *count)}. */
+    /** {@code ctp_redact(text, len, ctp_buf *out, size_t *count, ctp_buf *error)}. */
     static final MethodHandle REDACT;
     static final MethodHandle REDACTOR_NEW;
     static final MethodHandle REDACTOR_WRITE;
     static final MethodHandle REDACTOR_FINISH;
     static final MethodHandle REDACTOR_FREE;
-    /** {@code ctp_scan(text, len, ctp_buf *out_jsonl, size_t *count)}. */
+    /** {@code ctp_scan(text, len, ctp_buf *out, size_t *count, ctp_buf *error)}. */
     static final MethodHandle SCAN;
     static final MethodHandle AUDIT_OPEN;
     static final MethodHandle AUDIT_CHECK_JSON;
@@ -213,20 +217,21 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         ENGINE_FREE = bind(linker, lookup, failure, "ctp_engine_free", FunctionDescriptor.ofVoid(ADDRESS));
         CHECK_JSON = bind(linker, lookup, failure, "ctp_check_json",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         APPLY_EVENT_JSON = bind(linker, lookup, failure, "ctp_apply_event_json",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         APPLY_RESPONSE_JSON = bind(linker, lookup, failure, "ctp_apply_response_json", FunctionDescriptor.of(JAVA_INT,
-                ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+                ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         TOKEN_PARSE = bind(linker, lookup, failure, "ctp_token_parse",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         BUF_FREE = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS));
         VERSION = bind(linker, lookup, failure, "ctp_version", FunctionDescriptor.of(ADDRESS));
         ABI_VERSION_FN = bind(linker, lookup, failure, "ctp_abi_version", FunctionDescriptor.of(JAVA_INT));
         STATUS_NAME = bind(linker, lookup, failure, "ctp_status_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         REASON_CODE = bind(linker, lookup, failure, "ctp_reason_code", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         CHECK_JSON_CRITICAL = bind(linker, lookup, failure, "ctp_check_json",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), Linker.Option.critical(true));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+                Linker.Option.critical(true));
         BUF_FREE_CRITICAL = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS),
                 Linker.Option.critical(true));
         CHECK_CHARGE = bind(linker, lookup, failure, "ctp_check_charge",
@@ -234,29 +239,30 @@ final class Native {
         CHECK_JSON_VERDICT = bind(linker, lookup, failure, "ctp_check_json_verdict",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
         CHECK_MANY = bind(linker, lookup, failure, "ctp_check_many",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
         RESULTS_FREE = bind(linker, lookup, failure, "ctp_results_free",
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
         REDACT = bind(linker, lookup, failure, "ctp_redact",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-        REDACTOR_NEW = bind(linker, lookup, failure, "ctp_redactor_new", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        REDACTOR_WRITE = bind(linker, lookup, failure, "ctp_redactor_write",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-        REDACTOR_FINISH = bind(linker, lookup, failure, "ctp_redactor_finish",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+        REDACTOR_NEW = bind(linker, lookup, failure, "ctp_redactor_new",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        REDACTOR_WRITE = bind(linker, lookup, failure, "ctp_redactor_write",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        REDACTOR_FINISH = bind(linker, lookup, failure, "ctp_redactor_finish",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         REDACTOR_FREE = bind(linker, lookup, failure, "ctp_redactor_free", FunctionDescriptor.ofVoid(ADDRESS));
         SCAN = bind(linker, lookup, failure, "ctp_scan",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
         AUDIT_OPEN = bind(linker, lookup, failure, "ctp_audit_open",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
         AUDIT_CHECK_JSON = bind(linker, lookup, failure, "ctp_audit_check_json",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         AUDIT_VERIFY = bind(linker, lookup, failure, "ctp_audit_verify",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         AUDIT_ENTRY_JSON = bind(linker, lookup, failure, "ctp_audit_entry_json", FunctionDescriptor.of(JAVA_INT,
-                ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+                ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         AUDIT_REPAIR = bind(linker, lookup, failure, "ctp_audit_repair",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         AUDIT_CLOSE = bind(linker, lookup, failure, "ctp_audit_close",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         VAULT_NEW = bind(linker, lookup, failure, "ctp_vault_new",
@@ -366,7 +372,7 @@ final class Native {
         MemorySegment in = request.length == 0 ? MemorySegment.NULL : MemorySegment.ofArray(request);
         int status;
         try {
-            status = (int) CHECK_JSON_CRITICAL.invokeExact(engine, in, (long) request.length, out);
+            status = (int) CHECK_JSON_CRITICAL.invokeExact(engine, in, (long) request.length, out, out);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -407,7 +413,7 @@ final class Native {
             if (len > 0) {
                 MemorySegment.copy(request, 0, in, JAVA_BYTE, 0, len);
             }
-            return call(out, buf -> (int) CHECK_JSON.invokeExact(engine, in, (long) len, buf), in);
+            return call(out, buf -> (int) CHECK_JSON.invokeExact(engine, in, (long) len, buf, buf), in);
         }
     }
 
@@ -418,7 +424,7 @@ final class Native {
             MemorySegment recordIn = input(arena, record);
             MemorySegment eventIn = input(arena, event);
             return call(arena, out -> (int) APPLY_EVENT_JSON.invokeExact(recordIn, (long) length(record), eventIn,
-                    (long) length(event), out), recordIn, eventIn);
+                    (long) length(event), out, out), recordIn, eventIn);
         }
     }
 
@@ -431,7 +437,7 @@ final class Native {
             MemorySegment responseIn = input(arena, response);
             MemorySegment atIn = input(arena, at);
             return call(arena, out -> (int) APPLY_RESPONSE_JSON.invokeExact(recordIn, (long) length(record), requestIn,
-                    (long) length(request), responseIn, (long) length(response), atIn, (long) length(at), out),
+                    (long) length(request), responseIn, (long) length(response), atIn, (long) length(at), out, out),
                     recordIn, requestIn, responseIn, atIn);
         }
     }
@@ -441,7 +447,7 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, token);
-            return call(arena, out -> (int) TOKEN_PARSE.invokeExact(in, (long) length(token), out), in);
+            return call(arena, out -> (int) TOKEN_PARSE.invokeExact(in, (long) length(token), out, out), in);
         }
     }
 
@@ -500,7 +506,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, text);
             MemorySegment n = arena.allocate(JAVA_LONG);
-            Reply reply = call(arena, out -> (int) REDACT.invokeExact(in, (long) length(text), out, n), in);
+            Reply reply = call(arena, out -> (int) REDACT.invokeExact(in, (long) length(text), out, n, out), in);
             count[0] = n.get(JAVA_LONG, 0);
             return orEmpty(reply);
         }
@@ -512,7 +518,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, text);
             return orEmpty(call(arena,
-                    out -> (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL), in));
+                    out -> (int) SCAN.invokeExact(in, (long) length(text), out, MemorySegment.NULL, out), in));
         }
     }
 
@@ -521,7 +527,7 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
-            int status = (int) REDACTOR_NEW.invokeExact(out);
+            int status = (int) REDACTOR_NEW.invokeExact(out, MemorySegment.NULL);
             return status == Statuses.CTP_OK ? out.get(ADDRESS, 0) : MemorySegment.NULL;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -535,14 +541,14 @@ final class Native {
             if (len > 0) {
                 MemorySegment.copy(bytes, off, in, JAVA_BYTE, 0, len);
             }
-            return orEmpty(call(arena, out -> (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out), in));
+            return orEmpty(call(arena, out -> (int) REDACTOR_WRITE.invokeExact(redactor, in, (long) len, out, out), in));
         }
     }
 
     /** {@code ctp_redactor_finish}: the held-back tail, redacted. */
     static Reply redactorFinish(MemorySegment redactor) {
         try (Arena arena = Arena.ofConfined()) {
-            return orEmpty(call(arena, out -> (int) REDACTOR_FINISH.invokeExact(redactor, out)));
+            return orEmpty(call(arena, out -> (int) REDACTOR_FINISH.invokeExact(redactor, out, out)));
         }
     }
 
@@ -574,7 +580,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, request);
             return call(arena,
-                    out -> (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out), in);
+                    out -> (int) AUDIT_CHECK_JSON.invokeExact(engine, log, in, (long) length(request), out, out), in);
         }
     }
 
@@ -585,7 +591,7 @@ final class Native {
             MemorySegment in = input(arena, path);
             MemorySegment head = input(arena, expectHead);
             return call(arena, out -> (int) AUDIT_VERIFY.invokeExact(in, (long) length(path), head,
-                    (long) length(expectHead), out), in, head);
+                    (long) length(expectHead), out, out), in, head);
         }
     }
 
@@ -594,7 +600,7 @@ final class Native {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, path);
-            return call(arena, out -> (int) AUDIT_REPAIR.invokeExact(in, (long) length(path), out), in);
+            return call(arena, out -> (int) AUDIT_REPAIR.invokeExact(in, (long) length(path), out, out), in);
         }
     }
 
@@ -605,7 +611,7 @@ final class Native {
             MemorySegment p = input(arena, prev);
             MemorySegment a = input(arena, at);
             return call(arena, out -> (int) AUDIT_ENTRY_JSON.invokeExact(engine, in, (long) length(request), seq, p,
-                    (long) length(prev), a, (long) length(at), out), in, p, a);
+                    (long) length(prev), a, (long) length(at), out, out), in, p, a);
         }
     }
 

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link Engine#checkCharge} against {@link Engine#check(String)} on the equivalent JSON request
- * (docs/ABI.md, "The typed fast path"), built here with Jackson, independently of the binding.
+ * (docs/ABI.md, "`ctp_check_charge`"), built here with Jackson, independently of the binding.
  */
 class ChargeTest {
     static final String TOKEN = Samples.TOKEN;

@@ -168,7 +168,7 @@ class EngineTest {
     @Test
     void versions() {
         assertEquals("0.1.0", CtPolicy.libraryVersion());
-        assertEquals(1, CtPolicy.abiVersion());
+        assertEquals(2, CtPolicy.abiVersion());
     }
 
     @Test
