@@ -17,41 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Success.
-#define CTP_OK 0
-
-// A required pointer was NULL, or NULL was passed with a non-zero length.
-#define CTP_INVALID_ARGUMENT 1
-
-// An input is not valid UTF-8.
-#define CTP_INVALID_UTF8 2
-
-// The library caught a panic; the call had no effect. Please report it.
-#define CTP_PANIC 3
-
-// A file could not be opened, read, written, locked or synced (the audit
-// log); the error object's message says which and why.
-#define CTP_IO_ERROR 4
-
-// The request is not a valid pre-flight request (an envelope fault).
-#define CTP_INVALID_REQUEST 100
-
-// The policy did not load.
-#define CTP_INVALID_POLICY 101
-
-// `ctp_token_parse`: the value is not a customer token.
-#define CTP_TOKEN_INVALID 102
-
-// `ctp_apply_event_json`: the lifecycle step is not allowed.
-#define CTP_TRANSITION_REJECTED 103
-
-// An audit log does not verify (or its last line does not, so it is not
-// appended to); the error object names the first bad entry.
-#define CTP_AUDIT_LOG_INVALID 104
-
-// `ctp_audit_verify`: the chain verifies but its head is not the expected one.
-#define CTP_AUDIT_HEAD_MISMATCH 105
-
 // Library version, major part.
 #define CTP_VERSION_MAJOR 0
 
@@ -66,6 +31,45 @@
 
 // Bumped on every breaking change of this ABI; compare with `ctp_abi_version()`.
 #define CTP_ABI_VERSION 2
+
+// Success (including a DENY decision).
+#define CTP_OK 0
+
+// A required pointer is NULL, NULL came with a non-zero length, or an argument
+// is out of its range.
+#define CTP_INVALID_ARGUMENT 1
+
+// An input is not UTF-8 (the message gives the byte offset).
+#define CTP_INVALID_UTF8 2
+
+// The library caught an internal panic; the call had no effect. Please report
+// it.
+#define CTP_PANIC 3
+
+// A file (the audit log) could not be opened, read, written, locked or synced;
+// the message says which and why.
+#define CTP_IO_ERROR 4
+
+// An envelope fault of the request (docs/RULES.md section 1), or a record or
+// event that is not acceptable JSON.
+#define CTP_INVALID_REQUEST 100
+
+// The policy did not load.
+#define CTP_INVALID_POLICY 101
+
+// `ctp_token_parse`: `TOKEN_MALFORMED` (with `detail`) or `TOKEN_WRONG_TYPE`.
+#define CTP_TOKEN_INVALID 102
+
+// A lifecycle step is not allowed (code from docs/RULES.md section 7).
+#define CTP_TRANSITION_REJECTED 103
+
+// An audit log does not verify, or its last line does not (so it is not
+// appended to); the error names the entry.
+#define CTP_AUDIT_LOG_INVALID 104
+
+// `ctp_audit_verify`: the chain verifies but does not end in the expected
+// head.
+#define CTP_AUDIT_HEAD_MISMATCH 105
 
 // `ctp_audit_open` flag: `fdatasync` the log after every entry (else it
 // is synced by `ctp_audit_close`).

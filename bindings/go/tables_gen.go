@@ -161,12 +161,3 @@ const (
 	CodeLogTruncated       = "LOG_TRUNCATED"
 	CodeNotARegularFile    = "NOT_A_REGULAR_FILE"
 )
-
-// Scopes of a stored record (the CTP_SCOPE_* bits of the C ABI).
-const (
-	ScopeCustomerPresent    ScopeSet = 1 // "payment:customer_present"
-	ScopeCustomerNotPresent ScopeSet = 2 // "payment:customer_not_present"
-	ScopeCustomerLogin      ScopeSet = 4 // "customer:login"
-	// ScopeUnknown: at least one scope ctpolicy does not know (rule 205).
-	ScopeUnknown ScopeSet = 8
-)

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::json::{self, de, de::Nulls};
 use crate::code::Code;
+use crate::json::{self, de, de::Nulls};
 use crate::record::PaymentScope;
 use crate::redact::display_name;
 use crate::redact::redact_string;

@@ -10,7 +10,8 @@
 //! text can write is rule 204 (detail `TIMESTAMP`).
 
 use super::{boundary, ctp_buf, ctp_engine, input, items, shared, Out};
-use crate::charge::{Charge, ScopeSet, StoredRecord, Verdict};
+use crate::charge::{Charge, ScopeSet, StoredRecord};
+use crate::decision::Verdict;
 use crate::error::{Error, Status};
 use crate::record::TokenState;
 

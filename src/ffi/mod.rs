@@ -239,7 +239,11 @@ pub unsafe extern "C" fn ctp_apply_response_json(
         let response = input(response, response_len, "response")?;
         let at = input(at, at_len, "at")?;
         let at = std::str::from_utf8(at).map_err(|_| {
-            Error::new(Status::TransitionRejected, Some(crate::code::Code::InvalidEvent), "at must be an RFC 3339 timestamp")
+            Error::new(
+                Status::TransitionRejected,
+                Some(crate::code::Code::InvalidEvent),
+                "at must be an RFC 3339 timestamp",
+            )
         })?;
         let transition = lifecycle::apply_response(record, request, response, at)?;
         out.give(transition.json().as_bytes().to_vec());

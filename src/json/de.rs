@@ -436,8 +436,10 @@ impl<'de> MapAccess<'de> for Members<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (place, (key, value)) =
-            self.pending.take().ok_or_else(|| DeError::new(Code::InvalidValue, "a value was asked for before its key"))?;
+        let (place, (key, value)) = self
+            .pending
+            .take()
+            .ok_or_else(|| DeError::new(Code::InvalidValue, "a value was asked for before its key"))?;
         seed.deserialize(Deserializer { value, nulls: self.nulls, place }).map_err(|e| e.at_key(key.as_str()))
     }
 
@@ -494,7 +496,8 @@ impl<'de> MapAccess<'de> for Handshake {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let place = self.place.take().ok_or_else(|| DeError::new(Code::InvalidValue, "the handshake has one member"))?;
+        let place =
+            self.place.take().ok_or_else(|| DeError::new(Code::InvalidValue, "the handshake has one member"))?;
         seed.deserialize(de::value::U64Deserializer::<DeError>::new(place as u64))
     }
 }
