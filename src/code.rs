@@ -46,7 +46,7 @@ macro_rules! codes {
 codes! {
     // The strict JSON reader (docs/RULES.md section 1).
     JsonSyntax => "JSON_SYNTAX", "not JSON: a syntax error, a control character in a string, an invalid escape or number";
-    UnpairedSurrogate => "UNPAIRED_SURROGATE", "a `\\u` escape leaves a UTF-16 surrogate unpaired";
+    UnpairedSurrogate => "UNPAIRED_SURROGATE", "a unicode escape leaves a UTF-16 surrogate unpaired";
     TooLarge => "TOO_LARGE", "the input is over its size limit";
     TooDeep => "TOO_DEEP", "arrays and objects nest deeper than 64 levels";
     DuplicateKey => "DUPLICATE_KEY", "an object holds the same key twice";

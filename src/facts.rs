@@ -28,6 +28,9 @@ pub enum TokenHeader<'a> {
 }
 
 /// The stored record: absent, or as read (valid or not).
+// Kept inline, not boxed: the facts live on the stack for one decision, and
+// a box would put an allocation on every decide path.
+#[allow(clippy::large_enum_variant)]
 pub enum RecordFacts<'a> {
     Absent,
     Present(ReadRecord<'a>),

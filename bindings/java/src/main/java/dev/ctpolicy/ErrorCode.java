@@ -13,7 +13,7 @@ public enum ErrorCode {
     /** not JSON: a syntax error, a control character in a string, an invalid escape or number */
     JSON_SYNTAX,
 
-    /** a `\u` escape leaves a UTF-16 surrogate unpaired */
+    /** a unicode escape leaves a UTF-16 surrogate unpaired */
     UNPAIRED_SURROGATE,
 
     /** the input is over its size limit */
