@@ -97,12 +97,12 @@ pub struct StoredRecord<'a> {
 }
 
 impl<'a> StoredRecord<'a> {
-    /// The record's typed view ([`Record`]), judged as the JSON path judges
+    /// The record's typed view (`record::Record`), judged as the JSON path judges
     /// the equivalent JSON record: the scopes first, then the timestamps; a
     /// last use or an attempt no RFC 3339 text can write is the record
     /// fault an unreadable timestamp is (rule 204). `digits` holds the last
     /// use's fraction digits.
-    pub fn read<'d>(&self, digits: &'d mut [u8; 3]) -> ReadRecord<'d>
+    pub(crate) fn read<'d>(&self, digits: &'d mut [u8; 3]) -> ReadRecord<'d>
     where
         'a: 'd,
     {

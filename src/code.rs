@@ -1,6 +1,6 @@
 //! The stable codes of failed calls: the `code` of every error object the
 //! engine gives (docs/RULES.md section 6, docs/ABI.md, the audit log's
-//! errors). One table, [`codes!`] below: the enum, its names, and what each
+//! errors). One table, `codes!` below: the enum, its names, and what each
 //! means come from it, and so do the docs' code table and the bindings'
 //! code constants (tests/binding_tables.rs renders them). A code is a
 //! [`Code`] everywhere in the source, so a mistyped one does not compile.
