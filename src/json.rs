@@ -286,12 +286,6 @@ impl JsonFault {
             JsonFault::DuplicateKey => Some(Code::DuplicateKey),
         }
     }
-
-    /// The fault as one word: its code, or `INVALID_UTF8` (the vault's
-    /// `RECORD_UNREADABLE` detail).
-    pub fn name(self) -> &'static str {
-        self.code().map_or(crate::error::Status::InvalidUtf8.name(), Code::name)
-    }
 }
 
 /// A fault found while reading, with where it is.
@@ -906,5 +900,14 @@ mod tests {
             assert!(!arena.holds_decoded_text.get());
             assert!(arena_bytes(&arena).is_empty());
         });
+    }
+}
+
+impl crate::redact::Report {
+    /// The report as one line of JSON (no newline), through the one writer.
+    /// Defined here rather than beside the report because the redaction
+    /// sits below the writer (the writer redacts what it writes).
+    pub fn to_json(&self) -> String {
+        to_string(self)
     }
 }

@@ -80,12 +80,8 @@ pub struct Report {
     pub region: Option<String>,
 }
 
-impl Report {
-    /// The report as one line of JSON (no newline).
-    pub fn to_json(&self) -> String {
-        crate::json::to_string(self)
-    }
-}
+// `Report::to_json` is written beside the JSON writer (src/json.rs): the
+// redaction sits below the writer, which redacts what it writes.
 
 /// The name a file goes by in reports and messages: as given (`-` for
 /// stdin), redacted in case a token is in the path (docs/HYGIENE.md H4),

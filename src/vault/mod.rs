@@ -358,12 +358,12 @@ impl VaultLint {
         let first_shard = self.shard.index == 1;
         let Some(bytes) = record else {
             if first_shard {
-                out.push(unreadable(at, json::JsonFault::TooLarge.name()));
+                out.push(unreadable(at, fault_name(json::JsonFault::TooLarge)));
             }
             return out;
         };
         json::with_arena(|arena| match json::parse(bytes, arena) {
-            Err(error) if first_shard => out.push(unreadable(at, error.fault.name())),
+            Err(error) if first_shard => out.push(unreadable(at, fault_name(error.fault))),
             Err(_) => {}
             Ok(Value::Object(members)) => self.lint_object(at, members, &mut out),
             Ok(_) if first_shard => out.push(unreadable(at, "NOT_AN_OBJECT")),
@@ -575,4 +575,10 @@ impl Findings<'_> {
             self.push_related(VaultCode::DuplicateToken, None, first);
         }
     }
+}
+
+/// A reader fault as one word, the `RECORD_UNREADABLE` detail: its code, or
+/// `INVALID_UTF8` (a status, as the check reports bytes that are not UTF-8).
+fn fault_name(fault: json::JsonFault) -> &'static str {
+    fault.code().map_or(crate::error::Status::InvalidUtf8.name(), crate::code::Code::name)
 }
