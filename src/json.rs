@@ -722,6 +722,15 @@ pub fn write_value(out: &mut String, value: &Value<'_>) {
     write_into(out, value);
 }
 
+impl crate::redact::Report {
+    /// The report as one line of JSON (no newline), through the one writer.
+    /// Defined here rather than beside the report because the redaction
+    /// sits below the writer (the writer redacts what it writes).
+    pub fn to_json(&self) -> String {
+        to_string(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -900,14 +909,5 @@ mod tests {
             assert!(!arena.holds_decoded_text.get());
             assert!(arena_bytes(&arena).is_empty());
         });
-    }
-}
-
-impl crate::redact::Report {
-    /// The report as one line of JSON (no newline), through the one writer.
-    /// Defined here rather than beside the report because the redaction
-    /// sits below the writer (the writer redacts what it writes).
-    pub fn to_json(&self) -> String {
-        to_string(self)
     }
 }
