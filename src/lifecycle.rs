@@ -22,7 +22,7 @@
 //! // Nothing leaves REVOKED.
 //! let revoked = ctpolicy::apply_event(Some(record), br#"{"type": "REVOKED", "at": "2026-12-01T00:00:00Z", "by": "PARTNER"}"#).unwrap();
 //! let refused = ctpolicy::apply_event(Some(revoked.record_json().as_bytes()), br#"{"type": "CHARGED", "at": "2026-12-02T00:00:00Z"}"#);
-//! assert_eq!(refused.unwrap_err().code, Some("TOKEN_REVOKED"));
+//! assert_eq!(refused.unwrap_err().code, Some(ctpolicy::Code::TokenRevoked));
 //! ```
 
 use std::fmt;
