@@ -224,7 +224,7 @@ static void one_spelling_in_decision_and_entry(ctp_engine *engine) {
     ctp_audit_log *log = NULL;
     EXPECT(ctp_audit_open((const uint8_t *)path, strlen(path), 0, &log, NULL) == CTP_OK, "spelling: open");
     ctp_buf decision = {0};
-    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &decision) == CTP_OK,
+    EXPECT(ctp_audit_check_json(engine, log, (const uint8_t *)request, strlen(request), &decision, NULL) == CTP_OK,
            "spelling: the check decides");
     EXPECT(buf_contains(&decision, spelled), "spelling: the decision has %s", spelled);
     ctp_buf_free(&decision);
