@@ -242,7 +242,7 @@ func rawVaultNew(policy []byte, now string, staleDays int64) (vaultHandle, Statu
 // error object.
 func rawVaultSetShard(vault vaultHandle, index, count uint64) (Status, []byte) {
 	var errBuf C.ctp_buf
-	status := Status(C.ctp_vault_set_shard(vault, C.uint64_t(index), C.uint64_t(count), &errBuf))
+	status := Status(C.ctp_vault_set_shard(vault, C.size_t(index), C.size_t(count), &errBuf))
 	return status, takeBuf(&errBuf)
 }
 
@@ -250,7 +250,9 @@ func rawVaultSetShard(vault vaultHandle, index, count uint64) (Status, []byte) {
 // or the error object.
 func rawVaultFeed(vault vaultHandle, record []byte) (Status, []byte) {
 	var out C.ctp_buf
-	status := Status(C.ctp_vault_feed(vault, bytesPtr(record), C.size_t(len(record)), &out, nil))
+	// One buffer for the answer and the error object: the library writes
+	// exactly one of them.
+	status := Status(C.ctp_vault_feed(vault, bytesPtr(record), C.size_t(len(record)), &out, nil, &out))
 	return status, takeBuf(&out)
 }
 

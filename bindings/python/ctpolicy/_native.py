@@ -529,7 +529,9 @@ def check_json_fast(engine: ctypes.c_void_p, request: bytes) -> tuple[int, bytes
         return check_json(int(engine.value or 0), bytes(request))
     ref, ptr, length, _ = _thread_buf.parts
     try:
-        status: int = _ctp_check_json_unconverted(engine, request, _size(len(request)), ref)
+        # `ref` is both the answer's and the error's buffer: the library
+        # writes exactly one of them.
+        status: int = _ctp_check_json_unconverted(engine, request, _size(len(request)), ref, ref)
         data: bytes = _bytes_from_buf(ptr, length)
     finally:
         _ctp_buf_free_unconverted(ref)
@@ -683,7 +685,7 @@ def apply_response_json(record: Optional[bytes], request: bytes, response: bytes
     try:
         status: int = _ctp_apply_response_json_unconverted(
             record, _size(_len(record)), request, _size(len(request)), response, _size(len(response)),
-            at, _size(len(at)), ref
+            at, _size(len(at)), ref, ref
         )
         data: bytes = _bytes_from_buf(ptr, length)
     finally:

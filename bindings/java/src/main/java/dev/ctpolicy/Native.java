@@ -268,7 +268,7 @@ final class Native {
         VAULT_NEW = bind(linker, lookup, failure, "ctp_vault_new",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
         VAULT_FEED = bind(linker, lookup, failure, "ctp_vault_feed",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
         VAULT_SET_SHARD = bind(linker, lookup, failure, "ctp_vault_set_shard",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
         VAULT_FREE = bind(linker, lookup, failure, "ctp_vault_free", FunctionDescriptor.ofVoid(ADDRESS));
@@ -653,7 +653,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = input(arena, record);
             return orEmpty(call(arena, out -> (int) VAULT_FEED.invokeExact(vault, in, (long) length(record), out,
-                    MemorySegment.NULL), in));
+                    MemorySegment.NULL, out), in));
         }
     }
 
