@@ -48,10 +48,12 @@ const snippetHarness = `
 	lastUsed := time.Now()
 	attempts := int64(0)
 	tokens := harnessRecords{}
+	rows, row := harnessRows{}, []byte("{}")
 	auditLog, _ := ctpolicy.OpenAuditLog(path)
 	req, _ := http.NewRequest("POST", "https://example.invalid/v2/accounts/a/payment/authorize", nil)
 	_, _, _, _, _, _, _, _, _, _ = err, engine, policyJSON, stored, requests, recordJSON, eventJSON, responseJSON, at, charge
 	_, _, _, _, _, _, _, _, _ = b, path, keptHead, lastUsed, attempts, tokens, auditLog, req, requestJSON
+	_, _ = rows, row
 `
 
 // The imports every fragment file has (each kept used by a `var _`).
@@ -140,7 +142,9 @@ func TestDocsGoBlocks(t *testing.T) {
 		strings.Join(uses, "\n") + "\n\nvar _ = ctpolicy.LibraryVersion\n\n" +
 		"// harnessRecords is the token store the guard fragments name.\ntype harnessRecords struct{}\n\n" +
 		"func (harnessRecords) Get(string) ([]byte, bool, error) { return nil, false, nil }\n" +
-		"func (harnessRecords) Put(string, []byte) error       { return nil }\n"
+		"func (harnessRecords) Put(string, []byte) error       { return nil }\n\n" +
+		"// harnessRows is the store's cursor the vault fragment reads.\ntype harnessRows struct{}\n\n" +
+		"func (harnessRows) Next() bool { return false }\n"
 	write("fragments.go", useEveryVariable(t, header+fragments.String()))
 	write("declarations_test.go", "package snippets\n\nimport (\n\t\"reflect\"\n\t\"testing\"\n\n\tctpolicy \"ctpolicy.dev/ctpolicy/bindings/go\"\n)\n\n"+
 		"var _ = ctpolicy.LibraryVersion\nvar _ = reflect.TypeOf\n\n"+
