@@ -55,6 +55,7 @@ HARNESS = """
     TokenRecords tokenStore;
     String token, storedToken, policyJson, requestJson, keptHead;
     List<String> requests;
+    List<byte[]> rows;
     Instant lastChargedAt;
     HttpRequest authorizePayment;
     byte[] bytes;

@@ -384,7 +384,8 @@ unsafe fn check_typed(data: &[u8], selector: u8) {
     let known = ["payment:customer_present", "payment:customer_not_present", "customer:login"];
     let mut scope_names: Vec<&[u8]> =
         known.iter().enumerate().filter(|(i, _)| scope_raw & (1 << i) != 0).map(|(_, s)| s.as_bytes()).collect();
-    let currency = bytes.take(usize::from(bytes.u8() % 5));
+    let currency_len = usize::from(bytes.u8() % 5);
+    let currency = bytes.take(currency_len);
     let own_scope = bytes.string();
     if scope_raw & 8 != 0 {
         scope_names.push(own_scope);
