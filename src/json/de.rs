@@ -20,7 +20,7 @@
 //! Two parts of an input are kept as tree nodes, not typed: the request
 //! body (the rules read it, and must see every field whatever its type) and
 //! the stored record (its faults are rule findings, not envelope faults).
-//! [`Raw`] and [`Object`] keep such a node's place, handed over through
+//! [`Object`] keeps such a node's place, handed over through
 //! serde by a handshake only this format answers (as serde_json's
 //! `RawValue` hands over text and toml's `Spanned` a span); the reader of
 //! the typed value then takes the node from the tree it read from. A
@@ -243,7 +243,7 @@ pub struct Deserializer<'de> {
     nulls: Nulls,
     /// The value's index among the members (or items) of the object (or
     /// array) that holds it; 0 for the value a read starts at. What a
-    /// [`Raw`] keeps.
+    /// [`Object`] keeps.
     place: usize,
 }
 
@@ -376,11 +376,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor.visit_enum(BorrowedStrDeserializer::<DeError>::new(self.string()?))
     }
 
-    /// [`Raw`] and [`Object`] ask for their node under names of their own;
-    /// the answer is the handshake map of [`Handshake`].
+    /// [`Object`] asks for its node under a name of its own; the answer
+    /// is the handshake map of [`Handshake`].
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         match name {
-            RAW_NODE => visitor.visit_map(Handshake { place: Some(self.place) }),
             OBJECT_NODE => match self.value {
                 Value::Object(_) => visitor.visit_map(Handshake { place: Some(self.place) }),
                 other => Err(DeError::wrong_type("an object", other)),
@@ -472,15 +471,14 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     }
 }
 
-/// The newtype names [`Raw`] and [`Object`] ask for; only this format
-/// answers them (any other calls `visit_newtype_struct`, which their
-/// visitor refuses).
-const RAW_NODE: &str = "$ctpolicy::json::de::Raw";
+/// The newtype name [`Object`] asks for; only this format answers it (any
+/// other calls `visit_newtype_struct`, which its visitor refuses).
 const OBJECT_NODE: &str = "$ctpolicy::json::de::Object";
+/// The one member's name in the answer to [`OBJECT_NODE`].
+const PLACE_MEMBER: &str = "$ctpolicy::json::de::place";
 
-/// The answer to [`RAW_NODE`] and [`OBJECT_NODE`]: a map of one member,
-/// the handshake name and the node's place (as toml's `Spanned` is handed
-/// its span).
+/// The answer to [`OBJECT_NODE`]: a map of one member, [`PLACE_MEMBER`]
+/// and the node's place (as toml's `Spanned` is handed its span).
 struct Handshake {
     place: Option<usize>,
 }
@@ -490,7 +488,7 @@ impl<'de> MapAccess<'de> for Handshake {
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         match self.place {
-            Some(_) => seed.deserialize(BorrowedStrDeserializer::<DeError>::new(RAW_NODE)).map(Some),
+            Some(_) => seed.deserialize(BorrowedStrDeserializer::<DeError>::new(PLACE_MEMBER)).map(Some),
             None => Ok(None),
         }
     }
@@ -502,7 +500,7 @@ impl<'de> MapAccess<'de> for Handshake {
     }
 }
 
-/// Reads the handshake: the one member named [`RAW_NODE`], a place.
+/// Reads the handshake: the one member named [`PLACE_MEMBER`], a place.
 struct PlaceVisitor;
 
 impl<'de> Visitor<'de> for PlaceVisitor {
@@ -514,7 +512,7 @@ impl<'de> Visitor<'de> for PlaceVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
         let name: &'de str = map.next_key()?.ok_or_else(|| de::Error::custom("the handshake is empty"))?;
-        if name != RAW_NODE {
+        if name != PLACE_MEMBER {
             return Err(de::Error::custom("not the handshake of ctpolicy's strict reader"));
         }
         let place: u64 = map.next_value()?;
@@ -531,36 +529,11 @@ fn node_at<'v>(parent: &'v Value<'v>, place: usize) -> Option<&'v Value<'v>> {
     }
 }
 
-/// A node of the tree kept as it is (the part of an input that rules read
-/// field by field): its place in the object or array that holds it. Take
-/// the node with [`Raw::node_in`] from the value the read started at (or
-/// the one that holds the node).
-// The general form of `Object` (any node, not only an object): the
-// handshake's tests read through it; no reader in the engine needs it today.
-#[allow(dead_code)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Raw {
-    place: usize,
-}
-
-#[allow(dead_code)]
-impl Raw {
-    /// The node in `parent`, the value that holds it; `None` when `parent`
-    /// is not the value this was read from (it has nothing at that place).
-    pub fn node_in<'v>(self, parent: &'v Value<'v>) -> Option<&'v Value<'v>> {
-        node_at(parent, self.place)
-    }
-}
-
-impl<'de> Deserialize<'de> for Raw {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_newtype_struct(RAW_NODE, PlaceVisitor).map(|place| Raw { place })
-    }
-}
-
 /// A node that must be a JSON object (the request's `body`, a stored
-/// record), kept as a node: as [`Raw`], and the format has checked its type
-/// (a fault at the member, in document order, like any other).
+/// record), kept as a node: its place in the object or array that holds
+/// it, handed over by the handshake (a fault in its type is reported at
+/// the member, in document order, like any other). Take the node with
+/// [`Object::node_in`] from the value the read started at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Object {
     place: usize,
@@ -719,11 +692,11 @@ mod tests {
         #[derive(Deserialize)]
         struct Holder {
             body: Object,
-            list: Option<Vec<Raw>>,
-            any: Option<Raw>,
+            list: Option<Vec<Object>>,
+            any: Option<Object>,
         }
         let arena = Arena::new();
-        let value = parse(br#"{"any":null,"list":[7,{"x":1}],"body":{"a":[1,2.50]}}"#, &arena).unwrap();
+        let value = parse(br#"{"any":null,"list":[{},{"x":1}],"body":{"a":[1,2.50]}}"#, &arena).unwrap();
         let holder: Holder = from_value(&value, Nulls::Absent).unwrap();
         let body = holder.body.node_in(&value).unwrap();
         assert!(std::ptr::eq(body, value.get("body").unwrap()));
@@ -744,10 +717,10 @@ mod tests {
         assert_eq!(error.predicate(), "must be an object, found an array");
         // Another format cannot forge a place: it offers a newtype, a
         // number or a map, and the handshake is none of them.
-        assert!(serde_json::from_str::<Raw>("null").is_err());
-        assert!(serde_json::from_str::<Raw>("3").is_err());
+        assert!(serde_json::from_str::<Object>("null").is_err());
+        assert!(serde_json::from_str::<Object>("3").is_err());
         assert!(serde_json::from_str::<Object>("{}").is_err());
-        assert!(serde_json::from_str::<Object>(r#"{"$ctpolicy::json::de::Raw":0}"#).is_err());
+        assert!(serde_json::from_str::<Object>(r#"{"$ctpolicy::json::de::place":0}"#).is_err());
     }
 
     #[test]
