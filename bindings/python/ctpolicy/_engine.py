@@ -12,7 +12,7 @@ from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, Tok
 from ._audit import AuditLog
 from ._handle import NativeHandle
 from ._redact import redact_bytes
-from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
+from ._types import _ALLOW_PREFIX, _SET_ALLOWED, _SET_DATA, _SET_DECISION, BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
 #: as ``str`` or UTF-8 ``bytes`` (passed to the engine exactly as given).
@@ -174,6 +174,12 @@ class Engine(NativeHandle):
                 self._finalizer()
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
+        if out.startswith(_ALLOW_PREFIX):  # Decision.from_bytes, inlined for an ALLOW
+            decision = _new_decision(Decision)
+            _SET_ALLOWED(decision, True)
+            _SET_DECISION(decision, "ALLOW")
+            _SET_DATA(decision, out)
+            return decision
         return _decision_of(out)
 
     def _check_into(self, log: AuditLog, request: JsonInput) -> Decision:
@@ -384,6 +390,7 @@ _ctp_buf_free = _native._ctp_buf_free_unconverted
 _bytes_from_buf = _native._bytes_from_buf
 _thread_buf = _native._thread_buf
 _decision_of = Decision.from_bytes
+_new_decision = object.__new__
 _STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)

@@ -492,7 +492,10 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
 # lib["name"] makes a second handle, with no argtypes (`lib`'s stays declared).
 _ctp_check_json_unconverted = lib["ctp_check_json"]
 _ctp_check_json_unconverted.restype = ctypes.c_uint32
-_ctp_buf_free_unconverted = lib["ctp_buf_free"]
+# ctp_buf_free only zeroes and frees one buffer: through a PyDLL handle to
+# the same library (dlopen gives the loaded one back), which keeps the GIL
+# for the call instead of releasing and taking it again (~35 ns less).
+_ctp_buf_free_unconverted = ctypes.PyDLL(str(LIBRARY_PATH))["ctp_buf_free"]
 _ctp_buf_free_unconverted.restype = None
 _ctp_apply_response_json_unconverted = lib["ctp_apply_response_json"]
 _ctp_apply_response_json_unconverted.restype = ctypes.c_uint32
