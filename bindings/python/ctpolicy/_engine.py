@@ -12,7 +12,8 @@ from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, Tok
 from ._audit import AuditLog
 from ._handle import NativeHandle
 from ._redact import redact_bytes
-from ._types import _ALLOW_PREFIX, _SET_ALLOWED, _SET_DATA, _SET_DECISION, BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
+from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
+from ._types import _ALLOW_PREFIX, _SET_ALLOWED, _SET_DATA, _SET_DECISION
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
 #: as ``str`` or UTF-8 ``bytes`` (passed to the engine exactly as given).

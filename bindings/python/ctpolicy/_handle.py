@@ -33,8 +33,9 @@ class NativeHandle:
         # borrow adds its entry *before* reading ``_closed`` and ``close()``
         # sets ``_closed`` *before* looking at the entries, so either the
         # borrow sees the close (and backs out) or the close sees the borrow
-        # (and leaves the free to the last call out). Both may free in a
-        # close race; ``weakref.finalize`` runs its function at most once.
+        # (and leaves the free to the last call out); the GIL keeps these
+        # steps in one order for every thread. Both may free in a close
+        # race; ``weakref.finalize`` runs its function at most once.
         self._in_flight: list[None] = []
         self._closed = False
         self._finalizer = weakref.finalize(self, free, pointer)
