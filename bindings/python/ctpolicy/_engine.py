@@ -13,6 +13,7 @@ from ._audit import AuditLog
 from ._handle import NativeHandle
 from ._redact import redact_bytes
 from ._types import BatchResult, Decision, StoredRecord, Timestamp, TokenInfo, Transition, Verdict
+from ._types import _ALLOW_PREFIX, _SET_ALLOWED, _SET_DATA, _SET_DECISION
 
 #: A JSON document: a mapping (serialised with ``json.dumps``), or its text
 #: as ``str`` or UTF-8 ``bytes`` (passed to the engine exactly as given).
@@ -152,13 +153,34 @@ class Engine(NativeHandle):
                 data = _dumps_or_error(request, "request")
         else:
             data = to_json_bytes(request, "request")
-        self._borrow()  # self._call inlined: the hot path
+        # self._borrow() and self._unborrow() inlined: the hot path.
+        in_flight = self._in_flight
+        in_flight.append(None)
         try:
-            status, out = _check_json_fast(self._engine_arg, data)
+            if self._closed:
+                raise _errors.closed_error(type(self).__name__)
+            # ctp_check_json, unconverted (see _native), into this thread's
+            # ctp_buf: `buf` is both the answer's and the error's buffer
+            # (the library writes exactly one of them).
+            buf, buf_ptr, buf_len, size, _ = _thread_buf.parts
+            size.value = len(data)
+            try:
+                status = _ctp_check_json(self._engine_arg, data, size, buf, buf)
+                out = _bytes_from_buf(buf_ptr, buf_len)
+            finally:
+                _ctp_buf_free(buf)
         finally:
-            self._unborrow()
+            in_flight.pop()
+            if self._closed and not in_flight:
+                self._finalizer()
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
+        if out.startswith(_ALLOW_PREFIX):  # Decision.from_bytes, inlined for an ALLOW
+            decision = _new_decision(Decision)
+            _SET_ALLOWED(decision, True)
+            _SET_DECISION(decision, "ALLOW")
+            _SET_DATA(decision, out)
+            return decision
         return _decision_of(out)
 
     def _check_into(self, log: AuditLog, request: JsonInput) -> Decision:
@@ -364,8 +386,12 @@ _WANT_FINGERPRINT = _native.CHARGE_WANT_FINGERPRINT
 _HAS_CALLER = _native.CHARGE_HAS_CALLER
 _HAS_ATTEMPTS = _native.CHARGE_HAS_ATTEMPTS
 _check_typed = _native.check_typed
-_check_json_fast = _native.check_json_fast
+_ctp_check_json = _native._ctp_check_json_unconverted
+_ctp_buf_free = _native._ctp_buf_free_unconverted
+_bytes_from_buf = _native._bytes_from_buf
+_thread_buf = _native._thread_buf
 _decision_of = Decision.from_bytes
+_new_decision = object.__new__
 _STATES = {"ACTIVE": _native.RECORD_ACTIVE, "REVOKED": _native.RECORD_REVOKED}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)

@@ -134,12 +134,16 @@ class Decision:
         # than object.__setattr__ by name (this runs once per check).
         _SET_ALLOWED(self, allowed)
         _SET_DECISION(self, "ALLOW" if allowed else "DENY")
+        # `_fields` is left unset until first read (one slot write fewer
+        # per check): _load tells "not decoded yet" by its AttributeError.
         _SET_DATA(self, data)
-        _SET_FIELDS(self, None)
         return self
 
     def _load(self) -> tuple[Any, ...]:
-        fields = self._fields
+        try:
+            fields = self._fields
+        except AttributeError:
+            fields = None
         if fields is None:
             # Two threads may both decode: each writes an equal tuple.
             assert self._data is not None
@@ -243,7 +247,6 @@ _SLOTS: dict[str, Any] = dict(vars(Decision))
 _SET_ALLOWED = _SLOTS["allowed"].__set__
 _SET_DECISION = _SLOTS["decision"].__set__
 _SET_DATA = _SLOTS["_data"].__set__
-_SET_FIELDS = _SLOTS["_fields"].__set__
 
 
 def _decoded_fields(obj: dict[str, Any]) -> tuple[Any, ...]:

@@ -599,3 +599,20 @@ def test_no_token_in_any_text() -> None:
     assert any("sha256:" in text for text in seen)  # fingerprints are shown instead
     leaks = [text for text in seen if secret in text]
     assert not leaks, leaks[0][:300]
+
+
+def test_check_typed_names_every_field_of_the_typed_charge(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The struct's field order is spelled once (CtpTypedCharge._fields_) and
+    # check_typed fills it by name: a field added there and not given a
+    # value here is caught now, not sent as zero.
+    given: list[set[str]] = []
+
+    class Recording(_native.CtpTypedCharge):
+        def __init__(self, **fields: Any) -> None:
+            given.append(set(fields))
+            super().__init__(**fields)
+
+    monkeypatch.setattr(_native, "CtpTypedCharge", Recording)
+    with ctpolicy.Engine() as engine:
+        assert engine.check_charge(**renewal()).allowed in (True, False)
+    assert given == [{field[0] for field in _native.CtpTypedCharge._fields_}]

@@ -45,7 +45,7 @@ def test_lazy_decision_equals_the_eager_one(changes: dict[str, Any]) -> None:
         request = renewal(**changes)
         lazy = engine.check(request)
         eager = ctpolicy.Decision.from_json(engine.check_raw(request))
-    assert lazy._fields is None  # nothing decoded yet
+    assert not hasattr(lazy, "_fields")  # nothing decoded yet (the slot is unset)
     assert lazy.allowed is False and lazy.decision == "DENY"
     assert lazy == eager and hash(lazy) == hash(eager)
     assert lazy._fields is not None
@@ -84,7 +84,7 @@ def test_check_many_decisions_are_lazy_too(engine: ctpolicy.Engine) -> None:
     batch = engine.check_many([renewal(), {"customer_present": True}])
     assert (batch.allowed, batch.denied, batch.invalid) == (1, 0, 1)
     decision = batch.results[0]
-    assert isinstance(decision, ctpolicy.Decision) and decision._fields is None
+    assert isinstance(decision, ctpolicy.Decision) and not hasattr(decision, "_fields")
     assert decision == engine.check(renewal())
 
 
@@ -139,17 +139,24 @@ def test_the_request_encoder_writes_what_json_dumps_writes() -> None:
 def test_the_fast_check_call_answers_what_ctp_check_json_answers(engine: ctpolicy.Engine) -> None:
     # Engine.check's own path into ctp_check_json (reused per-thread buffer,
     # unconverted arguments) against the declared one, on every check
-    # vector: ALLOW, DENY and every envelope error, byte for byte.
-    from ctpolicy import _native
+    # vector: ALLOW, DENY and every envelope error, byte for byte (the
+    # decision's own bytes, or the error the declared call's answer makes).
+    from ctpolicy import _errors, _native
     from support import cases, input_bytes, input_of
 
     requests = [input_of(c, "request") for c in cases("check")]
     assert len(requests) > 100
     statuses = set()
-    for request in requests:
-        data = input_bytes(request) if request is not None else b"null"
-        want = _native.check_json(engine._pointer, data)
-        assert _native.check_json_fast(engine._engine_arg, data) == want
-        statuses.add(want[0])
+    for request in [*requests, b""]:
+        data = request if isinstance(request, bytes) else input_bytes(request) if request is not None else b"null"
+        status, want = _native.check_json(engine._pointer, data)
+        statuses.add(status)
+        if status == _native.OK:
+            assert engine.check(data)._data == want
+        else:
+            expected = _errors.from_status(status, want, ctpolicy.InvalidRequestError)
+            with pytest.raises(ctpolicy.Error) as raised:
+                engine.check(data)
+            assert type(raised.value) is type(expected)
+            assert (raised.value.status_number, raised.value.raw) == (expected.status_number, expected.raw)
     assert _native.OK in statuses and len(statuses) > 1
-    assert _native.check_json_fast(engine._engine_arg, b"") == _native.check_json(engine._pointer, b"")
