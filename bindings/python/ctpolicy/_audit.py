@@ -90,12 +90,10 @@ class AuditLog(NativeHandle):
             if self._closed:
                 return
             self._closed = True
-        if self._in_flight:
+            busy = self._borrows > 0
+        if busy:
             return
-        # A check backing out of the close may have freed it already (see
-        # NativeHandle): detach() answers None then, and there is no log left.
-        if self._finalizer.detach() is None:
-            return
+        self._finalizer.detach()
         status, err = _native.audit_close(self._pointer)
         if status != _native.OK:
             raise _errors.from_status(status, err, AuditLogError)

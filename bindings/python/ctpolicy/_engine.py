@@ -153,12 +153,8 @@ class Engine(NativeHandle):
                 data = _dumps_or_error(request, "request")
         else:
             data = to_json_bytes(request, "request")
-        # self._borrow() and self._unborrow() inlined: the hot path.
-        in_flight = self._in_flight
-        in_flight.append(None)
+        self._borrow()
         try:
-            if self._closed:
-                raise _errors.closed_error(type(self).__name__)
             # ctp_check_json, unconverted (see _native), into this thread's
             # ctp_buf: `buf` is both the answer's and the error's buffer
             # (the library writes exactly one of them).
@@ -170,9 +166,7 @@ class Engine(NativeHandle):
             finally:
                 _ctp_buf_free(buf)
         finally:
-            in_flight.pop()
-            if self._closed and not in_flight:
-                self._finalizer()
+            self._unborrow()
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
         if out.startswith(_ALLOW_PREFIX):  # Decision.from_bytes, inlined for an ALLOW

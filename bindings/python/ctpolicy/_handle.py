@@ -28,15 +28,7 @@ class NativeHandle:
     def __init__(self, pointer: int, free: Callable[[int], None]) -> None:
         self._pointer = pointer
         self._lock = threading.Lock()
-        # One entry per call in flight. list.append and list.pop are each
-        # one step no other thread can split, so a borrow needs no lock: a
-        # borrow adds its entry *before* reading ``_closed`` and ``close()``
-        # sets ``_closed`` *before* looking at the entries, so either the
-        # borrow sees the close (and backs out) or the close sees the borrow
-        # (and leaves the free to the last call out); the GIL keeps these
-        # steps in one order for every thread. Both may free in a close
-        # race; ``weakref.finalize`` runs its function at most once.
-        self._in_flight: list[None] = []
+        self._borrows = 0
         self._closed = False
         self._finalizer = weakref.finalize(self, free, pointer)
 
@@ -51,20 +43,29 @@ class NativeHandle:
             if self._closed:
                 return
             self._closed = True
-        if not self._in_flight:
+            busy = self._borrows > 0
+        if not busy:
             self._finalizer()
 
+    # acquire/release rather than ``with``: these run twice per call, and the
+    # bodies cannot raise while the lock is held.
     def _borrow(self) -> int:
-        self._in_flight.append(None)
+        lock = self._lock
+        lock.acquire()
         if self._closed:
-            self._unborrow()
+            lock.release()
             raise _errors.closed_error(type(self).__name__)
+        self._borrows += 1
+        lock.release()
         return self._pointer
 
     def _unborrow(self) -> None:
-        in_flight = self._in_flight
-        in_flight.pop()
-        if self._closed and not in_flight:
+        lock = self._lock
+        lock.acquire()
+        self._borrows -= 1
+        free_now = self._closed and self._borrows == 0
+        lock.release()
+        if free_now:
             self._finalizer()
 
     def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
