@@ -22,6 +22,10 @@ use ctpolicy::redact::{self, Redactor, MAX_CANDIDATE_BYTES};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
+#[path = "common.rs"]
+mod common;
+use common::{holds_canary, CANARY_ID};
+
 fn unit(text: &[u8], at: usize) -> Option<usize> {
     let b = *text.get(at)?;
     if b.is_ascii_alphanumeric() || b".-_~:".contains(&b) {
@@ -110,13 +114,21 @@ fn reference_redact(text: &[u8], spans: &[(usize, usize, usize)]) -> Vec<u8> {
     out
 }
 
-/// A token whose id the long-run oracle searches for.
-const CANARY_ID: &str = "Q4wRunTailZ81vKp";
-const CANARY: &str = "krn:customer-token:eu1:Q4wRunTailZ81vKp";
+/// The token the long-run oracle searches for: the leak-door canary of
+/// common.rs, whose scan ([`holds_canary`]) finds any 8-byte piece of its
+/// id without a `memcmp` per window (libFuzzer traces every `memcmp`, and
+/// one per window per piece was a quarter of this target's time).
+fn canary() -> String {
+    format!("krn:customer-token:eu1:{CANARY_ID}")
+}
 
-/// Whether `bytes` hold an 8-byte piece of [`CANARY_ID`].
-fn holds_canary_piece(bytes: &[u8]) -> bool {
-    bytes.windows(8).any(|w| CANARY_ID.as_bytes().windows(8).any(|p| p == w))
+/// Whether `text` holds `needle` (ASCII here). `str::contains` searches
+/// without a traced `memcmp` per window.
+fn holds(text: &[u8], needle: &[u8]) -> bool {
+    match (std::str::from_utf8(text), std::str::from_utf8(needle)) {
+        (Ok(text), Ok(needle)) => text.contains(needle),
+        _ => text.windows(needle.len()).any(|w| w == needle),
+    }
 }
 
 /// Every fixed piece of a report's JSON.
@@ -131,15 +143,16 @@ fuzz_target!(|data: &[u8]| {
     // candidate is cut inside the token (or just before it), and nothing of
     // the token's id may come out, whatever follows. With the small limit
     // (at least the canary's length, so the canary alone is never cut).
-    let canary_limit = small_limit.max(CANARY.len());
+    let canary = canary();
+    let canary_limit = small_limit.max(canary.len());
     let mut long_run = b"krn:".to_vec();
     long_run.extend(std::iter::repeat_n(b'x', canary_limit - 4 - usize::from(selector % 41).min(canary_limit - 4)));
-    long_run.extend_from_slice(CANARY.as_bytes());
+    long_run.extend_from_slice(canary.as_bytes());
     long_run.extend_from_slice(text);
     let redacted = redact::redact_with_limit(&long_run, canary_limit as u64);
     // (A text that spells a piece of the canary itself proves nothing.)
     assert!(
-        holds_canary_piece(text) || !holds_canary_piece(&redacted),
+        holds_canary(text) || !holds_canary(&redacted),
         "a token at the end of a run longer than the limit leaked"
     );
     assert!(redacted == reference_redact(&long_run, &reference(&long_run, canary_limit)));
@@ -178,9 +191,9 @@ fuzz_target!(|data: &[u8]| {
         let id = id.rsplit(|&b| b == b':').next().unwrap_or_default();
         // An id spelled like a key of the report (`fingerprint`) is a
         // coincidence, not a leak.
-        if id.len() >= 8 && !SKELETON.as_bytes().windows(id.len()).any(|w| w == id) {
+        if id.len() >= 8 && !holds(SKELETON.as_bytes(), id) {
             let json = report.to_json();
-            assert!(!json.as_bytes().windows(id.len()).any(|w| w == id), "a report holds the token's id");
+            assert!(!holds(json.as_bytes(), id), "a report holds the token's id");
         }
     }
 });
