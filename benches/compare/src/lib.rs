@@ -485,7 +485,15 @@ pub fn check_lean_cedar(policy_json: &str) {
         assert_eq!(ours.allow, case.expect_allow, "ctp_check_json on {}: {ours:?}", case.name);
         assert!(ours.reasons.is_superset(&expected), "ctp_check_json on {}: {ours:?}", case.name);
         let theirs = lean.answer(&case.request);
+        assert_eq!(theirs.allow, ours.allow, "lean Cedar and ctp_check_json disagree on {}", case.name);
         assert_eq!(theirs, Answer { allow: case.expect_allow, reasons: expected }, "lean Cedar on {}", case.name);
+        // The timed path of the lean row gives the same verdict as `answer`.
+        let timed = lean.response(&case.request).expect("decided").decision() == cedar_policy::Decision::Allow;
+        assert_eq!(timed, ours.allow, "lean Cedar's timed path on {}", case.name);
+    }
+    // What the row claims to measure: about 550 bytes per request.
+    for case in four_requests() {
+        assert!((500..=650).contains(&case.request.len()), "{} is {} bytes", case.name, case.request.len());
     }
     for case in cases() {
         let theirs = lean.answer(&case.request);
