@@ -66,6 +66,24 @@ fn verdict_vs_json(c: &mut Criterion) {
             status
         })
     });
+    // The same decision into one buffer the caller keeps (no allocation, no free).
+    let mut answer = vec![0u8; 4096];
+    group.bench_function("ctp_check_json_into", |b| {
+        b.iter(|| unsafe {
+            let mut written = 0usize;
+            let status = ffi::ctp_check_json_into(
+                handle,
+                black_box(RENEWAL.as_ptr()),
+                RENEWAL.len(),
+                answer.as_mut_ptr(),
+                answer.len(),
+                &mut written,
+                ptr::null_mut(),
+            );
+            assert_eq!(status, ffi::CTP_OK, "the decision fits in 4 KiB");
+            written
+        })
+    });
     // Rule 804 counted by the host (`counters`) or from the record's 35 attempts.
     group.bench_function("ctp_check_json_attempts_35", |b| {
         b.iter(|| unsafe {

@@ -50,6 +50,10 @@
 // the message says which and why.
 #define CTP_IO_ERROR 4
 
+// `ctp_check_json_into`: the caller's buffer is smaller than the answer;
+// `*written` holds the size needed and nothing else was written.
+#define CTP_BUFFER_TOO_SMALL 5
+
 // An envelope fault of the request (docs/RULES.md section 1), or a record or
 // event that is not acceptable JSON.
 #define CTP_INVALID_REQUEST 100
@@ -545,6 +549,39 @@ uint32_t ctp_check_charge(const struct ctp_engine *engine,
                           const struct ctp_typed_charge *charge,
                           struct ctp_verdict *out,
                           struct ctp_buf *error);
+
+// The pre-flight check of `ctp_check_json`, with the decision written
+// into a buffer the caller owns.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `request`/`request_len`: the pre-flight request (docs/RULES.md, "The request").
+// - `out`/`capacity`: the caller's buffer of `capacity` bytes; `out` may
+//   be NULL only when `capacity` is 0 (a call that asks for the size
+//   alone). On `CTP_OK` its first `*written` bytes are the decision JSON,
+//   byte for byte what `ctp_check_json` gives (not NUL-terminated); on
+//   any other status it is not written.
+// - `written`: must not be NULL. On `CTP_OK` it receives the decision's
+//   length; on `CTP_BUFFER_TOO_SMALL` the length needed (the same request
+//   on the same engine gives the same decision, so a retry with at least
+//   that many bytes fits); on any other status it is not written.
+// - `error`: may be NULL; receives the error object on any status but
+//   `CTP_OK`, `CTP_BUFFER_TOO_SMALL` and `CTP_PANIC` (release it with
+//   `ctp_buf_free`).
+//
+// A DENY decision is `CTP_OK` with `"decision": "DENY"`. Returns `CTP_OK`,
+// `CTP_BUFFER_TOO_SMALL` (the request was decided, nothing but `*written`
+// was written: no error object), `CTP_INVALID_ARGUMENT`,
+// `CTP_INVALID_UTF8`, `CTP_INVALID_REQUEST` or `CTP_PANIC`. Any status but
+// `CTP_OK` means "no decision in the buffer": treat it as DENY. Once the
+// thread is warm, a call that returns `CTP_OK` or `CTP_BUFFER_TOO_SMALL`
+// allocates nothing.
+uint32_t ctp_check_json_into(const struct ctp_engine *engine,
+                             const uint8_t *request,
+                             size_t request_len,
+                             uint8_t *out,
+                             size_t capacity,
+                             size_t *written,
+                             struct ctp_buf *error);
 
 // Decides `request_count` requests in one call, each exactly as `ctp_check_json`.
 //

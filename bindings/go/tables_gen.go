@@ -97,6 +97,7 @@ const (
 	StatusInvalidUTF8        Status = 2
 	StatusPanic              Status = 3
 	StatusIoError            Status = 4
+	StatusBufferTooSmall     Status = 5
 	StatusInvalidRequest     Status = 100
 	StatusInvalidPolicy      Status = 101
 	StatusTokenInvalid       Status = 102
@@ -112,6 +113,7 @@ var statusNames = map[Status]string{
 	StatusInvalidUTF8:        "INVALID_UTF8",
 	StatusPanic:              "PANIC",
 	StatusIoError:            "IO_ERROR",
+	StatusBufferTooSmall:     "BUFFER_TOO_SMALL",
 	StatusInvalidRequest:     "INVALID_REQUEST",
 	StatusInvalidPolicy:      "INVALID_POLICY",
 	StatusTokenInvalid:       "TOKEN_INVALID",

@@ -26,6 +26,11 @@ pub(crate) enum Failure {
     Call(Error),
     /// A fault of the audit trail (its own object, with `line` and `seq`).
     Audit(AuditFailure),
+    /// The caller's buffer is smaller than the answer. The size needed was
+    /// already reported through the call's own `written`; the status says
+    /// the rest, so no error object is made (the call stays free of
+    /// allocation even then).
+    BufferTooSmall,
 }
 
 impl Failure {
@@ -33,13 +38,16 @@ impl Failure {
         match self {
             Failure::Call(error) => error.status as u32,
             Failure::Audit(failure) => failure.status() as u32,
+            Failure::BufferTooSmall => Status::BufferTooSmall as u32,
         }
     }
 
-    fn to_json(&self) -> String {
+    /// The error object, `None` for the one failure that has none.
+    fn to_json(&self) -> Option<String> {
         match self {
-            Failure::Call(error) => error.to_json(),
-            Failure::Audit(failure) => failure.to_json(),
+            Failure::Call(error) => Some(error.to_json()),
+            Failure::Audit(failure) => Some(failure.to_json()),
+            Failure::BufferTooSmall => None,
         }
     }
 }
@@ -75,8 +83,8 @@ pub(crate) fn boundary(error: *mut ctp_buf, body: impl FnOnce() -> Result<(), Fa
         Ok(Ok(())) => CTP_OK,
         Ok(Err(failure)) => {
             // SAFETY: the caller passes NULL or a writable ctp_buf (header contract).
-            if let Some(error) = unsafe { error.as_mut() } {
-                *error = into_buf(failure.to_json().into_bytes());
+            if let (Some(error), Some(object)) = (unsafe { error.as_mut() }, failure.to_json()) {
+                *error = into_buf(object.into_bytes());
             }
             failure.status()
         }
@@ -138,6 +146,42 @@ impl<T> Out<T> {
         // SAFETY: checked not NULL; the caller passes a writable T (header
         // contract), which may be uninitialised: `write` reads nothing.
         unsafe { self.0.write(value) }
+    }
+}
+
+/// A buffer the caller owns and lends for one call (`out`, `capacity`):
+/// the library copies an answer into it when the answer fits, and never
+/// reads it. `out` may be NULL only with `capacity` 0 (a call that asks
+/// for the size alone).
+pub(crate) struct CallerBuffer {
+    ptr: *mut u8,
+    capacity: usize,
+}
+
+impl CallerBuffer {
+    /// The buffer `ptr`/`capacity`; NULL with a capacity is
+    /// `CTP_INVALID_ARGUMENT` naming the parameter.
+    pub(crate) fn lent(ptr: *mut u8, capacity: usize, name: &str) -> Result<CallerBuffer, Error> {
+        if ptr.is_null() && capacity != 0 {
+            return Err(argument(format!("{name} is NULL with a non-zero capacity")));
+        }
+        Ok(CallerBuffer { ptr, capacity })
+    }
+
+    /// Copies `bytes` in when they fit; `false` (nothing written) when not.
+    pub(crate) fn fill(&self, bytes: &[u8]) -> bool {
+        if bytes.len() > self.capacity {
+            return false;
+        }
+        if !bytes.is_empty() {
+            // SAFETY: `ptr` is not NULL here (a NULL buffer has capacity 0
+            // and the bytes are not empty) and the caller lends `capacity`
+            // writable bytes (header contract), possibly uninitialised:
+            // the copy only writes them. The library's bytes cannot overlap
+            // memory the caller lent.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr, bytes.len()) };
+        }
+        true
     }
 }
 

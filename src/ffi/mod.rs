@@ -37,6 +37,8 @@ mod audit;
 pub use audit::*;
 mod charge;
 pub use charge::*;
+mod into;
+pub use into::*;
 mod many;
 pub use many::*;
 mod verdict;
@@ -364,12 +366,22 @@ thread_local! {
 /// is released rather than kept for the thread's next call.
 const DECISION_SCRATCH_KEEP_BYTES: usize = 64 << 10;
 
-/// The decision JSON of `request` in a vector of its exact size. A nested
-/// call, or one during the thread's teardown, writes into a fresh string.
+/// The decision JSON of `request` in a vector of its exact size.
 fn decision_bytes(engine: &Engine, request: &[u8]) -> Result<Vec<u8>, Error> {
-    let decide = |scratch: &mut String| {
+    with_decision(engine, request, |decision| decision.to_vec())
+}
+
+/// Decides `request` and hands `deliver` the decision JSON, borrowed from
+/// the thread's reused scratch string; the error when it could not decide.
+/// A nested call, or one during the thread's teardown, writes into a fresh
+/// string.
+fn with_decision<R>(engine: &Engine, request: &[u8], deliver: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+    let mut deliver = Some(deliver);
+    let mut decide = |scratch: &mut String| {
         scratch.clear();
-        let decision = engine.check_json_into(request, scratch).map(|_| scratch.as_bytes().to_vec());
+        let decision = engine
+            .check_json_into(request, scratch)
+            .map(|_| (deliver.take().expect("one decision per call"))(scratch.as_bytes()));
         scratch.clear();
         if scratch.capacity() > DECISION_SCRATCH_KEEP_BYTES {
             *scratch = String::new();

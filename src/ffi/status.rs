@@ -20,6 +20,10 @@ pub const CTP_PANIC: u32 = 3;
 /// the message says which and why.
 pub const CTP_IO_ERROR: u32 = 4;
 
+/// `ctp_check_json_into`: the caller's buffer is smaller than the answer;
+/// `*written` holds the size needed and nothing else was written.
+pub const CTP_BUFFER_TOO_SMALL: u32 = 5;
+
 /// An envelope fault of the request (docs/RULES.md section 1), or a record or
 /// event that is not acceptable JSON.
 pub const CTP_INVALID_REQUEST: u32 = 100;

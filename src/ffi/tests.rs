@@ -51,6 +51,7 @@ fn status_constants_match_the_core_statuses() {
         (CTP_INVALID_UTF8, Status::InvalidUtf8),
         (CTP_PANIC, Status::Panic),
         (CTP_IO_ERROR, Status::IoError),
+        (CTP_BUFFER_TOO_SMALL, Status::BufferTooSmall),
         (CTP_INVALID_REQUEST, Status::InvalidRequest),
         (CTP_INVALID_POLICY, Status::InvalidPolicy),
         (CTP_TOKEN_INVALID, Status::TokenInvalid),
@@ -64,7 +65,7 @@ fn status_constants_match_the_core_statuses() {
         let name = unsafe { CStr::from_ptr(ctp_status_name(constant)) };
         assert_eq!(name.to_str().unwrap(), status.name());
     }
-    for unknown in [5, 99, 106, u32::MAX] {
+    for unknown in [6, 99, 106, u32::MAX] {
         assert_eq!(unsafe { CStr::from_ptr(ctp_status_name(unknown)) }.to_str().unwrap(), "UNKNOWN");
     }
 }
@@ -99,6 +100,23 @@ fn every_export_turns_a_panic_into_its_fallback() {
     let results = [
         ("ctp_engine_new", unsafe { ctp_engine_new(ptr::null(), 0, &mut handle, &mut out) }),
         ("ctp_check_json", unsafe { ctp_check_json(engine, RENEWAL.as_ptr(), RENEWAL.len(), &mut out, &mut error) }),
+        ("ctp_check_json_into", {
+            let mut answer = [0u8; 64];
+            let mut written = 0usize;
+            let status = unsafe {
+                ctp_check_json_into(
+                    engine,
+                    RENEWAL.as_ptr(),
+                    RENEWAL.len(),
+                    answer.as_mut_ptr(),
+                    64,
+                    &mut written,
+                    &mut error,
+                )
+            };
+            assert_eq!(written, 0, "nothing is written on a panic");
+            status
+        }),
         ("ctp_apply_event_json", unsafe {
             ctp_apply_event_json(ptr::null(), 0, b"{}".as_ptr(), 2, &mut out, &mut error)
         }),

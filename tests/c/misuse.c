@@ -111,7 +111,8 @@ int main(void) {
     /* Static strings and unknown numbers. */
     EXPECT(strcmp(ctp_status_name(CTP_OK), "OK") == 0, "OK");
     EXPECT(strcmp(ctp_status_name(CTP_TRANSITION_REJECTED), "TRANSITION_REJECTED") == 0, "name");
-    EXPECT(strcmp(ctp_status_name(5), "UNKNOWN") == 0 && strcmp(ctp_status_name(0xFFFFFFFFu), "UNKNOWN") == 0, "unknown status");
+    EXPECT(strcmp(ctp_status_name(CTP_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL") == 0, "the buffer status");
+    EXPECT(strcmp(ctp_status_name(6), "UNKNOWN") == 0 && strcmp(ctp_status_name(0xFFFFFFFFu), "UNKNOWN") == 0, "unknown status");
     EXPECT(strcmp(ctp_reason_code(301), "SCOPE_MISMATCH") == 0, "reason code");
     EXPECT(ctp_reason_code(999) == NULL && ctp_reason_code(0) == NULL, "unknown id");
 

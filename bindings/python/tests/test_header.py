@@ -38,6 +38,7 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
     "struct ctp_result *": ctypes.POINTER(_native.CtpResult),
     "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "uint8_t *": ctypes.POINTER(ctypes.c_uint8),  # a caller's buffer the library writes
     "struct ctp_redactor *": ctypes.c_void_p,
     "const struct ctp_redactor *": ctypes.c_void_p,
     "struct ctp_redactor **": ctypes.POINTER(ctypes.c_void_p),

@@ -13,6 +13,7 @@ final class Statuses {
     static final int CTP_INVALID_UTF8 = 2;
     static final int CTP_PANIC = 3;
     static final int CTP_IO_ERROR = 4;
+    static final int CTP_BUFFER_TOO_SMALL = 5;
     static final int CTP_INVALID_REQUEST = 100;
     static final int CTP_INVALID_POLICY = 101;
     static final int CTP_TOKEN_INVALID = 102;
@@ -28,6 +29,7 @@ final class Statuses {
             case CTP_INVALID_UTF8 -> "INVALID_UTF8";
             case CTP_PANIC -> "PANIC";
             case CTP_IO_ERROR -> "IO_ERROR";
+            case CTP_BUFFER_TOO_SMALL -> "BUFFER_TOO_SMALL";
             case CTP_INVALID_REQUEST -> "INVALID_REQUEST";
             case CTP_INVALID_POLICY -> "INVALID_POLICY";
             case CTP_TOKEN_INVALID -> "TOKEN_INVALID";
