@@ -155,16 +155,27 @@ class Engine(NativeHandle):
             data = to_json_bytes(request, "request")
         self._borrow()
         try:
-            # ctp_check_json, unconverted (see _native), into this thread's
-            # ctp_buf: `buf` is both the answer's and the error's buffer
-            # (the library writes exactly one of them).
-            buf, buf_ptr, buf_len, size, _ = _thread_buf.parts
+            # ctp_check_json_into, unconverted (see _native): the decision
+            # into this thread's reused buffer, an error into its ctp_buf
+            # (the library writes one of them, or only the size needed).
+            error, error_ptr, error_len, size, _ = _thread_buf.parts
             size.value = len(data)
-            try:
-                status = _ctp_check_json(self._engine_arg, data, size, buf, buf)
-                out = _bytes_from_buf(buf_ptr, buf_len)
-            finally:
-                _ctp_buf_free(buf)
+            into = _decision_buf
+            status = _ctp_check_json_into(
+                self._engine_arg, data, size, into.out, into.capacity, into.written_ref, error
+            )
+            while status == _BUFFER_TOO_SMALL:
+                into.grow(into.written.value)
+                status = _ctp_check_json_into(
+                    self._engine_arg, data, size, into.out, into.capacity, into.written_ref, error
+                )
+            if status == _OK:
+                out = _bytes_from_buf(into.out, into.written)
+            else:
+                try:
+                    out = _bytes_from_buf(error_ptr, error_len)
+                finally:
+                    _ctp_buf_free(error)
         finally:
             self._unborrow()
         if status != _OK:
@@ -380,7 +391,9 @@ _WANT_FINGERPRINT = _native.CHARGE_WANT_FINGERPRINT
 _HAS_CALLER = _native.CHARGE_HAS_CALLER
 _HAS_ATTEMPTS = _native.CHARGE_HAS_ATTEMPTS
 _check_typed = _native.check_typed
-_ctp_check_json = _native._ctp_check_json_unconverted
+_ctp_check_json_into = _native._ctp_check_json_into_unconverted
+_decision_buf = _native._decision_buf
+_BUFFER_TOO_SMALL = _native.BUFFER_TOO_SMALL
 _ctp_buf_free = _native._ctp_buf_free_unconverted
 _bytes_from_buf = _native._bytes_from_buf
 _thread_buf = _native._thread_buf

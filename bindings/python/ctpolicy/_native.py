@@ -66,7 +66,7 @@ INVALID_POLICY = _tables.STATUS_INVALID_POLICY
 TOKEN_INVALID = _tables.STATUS_TOKEN_INVALID
 TRANSITION_REJECTED = _tables.STATUS_TRANSITION_REJECTED
 IO_ERROR = _tables.STATUS_IO_ERROR
-# Only `ctp_check_json_into` returns it, and the binding does not call it.
+# Only `ctp_check_json_into` returns it (Engine.check then grows its buffer).
 BUFFER_TOO_SMALL = _tables.STATUS_BUFFER_TOO_SMALL
 AUDIT_LOG_INVALID = _tables.STATUS_AUDIT_LOG_INVALID
 AUDIT_HEAD_MISMATCH = _tables.STATUS_AUDIT_HEAD_MISMATCH
@@ -246,8 +246,6 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
         _u32,
         [_engine, ctypes.POINTER(CtpTypedCharge), ctypes.POINTER(CtpVerdict), _buf_out],
     ),
-    # Declared so the header and this table stay one list; the binding does
-    # not call it (a Python decision is a new bytes object either way).
     "ctp_check_json_into": (
         _u32,
         [_engine, _bytes_in, _size, ctypes.POINTER(ctypes.c_uint8), _size, ctypes.POINTER(ctypes.c_size_t), _buf_out],
@@ -489,22 +487,24 @@ def check_json(engine: int, request: bytes) -> tuple[int, bytes]:
 
 # The hot path of Engine.check (which makes the call itself: a function call
 # more is ~0.1 us of its ~8), declared here beside check_json so that a
-# change of ctp_check_json's shape is made in this file. Per call, check_json
+# change of the call's shape is made in this file. Per call, check_json
 # pays for ctypes' argument conversions, a new ctp_buf and ctypes.string_at
 # (about 1.2 us of its 3.2 us); this path passes values ctypes hands over as
-# they are (argtypes None: a c_void_p, bytes, a c_size_t, a byref), reuses
-# one ctp_buf per thread and copies its bytes out through views of its two
-# fields. Lengths go as c_size_t objects: a plain int would be a C int, which
-# not every calling convention widens to size_t. The library's own
-# ctp_check_json is called either way.
-# lib["name"] makes a second handle, with no argtypes (`lib`'s stays declared).
-_ctp_check_json_unconverted = lib["ctp_check_json"]
-_ctp_check_json_unconverted.restype = ctypes.c_uint32
+# they are (argtypes None: a c_void_p, bytes, c_size_t objects, byrefs),
+# reuses one buffer per thread and copies the decision out once. Lengths go
+# as c_size_t objects: a plain int would be a C int, which not every calling
+# convention widens to size_t.
 # ctp_buf_free only zeroes and frees one buffer: through a PyDLL handle to
 # the same library (dlopen gives the loaded one back), which keeps the GIL
 # for the call instead of releasing and taking it again (~35 ns less).
 _ctp_buf_free_unconverted = ctypes.PyDLL(str(LIBRARY_PATH))["ctp_buf_free"]
 _ctp_buf_free_unconverted.restype = None
+# ctp_check_json_into writes the decision into this thread's reused buffer
+# (_DecisionBuf), so an answered check makes no ctp_buf and calls no
+# ctp_buf_free; the error, when there is one, still comes as a ctp_buf.
+# lib["name"] makes a second handle, with no argtypes (`lib`'s stays declared).
+_ctp_check_json_into_unconverted = lib["ctp_check_json_into"]
+_ctp_check_json_into_unconverted.restype = ctypes.c_uint32
 _ctp_apply_response_json_unconverted = lib["ctp_apply_response_json"]
 _ctp_apply_response_json_unconverted.restype = ctypes.c_uint32
 # PyBytes_FromStringAndSize (CPython's public C API) through ctypes'
@@ -531,6 +531,27 @@ class _ThreadBuf(threading.local):
 
 
 _thread_buf = _ThreadBuf()
+
+
+class _DecisionBuf(threading.local):
+    """This thread's buffer for ``ctp_check_json_into``: the decision
+    (``out``, ``capacity`` bytes), and ``written``, where the library puts
+    its length, or the size needed when ``out`` is too small (a
+    ``byref`` to it in ``written_ref``). 4 KiB holds any decision of the
+    default policy; a larger one grows the buffer once for the thread."""
+
+    def __init__(self) -> None:
+        self.written = ctypes.c_size_t()
+        self.written_ref = _byref(self.written)
+        self.grow(4096)
+
+    def grow(self, capacity: int) -> None:
+        """A new, empty buffer of ``capacity`` bytes (at least 1)."""
+        self.out = ctypes.create_string_buffer(max(capacity, 1))
+        self.capacity = ctypes.c_size_t(len(self.out))
+
+
+_decision_buf = _DecisionBuf()
 
 
 def engine_arg(engine: int) -> ctypes.c_void_p:
