@@ -285,11 +285,16 @@ fn apply_event_in(arena: &json::Arena, record_json: Option<&[u8]>, event_json: &
             )?;
             Next::New(new)
         }
-        EventType::Charged => attempted(record, at, true, &EVENT_PATHS)?,
-        EventType::Declined => attempted(record, at, false, &EVENT_PATHS)?,
+        EventType::Charged => attempted(record, (at, instant_of_event(at)), true, &EVENT_PATHS)?,
+        EventType::Declined => attempted(record, (at, instant_of_event(at)), false, &EVENT_PATHS)?,
         EventType::Revoked => revoked(record, at, revoked_by.expect("read with the event"), &EVENT_PATHS)?,
     };
     Ok(next.into_transition(None))
+}
+
+/// The instant of an event's `at`, which [`EventTime`] has already checked.
+fn instant_of_event(at: &str) -> Instant<'_> {
+    timestamp::parse(at).expect("the event's at was read as an RFC 3339 timestamp")
 }
 
 /// What the next record is, before it is written.
@@ -344,9 +349,12 @@ struct Tokenization<'a> {
 
 /// CHARGED (`charged`) or DECLINED: the attempt is kept; CHARGED also
 /// moves `last_used_at` forward (check 4).
-fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: &Paths) -> Result<Next<'a, 'a>, Error> {
-    // Read once here for both the last-use comparison and the attempts.
-    let at_instant = timestamp::parse(at).expect("the event's at was read as an RFC 3339 timestamp");
+fn attempted<'a>(
+    record: Option<Record<'a>>,
+    (at, at_instant): (&'a str, Instant<'a>),
+    charged: bool,
+    paths: &Paths,
+) -> Result<Next<'a, 'a>, Error> {
     let record = match record {
         None => {
             return Err(rejected(
@@ -583,13 +591,13 @@ fn apply_response_in(
     let Value::Object(response) = &response_root else {
         return Err(rejected(Code::ResponseInvalid, "", "the response must be a JSON object"));
     };
-    if timestamp::parse(at).is_none() {
+    let Some(at_instant) = timestamp::parse(at) else {
         return Err(Error::new(
             Status::TransitionRejected,
             Some(Code::InvalidEvent),
             "at must be an RFC 3339 timestamp",
         ));
-    }
+    };
 
     let header_present = request.header(CUSTOMER_TOKEN_HEADER).is_some();
     let requested = body_field(request.body, "request_customer_token");
@@ -639,7 +647,7 @@ fn apply_response_in(
                     Next::New(new)
                 }
                 _ if header_present => {
-                    let next = attempted(record, at, charged, &RESPONSE_PATHS)?;
+                    let next = attempted(record, (at, at_instant), charged, &RESPONSE_PATHS)?;
                     events.push(EventSummary { kind, at: Plain(at) });
                     next
                 }
