@@ -369,7 +369,12 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	if len(body) == 0 {
 		out.Body, out.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		out.Body = &trace.first
+		// A *bytes.Reader behind io.NopCloser is a body net/http knows
+		// to be in memory, so it writes the headers and the body in one
+		// go; any other type (bufferBody included) makes it flush the
+		// headers first: one more write and one more packet on every
+		// guarded request.
+		out.Body = io.NopCloser(&trace.first.Reader)
 		out.GetBody = trace.getBody
 	}
 
@@ -952,12 +957,12 @@ func (t *sendTrace) gotConn(string) { t.getConn.Store(true) }
 func (t *sendTrace) wroteHeaders()  { t.wrote.Store(true) }
 
 // getBody is the clone's GetBody: the checked bytes again, until they
-// began to leave.
+// began to leave (as the first body, one net/http knows is in memory).
 func (t *sendTrace) getBody() (io.ReadCloser, error) {
 	if t.wrote.Load() {
 		return nil, errNoResend
 	}
-	return newBufferBody(t.body), nil
+	return io.NopCloser(bytes.NewReader(t.body)), nil
 }
 
 func (t *sendTrace) mayHaveSent() bool { return t.wrote.Load() || !t.getConn.Load() }
