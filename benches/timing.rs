@@ -85,6 +85,41 @@ fn main() {
     measure("lifecycle/apply_event_charged", &filter, || {
         black_box(ctpolicy::apply_event(Some(black_box(record)), black_box(event)).unwrap());
     });
+    // What a charge guard passes after Klarna's answer: the stored record
+    // (two earlier attempts), the pre-flight request it checked and an
+    // APPROVED payment; one CHARGED transition through the C ABI, buffer
+    // freed. The Go and Java guards pass the request without its
+    // token_record (the record is the first argument), the `_full` row the
+    // whole pre-flight request.
+    let stored = br#"{"customer_token":"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890","scopes":["payment:customer_not_present"],"state":"ACTIVE","created_at":"2026-01-15T09:30:00Z","last_used_at":"2026-10-30T09:30:00.000Z","attempts":["2026-10-30T09:30:00.000Z","2026-09-30T09:30:00.000Z"]}"#;
+    let headers = r#""headers":{"Klarna-Customer-Token":"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890","Klarna-Idempotency-Key":"renewal-sub-42-2026-11"}"#;
+    let body = r#""body":{"currency":"EUR","request_payment_transaction":{"amount":1299,"payment_transaction_reference":"sub-42-2026-11"},"supplementary_purchase_data":{"subscriptions":[{"subscription_reference":"sub-42"}]}}"#;
+    let answer_request = format!(r#"{{"customer_present":false,{headers},{body}}}"#);
+    let full_request = format!(
+        r#"{{"customer_present":false,{headers},"token_record":{},"now":"2026-11-25T10:00:00.000Z","counters":null,"decision_id":null,"caller":"billing-renewals",{body}}}"#,
+        std::str::from_utf8(stored).unwrap()
+    );
+    let answer = br#"{"payment_transaction_response":{"result":"APPROVED","payment_transaction":{"payment_transaction_id":"krn:payment:eu1:transaction:6debe89e"}}}"#;
+    let answered_at = b"2026-11-25T10:00:00.123Z";
+    let apply_response = |request: &[u8]| unsafe {
+        let mut buf = ctp_buf { ptr: ptr::null_mut(), len: 0 };
+        let status = ffi::ctp_apply_response_json(
+            black_box(stored.as_ptr()),
+            stored.len(),
+            request.as_ptr(),
+            request.len(),
+            answer.as_ptr(),
+            answer.len(),
+            answered_at.as_ptr(),
+            answered_at.len(),
+            &mut buf,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, 0);
+        ffi::ctp_buf_free(&mut buf);
+    };
+    measure("lifecycle/ctp_apply_response_guard", &filter, || apply_response(answer_request.as_bytes()));
+    measure("lifecycle/ctp_apply_response_full", &filter, || apply_response(full_request.as_bytes()));
     let lines: String = std::iter::repeat_n(RENEWAL, 100).map(|r| format!("{r}\n")).collect();
     measure("batch/check_batch (100 lines)", &filter, || {
         out.clear();

@@ -60,6 +60,12 @@ impl Transition {
         &self.json
     }
 
+    /// [`Transition::json`] as bytes, handed over without a copy (a copy
+    /// would leave one more unwiped token behind); the caller wipes them.
+    pub(crate) fn into_json_bytes(mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.json).into_bytes()
+    }
+
     /// The record alone (`{...}`, or `null` when an answer left none): what
     /// to store, and what the next step takes (it takes [`Transition::json`]
     /// too).
@@ -232,10 +238,15 @@ fn valid_record<'a>(root: &'a Value<'a>) -> Result<Option<Record<'a>>, Error> {
 /// `null`, when there is none yet). The record may also be a previous
 /// step's output, `{"record": {...}, "changed": …}`, so steps chain.
 pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
-    let arena = json::Arena::new();
-    let record_root = read_record(record_json, &arena)?;
+    // The thread's arena, recycled: a fresh one costs a chunk's malloc and
+    // free on every call. Nothing returned borrows from it.
+    json::with_arena(|arena| apply_event_in(arena, record_json, event_json))
+}
+
+fn apply_event_in(arena: &json::Arena, record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Transition, Error> {
+    let record_root = read_record(record_json, arena)?;
     let event_root =
-        json::parse(event_json, &arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
+        json::parse(event_json, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "event"))?;
 
     // Check 1: the record, when given, is valid.
     let record = valid_record(&record_root)?;
@@ -274,11 +285,16 @@ pub fn apply_event(record_json: Option<&[u8]>, event_json: &[u8]) -> Result<Tran
             )?;
             Next::New(new)
         }
-        EventType::Charged => attempted(record, at, true, &EVENT_PATHS)?,
-        EventType::Declined => attempted(record, at, false, &EVENT_PATHS)?,
+        EventType::Charged => attempted(record, (at, instant_of_event(at)), true, &EVENT_PATHS)?,
+        EventType::Declined => attempted(record, (at, instant_of_event(at)), false, &EVENT_PATHS)?,
         EventType::Revoked => revoked(record, at, revoked_by.expect("read with the event"), &EVENT_PATHS)?,
     };
     Ok(next.into_transition(None))
+}
+
+/// The instant of an event's `at`, which [`EventTime`] has already checked.
+fn instant_of_event(at: &str) -> Instant<'_> {
+    timestamp::parse(at).expect("the event's at was read as an RFC 3339 timestamp")
 }
 
 /// What the next record is, before it is written.
@@ -333,7 +349,12 @@ struct Tokenization<'a> {
 
 /// CHARGED (`charged`) or DECLINED: the attempt is kept; CHARGED also
 /// moves `last_used_at` forward (check 4).
-fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: &Paths) -> Result<Next<'a, 'a>, Error> {
+fn attempted<'a>(
+    record: Option<Record<'a>>,
+    (at, at_instant): (&'a str, Instant<'a>),
+    charged: bool,
+    paths: &Paths,
+) -> Result<Next<'a, 'a>, Error> {
     let record = match record {
         None => {
             return Err(rejected(
@@ -351,7 +372,7 @@ fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: 
     let mut updates: Vec<(&'static str, NewValue<'a>)> = Vec::with_capacity(2);
     if charged {
         let newer = match record.last_used_at {
-            Some(previous) => timestamp::parse(at).is_some_and(|at| at > previous),
+            Some(previous) => at_instant > previous,
             None => true,
         };
         if newer {
@@ -362,7 +383,7 @@ fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: 
         Attempts::Json(items) => Some(items),
         Attempts::None | Attempts::Millis(_) => None,
     };
-    let kept = kept_attempts(existing.map(|items| items.iter().filter_map(Value::as_str)), at);
+    let kept = kept_attempts(existing.map(|items| items.iter().filter_map(Value::as_str)), at, at_instant);
     let attempts_changed = match existing {
         None => true,
         Some(items) => items.len() != kept.len() || items.iter().zip(&kept).any(|(old, new)| old.as_str() != Some(new)),
@@ -377,11 +398,14 @@ fn attempted<'a>(record: Option<Record<'a>>, at: &'a str, charged: bool, paths: 
 /// added unless an entry is the same instant, ordered by instant (equal
 /// instants keep their order), the latest [`MAX_KEPT_ATTEMPTS`] kept.
 /// Entries are kept exactly as given; none is dropped for its age.
-fn kept_attempts<'a>(existing: Option<impl Iterator<Item = &'a str>>, at: &'a str) -> Vec<&'a str> {
+fn kept_attempts<'a>(
+    existing: Option<impl Iterator<Item = &'a str>>,
+    at: &'a str,
+    at_instant: Instant<'a>,
+) -> Vec<&'a str> {
     let instant_of = |text: &'a str| timestamp::parse(text).expect("attempts of a valid record are RFC 3339");
     let mut entries: Vec<(Instant<'a>, &'a str)> =
         existing.into_iter().flatten().map(|text| (instant_of(text), text)).collect();
-    let at_instant = instant_of(at);
     if !entries.iter().any(|(instant, _)| *instant == at_instant) {
         entries.push((at_instant, at));
     }
@@ -499,11 +523,36 @@ fn tokenized<'a>(
 
 /// One event `apply_response` applied: its type and instant only (never
 /// the response, which holds the token).
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Copy)]
 struct EventSummary<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     at: Plain<'a>,
+}
+
+/// The events one answer applies: at most a tokenization and a payment,
+/// kept on the stack (a list on the heap was one more allocation per call).
+struct AppliedEvents<'a> {
+    items: [EventSummary<'a>; 2],
+    len: usize,
+}
+
+impl Default for AppliedEvents<'_> {
+    fn default() -> Self {
+        let unused = EventSummary { kind: "", at: Plain("") };
+        AppliedEvents { items: [unused; 2], len: 0 }
+    }
+}
+
+impl<'a> AppliedEvents<'a> {
+    fn push(&mut self, event: EventSummary<'a>) {
+        self.items[self.len] = event;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[EventSummary<'a>] {
+        &self.items[..self.len]
+    }
 }
 
 /// Turns Klarna's answer to an `authorizePayment` call into the lifecycle
@@ -518,31 +567,41 @@ pub fn apply_response(
     response_json: &[u8],
     at: &str,
 ) -> Result<Transition, Error> {
-    let arena = json::Arena::new();
+    // The thread's arena, recycled (as in `apply_event`).
+    json::with_arena(|arena| apply_response_in(arena, record_json, request_json, response_json, at))
+}
+
+fn apply_response_in(
+    arena: &json::Arena,
+    record_json: Option<&[u8]>,
+    request_json: &[u8],
+    response_json: &[u8],
+    at: &str,
+) -> Result<Transition, Error> {
     // Check 1, in the contract's order: the request's envelope (as `check`
     // reports it), the record, the response, then `at`.
-    let request_root = request::parse_json(request_json, &arena)?;
-    let request = request::from_value(&request_root, &arena)?;
-    let record_root = read_record(record_json, &arena)?;
+    let request_root = request::parse_json(request_json, arena)?;
+    let request = request::from_value(&request_root, arena)?;
+    let record_root = read_record(record_json, arena)?;
     let record = valid_record(&record_root)?;
-    let response_root = json::parse(response_json, &arena).map_err(|e| {
+    let response_root = json::parse(response_json, arena).map_err(|e| {
         let message = format!("response: {}", e.message);
         rejected(Code::ResponseInvalid, &e.pointer, &message)
     })?;
     let Value::Object(response) = &response_root else {
         return Err(rejected(Code::ResponseInvalid, "", "the response must be a JSON object"));
     };
-    if timestamp::parse(at).is_none() {
+    let Some(at_instant) = timestamp::parse(at) else {
         return Err(Error::new(
             Status::TransitionRejected,
             Some(Code::InvalidEvent),
             "at must be an RFC 3339 timestamp",
         ));
-    }
+    };
 
     let header_present = request.header(CUSTOMER_TOKEN_HEADER).is_some();
     let requested = body_field(request.body, "request_customer_token");
-    let mut events: Vec<EventSummary<'_>> = Vec::with_capacity(2);
+    let mut events = AppliedEvents::default();
 
     // Step 2: an approved tokenization makes the first record.
     let token_response = member(response, "customer_token_response");
@@ -588,7 +647,7 @@ pub fn apply_response(
                     Next::New(new)
                 }
                 _ if header_present => {
-                    let next = attempted(record, at, charged, &RESPONSE_PATHS)?;
+                    let next = attempted(record, (at, at_instant), charged, &RESPONSE_PATHS)?;
                     events.push(EventSummary { kind, at: Plain(at) });
                     next
                 }
@@ -597,7 +656,7 @@ pub fn apply_response(
             };
         }
     }
-    Ok(next.into_transition(Some(&events)))
+    Ok(next.into_transition(Some(events.as_slice())))
 }
 
 /// Reads a part of Klarna's answer whose every field is lenient.

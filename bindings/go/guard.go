@@ -369,7 +369,12 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	if len(body) == 0 {
 		out.Body, out.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		out.Body = &trace.first
+		// A *bytes.Reader behind io.NopCloser is a body net/http knows
+		// to be in memory, so it writes the headers and the body in one
+		// go; any other type (bufferBody included) makes it flush the
+		// headers first: one more write and one more packet on every
+		// guarded request.
+		out.Body = io.NopCloser(&trace.first.Reader)
 		out.GetBody = trace.getBody
 	}
 
@@ -587,12 +592,13 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 		}
 	}
 	var atBuf [len("2006-01-02T15:04:05.000Z")]byte
-	at := string(appendInstant(atBuf[:0], g.now()))
-	var tr *Transition
+	at := appendInstant(atBuf[:0], g.now())
+	var next []byte
+	var changed bool
 	var err error
 	op := "ApplyResponse"
 	if isObject {
-		tr, err = ApplyResponse(current, answerRequest(preflight, bodyLen), answer, at)
+		next, changed, err = applyAnswer(current, answerRequest(preflight, bodyLen), answer, at)
 		var ce *Error
 		if hasToken && errors.As(err, &ce) && ce.Code == CodeResponseInvalid {
 			// A 2xx body that the strict reader refuses (a duplicate key,
@@ -602,25 +608,91 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 	}
 	if !isObject {
 		op = "ApplyEvent"
-		tr, err = ApplyEvent(current, []byte(`{"type":"DECLINED","at":"`+at+`"}`))
+		var tr *Transition
+		tr, err = ApplyEvent(current, []byte(`{"type":"DECLINED","at":"`+string(at)+`"}`))
+		if err == nil {
+			next, changed = tr.Record.Bytes(), tr.Changed
+		}
 	}
 	if err != nil {
 		g.report(&GuardError{Op: op, Err: err})
 		return
 	}
-	if !tr.Changed || tr.Record.Len() == 0 {
+	if !changed || len(next) == 0 {
 		return
 	}
 	key, err := token, error(nil)
-	if !hasToken || !storedUnder(tr.Record.Bytes(), token) {
-		key, err = recordToken(tr.Record.Bytes())
+	if !hasToken || !storedUnder(next, token) {
+		key, err = recordToken(next)
 	}
 	if err == nil {
-		err = g.Records.Put(key, tr.Record.Bytes())
+		err = g.Records.Put(key, next)
 	}
 	if err != nil {
-		g.report(&GuardError{Op: "Records.Put", Err: err, Record: tr.Record})
+		g.report(&GuardError{Op: "Records.Put", Err: err, Record: recordJSONOf(next)})
 	}
+}
+
+// applyAnswer is ApplyResponse as the guard needs it: the next record
+// (nil for none; its own copy) and whether it changed, without the
+// Transition, its events and their strings (five allocations per guarded
+// request that the guard never read). The same library call, so the
+// same record bytes and the same errors.
+func applyAnswer(record, request, response, at []byte) (next []byte, changed bool, err error) {
+	status, errJSON, err := rawApplyAnswer(record, request, response, at, func(out []byte) error {
+		read, ok := transitionRecordView(out, &next)
+		if !ok {
+			// Not the layout the library writes: read it the general way.
+			var t Transition
+			if decodeTransition(out, &t) != nil || t.Events == nil {
+				return badOutput("a transition")
+			}
+			next, changed = t.Record.Bytes(), t.Changed
+			return nil
+		}
+		changed = read
+		return nil
+	})
+	if status != StatusOK {
+		return nil, false, errorFromOutput(status, errJSON)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return next, changed, nil
+}
+
+// transitionRecordView reads apply_response's output as the library
+// writes it, {"record":…,"changed":…,"events":[…]}: it copies the record
+// into *record (nil for null) and returns changed; ok is false for any
+// other layout. The events after the last ,"changed": hold only types and
+// instants, so that key is the transition's own (the record may hold one).
+func transitionRecordView(out []byte, record *[]byte) (changed, ok bool) {
+	const prefix = `{"record":`
+	const changedKey = `,"changed":`
+	if !bytes.HasPrefix(out, []byte(prefix)) || out[len(out)-1] != '}' {
+		return false, false
+	}
+	i := bytes.LastIndex(out, []byte(changedKey))
+	if i <= len(prefix) {
+		return false, false
+	}
+	rest := out[i+len(changedKey) : len(out)-1]
+	switch {
+	case bytes.HasPrefix(rest, []byte("true")):
+		changed, rest = true, rest[4:]
+	case bytes.HasPrefix(rest, []byte("false")):
+		rest = rest[5:]
+	default:
+		return false, false
+	}
+	if !bytes.HasPrefix(rest, []byte(`,"events":[`)) || rest[len(rest)-1] != ']' {
+		return false, false
+	}
+	if r := out[len(prefix):i]; !bytes.Equal(r, []byte("null")) {
+		*record = bytes.Clone(r)
+	}
+	return changed, true
 }
 
 // storedUnder tells whether record's customer_token is token, read as
@@ -885,12 +957,12 @@ func (t *sendTrace) gotConn(string) { t.getConn.Store(true) }
 func (t *sendTrace) wroteHeaders()  { t.wrote.Store(true) }
 
 // getBody is the clone's GetBody: the checked bytes again, until they
-// began to leave.
+// began to leave (as the first body, one net/http knows is in memory).
 func (t *sendTrace) getBody() (io.ReadCloser, error) {
 	if t.wrote.Load() {
 		return nil, errNoResend
 	}
-	return newBufferBody(t.body), nil
+	return io.NopCloser(bytes.NewReader(t.body)), nil
 }
 
 func (t *sendTrace) mayHaveSent() bool { return t.wrote.Load() || !t.getConn.Load() }

@@ -188,7 +188,7 @@ pub unsafe extern "C" fn ctp_apply_event_json(
         let record = stored_record(record, record_len)?;
         let event = input(event, event_len, "event")?;
         let transition = lifecycle::apply_event(record, event)?;
-        out.give(transition.json().as_bytes().to_vec());
+        out.give(transition.into_json_bytes());
         Ok(())
     })
 }
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn ctp_apply_response_json(
             )
         })?;
         let transition = lifecycle::apply_response(record, request, response, at)?;
-        out.give(transition.json().as_bytes().to_vec());
+        out.give(transition.into_json_bytes());
         Ok(())
     })
 }

@@ -178,17 +178,34 @@ fn write_with<T: Serialize + ?Sized, F: Formatter>(out: &mut String, value: &T, 
 /// A growing buffer that wipes every buffer it leaves behind.
 struct WipingSink<'b>(&'b mut Vec<u8>);
 
+impl WipingSink<'_> {
+    /// Moves the bytes to a buffer with room for `needed` and wipes the
+    /// old one. Out of line: the callers size the buffer so that it is
+    /// rare, and the write it would sit in runs for every punctuation mark.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, needed: usize) {
+        let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()));
+        grown.extend_from_slice(self.0);
+        let mut old = std::mem::replace(self.0, grown);
+        old.zeroize();
+    }
+}
+
 impl io::Write for WipingSink<'_> {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let needed = self.0.len() + data.len();
         if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()));
-            grown.extend_from_slice(self.0);
-            let mut old = std::mem::replace(self.0, grown);
-            old.zeroize();
+            self.grow(needed);
         }
         self.0.extend_from_slice(data);
         Ok(data.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write(data).map(|_| ())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -107,6 +107,10 @@ final class DecisionReader {
 
     /** {@code {"record": … or null, "changed": …, "events": [{"type", "at"}, …]}}. */
     static Transition readResponseTransition(String json) {
+        Transition fast = responseTransitionAsWritten(json);
+        if (fast != null) {
+            return fast;
+        }
         try {
             Map<String, String> members = Json.memberTexts(json);
             String record = members.get("record");
@@ -124,6 +128,86 @@ final class DecisionReader {
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new IllegalStateException("unexpected transition JSON from the library"); // no cause: it may quote the JSON
         }
+    }
+
+    /**
+     * The transition in the layout the library writes, {@code {"record":…,"changed":…,
+     * "events":[{"type":"…","at":"…"},…]}}, read by position (the general reader parsed the
+     * whole text into a map and the events into a list of maps, the largest part of reading
+     * an answer); null for any other layout, which the general reader then reads. The events
+     * after the last {@code ,"changed":} hold only types and instants, so that key is the
+     * transition's own (the record may hold one of the partner's).
+     */
+    static Transition responseTransitionAsWritten(String json) {
+        final String prefix = "{\"record\":";
+        final String changedKey = ",\"changed\":";
+        final String eventsKey = ",\"events\":[";
+        if (!json.startsWith(prefix) || !json.endsWith("]}")) {
+            return null;
+        }
+        int changedAt = json.lastIndexOf(changedKey);
+        if (changedAt <= prefix.length()) {
+            return null;
+        }
+        int at = changedAt + changedKey.length();
+        boolean changed;
+        if (json.startsWith("true", at)) {
+            changed = true;
+            at += 4;
+        } else if (json.startsWith("false", at)) {
+            changed = false;
+            at += 5;
+        } else {
+            return null;
+        }
+        if (!json.startsWith(eventsKey, at)) {
+            return null;
+        }
+        at += eventsKey.length();
+        int end = json.length() - 2; // the closing ]
+        List<Event> events = new ArrayList<>(2);
+        while (at < end) {
+            if (!events.isEmpty()) {
+                if (json.charAt(at) != ',') {
+                    return null;
+                }
+                at++;
+            }
+            if (!json.startsWith("{\"type\":\"", at)) {
+                return null;
+            }
+            int typeStart = at + 9;
+            int typeEnd = plainStringEnd(json, typeStart, end);
+            if (typeEnd < 0 || !json.startsWith(",\"at\":\"", typeEnd + 1)) {
+                return null;
+            }
+            int atStart = typeEnd + 8;
+            int atEnd = plainStringEnd(json, atStart, end);
+            if (atEnd < 0 || json.charAt(atEnd + 1) != '}') {
+                return null;
+            }
+            events.add(new Event(json.substring(typeStart, typeEnd), json.substring(atStart, atEnd)));
+            at = atEnd + 2;
+        }
+        if (at != end) {
+            return null;
+        }
+        String record = json.substring(prefix.length(), changedAt);
+        return new Transition("null".equals(record) ? null : record, changed, events);
+    }
+
+    /** The index of the quote that closes a string starting at {@code from}; -1 for one with an escape. */
+    private static int plainStringEnd(String json, int from, int limit) {
+        for (int i = from; i < limit; i++) {
+            char c = json.charAt(i);
+            if (c == '"') {
+                return i;
+            }
+            if (c == '\\') {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     /** The rule hits: an array of {@code {"id", "code", "severity", "message", "path", "detail"}}. */

@@ -432,13 +432,17 @@ final class Native {
     static Reply applyResponse(byte[] record, byte[] request, byte[] response, byte[] at) {
         ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment recordIn = input(arena, record);
-            MemorySegment requestIn = input(arena, request);
-            MemorySegment responseIn = input(arena, response);
-            MemorySegment atIn = input(arena, at);
+            // The four inputs in one native block (one allocation instead of four: this call
+            // follows every guarded charge), wiped as one afterwards.
+            long total = (long) length(record) + length(request) + length(response) + length(at);
+            MemorySegment block = total == 0 ? MemorySegment.NULL : arena.allocate(total);
+            MemorySegment recordIn = place(block, 0, record);
+            MemorySegment requestIn = place(block, length(record), request);
+            MemorySegment responseIn = place(block, (long) length(record) + length(request), response);
+            MemorySegment atIn = place(block, total - length(at), at);
             return call(arena, out -> (int) APPLY_RESPONSE_JSON.invokeExact(recordIn, (long) length(record), requestIn,
                     (long) length(request), responseIn, (long) length(response), atIn, (long) length(at), out, out),
-                    recordIn, requestIn, responseIn, atIn);
+                    block);
         }
     }
 
@@ -721,6 +725,15 @@ final class Native {
             return MemorySegment.NULL;
         }
         return arena.allocateFrom(JAVA_BYTE, bytes);
+    }
+
+    /** {@code bytes} copied into {@code block} at {@code offset}; NULL for none, as {@link #input}. */
+    private static MemorySegment place(MemorySegment block, long offset, byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment.copy(bytes, 0, block, JAVA_BYTE, offset, bytes.length);
+        return block.asSlice(offset, bytes.length);
     }
 
     static void wipe(MemorySegment segment) {
