@@ -49,9 +49,18 @@ impl ScopeSet {
     /// and a list the record check refuses for repeating a scope as
     /// `REPEATED`.
     pub fn from_names(names: &[&str]) -> ScopeSet {
+        Self::from_name_iter(names.iter().copied())
+    }
+
+    /// [`ScopeSet::from_names`] over any re-iterable list of names, so a
+    /// caller holding borrowed strings needs no vector of them.
+    pub(crate) fn from_name_iter<'s, I>(names: I) -> ScopeSet
+    where
+        I: Iterator<Item = &'s str> + Clone,
+    {
         let mut bits = 0;
-        for name in names {
-            bits |= match *name {
+        for name in names.clone() {
+            bits |= match name {
                 crate::record::SCOPE_CUSTOMER_PRESENT => Self::CUSTOMER_PRESENT,
                 crate::record::SCOPE_CUSTOMER_NOT_PRESENT => Self::CUSTOMER_NOT_PRESENT,
                 crate::record::SCOPE_CUSTOMER_LOGIN => Self::CUSTOMER_LOGIN,
@@ -59,7 +68,7 @@ impl ScopeSet {
             };
         }
         let set = ScopeSet(bits);
-        if set.payment_scope().is_some() && crate::record::payment_scope_of(names.iter().copied()).is_none() {
+        if set.payment_scope().is_some() && crate::record::payment_scope_of(names).is_none() {
             return ScopeSet(bits | Self::REPEATED);
         }
         set

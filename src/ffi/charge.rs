@@ -180,21 +180,35 @@ unsafe fn flagged<'a>(
 
 /// The record's scope strings as the core's set. A string that is not
 /// UTF-8 is reported as the JSON path reports a request that is not.
+/// Nothing is allocated unless a scope is at fault: this runs on every
+/// typed check, where a vector of names and a field name formatted per
+/// scope were a third of the call's time.
 unsafe fn read_scopes(charge: &ctp_typed_charge) -> Result<ScopeSet, Error> {
     let scopes = items(charge.record_scopes, charge.record_scope_count, "charge.record_scopes")?;
-    let mut names = Vec::with_capacity(scopes.len());
     for (index, scope) in scopes.iter().enumerate() {
-        let bytes = input(scope.ptr, scope.len, &format!("charge.record_scopes[{index}].ptr"))?;
-        let name = std::str::from_utf8(bytes).map_err(|error| {
+        if scope.ptr.is_null() && scope.len != 0 {
+            return Err(input(scope.ptr, scope.len, &format!("charge.record_scopes[{index}].ptr")).unwrap_err());
+        }
+        if let Err(error) = std::str::from_utf8(scope_bytes(scope)) {
             let message = format!(
                 "request: input is not UTF-8 (token_record.scopes[{index}]: invalid byte at offset {})",
                 error.valid_up_to()
             );
-            Error::new(Status::InvalidUtf8, None, message).at("")
-        })?;
-        names.push(name);
+            return Err(Error::new(Status::InvalidUtf8, None, message).at(""));
+        }
     }
-    Ok(ScopeSet::from_names(&names))
+    // SAFETY: every scope was found above to be a readable UTF-8 string.
+    let names = scopes.iter().map(|scope| std::str::from_utf8_unchecked(scope_bytes(scope)));
+    Ok(ScopeSet::from_name_iter(names))
+}
+
+/// A scope's bytes, once its pointer is known not to be NULL with a
+/// length (NULL with 0 is the empty string).
+unsafe fn scope_bytes(scope: &ctp_input) -> &[u8] {
+    if scope.ptr.is_null() {
+        return &[];
+    }
+    std::slice::from_raw_parts(scope.ptr, scope.len)
 }
 
 /// Reads a `ctp_typed_charge`. Only faults of the call itself are found
