@@ -11,7 +11,7 @@ use ctpolicy::ffi::{self, ctp_buf};
 
 #[path = "fixtures.rs"]
 mod fixtures;
-use fixtures::{RENEWAL, RENEWAL_ATTEMPTS, STRICT_POLICY};
+use fixtures::{renewal_scopes, renewal_typed_charge, RENEWAL, RENEWAL_ATTEMPTS, STRICT_POLICY};
 
 fn empty() -> ctp_buf {
     ctp_buf { ptr: ptr::null_mut(), len: 0 }
@@ -127,39 +127,8 @@ fn verdict_vs_json(c: &mut Criterion) {
             status
         })
     });
-    let token = b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
-    let key = b"renewal-2026-11-sub-000042";
-    let flags = ffi::CTP_CHARGE_HAS_TOKEN
-        | ffi::CTP_CHARGE_HAS_IDEMPOTENCY_KEY
-        | ffi::CTP_CHARGE_HAS_NOW
-        | ffi::CTP_CHARGE_HAS_LAST_USED_AT
-        | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
-        | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D;
-    let scope = b"payment:customer_not_present";
-    let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
-    let typed = ffi::ctp_typed_charge {
-        token: token.as_ptr(),
-        token_len: token.len(),
-        record_token: token.as_ptr(),
-        record_token_len: token.len(),
-        idempotency_key: key.as_ptr(),
-        idempotency_key_len: key.len(),
-        currency: b"EUR".as_ptr(),
-        currency_len: 3,
-        record_scopes: scopes.as_ptr(),
-        record_scope_count: 1,
-        flags,
-        record_state: ffi::CTP_RECORD_ACTIVE,
-        amount: 1299,
-        now_ms: 1_764_064_800_000,
-        last_used_at_ms: 1_761_386_400_000,
-        attempts_24h: 0,
-        attempts_30d: 1,
-        caller: ptr::null(),
-        caller_len: 0,
-        record_attempts_ms: ptr::null(),
-        record_attempt_count: 0,
-    };
+    let scopes = renewal_scopes();
+    let typed = renewal_typed_charge(&scopes);
     group.bench_function("ctp_check_charge", |b| {
         b.iter(|| unsafe { ffi::ctp_check_charge(handle, black_box(&typed), verdict.as_mut_ptr(), ptr::null_mut()) })
     });

@@ -10,11 +10,11 @@ use std::ptr;
 use std::time::Instant;
 
 use ctpolicy::ffi::{self, ctp_buf};
-use ctpolicy::{Charge, Engine, ScopeSet, StoredRecord, TokenState};
+use ctpolicy::Engine;
 
 #[path = "fixtures.rs"]
 mod fixtures;
-use fixtures::{RENEWAL, STRICT_POLICY};
+use fixtures::{renewal_charge, renewal_scopes, renewal_typed_charge, RENEWAL, STRICT_POLICY};
 
 const BATCHES: usize = 400;
 const CALLS_PER_BATCH: usize = 500;
@@ -133,26 +133,7 @@ fn main() {
 /// the timed call, as benches/abi.rs does).
 fn typed_and_many(filter: &Option<String>) {
     let engine = Engine::from_policy_json(STRICT_POLICY.as_bytes()).unwrap();
-    let token = b"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890";
-    let charge = Charge {
-        customer_present: false,
-        token: Some(token),
-        idempotency_key: Some(b"renewal-2026-11-sub-000042"),
-        step_up: false,
-        amount: 1299,
-        currency: b"EUR",
-        record: Some(StoredRecord {
-            customer_token: token,
-            state: TokenState::Active,
-            scopes: ScopeSet(ScopeSet::CUSTOMER_NOT_PRESENT),
-            last_used_at_ms: Some(1_761_386_400_000),
-            attempts_ms: None,
-        }),
-        now_ms: Some(1_764_064_800_000),
-        attempts_24h: Some(0),
-        attempts_30d: Some(1),
-        caller: None,
-    };
+    let charge = renewal_charge();
     assert!(engine.check_charge(&charge, false).unwrap().allowed());
     measure("typed/check_charge", filter, || {
         black_box(engine.check_charge(black_box(&charge), false).unwrap());
@@ -162,36 +143,8 @@ fn typed_and_many(filter: &Option<String>) {
     });
     let mut handle = ptr::null_mut();
     unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
-    let scope = b"payment:customer_not_present";
-    let scopes = [ffi::ctp_input { ptr: scope.as_ptr(), len: scope.len() }];
-    let c_charge = ffi::ctp_typed_charge {
-        token: token.as_ptr(),
-        token_len: token.len(),
-        record_token: token.as_ptr(),
-        record_token_len: token.len(),
-        idempotency_key: b"renewal-2026-11-sub-000042".as_ptr(),
-        idempotency_key_len: 26,
-        currency: b"EUR".as_ptr(),
-        currency_len: 3,
-        record_scopes: scopes.as_ptr(),
-        record_scope_count: scopes.len(),
-        flags: ffi::CTP_CHARGE_HAS_TOKEN
-            | ffi::CTP_CHARGE_HAS_IDEMPOTENCY_KEY
-            | ffi::CTP_CHARGE_HAS_NOW
-            | ffi::CTP_CHARGE_HAS_LAST_USED_AT
-            | ffi::CTP_CHARGE_HAS_ATTEMPTS_24H
-            | ffi::CTP_CHARGE_HAS_ATTEMPTS_30D,
-        record_state: ffi::CTP_RECORD_ACTIVE,
-        amount: 1299,
-        now_ms: 1_764_064_800_000,
-        last_used_at_ms: 1_761_386_400_000,
-        attempts_24h: 0,
-        attempts_30d: 1,
-        caller: ptr::null(),
-        caller_len: 0,
-        record_attempts_ms: ptr::null(),
-        record_attempt_count: 0,
-    };
+    let scopes = renewal_scopes();
+    let c_charge = renewal_typed_charge(&scopes);
     let mut verdict = std::mem::MaybeUninit::<ffi::ctp_verdict>::uninit();
     measure("typed/ctp_check_charge", filter, || unsafe {
         black_box(ffi::ctp_check_charge(handle, black_box(&c_charge), verdict.as_mut_ptr(), ptr::null_mut()));
