@@ -14,20 +14,17 @@ final class TokenLocks {
     /** Completes with the release action once every earlier turn for {@code key} is released. */
     CompletableFuture<Runnable> acquire(String key) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
-        @SuppressWarnings("unchecked")
-        CompletableFuture<Void>[] previous = new CompletableFuture[1];
-        tails.compute(key, (k, old) -> {
-            previous[0] = old;
-            return mine;
-        });
+        // One atomic step: this turn becomes the tail, and the turn before it (if any) is
+        // the one to wait for.
+        CompletableFuture<Void> previous = tails.put(key, mine);
         Runnable release = () -> {
             tails.remove(key, mine);
             mine.complete(null);
         };
-        if (previous[0] == null) {
+        if (previous == null) {
             return CompletableFuture.completedFuture(release);
         }
-        return previous[0].handle((v, e) -> release);
+        return previous.handle((v, e) -> release);
     }
 
     /** Keys with a turn held or waiting (for tests). */

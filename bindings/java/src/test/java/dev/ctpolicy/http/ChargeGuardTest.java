@@ -410,6 +410,34 @@ class ChargeGuardTest {
     }
 
     @Test
+    void theAuthorizePathIsMatchedAsItsDocumentedPattern() {
+        // The pattern README and isAuthorizePayment's Javadoc describe; the guard matches it by hand.
+        java.util.regex.Pattern documented = java.util.regex.Pattern.compile("/v2/(?:accounts/[^/]+/)?payment/authorize/?");
+        List<String> paths = new ArrayList<>(List.of("/v2/payment/authorize", "/v2/payment/authorize/",
+                "/v2/accounts/acc-1/payment/authorize", "/v2/accounts/acc-1/payment/authorize/",
+                "/v2/accounts/a%2Fb/payment/authorize", "/v2/accounts//payment/authorize",
+                "/v2/accounts/payment/authorize", "/v2/accounts/a/b/payment/authorize",
+                "/v2/accounts/acc-1/payment/authorize//", "/v2/payment/authorize/extra", "/v2/payment/authorizeX",
+                "/v2/payment/authoriz", "/v1/payment/authorize", "v2/payment/authorize", "/V2/payment/authorize",
+                "/v2//payment/authorize", "/v2/accounts/acc-1/", "/v2/accounts/acc-1", "/v2/accounts/", "/v2/",
+                "/", "", "/v2/accounts/accounts/payment/authorize", "/v2/accounts/payment/payment/authorize",
+                "/v2/payment/authorize?x", "/v2/accounts/acc-1/payment/authorize/extra"));
+        // Every prefix of the longest accepted forms too: each is decided at a different step.
+        for (String full : List.of("/v2/accounts/acc-1/payment/authorize/", "/v2/payment/authorize/")) {
+            for (int i = 0; i <= full.length(); i++) {
+                paths.add(full.substring(0, i));
+                paths.add(full.substring(0, i) + "x");
+            }
+        }
+        for (String path : paths) {
+            assertEquals(documented.matcher(path).matches(), ChargeGuard.isAuthorizePath(path), path);
+        }
+        HttpRequest get = HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:1/v2/payment/authorize")).GET()
+                .build();
+        assertFalse(ChargeGuard.isAuthorizePayment(get), "a GET is not a charge");
+    }
+
+    @Test
     void wrapRefusesClientsThatWouldSendAGuardedPostTwice() {
         ChargeGuard g = guard().build();
         try (HttpClient redirects = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()) {

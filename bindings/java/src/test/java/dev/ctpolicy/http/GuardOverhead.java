@@ -27,37 +27,46 @@ import javax.net.ssl.SSLSession;
 
 /**
  * How much the charge guard adds to one guarded request: the same HttpClient with and without
- * the guard, in the same run, interleaved round by round (so a neighbour's load burst hits both
- * sides alike), over loopback to the stand-in server; and the same against an in-process stub
- * client (no network, no server), which isolates the guard's own work.
+ * the guard, in the same run, over loopback to the stand-in server; and the same against an
+ * in-process stub client (no network, no server), which isolates the guard's own work.
+ *
+ * <p>Per round, a batch of requests without the guard and a batch with it (which side goes
+ * first alternates by round, so a neighbour's load burst hits both sides alike). Each batch
+ * gives the median wall time of its requests and the CPU time of every live Java thread over
+ * the batch (the caller, the client's selector and executor, the in-process stand-in server,
+ * on both sides alike; per-thread clocks in nanoseconds, where the process clock here ticks in
+ * 10 ms; the JIT and GC threads are not Java threads and are left out), which does not count
+ * time spent waiting for a core, so it holds on a loaded machine. The figures are medians over
+ * rounds.
  *
  * <p>Run from bindings/java after {@code mvn -o -q test-compile}:
- * {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes dev.ctpolicy.http.GuardOverhead [rounds] [perRound]}
+ * {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes dev.ctpolicy.http.GuardOverhead [rounds] [perRound] [cpu]}
+ * ({@code cpu}: the loopback figures only, without the stub client and the parts).
  */
 public final class GuardOverhead {
     static final String TOKEN = ChargeGuardTest.TOKEN;
 
-    /** Per-variant medians of one run, in microseconds. */
-    record Result(double plainLoopback, double guardedLoopback, double addedLoopback, double plainStub,
-            double guardedStub, double addedStub, double addedLoopbackP90) {
-    }
-
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        if (args.length > 2 && args[2].equals("cpu")) {
-            double[] r = cpuLoopback(rounds, perRound);
-            System.out.printf("loopback, Java threads' CPU per request: without guard %.1f us, with guard %.1f us, added %.1f us"
-                    + " (medians over %d rounds of %d + %d requests; added p25-p75 %.1f-%.1f us)%n", r[0], r[1], r[2],
-                    rounds, perRound, perRound, r[3], r[4]);
-            return;
+        boolean loopbackOnly = args.length > 2 && args[2].equals("cpu");
+        try (Setup s = new Setup()) {
+            s.warm(5000);
+            Sides loopback = s.measure(s.plain, s.guarded, rounds, perRound);
+            System.out.printf("loopback, wall time per request: without guard %.1f us, with guard %.1f us, added %.1f us"
+                    + " (median of per-batch medians; added p25-p75 %.1f-%.1f us)%n", loopback.wall()[0],
+                    loopback.wall()[1], loopback.wall()[2], loopback.wall()[3], loopback.wall()[4]);
+            System.out.printf("loopback, Java threads' CPU per request: without guard %.1f us, with guard %.1f us,"
+                    + " added %.1f us (medians over %d rounds of %d + %d requests; added p25-p75 %.1f-%.1f us)%n",
+                    loopback.cpu()[0], loopback.cpu()[1], loopback.cpu()[2], rounds, perRound, perRound,
+                    loopback.cpu()[3], loopback.cpu()[4]);
+            if (loopbackOnly) {
+                return;
+            }
+            Sides stub = s.measure(s.stub, s.guardedStub, rounds, perRound);
+            System.out.printf("stub client (guard's own work), wall time: without guard %.2f us, with guard %.2f us,"
+                    + " added %.2f us%n", stub.wall()[0], stub.wall()[1], stub.wall()[2]);
         }
-        Result r = run(rounds, perRound, true);
-        System.out.printf("loopback: without guard %.1f us, with guard %.1f us, added %.1f us (median of per-round"
-                + " medians; p90 of per-round added %.1f us)%n", r.plainLoopback(), r.guardedLoopback(),
-                r.addedLoopback(), r.addedLoopbackP90());
-        System.out.printf("stub client (guard's own work): without guard %.2f us, with guard %.2f us, added %.2f us%n",
-                r.plainStub(), r.guardedStub(), r.addedStub());
         parts();
     }
 
@@ -107,6 +116,7 @@ public final class GuardOverhead {
             ChargeGuard.Checked c = guard.check(p);
             HttpHeaders none = HttpHeaders.of(Map.of(), (n, v) -> true);
             System.out.printf("parts (us per call, best of 7 x 20,000 after 100,000 warm-up calls):%n");
+            System.out.printf("  match the request         %.2f%n", part(() -> guard.matches(request)));
             System.out.printf("  read the body publisher   %.2f%n", part(() -> BodyBytes.readNow(request)));
             System.out.printf("  Klarna-* headers as JSON  %.2f%n", part(() -> guard.prepare(request, body)));
             System.out.printf("  check: get + build + engine %.2f%n", part(() -> guard.check(p)));
@@ -124,95 +134,27 @@ public final class GuardOverhead {
         }
     }
 
-    static Result run(int rounds, int perRound, boolean warm) throws Exception {
-        try (StandIn klarna = new StandIn(); Engine engine = Engine.create("{\"max_attempts\":{\"per_24h\":10}}");
-                HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            Map<String, String> records = new ConcurrentHashMap<>();
-            TokenRecords store = new TokenRecords() {
-                @Override
-                public Optional<String> get(String token) {
-                    return Optional.ofNullable(records.get(token));
-                }
-
-                @Override
-                public void put(String token, String recordJson) {
-                    records.put(token, recordJson);
-                }
-            };
-            ChargeGuard guard = ChargeGuard.builder().engine(engine).records(store).customerPresent(false)
-                    .onError(t -> {
-                        throw new IllegalStateException("guard fault in the benchmark", t);
-                    }).build();
-            HttpClient guarded = guard.wrap(plain);
-            StubClient stub = new StubClient(StandIn.APPROVED.getBytes(StandardCharsets.UTF_8));
-            HttpClient guardedStub = guard.wrap(stub);
-            HttpRequest request = HttpRequest.newBuilder(klarna.uri("/v2/accounts/acc-1/payment/authorize"))
-                    .header("Authorization", "Basic dGVzdDp0ZXN0").header("Content-Type", "application/json")
-                    .header("Klarna-Customer-Token", TOKEN).header("Klarna-Idempotency-Key", "renewal-2026-11")
-                    .POST(HttpRequest.BodyPublishers.ofString(ChargeGuardTest.RENEWAL)).build();
-            HttpResponse.BodyHandler<String> handler = HttpResponse.BodyHandlers.ofString();
-
-            if (warm) {
-                for (int i = 0; i < 3000; i++) {
-                    records.put(TOKEN, ChargeGuardTest.RECORD);
-                    plain.send(request, handler);
-                    guarded.send(request, handler);
-                    stub.send(request, handler);
-                    guardedStub.send(request, handler);
-                }
-            }
-            double[][] loop = new double[2][rounds];
-            double[][] stubbed = new double[2][rounds];
-            double[] added = new double[rounds];
-            long[] a = new long[perRound];
-            long[] b = new long[perRound];
-            for (int round = 0; round < rounds; round++) {
-                boolean guardFirst = round % 2 == 1;
-                for (int i = 0; i < perRound; i++) {
-                    // Interleave request by request: plain and guarded see the same conditions.
-                    records.put(TOKEN, ChargeGuardTest.RECORD);
-                    if (guardFirst) {
-                        b[i] = time(guarded, request, handler);
-                        a[i] = time(plain, request, handler);
-                    } else {
-                        a[i] = time(plain, request, handler);
-                        b[i] = time(guarded, request, handler);
-                    }
-                }
-                loop[0][round] = median(a) / 1000.0;
-                loop[1][round] = median(b) / 1000.0;
-                added[round] = loop[1][round] - loop[0][round];
-                for (int i = 0; i < perRound; i++) {
-                    records.put(TOKEN, ChargeGuardTest.RECORD);
-                    a[i] = time(stub, request, handler);
-                    b[i] = time(guardedStub, request, handler);
-                }
-                stubbed[0][round] = median(a) / 1000.0;
-                stubbed[1][round] = median(b) / 1000.0;
-            }
-            double[] addedStub = new double[rounds];
-            for (int i = 0; i < rounds; i++) {
-                addedStub[i] = stubbed[1][i] - stubbed[0][i];
-            }
-            return new Result(median(loop[0]), median(loop[1]), median(added), median(stubbed[0]), median(stubbed[1]),
-                    median(addedStub), percentile(added, 0.9));
-        }
+    /**
+     * Per side (without, with the guard): the median over rounds of the per-batch figure, then
+     * the median, p25 and p75 over rounds of (with - without); wall and CPU in microseconds per
+     * request.
+     */
+    record Sides(double[] wall, double[] cpu) {
     }
 
-    /**
-     * The added CPU time per guarded request over loopback, robust to a loaded machine: per
-     * round, a batch of {@code batch} requests without the guard and a batch with it (which goes
-     * first alternates by round), each timed by the CPU time of every live Java thread (the
-     * caller, the client's selector and executor, the in-process stand-in server, on both sides
-     * alike; per-thread clocks in nanoseconds, where the process clock here ticks in 10 ms;
-     * the JIT and GC threads are not Java threads and are left out), so time spent waiting for
-     * a core is not counted. Returns microseconds per request: the
-     * medians over rounds of without, with and (with - without), then the added p25 and p75.
-     */
-    static double[] cpuLoopback(int rounds, int batch) throws Exception {
-        try (StandIn klarna = new StandIn(); Engine engine = Engine.create("{\"max_attempts\":{\"per_24h\":10}}");
-                HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            Map<String, String> records = new ConcurrentHashMap<>();
+    /** The stand-in server, the engine, the clients with and without the guard, and the request. */
+    static final class Setup implements AutoCloseable {
+        final StandIn klarna = new StandIn();
+        final Engine engine = Engine.create("{\"max_attempts\":{\"per_24h\":10}}");
+        final HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        final Map<String, String> records = new ConcurrentHashMap<>();
+        final HttpClient guarded;
+        final StubClient stub = new StubClient(StandIn.APPROVED.getBytes(StandardCharsets.UTF_8));
+        final HttpClient guardedStub;
+        final HttpRequest request;
+        final HttpResponse.BodyHandler<String> handler = HttpResponse.BodyHandlers.ofString();
+
+        Setup() throws IOException {
             TokenRecords store = new TokenRecords() {
                 @Override
                 public Optional<String> get(String token) {
@@ -228,35 +170,69 @@ public final class GuardOverhead {
                     .onError(t -> {
                         throw new IllegalStateException("guard fault in the benchmark", t);
                     }).build();
-            HttpClient[] sides = {plain, guard.wrap(plain)};
-            HttpRequest request = HttpRequest.newBuilder(klarna.uri("/v2/accounts/acc-1/payment/authorize"))
+            guarded = guard.wrap(plain);
+            guardedStub = guard.wrap(stub);
+            request = HttpRequest.newBuilder(klarna.uri("/v2/accounts/acc-1/payment/authorize"))
                     .header("Authorization", "Basic dGVzdDp0ZXN0").header("Content-Type", "application/json")
                     .header("Klarna-Customer-Token", TOKEN).header("Klarna-Idempotency-Key", "renewal-2026-11")
                     .POST(HttpRequest.BodyPublishers.ofString(ChargeGuardTest.RENEWAL)).build();
-            HttpResponse.BodyHandler<String> handler = HttpResponse.BodyHandlers.ofString();
-            for (int i = 0; i < 5000; i++) {
-                records.put(TOKEN, ChargeGuardTest.RECORD);
-                time(plain, request, handler);
-                time(sides[1], request, handler);
+        }
+
+        void warm(int pairs) throws Exception {
+            for (int i = 0; i < pairs; i++) {
+                for (HttpClient client : new HttpClient[] {plain, guarded, stub, guardedStub}) {
+                    records.put(TOKEN, ChargeGuardTest.RECORD);
+                    time(client, request, handler);
+                }
             }
-            double[][] perRequest = new double[2][rounds];
-            double[] added = new double[rounds];
+        }
+
+        /**
+         * {@code times.length} requests on {@code client}, each timed into {@code times}, with
+         * the same stored record every time (the put outside the guard costs both sides alike).
+         * Returns the CPU time of the Java threads over the batch, in nanoseconds.
+         */
+        long batch(HttpClient client, long[] times) throws Exception {
+            long cpu0 = javaThreadsCpu();
+            for (int i = 0; i < times.length; i++) {
+                records.put(TOKEN, ChargeGuardTest.RECORD);
+                times[i] = time(client, request, handler);
+            }
+            return javaThreadsCpu() - cpu0;
+        }
+
+        /** Rounds of one batch per side, which side goes first alternating by round. */
+        Sides measure(HttpClient without, HttpClient with, int rounds, int perRound) throws Exception {
+            HttpClient[] sides = {without, with};
+            double[][] wall = new double[2][rounds];
+            double[][] cpu = new double[2][rounds];
+            long[] times = new long[perRound];
             for (int round = 0; round < rounds; round++) {
                 for (int k = 0; k < 2; k++) {
                     int side = (k + round) % 2;
-                    long t0 = javaThreadsCpu();
-                    for (int i = 0; i < batch; i++) {
-                        // The same record every time (put outside the guard costs both sides alike).
-                        records.put(TOKEN, ChargeGuardTest.RECORD);
-                        time(sides[side], request, handler);
-                    }
-                    perRequest[side][round] = (javaThreadsCpu() - t0) / (double) batch / 1000.0;
+                    cpu[side][round] = batch(sides[side], times) / (double) perRound / 1000.0;
+                    wall[side][round] = median(times) / 1000.0;
                 }
-                added[round] = perRequest[1][round] - perRequest[0][round];
             }
-            return new double[] {median(perRequest[0]), median(perRequest[1]), median(added), percentile(added, 0.25),
-                    percentile(added, 0.75)};
+            return new Sides(summary(wall), summary(cpu));
         }
+
+        @Override
+        public void close() {
+            plain.close();
+            engine.close();
+            klarna.close();
+        }
+    }
+
+    /** Median without, median with, then the median, p25 and p75 of (with - without) over rounds. */
+    static double[] summary(double[][] perRound) {
+        double[] added = new double[perRound[0].length];
+        for (int i = 0; i < added.length; i++) {
+            added[i] = perRound[1][i] - perRound[0][i];
+        }
+        return new double[] {median(perRound[0]), median(perRound[1]), median(added), percentile(added, 0.25),
+                percentile(added, 0.75)};
     }
 
     /** The CPU time so far of every live Java thread, in nanoseconds. */
