@@ -38,7 +38,9 @@ import java.util.function.Predicate;
  * request passes through untouched.
  *
  * <p>Before sending: the body publisher is read once and a copy of the request carrying those
- * bytes is sent, so the bytes checked are the bytes sent; the pre-flight request is built with
+ * bytes is sent, so the bytes checked are the bytes sent (a built request whose body is
+ * {@code BodyPublishers.ofString}, which cannot publish other bytes, is sent as it is); the
+ * pre-flight request is built with
  * the body bytes placed in it as they are (never parsed and re-written), every
  * {@code Klarna-*} header as it will be sent (a {@code Klarna-*} header with more than one
  * value fails the check as rule 703's duplicate does; no other header, never

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,11 +48,11 @@ final class GuardedHttpClient extends HttpClient {
         Runnable release = turnNow(p.token());
         try {
             ChargeGuard.Checked c = guard.check(p);
-            HttpRequest copy = copyOf(request, body);
+            HttpRequest sent = toSend(request, body);
             BodyBytes.Capture capture = new BodyBytes.Capture();
             HttpResponse<Void> raw;
             try {
-                raw = inner.send(copy, capture);
+                raw = inner.send(sent, capture);
             } catch (IOException e) {
                 if (ChargeGuard.maybeSent(e)) {
                     guard.lost(c);
@@ -62,7 +63,7 @@ final class GuardedHttpClient extends HttpClient {
                     // gets what was read, then the same error.
                     try {
                         T partial = BodyBytes.replay(info, capture.bytes(), e, handler).toCompletableFuture().get();
-                        return new GuardedResponse<>(info, copy, partial);
+                        return new GuardedResponse<>(info, sent, partial);
                     } catch (ExecutionException | RuntimeException handlerFailed) {
                         throw e;
                     }
@@ -120,9 +121,9 @@ final class GuardedHttpClient extends HttpClient {
     private <T> CompletableFuture<HttpResponse<T>> exchange(ChargeGuard.Prepared p, byte[] body,
             HttpResponse.BodyHandler<T> handler) throws PreflightDeniedException {
         ChargeGuard.Checked c = guard.check(p);
-        HttpRequest copy = copyOf(p.original(), body);
+        HttpRequest sent = toSend(p.original(), body);
         BodyBytes.Capture capture = new BodyBytes.Capture();
-        return inner.sendAsync(copy, capture).handle((raw, err) -> {
+        return inner.sendAsync(sent, capture).handle((raw, err) -> {
             if (err == null) {
                 byte[] received = capture.bytes();
                 guard.answered(c, raw.statusCode(), raw.headers(), received);
@@ -140,11 +141,57 @@ final class GuardedHttpClient extends HttpClient {
                             if (e != null) {
                                 throw new CompletionException(cause);
                             }
-                            return (HttpResponse<T>) new GuardedResponse<>(info, copy, b);
+                            return (HttpResponse<T>) new GuardedResponse<>(info, sent, b);
                         });
             }
             return CompletableFuture.<HttpResponse<T>>failedFuture(cause);
         }).thenCompose(f -> f);
+    }
+
+    /**
+     * The class of the requests {@code HttpRequest.Builder} builds: immutable, so what was
+     * checked (headers, URI, method) is what is sent.
+     */
+    private static final Class<?> BUILT_REQUEST = HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1/"))
+            .build().getClass();
+
+    /**
+     * The class of {@code BodyPublishers.ofString}'s publishers when no publisher over bytes
+     * the caller still holds shares it, else null. Such a publisher encodes its immutable
+     * string once, when built, into bytes no one else holds: every subscription publishes the
+     * bytes the guard read. {@code ofByteArray}'s publisher wraps the caller's array, which
+     * could change between the check and the send, so its requests are copied.
+     */
+    private static final Class<?> FIXED_BYTES = fixedBytesPublisher();
+
+    private static Class<?> fixedBytesPublisher() {
+        Class<?> ofString = HttpRequest.BodyPublishers.ofString("").getClass();
+        List<HttpRequest.BodyPublisher> callerHeld = List.of(HttpRequest.BodyPublishers.ofByteArray(new byte[1]),
+                HttpRequest.BodyPublishers.ofByteArray(new byte[1], 0, 1),
+                HttpRequest.BodyPublishers.ofByteArrays(List.of()),
+                HttpRequest.BodyPublishers.ofInputStream(() -> java.io.InputStream.nullInputStream()),
+                HttpRequest.BodyPublishers.fromPublisher(subscriber -> {
+                }), HttpRequest.BodyPublishers.noBody());
+        for (HttpRequest.BodyPublisher other : callerHeld) {
+            if (other.getClass() == ofString) {
+                return null;
+            }
+        }
+        return ofString;
+    }
+
+    /**
+     * The request to send: {@code original} itself when it was built by the JDK's builder
+     * with a {@code BodyPublishers.ofString} body, which cannot send other bytes than the
+     * guard read (the copy is the costliest step before sending after the check itself);
+     * else a copy carrying {@code body}.
+     */
+    static HttpRequest toSend(HttpRequest original, byte[] body) {
+        if (original.getClass() == BUILT_REQUEST && FIXED_BYTES != null
+                && original.bodyPublisher().map(Object::getClass).orElse(null) == FIXED_BYTES) {
+            return original;
+        }
+        return copyOf(original, body);
     }
 
     /** A copy of {@code original} (URI, headers, timeout, version, expect-continue) carrying {@code body}. */

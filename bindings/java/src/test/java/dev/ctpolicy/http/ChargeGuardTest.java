@@ -409,6 +409,99 @@ class ChargeGuardTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build()));
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void bytesChangedAfterTheCheckNeverReachKlarna(boolean async) throws Exception {
+        // ofByteArray wraps the caller's array: here it changes while the guard checks (in
+        // records.get), and the server must still receive the bytes that were checked.
+        byte[] body = RENEWAL.getBytes(StandardCharsets.UTF_8);
+        byte[] checked = body.clone();
+        Store changing = new Store() {
+            @Override
+            public Optional<String> get(String token) {
+                java.util.Arrays.fill(body, (byte) ' ');
+                return super.get(token);
+            }
+        };
+        changing.map.put(TOKEN, RECORD);
+        HttpClient client = guard().records(changing).build().wrap(plain);
+        HttpRequest byArray = HttpRequest.newBuilder(renewal(RENEWAL), (n, v) -> true)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        assertEquals(200, call(client, byArray, HttpResponse.BodyHandlers.ofString(), async).statusCode());
+        assertArrayEquals(checked, klarna.received.poll().body(), "the checked bytes, not the changed array");
+
+        // A publisher that publishes other bytes on its second subscription.
+        AtomicInteger subscriptions = new AtomicInteger();
+        HttpRequest.BodyPublisher fickle = HttpRequest.BodyPublishers.fromPublisher(subscriber ->
+                HttpRequest.BodyPublishers.ofString(subscriptions.getAndIncrement() == 0 ? RENEWAL
+                        : RENEWAL.replace("1299", "9999")).subscribe(subscriber));
+        HttpRequest byPublisher = HttpRequest.newBuilder(renewal(RENEWAL), (n, v) -> true).POST(fickle).build();
+        assertEquals(200, call(client, byPublisher, HttpResponse.BodyHandlers.ofString(), async).statusCode());
+        assertEquals(1, subscriptions.get(), "the guard read the publisher once and sent what it read");
+        assertArrayEquals(checked, klarna.received.poll().body());
+    }
+
+    @Test
+    void onlyABuiltRequestWithAStringBodyIsSentAsItIs() {
+        // BodyPublishers.ofString's bytes are fixed when it is built: the request goes as it is.
+        HttpRequest request = renewal(RENEWAL);
+        byte[] body = RENEWAL.getBytes(StandardCharsets.UTF_8);
+        assertTrue(GuardedHttpClient.toSend(request, body) == request);
+        // Bodies the caller can still change, or that a publisher makes anew, go as a copy of the bytes read.
+        for (HttpRequest.BodyPublisher other : List.of(HttpRequest.BodyPublishers.ofByteArray(body.clone()),
+                HttpRequest.BodyPublishers.ofByteArray(body.clone(), 0, body.length),
+                HttpRequest.BodyPublishers.ofByteArrays(List.of(body.clone())),
+                HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)),
+                HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofString(RENEWAL)))) {
+            HttpRequest byOther = HttpRequest.newBuilder(request, (n, v) -> true).POST(other).build();
+            HttpRequest sent = GuardedHttpClient.toSend(byOther, body);
+            assertFalse(sent == byOther, other.getClass().getName());
+            assertEquals(byOther.headers(), sent.headers());
+            assertEquals(byOther.uri(), sent.uri());
+            assertEquals(byOther.timeout(), sent.timeout());
+            assertEquals(byOther.method(), sent.method());
+            assertEquals(body.length, sent.bodyPublisher().orElseThrow().contentLength());
+        }
+        // A request class of the caller's own (which could answer differently on each call) is copied too.
+        HttpRequest own = new HttpRequest() {
+            @Override
+            public Optional<BodyPublisher> bodyPublisher() {
+                return request.bodyPublisher();
+            }
+
+            @Override
+            public String method() {
+                return request.method();
+            }
+
+            @Override
+            public Optional<Duration> timeout() {
+                return request.timeout();
+            }
+
+            @Override
+            public boolean expectContinue() {
+                return false;
+            }
+
+            @Override
+            public java.net.URI uri() {
+                return request.uri();
+            }
+
+            @Override
+            public Optional<HttpClient.Version> version() {
+                return Optional.empty();
+            }
+
+            @Override
+            public java.net.http.HttpHeaders headers() {
+                return request.headers();
+            }
+        };
+        assertFalse(GuardedHttpClient.toSend(own, body) == own);
+    }
+
     @Test
     void theAuthorizePathIsMatchedAsItsDocumentedPattern() {
         // The pattern README and isAuthorizePayment's Javadoc describe; the guard matches it by hand.
