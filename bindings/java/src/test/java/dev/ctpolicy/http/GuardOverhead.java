@@ -122,7 +122,7 @@ public final class GuardOverhead {
             System.out.printf("  check: get + build + engine %.2f%n", part(() -> guard.check(p)));
             System.out.printf("    of which engine.checkVerdict %.2f%n", part(() -> engine.checkVerdict(c.preflight())));
             System.out.printf("  (engine.check, for comparison %.2f)%n", part(() -> engine.check(c.preflight())));
-            System.out.printf("  copy of the request       %.2f%n", part(() -> HttpRequest.newBuilder(request, (n, v) -> true)
+            System.out.printf("  copy of the request (a body other than ofString) %.2f%n", part(() -> HttpRequest.newBuilder(request, (n, v) -> true)
                     .method("POST", HttpRequest.BodyPublishers.ofByteArray(body)).build()));
             System.out.printf("  after the answer          %.2f%n", part(() -> {
                 guard.answered(c, 200, none, answer);
