@@ -538,7 +538,11 @@ class _DecisionBuf(threading.local):
     (``out``, ``capacity`` bytes), and ``written``, where the library puts
     its length, or the size needed when ``out`` is too small (a
     ``byref`` to it in ``written_ref``). 4 KiB holds any decision of the
-    default policy; a larger one grows the buffer once for the thread."""
+    default policy; a larger one grows the buffer once for the thread.
+
+    ``parts`` holds everything ``Engine.check`` passes or reads, with this
+    thread's ``ctp_buf`` for the error (:class:`_ThreadBuf`): one lookup of
+    a thread-local attribute per check instead of five (~50 ns each)."""
 
     def __init__(self) -> None:
         self.written = ctypes.c_size_t()
@@ -549,6 +553,10 @@ class _DecisionBuf(threading.local):
         """A new, empty buffer of ``capacity`` bytes (at least 1)."""
         self.out = ctypes.create_string_buffer(max(capacity, 1))
         self.capacity = ctypes.c_size_t(len(self.out))
+        error, error_ptr, error_len, size, _ = _thread_buf.parts
+        self.parts: tuple[Any, ...] = (
+            self.out, self.capacity, self.written_ref, self.written, size, error, error_ptr, error_len
+        )
 
 
 _decision_buf = _DecisionBuf()
