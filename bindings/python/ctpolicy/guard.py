@@ -55,6 +55,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
@@ -90,6 +91,9 @@ _raw_decode = json.JSONDecoder().raw_decode
 # str, through the public API.
 _dumps_str: Callable[[str], str] = json.JSONEncoder(ensure_ascii=True).encode
 _json_loads = json.JSONDecoder().decode
+# The same, called directly (the function _dumps_str calls for a str; no
+# Python frame around it): four times a guarded request, in _prepare.
+_json_string: Callable[[str], str] = encode_basestring_ascii
 
 
 class TokenRecords(Protocol):
@@ -495,7 +499,7 @@ class ChargeGuard:
                 if lower == _TOKEN_HEADER and lower not in seen:
                     token = text
                 seen.add(lower)
-                pairs.append(_dumps_str(shown) + ":" + _dumps_str(text))
+                pairs.append(_json_string(shown) + ":" + _json_string(text))
         present = self.customer_present
         if not isinstance(present, bool):
             present = bool(present(outgoing()))
