@@ -151,6 +151,8 @@ class Engine(NativeHandle):
                 data = b""
             if not data:  # outside the except: the error keeps no context
                 data = _dumps_or_error(request, "request")
+        elif type(request) is bytes:  # the guard's pre-flight text: as it is
+            data = request
         else:
             data = to_json_bytes(request, "request")
         # NativeHandle._borrow and _unborrow, inlined (two calls fewer on
