@@ -55,8 +55,8 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from json.encoder import encode_basestring_ascii
 from datetime import datetime, timezone
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from . import _errors, _native
@@ -208,6 +208,10 @@ def _system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The milliseconds' text, "000Z" to "999Z", by index.
+_MILLIS = [b"%03dZ" % milli for milli in range(1000)]
+
+
 class _SystemClockText:
     """The system clock's "now" as RFC 3339 UTC text with milliseconds: the
     text ``_utc_text(_system_clock())`` writes, without building a
@@ -231,7 +235,6 @@ class _SystemClockText:
         return text + _MILLIS[milli]
 
 
-_MILLIS = [b"%03dZ" % milli for milli in range(1000)]
 _system_now_text = _SystemClockText()
 
 

@@ -70,7 +70,8 @@ def test_bench_guard_runs() -> None:
 
 def test_bench_guard_measures_in_process_alone_in_paired_blocks() -> None:
     out = subprocess.run(
-        [sys.executable, str(PACKAGE_ROOT / "bench_guard.py"), "--in-process-only", "--requests", "20", "--rounds", "3"],
+        [sys.executable, str(PACKAGE_ROOT / "bench_guard.py"), "--in-process-only",
+         "--requests", "20", "--rounds", "3"],
         capture_output=True, text=True, timeout=300, cwd=PACKAGE_ROOT,
     )
     assert out.returncode == 0, out.stderr
