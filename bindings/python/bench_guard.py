@@ -1,6 +1,6 @@
 """What the charge guard adds per guarded request, measured in one run.
 
-    python bench_guard.py [--requests N] [--rounds R]
+    python bench_guard.py [--requests N] [--rounds R] [--in-process-only]
 
 Two measurements, each the same client with and without the guard, in
 alternating rounds (so load from other processes hits both alike):
@@ -12,6 +12,10 @@ alternating rounds (so load from other processes hits both alike):
    difference is noisy.
 2. **in process**: the same httpx.Client over ``httpx.MockTransport`` (no
    socket), where the guard's work is most of what is measured.
+
+``--in-process-only`` measures the second alone, in paired blocks (a
+plain block then a guarded one, ``--rounds`` times, ``--requests`` each):
+the steadier figure on a shared machine.
 
 The guarded request is a renewal (token header, idempotency key, a ~300-byte
 body); the store returns the same record (with 3 attempts) every time and
@@ -108,10 +112,36 @@ def compare(name: str, plain: Callable[[], Any], guarded: Callable[[], Any], n: 
     return result
 
 
+def paired(name: str, plain: Callable[[], Any], guarded: Callable[[], Any], n: int, rounds: int) -> None:
+    """Blocks of ``n`` requests, plain then guarded, ``rounds`` times in one
+    thread; the guard's cost is the median of the paired differences of the
+    thread's CPU time (a block pair shares the machine's state, so load
+    from other processes cancels better than between two medians)."""
+
+    def block(send: Callable[[], Any]) -> float:
+        start = time.thread_time_ns()
+        for _ in range(n):
+            send()
+        return (time.thread_time_ns() - start) / n / 1000
+
+    block(plain)
+    block(guarded)
+    pairs = [(block(plain), block(guarded)) for _ in range(rounds)]
+    added = sorted(b - a for a, b in pairs)
+    print(
+        f"{name:<28} CPU: plain {statistics.median(a for a, _ in pairs):7.1f}  "
+        f"guarded {statistics.median(b for _, b in pairs):7.1f}  added {statistics.median(added):6.1f} "
+        f"(quartiles {added[len(added) // 4]:.1f} .. {added[3 * len(added) // 4]:.1f})  "
+        f"[us per request, thread CPU, median of {rounds} paired blocks of {n}]"
+    )
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="requests per round (default 500)")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per client (default 7)")
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="only the in-process client, in paired blocks (see paired())")
     args = parser.parse_args(argv)
     n, rounds = args.requests, args.rounds
     store = SameRecord()
@@ -123,6 +153,11 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     print(f"ctpolicy {ctpolicy.__version__}, Python {sys.version.split()[0]}, httpx {httpx.__version__}, "
           f"requests {requests.__version__}")
+    if args.in_process_only:
+        in_process(guard, n, rounds, paired)
+        assert store.puts > 0
+        engine.close()
+        return
     with StandIn(answer) as klarna:
         url = klarna.url + PATH
         with httpx.Client() as plain_client, httpx.Client(transport=guard.httpx_transport()) as guarded_client:
@@ -135,6 +170,14 @@ def main(argv: Optional[list[str]] = None) -> None:
                     lambda: plain_session.post(url, data=BODY, headers=HEADERS).content,
                     lambda: guarded_session.post(url, data=BODY, headers=HEADERS).content, n, rounds)
 
+    in_process(guard, n * 4, rounds, compare)
+    assert store.puts > 0
+    engine.close()
+
+
+def in_process(guard: ChargeGuard, n: int, rounds: int, measure: Callable[..., Any]) -> None:
+    """The same httpx.Client with and without the guard over httpx.MockTransport (no socket)."""
+
     def mock(request: httpx.Request) -> httpx.Response:
         request.read()
         return httpx.Response(200, headers=ANSWER.headers, content=ANSWER.body)
@@ -142,11 +185,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     url = "https://api.klarna.example" + PATH
     with httpx.Client(transport=httpx.MockTransport(mock)) as plain_client, \
             httpx.Client(transport=guard.httpx_transport(httpx.MockTransport(mock))) as guarded_client:
-        compare("httpx.Client, in process",
+        measure("httpx.Client, in process",
                 lambda: plain_client.post(url, content=BODY, headers=HEADERS).content,
-                lambda: guarded_client.post(url, content=BODY, headers=HEADERS).content, n * 4, rounds)
-    assert store.puts > 0
-    engine.close()
+                lambda: guarded_client.post(url, content=BODY, headers=HEADERS).content, n, rounds)
 
 
 if __name__ == "__main__":

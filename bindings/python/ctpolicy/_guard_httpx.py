@@ -51,7 +51,11 @@ def _outgoing(request: httpx.Request, raw_path: str, body: bytes) -> OutgoingReq
 def _klarna_headers(request: httpx.Request) -> list[tuple[str, str]]:
     """The ``Klarna-*`` headers as they will be sent, in order (names are
     told apart as bytes, so only these are decoded)."""
-    return [(k.decode("latin-1"), _text(v)) for k, v in request.headers.raw if k[:7].lower() == b"klarna-"]
+    return [
+        (k.decode("latin-1"), v.decode("ascii") if v.isascii() else _text(v))
+        for k, v in request.headers.raw
+        if k[:7].lower() == b"klarna-"
+    ]
 
 
 def _text(value: bytes) -> str:

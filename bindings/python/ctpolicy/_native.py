@@ -517,16 +517,18 @@ class _ThreadBuf(threading.local):
     """One ``ctp_buf`` per thread (calls release the GIL, so threads need
     their own), with a ``byref`` to it, views of its ``ptr`` and ``len``, and
     a ``c_size_t`` for the request's length (setting its value costs less
-    than making one per call)."""
+    than making one per call). ``apply_parts`` is the same ``ctp_buf`` with
+    the four lengths ``ctp_apply_response_json`` takes, for the guard's
+    call once per charge."""
 
     def __init__(self) -> None:
         buf = CtpBuf()
-        self.parts = (
-            _byref(buf),
-            ctypes.c_void_p.from_buffer(buf, CtpBuf.ptr.offset),
-            ctypes.c_size_t.from_buffer(buf, CtpBuf.len.offset),
-            ctypes.c_size_t(),
-            buf,
+        ref = _byref(buf)
+        ptr = ctypes.c_void_p.from_buffer(buf, CtpBuf.ptr.offset)
+        length = ctypes.c_size_t.from_buffer(buf, CtpBuf.len.offset)
+        self.parts = (ref, ptr, length, ctypes.c_size_t(), buf)
+        self.apply_parts = (
+            ref, ptr, length, ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
         )
 
 
@@ -538,7 +540,11 @@ class _DecisionBuf(threading.local):
     (``out``, ``capacity`` bytes), and ``written``, where the library puts
     its length, or the size needed when ``out`` is too small (a
     ``byref`` to it in ``written_ref``). 4 KiB holds any decision of the
-    default policy; a larger one grows the buffer once for the thread."""
+    default policy; a larger one grows the buffer once for the thread.
+
+    ``parts`` holds everything ``Engine.check`` passes or reads, with this
+    thread's ``ctp_buf`` for the error (:class:`_ThreadBuf`): one lookup of
+    a thread-local attribute per check instead of five (~50 ns each)."""
 
     def __init__(self) -> None:
         self.written = ctypes.c_size_t()
@@ -549,6 +555,10 @@ class _DecisionBuf(threading.local):
         """A new, empty buffer of ``capacity`` bytes (at least 1)."""
         self.out = ctypes.create_string_buffer(max(capacity, 1))
         self.capacity = ctypes.c_size_t(len(self.out))
+        error, error_ptr, error_len, size, _ = _thread_buf.parts
+        self.parts: tuple[Any, ...] = (
+            self.out, self.capacity, self.written_ref, self.written, size, error, error_ptr, error_len
+        )
 
 
 _decision_buf = _DecisionBuf()
@@ -712,11 +722,14 @@ def apply_response_json(record: Optional[bytes], request: bytes, response: bytes
             _ctp_apply_response_json, record, _len(record), request, len(request), response, len(response), at, len(at)
         )
     # Once per guarded charge: the unconverted path Engine.check takes.
-    ref, ptr, length, _, _ = _thread_buf.parts
+    ref, ptr, length, record_len, request_len, response_len, at_len = _thread_buf.apply_parts
+    record_len.value = _len(record)
+    request_len.value = len(request)
+    response_len.value = len(response)
+    at_len.value = len(at)
     try:
         status: int = _ctp_apply_response_json_unconverted(
-            record, _size(_len(record)), request, _size(len(request)), response, _size(len(response)),
-            at, _size(len(at)), ref, ref
+            record, record_len, request, request_len, response, response_len, at, at_len, ref, ref
         )
         data: bytes = _bytes_from_buf(ptr, length)
     finally:

@@ -160,3 +160,32 @@ def test_the_fast_check_call_answers_what_ctp_check_json_answers(engine: ctpolic
             assert type(raised.value) is type(expected)
             assert (raised.value.status_number, raised.value.raw) == (expected.status_number, expected.raw)
     assert _native.OK in statuses and len(statuses) > 1
+
+
+def test_a_decision_larger_than_the_buffer_grows_it_once(engine: ctpolicy.Engine) -> None:
+    # Engine.check's per-thread buffer, made too small in a thread of its
+    # own: the library says the size it needs, the buffer grows, and the
+    # check answers what ctp_check_json answers.
+    import threading
+
+    from ctpolicy import _native
+    from support import cases, input_bytes, input_of
+
+    requests = [input_of(c, "request") for c in cases("check")]
+    data = [r if isinstance(r, bytes) else input_bytes(r) for r in requests if r is not None]
+    found: list[tuple[bytes, bytes]] = []
+
+    def in_a_thread() -> None:
+        _native._decision_buf.grow(8)
+        for request in data:
+            status, want = _native.check_json(engine._pointer, request)
+            if status == _native.OK:
+                found.append((engine.check(request)._data or b"", want))
+        found.append((b"capacity", str(len(_native._decision_buf.out)).encode()))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert found[-1][1] != b"8"
+    answers = found[:-1]
+    assert len(answers) > 50 and all(got == want for got, want in answers)

@@ -66,3 +66,14 @@ def test_bench_guard_runs() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "httpx.Client, loopback" in out.stdout and "requests.Session, loopback" in out.stdout
+
+
+def test_bench_guard_measures_in_process_alone_in_paired_blocks() -> None:
+    out = subprocess.run(
+        [sys.executable, str(PACKAGE_ROOT / "bench_guard.py"), "--in-process-only",
+         "--requests", "20", "--rounds", "3"],
+        capture_output=True, text=True, timeout=300, cwd=PACKAGE_ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "httpx.Client, in process" in out.stdout and "median of 3 paired blocks of 20" in out.stdout
+    assert "loopback" not in out.stdout

@@ -609,3 +609,93 @@ def test_a_body_cut_short_gives_the_caller_its_own_error_and_counts(
     record = store.data[TOKEN]
     assert len(record["attempts"]) == 1 and "last_used_at" not in record, "an attempt of unknown outcome"
     assert errors == [] and guard._locks._entries == {}
+
+
+# ---- The guard's own fast paths, against the general code they replace ----
+
+
+def test_the_system_clock_text_is_what_utc_text_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default clock writes "now" without a datetime, keeping the text of
+    # the current second: the same text as _utc_text of that instant, at
+    # every millisecond edge, across seconds, days, a leap day and a year.
+    import time
+
+    from ctpolicy import guard as guard_module
+
+    instants = [
+        datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 30, 12, 0, 0, 999000, tzinfo=UTC),
+        datetime(2026, 11, 30, 12, 0, 1, 1000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+        datetime(2027, 1, 1, 0, 0, 0, tzinfo=UTC),
+        datetime(2028, 2, 29, 8, 5, 9, 42000, tzinfo=UTC),
+        datetime(2026, 11, 30, 12, 0, 0, 500000, tzinfo=UTC),  # an earlier second again
+    ]
+    clock_text = guard_module._SystemClockText()
+    for at in instants:
+        nanos = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000 + 999
+        monkeypatch.setattr(time, "time_ns", lambda nanos=nanos: nanos)
+        assert clock_text() == guard_module._utc_text(at)
+    monkeypatch.undo()
+    before = guard_module._utc_text(datetime.now(UTC) - timedelta(milliseconds=1))
+    now = guard_module._system_now_text()
+    after = guard_module._utc_text(datetime.now(UTC))
+    assert before <= now <= after
+
+
+def test_a_guard_on_the_system_clock_writes_the_instants_it_read() -> None:
+    store = Store()
+    store.data[TOKEN] = stored()
+    engine = ctpolicy.Engine()
+    guard = ChargeGuard(engine, store, False)
+    seen: list[bytes] = []
+    body = renewal_body()
+
+    def klarna(request: httpx.Request) -> httpx.Response:
+        seen.append(request.read())
+        return httpx.Response(200, json=APPROVED)
+
+    before = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    with httpx.Client(transport=guard.httpx_transport(httpx.MockTransport(klarna))) as client:
+        answer = client.post("https://api.klarna.example" + PATH, content=body, headers=renewal_headers())
+    after = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert answer.status_code == 200 and seen == [body]
+    record = store.data[TOKEN]
+    assert before <= record["last_used_at"] <= after and record["attempts"] == [record["last_used_at"]]
+    engine.close()
+
+
+def test_a_transition_is_read_as_decoding_it_whole_would() -> None:
+    # The guard decodes a transition's record alone when the library wrote
+    # it first; on every answered vector of apply_response and apply_event
+    # that gives what the whole decode gives, and other layouts are decoded
+    # whole.
+    from ctpolicy import _native
+    from ctpolicy.guard import _transition_record
+    from support import cases, input_bytes, input_of
+
+    def optional(value: Any) -> Optional[bytes]:
+        return None if value is None else input_bytes(value)
+
+    outcomes = []
+    for case in cases("responses"):
+        record, request, response = (optional(input_of(case, f)) for f in ("record", "request", "response"))
+        status, out = _native.apply_response_json(
+            record, request or b"null", response or b"null", str(case["at"]).encode("utf-8")
+        )
+        if status == _native.OK:
+            outcomes.append(out)
+    for case in cases("lifecycle"):
+        event = optional(input_of(case, "event"))
+        status, out = _native.apply_event_json(optional(input_of(case, "record")), event or b"null")
+        if status == _native.OK:
+            outcomes.append(out)
+    assert len(outcomes) > 60
+    assert {_transition_record(out)[1] for out in outcomes} == {True, False}
+    for out in outcomes:
+        whole = json.loads(out)
+        assert _transition_record(out) == (whole["record"], whole["changed"])
+    for other in (b'{"changed":true,"record":{"a":1}}', b'{"record":{"a":1},"events":[],"changed":true}',
+                  b'{"record":{"a":1},"changed":true }', b'{"record":null,"changed":false}'):
+        whole = json.loads(other)
+        assert _transition_record(other) == (whole["record"], whole["changed"])
