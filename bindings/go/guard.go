@@ -358,7 +358,8 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 			record = stored
 		}
 	}
-	work := getScratch(2*g.preflightSize(req, names, record, body) + answerRoom(0, record, nil))
+	size := g.preflightSize(req, names, record, body)
+	work := getScratch(size + answerRoom(size, record, nil))
 	defer work.release()
 	if err := g.check(work.writePreflight(g, req, names, record, body)); err != nil {
 		return nil, err

@@ -11,9 +11,10 @@ import (
 // ctp_apply_response_json write: {"record":…,"changed":…} with
 // ,"events":[{"type":…,"at":…},…] for the latter, compact, in that
 // order. The record is copied out as it stands (it is any JSON object, or
-// null), the rest read by hand: the guard calls this on every sent
-// charge, and encoding/json's reflection was most of its cost. Anything
-// that does not look exactly like that goes through encoding/json.
+// null), the rest read by hand (encoding/json's reflection was most of
+// the cost of ApplyEvent and ApplyResponse); splitTransition, which the
+// guard reads alone, does the splitting. Anything that does not look
+// exactly like that goes through encoding/json.
 func decodeTransition(out []byte, t *Transition) error {
 	if decodeTransitionFast(out, t) {
 		return nil
