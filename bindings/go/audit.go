@@ -28,9 +28,8 @@ func AuditFsync() AuditOption { return func(f *uint32) { *f |= auditFsync } }
 type AuditLog struct {
 	// mu lets many Checks run at once (read lock) while Close (write lock)
 	// waits for them before freeing the handle.
-	mu      sync.RWMutex
-	handle  auditHandle // nil once closed
-	cleanup runtime.Cleanup
+	mu     sync.RWMutex
+	native nativeHandle[auditHandle]
 }
 
 // AuditError is a failure of the audit trail: the log cannot be read,
@@ -120,10 +119,10 @@ func OpenAuditLog(path string, opts ...AuditOption) (*AuditLog, error) {
 	if status != StatusOK {
 		return nil, callError(status, errJSON)
 	}
-	l := &AuditLog{handle: handle}
+	l := &AuditLog{}
 	// The safety net for a forgotten Close: frees without syncing (entries
 	// already written stay in the file).
-	l.cleanup = runtime.AddCleanup(l, freeAuditLog, handle)
+	own(l, &l.native, handle, freeAuditLog)
 	return l, nil
 }
 
@@ -142,12 +141,13 @@ func (l *AuditLog) Check(engine *Engine, request []byte) (*Decision, error) {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.handle == nil {
+	log, ok := l.native.get()
+	if !ok {
 		return nil, ErrAuditLogClosed
 	}
 	var d *Decision
 	err := engine.use(func(h engineHandle) error {
-		status, out := rawAuditCheck(h, l.handle, request)
+		status, out := rawAuditCheck(h, log, request)
 		runtime.KeepAlive(l)
 		if status != StatusOK {
 			return callError(status, out)
@@ -172,12 +172,11 @@ func (l *AuditLog) Close() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
+	log, ok := l.native.release()
+	if !ok {
 		return nil
 	}
-	l.cleanup.Stop()
-	status, errJSON := rawAuditClose(l.handle)
-	l.handle = nil
+	status, errJSON := rawAuditClose(log)
 	if status != StatusOK {
 		return callError(status, errJSON)
 	}

@@ -15,6 +15,7 @@ package ctpolicy
 // so it holds the answer on CTP_OK and the error object otherwise.
 
 /*
+#include <string.h>
 #include "ctpolicy_go.h"
 
 // The answer of ctp_check_charge, returned by value so that neither the
@@ -54,6 +55,40 @@ static inline ctpgo_verdict_result ctpgo_check_json_verdict(const ctp_engine *en
 	r.error_json.ptr = NULL;
 	r.error_json.len = 0;
 	r.status = ctp_check_json_verdict(engine, request, len, &r.verdict, NULL, &r.error_json);
+	return r;
+}
+
+// The answer of ctp_apply_response_json for the guard. On CTP_OK, when the
+// transition fits in the caller's buffer (dst, dst_cap), it is copied
+// there and the library's buffer wiped and freed in this same call
+// (copied is 1, len its length): one cgo call where a copy out and
+// ctp_buf_free took two. Otherwise out holds the transition, or the error
+// object, for the caller to read and free. By value, as above.
+typedef struct ctpgo_apply_result {
+	uint32_t status;
+	uint32_t copied;
+	size_t len;
+	ctp_buf out;
+} ctpgo_apply_result;
+
+static inline ctpgo_apply_result ctpgo_apply_response_into(const uint8_t *record, size_t record_len,
+		const uint8_t *request, size_t request_len, const uint8_t *response, size_t response_len,
+		const uint8_t *at, size_t at_len, uint8_t *dst, size_t dst_cap) {
+	ctpgo_apply_result r;
+	r.copied = 0;
+	r.len = 0;
+	r.out.ptr = NULL;
+	r.out.len = 0;
+	r.status = ctp_apply_response_json(record, record_len, request, request_len, response, response_len,
+		at, at_len, &r.out, &r.out);
+	if (r.status == CTP_OK && r.out.len <= dst_cap) {
+		if (r.out.len > 0) {
+			memcpy(dst, r.out.ptr, r.out.len);
+		}
+		r.len = r.out.len;
+		r.copied = 1;
+		ctp_buf_free(&r.out);
+	}
 	return r;
 }
 */
@@ -357,14 +392,23 @@ func rawApplyResponse(record, request, response []byte, at string, decode func(o
 	return StatusOK, nil, decode(viewBuf(&out))
 }
 
-// rawApplyAnswer is rawApplyResponse with the instant as bytes (the
-// guard writes it into a stack buffer; a string of it was one more
-// allocation per guarded request).
-func rawApplyAnswer(record, request, response, at []byte, decode func(out []byte) error) (Status, []byte, error) {
-	var out C.ctp_buf
-	status := Status(C.ctp_apply_response_json(bytesPtr(record), C.size_t(len(record)),
+// rawApplyAnswer is rawApplyResponse for the guard: the instant as bytes
+// (the guard writes it into its scratch; a string of it was one more
+// allocation per guarded request), and the transition copied into dst's
+// spare capacity (Go memory the guard wipes) in the call itself when it
+// fits, so that decode reads it there.
+func rawApplyAnswer(record, request, response, at, dst []byte, decode func(out []byte) error) (Status, []byte, error) {
+	dst = dst[:cap(dst)]
+	r := C.ctpgo_apply_response_into(bytesPtr(record), C.size_t(len(record)),
 		bytesPtr(request), C.size_t(len(request)), bytesPtr(response), C.size_t(len(response)),
-		bytesPtr(at), C.size_t(len(at)), &out, &out))
+		bytesPtr(at), C.size_t(len(at)), bytesPtr(dst), C.size_t(len(dst)))
+	status := Status(r.status)
+	if r.copied != 0 {
+		return StatusOK, nil, decode(dst[:r.len])
+	}
+	// Declared here, not above: a buffer whose address is taken moves to
+	// the heap, and the common path above needs none.
+	out := r.out
 	defer C.ctp_buf_free(&out)
 	if status != StatusOK {
 		return status, append([]byte(nil), viewBuf(&out)...), nil

@@ -358,8 +358,10 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 			record = stored
 		}
 	}
-	preflight := g.preflight(req, names, record, body)
-	if err := g.check(preflight); err != nil {
+	size := g.preflightSize(req, names, record, body)
+	work := getScratch(size + answerRoom(size, record, nil))
+	defer work.release()
+	if err := g.check(work.writePreflight(g, req, names, record, body)); err != nil {
 		return nil, err
 	}
 
@@ -381,13 +383,13 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	resp, sendErr := next.RoundTrip(out)
 	if sendErr != nil {
 		if hasToken && trace.mayHaveSent() {
-			g.settle(token, hasToken, preflight, len(body), nil, nil, nil)
+			g.settle(work, token, hasToken, len(body), nil, nil, nil)
 		}
 		return nil, sendErr
 	}
 	raw, readErr := readResponseBody(resp)
 	if hasToken || readErr == nil {
-		g.settle(token, hasToken, preflight, len(body), resp, raw, readErr)
+		g.settle(work, token, hasToken, len(body), resp, raw, readErr)
 	}
 	return resp, nil
 }
@@ -406,7 +408,9 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer body.Close()
-	return io.ReadAll(body)
+	// Sized from the announced length: one buffer of the body's size
+	// instead of io.ReadAll's doubling from 512 bytes.
+	return readAll(body, req.ContentLength)
 }
 
 // readResponseBody buffers the answer's body as the inner RoundTripper
@@ -495,11 +499,12 @@ func customerTokenHeader(h http.Header, names []string) (string, bool) {
 // or no JSON at all, and the check fails). A header with several values
 // is written once per value, so the engine's duplicate-key check fails
 // the check as it fails any repeated header.
-//
-// The buffer has room after the request for answerRequest's copy, so
-// that one allocation serves both.
 func (g *Guard) preflight(req *http.Request, names []string, record, body []byte) []byte {
-	b := make([]byte, 0, 512+2*len(body)+len(record))
+	return g.appendPreflight(make([]byte, 0, g.preflightSize(req, names, record, body)), req, names, record, body)
+}
+
+// appendPreflight is preflight written after b.
+func (g *Guard) appendPreflight(b []byte, req *http.Request, names []string, record, body []byte) []byte {
 	b = append(b, `{"customer_present":`...)
 	b = strconv.AppendBool(b, g.CustomerPresent(req))
 	b = append(b, `,"headers":{`...)
@@ -532,6 +537,19 @@ func (g *Guard) preflight(req *http.Request, names []string, record, body []byte
 	b = append(b, `,"body":`...)
 	b = append(b, body...)
 	return append(b, '}')
+}
+
+// preflightSize is about how long preflight's text is: exact for a caller
+// and headers without escapes, short of the escapes otherwise (append then
+// grows the buffer).
+func (g *Guard) preflightSize(req *http.Request, names []string, record, body []byte) int {
+	n := 160 + len(g.Caller) + len(record) + len(body)
+	for _, name := range names {
+		for _, value := range req.Header[name] {
+			n += len(name) + len(value) + 6
+		}
+	}
+	return n
 }
 
 // check decides the pre-flight request: nil to send, a *DeniedError, or
@@ -567,7 +585,7 @@ func (g *Guard) check(preflight []byte) error {
 // and stores it. resp is nil when the request got no answer (sendErr);
 // readErr is set when the answer's body could not be read to its end.
 // It never fails the caller: faults (and panics) go to OnError.
-func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen int, resp *http.Response, raw []byte, readErr error) {
+func (g *Guard) settle(work *scratch, token string, hasToken bool, bodyLen int, resp *http.Response, raw []byte, readErr error) {
 	defer func() {
 		if v := recover(); v != nil {
 			g.report(&GuardError{Op: "after sending", Err: errors.New("panic: " + RedactString(fmt.Sprint(v)))})
@@ -591,16 +609,19 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 			current = stored
 		}
 	}
-	var atBuf [len("2006-01-02T15:04:05.000Z")]byte
-	at := appendInstant(atBuf[:0], g.now())
+	// The instant, the request as ApplyResponse reads it and the library's
+	// transition are written into the request's scratch, after the
+	// pre-flight request.
+	work.reserve(answerRoom(work.preflightLen, current, answer))
+	at := work.appendInstant(g.now())
 	var next []byte
 	var changed bool
 	var err error
 	op := "ApplyResponse"
 	if isObject {
-		next, changed, err = applyAnswer(current, answerRequest(preflight, bodyLen), answer, at)
-		var ce *Error
-		if hasToken && errors.As(err, &ce) && ce.Code == CodeResponseInvalid {
+		request := work.appendAnswerRequest(bodyLen)
+		next, changed, err = applyAnswer(current, request, answer, at, work.free())
+		if hasToken && isResponseInvalid(err) {
 			// A 2xx body that the strict reader refuses (a duplicate key,
 			// say) is not an answer to act on: the attempt still counts.
 			isObject = false
@@ -633,15 +654,28 @@ func (g *Guard) settle(token string, hasToken bool, preflight []byte, bodyLen in
 	}
 }
 
+// isResponseInvalid tells whether err is the library's RESPONSE_INVALID.
+// errors.As's target moves to the heap: declared here, it is made on the
+// error path only, not on every guarded request.
+func isResponseInvalid(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *Error
+	return errors.As(err, &ce) && ce.Code == CodeResponseInvalid
+}
+
 // applyAnswer is ApplyResponse as the guard needs it: the next record
 // (nil for none; its own copy) and whether it changed, without the
 // Transition, its events and their strings (five allocations per guarded
 // request that the guard never read). The same library call, so the
-// same record bytes and the same errors.
-func applyAnswer(record, request, response, at []byte) (next []byte, changed bool, err error) {
-	status, errJSON, err := rawApplyAnswer(record, request, response, at, func(out []byte) error {
-		read, ok := transitionRecordView(out, &next)
-		if !ok {
+// same record bytes and the same errors. The library's output is copied
+// into room when it fits, by the cgo call that also frees the library's
+// buffer.
+func applyAnswer(record, request, response, at, room []byte) (next []byte, changed bool, err error) {
+	status, errJSON, err := rawApplyAnswer(record, request, response, at, room, func(out []byte) error {
+		parts, ok := splitTransition(out)
+		if !ok || !parts.hasEvents {
 			// Not the layout the library writes: read it the general way.
 			var t Transition
 			if decodeTransition(out, &t) != nil || t.Events == nil {
@@ -650,7 +684,7 @@ func applyAnswer(record, request, response, at []byte) (next []byte, changed boo
 			next, changed = t.Record.Bytes(), t.Changed
 			return nil
 		}
-		changed = read
+		next, changed = parts.recordCopy(), parts.changed
 		return nil
 	})
 	if status != StatusOK {
@@ -660,39 +694,6 @@ func applyAnswer(record, request, response, at []byte) (next []byte, changed boo
 		return nil, false, err
 	}
 	return next, changed, nil
-}
-
-// transitionRecordView reads apply_response's output as the library
-// writes it, {"record":…,"changed":…,"events":[…]}: it copies the record
-// into *record (nil for null) and returns changed; ok is false for any
-// other layout. The events after the last ,"changed": hold only types and
-// instants, so that key is the transition's own (the record may hold one).
-func transitionRecordView(out []byte, record *[]byte) (changed, ok bool) {
-	const prefix = `{"record":`
-	const changedKey = `,"changed":`
-	if !bytes.HasPrefix(out, []byte(prefix)) || out[len(out)-1] != '}' {
-		return false, false
-	}
-	i := bytes.LastIndex(out, []byte(changedKey))
-	if i <= len(prefix) {
-		return false, false
-	}
-	rest := out[i+len(changedKey) : len(out)-1]
-	switch {
-	case bytes.HasPrefix(rest, []byte("true")):
-		changed, rest = true, rest[4:]
-	case bytes.HasPrefix(rest, []byte("false")):
-		rest = rest[5:]
-	default:
-		return false, false
-	}
-	if !bytes.HasPrefix(rest, []byte(`,"events":[`)) || rest[len(rest)-1] != ']' {
-		return false, false
-	}
-	if r := out[len(prefix):i]; !bytes.Equal(r, []byte("null")) {
-		*record = bytes.Clone(r)
-	}
-	return changed, true
 }
 
 // storedUnder tells whether record's customer_token is token, read as
@@ -710,20 +711,26 @@ func storedUnder(record []byte, token string) bool {
 // does not depend on (the library would parse the record twice: it is
 // also ApplyResponse's first argument). The headers object holds no
 // unescaped quote in a name or value, so the first ,"token_record": is
-// where it ends; the body is the last field.
+// where it ends; the body is the last field. It is written after the
+// request, in its buffer's spare room when there is room; the request's
+// bytes are not touched.
 func answerRequest(preflight []byte, bodyLen int) []byte {
+	request, _ := appendAnswerRequest(preflight[len(preflight):len(preflight):cap(preflight)], preflight, bodyLen)
+	return request
+}
+
+// appendAnswerRequest is answerRequest appended to b (what it writes must
+// not overlap preflight); ok is false when preflight is not laid out as the
+// guard writes it, and the request is then preflight itself.
+func appendAnswerRequest(b, preflight []byte, bodyLen int) (request []byte, ok bool) {
 	end := bytes.Index(preflight, []byte(`,"token_record":`))
 	bodyStart := len(preflight) - 1 - bodyLen
 	if end < 0 || bodyStart < end {
-		return preflight
+		return preflight, false
 	}
-	// Written after the request in its own buffer when there is room
-	// (preflight leaves it); the request's bytes are not touched.
-	b := preflight[len(preflight):len(preflight):cap(preflight)]
 	b = append(b, preflight[:end]...)
 	b = append(b, `,"body":`...)
-	b = append(b, preflight[bodyStart:]...)
-	return b
+	return append(b, preflight[bodyStart:]...), true
 }
 
 // decodedObject is the answer's body for the guard's own reading: decoded

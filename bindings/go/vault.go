@@ -103,11 +103,10 @@ var ErrVaultLintClosed = errors.New("ctpolicy: the vault lint is closed")
 // record at a time in order). Close it when done.
 type VaultLint struct {
 	mu         sync.Mutex
-	handle     vaultHandle // nil once closed
+	native     nativeHandle[vaultHandle]
 	fed        uint64
 	shardIndex uint64
 	shardCount uint64
-	cleanup    runtime.Cleanup
 }
 
 // NewVaultLint builds a lint. policyJSON (nil for none) is loaded strictly
@@ -134,8 +133,8 @@ func NewVaultLint(policyJSON []byte, opts ...VaultOption) (*VaultLint, error) {
 			return nil, errorFromOutput(status, errJSON)
 		}
 	}
-	l := &VaultLint{handle: handle, shardIndex: o.shardIndex, shardCount: o.shardCount}
-	l.cleanup = runtime.AddCleanup(l, freeVault, handle)
+	l := &VaultLint{shardIndex: o.shardIndex, shardCount: o.shardCount}
+	own(l, &l.native, handle, freeVault)
 	return l, nil
 }
 
@@ -149,10 +148,11 @@ func (l *VaultLint) Feed(record []byte) ([]VaultFinding, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
+	handle, ok := l.native.get()
+	if !ok {
 		return nil, ErrVaultLintClosed
 	}
-	status, out := rawVaultFeed(l.handle, record)
+	status, out := rawVaultFeed(handle, record)
 	runtime.KeepAlive(l)
 	if status != StatusOK {
 		return nil, errorFromOutput(status, out)
@@ -191,12 +191,9 @@ func (l *VaultLint) Close() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
-		return nil
+	if handle, ok := l.native.release(); ok {
+		freeVault(handle)
 	}
-	l.cleanup.Stop()
-	freeVault(l.handle)
-	l.handle = nil
 	return nil
 }
 
@@ -204,7 +201,7 @@ func (l *VaultLint) Close() error {
 func (l *VaultLint) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
+	if _, ok := l.native.get(); !ok {
 		return "ctpolicy.VaultLint{closed}"
 	}
 	return "ctpolicy.VaultLint{" + strconv.FormatUint(l.fed, 10) + " records fed}"
