@@ -188,7 +188,7 @@ func (h redactorHandle) count() (uint64, Status) {
 }
 
 // freeRedactor wipes and frees a redactor (the cleanup of a forgotten one).
-func freeRedactor(p *C.ctp_redactor) { C.ctp_redactor_free(p) }
+func freeRedactor(h redactorHandle) { C.ctp_redactor_free(h.p) }
 
 // rawAuditOpen is ctp_audit_open: the handle, or the status and the error
 // object.

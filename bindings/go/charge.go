@@ -261,10 +261,11 @@ func (e *Engine) CheckCharge(c *Charge) (Verdict, error) {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if e.handle == nil {
+	handle, ok := e.native.get()
+	if !ok {
 		return Verdict{}, ErrClosed
 	}
-	v, readable, status, errJSON := rawCheckCharge(e.handle, &tc)
+	v, readable, status, errJSON := rawCheckCharge(handle, &tc)
 	runtime.KeepAlive(e)
 	if status != StatusOK {
 		return Verdict{}, errorFromOutput(status, errJSON)

@@ -68,9 +68,8 @@ func libraryStatusName(s Status) string { return rawStatusName(s) }
 type Engine struct {
 	// mu lets many Checks run at once (read lock) while Close (write
 	// lock) waits for them to finish before freeing the handle.
-	mu      sync.RWMutex
-	handle  engineHandle // nil once closed
-	cleanup runtime.Cleanup
+	mu     sync.RWMutex
+	native nativeHandle[engineHandle]
 }
 
 // enginesFreed counts freed engine handles (Close or cleanup), for tests.
@@ -93,10 +92,9 @@ func NewEngine(policyJSON []byte) (*Engine, error) {
 	if handle == nil {
 		return nil, badOutput("ctp_engine_new returned OK without an engine")
 	}
-	e := &Engine{handle: handle}
-	// The safety net for a forgotten Close. The cleanup gets the C handle,
-	// not e, so it does not keep e reachable.
-	e.cleanup = runtime.AddCleanup(e, freeEngineHandle, handle)
+	e := &Engine{}
+	// The safety net for a forgotten Close.
+	own(e, &e.native, handle, freeEngineHandle)
 	return e, nil
 }
 
@@ -109,12 +107,9 @@ func (e *Engine) Close() error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.handle == nil {
-		return nil
+	if handle, ok := e.native.release(); ok {
+		freeEngineHandle(handle)
 	}
-	e.cleanup.Stop()
-	freeEngineHandle(e.handle)
-	e.handle = nil
 	return nil
 }
 
@@ -127,10 +122,11 @@ func (e *Engine) use(call func(h engineHandle) error) error {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if e.handle == nil {
+	handle, ok := e.native.get()
+	if !ok {
 		return ErrClosed
 	}
-	err := call(e.handle)
+	err := call(handle)
 	runtime.KeepAlive(e)
 	return err
 }

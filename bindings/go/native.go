@@ -4,12 +4,13 @@ package ctpolicy
 
 import "runtime"
 
-// nativeHandle is a library handle owned by one Go value (a VaultLint, an
-// AuditLog): released exactly once, by the owner's Close or, for an owner
-// dropped without Close, by a runtime cleanup that frees it. The cleanup
-// gets the handle, not the owner, so it does not keep the owner reachable;
-// an owner's method keeps itself reachable (runtime.KeepAlive) while it
-// uses the handle, and serialises get against release with its own lock.
+// nativeHandle is a library handle owned by one Go value (an Engine, a
+// RedactingWriter, a VaultLint, an AuditLog): released exactly once, by
+// the owner's Close or, for an owner dropped without Close, by a runtime
+// cleanup that frees it. The cleanup gets the handle, not the owner, so it
+// does not keep the owner reachable; an owner's method keeps itself
+// reachable (runtime.KeepAlive) while it uses the handle, and serialises
+// get against release with its own lock.
 type nativeHandle[H comparable] struct {
 	handle  H // the zero value once released
 	cleanup runtime.Cleanup

@@ -97,11 +97,10 @@ func Scan(text []byte) ([]LeakReport, error) {
 // Write). Close flushes the held-back tail; it does not close the
 // underlying writer.
 type RedactingWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	h       redactorHandle // zero once closed
-	cleanup runtime.Cleanup
-	err     error // a failure to make the redactor, returned by every Write
+	mu     sync.Mutex
+	w      io.Writer
+	native nativeHandle[redactorHandle]
+	err    error // a failure to make the redactor, returned by every Write
 }
 
 // NewRedactingWriter wraps w (see RedactingWriter). The result is a
@@ -114,10 +113,9 @@ func NewRedactingWriter(w io.Writer) io.WriteCloser {
 		rw.err = libraryFault(status, "ctp_redactor_new")
 		return rw
 	}
-	rw.h = h
 	// A forgotten Close still frees (and wipes) the redactor; the held-back
 	// tail is then lost, never written unredacted.
-	rw.cleanup = runtime.AddCleanup(rw, freeRedactor, h.p)
+	own(rw, &rw.native, h, freeRedactor)
 	return rw
 }
 
@@ -131,10 +129,11 @@ func (rw *RedactingWriter) Write(p []byte) (int, error) {
 	if rw.err != nil {
 		return 0, rw.err
 	}
-	if rw.h.p == nil {
+	h, ok := rw.native.get()
+	if !ok {
 		return 0, ErrWriterClosed
 	}
-	out, status := rw.h.write(p)
+	out, status := h.write(p)
 	runtime.KeepAlive(rw)
 	if status != StatusOK {
 		return 0, libraryFault(status, "ctp_redactor_write")
@@ -151,10 +150,11 @@ func (rw *RedactingWriter) Write(p []byte) (int, error) {
 func (rw *RedactingWriter) Count() uint64 {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	if rw.h.p == nil {
+	h, ok := rw.native.get()
+	if !ok {
 		return 0
 	}
-	n, _ := rw.h.count()
+	n, _ := h.count()
 	runtime.KeepAlive(rw)
 	return n
 }
@@ -165,13 +165,12 @@ func (rw *RedactingWriter) Count() uint64 {
 func (rw *RedactingWriter) Close() error {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	if rw.h.p == nil {
+	h, ok := rw.native.release()
+	if !ok {
 		return rw.err
 	}
-	tail, status := rw.h.finish()
-	rw.cleanup.Stop()
-	freeRedactor(rw.h.p)
-	rw.h = redactorHandle{}
+	tail, status := h.finish()
+	freeRedactor(h)
 	if status != StatusOK {
 		return libraryFault(status, "ctp_redactor_finish")
 	}
