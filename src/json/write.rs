@@ -36,15 +36,45 @@ impl Formatter for ContractFormatter {
 
 /// A fragment is text between serde_json's escapes; DEL is the one byte
 /// serde_json leaves in it that the contract escapes.
+///
+/// Every object key passes here too (serde_json writes keys as strings),
+/// so the usual fragment, short and without DEL, is settled with one or
+/// two word tests and written in one piece; the loop is out of line.
 #[inline]
 fn write_escaping_delete<W: ?Sized + io::Write>(writer: &mut W, fragment: &str) -> io::Result<()> {
-    let mut rest = fragment.as_bytes();
+    let bytes = fragment.as_bytes();
+    if !short_has_delete(bytes).unwrap_or(true) {
+        return writer.write_all(bytes);
+    }
+    write_escaping_each_delete(writer, bytes)
+}
+
+#[inline(never)]
+fn write_escaping_each_delete<W: ?Sized + io::Write>(writer: &mut W, mut rest: &[u8]) -> io::Result<()> {
     while let Some(at) = find_delete(rest) {
         writer.write_all(&rest[..at])?;
         writer.write_all(b"\\u007f")?;
         rest = &rest[at + 1..];
     }
     writer.write_all(rest)
+}
+
+/// Whether `bytes` holds a DEL, for 8 to 16 bytes (two overlapping
+/// words: the first eight and the last eight) and for fewer than eight
+/// (byte by byte); `None` for longer text, which [`find_delete`] scans.
+#[inline]
+fn short_has_delete(bytes: &[u8]) -> Option<bool> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_delete = |chunk: &[u8]| {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (ONES * 0x7F);
+        word.wrapping_sub(ONES) & !word & HIGHS != 0
+    };
+    match bytes.len() {
+        0..8 => Some(bytes.contains(&0x7F)),
+        8..=16 => Some(has_delete(&bytes[..8]) || has_delete(&bytes[bytes.len() - 8..])),
+        _ => None,
+    }
 }
 
 /// The first DEL byte, eight bytes at a time: every output string passes
@@ -433,12 +463,18 @@ mod tests {
     #[test]
     fn delete_is_found_at_every_offset() {
         for length in 0..40 {
+            assert_ne!(short_has_delete(&vec![b'a'; length]), Some(true));
             for at in 0..length {
                 let mut bytes = vec![b'a'; length];
                 bytes[at] = 0x7F;
                 assert_eq!(find_delete(&bytes), Some(at), "{length} {at}");
+                assert_ne!(short_has_delete(&bytes), Some(false), "{length} {at}");
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                let escaped = format!("\"{}\\u007f{}\"", "a".repeat(at), "a".repeat(length - at - 1));
+                assert_eq!(to_string(&text), escaped, "{length} {at}");
                 bytes[at] = 0xFF;
                 assert_eq!(find_delete(&bytes), None);
+                assert_ne!(short_has_delete(&bytes), Some(true));
             }
         }
     }
