@@ -155,15 +155,7 @@ class Engine(NativeHandle):
             data = request
         else:
             data = to_json_bytes(request, "request")
-        # NativeHandle._borrow and _unborrow, inlined (two calls fewer on
-        # the hot path); the same steps under the same lock.
-        lock = self._lock
-        lock.acquire()
-        if self._closed:
-            lock.release()
-            raise _errors.closed_error(type(self).__name__)
-        self._borrows += 1
-        lock.release()
+        self._borrow()
         try:
             # ctp_check_json_into, unconverted (see _native): the decision
             # into this thread's reused buffer, an error into its ctp_buf
@@ -185,12 +177,7 @@ class Engine(NativeHandle):
                 finally:
                     _ctp_buf_free(error)
         finally:
-            lock.acquire()
-            self._borrows -= 1
-            free_now = self._closed and self._borrows == 0
-            lock.release()
-            if free_now:
-                self._finalizer()
+            self._unborrow()
         if status != _OK:
             raise _errors.from_status(status, out, InvalidRequestError)
         if out.startswith(_ALLOW_PREFIX):  # Decision.from_bytes, inlined for an ALLOW
