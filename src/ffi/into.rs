@@ -49,16 +49,13 @@ pub unsafe extern "C" fn ctp_check_json_into(
         let request = input(request, request_len, "request")?;
         let out = CallerBuffer::lent(out, capacity, "out")?;
         let written = Out::required(written, "written")?;
-        let fitted = with_decision(&engine.engine, request, |decision| (out.fill(decision), decision.len()))?;
-        match fitted {
-            (true, len) => {
-                written.write(len);
-                Ok(())
-            }
-            (false, needed) => {
-                written.write(needed);
-                Err(Failure::BufferTooSmall)
-            }
+        let (fitted, len) = with_decision(&engine.engine, request, |decision| (out.fill(decision), decision.len()))?;
+        // The decision's length either way: what was written, or the size needed.
+        written.write(len);
+        if fitted {
+            Ok(())
+        } else {
+            Err(Failure::BufferTooSmall)
         }
     })
 }
@@ -84,6 +81,18 @@ mod tests {
         ctp_buf { ptr: ptr::null_mut(), len: 0 }
     }
 
+    /// `ctp_check_json_into` on `request`, the buffer and the out-parameters as given.
+    fn decide_into(
+        engine: *const ctp_engine,
+        request: &[u8],
+        out: *mut u8,
+        capacity: usize,
+        written: &mut usize,
+        error: &mut ctp_buf,
+    ) -> u32 {
+        unsafe { ctp_check_json_into(engine, request.as_ptr(), request.len(), out, capacity, written, error) }
+    }
+
     /// What `ctp_check_json` answers: its status and the decision or error object.
     fn library_answer(engine: *const ctp_engine, request: &[u8]) -> (u32, String) {
         let mut buf = empty();
@@ -106,48 +115,18 @@ mod tests {
             let mut short = vec![0xAAu8; expected.len() - 1];
             let mut needed = 0usize;
             let mut error = empty();
-            let status = unsafe {
-                ctp_check_json_into(
-                    handle,
-                    request.as_ptr(),
-                    request.len(),
-                    short.as_mut_ptr(),
-                    short.len(),
-                    &mut needed,
-                    &mut error,
-                )
-            };
+            let status = decide_into(handle, request, short.as_mut_ptr(), short.len(), &mut needed, &mut error);
             assert_eq!((status, needed), (CTP_BUFFER_TOO_SMALL, expected.len()));
             assert!(short.iter().all(|&b| b == 0xAA), "a short buffer is left untouched");
             assert!(error.ptr.is_null() && error.len == 0, "no error object for a short buffer");
             // The size alone: no buffer at all.
             needed = 0;
-            let status = unsafe {
-                ctp_check_json_into(
-                    handle,
-                    request.as_ptr(),
-                    request.len(),
-                    ptr::null_mut(),
-                    0,
-                    &mut needed,
-                    &mut error,
-                )
-            };
+            let status = decide_into(handle, request, ptr::null_mut(), 0, &mut needed, &mut error);
             assert_eq!((status, needed), (CTP_BUFFER_TOO_SMALL, expected.len()));
             // Exactly big enough: the same bytes.
             let mut exact = vec![0u8; needed];
             let mut written = 0usize;
-            let status = unsafe {
-                ctp_check_json_into(
-                    handle,
-                    request.as_ptr(),
-                    request.len(),
-                    exact.as_mut_ptr(),
-                    exact.len(),
-                    &mut written,
-                    &mut error,
-                )
-            };
+            let status = decide_into(handle, request, exact.as_mut_ptr(), exact.len(), &mut written, &mut error);
             assert_eq!((status, written), (CTP_OK, expected.len()));
             assert_eq!(exact, expected.as_bytes());
             assert!(error.ptr.is_null(), "no error object on CTP_OK");
@@ -163,17 +142,7 @@ mod tests {
         let mut buffer = [0x55u8; 256];
         let mut written = 7usize;
         let mut error = empty();
-        let status = unsafe {
-            ctp_check_json_into(
-                handle,
-                INVALID.as_ptr(),
-                INVALID.len(),
-                buffer.as_mut_ptr(),
-                256,
-                &mut written,
-                &mut error,
-            )
-        };
+        let status = decide_into(handle, INVALID, buffer.as_mut_ptr(), 256, &mut written, &mut error);
         assert_eq!(status, CTP_INVALID_REQUEST);
         assert_eq!(take(error), expected);
         assert_eq!(written, 7, "written is not written on failure");
