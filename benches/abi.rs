@@ -28,10 +28,7 @@ fn engine() -> *mut ffi::ctp_engine {
 fn many(c: &mut Criterion) {
     let handle = engine();
     let lines = 10_000;
-    let inputs: Vec<ffi::ctp_input> =
-        (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
-    let mut results: Vec<ffi::ctp_result> =
-        (0..lines).map(|_| ffi::ctp_result { status: 0, allowed: 0, json: empty() }).collect();
+    let (inputs, mut results) = fixtures::renewal_many(lines);
     let mut group = c.benchmark_group("abi_batch");
     group.throughput(Throughput::Elements(lines as u64));
     group.sample_size(20);

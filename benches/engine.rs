@@ -145,11 +145,7 @@ fn batch(c: &mut Criterion) {
     });
     let mut handle = ptr::null_mut();
     unsafe { ffi::ctp_engine_new(STRICT_POLICY.as_ptr(), STRICT_POLICY.len(), &mut handle, ptr::null_mut()) };
-    let inputs: Vec<ffi::ctp_input> =
-        (0..lines).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
-    let mut results: Vec<ffi::ctp_result> = (0..lines)
-        .map(|_| ffi::ctp_result { status: 0, allowed: 0, json: ctp_buf { ptr: ptr::null_mut(), len: 0 } })
-        .collect();
+    let (inputs, mut results) = fixtures::renewal_many(lines);
     group.bench_function("ctp_check_many_10k", |b| {
         b.iter(|| unsafe {
             let status = ffi::ctp_check_many(

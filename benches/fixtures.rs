@@ -45,6 +45,17 @@ pub fn renewal_scopes() -> [ctpolicy::ffi::ctp_input; 1] {
     [ctpolicy::ffi::ctp_input { ptr: RENEWAL_SCOPE.as_ptr(), len: RENEWAL_SCOPE.len() }]
 }
 
+/// `count` copies of the renewal as `ctp_check_many`'s inputs, and as many
+/// empty result slots for it to fill.
+#[allow(dead_code)] // the batch benches only
+pub fn renewal_many(count: usize) -> (Vec<ctpolicy::ffi::ctp_input>, Vec<ctpolicy::ffi::ctp_result>) {
+    use ctpolicy::ffi;
+    let inputs = (0..count).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
+    let empty = || ffi::ctp_buf { ptr: std::ptr::null_mut(), len: 0 };
+    let results = (0..count).map(|_| ffi::ctp_result { status: 0, allowed: 0, json: empty() }).collect();
+    (inputs, results)
+}
+
 /// The renewal as the C ABI's typed charge (the same facts as [`RENEWAL`]),
 /// its record's scopes in `scopes` (from [`renewal_scopes`], which must
 /// outlive the charge).

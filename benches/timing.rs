@@ -150,11 +150,7 @@ fn typed_and_many(filter: &Option<String>) {
         black_box(ffi::ctp_check_charge(handle, black_box(&c_charge), verdict.as_mut_ptr(), ptr::null_mut()));
     });
     let count = 100;
-    let inputs: Vec<ffi::ctp_input> =
-        (0..count).map(|_| ffi::ctp_input { ptr: RENEWAL.as_ptr(), len: RENEWAL.len() }).collect();
-    let mut results: Vec<ffi::ctp_result> = (0..count)
-        .map(|_| ffi::ctp_result { status: 0, allowed: 0, json: ctp_buf { ptr: ptr::null_mut(), len: 0 } })
-        .collect();
+    let (inputs, mut results) = fixtures::renewal_many(count);
     // One measured call is 100 requests: the printed figure divided by 100 is per request.
     measure("batch/ctp_check_many (100 requests)", filter, || unsafe {
         let status = ffi::ctp_check_many(

@@ -96,12 +96,18 @@ func sendOne(b *testing.B, rt http.RoundTripper, url string) {
 	}
 }
 
-func BenchmarkGuardLoopback(b *testing.B) {
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// newBenchServer is the loopback stand-in for Klarna: it reads the
+// request and answers benchAnswer.
+func newBenchServer() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, benchAnswer)
 	}))
+}
+
+func BenchmarkGuardLoopback(b *testing.B) {
+	server := newBenchServer()
 	defer server.Close()
 	transport := server.Client().Transport
 	guard, records := newBenchGuard(b, transport)
@@ -184,11 +190,7 @@ func BenchmarkGuardParts(b *testing.B) {
 // difference within a round (added-cpu-ns/req, the guard's added cost).
 // Run with a fixed number of rounds: -benchtime 200x.
 func BenchmarkGuardLoopbackInterleaved(b *testing.B) {
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, benchAnswer)
-	}))
+	server := newBenchServer()
 	defer server.Close()
 	transport := server.Client().Transport
 	guard, records := newBenchGuard(b, transport)

@@ -6,20 +6,7 @@
  * or the equivalent request. Run under ASan+UBSan and valgrind.
  */
 #include "common.h"
-
-#define TOKEN "krn:customer-token:eu1:c-1"
-
-static const char RENEWAL[] =
-    "{\"customer_present\":false,"
-    "\"headers\":{\"Klarna-Customer-Token\":\"" TOKEN "\",\"Klarna-Idempotency-Key\":\"k-1\"},"
-    "\"token_record\":{\"customer_token\":\"" TOKEN "\",\"scopes\":[\"payment:customer_not_present\"],\"state\":\"ACTIVE\"},"
-    "\"body\":{\"currency\":\"EUR\",\"request_payment_transaction\":{\"amount\":1000,\"payment_transaction_reference\":\"r-1\"}}}";
-
-static const char DENY_EU[] =
-    "{\"customer_present\":false,"
-    "\"headers\":{\"Klarna-Customer-Token\":\"" TOKEN "\",\"Klarna-Idempotency-Key\":\"k-1\"},"
-    "\"token_record\":{\"customer_token\":\"" TOKEN "\",\"scopes\":[\"payment:customer_not_present\"],\"state\":\"ACTIVE\"},"
-    "\"body\":{\"currency\":\"EU\",\"request_payment_transaction\":{\"amount\":1000}}}";
+#include "requests.h"
 
 static const ctp_input NOT_PRESENT_SCOPE[1] = {{(const uint8_t *)"payment:customer_not_present", 28}};
 
