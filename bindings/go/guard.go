@@ -491,19 +491,14 @@ func customerTokenHeader(h http.Header, names []string) (string, bool) {
 	return "", false
 }
 
-// preflight builds the pre-flight request as JSON text, with the body and
-// the stored record placed in it as the bytes they are (never decoded and
-// re-encoded). Every field of the request is written, null where absent,
-// and the body last: bytes that are not one JSON value cannot add or
-// replace a field (the result is then a duplicate key, an unknown field
-// or no JSON at all, and the check fails). A header with several values
-// is written once per value, so the engine's duplicate-key check fails
-// the check as it fails any repeated header.
-func (g *Guard) preflight(req *http.Request, names []string, record, body []byte) []byte {
-	return g.appendPreflight(make([]byte, 0, g.preflightSize(req, names, record, body)), req, names, record, body)
-}
-
-// appendPreflight is preflight written after b.
+// appendPreflight writes the pre-flight request as JSON text after b, with
+// the body and the stored record placed in it as the bytes they are (never
+// decoded and re-encoded). Every field of the request is written, null
+// where absent, and the body last: bytes that are not one JSON value
+// cannot add or replace a field (the result is then a duplicate key, an
+// unknown field or no JSON at all, and the check fails). A header with
+// several values is written once per value, so the engine's duplicate-key
+// check fails the check as it fails any repeated header.
 func (g *Guard) appendPreflight(b []byte, req *http.Request, names []string, record, body []byte) []byte {
 	b = append(b, `{"customer_present":`...)
 	b = strconv.AppendBool(b, g.CustomerPresent(req))
@@ -539,7 +534,7 @@ func (g *Guard) appendPreflight(b []byte, req *http.Request, names []string, rec
 	return append(b, '}')
 }
 
-// preflightSize is about how long preflight's text is: exact for a caller
+// preflightSize is about how long appendPreflight's text is: exact for a caller
 // and headers without escapes, short of the escapes otherwise (append then
 // grows the buffer).
 func (g *Guard) preflightSize(req *http.Request, names []string, record, body []byte) int {
@@ -705,22 +700,14 @@ func storedUnder(record []byte, token string) bool {
 		!strings.ContainsAny(token, `"\`)
 }
 
-// answerRequest is the pre-flight request as ApplyResponse reads it:
-// customer_present, the headers and the body, the bytes that were
-// checked, without the stored record and the other fields the answer
-// does not depend on (the library would parse the record twice: it is
-// also ApplyResponse's first argument). The headers object holds no
+// appendAnswerRequest writes after b the pre-flight request as
+// ApplyResponse reads it: customer_present, the headers and the body, the
+// bytes that were checked, without the stored record and the other fields
+// the answer does not depend on (the library would parse the record twice:
+// it is also ApplyResponse's first argument). The headers object holds no
 // unescaped quote in a name or value, so the first ,"token_record": is
-// where it ends; the body is the last field. It is written after the
-// request, in its buffer's spare room when there is room; the request's
-// bytes are not touched.
-func answerRequest(preflight []byte, bodyLen int) []byte {
-	request, _ := appendAnswerRequest(preflight[len(preflight):len(preflight):cap(preflight)], preflight, bodyLen)
-	return request
-}
-
-// appendAnswerRequest is answerRequest appended to b (what it writes must
-// not overlap preflight); ok is false when preflight is not laid out as the
+// where it ends; the body is the last field. What it writes must not
+// overlap preflight; ok is false when preflight is not laid out as the
 // guard writes it, and the request is then preflight itself.
 func appendAnswerRequest(b, preflight []byte, bodyLen int) (request []byte, ok bool) {
 	end := bytes.Index(preflight, []byte(`,"token_record":`))

@@ -66,7 +66,7 @@ func (s *scratch) replace(b []byte) {
 	s.buf = b
 }
 
-// writePreflight writes the guard's pre-flight request (Guard.preflight)
+// writePreflight writes the guard's pre-flight request (appendPreflight)
 // at the start of the scratch and returns it.
 func (s *scratch) writePreflight(g *Guard, req *http.Request, names []string, record, body []byte) []byte {
 	// append grows the buffer when the estimate fell short (escapes).
@@ -89,7 +89,8 @@ func (s *scratch) appendInstant(t time.Time) []byte {
 	return s.appendWith(func(b []byte) []byte { return appendInstant(b, t) })
 }
 
-// appendAnswerRequest writes answerRequest of the pre-flight request and
+// appendAnswerRequest writes the request as ApplyResponse reads it (the
+// function appendAnswerRequest) after the pre-flight request, and
 // returns it.
 func (s *scratch) appendAnswerRequest(bodyLen int) []byte {
 	preflight := s.buf[:s.preflightLen:s.preflightLen]

@@ -4,6 +4,7 @@ package ctpolicy
 
 import (
 	"bytes"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -71,4 +72,17 @@ func TestGuardApplyAnswerWithoutRoom(t *testing.T) {
 	if err != nil || !bytes.Equal(tr.Record.Bytes(), roomy) || tr.Changed != changedRoomy {
 		t.Errorf("ApplyResponse and the guard's reading differ (%v)", err)
 	}
+}
+
+// preflight is the guard's pre-flight request in a buffer of its own (the
+// guard writes it into its scratch), for tests to compare against.
+func (g *Guard) preflight(req *http.Request, names []string, record, body []byte) []byte {
+	return g.appendPreflight(make([]byte, 0, g.preflightSize(req, names, record, body)), req, names, record, body)
+}
+
+// answerRequest is the request as ApplyResponse reads it, written after
+// preflight in its buffer's spare room (when there is room), for tests.
+func answerRequest(preflight []byte, bodyLen int) []byte {
+	request, _ := appendAnswerRequest(preflight[len(preflight):len(preflight):cap(preflight)], preflight, bodyLen)
+	return request
 }
