@@ -87,12 +87,10 @@ _AUTHORIZE = re.compile(r"/v2/(?:accounts/[^/]+/)?payment/authorize/?")
 _TOKEN_HEADER = "klarna-customer-token"
 _JSON_WS = " \t\n\r"
 _raw_decode = json.JSONDecoder().raw_decode
-# A str as a JSON string (ASCII, escaped): JSONEncoder.encode's own path for a
-# str, through the public API.
-_dumps_str: Callable[[str], str] = json.JSONEncoder(ensure_ascii=True).encode
 _json_loads = json.JSONDecoder().decode
-# The same, called directly (the function _dumps_str calls for a str; no
-# Python frame around it): four times a guarded request, in _prepare.
+# A str as a JSON string (ASCII, escaped): the function JSONEncoder.encode
+# calls for a str, called directly (no Python frame around it; four times a
+# guarded request, in _prepare).
 _json_string: Callable[[str], str] = encode_basestring_ascii
 
 
@@ -446,7 +444,7 @@ class ChargeGuard:
         self.clock: Callable[[], datetime] = clock if clock is not None else _system_clock
         self.on_error: Callable[[GuardError], None] = on_error if on_error is not None else _log_error
         self.match: Callable[[str, str], bool] = match if match is not None else default_match
-        caller_json = b"null" if caller is None else _dumps_str(caller).encode("ascii")
+        caller_json = b"null" if caller is None else _json_string(caller).encode("ascii")
         # The fields between now and the body, the same for every request.
         self._tail = b'","counters":null,"decision_id":null,"caller":' + caller_json + b',"body":'
         self._locks = _TokenLocks()
@@ -563,7 +561,7 @@ class ChargeGuard:
             b',"token_record":',
             b"null" if record_json is None else record_json,
             b',"now":"',
-            _system_now_text() if self.clock is _system_clock else _utc_text(self.clock()),
+            self._now_text(),
             self._tail,
             body,
             b"}",
@@ -643,13 +641,18 @@ class ChargeGuard:
         except Exception as exc:  # noqa: BLE001 - on_error must not fail the call either
             _log.error("ctpolicy guard: on_error raised %s while reporting: %s", type(exc).__name__, redact(str(error)))
 
+    def _now_text(self) -> bytes:
+        """The clock's "now" as the pre-flight request's text: the system
+        clock's without building a ``datetime``, a host's clock through it."""
+        return _system_now_text() if self.clock is _system_clock else _utc_text(self.clock())
+
     def _account(self, charge: _Charge, status: Optional[int], body: Optional[bytes]) -> None:
         is_object = (
             status is not None and 200 <= status < 300 and body is not None and body.lstrip(b" \t\r\n")[:1] == b"{"
         )
         if charge.token is None and not (charge.tokenizes and is_object):
             return  # not a token charge, nor a tokenization that succeeded
-        at = _system_now_text() if self.clock is _system_clock else _utc_text(self.clock())
+        at = self._now_text()
         record, record_json = charge.record, charge.record_json
         if charge.token is not None:
             found = self._reread(charge)
