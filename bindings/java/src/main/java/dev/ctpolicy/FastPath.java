@@ -31,6 +31,8 @@ final class FastPath {
     private static final long CHARGE_SIZE = CTP_TYPED_CHARGE.byteSize();
     private static final long VERDICT_SIZE = CTP_VERDICT.byteSize();
     private static final long BUF_SIZE = CTP_BUF.byteSize();
+    /** A {@code ctp_verdict} in a {@code long[]} (8-aligned, so every field reads as laid out). */
+    private static final int VERDICT_LONGS = (int) ((VERDICT_SIZE + 7) / 8);
     private static final long INPUT_SIZE = CTP_INPUT.byteSize();
     private static final HexFormat HEX = HexFormat.of();
 
@@ -150,9 +152,27 @@ final class FastPath {
 
     /**
      * {@code ctp_check_json_verdict} without the decision JSON: the verdict on OK, else the
-     * status and error object. The request bytes are copied to native memory and wiped.
+     * status and error object. A request up to {@link Native#CRITICAL_MAX_BYTES} goes through
+     * the critical handle: the request, the verdict and the error buffer are heap arrays (no
+     * arena, no native copy of the request, so none to wipe; the guard makes this call before
+     * every charge). A larger one is copied to native memory and wiped.
      */
     static TypedReply checkJsonVerdict(MemorySegment engine, byte[] request) {
+        if (request.length <= CRITICAL_MAX_BYTES) {
+            long[] verdict = new long[VERDICT_LONGS];
+            long[] error = new long[2]; // struct ctp_buf {ptr, len}
+            MemorySegment v = MemorySegment.ofArray(verdict);
+            MemorySegment errorBuf = MemorySegment.ofArray(error);
+            int status;
+            try {
+                status = (int) CHECK_JSON_VERDICT_CRITICAL.invokeExact(engine, heap(request), (long) request.length, v,
+                        MemorySegment.NULL, errorBuf);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            byte[] errorBytes = takeHeap(error, errorBuf);
+            return new TypedReply(status, status == CTP_OK ? readVerdict(v, false) : null, errorBytes);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment block = arena.allocate(VERDICT_SIZE + BUF_SIZE + Math.max(1, request.length), 8);
             MemorySegment v = block.asSlice(0, VERDICT_SIZE);
@@ -225,6 +245,9 @@ final class FastPath {
     private static List<Integer> ids(MemorySegment v, long offset, int count) {
         if (count < 0 || count > CTP_MAX_RULES) {
             throw new IllegalStateException("ctp_verdict with a rule count of " + Integer.toUnsignedString(count));
+        }
+        if (count == 0) {
+            return List.of(); // the usual case (an ALLOW has no violations, most have no warnings)
         }
         Integer[] out = new Integer[count];
         for (int i = 0; i < count; i++) {

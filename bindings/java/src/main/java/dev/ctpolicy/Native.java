@@ -162,6 +162,21 @@ final class Native {
      */
     static final MethodHandle CHECK_JSON_CRITICAL;
     static final MethodHandle BUF_FREE_CRITICAL;
+    /**
+     * {@code ctp_check_json_verdict} and {@code ctp_apply_response_json} linked the same way, for
+     * the two calls of every guarded charge: the inputs, the verdict and the out-buffer are heap
+     * arrays passed as they are, so neither call opens an arena ({@code malloc}/{@code free}),
+     * copies its inputs or wipes the copies. Used for inputs up to {@link #CRITICAL_MAX_BYTES}.
+     */
+    static final MethodHandle CHECK_JSON_VERDICT_CRITICAL;
+    static final MethodHandle APPLY_RESPONSE_JSON_CRITICAL;
+    /**
+     * The most input bytes a critical call of ours takes. A critical call holds off the GC's
+     * safepoints while it runs, which is harmless for the few microseconds a guarded charge's
+     * request and answer take, but not for a megabyte to parse: larger inputs take the copying
+     * path.
+     */
+    static final int CRITICAL_MAX_BYTES = 64 * 1024;
     /** {@code ctp_check_charge(engine, const ctp_typed_charge*, ctp_verdict *out, ctp_buf *error)}. */
     static final MethodHandle CHECK_CHARGE;
     /** {@code ctp_check_json_verdict(engine, request, len, ctp_verdict*, ctp_buf *decision, ctp_buf *error)}. */
@@ -233,6 +248,13 @@ final class Native {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
                 Linker.Option.critical(true));
         BUF_FREE_CRITICAL = bind(linker, lookup, failure, "ctp_buf_free", FunctionDescriptor.ofVoid(ADDRESS),
+                Linker.Option.critical(true));
+        CHECK_JSON_VERDICT_CRITICAL = bind(linker, lookup, failure, "ctp_check_json_verdict",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS),
+                Linker.Option.critical(true));
+        APPLY_RESPONSE_JSON_CRITICAL = bind(linker, lookup, failure, "ctp_apply_response_json",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS,
+                        JAVA_LONG, ADDRESS, ADDRESS),
                 Linker.Option.critical(true));
         CHECK_CHARGE = bind(linker, lookup, failure, "ctp_check_charge",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -379,8 +401,13 @@ final class Native {
         return new Reply(status, takeHeap(buf, out));
     }
 
+    /** A heap segment over {@code bytes} for a critical call; NULL for none and for the empty input, as {@link #input}. */
+    static MemorySegment heap(byte[] bytes) {
+        return bytes == null || bytes.length == 0 ? MemorySegment.NULL : MemorySegment.ofArray(bytes);
+    }
+
     /** The library buffer described by {@code buf} (a heap {@code ctp_buf}), copied out and released. */
-    private static byte[] takeHeap(long[] buf, MemorySegment segment) {
+    static byte[] takeHeap(long[] buf, MemorySegment segment) {
         try {
             if (buf[0] == 0 || buf[1] <= 0) {
                 return null;
@@ -428,13 +455,30 @@ final class Native {
         }
     }
 
-    /** {@code ctp_apply_response_json}: the transition JSON on OK, else the error object. */
+    /**
+     * {@code ctp_apply_response_json}: the transition JSON on OK, else the error object. Inputs
+     * up to {@link #CRITICAL_MAX_BYTES} in all go as heap arrays through the critical handle
+     * (no native copy, so none to wipe; this call follows every guarded charge); larger ones
+     * are copied into one native block and wiped.
+     */
     static Reply applyResponse(byte[] record, byte[] request, byte[] response, byte[] at) {
         ensureLoaded();
+        long total = (long) length(record) + length(request) + length(response) + length(at);
+        if (total <= CRITICAL_MAX_BYTES) {
+            long[] buf = new long[2]; // struct ctp_buf {ptr, len}, written by the library
+            MemorySegment out = MemorySegment.ofArray(buf);
+            int status;
+            try {
+                status = (int) APPLY_RESPONSE_JSON_CRITICAL.invokeExact(heap(record), (long) length(record),
+                        heap(request), (long) length(request), heap(response), (long) length(response), heap(at),
+                        (long) length(at), out, out);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            return new Reply(status, takeHeap(buf, out));
+        }
         try (Arena arena = Arena.ofConfined()) {
-            // The four inputs in one native block (one allocation instead of four: this call
-            // follows every guarded charge), wiped as one afterwards.
-            long total = (long) length(record) + length(request) + length(response) + length(at);
+            // The four inputs in one native block (one allocation instead of four), wiped as one afterwards.
             MemorySegment block = total == 0 ? MemorySegment.NULL : arena.allocate(total);
             MemorySegment recordIn = place(block, 0, record);
             MemorySegment requestIn = place(block, length(record), request);

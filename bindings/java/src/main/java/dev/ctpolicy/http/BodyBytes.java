@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -23,7 +24,7 @@ final class BodyBytes {
         if (publisher == null) {
             return CompletableFuture.completedFuture(new byte[0]);
         }
-        Collector collector = new Collector();
+        Collector collector = new Collector(publisher.contentLength());
         publisher.subscribe(collector);
         return collector.result;
     }
@@ -41,10 +42,21 @@ final class BodyBytes {
         }
     }
 
-    /** A Flow.Subscriber that collects ByteBuffers. */
+    /**
+     * A Flow.Subscriber that collects ByteBuffers straight into one array, sized by the
+     * publisher's content length when it gives one (a publisher that then publishes more or
+     * fewer bytes is still read exactly: the array grows, or is cut to what came).
+     */
     static final class Collector implements Flow.Subscriber<ByteBuffer> {
+        /** The largest content length taken as the array's first size; a longer body grows into it. */
+        private static final long PRESIZE_LIMIT = 1 << 20;
         final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private byte[] bytes;
+        private int size;
+
+        Collector(long contentLength) {
+            bytes = new byte[contentLength >= 0 && contentLength <= PRESIZE_LIMIT ? (int) contentLength : 256];
+        }
 
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
@@ -53,9 +65,16 @@ final class BodyBytes {
 
         @Override
         public synchronized void onNext(ByteBuffer item) {
-            byte[] chunk = new byte[item.remaining()];
-            item.get(chunk);
-            out.writeBytes(chunk);
+            int n = item.remaining();
+            if ((long) size + n > bytes.length) {
+                long needed = (long) size + n;
+                if (needed > Integer.MAX_VALUE - 8) {
+                    throw new OutOfMemoryError("a request body larger than an array can hold");
+                }
+                bytes = Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, 2L * bytes.length)));
+            }
+            item.get(bytes, size, n);
+            size += n;
         }
 
         @Override
@@ -65,7 +84,7 @@ final class BodyBytes {
 
         @Override
         public synchronized void onComplete() {
-            result.complete(out.toByteArray());
+            result.complete(size == bytes.length ? bytes : Arrays.copyOf(bytes, size));
         }
     }
 
@@ -109,7 +128,10 @@ final class BodyBytes {
      */
     static final class Capture implements HttpResponse.BodyHandler<Void> {
         volatile HttpResponse.ResponseInfo info;
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        /** The only chunk so far (the client hands each chunk over as a fresh array of its own), or null. */
+        private byte[] only;
+        /** Every chunk so far once there is more than one. */
+        private ByteArrayOutputStream chunks;
 
         @Override
         public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo responseInfo) {
@@ -118,12 +140,24 @@ final class BodyBytes {
         }
 
         private synchronized void append(byte[] chunk) {
-            out.writeBytes(chunk);
+            if (chunks == null && only == null) {
+                only = chunk; // a small answer comes in one chunk: kept as it is, no copy
+                return;
+            }
+            if (chunks == null) {
+                chunks = new ByteArrayOutputStream(only.length + chunk.length);
+                chunks.writeBytes(only);
+                only = null;
+            }
+            chunks.writeBytes(chunk);
         }
 
-        /** Every byte read so far (all of them once the exchange completed). */
+        /**
+         * Every byte read so far (all of them once the exchange completed). The array may be the
+         * client's chunk itself: no one writes to it (the caller's handler gets it read-only).
+         */
         synchronized byte[] bytes() {
-            return out.toByteArray();
+            return chunks != null ? chunks.toByteArray() : only != null ? only : new byte[0];
         }
     }
 }

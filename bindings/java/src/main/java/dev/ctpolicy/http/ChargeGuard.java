@@ -209,37 +209,85 @@ public final class ChargeGuard {
     }
 
     Prepared prepare(HttpRequest request, byte[] body) {
-        HttpHeaders headers = request.headers();
-        String token = headers.firstValue(TOKEN_HEADER).orElse(null);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        String token = null;
+        HeaderWriter out = new HeaderWriter();
         out.write('{');
         boolean first = true;
-        for (Map.Entry<String, List<String>> e : headers.map().entrySet()) {
+        for (Map.Entry<String, List<String>> e : request.headers().map().entrySet()) {
             String name = e.getKey();
-            if (!name.regionMatches(true, 0, "Klarna-", 0, 7) || e.getValue().isEmpty()) {
+            List<String> values = e.getValue();
+            if (!name.regionMatches(true, 0, "Klarna-", 0, 7) || values.isEmpty()) {
                 continue;
             }
-            List<String> values = e.getValue();
-            first = member(out, first, name, values.get(0));
+            if (name.equalsIgnoreCase(TOKEN_HEADER)) {
+                token = values.get(0); // what headers.firstValue would give: the map is keyed without case
+            }
+            first = out.member(first, name, values.get(0));
             if (values.size() > 1) {
                 // Two values of one header: sent as two header lines. Given to the engine under two
                 // names equal but for case, so rule 703 (HEADER_DUPLICATE) denies it.
                 String lower = name.toLowerCase(Locale.ROOT);
-                first = member(out, first, lower.equals(name) ? name.toUpperCase(Locale.ROOT) : lower, values.get(1));
+                first = out.member(first, lower.equals(name) ? name.toUpperCase(Locale.ROOT) : lower, values.get(1));
             }
         }
         out.write('}');
         return new Prepared(request, body, token, customerPresent.test(request), out.toByteArray());
     }
 
-    private static boolean member(ByteArrayOutputStream out, boolean first, String name, String value) {
-        if (!first) {
-            out.write(',');
+    /**
+     * The {@code Klarna-*} headers as a JSON object, written straight into one growing array:
+     * a name or value of printable ASCII without {@code "} or {@code \} (every header Klarna
+     * documents) is copied as it is; any other goes through {@link #jsonString}. A
+     * {@code ByteArrayOutputStream} (synchronized) and a {@code String} per name and value
+     * were most of what the guard allocated before the check.
+     */
+    private static final class HeaderWriter {
+        private byte[] bytes = new byte[256];
+        private int size;
+
+        boolean member(boolean first, String name, String value) {
+            if (!first) {
+                write(',');
+            }
+            string(name);
+            write(':');
+            string(value);
+            return false;
         }
-        out.writeBytes(jsonString(name));
-        out.write(':');
-        out.writeBytes(jsonString(value));
-        return false;
+
+        void write(int b) {
+            room(1);
+            bytes[size++] = (byte) b;
+        }
+
+        private void string(String s) {
+            room(s.length() + 2);
+            int start = size;
+            bytes[size++] = '"';
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+                    size = start; // needs escapes or UTF-8: written again, the general way
+                    byte[] escaped = jsonString(s);
+                    room(escaped.length);
+                    System.arraycopy(escaped, 0, bytes, size, escaped.length);
+                    size += escaped.length;
+                    return;
+                }
+                bytes[size++] = (byte) c;
+            }
+            bytes[size++] = '"';
+        }
+
+        private void room(int more) {
+            if (size + more > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(bytes, size);
+        }
     }
 
     /**

@@ -50,8 +50,13 @@ public final class GuardOverhead {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         boolean loopbackOnly = args.length > 2 && args[2].equals("cpu");
+        boolean byThread = args.length > 2 && args[2].equals("threads");
         try (Setup s = new Setup()) {
             s.warm(5000);
+            if (byThread) {
+                s.byThreadGroup(rounds, perRound);
+                return;
+            }
             Sides loopback = s.measure(s.plain, s.guarded, rounds, perRound);
             System.out.printf("loopback, wall time per request: without guard %.1f us, with guard %.1f us, added %.1f us"
                     + " (median of per-batch medians; added p25-p75 %.1f-%.1f us)%n", loopback.wall()[0],
@@ -217,6 +222,56 @@ public final class GuardOverhead {
             return new Sides(summary(wall), summary(cpu));
         }
 
+        /**
+         * Where the added CPU and allocation go, by thread group: per round a batch without and
+         * a batch with the guard (which first alternating), each thread's CPU read from
+         * {@code /proc/self/task/<tid>/schedstat} (nanoseconds on the CPU, every thread of the
+         * process: JIT compilers, GC and VM threads too, which ThreadMXBean does not see) and
+         * each Java thread's allocated bytes; prints per group the median over rounds of (with
+         * - without) per request, and each side's median.
+         */
+        void byThreadGroup(int rounds, int perRound) throws Exception {
+            HttpClient[] sides = {plain, guarded};
+            Map<String, double[][]> cpu = new java.util.TreeMap<>();
+            Map<String, double[][]> alloc = new java.util.TreeMap<>();
+            long[] times = new long[perRound];
+            for (int round = 0; round < rounds; round++) {
+                for (int k = 0; k < 2; k++) {
+                    int side = (k + round) % 2;
+                    Map<String, Long> cpu0 = ThreadGroups.cpu();
+                    Map<String, Long> alloc0 = ThreadGroups.allocated();
+                    for (int i = 0; i < perRound; i++) {
+                        records.put(TOKEN, ChargeGuardTest.RECORD);
+                        times[i] = time(sides[side], request, handler);
+                    }
+                    Map<String, Long> alloc1 = ThreadGroups.allocated();
+                    Map<String, Long> cpu1 = ThreadGroups.cpu();
+                    ThreadGroups.add(cpu, cpu0, cpu1, side, round, rounds, perRound * 1000.0);
+                    ThreadGroups.add(alloc, alloc0, alloc1, side, round, rounds, perRound);
+                }
+            }
+            if (Boolean.getBoolean("guardOverhead.series")) {
+                double[][] jit = cpu.get("jit");
+                double[][] caller = cpu.get("caller");
+                for (int r = 0; r < rounds; r++) {
+                    System.out.printf("  round %d jit without %.1f with %.1f; caller without %.1f with %.1f%n", r,
+                            jit[0][r], jit[1][r], caller[0][r], caller[1][r]);
+                }
+            }
+            System.out.printf("by thread group, %d rounds of %d + %d requests (medians over rounds):%n", rounds,
+                    perRound, perRound);
+            System.out.printf("  %-12s %12s %12s %12s %10s %10s %10s%n", "group", "CPU without", "with", "added us",
+                    "B without", "with", "added B");
+            java.util.Set<String> groups = new java.util.TreeSet<>(cpu.keySet());
+            groups.addAll(alloc.keySet());
+            for (String g : groups) {
+                double[] c = summary(cpu.getOrDefault(g, new double[2][rounds]));
+                double[] a = summary(alloc.getOrDefault(g, new double[2][rounds]));
+                System.out.printf("  %-12s %12.1f %12.1f %12.1f %10.0f %10.0f %10.0f  (CPU added p25-p75 %.1f-%.1f)%n",
+                        g, c[0], c[1], c[2], a[0], a[1], a[2], c[3], c[4]);
+            }
+        }
+
         @Override
         public void close() {
             plain.close();
@@ -233,6 +288,80 @@ public final class GuardOverhead {
         }
         return new double[] {median(perRound[0]), median(perRound[1]), median(added), percentile(added, 0.25),
                 percentile(added, 0.75)};
+    }
+
+    /** CPU and allocation of the process's threads, summed by what the thread does. */
+    static final class ThreadGroups {
+        private static final java.nio.file.Path TASKS = java.nio.file.Path.of("/proc/self/task");
+        private static final com.sun.management.ThreadMXBean JAVA_THREADS =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+        /** The group of a thread by its name (the kernel's {@code comm} keeps 15 characters of it). */
+        static String group(String name) {
+            if (name.equals("main") || name.equals("java")) {
+                return "caller"; // the kernel names the launcher's threads, the main thread among them, "java"
+            }
+            if (name.startsWith("HttpClient-") && name.contains("-Se")) {
+                return "selector";
+            }
+            if (name.startsWith("HttpClient-")) {
+                return "client-work";
+            }
+            if (name.startsWith("HTTP-Dispatch") || name.startsWith("pool-")) {
+                return "server";
+            }
+            if (name.startsWith("C2 ") || name.startsWith("C1 ")) {
+                return "jit";
+            }
+            if (name.startsWith("GC ") || name.startsWith("G1 ")) {
+                return "gc";
+            }
+            if (name.startsWith("VM ")) {
+                return "vm";
+            }
+            return "other";
+        }
+
+        /** Nanoseconds on the CPU by group, every thread of the process. */
+        static Map<String, Long> cpu() throws IOException {
+            Map<String, Long> sum = new java.util.HashMap<>();
+            try (var tasks = java.nio.file.Files.newDirectoryStream(TASKS)) {
+                for (java.nio.file.Path task : tasks) {
+                    try {
+                        String name = java.nio.file.Files.readString(task.resolve("comm")).strip();
+                        String stat = java.nio.file.Files.readString(task.resolve("schedstat"));
+                        long ns = Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                        sum.merge(group(name), ns, Long::sum);
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread ended between the listing and the read
+                    }
+                }
+            }
+            return sum;
+        }
+
+        /** Bytes allocated so far by group, every live Java thread. */
+        static Map<String, Long> allocated() {
+            Map<String, Long> sum = new java.util.HashMap<>();
+            long[] ids = JAVA_THREADS.getAllThreadIds();
+            long[] bytes = JAVA_THREADS.getThreadAllocatedBytes(ids);
+            java.lang.management.ThreadInfo[] infos = JAVA_THREADS.getThreadInfo(ids);
+            for (int i = 0; i < ids.length; i++) {
+                if (infos[i] != null && bytes[i] >= 0) {
+                    sum.merge(group(infos[i].getThreadName()), bytes[i], Long::sum);
+                }
+            }
+            return sum;
+        }
+
+        /** Adds the per-request deltas of one batch, by group, to {@code into[group][side][round]}. */
+        static void add(Map<String, double[][]> into, Map<String, Long> before, Map<String, Long> after, int side,
+                int round, int rounds, double per) {
+            for (var e : after.entrySet()) {
+                double delta = (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / per;
+                into.computeIfAbsent(e.getKey(), k -> new double[2][rounds])[side][round] = delta;
+            }
+        }
     }
 
     /** The CPU time so far of every live Java thread, in nanoseconds. */
