@@ -18,6 +18,7 @@ class CheckVerdictTest {
         JsonNode root = TestSupport.readVectors("check.json");
         Map<String, Engine> engines = new HashMap<>();
         int n = 0;
+        int padded = 0;
         try {
             for (JsonNode c : TestSupport.cases(root)) {
                 String policy = c.has("policy") ? c.get("policy").asText() : "default";
@@ -43,12 +44,22 @@ class CheckVerdictTest {
                     viaVerdict = e.status() + " " + e.code() + " " + e.path() + " " + e.reason();
                 }
                 assertEquals(viaCheck, viaVerdict, name);
+                if (viaVerdict.startsWith("true") || viaVerdict.startsWith("false")) {
+                    // The same request past Native.CRITICAL_MAX_BYTES (trailing white space, which
+                    // JSON allows) takes the copying path, and must decide the same.
+                    byte[] large = java.util.Arrays.copyOf(bytes, Native.CRITICAL_MAX_BYTES + 1);
+                    java.util.Arrays.fill(large, bytes.length, large.length, (byte) ' ');
+                    Verdict v = engine.checkVerdict(large);
+                    assertEquals(viaVerdict, v.allowed() + " " + v.violations() + " " + v.warnings(), name + " (large)");
+                    padded++;
+                }
                 n++;
             }
         } finally {
             engines.values().forEach(Engine::close);
         }
         assertTrue(n > 100, "cases: " + n);
+        assertTrue(padded > 50, "decided cases also checked past the critical-call size: " + padded);
         try (Engine engine = Engine.create()) {
             assertThrows(InvalidRequestException.class, () -> engine.checkVerdict(new byte[0]));
             assertThrows(InvalidRequestException.class,

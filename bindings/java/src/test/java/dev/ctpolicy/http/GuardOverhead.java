@@ -41,7 +41,9 @@ import javax.net.ssl.SSLSession;
  *
  * <p>Run from bindings/java after {@code mvn -o -q test-compile}:
  * {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes dev.ctpolicy.http.GuardOverhead [rounds] [perRound] [cpu]}
- * ({@code cpu}: the loopback figures only, without the stub client and the parts).
+ * ({@code cpu}: the loopback figures only, without the stub client and the parts; {@code threads}:
+ * the loopback's CPU and allocation by thread group, JIT and GC threads included). The system
+ * property {@code guardOverhead.warm} sets the warm-up pairs (default 5,000).
  */
 public final class GuardOverhead {
     static final String TOKEN = ChargeGuardTest.TOKEN;
@@ -52,7 +54,7 @@ public final class GuardOverhead {
         boolean loopbackOnly = args.length > 2 && args[2].equals("cpu");
         boolean byThread = args.length > 2 && args[2].equals("threads");
         try (Setup s = new Setup()) {
-            s.warm(5000);
+            s.warm(Integer.getInteger("guardOverhead.warm", 5000));
             if (byThread) {
                 s.byThreadGroup(rounds, perRound);
                 return;
