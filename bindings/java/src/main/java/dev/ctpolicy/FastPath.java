@@ -22,7 +22,9 @@ import java.util.Optional;
  * results out of them, and judges nothing: every value of a {@link Charge} goes to the core
  * as given, and the core's error object comes back for {@link Errors} to turn into an
  * exception. Same memory rules as {@link Native}: one confined arena per call, our native
- * copies of secrets wiped before it closes, every library buffer released.
+ * copies of secrets wiped before it closes, every library buffer released (the verdict-only
+ * check of a request up to {@link Native#CRITICAL_MAX_BYTES} is a critical call on heap arrays
+ * instead, with no arena and no native copy).
  */
 final class FastPath {
     private FastPath() {

@@ -28,6 +28,9 @@ import java.nio.file.Files;
  * before returning. Confined arenas are the cheapest kind (no cross-thread checks, freed
  * deterministically) and nothing native outlives the call, because the library keeps no
  * pointer of ours. Inputs are wiped before the arena closes, since a request holds a token.
+ * The exceptions are the calls of every checked or guarded charge ({@code ctp_check_json},
+ * {@code ctp_check_json_verdict}, {@code ctp_apply_response_json}): linked as critical, they
+ * take the heap arrays themselves, so there is no arena and no native copy to wipe.
  *
  * <p>Errors: every fallible call ends in the error buffer ({@code ctp_buf *error}). Where a call
  * also has an {@code out} buffer the same buffer is passed as both (the ABI writes exactly one of

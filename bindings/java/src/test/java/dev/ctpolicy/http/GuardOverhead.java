@@ -42,7 +42,8 @@ import javax.net.ssl.SSLSession;
  * <p>Run from bindings/java after {@code mvn -o -q test-compile}:
  * {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes dev.ctpolicy.http.GuardOverhead [rounds] [perRound] [cpu]}
  * ({@code cpu}: the loopback figures only, without the stub client and the parts; {@code threads}:
- * the loopback's CPU and allocation by thread group, JIT and GC threads included). The system
+ * the loopback's CPU and allocation by thread group, JIT and GC threads included; {@code stub}:
+ * the stub client only). The system
  * property {@code guardOverhead.warm} sets the warm-up pairs (default 5,000).
  */
 public final class GuardOverhead {
@@ -57,6 +58,13 @@ public final class GuardOverhead {
             s.warm(Integer.getInteger("guardOverhead.warm", 5000));
             if (byThread) {
                 s.byThreadGroup(rounds, perRound);
+                return;
+            }
+            if (args.length > 2 && args[2].equals("stub")) {
+                Sides stub = s.measure(s.stub, s.guardedStub, rounds, perRound);
+                System.out.printf("stub client (guard's own work): wall time without guard %.2f us, with guard %.2f us,"
+                        + " added %.2f us; Java threads' CPU added %.2f us (p25-p75 %.2f-%.2f)%n", stub.wall()[0],
+                        stub.wall()[1], stub.wall()[2], stub.cpu()[2], stub.cpu()[3], stub.cpu()[4]);
                 return;
             }
             Sides loopback = s.measure(s.plain, s.guarded, rounds, perRound);
@@ -233,17 +241,26 @@ public final class GuardOverhead {
          * - without) per request, and each side's median.
          */
         void byThreadGroup(int rounds, int perRound) throws Exception {
-            HttpClient[] sides = {plain, guarded};
+            // The control (system property guardOverhead.spinMicros): the client without the
+            // guard, with the calling thread spinning that long before each request, as if a
+            // guard's work cost exactly that on the calling thread and nothing else. What the
+            // other threads add on that side is what any gap between requests costs them.
+            int spinMicros = Integer.getInteger("guardOverhead.spinMicros", 0);
+            int sideCount = spinMicros > 0 ? 3 : 2;
+            HttpClient[] sides = {plain, guarded, plain};
             Map<String, double[][]> cpu = new java.util.TreeMap<>();
             Map<String, double[][]> alloc = new java.util.TreeMap<>();
             long[] times = new long[perRound];
             for (int round = 0; round < rounds; round++) {
-                for (int k = 0; k < 2; k++) {
-                    int side = (k + round) % 2;
+                for (int k = 0; k < sideCount; k++) {
+                    int side = (k + round) % sideCount;
                     Map<String, Long> cpu0 = ThreadGroups.cpu();
                     Map<String, Long> alloc0 = ThreadGroups.allocated();
                     for (int i = 0; i < perRound; i++) {
                         records.put(TOKEN, ChargeGuardTest.RECORD);
+                        if (side == 2) {
+                            spin(spinMicros);
+                        }
                         times[i] = time(sides[side], request, handler);
                     }
                     Map<String, Long> alloc1 = ThreadGroups.allocated();
@@ -260,17 +277,48 @@ public final class GuardOverhead {
                             jit[0][r], jit[1][r], caller[0][r], caller[1][r]);
                 }
             }
-            System.out.printf("by thread group, %d rounds of %d + %d requests (medians over rounds):%n", rounds,
-                    perRound, perRound);
+            printGroups("by thread group, guard", cpu, alloc, 1, rounds, perRound);
+            if (spinMicros > 0) {
+                printGroups("by thread group, control: " + spinMicros + " us spun on the calling thread instead of the guard",
+                        cpu, alloc, 2, rounds, perRound);
+            }
+        }
+
+        private static void printGroups(String title, Map<String, double[][]> cpu, Map<String, double[][]> alloc,
+                int side, int rounds, int perRound) {
+            System.out.printf("%s, %d rounds of %d requests a side (medians over rounds):%n", title, rounds, perRound);
             System.out.printf("  %-12s %12s %12s %12s %10s %10s %10s%n", "group", "CPU without", "with", "added us",
                     "B without", "with", "added B");
             java.util.Set<String> groups = new java.util.TreeSet<>(cpu.keySet());
             groups.addAll(alloc.keySet());
+            double[][] none = new double[3][rounds];
+            double total = 0;
             for (String g : groups) {
-                double[] c = summary(cpu.getOrDefault(g, new double[2][rounds]));
-                double[] a = summary(alloc.getOrDefault(g, new double[2][rounds]));
+                double[][] c3 = cpu.getOrDefault(g, none);
+                double[][] a3 = alloc.getOrDefault(g, none);
+                double[] c = summary(new double[][] {c3[0], c3[side]});
+                double[] a = summary(new double[][] {a3[0], a3[side]});
                 System.out.printf("  %-12s %12.1f %12.1f %12.1f %10.0f %10.0f %10.0f  (CPU added p25-p75 %.1f-%.1f)%n",
                         g, c[0], c[1], c[2], a[0], a[1], a[2], c[3], c[4]);
+            }
+            // The whole process per round, then its median: the sum of the groups' medians is not it.
+            double[] sum0 = new double[rounds];
+            double[] sum1 = new double[rounds];
+            for (double[][] c3 : cpu.values()) {
+                for (int r = 0; r < rounds; r++) {
+                    sum0[r] += c3[0][r];
+                    sum1[r] += c3[side][r];
+                }
+            }
+            double[] all = summary(new double[][] {sum0, sum1});
+            System.out.printf("  %-12s %12.1f %12.1f %12.1f  (added p25-p75 %.1f-%.1f)%n", "all threads", all[0], all[1],
+                    all[2], all[3], all[4]);
+        }
+
+        private static void spin(int micros) {
+            long end = System.nanoTime() + micros * 1000L;
+            while (System.nanoTime() < end) {
+                Thread.onSpinWait();
             }
         }
 
@@ -361,7 +409,7 @@ public final class GuardOverhead {
                 int round, int rounds, double per) {
             for (var e : after.entrySet()) {
                 double delta = (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / per;
-                into.computeIfAbsent(e.getKey(), k -> new double[2][rounds])[side][round] = delta;
+                into.computeIfAbsent(e.getKey(), k -> new double[3][rounds])[side][round] = delta;
             }
         }
     }
