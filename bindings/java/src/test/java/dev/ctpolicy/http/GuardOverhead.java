@@ -44,7 +44,9 @@ import javax.net.ssl.SSLSession;
  * ({@code cpu}: the loopback figures only, without the stub client and the parts; {@code threads}:
  * the loopback's CPU and allocation by thread group, JIT and GC threads included; {@code stub}:
  * the stub client only). The system
- * property {@code guardOverhead.warm} sets the warm-up pairs (default 5,000).
+ * property {@code guardOverhead.warm} sets the warm-up pairs (default 5,000); in {@code threads}
+ * mode {@code guardOverhead.spinMicros} adds the spin control and {@code guardOverhead.series}
+ * prints the JIT's and the calling thread's CPU round by round (how long the JIT keeps compiling).
  */
 public final class GuardOverhead {
     static final String TOKEN = ChargeGuardTest.TOKEN;
