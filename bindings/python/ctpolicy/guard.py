@@ -63,6 +63,7 @@ from . import _errors, _native
 from ._audit import AuditLog
 from ._engine import Engine, _instant_text, to_json_bytes
 from ._errors import Error, InvalidRequestError
+from ._json import FAST as _FAST, fast_dumps as _fast_dumps, loads_exact as _loads_exact
 from ._redact import redact
 from ._outgoing import OutgoingRequest
 from ._types import Decision
@@ -310,22 +311,39 @@ class _TokenLocks:
 class _Charge:
     """One guarded request between its check and its accounting."""
 
-    __slots__ = ("token", "record", "record_json", "request", "tokenizes", "locked")
+    __slots__ = ("token", "record", "record_json", "exact", "request", "tokenizes", "locked")
 
     def __init__(
         self,
         token: Optional[str],
         record: Optional[dict[str, Any]],
         record_json: Optional[bytes],
+        exact: bool,
         request: bytes,
         tokenizes: bool,
     ) -> None:
         self.token = token
         self.record = record
         self.record_json = record_json
+        # Whether record_json holds no integer beyond 64 bits (see _record_text).
+        self.exact = exact
         self.request = request
         self.tokenizes = tokenizes
         self.locked = False
+
+
+def _record_text(record: Optional[dict[str, Any]], what: str) -> tuple[Optional[bytes], bool]:
+    """The stored record as JSON text (None for no record), and whether it
+    holds no integer beyond 64 bits: true when orjson wrote it (it refuses
+    such integers) or there is none. A transition's record holds only the
+    given record's numbers (a new record is all strings), so orjson then
+    reads it exactly (:func:`_transition_record`)."""
+    if record is None:
+        return None, True
+    fast = _fast_dumps(record)
+    if fast is not None:
+        return fast, True
+    return to_json_bytes(record, what), False
 
 
 class _BodyFault(Exception):
@@ -364,14 +382,19 @@ def _asks_for_token(body: bytes) -> bool:
     return utf8 and isinstance(value, dict) and value.get("request_customer_token") is not None
 
 
-def _transition_record(outcome: bytes) -> tuple[Any, bool]:
+def _transition_record(outcome: bytes, exact: bool = False) -> tuple[Any, bool]:
     """The ``record`` and ``changed`` of a transition's JSON.
 
-    The library writes ``{"record":{…},"changed":…`` first (then, from
+    With ``exact`` (the record given to the library held no integer beyond
+    64 bits: :func:`_record_text`) and orjson installed, orjson reads it
+    all (faster than json reading the record alone). Otherwise: the library writes ``{"record":{…},"changed":…`` first (then, from
     apply_response, the events): the record object is then decoded alone
     and ``changed`` read as text, which leaves out the events and the outer
     object (about 40 % of decoding it all). Any other layout is decoded
     whole."""
+    if exact and _FAST:
+        whole = _loads_exact(outcome)
+        return whole.get("record"), bool(whole.get("changed"))
     text = outcome.decode("utf-8")
     if text.startswith('{"record":{'):
         record, end = _raw_decode(text, 10)
@@ -555,7 +578,7 @@ class ChargeGuard:
         needs no reading of its own on the way.
         """
         record = self._read_record(token) if token is not None else None
-        record_json = None if record is None else to_json_bytes(record, "token_record")
+        record_json, exact = _record_text(record, "token_record")
         request = b"".join((
             head,
             b',"token_record":',
@@ -579,7 +602,7 @@ class ChargeGuard:
             raise PreflightDenied(decision)
         # What apply_response reads of the request: the record is its own argument.
         answered = b"".join((head, b',"body":', body, b"}"))
-        return _Charge(token, record, record_json, answered, tokenizes)
+        return _Charge(token, record, record_json, exact, answered, tokenizes)
 
     def _begin(
         self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
@@ -653,12 +676,12 @@ class ChargeGuard:
         if charge.token is None and not (charge.tokenizes and is_object):
             return  # not a token charge, nor a tokenization that succeeded
         at = self._now_text()
-        record, record_json = charge.record, charge.record_json
+        record, record_json, exact = charge.record, charge.record_json, charge.exact
         if charge.token is not None:
             found = self._reread(charge)
             if found != record:
                 record = found
-                record_json = None if found is None else to_json_bytes(found, "record")
+                record_json, exact = _record_text(found, "record")
         outcome: Optional[bytes] = None
         failure: Optional[Error] = None
         if is_object:
@@ -682,7 +705,7 @@ class ChargeGuard:
             self._report(_guard_error("apply", "Klarna's answer could not be applied to the record", record, failure))
             return
         assert outcome is not None
-        new, changed = _transition_record(outcome)
+        new, changed = _transition_record(outcome, exact)
         if not changed or not isinstance(new, dict):
             return
         key = new.get("customer_token")
