@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from . import _errors, _native
-from ._json import _DatetimeError, fast_dumps, json_default as _json_default, loads as _loads
+from ._json import FAST as _FAST, _DatetimeError, fast_dumps, json_default as _json_default, loads as _loads
 from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._audit import AuditLog
 from ._handle import NativeHandle
@@ -120,7 +120,7 @@ class Engine(NativeHandle):
         in the Python, Go and Java bindings.
         """
         if type(request) is dict:  # to_json_bytes, inlined for the common case
-            fast = fast_dumps(request)  # orjson, when it writes json's bytes
+            fast = fast_dumps(request) if _FAST else None  # orjson, where it writes json's bytes
             if fast is not None:
                 data = fast
             else:
