@@ -373,7 +373,8 @@ def _asks_for_token(body: bytes) -> bool:
     """Whether ``body`` is a JSON object with a ``request_customer_token``
     that is not null (a tokenization). Read only when the key's name, or an
     escape that could spell it, is in the bytes at all."""
-    if b"request_customer_token" not in body and b"\\" not in body:
+    # rfind: CPython's backward search is the faster of the two here.
+    if body.rfind(b"request_customer_token") < 0 and body.rfind(b"\\") < 0:
         return False
     try:
         utf8, value = _body_value(body)
@@ -403,6 +404,25 @@ def _transition_record(outcome: bytes, exact: bool = False) -> tuple[Any, bool]:
                 return record, changed
     result = _json_loads(text)
     return result.get("record"), bool(result.get("changed"))
+
+
+def _repeated_headers(klarna_headers: list[tuple[str, str]]) -> tuple[Optional[str], list[str]]:
+    """The token (the first token header's value) and the headers as JSON
+    members, for headers where a name is sent twice: the repeat gets another
+    ASCII case (:func:`_case_variant`), so the check sees both and fails."""
+    token: Optional[str] = None
+    pairs: list[str] = []
+    seen: set[str] = set()
+    used: set[str] = set()
+    for name, text in klarna_headers:
+        lower = name.lower()
+        shown = name if name not in used else _case_variant(name, used)
+        used.add(shown)
+        if lower == _TOKEN_HEADER and lower not in seen:
+            token = text
+        seen.add(lower)
+        pairs.append(_json_string(shown) + ":" + _json_string(text))
+    return token, pairs
 
 
 def _case_variant(name: str, used: set[str]) -> str:
@@ -512,18 +532,16 @@ class ChargeGuard:
         ``customer_present`` function (only then: it costs more than the rest).
         """
         token: Optional[str] = None
-        pairs: list[str] = []
-        if klarna_headers:
-            seen: set[str] = set()
-            used: set[str] = set()
+        if len({name for name, _ in klarna_headers}) == len(klarna_headers):
+            # No name sent twice as it is (the usual case): each is written
+            # as sent, and the token is the first one's value.
             for name, text in klarna_headers:
-                lower = name.lower()
-                shown = name if name not in used else _case_variant(name, used)
-                used.add(shown)
-                if lower == _TOKEN_HEADER and lower not in seen:
+                if name.lower() == _TOKEN_HEADER:
                     token = text
-                seen.add(lower)
-                pairs.append(_json_string(shown) + ":" + _json_string(text))
+                    break
+            pairs = [_json_string(name) + ":" + _json_string(text) for name, text in klarna_headers]
+        else:
+            token, pairs = _repeated_headers(klarna_headers)
         present = self.customer_present
         if not isinstance(present, bool):
             present = bool(present(outgoing()))
@@ -679,7 +697,7 @@ class ChargeGuard:
         record, record_json, exact = charge.record, charge.record_json, charge.exact
         if charge.token is not None:
             found = self._reread(charge)
-            if found != record:
+            if found is not record and found != record:
                 record = found
                 record_json, exact = _record_text(found, "record")
         outcome: Optional[bytes] = None
