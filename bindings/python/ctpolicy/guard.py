@@ -237,12 +237,11 @@ class _SystemClockText:
 _system_now_text = _SystemClockText()
 
 
-class _Entry:
-    __slots__ = ("lock", "users")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users = 0
+# A token's entry: [its lock, how many charges hold or wait for it]. A
+# list, not an object with an __init__: one is made for most charges (the
+# entry goes when its last charge ends).
+_LOCK, _USERS = 0, 1
+_new_lock = threading.Lock
 
 
 class _TokenLocks:
@@ -250,32 +249,41 @@ class _TokenLocks:
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, list[Any]] = {}
 
     # acquire/release rather than ``with`` (twice a charge); nothing between
     # them can raise.
-    def _enter(self, token: str) -> _Entry:
+    def _enter(self, token: str) -> list[Any]:
         mutex = self._mutex
         mutex.acquire()
         entry = self._entries.get(token)
         if entry is None:
-            entry = self._entries[token] = _Entry()
-        entry.users += 1
+            entry = self._entries[token] = [_new_lock(), 1]
+        else:
+            entry[_USERS] += 1
         mutex.release()
         return entry
 
-    def _leave(self, token: str, entry: _Entry) -> None:
+    def _leave(self, token: str, entry: list[Any]) -> None:
         mutex = self._mutex
         mutex.acquire()
-        entry.users -= 1
-        if entry.users == 0:
+        entry[_USERS] -= 1
+        if entry[_USERS] == 0:
             del self._entries[token]
         mutex.release()
 
     def acquire(self, token: str) -> None:
-        entry = self._enter(token)
+        # _enter inlined: once a charge.
+        mutex = self._mutex
+        mutex.acquire()
+        entry = self._entries.get(token)
+        if entry is None:
+            entry = self._entries[token] = [_new_lock(), 1]
+        else:
+            entry[_USERS] += 1
+        mutex.release()
         try:
-            entry.lock.acquire()
+            entry[_LOCK].acquire()
         except BaseException:
             self._leave(token, entry)
             raise
@@ -287,7 +295,7 @@ class _TokenLocks:
         entry = self._enter(token)
         try:
             delay = 0.0002
-            while not entry.lock.acquire(blocking=False):
+            while not entry[_LOCK].acquire(blocking=False):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.005)
         except BaseException:
@@ -301,11 +309,11 @@ class _TokenLocks:
         mutex = self._mutex
         mutex.acquire()
         entry = self._entries[token]
-        entry.users -= 1
-        if entry.users == 0:
+        entry[_USERS] -= 1
+        if entry[_USERS] == 0:
             del self._entries[token]
         mutex.release()
-        entry.lock.release()
+        entry[_LOCK].release()
 
 
 class _Charge:
