@@ -734,7 +734,8 @@ def apply_response_json(record: Optional[bytes], request: bytes, response: bytes
         status: int = _ctp_apply_response_json_unconverted(
             record, record_len, request, request_len, response, response_len, at, at_len, ref, ref
         )
-        data: bytes = chars[: length.value]
+        # A c_char pointer's slice is bytes (typeshed says list).
+        data: bytes = chars[: length.value]  # type: ignore[assignment]
     finally:
         _ctp_buf_free_unconverted(ref)
     return status, data
