@@ -319,7 +319,7 @@ class _TokenLocks:
 class _Charge:
     """One guarded request between its check and its accounting."""
 
-    __slots__ = ("token", "record", "record_json", "exact", "request", "tokenizes", "locked")
+    __slots__ = ("token", "record", "record_json", "exact", "request", "body", "locked")
 
     def __init__(
         self,
@@ -328,7 +328,7 @@ class _Charge:
         record_json: Optional[bytes],
         exact: bool,
         request: bytes,
-        tokenizes: bool,
+        body: bytes,
     ) -> None:
         self.token = token
         self.record = record
@@ -336,7 +336,10 @@ class _Charge:
         # Whether record_json holds no integer beyond 64 bits (see _record_text).
         self.exact = exact
         self.request = request
-        self.tokenizes = tokenizes
+        # The body as sent: whether it asks for a token is read only when
+        # the accounting needs to know (no token header, or an answer that
+        # is not a JSON object), not for every charge.
+        self.body = body
         self.locked = False
 
 
@@ -396,7 +399,8 @@ def _transition_record(outcome: bytes, exact: bool = False) -> tuple[Any, bool]:
 
     With ``exact`` (the record given to the library held no integer beyond
     64 bits: :func:`_record_text`) and orjson installed, orjson reads it
-    all (faster than json reading the record alone). Otherwise: the library writes ``{"record":{…},"changed":…`` first (then, from
+    all (faster than json reading the record alone). Otherwise: the
+    library writes ``{"record":{…},"changed":…`` first (then, from
     apply_response, the events): the record object is then decoded alone
     and ``changed`` read as text, which leaves out the events and the outer
     object (about 40 % of decoding it all). Any other layout is decoded
@@ -530,10 +534,10 @@ class ChargeGuard:
     # -- before sending (G3) -------------------------------------------------
 
     def _prepare(
-        self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
-    ) -> tuple[Optional[str], bytes, bool]:
-        """The token, the pre-flight text's head (``customer_present`` and
-        ``headers``) and whether the body asks for a token.
+        self, klarna_headers: list[tuple[str, str]], outgoing: Callable[[], OutgoingRequest]
+    ) -> tuple[Optional[str], bytes]:
+        """The token and the pre-flight text's head (``customer_present`` and
+        ``headers``).
 
         ``klarna_headers`` are the request's ``Klarna-*`` headers as sent,
         in the client's order; ``outgoing`` builds the whole request for a
@@ -558,7 +562,7 @@ class ChargeGuard:
             ",".join(pairs).encode("ascii"),
             b"}",
         ))
-        return token, head, _asks_for_token(body)
+        return token, head
 
     def _body_fault(self, body: bytes) -> Optional[Error]:
         """The error for a body that is not one JSON value (the engine's own
@@ -594,7 +598,7 @@ class ChargeGuard:
             return None
         return found if isinstance(found, dict) else dict(found)
 
-    def _check(self, token: Optional[str], head: bytes, body: bytes, tokenizes: bool) -> _Charge:
+    def _check(self, token: Optional[str], head: bytes, body: bytes) -> _Charge:
         """Builds the pre-flight text and checks it.
 
         Every field is written (null where there is none) and the body
@@ -628,7 +632,7 @@ class ChargeGuard:
             raise PreflightDenied(decision)
         # What apply_response reads of the request: the record is its own argument.
         answered = b"".join((head, b',"body":', body, b"}"))
-        return _Charge(token, record, record_json, exact, answered, tokenizes)
+        return _Charge(token, record, record_json, exact, answered, body)
 
     def _begin(
         self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
@@ -636,12 +640,12 @@ class ChargeGuard:
         """Checks a guarded request; on ALLOW returns the charge, holding
         its token's lock (released by :meth:`_finish`). Raises when it must
         not be sent."""
-        token, head, tokenizes = self._prepare(klarna_headers, body, outgoing)
+        token, head = self._prepare(klarna_headers, outgoing)
         if token is None:
-            return self._check(None, head, body, tokenizes)
+            return self._check(None, head, body)
         self._locks.acquire(token)
         try:
-            charge = self._check(token, head, body, tokenizes)
+            charge = self._check(token, head, body)
         except BaseException:
             self._locks.release(token)
             raise
@@ -651,12 +655,12 @@ class ChargeGuard:
     async def _begin_async(
         self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
     ) -> _Charge:
-        token, head, tokenizes = self._prepare(klarna_headers, body, outgoing)
+        token, head = self._prepare(klarna_headers, outgoing)
         if token is None:
-            return self._check(None, head, body, tokenizes)
+            return self._check(None, head, body)
         await self._locks.acquire_async(token)
         try:
-            charge = self._check(token, head, body, tokenizes)
+            charge = self._check(token, head, body)
         except BaseException:
             self._locks.release(token)
             raise
@@ -699,7 +703,7 @@ class ChargeGuard:
         is_object = (
             status is not None and 200 <= status < 300 and body is not None and body.lstrip(b" \t\r\n")[:1] == b"{"
         )
-        if charge.token is None and not (charge.tokenizes and is_object):
+        if charge.token is None and not (is_object and _asks_for_token(charge.body)):
             return  # not a token charge, nor a tokenization that succeeded
         at = self._now_text()
         record, record_json, exact = charge.record, charge.record_json, charge.exact
@@ -717,7 +721,7 @@ class ChargeGuard:
                 outcome = out
             else:
                 failure = _errors.from_status(code, out, InvalidRequestError)
-                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not charge.tokenizes:
+                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not _asks_for_token(charge.body):
                     failure = None  # not a JSON object after all: an attempt of unknown outcome
         if outcome is None and failure is None:
             if charge.token is None:
