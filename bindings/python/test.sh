@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Python binding's whole test suite: mypy --strict, pytest, then
+# Runs the Python binding's whole test suite: mypy --strict, pytest (twice:
+# with orjson, then with it hidden, for the plain install's json path), then
 # test_install.sh (pip install from a clean copy of the repository, the sdist
 # and the auditwheel-repaired wheel; CTPOLICY_SKIP_INSTALL_TEST=1 skips it
 # with a notice, for quick iteration only).
