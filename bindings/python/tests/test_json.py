@@ -131,6 +131,11 @@ class Number(int):
     pass
 
 
+class Decimalish(float):
+    def __repr__(self) -> str:  # json writes float.__repr__, not this
+        return "weird"
+
+
 class Mapping(dict[str, Any]):
     def items(self) -> Any:  # json writes what items() says; orjson would not ask
         return [("replaced", True)]
@@ -162,6 +167,8 @@ AWARE = datetime(2026, 11, 30, 9, 30, 0, 123456, tzinfo=timezone(timedelta(hours
 WRITTEN: list[dict[Any, Any]] = [
     {"s": Text("krn")},
     {"n": Number(5)},
+    {"f": Decimalish(1.5)},
+    {"fsmall": [Decimalish(1.0), 2.5e-8]},
     {"m": Mapping(a=1)},
     {"l": Items([1, 2])},
     {"t": (1, "two")},
