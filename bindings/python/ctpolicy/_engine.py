@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from . import _errors, _native
+from ._json import FAST as _FAST, _DatetimeError, fast_dumps, json_default as _json_default, loads as _loads
 from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._audit import AuditLog
 from ._handle import NativeHandle
@@ -21,28 +22,6 @@ from ._types import _ALLOW_PREFIX, _SET_ALLOWED, _SET_DATA, _SET_DECISION
 JsonInput = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
 
 
-class _DatetimeError(ValueError):
-    """A datetime in a request dict with no RFC 3339 form: naive, or out of range in UTC."""
-
-
-def _json_default(value: object) -> object:
-    """What ``json.dumps`` writes for a value it does not know: an aware
-    ``datetime`` (e.g. ``now``, ``token_record.last_used_at``) becomes
-    RFC 3339 in UTC with milliseconds, as :meth:`Engine.check_charge` reads
-    it; anything else is not JSON."""
-    if isinstance(value, datetime):
-        if value.utcoffset() is None:
-            raise _DatetimeError("a naive datetime; give it a tzinfo (e.g. UTC)")
-        try:
-            utc: Optional[datetime] = value.astimezone(timezone.utc)
-        except OverflowError:
-            utc = None
-        if utc is None:
-            raise _DatetimeError("a datetime outside years 0001-9999 in UTC")
-        return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
 _dumps = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default
 ).encode
@@ -53,13 +32,6 @@ _dumps = json.JSONEncoder(
 _dumps_unchecked = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_json_default, check_circular=False
 ).encode
-_decode = json.JSONDecoder().decode
-
-
-def _loads(data: bytes) -> Any:
-    return _decode(data.decode("utf-8"))
-
-
 _OK = _native.OK
 
 
@@ -103,6 +75,9 @@ def to_json_bytes(value: object, what: str) -> bytes:
     for ``json.dumps``): misuse of the binding, not the library's to report.
     """
     if type(value) is dict:  # the common case first: no ABC isinstance on the way
+        fast = fast_dumps(value)
+        if fast is not None:
+            return fast
         try:
             return _dumps_unchecked(value).encode("ascii")
         except (TypeError, ValueError, RecursionError):
@@ -145,12 +120,16 @@ class Engine(NativeHandle):
         in the Python, Go and Java bindings.
         """
         if type(request) is dict:  # to_json_bytes, inlined for the common case
-            try:
-                data = _dumps_unchecked(request).encode("ascii")
-            except (TypeError, ValueError, RecursionError):
-                data = b""
-            if not data:  # outside the except: the error keeps no context
-                data = _dumps_or_error(request, "request")
+            fast = fast_dumps(request) if _FAST else None  # orjson, where it writes json's bytes
+            if fast is not None:
+                data = fast
+            else:
+                try:
+                    data = _dumps_unchecked(request).encode("ascii")
+                except (TypeError, ValueError, RecursionError):
+                    data = b""
+                if not data:  # outside the except: the error keeps no context
+                    data = _dumps_or_error(request, "request")
         elif type(request) is bytes:  # the guard's pre-flight text: as it is
             data = request
         else:

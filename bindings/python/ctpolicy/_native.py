@@ -527,8 +527,11 @@ class _ThreadBuf(threading.local):
         ptr = ctypes.c_void_p.from_buffer(buf, CtpBuf.ptr.offset)
         length = ctypes.c_size_t.from_buffer(buf, CtpBuf.len.offset)
         self.parts = (ref, ptr, length, ctypes.c_size_t(), buf)
+        # The same ptr field as a char pointer: slicing it copies the bytes
+        # out with no foreign call (~0.1 µs against PyBytes_FromStringAndSize's ~0.2).
+        chars = ctypes.POINTER(ctypes.c_char).from_buffer(buf, CtpBuf.ptr.offset)
         self.apply_parts = (
-            ref, ptr, length, ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
+            ref, chars, length, ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
         )
 
 
@@ -722,7 +725,7 @@ def apply_response_json(record: Optional[bytes], request: bytes, response: bytes
             _ctp_apply_response_json, record, _len(record), request, len(request), response, len(response), at, len(at)
         )
     # Once per guarded charge: the unconverted path Engine.check takes.
-    ref, ptr, length, record_len, request_len, response_len, at_len = _thread_buf.apply_parts
+    ref, chars, length, record_len, request_len, response_len, at_len = _thread_buf.apply_parts
     record_len.value = _len(record)
     request_len.value = len(request)
     response_len.value = len(response)
@@ -731,7 +734,8 @@ def apply_response_json(record: Optional[bytes], request: bytes, response: bytes
         status: int = _ctp_apply_response_json_unconverted(
             record, record_len, request, request_len, response, response_len, at, at_len, ref, ref
         )
-        data: bytes = _bytes_from_buf(ptr, length)
+        # A c_char pointer's slice is bytes (typeshed says list).
+        data: bytes = chars[: length.value]  # type: ignore[assignment]
     finally:
         _ctp_buf_free_unconverted(ref)
     return status, data

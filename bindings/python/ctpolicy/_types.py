@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
+from ._json import loads as _loads
 from ._redact import redact, redact_bytes, redacted_repr
 from .codes import RULE_CODES
 
@@ -76,7 +76,6 @@ class Violation:
 
 _ALLOW_PREFIX = b'{"decision":"ALLOW",'
 _DENY_PREFIX = b'{"decision":"DENY",'
-_decode = json.JSONDecoder().decode
 
 
 class Decision:
@@ -128,7 +127,7 @@ class Decision:
         elif data.startswith(_DENY_PREFIX):
             allowed = False
         else:  # not the engine's own layout: decode it all now
-            return cls.from_json(_decode(redact_bytes(data).decode("utf-8")))
+            return cls.from_json(_loads(redact_bytes(data)))
         self = object.__new__(cls)
         # The slots' own setters: past the frozen __setattr__, and cheaper
         # than object.__setattr__ by name (this runs once per check).
@@ -150,7 +149,7 @@ class Decision:
             # Redacted before decoding (docs/HYGIENE.md H4): a token a caller put
             # where it does not belong (decision_id, a key echoed in a path)
             # never reaches a field, whatever library version answered.
-            fields = _decoded_fields(_decode(redact_bytes(self._data).decode("utf-8")))
+            fields = _decoded_fields(_loads(redact_bytes(self._data)))
             object.__setattr__(self, "_fields", fields)
         return fields
 

@@ -63,6 +63,7 @@ from . import _errors, _native
 from ._audit import AuditLog
 from ._engine import Engine, _instant_text, to_json_bytes
 from ._errors import Error, InvalidRequestError
+from ._json import FAST as _FAST, fast_dumps as _fast_dumps, loads_exact as _loads_exact
 from ._redact import redact
 from ._outgoing import OutgoingRequest
 from ._types import Decision
@@ -236,12 +237,11 @@ class _SystemClockText:
 _system_now_text = _SystemClockText()
 
 
-class _Entry:
-    __slots__ = ("lock", "users")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users = 0
+# A token's entry: [its lock, how many charges hold or wait for it]. A
+# list, not an object with an __init__: one is made for most charges (the
+# entry goes when its last charge ends).
+_LOCK, _USERS = 0, 1
+_new_lock = threading.Lock
 
 
 class _TokenLocks:
@@ -249,32 +249,41 @@ class _TokenLocks:
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, list[Any]] = {}
 
     # acquire/release rather than ``with`` (twice a charge); nothing between
     # them can raise.
-    def _enter(self, token: str) -> _Entry:
+    def _enter(self, token: str) -> list[Any]:
         mutex = self._mutex
         mutex.acquire()
         entry = self._entries.get(token)
         if entry is None:
-            entry = self._entries[token] = _Entry()
-        entry.users += 1
+            entry = self._entries[token] = [_new_lock(), 1]
+        else:
+            entry[_USERS] += 1
         mutex.release()
         return entry
 
-    def _leave(self, token: str, entry: _Entry) -> None:
+    def _leave(self, token: str, entry: list[Any]) -> None:
         mutex = self._mutex
         mutex.acquire()
-        entry.users -= 1
-        if entry.users == 0:
+        entry[_USERS] -= 1
+        if entry[_USERS] == 0:
             del self._entries[token]
         mutex.release()
 
     def acquire(self, token: str) -> None:
-        entry = self._enter(token)
+        # _enter inlined: once a charge.
+        mutex = self._mutex
+        mutex.acquire()
+        entry = self._entries.get(token)
+        if entry is None:
+            entry = self._entries[token] = [_new_lock(), 1]
+        else:
+            entry[_USERS] += 1
+        mutex.release()
         try:
-            entry.lock.acquire()
+            entry[_LOCK].acquire()
         except BaseException:
             self._leave(token, entry)
             raise
@@ -286,7 +295,7 @@ class _TokenLocks:
         entry = self._enter(token)
         try:
             delay = 0.0002
-            while not entry.lock.acquire(blocking=False):
+            while not entry[_LOCK].acquire(blocking=False):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.005)
         except BaseException:
@@ -300,32 +309,52 @@ class _TokenLocks:
         mutex = self._mutex
         mutex.acquire()
         entry = self._entries[token]
-        entry.users -= 1
-        if entry.users == 0:
+        entry[_USERS] -= 1
+        if entry[_USERS] == 0:
             del self._entries[token]
         mutex.release()
-        entry.lock.release()
+        entry[_LOCK].release()
 
 
 class _Charge:
     """One guarded request between its check and its accounting."""
 
-    __slots__ = ("token", "record", "record_json", "request", "tokenizes", "locked")
+    __slots__ = ("token", "record", "record_json", "exact", "request", "body", "locked")
 
     def __init__(
         self,
         token: Optional[str],
         record: Optional[dict[str, Any]],
         record_json: Optional[bytes],
+        exact: bool,
         request: bytes,
-        tokenizes: bool,
+        body: bytes,
     ) -> None:
         self.token = token
         self.record = record
         self.record_json = record_json
+        # Whether record_json holds no integer beyond 64 bits (see _record_text).
+        self.exact = exact
         self.request = request
-        self.tokenizes = tokenizes
+        # The body as sent: whether it asks for a token is read only when
+        # the accounting needs to know (no token header, or an answer that
+        # is not a JSON object), not for every charge.
+        self.body = body
         self.locked = False
+
+
+def _record_text(record: Optional[dict[str, Any]], what: str) -> tuple[Optional[bytes], bool]:
+    """The stored record as JSON text (None for no record), and whether it
+    holds no integer beyond 64 bits: true when orjson wrote it (it refuses
+    such integers) or there is none. A transition's record holds only the
+    given record's numbers (a new record is all strings), so orjson then
+    reads it exactly (:func:`_transition_record`)."""
+    if record is None:
+        return None, True
+    fast = _fast_dumps(record)
+    if fast is not None:
+        return fast, True
+    return to_json_bytes(record, what), False
 
 
 class _BodyFault(Exception):
@@ -355,7 +384,8 @@ def _asks_for_token(body: bytes) -> bool:
     """Whether ``body`` is a JSON object with a ``request_customer_token``
     that is not null (a tokenization). Read only when the key's name, or an
     escape that could spell it, is in the bytes at all."""
-    if b"request_customer_token" not in body and b"\\" not in body:
+    # rfind: CPython's backward search is the faster of the two here.
+    if body.rfind(b"request_customer_token") < 0 and body.rfind(b"\\") < 0:
         return False
     try:
         utf8, value = _body_value(body)
@@ -364,14 +394,20 @@ def _asks_for_token(body: bytes) -> bool:
     return utf8 and isinstance(value, dict) and value.get("request_customer_token") is not None
 
 
-def _transition_record(outcome: bytes) -> tuple[Any, bool]:
+def _transition_record(outcome: bytes, exact: bool = False) -> tuple[Any, bool]:
     """The ``record`` and ``changed`` of a transition's JSON.
 
-    The library writes ``{"record":{…},"changed":…`` first (then, from
+    With ``exact`` (the record given to the library held no integer beyond
+    64 bits: :func:`_record_text`) and orjson installed, orjson reads it
+    all (faster than json reading the record alone). Otherwise: the
+    library writes ``{"record":{…},"changed":…`` first (then, from
     apply_response, the events): the record object is then decoded alone
     and ``changed`` read as text, which leaves out the events and the outer
     object (about 40 % of decoding it all). Any other layout is decoded
     whole."""
+    if exact and _FAST:
+        whole = _loads_exact(outcome)
+        return whole.get("record"), bool(whole.get("changed"))
     text = outcome.decode("utf-8")
     if text.startswith('{"record":{'):
         record, end = _raw_decode(text, 10)
@@ -380,6 +416,25 @@ def _transition_record(outcome: bytes) -> tuple[Any, bool]:
                 return record, changed
     result = _json_loads(text)
     return result.get("record"), bool(result.get("changed"))
+
+
+def _repeated_headers(klarna_headers: list[tuple[str, str]]) -> tuple[Optional[str], list[str]]:
+    """The token (the first token header's value) and the headers as JSON
+    members, for headers where a name is sent twice: the repeat gets another
+    ASCII case (:func:`_case_variant`), so the check sees both and fails."""
+    token: Optional[str] = None
+    pairs: list[str] = []
+    seen: set[str] = set()
+    used: set[str] = set()
+    for name, text in klarna_headers:
+        lower = name.lower()
+        shown = name if name not in used else _case_variant(name, used)
+        used.add(shown)
+        if lower == _TOKEN_HEADER and lower not in seen:
+            token = text
+        seen.add(lower)
+        pairs.append(_json_string(shown) + ":" + _json_string(text))
+    return token, pairs
 
 
 def _case_variant(name: str, used: set[str]) -> str:
@@ -479,28 +534,26 @@ class ChargeGuard:
     # -- before sending (G3) -------------------------------------------------
 
     def _prepare(
-        self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
-    ) -> tuple[Optional[str], bytes, bool]:
-        """The token, the pre-flight text's head (``customer_present`` and
-        ``headers``) and whether the body asks for a token.
+        self, klarna_headers: list[tuple[str, str]], outgoing: Callable[[], OutgoingRequest]
+    ) -> tuple[Optional[str], bytes]:
+        """The token and the pre-flight text's head (``customer_present`` and
+        ``headers``).
 
         ``klarna_headers`` are the request's ``Klarna-*`` headers as sent,
         in the client's order; ``outgoing`` builds the whole request for a
         ``customer_present`` function (only then: it costs more than the rest).
         """
         token: Optional[str] = None
-        pairs: list[str] = []
-        if klarna_headers:
-            seen: set[str] = set()
-            used: set[str] = set()
+        if len({name for name, _ in klarna_headers}) == len(klarna_headers):
+            # No name sent twice as it is (the usual case): each is written
+            # as sent, and the token is the first one's value.
             for name, text in klarna_headers:
-                lower = name.lower()
-                shown = name if name not in used else _case_variant(name, used)
-                used.add(shown)
-                if lower == _TOKEN_HEADER and lower not in seen:
+                if name.lower() == _TOKEN_HEADER:
                     token = text
-                seen.add(lower)
-                pairs.append(_json_string(shown) + ":" + _json_string(text))
+                    break
+            pairs = [_json_string(name) + ":" + _json_string(text) for name, text in klarna_headers]
+        else:
+            token, pairs = _repeated_headers(klarna_headers)
         present = self.customer_present
         if not isinstance(present, bool):
             present = bool(present(outgoing()))
@@ -509,7 +562,7 @@ class ChargeGuard:
             ",".join(pairs).encode("ascii"),
             b"}",
         ))
-        return token, head, _asks_for_token(body)
+        return token, head
 
     def _body_fault(self, body: bytes) -> Optional[Error]:
         """The error for a body that is not one JSON value (the engine's own
@@ -545,7 +598,7 @@ class ChargeGuard:
             return None
         return found if isinstance(found, dict) else dict(found)
 
-    def _check(self, token: Optional[str], head: bytes, body: bytes, tokenizes: bool) -> _Charge:
+    def _check(self, token: Optional[str], head: bytes, body: bytes) -> _Charge:
         """Builds the pre-flight text and checks it.
 
         Every field is written (null where there is none) and the body
@@ -555,7 +608,7 @@ class ChargeGuard:
         needs no reading of its own on the way.
         """
         record = self._read_record(token) if token is not None else None
-        record_json = None if record is None else to_json_bytes(record, "token_record")
+        record_json, exact = _record_text(record, "token_record")
         request = b"".join((
             head,
             b',"token_record":',
@@ -579,7 +632,7 @@ class ChargeGuard:
             raise PreflightDenied(decision)
         # What apply_response reads of the request: the record is its own argument.
         answered = b"".join((head, b',"body":', body, b"}"))
-        return _Charge(token, record, record_json, answered, tokenizes)
+        return _Charge(token, record, record_json, exact, answered, body)
 
     def _begin(
         self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
@@ -587,12 +640,12 @@ class ChargeGuard:
         """Checks a guarded request; on ALLOW returns the charge, holding
         its token's lock (released by :meth:`_finish`). Raises when it must
         not be sent."""
-        token, head, tokenizes = self._prepare(klarna_headers, body, outgoing)
+        token, head = self._prepare(klarna_headers, outgoing)
         if token is None:
-            return self._check(None, head, body, tokenizes)
+            return self._check(None, head, body)
         self._locks.acquire(token)
         try:
-            charge = self._check(token, head, body, tokenizes)
+            charge = self._check(token, head, body)
         except BaseException:
             self._locks.release(token)
             raise
@@ -602,12 +655,12 @@ class ChargeGuard:
     async def _begin_async(
         self, klarna_headers: list[tuple[str, str]], body: bytes, outgoing: Callable[[], OutgoingRequest]
     ) -> _Charge:
-        token, head, tokenizes = self._prepare(klarna_headers, body, outgoing)
+        token, head = self._prepare(klarna_headers, outgoing)
         if token is None:
-            return self._check(None, head, body, tokenizes)
+            return self._check(None, head, body)
         await self._locks.acquire_async(token)
         try:
-            charge = self._check(token, head, body, tokenizes)
+            charge = self._check(token, head, body)
         except BaseException:
             self._locks.release(token)
             raise
@@ -650,15 +703,15 @@ class ChargeGuard:
         is_object = (
             status is not None and 200 <= status < 300 and body is not None and body.lstrip(b" \t\r\n")[:1] == b"{"
         )
-        if charge.token is None and not (charge.tokenizes and is_object):
+        if charge.token is None and not (is_object and _asks_for_token(charge.body)):
             return  # not a token charge, nor a tokenization that succeeded
         at = self._now_text()
-        record, record_json = charge.record, charge.record_json
+        record, record_json, exact = charge.record, charge.record_json, charge.exact
         if charge.token is not None:
             found = self._reread(charge)
-            if found != record:
+            if found is not record and found != record:
                 record = found
-                record_json = None if found is None else to_json_bytes(found, "record")
+                record_json, exact = _record_text(found, "record")
         outcome: Optional[bytes] = None
         failure: Optional[Error] = None
         if is_object:
@@ -668,7 +721,7 @@ class ChargeGuard:
                 outcome = out
             else:
                 failure = _errors.from_status(code, out, InvalidRequestError)
-                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not charge.tokenizes:
+                if failure.code == "RESPONSE_INVALID" and charge.token is not None and not _asks_for_token(charge.body):
                     failure = None  # not a JSON object after all: an attempt of unknown outcome
         if outcome is None and failure is None:
             if charge.token is None:
@@ -682,7 +735,7 @@ class ChargeGuard:
             self._report(_guard_error("apply", "Klarna's answer could not be applied to the record", record, failure))
             return
         assert outcome is not None
-        new, changed = _transition_record(outcome)
+        new, changed = _transition_record(outcome, exact)
         if not changed or not isinstance(new, dict):
             return
         key = new.get("customer_token")
