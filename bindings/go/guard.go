@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -390,17 +389,6 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 	}
 	raw, readErr := readResponseBody(resp, &trace.answer)
 	if hasToken || readErr == nil {
-		if trace.askedForConn() {
-			// Reading the answer to its end woke net/http's reader of the
-			// connection, which now waits to run. Yielding lets it run
-			// here first, on a warm core, before the library work below;
-			// otherwise, with more than one P, an idle P is started to
-			// take it over (a thread woken, spinning, then put back to
-			// sleep): about 3.5 µs of process CPU per guarded request over
-			// the loopback, several times what the yield costs. A
-			// RoundTripper that used no net/http connection woke nobody.
-			runtime.Gosched()
-		}
 		g.settle(work, token, hasToken, len(body), resp, raw, readErr)
 	}
 	return resp, nil
@@ -429,8 +417,9 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 // gave it and puts back a reader of the same bytes (followed by the same
 // error when the body could not be read to its end). into becomes that
 // reader when the body was read whole: it lives in the request's
-// sendTrace, which the response keeps alive anyway (resp.Request's
-// context holds its hooks), so the reader is not an allocation of its own.
+// sendTrace, which a response from net/http's Transport keeps alive
+// anyway (resp.Request's context holds the trace's hooks), so the reader
+// is not an allocation of its own.
 func readResponseBody(resp *http.Response, into *bufferBody) ([]byte, error) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil, nil
@@ -972,7 +961,3 @@ func (t *sendTrace) getBody() (io.ReadCloser, error) {
 }
 
 func (t *sendTrace) mayHaveSent() bool { return t.wrote.Load() || !t.getConn.Load() }
-
-// askedForConn tells whether net/http's Transport asked for a connection
-// for the request.
-func (t *sendTrace) askedForConn() bool { return t.getConn.Load() }
