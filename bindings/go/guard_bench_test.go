@@ -185,7 +185,9 @@ func startBenchServer(b *testing.B) (url string, transport http.RoundTripper) {
 		if err != nil {
 			b.Fatalf("the server process gave no URL: %v", err)
 		}
-		return strings.TrimSpace(line), http.DefaultTransport.(*http.Transport).Clone()
+		own := http.DefaultTransport.(*http.Transport).Clone()
+		b.Cleanup(own.CloseIdleConnections)
+		return strings.TrimSpace(line), own
 	default:
 		b.Fatalf("%s=%q: leave it unset (server in this process) or set it to process", benchServerEnv, where)
 		return "", nil
