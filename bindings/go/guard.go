@@ -376,7 +376,7 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 		// go; any other type (bufferBody included) makes it flush the
 		// headers first: one more write and one more packet on every
 		// guarded request.
-		out.Body = io.NopCloser(&trace.first.Reader)
+		out.Body = io.NopCloser(&trace.first)
 		out.GetBody = trace.getBody
 	}
 
@@ -387,7 +387,7 @@ func (g *Guard) guard(req *http.Request, next http.RoundTripper) (*http.Response
 		}
 		return nil, sendErr
 	}
-	raw, readErr := readResponseBody(resp)
+	raw, readErr := readResponseBody(resp, &trace.answer)
 	if hasToken || readErr == nil {
 		g.settle(work, token, hasToken, len(body), resp, raw, readErr)
 	}
@@ -415,8 +415,12 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 
 // readResponseBody buffers the answer's body as the inner RoundTripper
 // gave it and puts back a reader of the same bytes (followed by the same
-// error when the body could not be read to its end).
-func readResponseBody(resp *http.Response) ([]byte, error) {
+// error when the body could not be read to its end). into becomes that
+// reader when the body was read whole: it lives in the request's
+// sendTrace, which a response from net/http's Transport keeps alive
+// anyway (resp.Request's context holds the trace's hooks), so the reader
+// is not an allocation of its own.
+func readResponseBody(resp *http.Response, into *bufferBody) ([]byte, error) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil, nil
 	}
@@ -425,20 +429,15 @@ func readResponseBody(resp *http.Response) ([]byte, error) {
 	if err != nil {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
 	} else {
-		resp.Body = newBufferBody(raw)
+		into.Reset(raw)
+		resp.Body = into
 	}
 	return raw, err
 }
 
-// bufferBody is a buffered body as an io.ReadCloser in one allocation
-// (io.NopCloser(bytes.NewReader(b)) takes two, on every guarded request).
+// bufferBody is a buffered body as an io.ReadCloser with nothing around
+// it to allocate (io.NopCloser(bytes.NewReader(b)) takes two allocations).
 type bufferBody struct{ bytes.Reader }
-
-func newBufferBody(b []byte) *bufferBody {
-	r := new(bufferBody)
-	r.Reset(b)
-	return r
-}
 
 // Close does nothing: the bytes stay readable, as with io.NopCloser.
 func (*bufferBody) Close() error { return nil }
@@ -926,12 +925,14 @@ func (t *tokenLocks) release(token string, l *tokenLock) {
 // not sent (a dial error); one the trace says nothing about (another
 // RoundTripper) may have been, and counts.
 //
-// It also holds the clone's body, the hooks and the body's first reader,
-// so that one allocation serves them all.
+// It also holds the clone's body, the hooks, the body's first reader and
+// the reader of the answer handed back to the caller, so that one
+// allocation serves them all.
 type sendTrace struct {
 	getConn, wrote atomic.Bool
 	body           []byte
-	first          bufferBody
+	first          bytes.Reader
+	answer         bufferBody
 	hooks          httptrace.ClientTrace
 }
 

@@ -3,9 +3,14 @@
 package ctpolicy
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -96,23 +101,104 @@ func sendOne(b *testing.B, rt http.RoundTripper, url string) {
 	}
 }
 
-// newBenchServer is the loopback stand-in for Klarna: it reads the
-// request and answers benchAnswer.
-func newBenchServer() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, benchAnswer)
-	}))
+// answerBench is the loopback stand-in for Klarna: it reads the request
+// and answers benchAnswer.
+func answerBench(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, benchAnswer)
+}
+
+// benchServerEnv chooses where the loopback benchmarks' stand-in for
+// Klarna runs. Unset: in the benchmark's own process (httptest), so that
+// cpu-ns counts the server's goroutines too, on both sides alike.
+// "process": in a child process of its own (this test binary again,
+// serving until its stdin closes), so that the CPU measured is the
+// client's alone, as it is beside the real Klarna. The two differ in
+// more than the server's share: with the server in the process, the Go
+// scheduler runs the server's goroutines on the same two Ps as the
+// client's, and how the guard's work falls between them changes how
+// often an idle P is woken (see BENCHMARKS.md).
+const benchServerEnv = "CTPOLICY_GO_BENCH_SERVER"
+
+// benchServeEnv, set in the child process, makes it the server.
+const benchServeEnv = "CTPOLICY_GO_BENCH_SERVE_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchServeEnv) == "1" {
+		serveBenchChild()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveBenchChild serves answerBench on a loopback port, writes its URL
+// as the first line of stdout, and exits when stdin closes (the parent
+// ended), so that it never outlives the benchmark.
+func serveBenchChild() {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	fmt.Println("http://" + listener.Addr().String())
+	_ = http.Serve(listener, http.HandlerFunc(answerBench))
+	os.Exit(1)
+}
+
+// startBenchServer starts the stand-in where benchServerEnv says and
+// returns its URL and a Transport of its own (a kept-alive connection).
+func startBenchServer(b *testing.B) (url string, transport http.RoundTripper) {
+	switch where := os.Getenv(benchServerEnv); where {
+	case "":
+		server := httptest.NewServer(http.HandlerFunc(answerBench))
+		b.Cleanup(server.Close)
+		return server.URL, server.Client().Transport
+	case "process":
+		self, err := os.Executable()
+		if err != nil {
+			b.Fatal(err)
+		}
+		child := exec.Command(self, "-test.run=^$")
+		child.Env = append(os.Environ(), benchServeEnv+"=1")
+		child.Stderr = os.Stderr
+		stdin, err := child.StdinPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stdout, err := child.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := child.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			_ = stdin.Close()
+			_ = child.Wait()
+		})
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil {
+			b.Fatalf("the server process gave no URL: %v", err)
+		}
+		own := http.DefaultTransport.(*http.Transport).Clone()
+		b.Cleanup(own.CloseIdleConnections)
+		return strings.TrimSpace(line), own
+	default:
+		b.Fatalf("%s=%q: leave it unset (server in this process) or set it to process", benchServerEnv, where)
+		return "", nil
+	}
 }
 
 func BenchmarkGuardLoopback(b *testing.B) {
-	server := newBenchServer()
-	defer server.Close()
-	transport := server.Client().Transport
+	url, transport := startBenchServer(b)
 	guard, records := newBenchGuard(b, transport)
-	b.Run("without-guard", func(b *testing.B) { loop(b, func() { sendOne(b, transport, server.URL) }) })
-	b.Run("with-guard", func(b *testing.B) { loop(b, func() { sendOne(b, guard, server.URL) }) })
+	b.Run("without-guard", func(b *testing.B) { loop(b, func() { sendOne(b, transport, url) }) })
+	b.Run("with-guard", func(b *testing.B) { loop(b, func() { sendOne(b, guard, url) }) })
 	if records.puts.Load() == 0 {
 		b.Fatal("the guard stored nothing")
 	}
@@ -190,15 +276,13 @@ func BenchmarkGuardParts(b *testing.B) {
 // difference within a round (added-cpu-ns/req, the guard's added cost).
 // Run with a fixed number of rounds: -benchtime 200x.
 func BenchmarkGuardLoopbackInterleaved(b *testing.B) {
-	server := newBenchServer()
-	defer server.Close()
-	transport := server.Client().Transport
+	url, transport := startBenchServer(b)
 	guard, records := newBenchGuard(b, transport)
 	sides := [2]http.RoundTripper{transport, guard}
 	const batch = 64
 	for i := 0; i < 4*batch; i++ { // warm the connection, the pools and the library
-		sendOne(b, transport, server.URL)
-		sendOne(b, guard, server.URL)
+		sendOne(b, transport, url)
+		sendOne(b, guard, url)
 	}
 	var plain, guarded, added []float64
 	round := 0
@@ -208,7 +292,7 @@ func BenchmarkGuardLoopbackInterleaved(b *testing.B) {
 			side := (k + round) % 2
 			start := cpuTime()
 			for range batch {
-				sendOne(b, sides[side], server.URL)
+				sendOne(b, sides[side], url)
 			}
 			perRequest[side] = float64(cpuTime()-start) / batch
 		}
