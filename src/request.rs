@@ -7,7 +7,7 @@ use serde::de::Unexpected;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
-use crate::json::de::{self, DeError, Entries, Nulls, Object};
+use crate::json::de::{self, DeError, Nulls, Object};
 use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
@@ -90,8 +90,9 @@ pub fn is_caller_name(text: &str) -> bool {
 pub struct Request<'v> {
     /// The request's `customer_present`.
     pub customer_present: bool,
-    /// The request's headers, in order.
-    pub headers: Vec<Header<'v>>,
+    /// The request's headers, in order (kept in the arena the request was
+    /// read into).
+    pub headers: &'v [Header<'v>],
     /// The whole body: rules read the parts they check.
     pub body: &'v Value<'v>,
     /// The stored record object, when one was sent.
@@ -140,7 +141,7 @@ struct Envelope<'v> {
     /// Name → value in document order; a `null` value is "not sent" and
     /// dropped by the format.
     #[serde(default, borrow)]
-    headers: Entries<&'v str, &'v str>,
+    headers: HeaderEntries<'v>,
     /// Taken from the tree by its place once the envelope reads.
     body: Object,
     token_record: Option<Object>,
@@ -159,7 +160,7 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
     Ok(Request {
         customer_present: envelope.customer_present,
-        headers: envelope.headers.0.into_iter().map(|(name, value)| Header { name, value }).collect(),
+        headers: envelope.headers.into_arena(arena),
         // The envelope was read from `root`, so its nodes are there.
         body: envelope.body.node_in(root).expect("the body read from root"),
         token_record: envelope.token_record.map(|record| record.members_in(root).expect("the record read from root")),
@@ -168,6 +169,61 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
         caller: envelope.caller.map(|caller| caller.0),
     })
+}
+
+/// How many headers [`HeaderEntries`] keeps without a heap allocation: a
+/// charge sends two (the token and the idempotency key).
+const INLINE_HEADERS: usize = 4;
+
+/// `headers`: name → value in document order, every name and value a
+/// string (a `null` value is "not sent" and dropped by the format). Read
+/// into an inline array, and into a vector only past [`INLINE_HEADERS`]:
+/// a vector per request was the one heap allocation of a check.
+#[derive(Default)]
+struct HeaderEntries<'v> {
+    inline: [Option<Header<'v>>; INLINE_HEADERS],
+    beyond: Vec<Header<'v>>,
+}
+
+impl<'v> HeaderEntries<'v> {
+    fn push(&mut self, header: Header<'v>) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(header),
+            None => self.beyond.push(header),
+        }
+    }
+
+    /// The headers in order, as one slice of `arena`.
+    fn into_arena(self, arena: &'v Arena) -> &'v [Header<'v>] {
+        let inline = self.inline.into_iter().map_while(|slot| slot);
+        let mut headers = arena.vec_with_capacity(inline.clone().count() + self.beyond.len());
+        headers.extend(inline.chain(self.beyond));
+        headers.into_bump_slice()
+    }
+}
+
+impl<'de: 'v, 'v> Deserialize<'de> for HeaderEntries<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeadersVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
+            type Value = HeaderEntries<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<HeaderEntries<'de>, A::Error> {
+                let mut entries = HeaderEntries::default();
+                while let Some(name) = map.next_key::<&'de str>()? {
+                    entries.push(Header { name, value: map.next_value::<&'de str>()? });
+                }
+                Ok(entries)
+            }
+        }
+
+        deserializer.deserialize_map(HeadersVisitor)
+    }
 }
 
 /// `caller`: a caller name.
