@@ -68,6 +68,7 @@ impl<'a> Instant<'a> {
 /// byte. XOR with `0` turns exactly the bytes `0`..`9` into 0..9; a byte
 /// of 10 or more is flagged by its high bit, directly or after adding 0x76
 /// to its low seven bits (which cannot carry into the next byte).
+#[inline(always)] // one caller; its six fields would come back through memory
 fn head_fields(head: &[u8; 20]) -> Option<[i64; 6]> {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
