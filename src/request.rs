@@ -140,8 +140,8 @@ struct Envelope<'v> {
     customer_present: bool,
     /// Name → value in document order; a `null` value is "not sent" and
     /// dropped by the format.
-    #[serde(default, borrow)]
-    headers: HeaderEntries<'v>,
+    #[serde(default)]
+    headers: CheckedHeaders,
     /// Taken from the tree by its place once the envelope reads.
     body: Object,
     token_record: Option<Object>,
@@ -160,7 +160,7 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
     Ok(Request {
         customer_present: envelope.customer_present,
-        headers: envelope.headers.into_arena(arena),
+        headers: headers_in(root, envelope.headers, arena),
         // The envelope was read from `root`, so its nodes are there.
         body: envelope.body.node_in(root).expect("the body read from root"),
         token_record: envelope.token_record.map(|record| record.members_in(root).expect("the record read from root")),
@@ -171,59 +171,51 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
     })
 }
 
-/// How many headers [`HeaderEntries`] keeps without a heap allocation: a
-/// charge sends two (the token and the idempotency key).
-const INLINE_HEADERS: usize = 4;
-
-/// `headers`: name → value in document order, every name and value a
-/// string (a `null` value is "not sent" and dropped by the format). Read
-/// into an inline array, and into a vector only past [`INLINE_HEADERS`]:
-/// a vector per request was the one heap allocation of a check.
+/// `headers`: every name and value a string (a `null` value is "not sent"
+/// and skipped by the format), checked here in document order like every
+/// other member. The headers themselves are then taken from the tree into
+/// the arena ([`headers_in`]): a vector per request was the one heap
+/// allocation of a check, and a typed copy here was moved through every
+/// layer of the envelope's read.
 #[derive(Default)]
-struct HeaderEntries<'v> {
-    inline: [Option<Header<'v>>; INLINE_HEADERS],
-    beyond: Vec<Header<'v>>,
-}
+struct CheckedHeaders;
 
-impl<'v> HeaderEntries<'v> {
-    fn push(&mut self, header: Header<'v>) {
-        match self.inline.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some(header),
-            None => self.beyond.push(header),
-        }
-    }
-
-    /// The headers in order, as one slice of `arena`.
-    fn into_arena(self, arena: &'v Arena) -> &'v [Header<'v>] {
-        let inline = self.inline.into_iter().map_while(|slot| slot);
-        let mut headers = arena.vec_with_capacity(inline.clone().count() + self.beyond.len());
-        headers.extend(inline.chain(self.beyond));
-        headers.into_bump_slice()
-    }
-}
-
-impl<'de: 'v, 'v> Deserialize<'de> for HeaderEntries<'v> {
+impl<'de> Deserialize<'de> for CheckedHeaders {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct HeadersVisitor;
 
         impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
-            type Value = HeaderEntries<'de>;
+            type Value = CheckedHeaders;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object")
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<HeaderEntries<'de>, A::Error> {
-                let mut entries = HeaderEntries::default();
-                while let Some(name) = map.next_key::<&'de str>()? {
-                    entries.push(Header { name, value: map.next_value::<&'de str>()? });
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CheckedHeaders, A::Error> {
+                while map.next_key::<&'de str>()?.is_some() {
+                    map.next_value::<&'de str>()?;
                 }
-                Ok(entries)
+                Ok(CheckedHeaders)
             }
         }
 
         deserializer.deserialize_map(HeadersVisitor)
     }
+}
+
+/// The headers of `root`, in order, without the `null` ones, as one slice
+/// of `arena`. Takes the [`CheckedHeaders`] of the envelope read from
+/// `root`, the proof that `headers`, when present, is an object of strings
+/// and `null`s.
+fn headers_in<'v>(root: &'v Value<'v>, _checked: CheckedHeaders, arena: &'v Arena) -> &'v [Header<'v>] {
+    let Some(members) = root.get("headers").and_then(Value::as_object) else {
+        return &[];
+    };
+    let mut headers = arena.vec_with_capacity(members.len());
+    headers.extend(
+        members.iter().filter_map(|(name, value)| value.as_str().map(|value| Header { name: name.as_str(), value })),
+    );
+    headers.into_bump_slice()
 }
 
 /// `caller`: a caller name.
