@@ -7,7 +7,7 @@ use serde::de::Unexpected;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
-use crate::json::de::{self, DeError, Entries, Nulls, Object};
+use crate::json::de::{self, DeError, Nulls, Object};
 use crate::json::{self, member, Arena, JsonStr, Value};
 use crate::redact::redact_str;
 use crate::timestamp::{self, Instant};
@@ -90,8 +90,9 @@ pub fn is_caller_name(text: &str) -> bool {
 pub struct Request<'v> {
     /// The request's `customer_present`.
     pub customer_present: bool,
-    /// The request's headers, in order.
-    pub headers: Vec<Header<'v>>,
+    /// The request's headers, in order (kept in the arena the request was
+    /// read into).
+    pub headers: &'v [Header<'v>],
     /// The whole body: rules read the parts they check.
     pub body: &'v Value<'v>,
     /// The stored record object, when one was sent.
@@ -139,8 +140,8 @@ struct Envelope<'v> {
     customer_present: bool,
     /// Name → value in document order; a `null` value is "not sent" and
     /// dropped by the format.
-    #[serde(default, borrow)]
-    headers: Entries<&'v str, &'v str>,
+    #[serde(default)]
+    headers: CheckedHeaders,
     /// Taken from the tree by its place once the envelope reads.
     body: Object,
     token_record: Option<Object>,
@@ -159,7 +160,7 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
     Ok(Request {
         customer_present: envelope.customer_present,
-        headers: envelope.headers.0.into_iter().map(|(name, value)| Header { name, value }).collect(),
+        headers: headers_in(root, envelope.headers, arena),
         // The envelope was read from `root`, so its nodes are there.
         body: envelope.body.node_in(root).expect("the body read from root"),
         token_record: envelope.token_record.map(|record| record.members_in(root).expect("the record read from root")),
@@ -168,6 +169,53 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
         caller: envelope.caller.map(|caller| caller.0),
     })
+}
+
+/// `headers`: every name and value a string (a `null` value is "not sent"
+/// and skipped by the format), checked here in document order like every
+/// other member. The headers themselves are then taken from the tree into
+/// the arena ([`headers_in`]): a vector per request was the one heap
+/// allocation of a check, and a typed copy here was moved through every
+/// layer of the envelope's read.
+#[derive(Default)]
+struct CheckedHeaders;
+
+impl<'de> Deserialize<'de> for CheckedHeaders {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeadersVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
+            type Value = CheckedHeaders;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CheckedHeaders, A::Error> {
+                while map.next_key::<&'de str>()?.is_some() {
+                    map.next_value::<&'de str>()?;
+                }
+                Ok(CheckedHeaders)
+            }
+        }
+
+        deserializer.deserialize_map(HeadersVisitor)
+    }
+}
+
+/// The headers of `root`, in order, without the `null` ones, as one slice
+/// of `arena`. Takes the [`CheckedHeaders`] of the envelope read from
+/// `root`, the proof that `headers`, when present, is an object of strings
+/// and `null`s.
+fn headers_in<'v>(root: &'v Value<'v>, _checked: CheckedHeaders, arena: &'v Arena) -> &'v [Header<'v>] {
+    let Some(members) = root.get("headers").and_then(Value::as_object) else {
+        return &[];
+    };
+    let mut headers = arena.vec_with_capacity(members.len());
+    headers.extend(
+        members.iter().filter_map(|(name, value)| value.as_str().map(|value| Header { name: name.as_str(), value })),
+    );
+    headers.into_bump_slice()
 }
 
 /// `caller`: a caller name.

@@ -12,6 +12,8 @@ pub(super) fn idempotency_key_missing(facts: &Facts<'_>, _: &Policy) -> Outcome 
     }))
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn idempotency_key_invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(facts
         .idempotency_key

@@ -32,6 +32,8 @@ fn needed_by_rule(path: &'static str, message: &'static str) -> Error {
     Error::invalid_request(Code::NeededByRule, path, message)
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn charge_too_soon(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let Some(interval) = policy.min_charge_interval_seconds else {
         return Ok(None);
@@ -53,6 +55,8 @@ pub(super) fn charge_too_soon(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     }))
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn attempt_limit_exceeded(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let Some(limits) = policy.max_attempts else {
         return Ok(None);

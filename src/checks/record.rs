@@ -33,6 +33,8 @@ pub(super) fn revoked(facts: &Facts<'_>, _: &Policy) -> Outcome {
         .map(|_| Hit::new("/token_record/state", "the token is REVOKED; a revoked token cannot be charged")))
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn invalid(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.record {
         RecordFacts::Present(ReadRecord { valid: Err(fault), .. }) => Some(

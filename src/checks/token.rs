@@ -12,6 +12,8 @@ pub(super) fn header_path(name: &str) -> String {
     json::pointer(&["headers", name])
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn malformed(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.token {
         TokenHeader::Present { name, parsed: Err(TokenError::Malformed(detail)), .. } => {
@@ -21,6 +23,8 @@ pub(super) fn malformed(facts: &Facts<'_>, _: &Policy) -> Outcome {
     })
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn wrong_type(facts: &Facts<'_>, _: &Policy) -> Outcome {
     Ok(match &facts.token {
         TokenHeader::Present { name, parsed: Err(TokenError::WrongType), .. } => Some(Hit::new(
@@ -31,6 +35,8 @@ pub(super) fn wrong_type(facts: &Facts<'_>, _: &Policy) -> Outcome {
     })
 }
 
+// Inlined into the evaluator: see `evaluate_all` in checks/mod.rs.
+#[inline(always)]
 pub(super) fn region_not_allowed(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let Some(allowed) = &policy.allowed_regions else {
         return Ok(None);

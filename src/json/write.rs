@@ -70,8 +70,16 @@ fn short_has_delete(bytes: &[u8]) -> Option<bool> {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (ONES * 0x7F);
         word.wrapping_sub(ONES) & !word & HIGHS != 0
     };
+    let has_delete_in_four = |chunk: &[u8]| {
+        let word = u32::from_le_bytes(chunk.try_into().expect("four bytes")) ^ (ONES as u32 * 0x7F);
+        word.wrapping_sub(ONES as u32) & !word & HIGHS as u32 != 0
+    };
+    // Keys and values of four to seven bytes ("token", "region", "ALLOW")
+    // are the common case: two overlapping four-byte words, where
+    // `contains` would call memchr.
     match bytes.len() {
-        0..8 => Some(bytes.contains(&0x7F)),
+        0..4 => Some(bytes.contains(&0x7F)),
+        4..8 => Some(has_delete_in_four(&bytes[..4]) || has_delete_in_four(&bytes[bytes.len() - 4..])),
         8..=16 => Some(has_delete(&bytes[..8]) || has_delete(&bytes[bytes.len() - 8..])),
         _ => None,
     }
@@ -197,12 +205,69 @@ fn write_with<T: Serialize + ?Sized, F: Formatter>(out: &mut String, value: &T, 
     // documented guarantee for `to_writer`), and a failed write is cut
     // back to `start` below, so `out` holds UTF-8 whenever it is used again.
     let bytes = unsafe { out.as_mut_vec() };
-    let mut serializer = serde_json::Serializer::with_formatter(&mut *bytes, formatter);
+    let mut serializer = serde_json::Serializer::with_formatter(ShortCopySink(&mut *bytes), formatter);
     let result = value.serialize(&mut serializer);
     if result.is_err() {
         bytes.truncate(start);
     }
     result.expect("the library's output types always serialize");
+}
+
+/// A byte vector that copies short writes itself. serde_json hands its
+/// writer every key, every string fragment and every raw value as a write
+/// of a length known only at run time, which `Vec`'s own writer turns into
+/// a call to `memcpy`; a decision is about twenty such writes of 3 to 16
+/// bytes, and those calls were 7 % of `ctp_check_json` in a profile. Two
+/// overlapping word copies do the same for up to sixteen bytes.
+struct ShortCopySink<'b>(&'b mut Vec<u8>);
+
+impl io::Write for ShortCopySink<'_> {
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        let out = &mut *self.0;
+        let count = data.len();
+        if count > 16 {
+            out.extend_from_slice(data);
+            return Ok(());
+        }
+        out.reserve(count);
+        // SAFETY: `reserve` made room for `count` more bytes after `len`;
+        // every copy below reads inside `data` and writes inside
+        // `len..len + count` (the word pairs overlap, never overrun), so
+        // all `count` bytes are written before `set_len` exposes them.
+        unsafe {
+            let len = out.len();
+            let (from, to) = (data.as_ptr(), out.as_mut_ptr().add(len));
+            match count {
+                8..=16 => {
+                    to.cast::<u64>().write_unaligned(from.cast::<u64>().read_unaligned());
+                    to.add(count - 8).cast::<u64>().write_unaligned(from.add(count - 8).cast::<u64>().read_unaligned());
+                }
+                4..=7 => {
+                    to.cast::<u32>().write_unaligned(from.cast::<u32>().read_unaligned());
+                    to.add(count - 4).cast::<u32>().write_unaligned(from.add(count - 4).cast::<u32>().read_unaligned());
+                }
+                1..=3 => {
+                    *to = *from;
+                    *to.add(count / 2) = *from.add(count / 2);
+                    *to.add(count - 1) = *from.add(count - 1);
+                }
+                _ => {}
+            }
+            out.set_len(len + count);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A growing buffer that wipes every buffer it leaves behind.
@@ -475,6 +540,23 @@ mod tests {
                 bytes[at] = 0xFF;
                 assert_eq!(find_delete(&bytes), None);
                 assert_ne!(short_has_delete(&bytes), Some(true));
+            }
+        }
+    }
+
+    #[test]
+    fn the_short_copy_sink_keeps_every_byte_of_every_length() {
+        use std::io::Write;
+        let source: Vec<u8> = (b'A'..=b'z').collect();
+        for already in [0, 1, 7, 15] {
+            for length in 0..=40 {
+                let mut out = vec![b'#'; already];
+                out.shrink_to_fit();
+                ShortCopySink(&mut out).write_all(&source[..length]).unwrap();
+                ShortCopySink(&mut out).write_all(&source[length..length + 3]).unwrap();
+                let mut expected = vec![b'#'; already];
+                expected.extend_from_slice(&source[..length + 3]);
+                assert_eq!(out, expected, "{already} {length}");
             }
         }
     }
