@@ -273,15 +273,7 @@ class _TokenLocks:
         mutex.release()
 
     def acquire(self, token: str) -> None:
-        # _enter inlined: once a charge.
-        mutex = self._mutex
-        mutex.acquire()
-        entry = self._entries.get(token)
-        if entry is None:
-            entry = self._entries[token] = [_new_lock(), 1]
-        else:
-            entry[_USERS] += 1
-        mutex.release()
+        entry = self._enter(token)
         try:
             entry[_LOCK].acquire()
         except BaseException:
