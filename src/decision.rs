@@ -212,8 +212,17 @@ impl Engine {
     /// beyond the parse). Byte for byte what [`Engine::write_decision`]
     /// writes for the same request.
     pub fn check_json_into(&self, request_json: &[u8], out: &mut String) -> Result<Outcome, Error> {
-        request::with_request(request_json, |request| self.decide_into(request, Some(out), false))
-            .map(|verdict| Outcome { violations: verdict.violations, warnings: verdict.warnings })
+        // The outcome is written into this frame by the innermost step, and
+        // every layer between returns only `Ok(())` or the error: a verdict
+        // returned through them was copied at each return, in loads wider
+        // than the stores before them (a store-forwarding stall per layer).
+        let mut outcome = Outcome::default();
+        request::with_request(request_json, |request| {
+            self.decide_with(request, Some(out), false, |parts, _| {
+                outcome = Outcome { violations: parts.violations, warnings: parts.warnings };
+            })
+        })?;
+        Ok(outcome)
     }
 
     /// The JSON path's verdict (rule ids and the raw fingerprint), with the

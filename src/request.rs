@@ -120,14 +120,30 @@ impl<'v> Request<'v> {
 /// to `decide`: the one way the JSON paths get a [`Request`].
 pub fn with_request<R>(input: &[u8], decide: impl FnOnce(&Request<'_>) -> Result<R, Error>) -> Result<R, Error> {
     json::with_arena(|arena| {
-        let root = parse_json(input, arena)?;
-        decide(&from_value(&root, arena)?)
+        // Both the tree and the request are filled in slots of this frame
+        // and read where they lie: returned by value, each came back
+        // through memory and was copied out in loads wider than the
+        // callee's stores, a stall on every call.
+        let mut root = Value::Null;
+        parse_json_into(input, arena, &mut root)?;
+        let mut request = None;
+        from_value_into(&root, arena, &mut request)?;
+        match &request {
+            Some(request) => decide(request),
+            None => unreachable!("from_value_into fills the slot when it succeeds"),
+        }
     })
 }
 
 /// Reads a pre-flight request's JSON into `arena`.
 pub fn parse_json<'a>(input: &'a [u8], arena: &'a Arena) -> Result<Value<'a>, Error> {
-    json::parse(input, arena).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
+    let mut root = Value::Null;
+    parse_json_into(input, arena, &mut root).map(|()| root)
+}
+
+/// [`parse_json`] into the caller's slot `root`.
+fn parse_json_into<'a>(input: &'a [u8], arena: &'a Arena, root: &mut Value<'a>) -> Result<(), Error> {
+    json::parse_into(input, arena, root).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
 }
 
 /// The envelope as the contract describes it (docs/RULES.md section 1), read
@@ -156,9 +172,17 @@ struct Envelope<'v> {
 
 /// Checks the envelope of a parsed request and yields its typed parts.
 pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'v>, Error> {
+    let mut request = None;
+    from_value_into(root, arena, &mut request)?;
+    Ok(request.expect("from_value_into fills the slot when it succeeds"))
+}
+
+/// [`from_value`] into the caller's slot `request` (see [`with_request`]
+/// for why a slot); it is left as it was on an error.
+fn from_value_into<'v>(root: &'v Value<'v>, arena: &'v Arena, request: &mut Option<Request<'v>>) -> Result<(), Error> {
     let envelope: Envelope<'v> =
         de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
-    Ok(Request {
+    *request = Some(Request {
         customer_present: envelope.customer_present,
         headers: headers_in(root, envelope.headers, arena),
         // The envelope was read from `root`, so its nodes are there.
@@ -168,7 +192,8 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
         counters: envelope.counters,
         decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
         caller: envelope.caller.map(|caller| caller.0),
-    })
+    });
+    Ok(())
 }
 
 /// `headers`: every name and value a string (a `null` value is "not sent"

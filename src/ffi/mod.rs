@@ -154,7 +154,10 @@ pub unsafe extern "C" fn ctp_check_json(
         let out = Out::required(out, "out")?;
         let engine = shared(engine, "engine")?;
         let request = input(request, request_len, "request")?;
-        out.give(decision_bytes(&engine.engine, request)?);
+        // Handed over inside the call: a `Vec` returned out of it came back
+        // with the error's room through memory and was copied in loads
+        // wider than the callee's stores (a stall on every call).
+        with_decision(&engine.engine, request, |decision| out.give(decision.to_vec()))?;
         Ok(())
     })
 }
@@ -365,11 +368,6 @@ thread_local! {
 /// A scratch string that grew beyond this (an error naming a huge key can)
 /// is released rather than kept for the thread's next call.
 const DECISION_SCRATCH_KEEP_BYTES: usize = 64 << 10;
-
-/// The decision JSON of `request` in a vector of its exact size.
-fn decision_bytes(engine: &Engine, request: &[u8]) -> Result<Vec<u8>, Error> {
-    with_decision(engine, request, |decision| decision.to_vec())
-}
 
 /// Decides `request` and hands `deliver` the decision JSON, borrowed from
 /// the thread's reused scratch string; the error when it could not decide.
