@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from . import _errors, _native
-from ._json import FAST as _FAST, _DatetimeError, fast_dumps, json_default as _json_default, loads as _loads
+from ._json import _DatetimeError, fast_dumps, json_default as _json_default, loads as _loads
 from ._errors import AuditLogError, Error, InvalidRequestError, PolicyError, TokenFormatError
 from ._audit import AuditLog
 from ._handle import NativeHandle
@@ -64,6 +64,20 @@ def _json_fault(exc: BaseException) -> str:
     return first
 
 
+def _dict_json_bytes(value: dict[str, Any], what: str) -> bytes:
+    """A plain ``dict`` as the engine reads it: orjson's bytes where they are
+    ``json``'s (see ``_json``), else ``json``'s without the circular-reference
+    check, else the error ``_dumps_or_error`` gives."""
+    fast = fast_dumps(value)
+    if fast is not None:
+        return fast
+    try:
+        return _dumps_unchecked(value).encode("ascii")
+    except (TypeError, ValueError, RecursionError):
+        pass
+    return _dumps_or_error(value, what)  # outside the except: no context
+
+
 def to_json_bytes(value: object, what: str) -> bytes:
     """The bytes the engine reads for ``value``.
 
@@ -75,14 +89,7 @@ def to_json_bytes(value: object, what: str) -> bytes:
     for ``json.dumps``): misuse of the binding, not the library's to report.
     """
     if type(value) is dict:  # the common case first: no ABC isinstance on the way
-        fast = fast_dumps(value)
-        if fast is not None:
-            return fast
-        try:
-            return _dumps_unchecked(value).encode("ascii")
-        except (TypeError, ValueError, RecursionError):
-            pass
-        return _dumps_or_error(value, what)  # outside the except: no context
+        return _dict_json_bytes(value, what)
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -119,17 +126,8 @@ class Engine(NativeHandle):
         ``log.check(engine, request)`` (:meth:`AuditLog.check`), the one shape
         in the Python, Go and Java bindings.
         """
-        if type(request) is dict:  # to_json_bytes, inlined for the common case
-            fast = fast_dumps(request) if _FAST else None  # orjson, where it writes json's bytes
-            if fast is not None:
-                data = fast
-            else:
-                try:
-                    data = _dumps_unchecked(request).encode("ascii")
-                except (TypeError, ValueError, RecursionError):
-                    data = b""
-                if not data:  # outside the except: the error keeps no context
-                    data = _dumps_or_error(request, "request")
+        if type(request) is dict:  # the common case first
+            data = _dict_json_bytes(request, "request")
         elif type(request) is bytes:  # the guard's pre-flight text: as it is
             data = request
         else:
