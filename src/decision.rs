@@ -1,6 +1,7 @@
 //! The engine and its answer (docs/RULES.md section 6).
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -10,7 +11,8 @@ use crate::checks;
 pub use crate::checks::Hit;
 use crate::error::Error;
 use crate::facts::{Facts, TokenHeader};
-use crate::json::{self, Plain, Trusted};
+use crate::json::{self, needs_no_escape, Plain, RawPieces, Trusted};
+use crate::krn::{TokenEnvironment, TokenForm};
 use crate::policy::Policy;
 use crate::record::PaymentScope;
 use crate::request::{self, Request};
@@ -146,6 +148,9 @@ pub struct Engine {
     /// version and the policy digest), written once here: each decision
     /// copies it in one piece instead of writing its keys and values.
     plain_receipt: Box<RawValue>,
+    /// The receipt with a `decision_id`, cut where the id goes: up to and
+    /// including its opening quote, and from its closing quote on.
+    receipt_around_id: (Box<str>, Box<str>),
 }
 
 impl Default for Engine {
@@ -163,7 +168,9 @@ impl Engine {
             decision_id: None,
         };
         let plain_receipt = RawValue::from_string(json::to_string(&receipt)).expect("the writer writes JSON");
-        Engine { policy, plain_receipt }
+        let with_empty_id = Receipt { decision_id: Some(Plain("")), ..receipt };
+        let [before_id, after_id] = cut(&json::to_string(&with_empty_id), [EMPTY_STRING]);
+        Engine { policy, plain_receipt, receipt_around_id: (before_id, after_id) }
     }
 
     /// Builds an engine from policy JSON (empty input: the default policy).
@@ -442,6 +449,20 @@ impl Engine {
     {
         // Room for a decision with a few findings: one allocation, no regrowth.
         out.reserve(1024);
+        if fragments_fit(&parts, findings.clone()) {
+            let pieces = DecisionPieces { fragments: fragments(), engine: self, parts: &parts, findings };
+            json::write_into(out, &pieces);
+        } else {
+            self.write_view(out, parts, findings);
+        }
+    }
+
+    /// [`Engine::write_parts`] by the derived views, field by field: for a
+    /// decision the fragments cannot write, and the reference they match.
+    fn write_view<'h, F>(&self, out: &mut String, parts: DecisionParts<'_>, findings: F)
+    where
+        F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+    {
         let view = DecisionView {
             decision: Trusted::new(verdict(parts.allowed)),
             required_scope: Trusted::new(parts.required_scope.as_str()),
@@ -504,6 +525,7 @@ impl AuditParts<'_> {
 }
 
 /// The scalar parts of a decision, borrowed from wherever they live.
+#[derive(Clone, Copy)]
 struct DecisionParts<'a> {
     allowed: bool,
     required_scope: PaymentScope,
@@ -605,20 +627,319 @@ impl<'h> FindingText<'h> {
     }
 }
 
+/// The decision JSON's text that is the same for every decision of every
+/// engine in this process (keys, punctuation, the verdict, the scope, each
+/// rule's id, code and severity, the token's form and environment),
+/// rendered once by the derived views above and cut where the text of one
+/// decision goes. A decision is then written as these pieces and its own
+/// texts, one after another: no key is escaped and no field is visited at
+/// run time. [`fragments_fit`] says when; otherwise the views write it.
+struct Fragments {
+    /// `{"decision":"ALLOW","required_scope":"payment:…","violations":[`,
+    /// by [`verdict_slot`] and [`scope_slot`].
+    opening: [[Box<str>; 2]; 2],
+    /// `],"warnings":[`
+    between_lists: Box<str>,
+    /// `],"token":null,"receipt":`
+    no_token: Box<str>,
+    /// By [`form_slot`] and [`environment_slot`]: `],"token":{"form":…,"region":"`,
+    /// `","environment":…,"fingerprint":"` and `"},"receipt":`.
+    token: [[[Box<str>; 3]; 3]; 2],
+    /// `}`
+    closing: Box<str>,
+    /// `{"id":…,"code":…,"severity":…,"message":"`, by rule position in
+    /// [`RULES`] and [`severity_slot`].
+    finding_opening: Vec<[Box<str>; 2]>,
+    /// `","path":"`
+    finding_path: Box<str>,
+    /// `","detail":"`
+    finding_detail: Box<str>,
+    /// `"}`
+    finding_closing: Box<str>,
+}
+
+/// An empty string, as a rendering writes it: cut between its two quotes,
+/// which stay with the text before and after it.
+const EMPTY_STRING: Marker = Marker { text: "\"\"", keep_before: 1, resume_at: 1 };
+/// An empty array: cut between its brackets.
+const EMPTY_ARRAY: Marker = Marker { text: "[]", keep_before: 1, resume_at: 1 };
+/// An empty string that is dropped (a receipt's place: the receipt is
+/// written whole).
+const DROPPED_STRING: Marker = Marker { text: "\"\"", keep_before: 0, resume_at: 2 };
+
+/// Where [`cut`] splits a rendering: at the next occurrence of `text`, the
+/// piece before ending `keep_before` bytes into it and the next piece
+/// starting `resume_at` bytes into it.
+#[derive(Clone, Copy)]
+struct Marker {
+    text: &'static str,
+    keep_before: usize,
+    resume_at: usize,
+}
+
+/// `rendered` cut at each marker in turn (each found after the one before).
+fn cut<const MARKERS: usize, const PIECES: usize>(rendered: &str, markers: [Marker; MARKERS]) -> [Box<str>; PIECES] {
+    const { assert!(PIECES == MARKERS + 1) };
+    let mut pieces = Vec::with_capacity(PIECES);
+    let mut rest = rendered;
+    for marker in markers {
+        let at = rest.find(marker.text).expect("the rendering holds the marker");
+        pieces.push(Box::from(&rest[..at + marker.keep_before]));
+        rest = &rest[at + marker.resume_at..];
+    }
+    pieces.push(Box::from(rest));
+    pieces.try_into().unwrap_or_else(|_| unreachable!("one piece per marker and the rest"))
+}
+
+fn verdict_slot(allowed: bool) -> usize {
+    usize::from(!allowed)
+}
+
+fn scope_slot(scope: PaymentScope) -> usize {
+    match scope {
+        PaymentScope::CustomerPresent => 0,
+        PaymentScope::CustomerNotPresent => 1,
+    }
+}
+
+fn form_slot(form: TokenForm) -> usize {
+    match form {
+        TokenForm::Network => 0,
+        TokenForm::Identity => 1,
+    }
+}
+
+fn environment_slot(environment: Option<TokenEnvironment>) -> usize {
+    match environment {
+        None => 0,
+        Some(TokenEnvironment::Live) => 1,
+        Some(TokenEnvironment::Test) => 2,
+    }
+}
+
+/// The severities a finding is written with (`off` never fires).
+fn severity_slot(severity: Severity) -> Option<usize> {
+    match severity {
+        Severity::Deny => Some(0),
+        Severity::Warn => Some(1),
+        Severity::Off => None,
+    }
+}
+
+/// The position of `rule` in [`RULES`], when it is one of them: from its
+/// address (a search of the table was 2 % of a DENY's instructions).
+fn rule_slot(rule: &'static Rule) -> Option<usize> {
+    let offset = (rule as *const Rule as usize).wrapping_sub(RULES.as_ptr() as usize);
+    let slot = offset / std::mem::size_of::<Rule>();
+    (offset.is_multiple_of(std::mem::size_of::<Rule>()) && slot < RULES.len()).then_some(slot)
+}
+
+/// The process's [`Fragments`], rendered on first use.
+fn fragments() -> &'static Fragments {
+    static FRAGMENTS: OnceLock<Fragments> = OnceLock::new();
+    FRAGMENTS.get_or_init(render_fragments)
+}
+
+fn render_fragments() -> Fragments {
+    const FORMS: [TokenForm; 2] = [TokenForm::Network, TokenForm::Identity];
+    const ENVIRONMENTS: [Option<TokenEnvironment>; 3] =
+        [None, Some(TokenEnvironment::Live), Some(TokenEnvironment::Test)];
+    const SCOPES: [PaymentScope; 2] = [PaymentScope::CustomerPresent, PaymentScope::CustomerNotPresent];
+    let no_findings = std::iter::empty::<(&'static Rule, Severity, &Hit)>();
+    let empty_receipt = RawValue::from_string("\"\"".to_owned()).expect("an empty string is JSON");
+    let decision = |allowed: bool, scope: PaymentScope, token: Option<TokenView<'static>>| {
+        json::to_string(&DecisionView {
+            decision: Trusted::new(verdict(allowed)),
+            required_scope: Trusted::new(scope.as_str()),
+            violations: FindingsView { findings: no_findings.clone(), deny: true },
+            warnings: FindingsView { findings: no_findings.clone(), deny: false },
+            token,
+            receipt: ReceiptView::Rendered(&empty_receipt),
+        })
+    };
+
+    let mut opening: [[Box<str>; 2]; 2] = Default::default();
+    let (mut between_lists, mut no_token, mut closing) = (Box::default(), Box::default(), Box::default());
+    for allowed in [true, false] {
+        for scope in SCOPES {
+            let [open, between, tail, end] =
+                cut(&decision(allowed, scope, None), [EMPTY_ARRAY, EMPTY_ARRAY, DROPPED_STRING]);
+            opening[verdict_slot(allowed)][scope_slot(scope)] = open;
+            (between_lists, no_token, closing) = (between, tail, end);
+        }
+    }
+    let mut token: [[[Box<str>; 3]; 3]; 2] = Default::default();
+    for form in FORMS {
+        for environment in ENVIRONMENTS {
+            let view = TokenView { form, region: "", environment, fingerprint: "" };
+            let [_, _, before_region, before_fingerprint, after_fingerprint, _] = cut(
+                &decision(true, PaymentScope::CustomerPresent, Some(view)),
+                [EMPTY_ARRAY, EMPTY_ARRAY, EMPTY_STRING, EMPTY_STRING, DROPPED_STRING],
+            );
+            token[form_slot(form)][environment_slot(environment)] =
+                [before_region, before_fingerprint, after_fingerprint];
+        }
+    }
+
+    let empty = Trusted::new("");
+    let mut finding_opening = Vec::with_capacity(RULES.len());
+    let (mut finding_path, mut finding_detail, mut finding_closing) = (Box::default(), Box::default(), Box::default());
+    for rule in RULES {
+        let mut by_severity: [Box<str>; 2] = Default::default();
+        for severity in [Severity::Deny, Severity::Warn] {
+            let finding = FindingView {
+                id: rule.id,
+                code: Trusted::new(rule.code),
+                severity: Trusted::new(severity.as_str()),
+                message: FindingText::Literal(empty),
+                path: FindingText::Literal(empty),
+                detail: Some(empty),
+            };
+            let [open, path, detail, end] = cut(&json::to_string(&finding), [EMPTY_STRING; 3]);
+            by_severity[severity_slot(severity).expect("deny or warn")] = open;
+            (finding_path, finding_detail, finding_closing) = (path, detail, end);
+        }
+        finding_opening.push(by_severity);
+    }
+    Fragments {
+        opening,
+        between_lists,
+        no_token,
+        token,
+        closing,
+        finding_opening,
+        finding_path,
+        finding_detail,
+        finding_closing,
+    }
+}
+
+/// Whether the fragments can write this decision: every finding's rule is
+/// one of [`RULES`] with severity `deny` or `warn`, and every text that
+/// came from the caller or was built at run time (the decision id, a
+/// built message or path) needs no escape. A library literal needs none
+/// (see [`FindingText`]).
+fn fragments_fit<'h, F>(parts: &DecisionParts<'_>, findings: F) -> bool
+where
+    F: Iterator<Item = (&'static Rule, Severity, &'h Hit)>,
+{
+    let plain = |text: &Cow<'static, str>| matches!(text, Cow::Borrowed(_)) || needs_no_escape(text);
+    parts.decision_id.is_none_or(needs_no_escape)
+        && findings.into_iter().all(|(rule, severity, hit)| {
+            severity_slot(severity).is_some() && rule_slot(rule).is_some() && plain(&hit.message) && plain(&hit.path)
+        })
+}
+
+/// A decision written from [`Fragments`] and its own texts, one piece
+/// after another (only when [`fragments_fit`]): the same bytes as
+/// [`DecisionView`].
+struct DecisionPieces<'a, F> {
+    fragments: &'static Fragments,
+    engine: &'a Engine,
+    parts: &'a DecisionParts<'a>,
+    findings: F,
+}
+
+impl<'h, F> Serialize for DecisionPieces<'_, F>
+where
+    F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (fragments, parts) = (self.fragments, self.parts);
+        let mut raw = RawPieces::begin(serializer)?;
+        raw.put(&fragments.opening[verdict_slot(parts.allowed)][scope_slot(parts.required_scope)])?;
+        self.put_findings(&mut raw, true)?;
+        raw.put(&fragments.between_lists)?;
+        self.put_findings(&mut raw, false)?;
+        match &parts.token {
+            None => raw.put(&fragments.no_token)?,
+            Some(token) => {
+                let [before_region, before_fingerprint, after_fingerprint] =
+                    &fragments.token[form_slot(token.form)][environment_slot(token.environment)];
+                raw.put(before_region)?;
+                raw.put(token.region)?;
+                raw.put(before_fingerprint)?;
+                raw.put(token.fingerprint)?;
+                raw.put(after_fingerprint)?;
+            }
+        }
+        match parts.decision_id {
+            None => raw.put(self.engine.plain_receipt.get())?,
+            Some(id) => {
+                let (before_id, after_id) = &self.engine.receipt_around_id;
+                raw.put(before_id)?;
+                raw.put(id)?;
+                raw.put(after_id)?;
+            }
+        }
+        raw.put(&fragments.closing)?;
+        raw.end()
+    }
+}
+
+impl<'h, F> DecisionPieces<'_, F>
+where
+    F: Iterator<Item = (&'static Rule, Severity, &'h Hit)> + Clone,
+{
+    /// The findings of one class (`deny`: the violations), comma-separated.
+    fn put_findings<S: Serializer>(&self, raw: &mut RawPieces<S>, deny: bool) -> Result<(), S::Error> {
+        let fragments = self.fragments;
+        let mut first = true;
+        for (rule, severity, hit) in self.findings.clone() {
+            if (severity == Severity::Deny) != deny {
+                continue;
+            }
+            if !first {
+                raw.put(",")?;
+            }
+            first = false;
+            // `fragments_fit` checked both slots before this writer was chosen.
+            let (Some(rule), Some(severity)) = (rule_slot(rule), severity_slot(severity)) else {
+                unreachable!("checked by fragments_fit")
+            };
+            raw.put(&fragments.finding_opening[rule][severity])?;
+            raw.put(&hit.message)?;
+            raw.put(&fragments.finding_path)?;
+            raw.put(&hit.path)?;
+            if let Some(detail) = hit.detail {
+                raw.put(&fragments.finding_detail)?;
+                raw.put(detail)?;
+            }
+            raw.put(&fragments.finding_closing)?;
+        }
+        Ok(())
+    }
+}
+
 /// `"sha256:"` and 64 hex digits.
 const FINGERPRINT_LABEL_LEN: usize = 71;
 
 /// Writes the fingerprint label of a token's SHA-256 into a stack buffer
-/// (no allocation).
+/// (no allocation), four digest bytes at a time (a table look-up per
+/// nibble was about 250 instructions of every decision with a token).
 fn write_fingerprint<'b>(digest: &[u8; 32], buffer: &'b mut [u8; FINGERPRINT_LABEL_LEN]) -> &'b str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     buffer[..7].copy_from_slice(b"sha256:");
-    for (i, byte) in digest.iter().enumerate() {
-        buffer[7 + 2 * i] = HEX[(byte >> 4) as usize];
-        buffer[8 + 2 * i] = HEX[(byte & 0xF) as usize];
+    for (four, digits) in digest.chunks_exact(4).zip(buffer[7..].chunks_exact_mut(8)) {
+        digits.copy_from_slice(&hex_digits(four.try_into().expect("four bytes")));
     }
     // SAFETY: every byte written above is ASCII ("sha256:" and hex digits).
     unsafe { std::str::from_utf8_unchecked(buffer) }
+}
+
+/// The eight lowercase hex digits of four bytes, in order, computed in one
+/// word: each nibble is spread into a byte of its own, then turned into
+/// `'0'..='9'` or `'a'..='f'` (no byte can carry into the next).
+#[inline]
+fn hex_digits(bytes: [u8; 4]) -> [u8; 8] {
+    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut word = u64::from(u32::from_be_bytes(bytes));
+    word = (word | (word << 16)) & 0x0000_FFFF_0000_FFFF;
+    word = (word | (word << 8)) & 0x00FF_00FF_00FF_00FF;
+    word = (word | (word << 4)) & LOW_NIBBLES;
+    // 1 in each byte whose nibble is 10 or more (nibble + 6 reaches 16).
+    let letters = ((word + 6 * ONES) >> 4) & ONES;
+    (word + u64::from(b'0') * ONES + letters * u64::from(b'a' - b'0' - 10)).to_be_bytes()
 }
 
 /// The lines of a JSON Lines text, without their `\n`; the newline search is
@@ -643,9 +964,121 @@ fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn hex_digits_spell_every_byte_at_every_place() {
+        for byte in 0..=255u8 {
+            for place in 0..4 {
+                let mut bytes = [0x5Au8; 4];
+                bytes[place] = byte;
+                let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(super::hex_digits(bytes), expected.as_bytes(), "{bytes:?}");
+            }
+        }
+        let digest: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+        let mut buffer = [0u8; super::FINGERPRINT_LABEL_LEN];
+        let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(super::write_fingerprint(&digest, &mut buffer), format!("sha256:{expected}"));
+    }
+
+    #[test]
     fn engine_is_shareable_between_threads() {
         fn shareable<T: Send + Sync>() {}
         shareable::<super::Engine>();
+    }
+
+    /// Every piece of text the fragments hold, in every combination a
+    /// decision can put them in, against the derived views.
+    #[test]
+    fn the_fragments_write_what_the_views_write() {
+        use std::borrow::Cow;
+
+        use super::*;
+
+        let engine = Engine::from_policy_json(br#"{"allowed_regions":["eu1"]}"#).unwrap();
+        let hit = |message: Cow<'static, str>, path: Cow<'static, str>, detail: Option<&'static str>| Hit {
+            path,
+            detail,
+            message,
+        };
+        let hits = [
+            hit(Cow::Borrowed("a literal message"), Cow::Borrowed("/body/currency"), None),
+            hit(
+                Cow::Owned("a built message".to_owned()),
+                Cow::Owned("/token_record/scopes/3".to_owned()),
+                Some("TOO_LONG"),
+            ),
+            hit(Cow::Borrowed(""), Cow::Borrowed(""), Some("")),
+            hit(Cow::Owned("é \u{2028} / non-ASCII".to_owned()), Cow::Borrowed("/headers/X"), None),
+        ];
+        let fingerprint = "sha256:fbd243d6cfff6992680e9826007c1ce0dae0840836658d8a80849b2a17d9807d";
+        let mut tokens = vec![None];
+        for form in [TokenForm::Network, TokenForm::Identity] {
+            for environment in [None, Some(TokenEnvironment::Live), Some(TokenEnvironment::Test)] {
+                tokens.push(Some(TokenView { form, region: "eu1", environment, fingerprint }));
+            }
+        }
+        let mut written = 0;
+        for (position, rule) in RULES.iter().enumerate() {
+            for severity in [Severity::Deny, Severity::Warn] {
+                let other = &RULES[(position + 7) % RULES.len()];
+                let hit_here = &hits[position % hits.len()];
+                let hit_there = &hits[(position + 1) % hits.len()];
+                let findings =
+                    [(rule, severity, hit_here), (other, Severity::Warn, hit_there), (other, Severity::Deny, hit_here)];
+                for count in 0..=findings.len() {
+                    for (token, decision_id) in
+                        tokens.iter().zip([None, Some("d-1"), Some("é/\u{2028}"), Some("")].iter().cycle())
+                    {
+                        for scope in [PaymentScope::CustomerPresent, PaymentScope::CustomerNotPresent] {
+                            let chosen = &findings[..count];
+                            let parts = DecisionParts {
+                                allowed: !chosen.iter().any(|(_, severity, _)| *severity == Severity::Deny),
+                                required_scope: scope,
+                                token: *token,
+                                decision_id: *decision_id,
+                            };
+                            let iter = chosen.iter().map(|(rule, severity, hit)| (*rule, *severity, *hit));
+                            assert!(fragments_fit(&parts, iter.clone()));
+                            let (mut fast, mut reference) = (String::new(), String::new());
+                            engine.write_parts(&mut fast, parts, iter.clone());
+                            engine.write_view(&mut reference, parts, iter);
+                            assert_eq!(fast, reference);
+                            written += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(written > 1000);
+
+        // Text that needs an escape is written by the views.
+        let escaped = hit(Cow::Owned("a \"quoted\" name".to_owned()), Cow::Borrowed("/body"), None);
+        let parts = DecisionParts {
+            allowed: false,
+            required_scope: PaymentScope::CustomerPresent,
+            token: None,
+            decision_id: None,
+        };
+        let findings = [(&RULES[0], Severity::Deny, &escaped)];
+        assert!(!fragments_fit(&parts, findings.iter().copied()));
+        let with_id = DecisionParts { allowed: true, decision_id: Some("tab\there"), ..parts };
+        assert!(!fragments_fit(&with_id, std::iter::empty()));
+        let mut out = String::new();
+        engine.write_parts(&mut out, parts, findings.iter().copied());
+        assert!(out.contains(r#""message":"a \"quoted\" name""#), "{out}");
+        // A rule from outside the table is written by the views too.
+        let listed = &RULES[3];
+        let outside: &'static Rule = Box::leak(Box::new(Rule {
+            id: listed.id,
+            code: listed.code,
+            family: listed.family,
+            default_severity: listed.default_severity,
+            adjustable: listed.adjustable,
+            description: listed.description,
+            example: listed.example,
+        }));
+        assert_eq!((rule_slot(&RULES[3]), rule_slot(outside)), (Some(3), None));
+        let plain = hit(Cow::Borrowed("text"), Cow::Borrowed("/body"), None);
+        assert!(!fragments_fit(&parts, [(outside, Severity::Deny, &plain)].into_iter()));
     }
 
     #[test]

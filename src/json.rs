@@ -25,8 +25,8 @@ use crate::code::Code;
 pub mod de;
 mod write;
 pub use write::{
-    to_secret_string, to_string, to_string_one_per_line, write_bytes_into, write_into, Canonical, Plain, Scanned,
-    Trusted,
+    needs_no_escape, to_secret_string, to_string, to_string_one_per_line, write_bytes_into, write_into, Canonical,
+    Plain, RawPieces, Scanned, Trusted,
 };
 
 /// Largest input the engine reads: 1 MiB (docs/RULES.md section 1).

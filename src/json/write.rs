@@ -442,6 +442,36 @@ fn write_quoted_raw<S: Serializer>(text: &str, serializer: S, wipe: bool) -> Res
     written
 }
 
+/// One JSON value written as pieces rendered beforehand, one after another
+/// through serde_json's raw-value channel: serde_json's writer copies each
+/// field of a raw value to its output as it is, so pieces that together
+/// make one JSON value can be written without a copy into one string
+/// first. Only for [`write_into`]'s writer (serde_json's value serializer
+/// keeps only the last field); the caller's pieces must together be JSON
+/// with the contract's escapes (a test in the caller checks them against
+/// the derived writer).
+pub struct RawPieces<S: Serializer>(S::SerializeStruct);
+
+impl<S: Serializer> RawPieces<S> {
+    /// Starts the value on `serializer`.
+    #[inline]
+    pub fn begin(serializer: S) -> Result<Self, S::Error> {
+        Ok(RawPieces(serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?))
+    }
+
+    /// Writes `piece` verbatim.
+    #[inline]
+    pub fn put(&mut self, piece: &str) -> Result<(), S::Error> {
+        self.0.serialize_field(RAW_VALUE_TOKEN, piece)
+    }
+
+    /// Ends the value.
+    #[inline]
+    pub fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
 /// A parsed value writes back exactly: numbers as the literal they were
 /// read as (`1.50`, `-0`, `1E+2` stay so), strings with the contract's
 /// escapes, members in input order.
@@ -607,6 +637,23 @@ mod tests {
             // serde_json's own formatter keeps its own escapes.
             assert_eq!(serde_json::to_string(&Scanned(text)).unwrap(), serde_json::to_string(text).unwrap());
         }
+    }
+
+    #[test]
+    fn raw_pieces_are_written_one_after_another() {
+        struct Pieces<'a>(&'a [&'a str]);
+        impl Serialize for Pieces<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut raw = RawPieces::begin(serializer)?;
+                for piece in self.0 {
+                    raw.put(piece)?;
+                }
+                raw.end()
+            }
+        }
+        let pieces = Pieces(&["{\"a\":[", "1", ",", "\"x\"", "]", "}"]);
+        assert_eq!(to_string(&pieces), r#"{"a":[1,"x"]}"#);
+        assert_eq!(to_string(&[Pieces(&["1", "2"]), Pieces(&[]), Pieces(&["3"])]), "[12,,3]");
     }
 
     #[test]
