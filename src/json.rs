@@ -448,45 +448,25 @@ fn skip_plain_sixteen(bytes: &[u8], mut pos: usize) -> Result<PlainRun, (usize, 
         // SAFETY: SSE2 is part of the x86-64 baseline, so these
         // intrinsics are always available; the load reads exactly the
         // sixteen bytes of `chunk` (unaligned loads are allowed).
-        let (quotes, others, high) = unsafe {
+        let (special, high) = unsafe {
             let word = _mm_loadu_si128(chunk.as_ptr().cast());
             let quote = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
             let backslash = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
             // A byte is below 0x20 exactly when min(byte, 0x1F) is itself.
             let control = _mm_cmpeq_epi8(_mm_min_epu8(word, _mm_set1_epi8(0x1F)), word);
-            let others = _mm_or_si128(backslash, control);
-            (_mm_movemask_epi8(quote) as u32, _mm_movemask_epi8(others) as u32, _mm_movemask_epi8(word) as u32)
+            let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+            (_mm_movemask_epi8(special) as u32, _mm_movemask_epi8(word) as u32)
         };
-        // The usual stop is the closing quote, with no backslash or control
-        // byte before it: its place is then taken from the quote mask
-        // alone, so the read of what follows the string (the next step of
-        // the parse) does not also wait for the other tests, which only
-        // decide a branch.
-        if quotes != 0 && others & (quotes ^ quotes.wrapping_sub(1)) == 0 {
-            let at = quotes.trailing_zeros();
+        if special != 0 {
+            let at = special.trailing_zeros();
             // Only the bytes before the stop belong to the run.
             high_bits |= high & ((1u32 << at) - 1);
             return Ok(PlainRun { end: pos + at as usize, non_ascii: high_bits != 0 });
-        }
-        if others != 0 {
-            return Ok(stop_at_other(pos, quotes | others, high, high_bits));
         }
         high_bits |= high;
         pos += 16;
     }
     Err((pos, high_bits != 0))
-}
-
-/// Where [`skip_plain_sixteen`] stops at a backslash or a control byte
-/// (`special` flags every byte that needs attention in the sixteen at
-/// `pos`): out of line, so that the usual stop at a quote stays a branch
-/// the next read need not wait on.
-#[cfg(target_arch = "x86_64")]
-#[cold]
-#[inline(never)]
-fn stop_at_other(pos: usize, special: u32, high: u32, high_bits: u32) -> PlainRun {
-    let at = special.trailing_zeros();
-    PlainRun { end: pos + at as usize, non_ascii: (high_bits | high & ((1u32 << at) - 1)) != 0 }
 }
 
 /// The eight-byte steps and the tail of [`skip_plain_string_bytes`].

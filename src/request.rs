@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::{DeserializeSeed, MapAccess, Unexpected, Visitor};
+use serde::de::Unexpected;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Status};
@@ -27,98 +27,20 @@ pub struct Header<'v> {
 }
 
 /// Counts of earlier authorization attempts, supplied by the host: each
-/// optional, a non-negative integer, and no other keys (read by
-/// [`CountersInto`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// optional, a non-negative integer, and no other keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Counters {
+    #[serde(default, deserialize_with = "attempt_count")]
     pub attempts_24h: Option<i64>,
+    #[serde(default, deserialize_with = "attempt_count")]
     pub attempts_30d: Option<i64>,
 }
 
-/// The names of `counters`' members, in the order an unknown member's
-/// fault lists them.
-const COUNTER_FIELDS: &[&str] = &["attempts_24h", "attempts_30d"];
-
-/// Reads `counters` into the slot it is kept in, the way a derived
-/// `Deserialize` with `deny_unknown_fields` would (the same faults, in the
-/// same order). In place because a `Counters` returned by value came back
-/// through memory as `Option<i64>` pairs stored in eight-byte pieces and
-/// was copied in sixteen-byte loads, a store-forwarding stall on every
-/// request that has counters.
-struct CountersInto<'s>(&'s mut Option<Counters>);
-
-impl<'de> DeserializeSeed<'de> for CountersInto<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_struct("Counters", COUNTER_FIELDS, self)
-    }
-}
-
-impl<'de> Visitor<'de> for CountersInto<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("struct Counters")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut counters = Counters::default();
-        while let Some(field) = map.next_key::<CounterField>()? {
-            let slot = match field {
-                CounterField::Last24h => &mut counters.attempts_24h,
-                CounterField::Last30d => &mut counters.attempts_30d,
-            };
-            if slot.is_some() {
-                return Err(serde::de::Error::duplicate_field(COUNTER_FIELDS[field as usize]));
-            }
-            *slot = Some(map.next_value::<AttemptCount>()?.0);
-        }
-        *self.0 = Some(counters);
-        Ok(())
-    }
-}
-
-/// A member of `counters`, by its place in [`COUNTER_FIELDS`].
-#[derive(Clone, Copy)]
-enum CounterField {
-    Last24h,
-    Last30d,
-}
-
-impl<'de> Deserialize<'de> for CounterField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-
-        impl Visitor<'_> for FieldVisitor {
-            type Value = CounterField;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("field identifier")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<CounterField, E> {
-                match key {
-                    "attempts_24h" => Ok(CounterField::Last24h),
-                    "attempts_30d" => Ok(CounterField::Last30d),
-                    _ => Err(E::unknown_field(key, COUNTER_FIELDS)),
-                }
-            }
-        }
-
-        deserializer.deserialize_identifier(FieldVisitor)
-    }
-}
-
-/// A count of `counters`: a non-negative integer.
-struct AttemptCount(i64);
-
-impl<'de> Deserialize<'de> for AttemptCount {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match i64::deserialize(deserializer)? {
-            count if count >= 0 => Ok(AttemptCount(count)),
-            count => Err(negative_count(count)),
-        }
+fn attempt_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    match i64::deserialize(deserializer)? {
+        count if count >= 0 => Ok(Some(count)),
+        count => Err(negative_count(count)),
     }
 }
 
@@ -224,174 +146,28 @@ fn parse_json_into<'a>(input: &'a [u8], arena: &'a Arena, root: &mut Value<'a>) 
     json::parse_into(input, arena, root).map_err(|e| Error::from_json(e, Status::InvalidRequest, "request"))
 }
 
-/// The envelope's members as the contract lists them (docs/RULES.md
-/// section 1): the names an unknown member's fault lists.
-const ENVELOPE_FIELDS: &[&str] =
-    &["customer_present", "headers", "body", "token_record", "now", "counters", "decision_id", "caller"];
-
-/// A member of the envelope, by its place in [`ENVELOPE_FIELDS`].
-#[derive(Clone, Copy)]
-enum EnvelopeField {
-    CustomerPresent,
-    Headers,
-    Body,
-    TokenRecord,
-    Now,
-    Counters,
-    DecisionId,
-    Caller,
-}
-
-impl EnvelopeField {
-    /// The member named `key`. The eight names differ in length, so the
-    /// length picks the one candidate and a single comparison with a
-    /// constant settles it (a derived reader compared the key with the
-    /// names one after the other, on every member of every request; a
-    /// comparison with a name looked up in a table is a `memcmp` call).
-    fn named(key: &str) -> Option<EnvelopeField> {
-        let field = match key.len() {
-            16 if key == "customer_present" => EnvelopeField::CustomerPresent,
-            7 if key == "headers" => EnvelopeField::Headers,
-            4 if key == "body" => EnvelopeField::Body,
-            12 if key == "token_record" => EnvelopeField::TokenRecord,
-            3 if key == "now" => EnvelopeField::Now,
-            8 if key == "counters" => EnvelopeField::Counters,
-            11 if key == "decision_id" => EnvelopeField::DecisionId,
-            6 if key == "caller" => EnvelopeField::Caller,
-            _ => return None,
-        };
-        debug_assert_eq!(ENVELOPE_FIELDS[field as usize], key);
-        Some(field)
-    }
-}
-
-impl<'de> Deserialize<'de> for EnvelopeField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-
-        impl Visitor<'_> for FieldVisitor {
-            type Value = EnvelopeField;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("field identifier")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<EnvelopeField, E> {
-                EnvelopeField::named(key).ok_or_else(|| E::unknown_field(key, ENVELOPE_FIELDS))
-            }
-        }
-
-        deserializer.deserialize_identifier(FieldVisitor)
-    }
-}
-
-/// The envelope's parts as read, filled in place by [`ReadEnvelope`].
-#[derive(Default)]
-struct EnvelopeParts<'v> {
-    customer_present: Option<bool>,
-    /// `headers`, when present, checked (taken from the tree by [`headers_in`]).
+/// The envelope as the contract describes it (docs/RULES.md section 1), read
+/// by the strict reader's serde format: a `null` member is absent, an
+/// unknown one is refused, and the first fault in document order is the
+/// one reported (then a missing `customer_present`, then a missing `body`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'v> {
+    customer_present: bool,
+    /// Name → value in document order; a `null` value is "not sent" and
+    /// dropped by the format.
+    #[serde(default)]
     headers: CheckedHeaders,
     /// Taken from the tree by its place once the envelope reads.
-    body: Option<Object>,
+    body: Object,
     token_record: Option<Object>,
-    now: Option<Instant<'v>>,
+    #[serde(borrow)]
+    now: Option<Now<'v>>,
     counters: Option<Counters>,
-    decision_id: Option<&'v str>,
-    caller: Option<&'v str>,
-}
-
-/// Reads the envelope as the contract describes it (docs/RULES.md section
-/// 1) through the strict reader's serde format, into the caller's
-/// [`EnvelopeParts`]: a `null` member is absent, an unknown one is
-/// refused, and the first fault in document order is the one reported
-/// (then a missing `customer_present`, then a missing `body`), as a
-/// derived `Deserialize` with `deny_unknown_fields` reports them. Written
-/// by hand for two reasons a profile gave: the member names are matched
-/// by length ([`EnvelopeField::named`]), and nothing read is returned by
-/// value through the layers of the read (each such return was copied in
-/// loads wider than the stores before them).
-struct ReadEnvelope<'p, 'v>(&'p mut EnvelopeParts<'v>);
-
-impl<'de: 'v, 'v> DeserializeSeed<'de> for ReadEnvelope<'_, 'v> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_struct("Envelope", ENVELOPE_FIELDS, self)
-    }
-}
-
-impl<'de: 'v, 'v> Visitor<'de> for ReadEnvelope<'_, 'v> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("struct Envelope")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let parts = self.0;
-        // One bit per member read: the reader refuses a repeated key
-        // before anything is typed, so this only keeps the derived
-        // reader's answer to one.
-        let mut seen = 0u8;
-        while let Some(field) = map.next_key::<EnvelopeField>()? {
-            let bit = 1u8 << field as u8;
-            if seen & bit != 0 {
-                return Err(serde::de::Error::duplicate_field(ENVELOPE_FIELDS[field as usize]));
-            }
-            seen |= bit;
-            match field {
-                EnvelopeField::CustomerPresent => parts.customer_present = Some(map.next_value()?),
-                EnvelopeField::Headers => parts.headers = map.next_value()?,
-                EnvelopeField::Body => parts.body = Some(map.next_value()?),
-                EnvelopeField::TokenRecord => parts.token_record = map.next_value()?,
-                EnvelopeField::Now => map.next_value_seed(OptionInto(NowInto(&mut parts.now)))?,
-                EnvelopeField::Counters => map.next_value_seed(OptionInto(CountersInto(&mut parts.counters)))?,
-                EnvelopeField::DecisionId => {
-                    parts.decision_id = map.next_value::<Option<DecisionId<'v>>>()?.map(|id| id.0)
-                }
-                EnvelopeField::Caller => parts.caller = map.next_value::<Option<CallerName<'v>>>()?.map(|name| name.0),
-            }
-        }
-        if parts.customer_present.is_none() {
-            return Err(serde::de::Error::missing_field("customer_present"));
-        }
-        if parts.body.is_none() {
-            return Err(serde::de::Error::missing_field("body"));
-        }
-        Ok(())
-    }
-}
-
-/// An optional member read in place: `null` leaves the slot empty (as an
-/// `Option` reads it), anything else is read by the seed.
-struct OptionInto<S>(S);
-
-impl<'de, S: DeserializeSeed<'de, Value = ()> + Visitor<'de, Value = ()>> DeserializeSeed<'de> for OptionInto<S> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de, Value = ()> + Visitor<'de, Value = ()>> Visitor<'de> for OptionInto<S> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("option")
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        self.0.deserialize(deserializer)
-    }
+    #[serde(borrow)]
+    decision_id: Option<DecisionId<'v>>,
+    #[serde(borrow)]
+    caller: Option<CallerName<'v>>,
 }
 
 /// Checks the envelope of a parsed request and yields its typed parts.
@@ -404,23 +180,18 @@ pub fn from_value<'v>(root: &'v Value<'v>, arena: &'v Arena) -> Result<Request<'
 /// [`from_value`] into the caller's slot `request` (see [`with_request`]
 /// for why a slot); it is left as it was on an error.
 fn from_value_into<'v>(root: &'v Value<'v>, arena: &'v Arena, request: &mut Option<Request<'v>>) -> Result<(), Error> {
-    let mut parts = EnvelopeParts::default();
-    ReadEnvelope(&mut parts)
-        .deserialize(de::Deserializer::new(root, Nulls::Absent))
-        .map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
-    let (Some(customer_present), Some(body)) = (parts.customer_present, parts.body) else {
-        unreachable!("the envelope's read refuses a request without customer_present or body")
-    };
+    let envelope: Envelope<'v> =
+        de::from_value(root, Nulls::Absent).map_err(|e| Error::from_de(e, Status::InvalidRequest, "request"))?;
     *request = Some(Request {
-        customer_present,
-        headers: headers_in(root, parts.headers, arena),
+        customer_present: envelope.customer_present,
+        headers: headers_in(root, envelope.headers, arena),
         // The envelope was read from `root`, so its nodes are there.
-        body: body.node_in(root).expect("the body read from root"),
-        token_record: parts.token_record.map(|record| record.members_in(root).expect("the record read from root")),
-        now: parts.now,
-        counters: parts.counters,
-        decision_id: parts.decision_id.map(|id| redacted_in(arena, id)),
-        caller: parts.caller,
+        body: envelope.body.node_in(root).expect("the body read from root"),
+        token_record: envelope.token_record.map(|record| record.members_in(root).expect("the record read from root")),
+        now: envelope.now.map(|now| now.0),
+        counters: envelope.counters,
+        decision_id: envelope.decision_id.map(|id| redacted_in(arena, id.0)),
+        caller: envelope.caller.map(|caller| caller.0),
     });
     Ok(())
 }
@@ -485,30 +256,14 @@ impl<'de: 'v, 'v> Deserialize<'de> for CallerName<'v> {
     }
 }
 
-/// `now`, an RFC 3339 timestamp, read into the slot it is kept in: an
-/// instant returned by value came back through memory in eight-byte
-/// stores and was copied on in a sixteen-byte load (a store-forwarding
-/// stall a profile showed on every request with a `now`).
-struct NowInto<'s, 'v>(&'s mut Option<Instant<'v>>);
+/// `now`: an RFC 3339 timestamp.
+struct Now<'v>(Instant<'v>);
 
-impl<'de: 'v, 'v> DeserializeSeed<'de> for NowInto<'_, 'v> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de: 'v, 'v> Visitor<'de> for NowInto<'_, 'v> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a borrowed string")
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<(), E> {
-        *self.0 = Some(timestamp::parse(text).ok_or_else(not_a_timestamp)?);
-        Ok(())
+impl<'de: 'v, 'v> Deserialize<'de> for Now<'v> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de str>::deserialize(deserializer)?;
+        let instant = timestamp::parse(text).ok_or_else(not_a_timestamp)?;
+        Ok(Now(instant))
     }
 }
 
@@ -543,143 +298,4 @@ fn redacted_in<'v>(arena: &'v Arena, text: &'v str) -> &'v str {
 /// The member of the body named `key` (absent when missing or `null`).
 pub fn body_field<'v>(body: &'v Value<'v>, key: &str) -> Option<&'v Value<'v>> {
     body.as_object().and_then(|members| member(members, key))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The envelope as a derived `Deserialize` reads it: the reference
-    /// [`ReadEnvelope`] and [`CountersInto`] must agree with, fault for
-    /// fault.
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)] // only its faults and its success are compared
-    struct DerivedEnvelope<'v> {
-        customer_present: bool,
-        #[serde(default)]
-        headers: CheckedHeaders,
-        body: Object,
-        token_record: Option<Object>,
-        #[serde(borrow)]
-        now: Option<Now<'v>>,
-        counters: Option<DerivedCounters>,
-        #[serde(borrow)]
-        decision_id: Option<DecisionId<'v>>,
-        #[serde(borrow)]
-        caller: Option<CallerName<'v>>,
-    }
-
-    /// `now` as the derived reference reads it.
-    struct Now<'v>(Instant<'v>);
-
-    impl<'de: 'v, 'v> Deserialize<'de> for Now<'v> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let text = <&'de str>::deserialize(deserializer)?;
-            let instant = timestamp::parse(text).ok_or_else(not_a_timestamp)?;
-            Ok(Now(instant))
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct DerivedCounters {
-        #[serde(default, deserialize_with = "derived_count")]
-        attempts_24h: Option<i64>,
-        #[serde(default, deserialize_with = "derived_count")]
-        attempts_30d: Option<i64>,
-    }
-
-    fn derived_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-        AttemptCount::deserialize(deserializer).map(|count| Some(count.0))
-    }
-
-    /// Each input's answer, as the error object's JSON or the counters read.
-    fn both(input: &str) -> (String, String) {
-        let arena = Arena::new();
-        let root = json::parse(input.as_bytes(), &arena).expect("valid JSON");
-        let derived = match de::from_value::<DerivedEnvelope<'_>>(&root, Nulls::Absent) {
-            Ok(envelope) => format!(
-                "ok {:?} {:?}",
-                envelope.counters.map(|c| (c.attempts_24h, c.attempts_30d)),
-                envelope.now.map(|now| now.0)
-            ),
-            Err(e) => Error::from_de(e, Status::InvalidRequest, "request").to_json(),
-        };
-        let by_hand = match from_value(&root, &arena) {
-            Ok(request) => {
-                format!("ok {:?} {:?}", request.counters.map(|c| (c.attempts_24h, c.attempts_30d)), request.now)
-            }
-            Err(e) => e.to_json(),
-        };
-        (derived, by_hand)
-    }
-
-    #[test]
-    fn the_hand_written_envelope_read_answers_as_the_derived_one() {
-        let cases = [
-            r#"{"customer_present":false,"body":{}}"#,
-            r#"{"body":{},"customer_present":true,"counters":{"attempts_30d":3,"attempts_24h":0}}"#,
-            r#"{"customer_present":false,"body":{},"counters":{"attempts_24h":null,"attempts_30d":2}}"#,
-            r#"{"customer_present":false,"body":{},"counters":null,"now":null,"caller":null}"#,
-            r#"{"customer_present":false,"body":{},"counters":{}}"#,
-            r#"{"customer_present":false,"body":{},"counters":{"attempts_24h":-1}}"#,
-            r#"{"customer_present":false,"body":{},"counters":{"attempts_24h":1.0}}"#,
-            r#"{"customer_present":false,"body":{},"counters":{"attempts_7d":1}}"#,
-            r#"{"customer_present":false,"body":{},"counters":{"attempts_7d":null}}"#,
-            r#"{"customer_present":false,"body":{},"counters":[1]}"#,
-            r#"{"customer_present":false,"body":{},"counters":"x"}"#,
-            r#"{"customer_present":false}"#,
-            r#"{"body":{}}"#,
-            r#"{}"#,
-            r#"[]"#,
-            r#"null"#,
-            r#"{"customer_present":null,"body":null}"#,
-            r#"{"customer_present":"no","body":{}}"#,
-            r#"{"customer_present":false,"body":[]}"#,
-            r#"{"customer_present":false,"body":{},"token_record":[]}"#,
-            r#"{"customer_present":false,"body":{},"token_record":{"a":1}}"#,
-            r#"{"customer_present":false,"body":{},"headers":{"A":"b","C":null}}"#,
-            r#"{"customer_present":false,"body":{},"headers":{"A":1}}"#,
-            r#"{"customer_present":false,"body":{},"headers":[]}"#,
-            r#"{"customer_present":false,"body":{},"now":"2026-11-25T10:00:00Z"}"#,
-            r#"{"customer_present":false,"body":{},"now":"yesterday"}"#,
-            r#"{"customer_present":false,"body":{},"now":5}"#,
-            r#"{"customer_present":false,"body":{},"decision_id":"d-1","caller":"shop"}"#,
-            r#"{"customer_present":false,"body":{},"caller":""}"#,
-            r#"{"customer_present":false,"body":{},"caller":7}"#,
-            r#"{"customer_present":false,"body":{},"decision_id":7}"#,
-            r#"{"customer_present":false,"body":{},"extra":1}"#,
-            r#"{"extra":null,"customer_present":false,"body":{}}"#,
-            r#"{"customer_presenT":false,"body":{}}"#,
-            r#"{"bodY":{},"customer_present":false}"#,
-            r#"{"nOw":"x","customer_present":false,"body":{}}"#,
-            r#"{"customer_present":1,"extra":1}"#,
-            r#"{"extra":1,"customer_present":1}"#,
-            r#"{"counters":{"attempts_24h":-5},"customer_present":1}"#,
-            r#"{"krn:customer-token:eu1:a1b2c3d4-e5f6-7890-abcd-ef1234567890":1,"customer_present":false,"body":{}}"#,
-        ];
-        for case in cases {
-            let (derived, by_hand) = both(case);
-            assert_eq!(by_hand, derived, "{case}");
-        }
-        // Every key the read knows, and every key of each length it
-        // matches on with one byte changed, answers as the derived read.
-        for name in ENVELOPE_FIELDS.iter().chain(COUNTER_FIELDS) {
-            let named = EnvelopeField::named(name).map(|field| ENVELOPE_FIELDS[field as usize]);
-            assert_eq!(named, (!COUNTER_FIELDS.contains(name)).then_some(*name));
-            for at in 0..name.len() {
-                let mut changed = name.as_bytes().to_vec();
-                changed[at] = if changed[at] == b'x' { b'y' } else { b'x' };
-                let changed = String::from_utf8(changed).expect("ASCII");
-                for case in [
-                    format!(r#"{{"{changed}":1,"customer_present":false,"body":{{}}}}"#),
-                    format!(r#"{{"customer_present":false,"body":{{}},"counters":{{"{changed}":1}}}}"#),
-                ] {
-                    let (derived, by_hand) = both(&case);
-                    assert_eq!(by_hand, derived, "{case}");
-                }
-            }
-        }
-    }
 }
