@@ -50,8 +50,9 @@
 // the message says which and why.
 #define CTP_IO_ERROR 4
 
-// `ctp_check_json_into`: the caller's buffer is smaller than the answer;
-// `*written` holds the size needed and nothing else was written.
+// `ctp_check_json_into`, `ctp_check_many_into`: the caller's buffer is smaller
+// than the answer; `*written` holds the size needed and no answer was handed
+// over.
 #define CTP_BUFFER_TOO_SMALL 5
 
 // An envelope fault of the request (docs/RULES.md section 1), or a record or
