@@ -221,7 +221,10 @@ pub unsafe extern "C" fn ctp_check_many_into(
 const SCRATCH_BYTES: usize = 1024;
 
 /// Decides request `index` of a batch into `scratch`: whether it is ALLOW,
-/// or the error its result carries.
+/// or the error its result carries. Inlined into both batch loops, as the
+/// loop of `ctp_check_many` was written before it was shared: left out of
+/// line, its `Result` comes back through memory once per request.
+#[inline(always)]
 fn decide_one(engine: &Engine, request: &ctp_input, index: usize, scratch: &mut String) -> Result<bool, Error> {
     // SAFETY: the caller passes each input as a readable (pointer, length)
     // pair (header contract); NULL with a length is refused here.
