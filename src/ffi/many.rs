@@ -222,8 +222,9 @@ const SCRATCH_BYTES: usize = 1024;
 
 /// Decides request `index` of a batch into `scratch`: whether it is ALLOW,
 /// or the error its result carries. Inlined into both batch loops, as the
-/// loop of `ctp_check_many` was written before it was shared: left out of
-/// line, its `Result` comes back through memory once per request.
+/// loop of `ctp_check_many` was written before it was shared: out of line
+/// it was one more call per request, and both batch rows were 0 to 5 %
+/// slower (docs/BENCHMARKS.md, "The batch written in place").
 #[inline(always)]
 fn decide_one(engine: &Engine, request: &ctp_input, index: usize, scratch: &mut String) -> Result<bool, Error> {
     // SAFETY: the caller passes each input as a readable (pointer, length)
