@@ -160,6 +160,27 @@ fn batch(c: &mut Criterion) {
             status
         })
     });
+    let mut places = fixtures::renewal_places(lines);
+    // Sized once, as a caller that keeps its buffer between calls does.
+    let mut buffer = vec![0u8; 16 << 20];
+    group.bench_function("ctp_check_many_into_10k", |b| {
+        b.iter(|| unsafe {
+            let mut written = 0usize;
+            let status = ffi::ctp_check_many_into(
+                handle,
+                black_box(inputs.as_ptr()),
+                lines,
+                places.as_mut_ptr(),
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut written,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
+            assert_eq!(status, ffi::CTP_OK);
+            written
+        })
+    });
     unsafe { ffi::ctp_engine_free(handle) };
     group.finish();
 }

@@ -56,6 +56,12 @@ pub fn renewal_many(count: usize) -> (Vec<ctpolicy::ffi::ctp_input>, Vec<ctpolic
     (inputs, results)
 }
 
+/// `count` empty places for `ctp_check_many_into` to fill.
+#[allow(dead_code)] // the batch benches only
+pub fn renewal_places(count: usize) -> Vec<ctpolicy::ffi::ctp_placed_result> {
+    (0..count).map(|_| ctpolicy::ffi::ctp_placed_result { status: 0, allowed: 0, offset: 0, len: 0 }).collect()
+}
+
 /// The renewal as the C ABI's typed charge (the same facts as [`RENEWAL`]),
 /// its record's scopes in `scopes` (from [`renewal_scopes`], which must
 /// outlive the charge).

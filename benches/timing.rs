@@ -19,24 +19,30 @@ use fixtures::{renewal_charge, renewal_scopes, renewal_typed_charge, RENEWAL, ST
 const BATCHES: usize = 400;
 const CALLS_PER_BATCH: usize = 500;
 
-fn measure(name: &str, filter: &Option<String>, mut call: impl FnMut()) {
+fn measure(name: &str, filter: &Option<String>, call: impl FnMut()) {
+    measure_sized(name, filter, BATCHES, CALLS_PER_BATCH, call);
+}
+
+/// [`measure`] with `batches` batches of `calls` calls, for a call that
+/// is itself long (a batch of 10,000 requests).
+fn measure_sized(name: &str, filter: &Option<String>, batches: usize, calls: usize, mut call: impl FnMut()) {
     if filter.as_deref().is_some_and(|f| !name.contains(f)) {
         return;
     }
-    for _ in 0..CALLS_PER_BATCH * 20 {
+    for _ in 0..calls * 20 {
         call();
     }
-    let mut per_call: Vec<f64> = (0..BATCHES)
+    let mut per_call: Vec<f64> = (0..batches)
         .map(|_| {
             let start = Instant::now();
-            for _ in 0..CALLS_PER_BATCH {
+            for _ in 0..calls {
                 call();
             }
-            start.elapsed().as_nanos() as f64 / CALLS_PER_BATCH as f64
+            start.elapsed().as_nanos() as f64 / calls as f64
         })
         .collect();
     per_call.sort_by(f64::total_cmp);
-    println!("{name:<40} min {:>8.1} ns   p25 {:>8.1} ns", per_call[0], per_call[BATCHES / 4]);
+    println!("{name:<40} min {:>8.1} ns   p25 {:>8.1} ns", per_call[0], per_call[batches / 4]);
 }
 
 fn main() {
@@ -126,6 +132,13 @@ fn main() {
         out.clear();
         black_box(engine.check_batch(black_box(lines.as_bytes()), &mut out));
     });
+    // The same per line at 10,000 lines (inputs and outputs far beyond
+    // the second-level cache): what the cache costs a long batch.
+    let long: String = std::iter::repeat_n(RENEWAL, 10_000).map(|r| format!("{r}\n")).collect();
+    measure_sized("batch/check_batch (10000 lines)", &filter, 40, 2, || {
+        out.clear();
+        black_box(engine.check_batch(black_box(long.as_bytes()), &mut out));
+    });
 }
 
 /// The typed path (engine and C ABI, the renewal of benches/engine.rs) and
@@ -164,5 +177,61 @@ fn typed_and_many(filter: &Option<String>) {
         ffi::ctp_results_free(results.as_mut_ptr(), count);
         black_box(status);
     });
+    many_into(handle, filter, 100, "batch/ctp_check_many_into (100 requests)");
+    let long = 10_000;
+    let (inputs, mut results) = fixtures::renewal_many(long);
+    measure_sized("batch/ctp_check_many (10000 requests)", filter, 40, 2, || unsafe {
+        let status = ffi::ctp_check_many(
+            handle,
+            black_box(inputs.as_ptr()),
+            long,
+            results.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
+        ffi::ctp_results_free(results.as_mut_ptr(), long);
+        black_box(status);
+    });
+    many_into(handle, filter, long, "batch/ctp_check_many_into (10000 requests)");
     unsafe { ffi::ctp_engine_free(handle) };
+}
+
+/// `ctp_check_many_into` over `count` renewals, into one buffer sized once
+/// (as a caller that keeps its buffer between calls does).
+fn many_into(handle: *mut ffi::ctp_engine, filter: &Option<String>, count: usize, name: &str) {
+    let (inputs, _) = fixtures::renewal_many(count);
+    let mut places = fixtures::renewal_places(count);
+    let mut needed = 0usize;
+    let status = unsafe {
+        ffi::ctp_check_many_into(
+            handle,
+            inputs.as_ptr(),
+            count,
+            places.as_mut_ptr(),
+            ptr::null_mut(),
+            0,
+            &mut needed,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(status, ffi::CTP_BUFFER_TOO_SMALL);
+    let mut buffer = vec![0u8; needed];
+    let (batches, calls) = if count > 1000 { (40, 2) } else { (BATCHES, CALLS_PER_BATCH) };
+    measure_sized(name, filter, batches, calls, || unsafe {
+        let mut written = 0usize;
+        let status = ffi::ctp_check_many_into(
+            handle,
+            black_box(inputs.as_ptr()),
+            count,
+            places.as_mut_ptr(),
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut written,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
+        assert_eq!(status, ffi::CTP_OK);
+        black_box(written);
+    });
 }

@@ -50,8 +50,9 @@
 // the message says which and why.
 #define CTP_IO_ERROR 4
 
-// `ctp_check_json_into`: the caller's buffer is smaller than the answer;
-// `*written` holds the size needed and nothing else was written.
+// `ctp_check_json_into`, `ctp_check_many_into`: the caller's buffer is smaller
+// than the answer; `*written` holds the size needed and no answer was handed
+// over.
 #define CTP_BUFFER_TOO_SMALL 5
 
 // An envelope fault of the request (docs/RULES.md section 1), or a record or
@@ -261,6 +262,20 @@ typedef struct ctp_batch_counts {
   size_t denied;
   size_t invalid;
 } ctp_batch_counts;
+
+// One answer of `ctp_check_many_into`: where it lies in the caller's buffer.
+typedef struct ctp_placed_result {
+  // The status `ctp_check_json` returns for this request (`CTP_OK` for a
+  // decision, ALLOW or DENY).
+  uint32_t status;
+  // 1 when `status` is `CTP_OK` and the decision is ALLOW, else 0.
+  uint32_t allowed;
+  // Where the answer starts in the call's `out`, in bytes.
+  size_t offset;
+  // The answer's length in bytes: the decision JSON on `CTP_OK`, the
+  // error object otherwise.
+  size_t len;
+} ctp_placed_result;
 
 #ifdef __cplusplus
 extern "C" {
@@ -606,6 +621,48 @@ uint32_t ctp_check_many(const struct ctp_engine *engine,
                         struct ctp_result *results,
                         struct ctp_batch_counts *counts,
                         struct ctp_buf *error);
+
+// Decides `request_count` requests as `ctp_check_many` does, with every
+// answer written back to back into one buffer the caller owns: no
+// allocation, copy or wipe per result, and nothing to free.
+//
+// - `engine`: from `ctp_engine_new`; may be shared by many threads at once.
+// - `requests`: `request_count` inputs; may be NULL only when the count is
+//   0. An input that is NULL with a length gets its own
+//   `CTP_INVALID_ARGUMENT` result; the others are decided all the same.
+// - `results`: room for `request_count` results, written only on `CTP_OK`,
+//   in the order of `requests`; may be NULL only when the count is 0.
+//   `results[i]` is the `offset` and `len` of request `i`'s answer in `out`
+//   (the bytes `ctp_check_many` gives in `results[i].json`).
+// - `out`/`capacity`: the caller's buffer of `capacity` bytes; `out` may
+//   be NULL only when `capacity` is 0 (a call that asks for the size
+//   alone). The answers are not NUL-terminated. On any status but `CTP_OK`
+//   its bytes are unspecified (answers that fitted may have been copied
+//   in) and must not be read.
+// - `written`: must not be NULL. On `CTP_OK` it receives the length of
+//   all the answers together; on `CTP_BUFFER_TOO_SMALL` the length needed
+//   (the same requests on the same engine give the same answers, so a
+//   retry with at least that many bytes fits); on any other status it is
+//   not written.
+// - `counts`: may be NULL; receives how many were ALLOW, DENY and not
+//   decided (any other status), on `CTP_OK` only.
+// - `error`: may be NULL; receives the error object when the call itself
+//   fails (the per-request errors are in `out`), not on
+//   `CTP_BUFFER_TOO_SMALL`.
+//
+// Returns `CTP_OK` when every request was handled (whatever each result),
+// `CTP_BUFFER_TOO_SMALL`, `CTP_INVALID_ARGUMENT` (NULL engine, NULL
+// `requests`/`results` with a count, NULL `out` with a capacity, NULL
+// `written`) or `CTP_PANIC`.
+uint32_t ctp_check_many_into(const struct ctp_engine *engine,
+                             const struct ctp_input *requests,
+                             size_t request_count,
+                             struct ctp_placed_result *results,
+                             uint8_t *out,
+                             size_t capacity,
+                             size_t *written,
+                             struct ctp_batch_counts *counts,
+                             struct ctp_buf *error);
 
 // Releases the buffers of `result_count` results from `ctp_check_many`,
 // wiping them first, and resets each `json` to `{NULL, 0}` (so a second

@@ -63,7 +63,7 @@ statuses! {
     InvalidUtf8 = 2, "INVALID_UTF8", "An input is not UTF-8 (the message gives the byte offset).";
     Panic = 3, "PANIC", "The library caught an internal panic; the call had no effect. Please report it.";
     IoError = 4, "IO_ERROR", "A file (the audit log) could not be opened, read, written, locked or synced; the message says which and why.";
-    BufferTooSmall = 5, "BUFFER_TOO_SMALL", "`ctp_check_json_into`: the caller's buffer is smaller than the answer; `*written` holds the size needed and nothing else was written.";
+    BufferTooSmall = 5, "BUFFER_TOO_SMALL", "`ctp_check_json_into`, `ctp_check_many_into`: the caller's buffer is smaller than the answer; `*written` holds the size needed and no answer was handed over.";
     InvalidRequest = 100, "INVALID_REQUEST", "An envelope fault of the request (docs/RULES.md section 1), or a record or event that is not acceptable JSON.";
     InvalidPolicy = 101, "INVALID_POLICY", "The policy did not load.";
     TokenInvalid = 102, "TOKEN_INVALID", "`ctp_token_parse`: `TOKEN_MALFORMED` (with `detail`) or `TOKEN_WRONG_TYPE`.";

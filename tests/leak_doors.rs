@@ -401,6 +401,44 @@ fn request_doors_through_the_c_abi() {
         let json = take(std::mem::replace(&mut result.json, empty()));
         assert_replaced("ctp_check_many", &json, token);
     }
+    // The same answers placed in one caller buffer.
+    let mut places: Vec<ctp_placed_result> = (0..inputs.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let mut written = 0usize;
+    // SAFETY: `inputs.len()` inputs and places; no buffer asks for the size alone.
+    let status = unsafe {
+        ctp_check_many_into(
+            engine,
+            inputs.as_ptr(),
+            inputs.len(),
+            places.as_mut_ptr(),
+            ptr::null_mut(),
+            0,
+            &mut written,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(status, CTP_BUFFER_TOO_SMALL);
+    let mut answers = vec![0u8; written];
+    // SAFETY: `inputs.len()` inputs and places, `answers.len()` writable bytes.
+    let status = unsafe {
+        ctp_check_many_into(
+            engine,
+            inputs.as_ptr(),
+            inputs.len(),
+            places.as_mut_ptr(),
+            answers.as_mut_ptr(),
+            answers.len(),
+            &mut written,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(status, CTP_OK);
+    for (place, (_, token)) in places.iter().zip(&requests) {
+        let json = std::str::from_utf8(&answers[place.offset..place.offset + place.len]).unwrap();
+        assert_replaced("ctp_check_many_into", json, token);
+    }
     // SAFETY: the engine from ctp_engine_new, freed once.
     unsafe { ctp_engine_free(engine) };
 }

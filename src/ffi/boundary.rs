@@ -183,6 +183,21 @@ impl CallerBuffer {
         }
         true
     }
+
+    /// Copies `bytes` in at `offset` when they fit below `capacity`;
+    /// `false` (nothing written) when not. The batch's answers, back to back.
+    pub(crate) fn fill_at(&self, offset: usize, bytes: &[u8]) -> bool {
+        let Some(room) = self.capacity.checked_sub(offset) else { return false };
+        if bytes.len() > room {
+            return false;
+        }
+        if !bytes.is_empty() {
+            // SAFETY: as in `fill`: `offset + bytes.len() <= capacity`, so
+            // `ptr` is not NULL and the range lies in the lent buffer.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(offset), bytes.len()) };
+        }
+        true
+    }
 }
 
 impl Out<ctp_buf> {

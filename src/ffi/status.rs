@@ -20,8 +20,9 @@ pub const CTP_PANIC: u32 = 3;
 /// the message says which and why.
 pub const CTP_IO_ERROR: u32 = 4;
 
-/// `ctp_check_json_into`: the caller's buffer is smaller than the answer;
-/// `*written` holds the size needed and nothing else was written.
+/// `ctp_check_json_into`, `ctp_check_many_into`: the caller's buffer is smaller
+/// than the answer; `*written` holds the size needed and no answer was handed
+/// over.
 pub const CTP_BUFFER_TOO_SMALL: u32 = 5;
 
 /// An envelope fault of the request (docs/RULES.md section 1), or a record or

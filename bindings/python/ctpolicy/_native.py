@@ -214,6 +214,19 @@ class CtpResult(ctypes.Structure):
     ]
 
 
+class CtpPlacedResult(ctypes.Structure):
+    """``struct ctp_placed_result``: where one answer of
+    ``ctp_check_many_into`` lies in the caller's buffer (declared for the
+    header's sake; the binding keeps ``ctp_check_many``)."""
+
+    _fields_ = [
+        ("status", ctypes.c_uint32),
+        ("allowed", ctypes.c_uint32),
+        ("offset", ctypes.c_size_t),
+        ("len", ctypes.c_size_t),
+    ]
+
+
 # The C types of the header, as ctypes sees them.
 _u32 = ctypes.c_uint32
 _size = ctypes.c_size_t
@@ -261,6 +274,20 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
             ctypes.POINTER(CtpInput),
             _size,
             ctypes.POINTER(CtpResult),
+            ctypes.POINTER(CtpBatchCounts),
+            _buf_out,
+        ],
+    ),
+    "ctp_check_many_into": (
+        _u32,
+        [
+            _engine,
+            ctypes.POINTER(CtpInput),
+            _size,
+            ctypes.POINTER(CtpPlacedResult),
+            ctypes.POINTER(ctypes.c_uint8),
+            _size,
+            ctypes.POINTER(ctypes.c_size_t),
             ctypes.POINTER(CtpBatchCounts),
             _buf_out,
         ],

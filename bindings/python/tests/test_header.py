@@ -37,6 +37,7 @@ C_TO_CTYPES: dict[str, Any] = {
     "const struct ctp_typed_charge *": ctypes.POINTER(_native.CtpTypedCharge),
     "const struct ctp_input *": ctypes.POINTER(_native.CtpInput),
     "struct ctp_result *": ctypes.POINTER(_native.CtpResult),
+    "struct ctp_placed_result *": ctypes.POINTER(_native.CtpPlacedResult),
     "size_t *": ctypes.POINTER(ctypes.c_size_t),
     "uint8_t *": ctypes.POINTER(ctypes.c_uint8),  # a caller's buffer the library writes
     "struct ctp_redactor *": ctypes.c_void_p,
@@ -70,6 +71,7 @@ STRUCTS: dict[str, type[ctypes.Structure]] = {
     "ctp_typed_charge": _native.CtpTypedCharge,
     "ctp_input": _native.CtpInput,
     "ctp_result": _native.CtpResult,
+    "ctp_placed_result": _native.CtpPlacedResult,
 }
 
 DECLARATION = re.compile(
