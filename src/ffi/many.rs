@@ -60,11 +60,7 @@ pub unsafe extern "C" fn ctp_check_many(
     error: *mut ctp_buf,
 ) -> u32 {
     boundary(error, || {
-        let engine = shared(engine, "engine")?;
-        let requests = items(requests, request_count, "requests")?;
-        if results.is_null() && request_count > 0 {
-            return Err(Error::new(Status::InvalidArgument, None, "results is NULL with a non-zero length").into());
-        }
+        let (engine, requests) = batch_arguments(engine, requests, request_count, results.is_null())?;
         // Every answer is made before any is handed over, so a panic part
         // way leaves the caller's array untouched and frees what was made.
         let mut answers: Vec<(u32, u32, String)> = Vec::with_capacity(request_count);
@@ -72,7 +68,7 @@ pub unsafe extern "C" fn ctp_check_many(
         let mut scratch = String::new();
         for (index, request) in requests.iter().enumerate() {
             scratch.clear();
-            let answer = match decide_one(&engine.engine, request, index, &mut scratch) {
+            let answer = match decide_one(engine, request, index, &mut scratch) {
                 Ok(true) => {
                     totals.allowed += 1;
                     (CTP_OK, 1, String::from(scratch.as_str()))
@@ -158,11 +154,7 @@ pub unsafe extern "C" fn ctp_check_many_into(
     error: *mut ctp_buf,
 ) -> u32 {
     boundary(error, || {
-        let engine = shared(engine, "engine")?;
-        let requests = items(requests, request_count, "requests")?;
-        if results.is_null() && request_count > 0 {
-            return Err(Error::new(Status::InvalidArgument, None, "results is NULL with a non-zero length").into());
-        }
+        let (engine, requests) = batch_arguments(engine, requests, request_count, results.is_null())?;
         let out = CallerBuffer::lent(out, capacity, "out")?;
         let written = Out::required(written, "written")?;
         // The places are kept here and handed over at the end, so the
@@ -177,7 +169,7 @@ pub unsafe extern "C" fn ctp_check_many_into(
         let mut scratch = String::with_capacity(SCRATCH_BYTES);
         for (index, request) in requests.iter().enumerate() {
             scratch.clear();
-            let (status, allowed) = match decide_one(&engine.engine, request, index, &mut scratch) {
+            let (status, allowed) = match decide_one(engine, request, index, &mut scratch) {
                 Ok(true) => {
                     totals.allowed += 1;
                     (CTP_OK, 1)
@@ -219,6 +211,22 @@ pub unsafe extern "C" fn ctp_check_many_into(
 
 /// Room for one decision with a few findings (the writer reserves as much).
 const SCRATCH_BYTES: usize = 1024;
+
+/// The arguments both batch calls share, checked in one order: the
+/// engine, the requests, then a results array for a non-empty batch.
+unsafe fn batch_arguments<'a>(
+    engine: *const ctp_engine,
+    requests: *const ctp_input,
+    request_count: usize,
+    results_is_null: bool,
+) -> Result<(&'a Engine, &'a [ctp_input]), Error> {
+    let engine = shared(engine, "engine")?;
+    let requests = items(requests, request_count, "requests")?;
+    if results_is_null && request_count > 0 {
+        return Err(Error::new(Status::InvalidArgument, None, "results is NULL with a non-zero length"));
+    }
+    Ok((&engine.engine, requests))
+}
 
 /// Decides request `index` of a batch into `scratch`: whether it is ALLOW,
 /// or the error its result carries. Inlined into both batch loops, as the
