@@ -404,36 +404,27 @@ fn request_doors_through_the_c_abi() {
     // The same answers placed in one caller buffer.
     let mut places: Vec<ctp_placed_result> = (0..inputs.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
     let mut written = 0usize;
-    // SAFETY: `inputs.len()` inputs and places; no buffer asks for the size alone.
-    let status = unsafe {
-        ctp_check_many_into(
-            engine,
-            inputs.as_ptr(),
-            inputs.len(),
-            places.as_mut_ptr(),
-            ptr::null_mut(),
-            0,
-            &mut written,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
+    let mut place_answers = |out: *mut u8, capacity: usize, written: &mut usize| {
+        // SAFETY: `inputs.len()` inputs and places; `out` is NULL with a
+        // capacity of 0 or has `capacity` writable bytes.
+        unsafe {
+            ctp_check_many_into(
+                engine,
+                inputs.as_ptr(),
+                inputs.len(),
+                places.as_mut_ptr(),
+                out,
+                capacity,
+                written,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        }
     };
-    assert_eq!(status, CTP_BUFFER_TOO_SMALL);
+    // No buffer: the call asks for the size alone.
+    assert_eq!(place_answers(ptr::null_mut(), 0, &mut written), CTP_BUFFER_TOO_SMALL);
     let mut answers = vec![0u8; written];
-    // SAFETY: `inputs.len()` inputs and places, `answers.len()` writable bytes.
-    let status = unsafe {
-        ctp_check_many_into(
-            engine,
-            inputs.as_ptr(),
-            inputs.len(),
-            places.as_mut_ptr(),
-            answers.as_mut_ptr(),
-            answers.len(),
-            &mut written,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
-    };
+    let status = place_answers(answers.as_mut_ptr(), answers.len(), &mut written);
     assert_eq!(status, CTP_OK);
     for (place, (_, token)) in places.iter().zip(&requests) {
         let json = std::str::from_utf8(&answers[place.offset..place.offset + place.len]).unwrap();
