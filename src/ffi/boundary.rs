@@ -169,19 +169,9 @@ impl CallerBuffer {
     }
 
     /// Copies `bytes` in when they fit; `false` (nothing written) when not.
+    #[inline]
     pub(crate) fn fill(&self, bytes: &[u8]) -> bool {
-        if bytes.len() > self.capacity {
-            return false;
-        }
-        if !bytes.is_empty() {
-            // SAFETY: `ptr` is not NULL here (a NULL buffer has capacity 0
-            // and the bytes are not empty) and the caller lends `capacity`
-            // writable bytes (header contract), possibly uninitialised:
-            // the copy only writes them. The library's bytes cannot overlap
-            // memory the caller lent.
-            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr, bytes.len()) };
-        }
-        true
+        self.fill_at(0, bytes)
     }
 
     /// Copies `bytes` in at `offset` when they fit below `capacity`;
@@ -192,8 +182,12 @@ impl CallerBuffer {
             return false;
         }
         if !bytes.is_empty() {
-            // SAFETY: as in `fill`: `offset + bytes.len() <= capacity`, so
-            // `ptr` is not NULL and the range lies in the lent buffer.
+            // SAFETY: `offset + bytes.len() <= capacity` with bytes to copy,
+            // so `capacity` is not 0 and `ptr` not NULL (a NULL buffer has
+            // capacity 0); the caller lends `capacity` writable bytes
+            // (header contract), possibly uninitialised: the copy only
+            // writes them, into that range. The library's bytes cannot
+            // overlap memory the caller lent.
             unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(offset), bytes.len()) };
         }
         true
